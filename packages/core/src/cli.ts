@@ -1,0 +1,242 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { errorText, isSwitchyardError, UserInputError } from './errors.js';
+import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './log.js';
+import { switchyardPaths, type SwitchyardPaths } from './paths.js';
+import { redact } from './redact.js';
+import { SecretStore } from './secret-store.js';
+import { serveStdio, type ServerDefinition } from './server.js';
+import { parseList, type ModeOptions } from './tool.js';
+
+export interface CliOption {
+  /** Commander flags, e.g. `--cloud <name>` or `--allow-writes`. */
+  flags: string;
+  description: string;
+  /** Environment variable read when the flag is absent. */
+  env?: string;
+  /** A second variable read when `env` is unset too (the `SWITCHYARD_` form of a shared option). */
+  fallbackEnv?: string;
+  choices?: string[];
+  default?: string | boolean;
+}
+
+export interface CliContext {
+  /** The CLI's name, e.g. `powerbi-mcp`. */
+  name: string;
+  version: string;
+  /** Every option (global and the command's own), camelCased, with env fallbacks applied. */
+  options: Record<string, unknown>;
+  profile: string;
+  modes: ModeOptions;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  paths: SwitchyardPaths;
+  /** The secret store, opened on first use. */
+  readonly secrets: SecretStore;
+  /** Write a line to the terminal. Only for commands: while serving, stdout belongs to MCP. */
+  print(text: string): void;
+  /** Ask on the terminal; `hidden` does not echo (for secrets). Reads a line from stdin when it is not a TTY. */
+  ask(question: string, options?: { hidden?: boolean }): Promise<string>;
+}
+
+export interface CliCommand {
+  description: string;
+  options?: CliOption[];
+  /** Returns the exit code (0 when omitted). */
+  action(ctx: CliContext): Promise<number | void>;
+}
+
+export interface CliDefinition {
+  /** The bin name, e.g. `powerbi-mcp`. */
+  name: string;
+  version: string;
+  description: string;
+  /** Prefix of this server's env variables, e.g. `POWERBI` for `POWERBI_READ_ONLY`. */
+  envPrefix: string;
+  options?: CliOption[];
+  createServer(ctx: CliContext): Promise<ServerDefinition> | ServerDefinition;
+  login: CliCommand;
+  logout: CliCommand;
+  status: CliCommand;
+  commands?: Record<string, CliCommand>;
+  /** Extra help text (environment variables, examples). */
+  helpText?: string;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+
+/** The version field of the package.json next to a built file (`dist/x.js` → `../package.json`). */
+export function packageVersion(moduleUrl: string): string {
+  const json = JSON.parse(readFileSync(new URL('../package.json', moduleUrl), 'utf8')) as { version: string };
+  return json.version;
+}
+
+/**
+ * The command line every server shares: serve by default; `login`, `logout`, `status`; `--version`,
+ * `--help`, `--profile`, `--log-level` and the modes (`--toolsets`, `--tools`, `--read-only`).
+ */
+export async function runCli(def: CliDefinition, argv: string[] = process.argv): Promise<void> {
+  const env = process.env;
+  const P = def.envPrefix;
+  const common: CliOption[] = [
+    { flags: '--toolsets <list>', description: 'serve only these toolsets (comma-separated)', env: `${P}_TOOLSETS`, fallbackEnv: 'SWITCHYARD_TOOLSETS' },
+    { flags: '--tools <list>', description: 'serve these tools too (comma-separated)', env: `${P}_TOOLS`, fallbackEnv: 'SWITCHYARD_TOOLS' },
+    { flags: '--read-only', description: 'serve only tools that change nothing (wins over --tools)', env: `${P}_READ_ONLY`, fallbackEnv: 'SWITCHYARD_READ_ONLY' },
+    { flags: '--profile <name>', description: 'keep several accounts side by side', env: `${P}_PROFILE`, fallbackEnv: 'SWITCHYARD_PROFILE' },
+    { flags: '--log-level <level>', description: `stderr log level: ${LOG_LEVELS.join(', ')}`, env: 'SWITCHYARD_LOG_LEVEL', choices: [...LOG_LEVELS] },
+  ];
+  const globals = [...common, ...(def.options ?? [])];
+  const program = new Command(def.name)
+    .description(def.description)
+    .version(def.version, '-v, --version')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  for (const o of globals) program.addOption(toOption(o));
+  if (def.helpText) program.addHelpText('after', `\n${def.helpText}`);
+
+  const context = (command: Command, own: CliOption[]): CliContext => {
+    const raw = command.optsWithGlobals() as Record<string, unknown>;
+    const options = applyEnv(raw, [...globals, ...own], env);
+    const level = parseLogLevel(options.logLevel as string | undefined) ?? 'info';
+    const log = createLogger({ name: def.name, level });
+    let secrets: SecretStore | undefined;
+    return {
+      name: def.name,
+      version: def.version,
+      options,
+      profile: (options.profile as string | undefined) || 'default',
+      modes: {
+        toolsets: parseList(options.toolsets as string | undefined),
+        tools: parseList(options.tools as string | undefined),
+        readOnly: options.readOnly === true,
+      },
+      log,
+      env,
+      paths: switchyardPaths(env),
+      get secrets() {
+        return (secrets ??= new SecretStore({ env, log }));
+      },
+      print: (text) => void process.stdout.write(`${text}\n`),
+      ask,
+    };
+  };
+
+  const run = async (work: () => Promise<number | void>): Promise<void> => {
+    try {
+      process.exitCode = (await work()) ?? 0;
+    } catch (err) {
+      process.stderr.write(`${def.name}: ${describeFailure(err)}\n`);
+      process.exitCode = isSwitchyardError(err) && err.kind === 'user_input' ? 2 : 1;
+    }
+  };
+
+  program.action(async (_opts: unknown, command: Command) => {
+    await run(async () => {
+      const ctx = context(command, []);
+      installProcessHandlers(ctx.log);
+      const server = await def.createServer(ctx);
+      const running = await serveStdio(server, { modes: ctx.modes, log: ctx.log });
+      const stop = () => void running.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await running.closed;
+      // Give stdout a moment to flush, then leave even if a library holds a handle open.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+      return 0;
+    });
+  });
+
+  const builtIn: Record<string, CliCommand> = { login: def.login, logout: def.logout, status: def.status };
+  for (const [name, cmd] of Object.entries({ ...builtIn, ...def.commands })) {
+    const sub = program.command(name).description(cmd.description);
+    for (const o of cmd.options ?? []) sub.addOption(toOption(o));
+    sub.action(async (_opts: unknown, command: Command) => {
+      await run(async () => cmd.action(context(command, cmd.options ?? [])));
+    });
+  }
+
+  await program.parseAsync(argv);
+}
+
+function toOption(o: CliOption): Option {
+  const option = new Option(o.flags, o.env ? `${o.description} (env ${o.env})` : o.description);
+  if (o.choices) option.choices(o.choices);
+  if (o.default !== undefined) option.default(o.default);
+  return option;
+}
+
+function camel(flags: string): string {
+  const long = /--([a-z0-9-]+)/i.exec(flags)?.[1] ?? flags;
+  return long.replace(/^no-/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function applyEnv(raw: Record<string, unknown>, specs: CliOption[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const options = { ...raw };
+  for (const spec of specs) {
+    const key = camel(spec.flags);
+    const fromFlag = options[key];
+    const isDefault = spec.default !== undefined && fromFlag === spec.default;
+    if (fromFlag !== undefined && !isDefault) continue;
+    const value = (spec.env && env[spec.env]) || (spec.fallbackEnv && env[spec.fallbackEnv]) || undefined;
+    if (value === undefined || value === '') continue;
+    const takesValue = /[<[]/.test(spec.flags);
+    if (!takesValue) options[key] = TRUE.has(value.toLowerCase());
+    else {
+      if (spec.choices && !spec.choices.includes(value)) {
+        throw new UserInputError(`${spec.env}=${value} is not one of ${spec.choices.join(', ')}`);
+      }
+      options[key] = value;
+    }
+  }
+  return options;
+}
+
+function describeFailure(err: unknown): string {
+  if (isSwitchyardError(err)) return redact(errorText(err));
+  const id = randomBytes(4).toString('hex');
+  process.stderr.write(redact(`unexpected error ${id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  return `failed with an unexpected error (id ${id}); the details are above.`;
+}
+
+let handlersInstalled = false;
+function installProcessHandlers(log: Logger): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('unhandledRejection', (reason) => {
+    const id = randomBytes(4).toString('hex');
+    log.error(`unhandled rejection ${id} (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
+  process.on('uncaughtException', (err) => {
+    log.error(`uncaught exception, shutting down: ${err.stack ?? err.message}`);
+    process.exit(1);
+  });
+  // A host that goes away closes our stdout: writing to it must not crash with EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
+}
+
+/** Ask a question on the terminal (stderr), optionally without echo; reads stdin when it is a pipe. */
+export async function ask(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (!muted) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: Boolean(process.stdin.isTTY) });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.question(question, (answer) => resolve(answer.trim()));
+      muted = options.hidden === true && Boolean(process.stdin.isTTY);
+      rl.once('close', () => reject(new UserInputError('No answer was given on the terminal')));
+    });
+  } finally {
+    if (muted) process.stderr.write('\n');
+    rl.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The client side of MCP over stdio, for what drives a server from outside: the test kit, demos and
+ * benchmarks. Kept in core so that the SDK is imported in one package only.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+export type { Client, CallToolResult };
+
+export interface StdioConnection {
+  client: Client;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  pid: number | null;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Answer the server's sampling requests (declares the `sampling` capability). */
+  sampling?: (request: { system?: string; prompt: string; maxTokens: number }) => Promise<string>;
+  clientName?: string;
+}
+
+/** Spawn a server and connect an MCP client to it over stdio; stderr is collected, not inherited. */
+export async function connectStdio(options: ConnectOptions): Promise<StdioConnection> {
+  const transport = new StdioClientTransport({
+    command: options.command,
+    args: options.args ?? [],
+    env: options.env ?? (process.env as Record<string, string>),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const client = new Client(
+    { name: options.clientName ?? 'switchyard-client', version: '1.0.0' },
+    { capabilities: options.sampling ? { sampling: {} } : {} },
+  );
+  if (options.sampling) {
+    const answer = options.sampling;
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      const content = request.params.messages[0]?.content;
+      const part = Array.isArray(content) ? content[0] : content;
+      const prompt = part && part.type === 'text' ? part.text : '';
+      const text = await answer({
+        prompt,
+        maxTokens: request.params.maxTokens,
+        ...(request.params.systemPrompt ? { system: request.params.systemPrompt } : {}),
+      });
+      return { role: 'assistant', model: 'test-sampler', content: { type: 'text', text } };
+    });
+  }
+  try {
+    await client.connect(transport);
+  } catch (err) {
+    await transport.close().catch(() => {});
+    throw new Error(`The server did not start: ${(err as Error).message}\n${stderr}`);
+  }
+  return {
+    client,
+    stderr: () => stderr,
+    pid: transport.pid,
+    close: async () => {
+      await client.close().catch(() => {});
+    },
+  };
+}
+
+/** The text of a tool result, all text parts joined. */
+export function resultText(result: CallToolResult | { content?: unknown }): string {
+  const content = (result as CallToolResult).content ?? [];
+  return content
+    .filter((c): c is { type: 'text'; text: string } => c.type === 'text')
+    .map((c) => c.text)
+    .join('\n');
+}

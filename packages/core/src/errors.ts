@@ -1,0 +1,127 @@
+/**
+ * Typed errors that core turns into `isError` tool results with one actionable sentence.
+ * Servers throw these; anything else is "unexpected" and gets an id that is logged with its stack.
+ */
+
+/** What an upstream service said about a failed call, kept for the error message. */
+export interface UpstreamInfo {
+  /** Human name of the upstream, e.g. "Power BI". */
+  service: string;
+  status?: number;
+  code?: string;
+  message?: string;
+  requestId?: string;
+}
+
+export type ErrorKind =
+  | 'user_input'
+  | 'auth'
+  | 'not_found'
+  | 'permission'
+  | 'upstream'
+  | 'rate_limited'
+  | 'cancelled';
+
+export interface SwitchyardErrorOptions {
+  /** What the user (or model) can do about it: a command to run, a permission to grant. */
+  hint?: string;
+  upstream?: UpstreamInfo;
+  cause?: unknown;
+}
+
+export abstract class SwitchyardError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly hint: string | undefined;
+  readonly upstream: UpstreamInfo | undefined;
+
+  constructor(message: string, options: SwitchyardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+    this.upstream = options.upstream;
+  }
+}
+
+/** The arguments are wrong: a bad value, a missing field, a name that matches nothing. */
+export class UserInputError extends SwitchyardError {
+  readonly kind = 'user_input' as const;
+}
+
+/** No usable sign-in, or the credentials were refused. The hint says what to run. */
+export class AuthError extends SwitchyardError {
+  readonly kind = 'auth' as const;
+}
+
+/** The thing asked for does not exist (or is invisible to the caller). */
+export class NotFoundError extends SwitchyardError {
+  readonly kind = 'not_found' as const;
+  readonly candidates: string[] | undefined;
+  constructor(message: string, options: SwitchyardErrorOptions & { candidates?: string[] } = {}) {
+    super(message, options);
+    this.candidates = options.candidates;
+  }
+}
+
+/** Signed in, but not allowed. The hint names the role, permission or tenant setting. */
+export class PermissionError extends SwitchyardError {
+  readonly kind = 'permission' as const;
+}
+
+/** The upstream failed in a way that is not one of the above (5xx, an unexpected 4xx, a network error). */
+export class UpstreamError extends SwitchyardError {
+  readonly kind = 'upstream' as const;
+}
+
+/** The upstream throttled us and the wait it asked for is longer than we are willing to block. */
+export class RateLimitedError extends SwitchyardError {
+  readonly kind = 'rate_limited' as const;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, options: SwitchyardErrorOptions & { retryAfterSeconds?: number } = {}) {
+    super(message, options);
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** The caller cancelled the request (MCP `notifications/cancelled`, or an aborted signal). */
+export class CancelledError extends SwitchyardError {
+  readonly kind = 'cancelled' as const;
+  constructor(message = 'The call was cancelled before it finished; nothing was changed by the cancelled part.') {
+    super(message);
+  }
+}
+
+export function isSwitchyardError(err: unknown): err is SwitchyardError {
+  return err instanceof SwitchyardError;
+}
+
+/** Throw a CancelledError when the signal has fired. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** One line describing an upstream's answer: "Power BI 404 PowerBIEntityNotFound: ... (request id abc)". */
+export function describeUpstream(info: UpstreamInfo): string {
+  const head = [info.service, info.status, info.code].filter((part) => part !== undefined && part !== '').join(' ');
+  const message = info.message ? `: ${info.message}` : '';
+  const requestId = info.requestId ? ` (request id ${info.requestId})` : '';
+  return `${head}${message}${requestId}`;
+}
+
+/** The text an error shows to the model: the message, the upstream's own reason, and what to do. */
+export function errorText(err: SwitchyardError): string {
+  const parts = [ensureSentence(err.message)];
+  if (err.upstream && (err.upstream.code || err.upstream.message || err.upstream.status)) {
+    const said = describeUpstream(err.upstream);
+    if (!err.message.includes(said)) parts.push(`Upstream said: ${ensureSentence(said)}`);
+  }
+  if (err instanceof NotFoundError && err.candidates && err.candidates.length > 0) {
+    parts.push(`Candidates: ${err.candidates.slice(0, 20).join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`);
+  }
+  if (err.hint) parts.push(ensureSentence(err.hint));
+  return parts.join(' ');
+}
+
+function ensureSentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

@@ -1,0 +1,444 @@
+import type { Readable } from 'node:stream';
+import {
+  AuthError,
+  CancelledError,
+  NotFoundError,
+  PermissionError,
+  RateLimitedError,
+  UpstreamError,
+  UserInputError,
+  type UpstreamInfo,
+} from './errors.js';
+import { silentLogger, type Logger } from './log.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+/** A failed response as the error mapper sees it. */
+export interface HttpErrorResponse {
+  service: string;
+  method: HttpMethod;
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  bodyText: string;
+  /** The body parsed as JSON, when it is JSON. */
+  json: unknown;
+  requestId: string | undefined;
+  /** `code` and `message` as found in the usual error shapes. */
+  code: string | undefined;
+  message: string | undefined;
+}
+
+export interface HttpClientOptions {
+  /** The upstream's name in error messages, e.g. "Power BI". */
+  service: string;
+  baseUrl: string;
+  headers?: Record<string, string>;
+  /** Headers that authenticate a request; `forceRefresh` after the upstream refused a token once. */
+  auth?: (options: { signal: AbortSignal; forceRefresh: boolean }) => Promise<Record<string, string>>;
+  /** Whether a 401/403 means "refresh the token and try once more". */
+  shouldRefreshAuth?: (response: HttpErrorResponse) => boolean;
+  /** Map a failed response to the error the tool should give; fall back to the generic mapping. */
+  describeError?: (response: HttpErrorResponse) => Error | undefined;
+  /** Per attempt. Default 30 s. */
+  timeoutMs?: number;
+  /** Attempts in all, including the first. Default 4. */
+  maxAttempts?: number;
+  /** The longest single wait before a retry; a longer `Retry-After` fails at once. Default 30 s. */
+  maxRetryWaitMs?: number;
+  /** First backoff step; doubles per attempt, with full jitter. Default 500 ms. */
+  baseDelayMs?: number;
+  log?: Logger;
+  userAgent?: string;
+}
+
+export interface HttpRequest {
+  method?: HttpMethod;
+  /** A path appended to `baseUrl`, or an absolute URL (e.g. an `@odata.nextLink`), used as given. */
+  path: string;
+  query?: Query;
+  json?: unknown;
+  body?: string | Uint8Array;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Retry 502/503/504 and network errors; GET/HEAD/PUT/DELETE/OPTIONS are idempotent by default. */
+  idempotent?: boolean;
+  timeoutMs?: number;
+  responseType?: 'json' | 'text' | 'bytes' | 'stream' | 'none';
+  /** Follow 3xx `Location` (without our auth headers when it leaves the origin). Default true. */
+  followRedirects?: boolean;
+  /** Skip the auth headers (pre-signed URLs such as upload sessions). */
+  anonymous?: boolean;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Record<string, string>;
+  data: T;
+  requestId: string | undefined;
+}
+
+const REQUEST_ID_HEADERS = ['request-id', 'x-ms-request-id', 'requestid', 'x-request-id', 'x-ms-correlation-id', 'client-request-id'];
+const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | undefined;
+// Loaded on first use: a server that is only listing its tools never pays for it.
+const loadUndici = (): Promise<Undici> => (undiciModule ??= import('undici'));
+
+/**
+ * JSON over HTTP with the manners every upstream needs: timeouts, the caller's cancellation, bounded
+ * retries with jittered backoff that honour `Retry-After`, one token refresh, and failures turned into
+ * typed errors that carry the upstream's status, code, message and request id.
+ */
+export class HttpClient {
+  readonly service: string;
+  readonly baseUrl: string;
+  private readonly options: HttpClientOptions;
+  private readonly log: Logger;
+
+  constructor(options: HttpClientOptions) {
+    this.options = options;
+    this.service = options.service;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.log = options.log ?? silentLogger;
+  }
+
+  async get<T>(path: string, request: Omit<HttpRequest, 'path' | 'method'> = {}): Promise<T> {
+    return (await this.request<T>({ ...request, path, method: 'GET' })).data;
+  }
+
+  async post<T>(path: string, json: unknown, request: Omit<HttpRequest, 'path' | 'method' | 'json'> = {}): Promise<T> {
+    return (await this.request<T>({ ...request, path, method: 'POST', json })).data;
+  }
+
+  url(path: string, query?: Query): string {
+    const url = new URL(/^https?:\/\//i.test(path) ? path : `${this.baseUrl}${path.startsWith('/') ? '' : '/'}${path}`);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const { request: send } = await loadUndici();
+    const method = req.method ?? 'GET';
+    const idempotent = req.idempotent ?? ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(method);
+    const maxAttempts = Math.max(1, this.options.maxAttempts ?? 4);
+    const maxWait = this.options.maxRetryWaitMs ?? 30_000;
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+    let url = this.url(req.path, req.query);
+    let forceRefresh = false;
+    let refreshed = false;
+    let redirects = 0;
+
+    for (let attempt = 1; ; attempt++) {
+      if (req.signal?.aborted) throw new CancelledError();
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+        ...this.options.headers,
+        ...(this.options.auth && !req.anonymous && sameOrigin(url, this.baseUrl)
+          ? await this.options.auth({ signal, forceRefresh })
+          : {}),
+        ...req.headers,
+      };
+      let body: string | Uint8Array | undefined = req.body;
+      if (req.json !== undefined) {
+        body = JSON.stringify(req.json);
+        headers['content-type'] ??= 'application/json';
+      }
+
+      let res: Awaited<ReturnType<Undici['request']>>;
+      const started = performance.now();
+      try {
+        res = await send(url, { method, headers, body, signal });
+      } catch (err) {
+        if (req.signal?.aborted) throw new CancelledError();
+        if (timeout.aborted) {
+          throw new UpstreamError(`${this.service} did not answer within ${Math.round(timeoutMs / 1000)} s`, {
+            hint: 'Try again; if it keeps happening, ask for less data at once',
+            upstream: { service: this.service },
+          });
+        }
+        const code = networkCode(err);
+        if (idempotent && code && RETRYABLE_NETWORK.has(code) && attempt < maxAttempts) {
+          await this.pause(backoff(attempt, this.options.baseDelayMs), req.signal);
+          continue;
+        }
+        throw new UpstreamError(`Could not reach ${this.service} at ${new URL(url).host} (${code ?? (err as Error).message})`, {
+          hint: 'Check the network connection and the configured URL',
+          upstream: { service: this.service },
+          cause: err,
+        });
+      }
+      const resHeaders = flatHeaders(res.headers);
+      const requestId = findRequestId(resHeaders);
+      this.log.debug(`${method} ${redactUrl(url)} → ${res.statusCode} in ${(performance.now() - started).toFixed(0)} ms`, {
+        attempt,
+        ...(requestId ? { requestId } : {}),
+      });
+
+      if (res.statusCode >= 300 && res.statusCode < 400 && resHeaders.location && req.followRedirects !== false) {
+        await res.body.dump();
+        if (++redirects > 5) throw new UpstreamError(`${this.service} redirected too many times`, { upstream: { service: this.service } });
+        url = new URL(resHeaders.location, url).toString();
+        attempt--;
+        continue;
+      }
+
+      if (res.statusCode < 400) {
+        return { status: res.statusCode, headers: resHeaders, requestId, data: (await readBody(res.body, req.responseType ?? 'json')) as T };
+      }
+
+      const failure = await this.failure(method, url, res.statusCode, resHeaders, requestId, res.body);
+      if ((res.statusCode === 401 || res.statusCode === 403) && !refreshed && this.options.auth && this.options.shouldRefreshAuth?.(failure)) {
+        refreshed = true;
+        forceRefresh = true;
+        attempt--;
+        continue;
+      }
+      const retryAfterMs = parseRetryAfter(resHeaders['retry-after']);
+      if (res.statusCode === 429) {
+        const wait = retryAfterMs ?? backoff(attempt, this.options.baseDelayMs);
+        if (attempt < maxAttempts && wait <= maxWait) {
+          this.log.info(`${this.service} throttled the call; retrying in ${(wait / 1000).toFixed(1)} s`);
+          await this.pause(wait, req.signal);
+          continue;
+        }
+        throw this.mapError(failure);
+      }
+      if ([502, 503, 504].includes(res.statusCode) && idempotent && attempt < maxAttempts) {
+        const wait = retryAfterMs ?? backoff(attempt, this.options.baseDelayMs);
+        if (wait <= maxWait) {
+          await this.pause(wait, req.signal);
+          continue;
+        }
+      }
+      throw this.mapError(failure);
+    }
+  }
+
+  private async failure(
+    method: HttpMethod,
+    url: string,
+    status: number,
+    headers: Record<string, string>,
+    requestId: string | undefined,
+    body: Readable & { text(): Promise<string> },
+  ): Promise<HttpErrorResponse> {
+    const bodyText = (await body.text().catch(() => '')).slice(0, 64 * 1024);
+    let json: unknown;
+    try {
+      json = bodyText ? JSON.parse(bodyText) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const { code, message } = errorFields(json);
+    return { service: this.service, method, url, status, headers, bodyText, json, requestId, code, message };
+  }
+
+  private mapError(failure: HttpErrorResponse): Error {
+    const custom = this.options.describeError?.(failure);
+    return custom ?? defaultHttpError(failure);
+  }
+
+  private pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return sleep(ms, signal);
+  }
+}
+
+/** The generic mapping from an HTTP failure to a typed error. Servers refine it with `describeError`. */
+export function defaultHttpError(failure: HttpErrorResponse): Error {
+  const upstream: UpstreamInfo = {
+    service: failure.service,
+    status: failure.status,
+    ...(failure.code ? { code: failure.code } : {}),
+    ...(failure.message ? { message: failure.message } : {}),
+    ...(failure.requestId ? { requestId: failure.requestId } : {}),
+  };
+  const s = failure.service;
+  switch (failure.status) {
+    case 400:
+    case 422:
+      return new UserInputError(`${s} rejected the request as invalid`, { upstream });
+    case 401:
+      return new AuthError(`${s} did not accept the credentials`, { upstream, hint: 'Sign in again with the login command' });
+    case 403:
+      return new PermissionError(`${s} refused access`, { upstream, hint: 'The signed-in identity lacks a permission for this' });
+    case 404:
+      return new NotFoundError(`${s} has no such item, or the caller cannot see it`, { upstream });
+    case 429: {
+      const seconds = parseRetryAfter(failure.headers['retry-after']);
+      return new RateLimitedError(
+        `${s} is throttling requests${seconds ? `; it asks to wait ${Math.ceil(seconds / 1000)} s` : ''}`,
+        { upstream, hint: 'Wait a little and try again, or ask for less at once', ...(seconds ? { retryAfterSeconds: Math.ceil(seconds / 1000) } : {}) },
+      );
+    }
+    default:
+      return new UpstreamError(
+        failure.status >= 500 ? `${s} failed on its side (HTTP ${failure.status})` : `${s} refused the request (HTTP ${failure.status})`,
+        { upstream, ...(failure.status >= 500 ? { hint: 'Try again in a moment' } : {}) },
+      );
+  }
+}
+
+/** `code` and `message` from the error shapes upstreams use (OData/Graph/Power BI, OAuth, plain). */
+export function errorFields(json: unknown): { code: string | undefined; message: string | undefined } {
+  if (!json || typeof json !== 'object') return { code: undefined, message: undefined };
+  const body = json as Record<string, unknown>;
+  const err = body.error;
+  if (err && typeof err === 'object') {
+    const e = err as Record<string, unknown>;
+    return { code: str(e.code), message: str(e.message) || undefined };
+  }
+  if (typeof err === 'string') return { code: err, message: str(body.error_description) };
+  return { code: str(body.code) ?? str(body.errorCode) ?? str(body.name), message: str(body.message) };
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+/** `Retry-After` as milliseconds, from seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Exponential backoff with full jitter: a random wait in [0, base·2^(attempt-1)], capped at 20 s. */
+export function backoff(attempt: number, baseMs = 500): number {
+  return Math.random() * Math.min(20_000, baseMs * 2 ** (attempt - 1));
+}
+
+/** Wait, but stop early (with CancelledError) when the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelledError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function findRequestId(headers: Record<string, string>): string | undefined {
+  for (const name of REQUEST_ID_HEADERS) if (headers[name]) return headers[name];
+  return undefined;
+}
+
+function networkCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/([?&](?:code|token|key|sig|signature|access_token)=)[^&]+/gi, '$1…');
+}
+
+async function readBody(body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> }, type: NonNullable<HttpRequest['responseType']>): Promise<unknown> {
+  switch (type) {
+    case 'stream':
+      return body;
+    case 'none':
+      await body.dump();
+      return undefined;
+    case 'bytes':
+      return new Uint8Array(await body.arrayBuffer());
+    case 'text':
+      return body.text();
+    case 'json': {
+      const text = await body.text();
+      if (!text) return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new UpstreamError('The upstream answered with something that is not JSON', { hint: 'Check that the configured URL points at the API' });
+      }
+    }
+  }
+}
+
+/** A page of items and the cursor of the next one. */
+export interface Page<T> {
+  items: T[];
+  next?: string | undefined;
+}
+
+export interface Collected<T> {
+  items: T[];
+  /** Cursor for the rest, when more exist. */
+  next: string | undefined;
+  truncated: boolean;
+}
+
+/**
+ * Gather pages until `maxItems` or `maxPages` is reached or the pages run out. The cursor of the page
+ * where it stopped comes back, so a caller can hand it to the model as "more available".
+ */
+export async function collectPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+  options: { maxItems: number; maxPages?: number; cursor?: string | undefined; signal?: AbortSignal },
+): Promise<Collected<T>> {
+  const items: T[] = [];
+  let cursor = options.cursor;
+  let pages = 0;
+  const maxPages = options.maxPages ?? 50;
+  for (;;) {
+    if (options.signal?.aborted) throw new CancelledError();
+    const page = await fetchPage(cursor);
+    pages++;
+    const room = options.maxItems - items.length;
+    items.push(...page.items.slice(0, room));
+    cursor = page.next;
+    if (page.items.length > room) return { items, next: cursor, truncated: true };
+    if (!cursor) return { items, next: undefined, truncated: false };
+    if (items.length >= options.maxItems || pages >= maxPages) return { items, next: cursor, truncated: true };
+  }
+}
+
+/** Pages of an OData-style collection: `value` plus `@odata.nextLink`, followed exactly as given. */
+export function nextLinkPages<T>(client: HttpClient, first: string, request: Omit<HttpRequest, 'path'> = {}) {
+  return async (cursor: string | undefined): Promise<Page<T>> => {
+    const data = await client.get<{ value?: T[]; '@odata.nextLink'?: string }>(cursor ?? first, cursor ? { ...request, query: {} } : request);
+    return { items: data?.value ?? [], next: data?.['@odata.nextLink'] };
+  };
+}
+
+/** Pages of a `$top`/`$skip` collection; the cursor is the next `$skip`. */
+export function skipPages<T>(client: HttpClient, path: string, pageSize: number, request: Omit<HttpRequest, 'path'> = {}) {
+  return async (cursor: string | undefined): Promise<Page<T>> => {
+    const skip = cursor ? Number(cursor) : 0;
+    const data = await client.get<{ value?: T[] }>(path, { ...request, query: { ...request.query, $top: pageSize, $skip: skip } });
+    const items = data?.value ?? [];
+    return { items, next: items.length < pageSize ? undefined : String(skip + items.length) };
+  };
+}
+

@@ -1,0 +1,15 @@
+export * from './errors.js';
+export * from './log.js';
+export * from './redact.js';
+export * from './tool.js';
+export * from './resource.js';
+export * from './server.js';
+export * from './cli.js';
+export * from './paths.js';
+export * from './keychain.js';
+export * from './secret-store.js';
+export * from './http.js';
+export * from './azure.js';
+export * from './shape.js';
+export * from './untrusted.js';
+export { z } from 'zod';

@@ -1,0 +1,317 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { CancelledError, errorText, isSwitchyardError } from './errors.js';
+import type { Logger } from './log.js';
+import { redact } from './redact.js';
+import type { PromptDefinition, ResourceDefinition } from './resource.js';
+import { selectTools, type ModeOptions, type ToolContext, type ToolDefinition } from './tool.js';
+
+/** Everything a server is: its identity, its tools (all of them; modes pick), resources and prompts. */
+export interface ServerDefinition {
+  name: string;
+  version: string;
+  title?: string;
+  /** Shown to the model once per session: what this server is for and how its tools fit together. */
+  instructions?: string;
+  tools: ToolDefinition[];
+  resources?: ResourceDefinition[];
+  prompts?: PromptDefinition[];
+  /** Release what the server holds (database handles, timers) before the process exits. */
+  close?: () => Promise<void> | void;
+}
+
+/** JSON Schema for a zod object as `tools/list` shows it: compact, no `$schema`. */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
+  const json = z.toJSONSchema(schema, { io, target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json as Tool['inputSchema'];
+}
+
+/** The `tools/list` entry of a tool. */
+export function describeTool(tool: ToolDefinition): Tool {
+  const entry: Tool = {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: jsonSchemaOf(tool.inputSchema, 'input'),
+    annotations: tool.annotations,
+  };
+  if (tool.outputSchema) entry.outputSchema = jsonSchemaOf(tool.outputSchema, 'output');
+  return entry;
+}
+
+/** One sentence naming each wrong argument and what is wrong with it. */
+export function describeInputIssues(toolName: string, error: z.ZodError): string {
+  const parts = error.issues.slice(0, 5).map((issue) => {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    if (issue.code === 'invalid_type' && issue.input === undefined) return `'${path}' is required`;
+    return path ? `'${path}': ${issue.message}` : issue.message;
+  });
+  const more = error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '';
+  return `Invalid arguments for ${toolName}: ${parts.join('; ')}${more}. Check the tool's input schema and call it again.`;
+}
+
+function shortId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Turn any thrown value into an `isError` result; unexpected ones get an id that is logged with the stack. */
+export function errorResult(err: unknown, log: Logger, toolName: string): CallToolResult {
+  let text: string;
+  if (isSwitchyardError(err)) {
+    text = errorText(err);
+    log.debug(`${toolName} answered with ${err.name}`, { message: err.message });
+  } else {
+    const id = shortId();
+    log.error(`unexpected error ${id} in ${toolName}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    text = `${toolName} failed with an unexpected error (id ${id}); the details are in the server's log. Try again, and report the id if it persists.`;
+  }
+  return { isError: true, content: [{ type: 'text', text: redact(text) }] };
+}
+
+export interface ServeOptions {
+  modes: ModeOptions;
+  log: Logger;
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+}
+
+export interface RunningServer {
+  tools: ToolDefinition[];
+  /** Resolves when the server has shut down (client closed stdin, or a signal). */
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Build the MCP server from its definition (after applying modes) and serve it over stdio. */
+export async function serveStdio(def: ServerDefinition, options: ServeOptions): Promise<RunningServer> {
+  const { log } = options;
+  const tools = selectTools(def.tools, options.modes, log);
+  const server = buildServer(def, tools, log);
+  const transport = new StdioServerTransport(
+    options.stdin as NodeJS.ReadStream | undefined,
+    options.stdout as NodeJS.WriteStream | undefined,
+  );
+  transport.onerror = (error) => log.warn(`ignored input that is not a JSON-RPC message: ${error.message.slice(0, 200)}`);
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      try {
+        await def.close?.();
+      } catch (err) {
+        log.warn(`error while releasing resources: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await server.close().catch(() => {});
+      resolveClosed();
+    })());
+
+  await server.connect(transport);
+  const stdin = options.stdin ?? process.stdin;
+  stdin.once('end', () => void close());
+  stdin.once('close', () => void close());
+  server.onclose = () => void close();
+  log.info(`${def.name} ${def.version} serving ${tools.length} tools over stdio`);
+  return { tools, closed, close };
+}
+
+function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger): Server {
+  const resources = def.resources ?? [];
+  const prompts = def.prompts ?? [];
+  const capabilities: Record<string, object> = { tools: {} };
+  if (resources.length > 0) capabilities.resources = {};
+  if (prompts.length > 0) capabilities.prompts = {};
+  if (resources.some((r) => r.complete)) capabilities.completions = {};
+  const server = new Server(
+    { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
+    { capabilities, ...(def.instructions ? { instructions: def.instructions } : {}) },
+  );
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  let listed: Tool[] | undefined;
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= tools.map(describeTool)) }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!tool) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool '${request.params.name}'; this server serves ${[...byName.keys()].join(', ')}`,
+      );
+    }
+    const toolLog = log.child(tool.name);
+    const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) {
+      return { isError: true, content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error) }] };
+    }
+    const progressToken = request.params._meta?.progressToken;
+    const clientCaps = server.getClientCapabilities();
+    const ctx: ToolContext = {
+      signal: extra.signal,
+      log: toolLog,
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined || extra.signal.aborted) return;
+        await extra
+          .sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          })
+          .catch((err: unknown) => toolLog.debug(`progress notification not sent: ${String(err)}`));
+      },
+      sample: clientCaps?.sampling
+        ? async ({ system, prompt, maxTokens, temperature }) => {
+            const result = await server.createMessage(
+              {
+                messages: [{ role: 'user', content: { type: 'text', text: prompt } }],
+                maxTokens,
+                ...(system ? { systemPrompt: system } : {}),
+                ...(temperature !== undefined ? { temperature } : {}),
+              },
+              { signal: extra.signal },
+            );
+            return result.content.type === 'text' ? result.content.text : '';
+          }
+        : undefined,
+    };
+    const started = performance.now();
+    try {
+      const reply = await tool.handler(parsed.data as Record<string, unknown>, ctx);
+      if (extra.signal.aborted) throw new CancelledError();
+      const result: CallToolResult = { content: [{ type: 'text', text: reply.text }] };
+      if (tool.outputSchema) {
+        const checked = tool.outputSchema.safeParse(reply.data);
+        if (!checked.success) {
+          throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
+        }
+        result.structuredContent = reply.data as Record<string, unknown>;
+      }
+      toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
+      return result;
+    } catch (err) {
+      return errorResult(extra.signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err, toolLog, tool.name);
+    }
+  });
+
+  if (resources.length > 0) registerResources(server, resources, log);
+  if (prompts.length > 0) registerPrompts(server, prompts);
+  return server;
+}
+
+function registerResources(server: Server, resources: ResourceDefinition[], log: Logger): void {
+  const templates = resources.map((r) => ({ def: r, template: new UriTemplate(r.uriTemplate) }));
+  const isTemplate = (r: ResourceDefinition) => UriTemplate.isTemplate(r.uriTemplate);
+  const toMcpError = (err: unknown): McpError => {
+    if (err instanceof McpError) return err;
+    if (isSwitchyardError(err)) {
+      const code = err.kind === 'not_found' || err.kind === 'user_input' ? ErrorCode.InvalidParams : ErrorCode.InternalError;
+      return new McpError(code, redact(errorText(err)));
+    }
+    const id = shortId();
+    log.error(`unexpected error ${id} reading a resource: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return new McpError(ErrorCode.InternalError, `Reading the resource failed unexpectedly (id ${id}); see the server's log`);
+  };
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
+    const ctx = { signal: extra.signal, log };
+    const listed = [];
+    for (const r of resources) {
+      if (!isTemplate(r)) {
+        listed.push({ uri: r.uriTemplate, name: r.name, description: r.description, ...(r.mimeType ? { mimeType: r.mimeType } : {}) });
+      } else if (r.list) {
+        try {
+          listed.push(...(await r.list(ctx)).map((item) => ({ mimeType: r.mimeType, ...item })));
+        } catch (err) {
+          // Listing is a convenience: a server without credentials still answers, just with fewer entries.
+          log.info(`could not enumerate ${r.name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    return { resources: listed };
+  });
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: resources.filter(isTemplate).map((r) => ({
+      uriTemplate: r.uriTemplate,
+      name: r.name,
+      ...(r.title ? { title: r.title } : {}),
+      description: r.description,
+      ...(r.mimeType ? { mimeType: r.mimeType } : {}),
+    })),
+  }));
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const uri = request.params.uri;
+    for (const { def, template } of templates) {
+      const match = isTemplate(def) ? template.match(uri) : def.uriTemplate === uri ? {} : null;
+      if (!match) continue;
+      const params = Object.fromEntries(
+        Object.entries(match).map(([k, v]) => [k, decodeURIComponent(Array.isArray(v) ? v.join(',') : v)]),
+      );
+      try {
+        const content = await def.read(params, { signal: extra.signal, log });
+        return { contents: [{ uri, mimeType: content.mimeType ?? def.mimeType ?? 'text/plain', text: content.text }] };
+      } catch (err) {
+        throw toMcpError(err);
+      }
+    }
+    throw new McpError(ErrorCode.InvalidParams, `No resource matches '${uri}'; see resources/templates/list`);
+  });
+
+  if (resources.some((r) => r.complete)) {
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+      const ref = request.params.ref;
+      const def = ref.type === 'ref/resource' ? resources.find((r) => r.uriTemplate === ref.uri) : undefined;
+      const complete = def?.complete?.[request.params.argument.name];
+      const values = complete ? await complete(request.params.argument.value, { signal: extra.signal, log }).catch(() => []) : [];
+      return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
+    });
+  }
+}
+
+function registerPrompts(server: Server, prompts: PromptDefinition[]): void {
+  const byName = new Map(prompts.map((p) => [p.name, p]));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+    prompts: prompts.map((p) => ({
+      name: p.name,
+      title: p.title,
+      description: p.description,
+      arguments: Object.entries(p.args).map(([name, schema]) => ({
+        name,
+        description: schema.description ?? name,
+        required: !schema.safeParse(undefined).success,
+      })),
+    })),
+  }));
+  server.setRequestHandler(GetPromptRequestSchema, (request) => {
+    const prompt = byName.get(request.params.name);
+    if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${request.params.name}'`);
+    const parsed = z.object(prompt.args).safeParse(request.params.arguments ?? {});
+    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error));
+    const built = prompt.build(parsed.data);
+    const messages = typeof built === 'string' ? [{ role: 'user' as const, text: built }] : built;
+    return {
+      description: prompt.description,
+      messages: messages.map((m) => ({ role: m.role, content: { type: 'text' as const, text: m.text } })),
+    };
+  });
+}

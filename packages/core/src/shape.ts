@@ -1,0 +1,127 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { switchyardPaths } from './paths.js';
+
+export type Cell = unknown;
+
+export interface TableText {
+  /** CSV or a markdown table, header included. */
+  text: string;
+  returnedRows: number;
+  /** All rows the source has, when known. */
+  totalRows: number | undefined;
+  truncated: boolean;
+}
+
+export interface TableOptions {
+  format?: 'csv' | 'markdown';
+  /** Rows to show at most. Default 200. */
+  maxRows?: number;
+  /** Bytes of text at most (UTF-8). Default 32 KiB. */
+  maxBytes?: number;
+  totalRows?: number;
+  /** Cut each cell to this many characters. Default 500. */
+  maxCellChars?: number;
+}
+
+/** One cell as text: dates in ISO form, bigints whole, objects as JSON, null as empty. */
+export function formatCell(value: Cell, maxChars = 500): string {
+  let text: string;
+  if (value === null || value === undefined) text = '';
+  else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? '' : value.toISOString();
+  else if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') text = String(value);
+  else if (value instanceof Uint8Array) text = `\\x${Buffer.from(value).toString('hex')}`;
+  else text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
+}
+
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function markdownField(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/**
+ * Rows as compact text for a model: CSV (default) or a markdown table, cut at `maxRows` rows or
+ * `maxBytes` bytes, whichever comes first, and saying so.
+ */
+export function formatTable(columns: readonly string[], rows: readonly Cell[][], options: TableOptions = {}): TableText {
+  const format = options.format ?? 'csv';
+  const maxRows = options.maxRows ?? 200;
+  const maxBytes = options.maxBytes ?? 32 * 1024;
+  const maxCell = options.maxCellChars ?? 500;
+  const line = (cells: readonly string[]): string =>
+    format === 'csv' ? cells.map(csvField).join(',') : `| ${cells.map(markdownField).join(' | ')} |`;
+  const lines = [line(columns)];
+  if (format === 'markdown') lines.push(`|${columns.map(() => '---').join('|')}|`);
+  let bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  let returned = 0;
+  for (const row of rows) {
+    if (returned >= maxRows) break;
+    const text = line(row.map((v) => formatCell(v, maxCell)));
+    const size = Buffer.byteLength(text) + 1;
+    if (bytes + size > maxBytes && returned > 0) break;
+    lines.push(text);
+    bytes += size;
+    returned++;
+  }
+  const total = options.totalRows;
+  const truncated = returned < rows.length || (total !== undefined && total > returned);
+  return { text: lines.join('\n'), returnedRows: returned, totalRows: total, truncated };
+}
+
+/** "200 of 1,234 rows (truncated: ...)" — the line that tells a model what it is looking at. */
+export function describeRows(table: Pick<TableText, 'returnedRows' | 'totalRows' | 'truncated'>, moreHint?: string): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const of = table.totalRows !== undefined ? ` of ${n(table.totalRows)}` : '';
+  const head = `${n(table.returnedRows)}${of} row${table.returnedRows === 1 && !of ? '' : 's'}`;
+  return table.truncated ? `${head} (truncated${moreHint ? `; ${moreHint}` : ''})` : head;
+}
+
+export interface SpillResult {
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Where spill files go: `<data dir>/spill/<server>`. */
+export function spillDir(server: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(switchyardPaths(env).data, 'spill', server);
+}
+
+/** Write every row to a CSV file (streamed, with backpressure) and return its path. */
+export async function spillCsv(options: {
+  columns: readonly string[];
+  rows: Iterable<Cell[]> | AsyncIterable<Cell[]>;
+  dir: string;
+  name: string;
+}): Promise<SpillResult> {
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  const safe = options.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'result';
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const path = join(options.dir, `${stamp}-${safe}-${randomBytes(3).toString('hex')}.csv`);
+  const out = createWriteStream(path, { mode: 0o600 });
+  let bytes = 0;
+  let rows = 0;
+  const write = async (text: string) => {
+    bytes += Buffer.byteLength(text);
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  try {
+    await write(options.columns.map(csvField).join(',') + '\n');
+    for await (const row of options.rows) {
+      await write(row.map((v) => csvField(formatCell(v, Number.MAX_SAFE_INTEGER))).join(',') + '\n');
+      rows++;
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return { path, rows, bytes };
+}

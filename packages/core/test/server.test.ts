@@ -1,0 +1,262 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runBin, spawnServer, type SpawnedServer } from '@switchyard/testkit';
+
+const bin = fileURLToPath(new URL('./fixtures/example-server.mjs', import.meta.url));
+
+describe('example server over stdio', () => {
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    server = await spawnServer(bin, { env: { SWITCHYARD_LOG_LEVEL: 'debug' } });
+  });
+  afterAll(() => server.close());
+
+  it('lists every tool with title, annotations and schemas', async () => {
+    const { tools } = await server.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'example_add_note',
+      'example_ask_model',
+      'example_delete_note',
+      'example_fail_badly',
+      'example_get_note',
+      'example_list_notes',
+      'example_slow_count',
+    ]);
+    const list = tools.find((t) => t.name === 'example_list_notes')!;
+    expect(list.title).toBe('List notes');
+    expect(list.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+    expect(list.inputSchema).toMatchObject({
+      type: 'object',
+      properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 10, description: 'How many notes to return (1-50).' } },
+      additionalProperties: false,
+    });
+    expect(list.inputSchema.required ?? []).not.toContain('limit');
+    expect(list.outputSchema).toMatchObject({ type: 'object', required: ['notes', 'total'] });
+    expect(JSON.stringify(list.inputSchema)).not.toContain('$schema');
+    const del = tools.find((t) => t.name === 'example_delete_note')!;
+    expect(del.annotations).toEqual({ readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false });
+    expect(server.client.getInstructions()).toBe('Example server (flavor plain).');
+  });
+
+  it('returns structuredContent matching the output schema and the same data as text', async () => {
+    const call = await server.call('example_list_notes', { limit: 1 });
+    expect(call.isError).toBe(false);
+    expect(call.structured).toEqual({ notes: [{ id: '1', text: 'first note' }], total: 2 });
+    expect(call.text).toBe('1,first note');
+  });
+
+  it('answers a typed error with one actionable sentence', async () => {
+    const call = await server.call('example_get_note', { id: '42' });
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe("No note has id '42'. Candidates: 1, 2. Call example_list_notes to see the ids.");
+  });
+
+  it('answers invalid arguments with what is wrong, without running the tool', async () => {
+    const missing = await server.call('example_get_note', {});
+    expect(missing.isError).toBe(true);
+    expect(missing.text).toContain("'id' is required");
+    const bounds = await server.call('example_list_notes', { limit: 500 });
+    expect(bounds.text).toMatch(/Invalid arguments for example_list_notes: 'limit': .*50/);
+    const extra = await server.call('example_list_notes', { limt: 5 });
+    expect(extra.text).toContain("unknown argument 'limt'");
+  });
+
+  it('gives an unexpected exception an id and logs the stack with the same id', async () => {
+    const call = await server.call('example_fail_badly', { mode: 'throw' });
+    expect(call.isError).toBe(true);
+    const id = /\(id ([0-9a-f]{8})\)/.exec(call.text)?.[1];
+    expect(id).toBeDefined();
+    expect(call.text).not.toContain('kaboom');
+    expect(call.text).not.toMatch(/at .*\.m?js:\d+/);
+    await expect.poll(() => server.stderr()).toContain(`unexpected error ${id}`);
+    expect(server.stderr()).toMatch(new RegExp(`unexpected error ${id}[^\\n]*kaboom`));
+    expect(server.stderr()).toMatch(/at .*example-server\.mjs:\d+/);
+  });
+
+  it('treats a structured result that breaks its own schema as a server fault', async () => {
+    const call = await server.call('example_fail_badly', { mode: 'bad_output' });
+    expect(call.isError).toBe(true);
+    expect(call.text).toMatch(/unexpected error \(id [0-9a-f]{8}\)/);
+  });
+
+  it('keeps secrets out of results and logs', async () => {
+    const call = await server.call('example_fail_badly', { mode: 'secret' });
+    expect(call.text).toBe('The password [redacted] was refused by the fake upstream.');
+    expect(server.stderr()).not.toContain('hunter2-super-secret');
+  });
+
+  it('logs an unhandled rejection and keeps serving', async () => {
+    await server.call('example_fail_badly', { mode: 'unhandled' });
+    await expect.poll(() => server.stderr()).toMatch(/unhandled rejection [0-9a-f]{8} \(the server keeps running\)/);
+    expect((await server.call('example_get_note', { id: '1' })).text).toBe('first note');
+  });
+
+  it('sends progress notifications', async () => {
+    const seen: number[] = [];
+    const call = await server.call('example_slow_count', { n: 5, step_ms: 1 }, { onProgress: (p) => seen.push(p.progress) });
+    expect(call.text).toBe('counted to 5');
+    // The SDK client may settle the call before it dispatches the last notification, so 5 can be missing.
+    expect(seen.slice(0, 4)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('stops a cancelled call and keeps serving', async () => {
+    const controller = new AbortController();
+    const pending = server.call('example_slow_count', { n: 100, step_ms: 200 }, { signal: controller.signal });
+    setTimeout(() => controller.abort('user cancelled'), 300);
+    await expect(pending).rejects.toThrow();
+    const stepsBefore = (server.stderr().match(/example_slow_count: step/g) ?? []).length;
+    await new Promise((r) => setTimeout(r, 600));
+    expect((server.stderr().match(/example_slow_count: step/g) ?? []).length).toBe(stepsBefore);
+    expect((await server.call('example_get_note', { id: '2' })).text).toBe('second note');
+  });
+
+  it('serves resources, templates and prompts', async () => {
+    const { resources } = await server.client.listResources();
+    expect(resources.map((r) => r.uri)).toEqual(['example://notes/1', 'example://notes/2', 'example://about']);
+    const { resourceTemplates } = await server.client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['example://notes/{id}']);
+    const read = await server.client.readResource({ uri: 'example://notes/2' });
+    expect(read.contents[0]).toMatchObject({ uri: 'example://notes/2', mimeType: 'text/plain', text: 'second note' });
+    await expect(server.client.readResource({ uri: 'example://notes/9' })).rejects.toThrow(/No note has id '9'/);
+    await expect(server.client.readResource({ uri: 'nothing://here' })).rejects.toThrow(/No resource matches/);
+    const { prompts } = await server.client.listPrompts();
+    expect(prompts[0]).toMatchObject({
+      name: 'example_summarize',
+      arguments: [
+        { name: 'topic', required: true, description: 'What the summary is about.' },
+        { name: 'style', required: false },
+      ],
+    });
+    const prompt = await server.client.getPrompt({ name: 'example_summarize', arguments: { topic: 'sales', style: 'dry' } });
+    expect(prompt.messages[0]!.content).toEqual({ type: 'text', text: 'Summarize the notes about sales in a dry tone.' });
+  });
+
+  it('reports when sampling is unsupported by the client', async () => {
+    expect((await server.call('example_ask_model', { question: 'hi' })).text).toBe('sampling unsupported');
+  });
+});
+
+describe('modes', () => {
+  const names = async (args: string[], env: Record<string, string> = {}) => {
+    const s = await spawnServer(bin, { args, env });
+    try {
+      return (await s.client.listTools()).tools.map((t) => t.name).sort();
+    } finally {
+      await s.close();
+    }
+  };
+
+  it('--read-only keeps only read-only tools, even those named in --tools', async () => {
+    expect(await names(['--read-only', '--tools', 'example_add_note,example_get_note'])).toEqual(['example_get_note']);
+    expect(await names(['--read-only'])).toEqual(['example_ask_model', 'example_fail_badly', 'example_get_note', 'example_list_notes', 'example_slow_count']);
+  });
+
+  it('--toolsets and --tools select the union', async () => {
+    expect(await names(['--toolsets', 'edit'])).toEqual(['example_add_note', 'example_delete_note']);
+    expect(await names(['--toolsets', 'edit', '--tools', 'example_get_note'])).toEqual(['example_add_note', 'example_delete_note', 'example_get_note']);
+  });
+
+  it('takes the same modes from the environment', async () => {
+    expect(await names([], { EXAMPLE_TOOLSETS: 'notes', EXAMPLE_READ_ONLY: '1' })).toEqual(['example_get_note', 'example_list_notes']);
+    expect(await names([], { SWITCHYARD_TOOLSETS: 'edit' })).toEqual(['example_add_note', 'example_delete_note']);
+  });
+
+  it('refuses an unknown toolset or tool at start-up, naming the known ones', async () => {
+    const env = isolatedEnv();
+    const badSet = await runBin(bin, ['--toolsets', 'notes,nope'], { env });
+    expect(badSet.code).toBe(2);
+    expect(badSet.stderr).toContain("Unknown toolset 'nope'; the toolsets are notes, edit, debug.");
+    expect(badSet.stdout).toBe('');
+    const badTool = await runBin(bin, ['--tools', 'example_nope'], { env });
+    expect(badTool.code).toBe(2);
+    expect(badTool.stderr).toContain("Unknown tool 'example_nope'");
+    const badEnv = await runBin(bin, [], { env: { ...env, EXAMPLE_FLAVOR: 'odd' } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('EXAMPLE_FLAVOR=odd is not one of plain, fancy');
+  });
+});
+
+describe('the process', () => {
+  const start = () => {
+    const child = spawn(process.execPath, [bin, '--log-level', 'debug'], { env: isolatedEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const send = (msg: object | string) => child.stdin.write(`${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n`);
+    const lines = () => stdout.split('\n').filter(Boolean);
+    return { child, send, lines, stderr: () => stderr };
+  };
+  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+
+  it('writes nothing but JSON-RPC to stdout and survives garbage on stdin', async () => {
+    const p = start();
+    p.send(init);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    p.send('this is not json');
+    p.send('{"jsonrpc":"2.0","id":');
+    p.send({ hello: 'world' });
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'example_slow_count', arguments: { n: 3, step_ms: 1 } } });
+    p.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'example_fail_badly', arguments: { mode: 'throw' } } });
+    p.send({ jsonrpc: '2.0', id: 4, method: 'tools/list' });
+    await expect.poll(() => p.lines().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    for (const line of p.lines()) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+    const ids = p.lines().map((l) => (JSON.parse(l) as { id?: number }).id);
+    expect(ids).toEqual(expect.arrayContaining([1, 2, 3, 4]));
+    expect(p.stderr()).toContain('ignored input that is not a JSON-RPC message');
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGTERM');
+  });
+
+  it('exits cleanly on SIGTERM and when stdin closes', async () => {
+    const a = start();
+    a.send(init);
+    await expect.poll(() => a.lines().length).toBe(1);
+    a.child.kill('SIGTERM');
+    const [codeA] = (await once(a.child, 'exit')) as [number | null];
+    expect(codeA).toBe(0);
+
+    const b = start();
+    b.send(init);
+    await expect.poll(() => b.lines().length).toBe(1);
+    b.child.stdin.end();
+    const [codeB] = (await once(b.child, 'exit')) as [number | null];
+    expect(codeB).toBe(0);
+  });
+
+  it('logs at the chosen level on stderr', async () => {
+    const quiet = await runBin(bin, ['--log-level', 'error'], { env: isolatedEnv(), input: `${JSON.stringify(init)}\n` });
+    expect(quiet.stderr).not.toContain('INFO');
+    const chatty = await runBin(bin, [], { env: { ...isolatedEnv(), SWITCHYARD_LOG_LEVEL: 'debug' }, input: `${JSON.stringify(init)}\n` });
+    expect(chatty.stderr).toMatch(/INFO example-mcp: example-mcp 1\.2\.3 serving 7 tools over stdio/);
+    expect(chatty.code).toBe(0);
+  });
+});
+
+describe('the command line', () => {
+  it('prints --version and --help', async () => {
+    const env = isolatedEnv();
+    expect((await runBin(bin, ['--version'], { env })).stdout.trim()).toBe('1.2.3');
+    const help = await runBin(bin, ['--help'], { env });
+    for (const part of ['--toolsets <list>', '--tools <list>', '--read-only', '--profile <name>', '--log-level <level>', 'login', 'logout', 'status', 'EXAMPLE_READ_ONLY']) {
+      expect(help.stdout).toContain(part);
+    }
+  });
+
+  it('runs login, status and logout per profile with the secret store', async () => {
+    const env = isolatedEnv();
+    expect((await runBin(bin, ['status'], { env })).code).toBe(1);
+    const login = await runBin(bin, ['login', '--profile', 'work'], { env, input: 'tok-123456\n' });
+    expect(login.stdout).toContain('Stored the token for profile work.');
+    expect(login.stdout).not.toContain('tok-123456');
+    const status = await runBin(bin, ['status', '--profile', 'work'], { env });
+    expect(status.stdout).toContain('profile work: signed in (file)');
+    expect(status.code).toBe(0);
+    expect((await runBin(bin, ['status'], { env })).stdout).toContain('profile default: not signed in');
+    expect((await runBin(bin, ['status'], { env: { ...env, EXAMPLE_TOKEN: 'from-env' } })).stdout).toContain('signed in (env)');
+    expect((await runBin(bin, ['logout', '--profile', 'work'], { env })).stdout).toContain('Signed out.');
+    expect((await runBin(bin, ['status', '--profile', 'work'], { env })).code).toBe(1);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './certificate.js';
+export * from './fake-service.js';
+export * from './fake-authority.js';
+export * from './spawn.js';
+export * from './keychain.js';

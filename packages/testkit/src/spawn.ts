@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
+
+/** A fresh temporary folder, removed by `cleanup`. */
+export function tempDir(prefix = 'switchyard-test-'): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface IsolatedEnvOptions {
+  /** Extra variables for the server. */
+  env?: Record<string, string | undefined>;
+  /** Let the server use the real OS keychain (default: off, so tests never touch the developer's keychain). */
+  keychain?: boolean;
+  /** Reuse these folders (e.g. two processes sharing one config). */
+  configDir?: string;
+  dataDir?: string;
+}
+
+/**
+ * The environment a server under test runs with: the test certificate trusted, its own config and data
+ * folders, the keychain off unless asked for, and nothing inherited that names another server's upstream.
+ */
+export function isolatedEnv(options: IsolatedEnvOptions = {}): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (/^(POWERBI|MS365|ODOO|LAKEHOUSE|DATABRICKS|AZURE)_/.test(k)) continue;
+    base[k] = v;
+  }
+  const env: Record<string, string> = {
+    ...base,
+    SWITCHYARD_CONFIG_DIR: options.configDir ?? mkdtempSync(join(tmpdir(), 'switchyard-config-')),
+    SWITCHYARD_DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-data-')),
+    SWITCHYARD_KEYCHAIN: options.keychain ? 'on' : 'off',
+  };
+  if (process.env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export interface ToolCall {
+  result: CallToolResult;
+  text: string;
+  isError: boolean;
+  structured: Record<string, unknown> | undefined;
+}
+
+export interface SpawnedServer extends StdioConnection {
+  env: Record<string, string>;
+  call(name: string, args?: Record<string, unknown>, options?: { onProgress?: (p: { progress: number; total?: number; message?: string }) => void; signal?: AbortSignal; timeoutMs?: number }): Promise<ToolCall>;
+}
+
+/** Spawn a built server bin with node and connect the SDK client to it over stdio. */
+export async function spawnServer(
+  bin: string,
+  options: IsolatedEnvOptions & { args?: string[]; sampling?: Parameters<typeof connectStdio>[0]['sampling'] } = {},
+): Promise<SpawnedServer> {
+  const env = isolatedEnv(options);
+  const connection = await connectStdio({
+    command: process.execPath,
+    args: [bin, ...(options.args ?? [])],
+    env,
+    ...(options.sampling ? { sampling: options.sampling } : {}),
+  });
+  return {
+    ...connection,
+    env,
+    async call(name, args = {}, callOptions = {}) {
+      const result = (await connection.client.callTool(
+        { name, arguments: args },
+        undefined,
+        {
+          ...(callOptions.onProgress ? { onprogress: callOptions.onProgress } : {}),
+          ...(callOptions.signal ? { signal: callOptions.signal } : {}),
+          timeout: callOptions.timeoutMs ?? 60_000,
+        },
+      )) as CallToolResult;
+      return {
+        result,
+        text: resultText(result),
+        isError: result.isError === true,
+        structured: result.structuredContent as Record<string, unknown> | undefined,
+      };
+    },
+  };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command to the end, with optional stdin text, and collect what it printed. */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? (process.env as Record<string, string>), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Run a server's CLI command (`login`, `status`, ...) with node. */
+export function runBin(bin: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, [bin, ...args], options);
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Run the MCP Inspector CLI (the 1.x line, which runs on Node 20) against a server command, as a
+ * smoke test from outside our own client code.
+ */
+export function runInspector(
+  serverCommand: string[],
+  methodArgs: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  const cli = join(dirname(require.resolve('@modelcontextprotocol/inspector/package.json')), 'cli', 'build', 'cli.js');
+  const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  return runCommand(process.execPath, [cli, '--cli', ...envArgs, ...serverCommand, ...methodArgs], {
+    env: { ...(process.env as Record<string, string>), ...options.env },
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
+}
