@@ -7,11 +7,17 @@ import type {
   PublicClientApplication,
   ConfidentialClientApplication,
   TokenCacheContext,
+  INetworkModule,
+  NetworkRequestOptions,
+  NetworkResponse,
 } from '@azure/msal-node';
 import { AuthError, CancelledError, UpstreamError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { registerSecret } from './redact.js';
-import type { SecretStore } from './secret-store.js';
+import { withLock, type SecretStore } from './secret-store.js';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 
 export type AzureCloud = 'public' | 'usgov' | 'china';
 
@@ -76,6 +82,8 @@ export class AzureSignIn {
   private readonly log: Logger;
   private publicApp: Promise<PublicClientApplication> | undefined;
   private readonly confidentialApps = new Map<string, Promise<ConfidentialClientApplication>>();
+  /** The last error Azure AD sent (msal keeps only its code); its AADSTS description makes messages useful. */
+  private lastAadError: { error: string; description: string } | undefined;
 
   constructor(options: AzureSignInOptions) {
     this.options = options;
@@ -94,6 +102,11 @@ export class AzureSignIn {
     certificatePem?: string;
     forceRefresh?: boolean;
   }): Promise<AzureToken> {
+    if (['organizations', 'common', 'consumers'].includes(this.options.tenantId.toLowerCase())) {
+      throw new AuthError(`A service principal signs in to one tenant, not '${this.options.tenantId}'`, {
+        hint: 'Set the tenant id (a GUID or domain) of the app registration',
+      });
+    }
     const credential = request.clientSecret ?? request.certificatePem ?? '';
     let app = this.confidentialApps.get(credential);
     if (!app) {
@@ -101,7 +114,9 @@ export class AzureSignIn {
       this.confidentialApps.set(credential, app);
     }
     try {
-      const result = await (await app).acquireTokenByClientCredential({
+      const result = await (
+        await app
+      ).acquireTokenByClientCredential({
         scopes: request.scopes,
         skipCache: request.forceRefresh ?? false,
       });
@@ -124,7 +139,12 @@ export class AzureSignIn {
       scopes: request.scopes,
       timeout: request.timeoutSeconds ?? 900,
       cancel: false,
-      deviceCodeCallback: (response: { userCode: string; verificationUri: string; message: string; expiresIn: number }) =>
+      deviceCodeCallback: (response: {
+        userCode: string;
+        verificationUri: string;
+        message: string;
+        expiresIn: number;
+      }) =>
         request.onPrompt({
           userCode: response.userCode,
           verificationUri: response.verificationUri,
@@ -147,17 +167,30 @@ export class AzureSignIn {
   }
 
   /** A token from the cache, refreshed with the refresh token when needed. Never prompts. */
-  async silent(request: { scopes: string[]; username?: string; forceRefresh?: boolean }): Promise<AzureToken> {
+  async silent(request: {
+    scopes: string[];
+    username?: string;
+    forceRefresh?: boolean;
+  }): Promise<AzureToken> {
     const app = await this.publicClient();
     const accounts = await app.getTokenCache().getAllAccounts();
     const account = request.username
       ? accounts.find((a) => a.username.toLowerCase() === request.username!.toLowerCase())
       : accounts[0];
     if (!account) {
-      throw new AuthError(`Not signed in${request.username ? ` as ${request.username}` : ''}`, { hint: this.options.loginHint });
+      throw new AuthError(`Not signed in${request.username ? ` as ${request.username}` : ''}`, {
+        hint: this.options.loginHint,
+      });
     }
     try {
-      const result = await app.acquireTokenSilent({ account, scopes: request.scopes, forceRefresh: request.forceRefresh ?? false });
+      // One process at a time may refresh: refresh tokens rotate, and two refreshing at once would race.
+      const result = await this.withCacheLock(() =>
+        app.acquireTokenSilent({
+          account,
+          scopes: request.scopes,
+          forceRefresh: request.forceRefresh ?? false,
+        }),
+      );
       return toToken(result);
     } catch (err) {
       throw this.mapMsalError(err, 'token refresh');
@@ -179,6 +212,16 @@ export class AzureSignIn {
     return accounts.length;
   }
 
+  private async withCacheLock<T>(fn: () => Promise<T>): Promise<T> {
+    const dir = this.options.secrets.configDir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const name = createHash('sha256')
+      .update(`${this.options.cacheService}\n${this.cacheAccount()}`)
+      .digest('hex')
+      .slice(0, 16);
+    return withLock(join(dir, `token-cache-${name}.lock`), fn, 30_000);
+  }
+
   private cacheAccount(): string {
     return this.options.cacheAccount ?? 'msal-token-cache';
   }
@@ -193,6 +236,7 @@ export class AzureSignIn {
         knownAuthorities: [host],
       },
       system: {
+        networkClient: this.networkClient(),
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel: msal.LogLevel.Warning,
@@ -212,16 +256,64 @@ export class AzureSignIn {
     })());
   }
 
-  private async createConfidential(clientSecret?: string, certificatePem?: string): Promise<ConfidentialClientApplication> {
+  private async createConfidential(
+    clientSecret?: string,
+    certificatePem?: string,
+  ): Promise<ConfidentialClientApplication> {
     const msal = await loadMsal();
     const config = await this.baseConfig(msal);
     if (clientSecret) {
       registerSecret(clientSecret);
       return new msal.ConfidentialClientApplication({ ...config, auth: { ...config.auth, clientSecret } });
     }
-    if (!certificatePem) throw new AuthError('A service principal needs a client secret or a certificate', { hint: this.options.loginHint });
+    if (!certificatePem)
+      throw new AuthError('A service principal needs a client secret or a certificate', {
+        hint: this.options.loginHint,
+      });
     const certificate = parseCertificate(certificatePem);
-    return new msal.ConfidentialClientApplication({ ...config, auth: { ...config.auth, clientCertificate: certificate } });
+    return new msal.ConfidentialClientApplication({
+      ...config,
+      auth: { ...config.auth, clientCertificate: certificate },
+    });
+  }
+
+  /** msal's HTTP through undici, remembering Azure AD's error descriptions for our messages. */
+  private networkClient(): INetworkModule {
+    const send = async <T>(
+      method: 'GET' | 'POST',
+      url: string,
+      options?: NetworkRequestOptions,
+    ): Promise<NetworkResponse<T>> => {
+      const { request } = await import('undici');
+      const res = await request(url, {
+        method,
+        headers: options?.headers ?? {},
+        body: options?.body,
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await res.body.text();
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : {};
+      } catch {
+        body = { error: 'invalid_response', error_description: text.slice(0, 200) };
+      }
+      const b = body as { error?: unknown; error_description?: unknown };
+      if (typeof b.error === 'string' && b.error !== 'authorization_pending') {
+        this.lastAadError = {
+          error: b.error,
+          description: typeof b.error_description === 'string' ? b.error_description : '',
+        };
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers))
+        if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+      return { status: res.statusCode, headers, body: body as T };
+    };
+    return {
+      sendGetRequestAsync: (url, options) => send('GET', url, options),
+      sendPostRequestAsync: (url, options) => send('POST', url, options),
+    };
   }
 
   private cachePlugin(): ICachePlugin {
@@ -240,35 +332,86 @@ export class AzureSignIn {
 
   private mapMsalError(err: unknown, what: string): Error {
     if (err instanceof AuthError || err instanceof CancelledError) return err;
-    const e = err as { errorCode?: string; errorMessage?: string; subError?: string; message?: string; name?: string };
-    const code = e.errorCode ?? '';
-    const detail = (e.errorMessage ?? e.message ?? '').split('\n')[0]!.replace(/Trace ID:.*$/i, '').trim();
+    const e = err as {
+      errorCode?: string;
+      errorMessage?: string;
+      subError?: string;
+      message?: string;
+      name?: string;
+    };
+    const aad = this.lastAadError;
+    this.lastAadError = undefined;
+    const code = aad?.error ?? e.errorCode ?? '';
+    const detail = (aad?.description || e.errorMessage || e.message || '')
+      .split(/\r?\n/)[0]!
+      .replace(/Trace ID:.*$/i, '')
+      .trim();
     const aadsts = /AADSTS\d+/.exec(detail)?.[0];
-    const upstream = { service: 'Azure AD', ...(aadsts || code ? { code: aadsts ?? code } : {}), ...(detail ? { message: detail.slice(0, 300) } : {}) };
-    if (/network|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|fetch failed|endpoints_resolution_error/i.test(`${code} ${detail}`)) {
-      return new UpstreamError(`Could not reach the Azure AD authority ${this.options.authorityHost} during ${what}`, {
+    const upstream = {
+      service: 'Azure AD',
+      ...(aadsts || code ? { code: aadsts ?? code } : {}),
+      ...(detail ? { message: detail.slice(0, 300) } : {}),
+    };
+    if (
+      /network|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|fetch failed|endpoints_resolution_error/i.test(
+        `${code} ${detail}`,
+      )
+    ) {
+      return new UpstreamError(
+        `Could not reach the Azure AD authority ${this.options.authorityHost} during ${what}`,
+        {
+          upstream,
+          hint: 'Check the network and AZURE_AUTHORITY_HOST',
+        },
+      );
+    }
+    if (aadsts === 'AADSTS65001' || /consent_required/i.test(`${code} ${e.subError ?? ''}`)) {
+      const missing = /Missing: (.+)$/.exec(detail)?.[1];
+      return new AuthError(
+        `The account has not consented to ${missing ? `the scopes ${missing}` : 'all requested scopes'} for this app (AADSTS65001)`,
+        {
+          upstream,
+          hint: `Ask an administrator to grant consent to the app registration, or ${this.options.loginHint.replace(/^Run/, 'run')} and accept the consent prompt`,
+        },
+      );
+    }
+    if (
+      e.name === 'InteractionRequiredAuthError' ||
+      /interaction_required|invalid_grant|consent_required|login_required|no_tokens_found/i.test(code)
+    ) {
+      return new AuthError(`The saved sign-in can no longer be refreshed (${aadsts ?? code})`, {
         upstream,
-        hint: 'Check the network and AZURE_AUTHORITY_HOST',
+        hint: this.options.loginHint,
       });
     }
-    if (e.name === 'InteractionRequiredAuthError' || /interaction_required|invalid_grant|consent_required|login_required|no_tokens_found/i.test(code)) {
-      return new AuthError(`The saved sign-in can no longer be refreshed (${aadsts ?? code})`, { upstream, hint: this.options.loginHint });
-    }
-    if (/invalid_client|unauthorized_client|AADSTS7000215|AADSTS700016|AADSTS7000222/i.test(`${code} ${detail}`)) {
+    if (
+      /invalid_client|unauthorized_client|AADSTS7000215|AADSTS700016|AADSTS7000222/i.test(`${code} ${detail}`)
+    ) {
       return new AuthError(`Azure AD refused the app's credentials during ${what}`, {
         upstream,
         hint: 'Check the tenant id, client id and secret or certificate (an expired secret gives AADSTS7000222)',
       });
     }
     if (/expired_token|code_expired|authorization_declined|access_denied/i.test(code)) {
-      return new AuthError(`The device code sign-in did not complete (${code})`, { upstream, hint: this.options.loginHint });
+      return new AuthError(`The device code sign-in did not complete (${code})`, {
+        upstream,
+        hint: this.options.loginHint,
+      });
     }
-    return new AuthError(`Azure AD ${what} failed${code ? ` (${code})` : ''}`, { upstream, hint: this.options.loginHint });
+    return new AuthError(`Azure AD ${what} failed${code ? ` (${code})` : ''}`, {
+      upstream,
+      hint: this.options.loginHint,
+    });
   }
 }
 
 function toAccount(account: AccountInfo): AzureAccount {
-  return { username: account.username, name: account.name, tenantId: account.tenantId, homeAccountId: account.homeAccountId };
+  return {
+    username: account.username,
+    name: account.name,
+    tenantId: account.tenantId,
+    homeAccountId: account.homeAccountId,
+  };
 }
 
 function toToken(result: AuthenticationResult): AzureToken {
@@ -284,11 +427,17 @@ function toToken(result: AuthenticationResult): AzureToken {
 /** msal-node's `clientCertificate` from one PEM holding the private key and the certificate. */
 export function parseCertificate(pem: string): { thumbprintSha256: string; privateKey: string; x5c: string } {
   const certMatch = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
-  const keyMatch = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem);
+  const keyMatch =
+    /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(
+      pem,
+    );
   if (!certMatch || !keyMatch) {
-    throw new AuthError('The certificate file must hold both the certificate and its private key in PEM form', {
-      hint: 'Combine them with `cat cert.pem key.pem > combined.pem` and pass that path',
-    });
+    throw new AuthError(
+      'The certificate file must hold both the certificate and its private key in PEM form',
+      {
+        hint: 'Combine them with `cat cert.pem key.pem > combined.pem` and pass that path',
+      },
+    );
   }
   const certificate = new X509Certificate(certMatch[0]);
   const privateKey = createPrivateKey(keyMatch[0]).export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -311,13 +460,19 @@ export function suppliedToken(accessToken: string): AzureToken {
   registerSecret(accessToken);
   const claims = decodeJwtClaims(accessToken);
   const exp = typeof claims?.exp === 'number' ? new Date(claims.exp * 1000) : undefined;
-  const username = (claims?.upn ?? claims?.preferred_username ?? claims?.unique_name ?? claims?.appid) as string | undefined;
+  const username = (claims?.upn ?? claims?.preferred_username ?? claims?.unique_name ?? claims?.appid) as
+    string | undefined;
   return {
     accessToken,
     expiresOn: exp,
     scopes: typeof claims?.scp === 'string' ? claims.scp.split(' ') : [],
     account: username
-      ? { username, name: claims?.name as string | undefined, tenantId: String(claims?.tid ?? ''), homeAccountId: '' }
+      ? {
+          username,
+          name: claims?.name as string | undefined,
+          tenantId: String(claims?.tid ?? ''),
+          homeAccountId: '',
+        }
       : undefined,
   };
 }

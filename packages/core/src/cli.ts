@@ -82,11 +82,36 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
   const env = process.env;
   const P = def.envPrefix;
   const common: CliOption[] = [
-    { flags: '--toolsets <list>', description: 'serve only these toolsets (comma-separated)', env: `${P}_TOOLSETS`, fallbackEnv: 'SWITCHYARD_TOOLSETS' },
-    { flags: '--tools <list>', description: 'serve these tools too (comma-separated)', env: `${P}_TOOLS`, fallbackEnv: 'SWITCHYARD_TOOLS' },
-    { flags: '--read-only', description: 'serve only tools that change nothing (wins over --tools)', env: `${P}_READ_ONLY`, fallbackEnv: 'SWITCHYARD_READ_ONLY' },
-    { flags: '--profile <name>', description: 'keep several accounts side by side', env: `${P}_PROFILE`, fallbackEnv: 'SWITCHYARD_PROFILE' },
-    { flags: '--log-level <level>', description: `stderr log level: ${LOG_LEVELS.join(', ')}`, env: 'SWITCHYARD_LOG_LEVEL', choices: [...LOG_LEVELS] },
+    {
+      flags: '--toolsets <list>',
+      description: 'serve only these toolsets (comma-separated)',
+      env: `${P}_TOOLSETS`,
+      fallbackEnv: 'SWITCHYARD_TOOLSETS',
+    },
+    {
+      flags: '--tools <list>',
+      description: 'serve these tools too (comma-separated)',
+      env: `${P}_TOOLS`,
+      fallbackEnv: 'SWITCHYARD_TOOLS',
+    },
+    {
+      flags: '--read-only',
+      description: 'serve only tools that change nothing (wins over --tools)',
+      env: `${P}_READ_ONLY`,
+      fallbackEnv: 'SWITCHYARD_READ_ONLY',
+    },
+    {
+      flags: '--profile <name>',
+      description: 'keep several accounts side by side',
+      env: `${P}_PROFILE`,
+      fallbackEnv: 'SWITCHYARD_PROFILE',
+    },
+    {
+      flags: '--log-level <level>',
+      description: `stderr log level: ${LOG_LEVELS.join(', ')}`,
+      env: 'SWITCHYARD_LOG_LEVEL',
+      choices: [...LOG_LEVELS],
+    },
   ];
   const globals = [...common, ...(def.options ?? [])];
   const program = new Command(def.name)
@@ -173,7 +198,11 @@ function camel(flags: string): string {
   return long.replace(/^no-/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
-function applyEnv(raw: Record<string, unknown>, specs: CliOption[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+function applyEnv(
+  raw: Record<string, unknown>,
+  specs: CliOption[],
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   const options = { ...raw };
   for (const spec of specs) {
     const key = camel(spec.flags);
@@ -197,7 +226,9 @@ function applyEnv(raw: Record<string, unknown>, specs: CliOption[], env: NodeJS.
 function describeFailure(err: unknown): string {
   if (isSwitchyardError(err)) return redact(errorText(err));
   const id = randomBytes(4).toString('hex');
-  process.stderr.write(redact(`unexpected error ${id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  process.stderr.write(
+    redact(`unexpected error ${id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`),
+  );
   return `failed with an unexpected error (id ${id}); the details are above.`;
 }
 
@@ -207,7 +238,9 @@ function installProcessHandlers(log: Logger): void {
   handlersInstalled = true;
   process.on('unhandledRejection', (reason) => {
     const id = randomBytes(4).toString('hex');
-    log.error(`unhandled rejection ${id} (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    log.error(
+      `unhandled rejection ${id} (the server keeps running): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
   });
   process.on('uncaughtException', (err) => {
     log.error(`uncaught exception, shutting down: ${err.stack ?? err.message}`);

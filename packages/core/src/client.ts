@@ -59,7 +59,7 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
     await client.connect(transport);
   } catch (err) {
     await transport.close().catch(() => {});
-    throw new Error(`The server did not start: ${(err as Error).message}\n${stderr}`);
+    throw new Error(`The server did not start: ${(err as Error).message}\n${stderr}`, { cause: err });
   }
   return {
     client,

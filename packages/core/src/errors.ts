@@ -14,13 +14,7 @@ export interface UpstreamInfo {
 }
 
 export type ErrorKind =
-  | 'user_input'
-  | 'auth'
-  | 'not_found'
-  | 'permission'
-  | 'upstream'
-  | 'rate_limited'
-  | 'cancelled';
+  'user_input' | 'auth' | 'not_found' | 'permission' | 'upstream' | 'rate_limited' | 'cancelled';
 
 export interface SwitchyardErrorOptions {
   /** What the user (or model) can do about it: a command to run, a permission to grant. */
@@ -85,7 +79,9 @@ export class RateLimitedError extends SwitchyardError {
 /** The caller cancelled the request (MCP `notifications/cancelled`, or an aborted signal). */
 export class CancelledError extends SwitchyardError {
   readonly kind = 'cancelled' as const;
-  constructor(message = 'The call was cancelled before it finished; nothing was changed by the cancelled part.') {
+  constructor(
+    message = 'The call was cancelled before it finished; nothing was changed by the cancelled part.',
+  ) {
     super(message);
   }
 }
@@ -101,7 +97,9 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
 
 /** One line describing an upstream's answer: "Power BI 404 PowerBIEntityNotFound: ... (request id abc)". */
 export function describeUpstream(info: UpstreamInfo): string {
-  const head = [info.service, info.status, info.code].filter((part) => part !== undefined && part !== '').join(' ');
+  const head = [info.service, info.status, info.code]
+    .filter((part) => part !== undefined && part !== '')
+    .join(' ');
   const message = info.message ? `: ${info.message}` : '';
   const requestId = info.requestId ? ` (request id ${info.requestId})` : '';
   return `${head}${message}${requestId}`;
@@ -115,7 +113,9 @@ export function errorText(err: SwitchyardError): string {
     if (!err.message.includes(said)) parts.push(`Upstream said: ${ensureSentence(said)}`);
   }
   if (err instanceof NotFoundError && err.candidates && err.candidates.length > 0) {
-    parts.push(`Candidates: ${err.candidates.slice(0, 20).join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`);
+    parts.push(
+      `Candidates: ${err.candidates.slice(0, 20).join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`,
+    );
   }
   if (err.hint) parts.push(ensureSentence(err.hint));
   return parts.join(' ');
@@ -123,5 +123,5 @@ export function errorText(err: SwitchyardError): string {
 
 function ensureSentence(text: string): string {
   const trimmed = text.trim();
-  return /[.!?)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }

@@ -79,8 +79,23 @@ export interface HttpResponse<T> {
   requestId: string | undefined;
 }
 
-const REQUEST_ID_HEADERS = ['request-id', 'x-ms-request-id', 'requestid', 'x-request-id', 'x-ms-correlation-id', 'client-request-id'];
-const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const REQUEST_ID_HEADERS = [
+  'request-id',
+  'x-ms-request-id',
+  'requestid',
+  'x-request-id',
+  'x-ms-correlation-id',
+  'client-request-id',
+];
+const RETRYABLE_NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
 
 type Undici = typeof import('undici');
 let undiciModule: Promise<Undici> | undefined;
@@ -109,12 +124,18 @@ export class HttpClient {
     return (await this.request<T>({ ...request, path, method: 'GET' })).data;
   }
 
-  async post<T>(path: string, json: unknown, request: Omit<HttpRequest, 'path' | 'method' | 'json'> = {}): Promise<T> {
+  async post<T>(
+    path: string,
+    json: unknown,
+    request: Omit<HttpRequest, 'path' | 'method' | 'json'> = {},
+  ): Promise<T> {
     return (await this.request<T>({ ...request, path, method: 'POST', json })).data;
   }
 
   url(path: string, query?: Query): string {
-    const url = new URL(/^https?:\/\//i.test(path) ? path : `${this.baseUrl}${path.startsWith('/') ? '' : '/'}${path}`);
+    const url = new URL(
+      /^https?:\/\//i.test(path) ? path : `${this.baseUrl}${path.startsWith('/') ? '' : '/'}${path}`,
+    );
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
     }
@@ -169,33 +190,57 @@ export class HttpClient {
           await this.pause(backoff(attempt, this.options.baseDelayMs), req.signal);
           continue;
         }
-        throw new UpstreamError(`Could not reach ${this.service} at ${new URL(url).host} (${code ?? (err as Error).message})`, {
-          hint: 'Check the network connection and the configured URL',
-          upstream: { service: this.service },
-          cause: err,
-        });
+        throw new UpstreamError(
+          `Could not reach ${this.service} at ${new URL(url).host} (${code ?? (err as Error).message})`,
+          {
+            hint: 'Check the network connection and the configured URL',
+            upstream: { service: this.service },
+            cause: err,
+          },
+        );
       }
       const resHeaders = flatHeaders(res.headers);
       const requestId = findRequestId(resHeaders);
-      this.log.debug(`${method} ${redactUrl(url)} → ${res.statusCode} in ${(performance.now() - started).toFixed(0)} ms`, {
-        attempt,
-        ...(requestId ? { requestId } : {}),
-      });
+      this.log.debug(
+        `${method} ${redactUrl(url)} → ${res.statusCode} in ${(performance.now() - started).toFixed(0)} ms`,
+        {
+          attempt,
+          ...(requestId ? { requestId } : {}),
+        },
+      );
 
-      if (res.statusCode >= 300 && res.statusCode < 400 && resHeaders.location && req.followRedirects !== false) {
+      if (
+        res.statusCode >= 300 &&
+        res.statusCode < 400 &&
+        resHeaders.location &&
+        req.followRedirects !== false
+      ) {
         await res.body.dump();
-        if (++redirects > 5) throw new UpstreamError(`${this.service} redirected too many times`, { upstream: { service: this.service } });
+        if (++redirects > 5)
+          throw new UpstreamError(`${this.service} redirected too many times`, {
+            upstream: { service: this.service },
+          });
         url = new URL(resHeaders.location, url).toString();
         attempt--;
         continue;
       }
 
       if (res.statusCode < 400) {
-        return { status: res.statusCode, headers: resHeaders, requestId, data: (await readBody(res.body, req.responseType ?? 'json')) as T };
+        return {
+          status: res.statusCode,
+          headers: resHeaders,
+          requestId,
+          data: (await readBody(res.body, req.responseType ?? 'json')) as T,
+        };
       }
 
       const failure = await this.failure(method, url, res.statusCode, resHeaders, requestId, res.body);
-      if ((res.statusCode === 401 || res.statusCode === 403) && !refreshed && this.options.auth && this.options.shouldRefreshAuth?.(failure)) {
+      if (
+        (res.statusCode === 401 || res.statusCode === 403) &&
+        !refreshed &&
+        this.options.auth &&
+        this.options.shouldRefreshAuth?.(failure)
+      ) {
         refreshed = true;
         forceRefresh = true;
         attempt--;
@@ -266,21 +311,33 @@ export function defaultHttpError(failure: HttpErrorResponse): Error {
     case 422:
       return new UserInputError(`${s} rejected the request as invalid`, { upstream });
     case 401:
-      return new AuthError(`${s} did not accept the credentials`, { upstream, hint: 'Sign in again with the login command' });
+      return new AuthError(`${s} did not accept the credentials`, {
+        upstream,
+        hint: 'Sign in again with the login command',
+      });
     case 403:
-      return new PermissionError(`${s} refused access`, { upstream, hint: 'The signed-in identity lacks a permission for this' });
+      return new PermissionError(`${s} refused access`, {
+        upstream,
+        hint: 'The signed-in identity lacks a permission for this',
+      });
     case 404:
       return new NotFoundError(`${s} has no such item, or the caller cannot see it`, { upstream });
     case 429: {
       const seconds = parseRetryAfter(failure.headers['retry-after']);
       return new RateLimitedError(
         `${s} is throttling requests${seconds ? `; it asks to wait ${Math.ceil(seconds / 1000)} s` : ''}`,
-        { upstream, hint: 'Wait a little and try again, or ask for less at once', ...(seconds ? { retryAfterSeconds: Math.ceil(seconds / 1000) } : {}) },
+        {
+          upstream,
+          hint: 'Wait a little and try again, or ask for less at once',
+          ...(seconds ? { retryAfterSeconds: Math.ceil(seconds / 1000) } : {}),
+        },
       );
     }
     default:
       return new UpstreamError(
-        failure.status >= 500 ? `${s} failed on its side (HTTP ${failure.status})` : `${s} refused the request (HTTP ${failure.status})`,
+        failure.status >= 500
+          ? `${s} failed on its side (HTTP ${failure.status})`
+          : `${s} refused the request (HTTP ${failure.status})`,
         { upstream, ...(failure.status >= 500 ? { hint: 'Try again in a moment' } : {}) },
       );
   }
@@ -363,7 +420,10 @@ function redactUrl(url: string): string {
   return url.replace(/([?&](?:code|token|key|sig|signature|access_token)=)[^&]+/gi, '$1…');
 }
 
-async function readBody(body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> }, type: NonNullable<HttpRequest['responseType']>): Promise<unknown> {
+async function readBody(
+  body: Readable & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> },
+  type: NonNullable<HttpRequest['responseType']>,
+): Promise<unknown> {
   switch (type) {
     case 'stream':
       return body;
@@ -380,7 +440,9 @@ async function readBody(body: Readable & { text(): Promise<string>; arrayBuffer(
       try {
         return JSON.parse(text);
       } catch {
-        throw new UpstreamError('The upstream answered with something that is not JSON', { hint: 'Check that the configured URL points at the API' });
+        throw new UpstreamError('The upstream answered with something that is not JSON', {
+          hint: 'Check that the configured URL points at the API',
+        });
       }
     }
   }
@@ -400,45 +462,83 @@ export interface Collected<T> {
 }
 
 /**
- * Gather pages until `maxItems` or `maxPages` is reached or the pages run out. The cursor of the page
- * where it stopped comes back, so a caller can hand it to the model as "more available".
+ * Gather pages until `maxItems` or `maxPages` is reached or the pages run out. The returned cursor is
+ * opaque: it names the page where gathering stopped and how far into it, so a page cut in the middle
+ * resumes exactly where it was cut.
  */
 export async function collectPages<T>(
   fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
   options: { maxItems: number; maxPages?: number; cursor?: string | undefined; signal?: AbortSignal },
 ): Promise<Collected<T>> {
   const items: T[] = [];
-  let cursor = options.cursor;
+  let { page: pageCursor, skip } = decodePageCursor(options.cursor);
   let pages = 0;
   const maxPages = options.maxPages ?? 50;
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
-    const page = await fetchPage(cursor);
+    const page = await fetchPage(pageCursor);
     pages++;
+    const available = page.items.slice(skip);
     const room = options.maxItems - items.length;
-    items.push(...page.items.slice(0, room));
-    cursor = page.next;
-    if (page.items.length > room) return { items, next: cursor, truncated: true };
-    if (!cursor) return { items, next: undefined, truncated: false };
-    if (items.length >= options.maxItems || pages >= maxPages) return { items, next: cursor, truncated: true };
+    items.push(...available.slice(0, room));
+    if (available.length > room) {
+      return { items, next: encodePageCursor(pageCursor, skip + room), truncated: true };
+    }
+    skip = 0;
+    pageCursor = page.next;
+    if (!pageCursor) return { items, next: undefined, truncated: false };
+    if (items.length >= options.maxItems || pages >= maxPages) {
+      return { items, next: encodePageCursor(pageCursor, 0), truncated: true };
+    }
+  }
+}
+
+function encodePageCursor(page: string | undefined, skip: number): string {
+  return Buffer.from(JSON.stringify({ p: page ?? null, s: skip })).toString('base64url');
+}
+
+function decodePageCursor(cursor: string | undefined): { page: string | undefined; skip: number } {
+  if (!cursor) return { page: undefined, skip: 0 };
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      p: string | null;
+      s: number;
+    };
+    if (typeof parsed.s !== 'number' || (parsed.p !== null && typeof parsed.p !== 'string'))
+      throw new Error('shape');
+    return { page: parsed.p ?? undefined, skip: parsed.s };
+  } catch {
+    throw new UserInputError(
+      'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged',
+    );
   }
 }
 
 /** Pages of an OData-style collection: `value` plus `@odata.nextLink`, followed exactly as given. */
 export function nextLinkPages<T>(client: HttpClient, first: string, request: Omit<HttpRequest, 'path'> = {}) {
   return async (cursor: string | undefined): Promise<Page<T>> => {
-    const data = await client.get<{ value?: T[]; '@odata.nextLink'?: string }>(cursor ?? first, cursor ? { ...request, query: {} } : request);
+    const data = await client.get<{ value?: T[]; '@odata.nextLink'?: string }>(
+      cursor ?? first,
+      cursor ? { ...request, query: {} } : request,
+    );
     return { items: data?.value ?? [], next: data?.['@odata.nextLink'] };
   };
 }
 
 /** Pages of a `$top`/`$skip` collection; the cursor is the next `$skip`. */
-export function skipPages<T>(client: HttpClient, path: string, pageSize: number, request: Omit<HttpRequest, 'path'> = {}) {
+export function skipPages<T>(
+  client: HttpClient,
+  path: string,
+  pageSize: number,
+  request: Omit<HttpRequest, 'path'> = {},
+) {
   return async (cursor: string | undefined): Promise<Page<T>> => {
     const skip = cursor ? Number(cursor) : 0;
-    const data = await client.get<{ value?: T[] }>(path, { ...request, query: { ...request.query, $top: pageSize, $skip: skip } });
+    const data = await client.get<{ value?: T[] }>(path, {
+      ...request,
+      query: { ...request.query, $top: pageSize, $skip: skip },
+    });
     const items = data?.value ?? [];
     return { items, next: items.length < pageSize ? undefined : String(skip + items.length) };
   };
 }
-

@@ -8,7 +8,8 @@ export interface Keychain {
   findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
 }
 
-export type KeychainProbe = { keychain: Keychain; reason?: undefined } | { keychain: undefined; reason: string };
+export type KeychainProbe =
+  { keychain: Keychain; reason?: undefined } | { keychain: undefined; reason: string };
 
 const require = createRequire(import.meta.url);
 let probed: Promise<KeychainProbe> | undefined;

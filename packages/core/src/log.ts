@@ -35,7 +35,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LOG_LEVELS.indexOf(lvl) > threshold) return;
     const extra = fields && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
-    write(redact(`${new Date().toISOString()} ${lvl.toUpperCase()} ${options.name}: ${message}${extra}`) + '\n');
+    write(
+      redact(`${new Date().toISOString()} ${lvl.toUpperCase()} ${options.name}: ${message}${extra}`) + '\n',
+    );
   };
   return {
     level,

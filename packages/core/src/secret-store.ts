@@ -173,11 +173,15 @@ export class SecretStore {
       const decipher = createDecipheriv('aes-256-gcm', await this.fileKey(), Buffer.from(entry.iv, 'base64'));
       decipher.setAAD(aad(service, account));
       decipher.setAuthTag(Buffer.from(entry.tag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(entry.data, 'base64')), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(Buffer.from(entry.data, 'base64')), decipher.final()]).toString(
+        'utf8',
+      );
     } catch {
       throw new AuthError(
         `The stored secret '${account}' of ${service} cannot be read: its file ${path} is damaged or was encrypted with another key`,
-        { hint: 'Sign in again to replace it (the login command of this server); other stored secrets are unaffected' },
+        {
+          hint: 'Sign in again to replace it (the login command of this server); other stored secrets are unaffected',
+        },
       );
     }
   }

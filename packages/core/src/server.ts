@@ -39,7 +39,10 @@ export interface ServerDefinition {
 
 /** JSON Schema for a zod object as `tools/list` shows it: compact, no `$schema`. */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
-  const json = z.toJSONSchema(schema, { io, target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, { io, target: 'draft-7', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete json.$schema;
   return json as Tool['inputSchema'];
 }
@@ -61,7 +64,8 @@ export function describeTool(tool: ToolDefinition): Tool {
 export function describeInputIssues(toolName: string, error: z.ZodError): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
     const path = issue.path.join('.');
-    if (issue.code === 'unrecognized_keys') return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
     if (issue.code === 'invalid_type' && issue.input === undefined) return `'${path}' is required`;
     return path ? `'${path}': ${issue.message}` : issue.message;
   });
@@ -81,7 +85,9 @@ export function errorResult(err: unknown, log: Logger, toolName: string): CallTo
     log.debug(`${toolName} answered with ${err.name}`, { message: err.message });
   } else {
     const id = shortId();
-    log.error(`unexpected error ${id} in ${toolName}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    log.error(
+      `unexpected error ${id} in ${toolName}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     text = `${toolName} failed with an unexpected error (id ${id}); the details are in the server's log. Try again, and report the id if it persists.`;
   }
   return { isError: true, content: [{ type: 'text', text: redact(text) }] };
@@ -110,7 +116,8 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
     options.stdin as NodeJS.ReadStream | undefined,
     options.stdout as NodeJS.WriteStream | undefined,
   );
-  transport.onerror = (error) => log.warn(`ignored input that is not a JSON-RPC message: ${error.message.slice(0, 200)}`);
+  transport.onerror = (error) =>
+    log.warn(`ignored input that is not a JSON-RPC message: ${error.message.slice(0, 200)}`);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -162,7 +169,10 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
     const toolLog = log.child(tool.name);
     const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
     if (!parsed.success) {
-      return { isError: true, content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error) }] };
+      return {
+        isError: true,
+        content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error) }],
+      };
     }
     const progressToken = request.params._meta?.progressToken;
     const clientCaps = server.getClientCapabilities();
@@ -174,7 +184,12 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
         await extra
           .sendNotification({
             method: 'notifications/progress',
-            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+            params: {
+              progressToken,
+              progress,
+              ...(total !== undefined ? { total } : {}),
+              ...(message ? { message } : {}),
+            },
           })
           .catch((err: unknown) => toolLog.debug(`progress notification not sent: ${String(err)}`));
       },
@@ -208,7 +223,11 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
       toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
       return result;
     } catch (err) {
-      return errorResult(extra.signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err, toolLog, tool.name);
+      return errorResult(
+        extra.signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
+        toolLog,
+        tool.name,
+      );
     }
   });
 
@@ -223,12 +242,20 @@ function registerResources(server: Server, resources: ResourceDefinition[], log:
   const toMcpError = (err: unknown): McpError => {
     if (err instanceof McpError) return err;
     if (isSwitchyardError(err)) {
-      const code = err.kind === 'not_found' || err.kind === 'user_input' ? ErrorCode.InvalidParams : ErrorCode.InternalError;
+      const code =
+        err.kind === 'not_found' || err.kind === 'user_input'
+          ? ErrorCode.InvalidParams
+          : ErrorCode.InternalError;
       return new McpError(code, redact(errorText(err)));
     }
     const id = shortId();
-    log.error(`unexpected error ${id} reading a resource: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return new McpError(ErrorCode.InternalError, `Reading the resource failed unexpectedly (id ${id}); see the server's log`);
+    log.error(
+      `unexpected error ${id} reading a resource: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    return new McpError(
+      ErrorCode.InternalError,
+      `Reading the resource failed unexpectedly (id ${id}); see the server's log`,
+    );
   };
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
@@ -236,7 +263,12 @@ function registerResources(server: Server, resources: ResourceDefinition[], log:
     const listed = [];
     for (const r of resources) {
       if (!isTemplate(r)) {
-        listed.push({ uri: r.uriTemplate, name: r.name, description: r.description, ...(r.mimeType ? { mimeType: r.mimeType } : {}) });
+        listed.push({
+          uri: r.uriTemplate,
+          name: r.name,
+          description: r.description,
+          ...(r.mimeType ? { mimeType: r.mimeType } : {}),
+        });
       } else if (r.list) {
         try {
           listed.push(...(await r.list(ctx)).map((item) => ({ mimeType: r.mimeType, ...item })));
@@ -269,7 +301,9 @@ function registerResources(server: Server, resources: ResourceDefinition[], log:
       );
       try {
         const content = await def.read(params, { signal: extra.signal, log });
-        return { contents: [{ uri, mimeType: content.mimeType ?? def.mimeType ?? 'text/plain', text: content.text }] };
+        return {
+          contents: [{ uri, mimeType: content.mimeType ?? def.mimeType ?? 'text/plain', text: content.text }],
+        };
       } catch (err) {
         throw toMcpError(err);
       }
@@ -282,8 +316,12 @@ function registerResources(server: Server, resources: ResourceDefinition[], log:
       const ref = request.params.ref;
       const def = ref.type === 'ref/resource' ? resources.find((r) => r.uriTemplate === ref.uri) : undefined;
       const complete = def?.complete?.[request.params.argument.name];
-      const values = complete ? await complete(request.params.argument.value, { signal: extra.signal, log }).catch(() => []) : [];
-      return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
+      const values = complete
+        ? await complete(request.params.argument.value, { signal: extra.signal, log }).catch(() => [])
+        : [];
+      return {
+        completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },
+      };
     });
   }
 }
@@ -306,7 +344,8 @@ function registerPrompts(server: Server, prompts: PromptDefinition[]): void {
     const prompt = byName.get(request.params.name);
     if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${request.params.name}'`);
     const parsed = z.object(prompt.args).safeParse(request.params.arguments ?? {});
-    if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error));
+    if (!parsed.success)
+      throw new McpError(ErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error));
     const built = prompt.build(parsed.data);
     const messages = typeof built === 'string' ? [{ role: 'user' as const, text: built }] : built;
     return {

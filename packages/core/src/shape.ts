@@ -33,7 +33,8 @@ export function formatCell(value: Cell, maxChars = 500): string {
   if (value === null || value === undefined) text = '';
   else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? '' : value.toISOString();
   else if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') text = String(value);
+  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    text = String(value);
   else if (value instanceof Uint8Array) text = `\\x${Buffer.from(value).toString('hex')}`;
   else text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return text.length > maxChars ? `${text.slice(0, maxChars - 1)}…` : text;
@@ -51,7 +52,11 @@ function markdownField(text: string): string {
  * Rows as compact text for a model: CSV (default) or a markdown table, cut at `maxRows` rows or
  * `maxBytes` bytes, whichever comes first, and saying so.
  */
-export function formatTable(columns: readonly string[], rows: readonly Cell[][], options: TableOptions = {}): TableText {
+export function formatTable(
+  columns: readonly string[],
+  rows: readonly Cell[][],
+  options: TableOptions = {},
+): TableText {
   const format = options.format ?? 'csv';
   const maxRows = options.maxRows ?? 200;
   const maxBytes = options.maxBytes ?? 32 * 1024;
@@ -77,7 +82,10 @@ export function formatTable(columns: readonly string[], rows: readonly Cell[][],
 }
 
 /** "200 of 1,234 rows (truncated: ...)" — the line that tells a model what it is looking at. */
-export function describeRows(table: Pick<TableText, 'returnedRows' | 'totalRows' | 'truncated'>, moreHint?: string): string {
+export function describeRows(
+  table: Pick<TableText, 'returnedRows' | 'totalRows' | 'truncated'>,
+  moreHint?: string,
+): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const of = table.totalRows !== undefined ? ` of ${n(table.totalRows)}` : '';
   const head = `${n(table.returnedRows)}${of} row${table.returnedRows === 1 && !of ? '' : 's'}`;
@@ -103,7 +111,7 @@ export async function spillCsv(options: {
   name: string;
 }): Promise<SpillResult> {
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
-  const safe = options.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'result';
+  const safe = options.name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 60) || 'result';
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = join(options.dir, `${stamp}-${safe}-${randomBytes(3).toString('hex')}.csv`);
   const out = createWriteStream(path, { mode: 0o600 });

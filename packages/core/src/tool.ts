@@ -71,7 +71,8 @@ const NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/;
 export function defineTool<I extends Shape, O extends Shape | undefined = undefined>(
   spec: ToolSpec<I, O>,
 ): ToolDefinition {
-  if (!NAME.test(spec.name)) throw new Error(`Tool name '${spec.name}' is not <server>_<verb>_<noun> snake_case`);
+  if (!NAME.test(spec.name))
+    throw new Error(`Tool name '${spec.name}' is not <server>_<verb>_<noun> snake_case`);
   return {
     name: spec.name,
     title: spec.title,

@@ -2,11 +2,20 @@ import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KEYCHAIN_VALUE_LIMIT, SecretStore, openKeychain, resetKeychainProbe, type KeychainProbe } from '@switchyard/core';
+import {
+  KEYCHAIN_VALUE_LIMIT,
+  SecretStore,
+  openKeychain,
+  resetKeychainProbe,
+  type KeychainProbe,
+} from '@switchyard/core';
 import { keychainStatus, runCommand, tempDir } from '@switchyard/testkit';
 
 const writer = fileURLToPath(new URL('./fixtures/secret-writer.mjs', import.meta.url));
-const noKeychain: Promise<KeychainProbe> = Promise.resolve({ keychain: undefined, reason: 'disabled for this test' });
+const noKeychain: Promise<KeychainProbe> = Promise.resolve({
+  keychain: undefined,
+  reason: 'disabled for this test',
+});
 
 function secretFiles(configDir: string): string[] {
   const root = join(configDir, 'secrets');
@@ -15,7 +24,9 @@ function secretFiles(configDir: string): string[] {
 
 async function concurrentWriters(configDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const runs = await Promise.all(
-    ['a', 'b'].map((who) => runCommand(process.execPath, [writer, configDir, who, '15'], { env: env as Record<string, string> })),
+    ['a', 'b'].map((who) =>
+      runCommand(process.execPath, [writer, configDir, who, '15'], { env: env as Record<string, string> }),
+    ),
   );
   for (const run of runs) expect(run.stderr.replace(/.*no OS keychain answered.*\n?/g, '')).toBe('');
   for (const run of runs) expect(run.stdout).toBe('done\n');
@@ -37,7 +48,17 @@ describe('SecretStore without a keychain (encrypted files, key in a 0600 key fil
   const dir = tempDir();
   afterAll(() => dir.cleanup());
   const logs: string[] = [];
-  const log = { warn: (m: string) => logs.push(m), error() {}, info() {}, debug() {}, level: 'debug', child() { return log; }, enabled: () => true } as never;
+  const log = {
+    warn: (m: string) => logs.push(m),
+    error() {},
+    info() {},
+    debug() {},
+    level: 'debug',
+    child() {
+      return log;
+    },
+    enabled: () => true,
+  } as never;
   const store = new SecretStore({ configDir: dir.path, keychain: noKeychain, log });
 
   it('round-trips values of any size, lists and deletes them', async () => {
@@ -69,9 +90,19 @@ describe('SecretStore without a keychain (encrypted files, key in a 0600 key fil
   });
 
   it('prefers an env variable when resolving, and says where a value came from', async () => {
-    const withEnv = new SecretStore({ configDir: dir.path, keychain: noKeychain, env: { MY_SECRET: 'from-env-123' } });
-    expect(await withEnv.resolve('svc', 'again', 'MY_SECRET')).toEqual({ value: 'from-env-123', source: 'env' });
-    expect(await withEnv.resolve('svc', 'again', 'UNSET')).toEqual({ value: 'plain-text-must-not-appear', source: 'file' });
+    const withEnv = new SecretStore({
+      configDir: dir.path,
+      keychain: noKeychain,
+      env: { MY_SECRET: 'from-env-123' },
+    });
+    expect(await withEnv.resolve('svc', 'again', 'MY_SECRET')).toEqual({
+      value: 'from-env-123',
+      source: 'env',
+    });
+    expect(await withEnv.resolve('svc', 'again', 'UNSET')).toEqual({
+      value: 'plain-text-must-not-appear',
+      source: 'file',
+    });
     expect(await withEnv.resolve('svc', 'nothing', 'UNSET')).toBeUndefined();
   });
 
@@ -90,7 +121,9 @@ describe('SecretStore without a keychain (encrypted files, key in a 0600 key fil
     expect(victimFile).toBeDefined();
     expect(probeFile).toBeDefined();
     writeFileSync(victimFile, '{"v":1,"garbage');
-    await expect(store.get('svc', 'victim')).rejects.toThrow(/The stored secret 'victim' of svc cannot be read: its file .* is damaged/);
+    await expect(store.get('svc', 'victim')).rejects.toThrow(
+      /The stored secret 'victim' of svc cannot be read: its file .* is damaged/,
+    );
     expect(await store.get('svc', 'bystander')).toBe('still-fine');
     expect(await store.list('svc')).toContain('bystander');
     await store.set('svc', 'victim', 'repaired');
@@ -123,37 +156,46 @@ describe('SecretStore with the real OS keychain', async () => {
   const service = `test-${process.pid}-${Date.now()}`;
   afterAll(async () => {
     if (status.available) {
-      const store = new SecretStore({ configDir: dir.path, env: { ...process.env, SWITCHYARD_KEYCHAIN: 'on' } });
-      for (const svc of [service, 'concurrency']) for (const a of await store.list(svc)) await store.delete(svc, a);
+      const store = new SecretStore({
+        configDir: dir.path,
+        env: { ...process.env, SWITCHYARD_KEYCHAIN: 'on' },
+      });
+      for (const svc of [service, 'concurrency'])
+        for (const a of await store.list(svc)) await store.delete(svc, a);
     }
     dir.cleanup();
   });
 
-  it.skipIf(!status.available)('keeps small values in the keychain and large ones in files keyed from the keychain', async () => {
-    resetKeychainProbe();
-    const env = { ...process.env, SWITCHYARD_KEYCHAIN: 'on' };
-    const probe = await openKeychain(env);
-    expect(probe.keychain).toBeDefined();
-    const store = new SecretStore({ configDir: dir.path, env });
-    await store.set(service, 'token', 'small-secret-in-keychain');
-    expect(await probe.keychain!.getPassword(`switchyard:${service}`, 'token')).toBe('small-secret-in-keychain');
-    const big = 'B'.repeat(KEYCHAIN_VALUE_LIMIT * 20);
-    await store.set(service, 'cache', big);
-    expect(await probe.keychain!.getPassword(`switchyard:${service}`, 'cache')).toBeNull();
-    expect(await store.get(service, 'cache')).toBe(big);
-    expect(readdirSync(dir.path)).not.toContain('secret.key');
-    expect(await store.list(service)).toEqual(['cache', 'token']);
-    // A value that grows past the limit moves from the keychain to the file, and back.
-    await store.set(service, 'token', big);
-    expect(await probe.keychain!.getPassword(`switchyard:${service}`, 'token')).toBeNull();
-    expect(await store.get(service, 'token')).toBe(big);
-    await store.set(service, 'token', 'small-again');
-    expect(await store.get(service, 'token')).toBe('small-again');
-    expect(await store.list(service)).toEqual(['cache', 'token']);
-    expect(await store.delete(service, 'token')).toBe(true);
-    expect(await store.get(service, 'token')).toBeUndefined();
-    expect(await store.describe()).toContain('OS keychain');
-  });
+  it.skipIf(!status.available)(
+    'keeps small values in the keychain and large ones in files keyed from the keychain',
+    async () => {
+      resetKeychainProbe();
+      const env = { ...process.env, SWITCHYARD_KEYCHAIN: 'on' };
+      const probe = await openKeychain(env);
+      expect(probe.keychain).toBeDefined();
+      const store = new SecretStore({ configDir: dir.path, env });
+      await store.set(service, 'token', 'small-secret-in-keychain');
+      expect(await probe.keychain!.getPassword(`switchyard:${service}`, 'token')).toBe(
+        'small-secret-in-keychain',
+      );
+      const big = 'B'.repeat(KEYCHAIN_VALUE_LIMIT * 20);
+      await store.set(service, 'cache', big);
+      expect(await probe.keychain!.getPassword(`switchyard:${service}`, 'cache')).toBeNull();
+      expect(await store.get(service, 'cache')).toBe(big);
+      expect(readdirSync(dir.path)).not.toContain('secret.key');
+      expect(await store.list(service)).toEqual(['cache', 'token']);
+      // A value that grows past the limit moves from the keychain to the file, and back.
+      await store.set(service, 'token', big);
+      expect(await probe.keychain!.getPassword(`switchyard:${service}`, 'token')).toBeNull();
+      expect(await store.get(service, 'token')).toBe(big);
+      await store.set(service, 'token', 'small-again');
+      expect(await store.get(service, 'token')).toBe('small-again');
+      expect(await store.list(service)).toEqual(['cache', 'token']);
+      expect(await store.delete(service, 'token')).toBe(true);
+      expect(await store.get(service, 'token')).toBeUndefined();
+      expect(await store.describe()).toContain('OS keychain');
+    },
+  );
 
   it.skipIf(!status.available)('stays consistent when two processes write at once', async () => {
     const shared = tempDir();

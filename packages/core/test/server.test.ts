@@ -29,14 +29,27 @@ describe('example server over stdio', () => {
     expect(list.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
     expect(list.inputSchema).toMatchObject({
       type: 'object',
-      properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 10, description: 'How many notes to return (1-50).' } },
+      properties: {
+        limit: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 50,
+          default: 10,
+          description: 'How many notes to return (1-50).',
+        },
+      },
       additionalProperties: false,
     });
     expect(list.inputSchema.required ?? []).not.toContain('limit');
     expect(list.outputSchema).toMatchObject({ type: 'object', required: ['notes', 'total'] });
     expect(JSON.stringify(list.inputSchema)).not.toContain('$schema');
     const del = tools.find((t) => t.name === 'example_delete_note')!;
-    expect(del.annotations).toEqual({ readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false });
+    expect(del.annotations).toEqual({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    });
     expect(server.client.getInstructions()).toBe('Example server (flavor plain).');
   });
 
@@ -89,13 +102,19 @@ describe('example server over stdio', () => {
 
   it('logs an unhandled rejection and keeps serving', async () => {
     await server.call('example_fail_badly', { mode: 'unhandled' });
-    await expect.poll(() => server.stderr()).toMatch(/unhandled rejection [0-9a-f]{8} \(the server keeps running\)/);
+    await expect
+      .poll(() => server.stderr())
+      .toMatch(/unhandled rejection [0-9a-f]{8} \(the server keeps running\)/);
     expect((await server.call('example_get_note', { id: '1' })).text).toBe('first note');
   });
 
   it('sends progress notifications', async () => {
     const seen: number[] = [];
-    const call = await server.call('example_slow_count', { n: 5, step_ms: 1 }, { onProgress: (p) => seen.push(p.progress) });
+    const call = await server.call(
+      'example_slow_count',
+      { n: 5, step_ms: 1 },
+      { onProgress: (p) => seen.push(p.progress) },
+    );
     expect(call.text).toBe('counted to 5');
     // The SDK client may settle the call before it dispatches the last notification, so 5 can be missing.
     expect(seen.slice(0, 4)).toEqual([1, 2, 3, 4]);
@@ -103,7 +122,11 @@ describe('example server over stdio', () => {
 
   it('stops a cancelled call and keeps serving', async () => {
     const controller = new AbortController();
-    const pending = server.call('example_slow_count', { n: 100, step_ms: 200 }, { signal: controller.signal });
+    const pending = server.call(
+      'example_slow_count',
+      { n: 100, step_ms: 200 },
+      { signal: controller.signal },
+    );
     setTimeout(() => controller.abort('user cancelled'), 300);
     await expect(pending).rejects.toThrow();
     const stepsBefore = (server.stderr().match(/example_slow_count: step/g) ?? []).length;
@@ -114,13 +137,25 @@ describe('example server over stdio', () => {
 
   it('serves resources, templates and prompts', async () => {
     const { resources } = await server.client.listResources();
-    expect(resources.map((r) => r.uri)).toEqual(['example://notes/1', 'example://notes/2', 'example://about']);
+    expect(resources.map((r) => r.uri)).toEqual([
+      'example://notes/1',
+      'example://notes/2',
+      'example://about',
+    ]);
     const { resourceTemplates } = await server.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['example://notes/{id}']);
     const read = await server.client.readResource({ uri: 'example://notes/2' });
-    expect(read.contents[0]).toMatchObject({ uri: 'example://notes/2', mimeType: 'text/plain', text: 'second note' });
-    await expect(server.client.readResource({ uri: 'example://notes/9' })).rejects.toThrow(/No note has id '9'/);
-    await expect(server.client.readResource({ uri: 'nothing://here' })).rejects.toThrow(/No resource matches/);
+    expect(read.contents[0]).toMatchObject({
+      uri: 'example://notes/2',
+      mimeType: 'text/plain',
+      text: 'second note',
+    });
+    await expect(server.client.readResource({ uri: 'example://notes/9' })).rejects.toThrow(
+      /No note has id '9'/,
+    );
+    await expect(server.client.readResource({ uri: 'nothing://here' })).rejects.toThrow(
+      /No resource matches/,
+    );
     const { prompts } = await server.client.listPrompts();
     expect(prompts[0]).toMatchObject({
       name: 'example_summarize',
@@ -129,8 +164,14 @@ describe('example server over stdio', () => {
         { name: 'style', required: false },
       ],
     });
-    const prompt = await server.client.getPrompt({ name: 'example_summarize', arguments: { topic: 'sales', style: 'dry' } });
-    expect(prompt.messages[0]!.content).toEqual({ type: 'text', text: 'Summarize the notes about sales in a dry tone.' });
+    const prompt = await server.client.getPrompt({
+      name: 'example_summarize',
+      arguments: { topic: 'sales', style: 'dry' },
+    });
+    expect(prompt.messages[0]!.content).toEqual({
+      type: 'text',
+      text: 'Summarize the notes about sales in a dry tone.',
+    });
   });
 
   it('reports when sampling is unsupported by the client', async () => {
@@ -149,18 +190,36 @@ describe('modes', () => {
   };
 
   it('--read-only keeps only read-only tools, even those named in --tools', async () => {
-    expect(await names(['--read-only', '--tools', 'example_add_note,example_get_note'])).toEqual(['example_get_note']);
-    expect(await names(['--read-only'])).toEqual(['example_ask_model', 'example_fail_badly', 'example_get_note', 'example_list_notes', 'example_slow_count']);
+    expect(await names(['--read-only', '--tools', 'example_add_note,example_get_note'])).toEqual([
+      'example_get_note',
+    ]);
+    expect(await names(['--read-only'])).toEqual([
+      'example_ask_model',
+      'example_fail_badly',
+      'example_get_note',
+      'example_list_notes',
+      'example_slow_count',
+    ]);
   });
 
   it('--toolsets and --tools select the union', async () => {
     expect(await names(['--toolsets', 'edit'])).toEqual(['example_add_note', 'example_delete_note']);
-    expect(await names(['--toolsets', 'edit', '--tools', 'example_get_note'])).toEqual(['example_add_note', 'example_delete_note', 'example_get_note']);
+    expect(await names(['--toolsets', 'edit', '--tools', 'example_get_note'])).toEqual([
+      'example_add_note',
+      'example_delete_note',
+      'example_get_note',
+    ]);
   });
 
   it('takes the same modes from the environment', async () => {
-    expect(await names([], { EXAMPLE_TOOLSETS: 'notes', EXAMPLE_READ_ONLY: '1' })).toEqual(['example_get_note', 'example_list_notes']);
-    expect(await names([], { SWITCHYARD_TOOLSETS: 'edit' })).toEqual(['example_add_note', 'example_delete_note']);
+    expect(await names([], { EXAMPLE_TOOLSETS: 'notes', EXAMPLE_READ_ONLY: '1' })).toEqual([
+      'example_get_note',
+      'example_list_notes',
+    ]);
+    expect(await names([], { SWITCHYARD_TOOLSETS: 'edit' })).toEqual([
+      'example_add_note',
+      'example_delete_note',
+    ]);
   });
 
   it('refuses an unknown toolset or tool at start-up, naming the known ones', async () => {
@@ -180,16 +239,25 @@ describe('modes', () => {
 
 describe('the process', () => {
   const start = () => {
-    const child = spawn(process.execPath, [bin, '--log-level', 'debug'], { env: isolatedEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--log-level', 'debug'], {
+      env: isolatedEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const send = (msg: object | string) => child.stdin.write(`${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n`);
+    const send = (msg: object | string) =>
+      child.stdin.write(`${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n`);
     const lines = () => stdout.split('\n').filter(Boolean);
     return { child, send, lines, stderr: () => stderr };
   };
-  const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+  const init = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  };
 
   it('writes nothing but JSON-RPC to stdout and survives garbage on stdin', async () => {
     const p = start();
@@ -198,8 +266,18 @@ describe('the process', () => {
     p.send('this is not json');
     p.send('{"jsonrpc":"2.0","id":');
     p.send({ hello: 'world' });
-    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'example_slow_count', arguments: { n: 3, step_ms: 1 } } });
-    p.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'example_fail_badly', arguments: { mode: 'throw' } } });
+    p.send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'example_slow_count', arguments: { n: 3, step_ms: 1 } },
+    });
+    p.send({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'example_fail_badly', arguments: { mode: 'throw' } },
+    });
     p.send({ jsonrpc: '2.0', id: 4, method: 'tools/list' });
     await expect.poll(() => p.lines().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     for (const line of p.lines()) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
@@ -227,9 +305,15 @@ describe('the process', () => {
   });
 
   it('logs at the chosen level on stderr', async () => {
-    const quiet = await runBin(bin, ['--log-level', 'error'], { env: isolatedEnv(), input: `${JSON.stringify(init)}\n` });
+    const quiet = await runBin(bin, ['--log-level', 'error'], {
+      env: isolatedEnv(),
+      input: `${JSON.stringify(init)}\n`,
+    });
     expect(quiet.stderr).not.toContain('INFO');
-    const chatty = await runBin(bin, [], { env: { ...isolatedEnv(), SWITCHYARD_LOG_LEVEL: 'debug' }, input: `${JSON.stringify(init)}\n` });
+    const chatty = await runBin(bin, [], {
+      env: { ...isolatedEnv(), SWITCHYARD_LOG_LEVEL: 'debug' },
+      input: `${JSON.stringify(init)}\n`,
+    });
     expect(chatty.stderr).toMatch(/INFO example-mcp: example-mcp 1\.2\.3 serving 7 tools over stdio/);
     expect(chatty.code).toBe(0);
   });
@@ -240,7 +324,17 @@ describe('the command line', () => {
     const env = isolatedEnv();
     expect((await runBin(bin, ['--version'], { env })).stdout.trim()).toBe('1.2.3');
     const help = await runBin(bin, ['--help'], { env });
-    for (const part of ['--toolsets <list>', '--tools <list>', '--read-only', '--profile <name>', '--log-level <level>', 'login', 'logout', 'status', 'EXAMPLE_READ_ONLY']) {
+    for (const part of [
+      '--toolsets <list>',
+      '--tools <list>',
+      '--read-only',
+      '--profile <name>',
+      '--log-level <level>',
+      'login',
+      'logout',
+      'status',
+      'EXAMPLE_READ_ONLY',
+    ]) {
       expect(help.stdout).toContain(part);
     }
   });
@@ -255,7 +349,9 @@ describe('the command line', () => {
     expect(status.stdout).toContain('profile work: signed in (file)');
     expect(status.code).toBe(0);
     expect((await runBin(bin, ['status'], { env })).stdout).toContain('profile default: not signed in');
-    expect((await runBin(bin, ['status'], { env: { ...env, EXAMPLE_TOKEN: 'from-env' } })).stdout).toContain('signed in (env)');
+    expect((await runBin(bin, ['status'], { env: { ...env, EXAMPLE_TOKEN: 'from-env' } })).stdout).toContain(
+      'signed in (env)',
+    );
     expect((await runBin(bin, ['logout', '--profile', 'work'], { env })).stdout).toContain('Signed out.');
     expect((await runBin(bin, ['status', '--profile', 'work'], { env })).code).toBe(1);
   });

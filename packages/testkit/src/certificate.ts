@@ -21,7 +21,11 @@ export async function testCertificate(): Promise<TestCertificate> {
   if (cached) return cached;
   let dir = process.env.SWITCHYARD_TEST_CERT_DIR;
   if (dir && existsSync(join(dir, 'cert.pem'))) {
-    cached = { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8'), certPath: join(dir, 'cert.pem') };
+    cached = {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      certPath: join(dir, 'cert.pem'),
+    };
     return cached;
   }
   dir ??= mkdtempSync(join(tmpdir(), 'switchyard-cert-'));
@@ -34,7 +38,13 @@ export async function testCertificate(): Promise<TestCertificate> {
       { name: 'basicConstraints', cA: true },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   writeFileSync(join(dir, 'cert.pem'), pems.cert);
@@ -45,7 +55,8 @@ export async function testCertificate(): Promise<TestCertificate> {
 
 /** Vitest global setup: one certificate for the whole run, trusted by every worker and spawned server. */
 export async function setupTestCertificate(): Promise<void> {
-  if (!process.env.SWITCHYARD_TEST_CERT_DIR) process.env.SWITCHYARD_TEST_CERT_DIR = mkdtempSync(join(tmpdir(), 'switchyard-cert-'));
+  if (!process.env.SWITCHYARD_TEST_CERT_DIR)
+    process.env.SWITCHYARD_TEST_CERT_DIR = mkdtempSync(join(tmpdir(), 'switchyard-cert-'));
   const cert = await testCertificate();
   process.env.NODE_EXTRA_CA_CERTS = cert.certPath;
 }

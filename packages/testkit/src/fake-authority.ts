@@ -110,7 +110,9 @@ export class FakeAuthority {
   }
 
   /** The claims behind an `Authorization: Bearer` header, or why it is not valid. */
-  check(authorization: string | undefined): { ok: true; token: IssuedToken } | { ok: false; reason: 'missing' | 'unknown' | 'expired' } {
+  check(
+    authorization: string | undefined,
+  ): { ok: true; token: IssuedToken } | { ok: false; reason: 'missing' | 'unknown' | 'expired' } {
     const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1];
     if (!token) return { ok: false, reason: 'missing' };
     const issued = this.issued.get(token);
@@ -125,7 +127,13 @@ export class FakeAuthority {
   }
 
   /** Issue a token directly, as if from an earlier sign-in (for `*_ACCESS_TOKEN` tests). */
-  mint(options: { username?: string; clientId?: string; scopes?: string[]; audience?: string; seconds?: number }): string {
+  mint(options: {
+    username?: string;
+    clientId?: string;
+    scopes?: string[];
+    audience?: string;
+    seconds?: number;
+  }): string {
     const user = options.username ? this.users.get(options.username) : undefined;
     return this.issue({
       kind: user ? 'user' : 'app',
@@ -145,12 +153,20 @@ export class FakeAuthority {
 
   private install(): void {
     const s = this.service;
-    s.route('GET', '/:tenant/v2.0/.well-known/openid-configuration', (req) => ({ body: this.metadata(req.params.tenant!) }));
+    s.route('GET', '/:tenant/v2.0/.well-known/openid-configuration', (req) => ({
+      body: this.metadata(req.params.tenant!),
+    }));
     s.route('GET', '/common/discovery/instance', () => ({
       body: {
         tenant_discovery_endpoint: `${this.host}/common/v2.0/.well-known/openid-configuration`,
         'api-version': '1.1',
-        metadata: [{ preferred_network: new URL(this.host).host, preferred_cache: new URL(this.host).host, aliases: [new URL(this.host).host] }],
+        metadata: [
+          {
+            preferred_network: new URL(this.host).host,
+            preferred_cache: new URL(this.host).host,
+            aliases: [new URL(this.host).host],
+          },
+        ],
       },
     }));
     s.route('POST', '/:tenant/oauth2/v2.0/devicecode', (req) => this.deviceCode(form(req)));
@@ -178,7 +194,12 @@ export class FakeAuthority {
 
   private deviceCode(params: URLSearchParams): FakeReply {
     const clientId = params.get('client_id') ?? '';
-    if (!this.apps.has(clientId)) return oauthError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`);
+    if (!this.apps.has(clientId))
+      return oauthError(
+        400,
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`,
+      );
     const userCode = randomBytes(4).toString('hex').toUpperCase();
     const code: DeviceCode = {
       deviceCode: randomBytes(24).toString('base64url'),
@@ -208,47 +229,116 @@ export class FakeAuthority {
     const grant = params.get('grant_type');
     const clientId = params.get('client_id') ?? '';
     const app = this.apps.get(clientId);
-    if (!app) return oauthError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'.`);
+    if (!app)
+      return oauthError(
+        400,
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'.`,
+      );
     const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
     if (grant === 'client_credentials') {
       const secret = params.get('client_secret');
       const assertion = params.get('client_assertion');
-      const ok = secret ? secret === app.clientSecret : assertion ? verifyAssertion(assertion, app.certificatePem) : false;
-      if (!ok) return oauthError(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+      const ok = secret
+        ? secret === app.clientSecret
+        : assertion
+          ? verifyAssertion(assertion, app.certificatePem)
+          : false;
+      if (!ok)
+        return oauthError(
+          401,
+          'invalid_client',
+          'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+        );
       const resource = scopes.find((s) => s.endsWith('/.default'))?.replace(/\/\.default$/, '') ?? '';
-      const token = this.issue({ kind: 'app', clientId, audience: resource, scopes: app.roles ?? [], username: undefined, oid: randomUUID(), tenantId: tenant, seconds: this.accessTokenSeconds });
-      return { body: { token_type: 'Bearer', expires_in: this.accessTokenSeconds, ext_expires_in: this.accessTokenSeconds, access_token: token } };
+      const token = this.issue({
+        kind: 'app',
+        clientId,
+        audience: resource,
+        scopes: app.roles ?? [],
+        username: undefined,
+        oid: randomUUID(),
+        tenantId: tenant,
+        seconds: this.accessTokenSeconds,
+      });
+      return {
+        body: {
+          token_type: 'Bearer',
+          expires_in: this.accessTokenSeconds,
+          ext_expires_in: this.accessTokenSeconds,
+          access_token: token,
+        },
+      };
     }
     if (grant === 'device_code') {
       const code = this.deviceCodes.get(params.get('device_code') ?? '');
-      if (!code || code.expiresAt < Date.now()) return oauthError(400, 'expired_token', 'AADSTS70020: The provided value for the input parameter device_code is not valid or has expired.');
+      if (!code || code.expiresAt < Date.now())
+        return oauthError(
+          400,
+          'expired_token',
+          'AADSTS70020: The provided value for the input parameter device_code is not valid or has expired.',
+        );
       code.polls++;
       if (!code.approvedBy && this.autoApproveAs && code.polls >= 1) code.approvedBy = this.autoApproveAs;
-      if (code.declined) return oauthError(400, 'authorization_declined', 'AADSTS70000: The user declined the sign-in.');
-      if (!code.approvedBy) return oauthError(400, 'authorization_pending', 'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.');
+      if (code.declined)
+        return oauthError(400, 'authorization_declined', 'AADSTS70000: The user declined the sign-in.');
+      if (!code.approvedBy)
+        return oauthError(
+          400,
+          'authorization_pending',
+          'AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.',
+        );
       this.deviceCodes.delete(code.deviceCode);
       return this.userTokens(code.approvedBy, clientId, code.scopes, tenant);
     }
     if (grant === 'refresh_token') {
       const presented = params.get('refresh_token') ?? '';
       const rt = this.refreshTokens.get(presented);
-      if (!rt || !rt.valid) return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity or was already used.');
+      if (!rt || !rt.valid)
+        return oauthError(
+          400,
+          'invalid_grant',
+          'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity or was already used.',
+        );
       rt.valid = false; // rotation: each refresh token works once
       return this.userTokens(rt.username, clientId, scopes.length ? scopes : rt.scopes, tenant);
     }
-    return oauthError(400, 'unsupported_grant_type', `AADSTS70003: The grant type '${grant}' is not supported by the fake authority.`);
+    return oauthError(
+      400,
+      'unsupported_grant_type',
+      `AADSTS70003: The grant type '${grant}' is not supported by the fake authority.`,
+    );
   }
 
   private userTokens(username: string, clientId: string, requested: string[], tenant: string): FakeReply {
     const user = this.users.get(username);
-    if (!user) return oauthError(400, 'invalid_grant', `AADSTS50034: The user account ${username} does not exist.`);
+    if (!user)
+      return oauthError(400, 'invalid_grant', `AADSTS50034: The user account ${username} does not exist.`);
     const resourceScopes = requested.filter((s) => !OIDC.includes(s));
-    const missing = user.consented ? resourceScopes.filter((s) => !user.consented!.includes(s) && !user.consented!.includes(shortScope(s))) : [];
+    const missing = user.consented
+      ? resourceScopes.filter((s) => !user.consented!.includes(s) && !user.consented!.includes(shortScope(s)))
+      : [];
     if (missing.length > 0) {
-      return oauthError(400, 'invalid_grant', `AADSTS65001: The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource. Missing: ${missing.join(' ')}`, 'consent_required');
+      return oauthError(
+        400,
+        'invalid_grant',
+        `AADSTS65001: The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource. Missing: ${missing.join(' ')}`,
+        'consent_required',
+      );
     }
-    const audience = resourceScopes[0]?.includes('/') ? resourceScopes[0].slice(0, resourceScopes[0].lastIndexOf('/')) : 'https://graph.microsoft.com';
-    const accessToken = this.issue({ kind: 'user', clientId, audience, scopes: resourceScopes.map(shortScope), username, oid: user.oid, tenantId: user.tenantId, seconds: this.accessTokenSeconds });
+    const audience = resourceScopes[0]?.includes('/')
+      ? resourceScopes[0].slice(0, resourceScopes[0].lastIndexOf('/'))
+      : 'https://graph.microsoft.com';
+    const accessToken = this.issue({
+      kind: 'user',
+      clientId,
+      audience,
+      scopes: resourceScopes.map(shortScope),
+      username,
+      oid: user.oid,
+      tenantId: user.tenantId,
+      seconds: this.accessTokenSeconds,
+    });
     const refreshToken = randomBytes(32).toString('base64url');
     this.refreshTokens.set(refreshToken, { clientId, username, scopes: requested, valid: true });
     const now = Math.floor(Date.now() / 1000);
@@ -265,7 +355,9 @@ export class FakeAuthority {
       tid: user.tenantId,
       ver: '2.0',
     });
-    const clientInfo = Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tenantId })).toString('base64url');
+    const clientInfo = Buffer.from(JSON.stringify({ uid: user.oid, utid: user.tenantId })).toString(
+      'base64url',
+    );
     void tenant;
     return {
       body: {
@@ -300,7 +392,17 @@ export class FakeAuthority {
       claims.roles = t.scopes;
     }
     const token = unsignedJwt(claims);
-    this.issued.set(token, { token, kind: t.kind, clientId: t.clientId, audience: t.audience, scopes: t.scopes, username: t.username, oid: t.oid, tenantId: t.tenantId, expiresAt: (now + t.seconds) * 1000 });
+    this.issued.set(token, {
+      token,
+      kind: t.kind,
+      clientId: t.clientId,
+      audience: t.audience,
+      scopes: t.scopes,
+      username: t.username,
+      oid: t.oid,
+      tenantId: t.tenantId,
+      expiresAt: (now + t.seconds) * 1000,
+    });
     return token;
   }
 }
@@ -348,7 +450,12 @@ function verifyAssertion(assertion: string, certificatePem: string | undefined):
   const data = Buffer.from(`${h}.${p}`);
   const signature = Buffer.from(sig, 'base64url');
   if (header.alg === 'PS256') {
-    return verify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+    return verify(
+      'sha256',
+      data,
+      { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+      signature,
+    );
   }
   if (header.alg === 'RS256') return verify('sha256', data, key, signature);
   return false;

@@ -24,7 +24,10 @@ export interface FakeReply {
   body?: unknown;
 }
 
-export type FakeHandler = (req: FakeRequest, raw: { req: IncomingMessage; res: ServerResponse }) => FakeReply | void | Promise<FakeReply | void>;
+export type FakeHandler = (
+  req: FakeRequest,
+  raw: { req: IncomingMessage; res: ServerResponse },
+) => FakeReply | void | Promise<FakeReply | void>;
 
 export interface Fault {
   method?: string;
@@ -107,7 +110,13 @@ export class FakeService {
         return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       })
       .join('/');
-    this.routes.push({ method: method.toUpperCase(), pattern, regex: new RegExp(`^${source}$`), names, handler });
+    this.routes.push({
+      method: method.toUpperCase(),
+      pattern,
+      regex: new RegExp(`^${source}$`),
+      names,
+      handler,
+    });
     return this;
   }
 
@@ -157,7 +166,8 @@ export class FakeService {
       const headers: Record<string, string> = { ...reply.headers };
       let payload: Buffer | string | undefined;
       if (reply.body === undefined) payload = undefined;
-      else if (Buffer.isBuffer(reply.body) || reply.body instanceof Uint8Array) payload = Buffer.from(reply.body);
+      else if (Buffer.isBuffer(reply.body) || reply.body instanceof Uint8Array)
+        payload = Buffer.from(reply.body);
       else if (typeof reply.body === 'string') payload = reply.body;
       else {
         payload = JSON.stringify(reply.body);
@@ -167,7 +177,12 @@ export class FakeService {
       res.end(payload);
     };
 
-    const fault = this.faults.find((f) => f.left > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.path || matchPath(f.path, path)));
+    const fault = this.faults.find(
+      (f) =>
+        f.left > 0 &&
+        (!f.method || f.method.toUpperCase() === method) &&
+        (!f.path || matchPath(f.path, path)),
+    );
     if (fault) {
       fault.left--;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -179,7 +194,10 @@ export class FakeService {
       if (fault.status) {
         send({
           status: fault.status,
-          headers: { ...(fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {}), ...fault.headers },
+          headers: {
+            ...(fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {}),
+            ...fault.headers,
+          },
           body: fault.body,
         });
         return;
@@ -188,7 +206,10 @@ export class FakeService {
 
     const route = this.routes.find((r) => r.method === method && r.regex.test(path));
     if (!route) {
-      send({ status: 404, body: { error: { code: 'NoRoute', message: `${this.name} has no route for ${method} ${path}` } } });
+      send({
+        status: 404,
+        body: { error: { code: 'NoRoute', message: `${this.name} has no route for ${method} ${path}` } },
+      });
       return;
     }
     const match = route.regex.exec(path)!;

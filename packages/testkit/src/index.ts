@@ -3,3 +3,5 @@ export * from './fake-service.js';
 export * from './fake-authority.js';
 export * from './spawn.js';
 export * from './keychain.js';
+export * from './contract.js';
+export * from './pack.js';

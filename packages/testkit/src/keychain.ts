@@ -9,7 +9,9 @@ export async function keychainStatus(): Promise<{ available: boolean; reason: st
   if (probe.keychain) return { available: true, reason: '' };
   const reason = `no OS keychain (Secret Service) answers here: ${probe.reason}`;
   if (process.env.SWITCHYARD_REQUIRE_KEYCHAIN === '1') {
-    throw new Error(`${reason}; SWITCHYARD_REQUIRE_KEYCHAIN=1 demands one (run under dbus-run-session with gnome-keyring unlocked)`);
+    throw new Error(
+      `${reason}; SWITCHYARD_REQUIRE_KEYCHAIN=1 demands one (run under dbus-run-session with gnome-keyring unlocked)`,
+    );
   }
   process.stderr.write(`skipping keychain tests: ${reason}\n`);
   return { available: false, reason };

@@ -55,13 +55,24 @@ export interface ToolCall {
 
 export interface SpawnedServer extends StdioConnection {
   env: Record<string, string>;
-  call(name: string, args?: Record<string, unknown>, options?: { onProgress?: (p: { progress: number; total?: number; message?: string }) => void; signal?: AbortSignal; timeoutMs?: number }): Promise<ToolCall>;
+  call(
+    name: string,
+    args?: Record<string, unknown>,
+    options?: {
+      onProgress?: (p: { progress: number; total?: number; message?: string }) => void;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    },
+  ): Promise<ToolCall>;
 }
 
 /** Spawn a built server bin with node and connect the SDK client to it over stdio. */
 export async function spawnServer(
   bin: string,
-  options: IsolatedEnvOptions & { args?: string[]; sampling?: Parameters<typeof connectStdio>[0]['sampling'] } = {},
+  options: IsolatedEnvOptions & {
+    args?: string[];
+    sampling?: Parameters<typeof connectStdio>[0]['sampling'];
+  } = {},
 ): Promise<SpawnedServer> {
   const env = isolatedEnv(options);
   const connection = await connectStdio({
@@ -74,15 +85,11 @@ export async function spawnServer(
     ...connection,
     env,
     async call(name, args = {}, callOptions = {}) {
-      const result = (await connection.client.callTool(
-        { name, arguments: args },
-        undefined,
-        {
-          ...(callOptions.onProgress ? { onprogress: callOptions.onProgress } : {}),
-          ...(callOptions.signal ? { signal: callOptions.signal } : {}),
-          timeout: callOptions.timeoutMs ?? 60_000,
-        },
-      )) as CallToolResult;
+      const result = (await connection.client.callTool({ name, arguments: args }, undefined, {
+        ...(callOptions.onProgress ? { onprogress: callOptions.onProgress } : {}),
+        ...(callOptions.signal ? { signal: callOptions.signal } : {}),
+        timeout: callOptions.timeoutMs ?? 60_000,
+      })) as CallToolResult;
       return {
         result,
         text: resultText(result),
@@ -106,7 +113,11 @@ export function runCommand(
   options: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? (process.env as Record<string, string>), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: options.env ?? (process.env as Record<string, string>),
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -122,7 +133,11 @@ export function runCommand(
 }
 
 /** Run a server's CLI command (`login`, `status`, ...) with node. */
-export function runBin(bin: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+export function runBin(
+  bin: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   return runCommand(process.execPath, [bin, ...args], options);
 }
 
@@ -137,7 +152,12 @@ export function runInspector(
   methodArgs: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
-  const cli = join(dirname(require.resolve('@modelcontextprotocol/inspector/package.json')), 'cli', 'build', 'cli.js');
+  const cli = join(
+    dirname(require.resolve('@modelcontextprotocol/inspector/package.json')),
+    'cli',
+    'build',
+    'cli.js',
+  );
   const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   return runCommand(process.execPath, [cli, '--cli', ...envArgs, ...serverCommand, ...methodArgs], {
     env: { ...(process.env as Record<string, string>), ...options.env },

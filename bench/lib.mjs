@@ -1,0 +1,98 @@
+// Shared measuring helpers for bench/*.mjs. Figures are printed, never asserted.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const bareResponder = join(root, 'bench', 'bare-responder.mjs');
+
+/** An environment like a user's first run: empty config and data folders, no keychain prompts. */
+export function benchEnv(extra = {}) {
+  return {
+    ...process.env,
+    SWITCHYARD_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'bench-config-')),
+    SWITCHYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-data-')),
+    SWITCHYARD_KEYCHAIN: 'off',
+    SWITCHYARD_LOG_LEVEL: 'error',
+    ...extra,
+  };
+}
+
+/**
+ * Spawn a stdio server, send initialize + tools/list at once, and time until the tools/list answer.
+ * Returns milliseconds and the byte size of the tools/list result.
+ */
+export function spawnToToolsList(command, args, env = benchEnv()) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let buffer = '';
+    child.on('error', reject);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i !== -1; i = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        const msg = JSON.parse(line);
+        if (msg.id === 2) {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          const bytes = Buffer.byteLength(JSON.stringify(msg.result));
+          const tools = msg.result.tools.length;
+          child.kill();
+          resolve({ ms, bytes, tools });
+        }
+      }
+    });
+    const send = (m) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+  });
+}
+
+export function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { n: sorted.length, min: sorted[0], median: at(0.5), p90: at(0.9), max: sorted[sorted.length - 1] };
+}
+
+/**
+ * Start-up figure: spawn → tools/list for the server and for a bare node responder, interleaved in the
+ * same run so that machine noise hits both alike.
+ */
+export async function compareStartup(label, command, args, { runs = 15, env } = {}) {
+  const server = [];
+  const bare = [];
+  let bytes = 0;
+  let tools = 0;
+  await spawnToToolsList(command, args, env ?? benchEnv()); // warm the file cache
+  for (let i = 0; i < runs; i++) {
+    bare.push((await spawnToToolsList(process.execPath, [bareResponder])).ms);
+    const r = await spawnToToolsList(command, args, env ?? benchEnv());
+    server.push(r.ms);
+    bytes = r.bytes;
+    tools = r.tools;
+  }
+  const s = stats(server);
+  const b = stats(bare);
+  return {
+    label,
+    tools,
+    toolsListBytes: bytes,
+    serverMedianMs: round(s.median),
+    bareMedianMs: round(b.median),
+    ratio: round(s.median / b.median, 2),
+  };
+}
+
+export function round(x, digits = 1) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function print(title, rows) {
+  process.stdout.write(`\n## ${title}\n`);
+  for (const row of Array.isArray(rows) ? rows : [rows]) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
