@@ -7,7 +7,11 @@ rl.on('line', (line) => {
   if (msg.id === undefined) return;
   const result =
     msg.method === 'initialize'
-      ? { protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'bare', version: '0' } }
+      ? {
+          protocolVersion: msg.params.protocolVersion,
+          capabilities: { tools: {} },
+          serverInfo: { name: 'bare', version: '0' },
+        }
       : { tools: [] };
   process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result })}\n`);
 });

@@ -29,5 +29,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // Bundled CommonJS code calls require(); give it one.
-  banner: { js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
+  },
 });

@@ -33,7 +33,12 @@ export function compareToolSnapshots(tools: ListedTool[], dir: string): string[]
     }
     if (stored === actual) continue;
     if (updating() || (stored === undefined && !process.env.CI)) writeFileSync(path, actual);
-    else problems.push(stored === undefined ? `${tool.name}: no snapshot (run with UPDATE_CONTRACTS=1)` : `${tool.name}: schema changed (run with UPDATE_CONTRACTS=1 if intended)`);
+    else
+      problems.push(
+        stored === undefined
+          ? `${tool.name}: no snapshot (run with UPDATE_CONTRACTS=1)`
+          : `${tool.name}: schema changed (run with UPDATE_CONTRACTS=1 if intended)`,
+      );
   }
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !expectedFiles.has(f))) {
     if (updating()) rmSync(join(dir, file));
@@ -43,7 +48,10 @@ export function compareToolSnapshots(tools: ListedTool[], dir: string): string[]
 }
 
 /** The markdown tool table of a README, generated from `tools/list`. */
-export function renderToolTable(tools: ListedTool[], toolsetOf: (name: string) => string | undefined = () => undefined): string {
+export function renderToolTable(
+  tools: ListedTool[],
+  toolsetOf: (name: string) => string | undefined = () => undefined,
+): string {
   const rows = tools.map((t) => {
     const a = t.annotations ?? {};
     const kind = a.readOnlyHint ? 'read' : a.destructiveHint === false ? 'write' : 'write, destructive';
@@ -52,11 +60,14 @@ export function renderToolTable(tools: ListedTool[], toolsetOf: (name: string) =
     return `| \`${t.name}\` | ${set ? `${set} | ` : ''}${kind} | ${summary} |`;
   });
   const withSets = tools.some((t) => toolsetOf(t.name));
-  const head = withSets ? '| tool | toolset | kind | what it does |\n|---|---|---|---|' : '| tool | kind | what it does |\n|---|---|---|';
+  const head = withSets
+    ? '| tool | toolset | kind | what it does |\n|---|---|---|---|'
+    : '| tool | kind | what it does |\n|---|---|---|';
   return `${head}\n${rows.join('\n')}`;
 }
 
-const START = '<!-- tools:start (generated from tools/list by the contract test; UPDATE_CONTRACTS=1 rewrites it) -->';
+const START =
+  '<!-- tools:start (generated from tools/list by the contract test; UPDATE_CONTRACTS=1 rewrites it) -->';
 const END = '<!-- tools:end -->';
 
 /**

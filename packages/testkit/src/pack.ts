@@ -11,7 +11,11 @@ import { join, resolve } from 'node:path';
 export function packAndInstall(packageDirs: string[]): { dir: string; bin(name: string): string } {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-pack-'));
   const tarballs = packageDirs.map((pkg) => {
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: resolve(pkg), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: resolve(pkg),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const [info] = JSON.parse(out) as Array<{ filename: string }>;
     return join(dir, info!.filename);
   });
