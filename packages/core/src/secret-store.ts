@@ -134,13 +134,14 @@ export class SecretStore {
 
   private async keychain(): Promise<Keychain | undefined> {
     const probe = await this.probe;
-    if (!probe.keychain && !warnedNoKeychain) {
+    if (probe.keychain) return guarded(probe.keychain);
+    if (!warnedNoKeychain) {
       warnedNoKeychain = true;
       this.log.warn(
         `no OS keychain answered (${probe.reason}); secrets are kept in encrypted files whose key is in ${this.keyFile()} (mode 0600). Start a Secret Service (e.g. gnome-keyring) to keep the key in a keychain.`,
       );
     }
-    return probe.keychain;
+    return undefined;
   }
 
   private secretsDir(): string {
@@ -232,6 +233,28 @@ export class SecretStore {
       return key;
     });
   }
+}
+
+/** Keychain calls whose failures (a locked keyring, a dismissed prompt) say what to do. */
+function guarded(keychain: Keychain): Keychain {
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        const reason = ((err as Error).message ?? String(err)).split('\n')[0]!.slice(0, 200);
+        throw new AuthError(`The OS keychain did not answer (${reason})`, {
+          hint: 'Unlock the keychain (log in to the desktop session), or set SWITCHYARD_KEYCHAIN=off to keep secrets in an encrypted file instead',
+        });
+      }
+    };
+  return {
+    getPassword: wrap(keychain.getPassword.bind(keychain)),
+    setPassword: wrap(keychain.setPassword.bind(keychain)),
+    deletePassword: wrap(keychain.deletePassword.bind(keychain)),
+    findCredentials: wrap(keychain.findCredentials.bind(keychain)),
+  };
 }
 
 function remember(value: string): string {

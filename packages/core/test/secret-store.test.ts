@@ -150,6 +150,33 @@ describe('SecretStore without a keychain (encrypted files, key in a 0600 key fil
   });
 });
 
+describe('SecretStore with a keychain that refuses', () => {
+  it('says how to unlock it or do without it', async () => {
+    const dismissed = async () => {
+      throw new Error("Couldn't access platform storage: Secret Service: unlock prompt was dismissed");
+    };
+    const locked: Promise<KeychainProbe> = Promise.resolve({
+      keychain: {
+        getPassword: dismissed,
+        setPassword: dismissed,
+        deletePassword: dismissed,
+        findCredentials: dismissed,
+      },
+    });
+    const dir = tempDir();
+    try {
+      const err = await new SecretStore({ configDir: dir.path, keychain: locked })
+        .set('svc', 'a', 'b')
+        .catch((e: unknown) => e);
+      expect(errorText(err as AuthError)).toBe(
+        "The OS keychain did not answer (Couldn't access platform storage: Secret Service: unlock prompt was dismissed). Unlock the keychain (log in to the desktop session), or set SWITCHYARD_KEYCHAIN=off to keep secrets in an encrypted file instead.",
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
 describe('SecretStore with the real OS keychain', async () => {
   const status = await keychainStatus();
   const dir = tempDir();
