@@ -5,8 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   KEYCHAIN_VALUE_LIMIT,
   SecretStore,
+  errorText,
   openKeychain,
   resetKeychainProbe,
+  type AuthError,
   type KeychainProbe,
 } from '@switchyard/core';
 import { keychainStatus, runCommand, tempDir } from '@switchyard/testkit';
