@@ -111,7 +111,7 @@ describe('client credentials', () => {
     const err = await s
       .clientCredentials({ scopes: ['api://x/.default'], clientSecret: 'abcdefgh' })
       .catch((e: unknown) => e);
-    expect(errorText(err as Error)).toMatch(
+    expect(errorText(err as AuthError)).toMatch(
       /^Could not reach the Azure AD authority https:\/\/127\.0\.0\.1:9 during service principal sign-in\./,
     );
   });
