@@ -167,6 +167,7 @@ export class HttpClient {
           : {}),
         ...req.headers,
       };
+      forceRefresh = false;
       let body: string | Uint8Array | undefined = req.body;
       if (req.json !== undefined) {
         body = JSON.stringify(req.json);
