@@ -346,9 +346,11 @@ export function businessTools({ client }: OdooDeps) {
           total: groups.length,
           offset: args.offset,
           footer:
-            byLocation.size > 10
-              ? 'Forecasts are shown for the first ten locations only; filter by location.'
-              : undefined,
+            page.length === 0
+              ? undefined
+              : `Forecast: on hand plus planned moves, for the location with its sublocations${
+                  byLocation.size > 10 ? '; shown for the first ten locations only (filter by location)' : ''
+                }.`,
         });
       },
     }),
