@@ -129,9 +129,12 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
     name === 'odoo.exceptions.UserError' ||
     name === 'odoo.exceptions.RedirectWarning'
   ) {
-    return new UserInputError(`Odoo refused ${where}: ${message}`, {
-      hint: 'Change the values as the message says and try again',
-    });
+    return new UserInputError(
+      `Odoo refused ${where}: ${message}`,
+      call.method === 'create' || call.method === 'write'
+        ? { hint: 'Change the values as the message says and try again' }
+        : {},
+    );
   }
   if (/database "[^"]+" does not exist/.test(fault.message)) {
     const db = /database "([^"]+)"/.exec(fault.message)?.[1];

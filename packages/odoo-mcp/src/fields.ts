@@ -96,7 +96,8 @@ export function closeMatches(name: string, candidates: string[]): string[] {
     .map((c) => {
       const cl = c.toLowerCase();
       let score = distance(lower, cl);
-      if (cl.includes(lower) || lower.includes(cl)) score = Math.min(score, 1);
+      if ((cl.includes(lower) && lower.length >= 3) || (lower.includes(cl) && cl.length >= 4))
+        score = Math.min(score, 1);
       return { c, score };
     })
     .filter((x) => x.score <= Math.max(2, Math.floor(lower.length / 3)))

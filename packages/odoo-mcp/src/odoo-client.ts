@@ -276,7 +276,7 @@ export class OdooClient {
       list && list.length > 1
         ? `Odoo at ${host} hosts several databases (${list.join(', ')}): ODOO_DB must name one`
         : `Odoo at ${host} does not list its databases, so ODOO_DB must name the one to use`,
-      { hint: 'Set ODOO_DB, or run `odoo-mcp login --db <name>`' },
+      { hint: `Set ODOO_DB, or run \`${this.options.loginCommand} --db <name>\`` },
     );
   }
 
@@ -300,8 +300,18 @@ export class OdooClient {
   ): Promise<unknown> {
     const said404 = err instanceof UpstreamError && /HTTP 404/.test(err.message);
     const saidNoDb = err instanceof NotFoundError && /no database/.test(err.message);
-    if (!db || !(said404 || saidNoDb)) return err;
+    if (!(said404 || saidNoDb)) return err;
     const list = await this.listDatabases(signal);
+    if (!db) {
+      return list && list.length > 1
+        ? new UserInputError(
+            `Odoo at ${host} hosts several databases (${list.join(', ')}): ODOO_DB must name one`,
+            {
+              hint: `Set ODOO_DB, or run \`${this.options.loginCommand} --db <name>\``,
+            },
+          )
+        : err;
+    }
     const hint = list ? `Set ODOO_DB to one of: ${list.join(', ') || '(none)'}` : 'Check ODOO_DB';
     if ((list && !list.includes(db)) || saidNoDb) {
       return new NotFoundError(`Odoo at ${host} has no database '${db}'`, { hint });

@@ -73,7 +73,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     expect(all.text).toContain('create_uid,Created by,many2one,res.users');
     const search = await server.call('odoo_describe_model', { model: 'res.partner', search: 'country' });
     expect(search.text).toBe(
-      "res.partner: 1 of 17 fields matching 'country'.\nfield,label,type,relation,required,readonly,stored,values\ncountry_id,Country,many2one,res.country,false,false,true,",
+      "res.partner: 1 of 18 fields matching 'country'.\nfield,label,type,relation,required,readonly,stored,values\ncountry_id,Country,many2one,res.country,false,false,true,",
     );
   });
 

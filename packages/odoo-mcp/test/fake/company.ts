@@ -139,6 +139,7 @@ export function buildCompany(orm: Orm, options: CompanyOptions): void {
       country_id: m2o('res.country', 'Country'),
       is_company: { type: 'boolean', string: 'Is a Company' },
       parent_id: m2o('res.partner', 'Related Company'),
+      child_ids: { type: 'one2many', relation: 'res.partner', inverse: 'parent_id', string: 'Contact' },
       active: { type: 'boolean', string: 'Active' },
       comment: { type: 'html', string: 'Notes' },
       image_1920: { type: 'binary', string: 'Image' },
