@@ -163,18 +163,16 @@ export const cli: CliDefinition = {
       const keyExpires = ctx.options.keyExpires
         ? parseDate(ctx.options.keyExpires as string, '--key-expires date')
         : undefined;
-      const apiKey = (await ctx.ask('Odoo API key: ', { hidden: true })).trim();
-      if (!apiKey) throw new UserInputError('No API key was given; nothing was stored');
-      registerSecret(apiKey);
       const settings: OdooSettings = {
         url,
         db: (ctx.options.db as string | undefined) || same?.db,
         username: (ctx.options.username as string | undefined) || same?.username,
-        apiKey,
+        apiKey: '',
         keyExpires,
         protocol: protocolOption(ctx),
       };
       const client = clientFor(ctx, async () => settings);
+      // The version needs no key: know the protocol (and whether a login is needed) before asking for it.
       const server = await client.serverVersion();
       const protocol = settings.protocol ?? (server.major >= JSON2_MAJOR ? 'json2' : 'jsonrpc');
       if (protocol === 'jsonrpc' && !settings.username) {
@@ -186,6 +184,10 @@ export const cli: CliDefinition = {
         }
         settings.username = (await ctx.ask('Odoo login (user name or email): ')).trim();
       }
+      const apiKey = (await ctx.ask('Odoo API key: ', { hidden: true })).trim();
+      if (!apiKey) throw new UserInputError('No API key was given; nothing was stored');
+      registerSecret(apiKey);
+      settings.apiKey = apiKey;
       const session = await client.session();
       const user = await userInfo(client, session);
       const connection: StoredConnection = {
