@@ -69,7 +69,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_list_models',
       title: 'Find Odoo models',
       description:
-        'Finds models whose technical name or label contains a text (e.g. "invoice" → account.move). Use when unsure of a model name. One call.',
+        'Finds models whose technical name or label contains a text ("invoice" finds account.move). Use when unsure of a model name. One call.',
       toolset: 'records',
       input: {
         query: z.string().max(100).optional().describe('Text in the name or label; omit for all.'),
@@ -202,7 +202,7 @@ export function recordsTools({ client }: OdooDeps) {
       toolset: 'records',
       input: {
         model: modelArg,
-        id: z.number().min(1).describe('The record id.'),
+        id: z.number().int().min(1).max(2_147_483_647).describe('The record id.'),
         fields: fieldsArg,
       },
       output: { id: z.number(), record: z.record(z.string(), z.unknown()) },
@@ -254,7 +254,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_aggregate_records',
       title: 'Aggregate Odoo records',
       description:
-        'Grouped sum/avg/min/max/count computed by Odoo, e.g. sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. Dates in the user\'s time zone. Cheaper than reading records. One call.',
+        'Grouped sum/avg/min/max/count computed by Odoo, such as sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. Dates in the user\'s time zone. Cheaper than reading records. One call.',
       toolset: 'records',
       input: {
         model: modelArg,
