@@ -316,6 +316,7 @@ export class OdooClient {
     if ((list && !list.includes(db)) || saidNoDb) {
       return new NotFoundError(`Odoo at ${host} has no database '${db}'`, { hint });
     }
+    if (list) return err; // the database exists: the 404 means something else
     return new NotFoundError(
       `Odoo at ${host} answered 404 for the JSON-2 API of database '${db}'; the database probably does not exist`,
       { hint },
