@@ -1,0 +1,557 @@
+/**
+ * One client over Odoo's two external APIs: JSON-2 (`POST /json/2/<model>/<method>`, bearer API key,
+ * Odoo 19+) and JSON-RPC (`execute_kw` on `/jsonrpc`, Odoo ≤ 18). The protocol is chosen once per
+ * connection from the server version (`GET /web/version`), unless forced.
+ */
+import {
+  AuthError,
+  CancelledError,
+  HttpClient,
+  NotFoundError,
+  UpstreamError,
+  UserInputError,
+  isSwitchyardError,
+  registerSecret,
+  type HttpErrorResponse,
+  type Logger,
+} from '@switchyard/core';
+import { isTimeZone } from './dates.js';
+import {
+  OdooFaultError,
+  authFailure,
+  faultToError,
+  oneLine,
+  unknownModel,
+  type AuthContext,
+  type OdooFault,
+} from './errors.js';
+
+export type Protocol = 'json2' | 'jsonrpc';
+
+/** The oldest Odoo this server speaks to. */
+export const MIN_MAJOR = 16;
+/** The first Odoo with the JSON-2 API and `formatted_read_group`. */
+export const JSON2_MAJOR = 19;
+
+export interface OdooSettings {
+  url: string;
+  db?: string | undefined;
+  username?: string | undefined;
+  apiKey: string;
+  /** When the API key expires ("YYYY-MM-DD"), if the user told us. */
+  keyExpires?: string | undefined;
+  /** Forced protocol; detected from the version when absent. */
+  protocol?: Protocol | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export interface ServerVersion {
+  /** As Odoo reports it, e.g. "17.0" or "saas~18.2". */
+  version: string;
+  major: number;
+  minor: number;
+}
+
+export interface OdooSession {
+  version: ServerVersion;
+  protocol: Protocol;
+  forced: boolean;
+  db: string | undefined;
+  uid: number;
+  /** The Odoo user's time zone, or the machine's when the user has none. */
+  tz: string;
+  tzFromUser: boolean;
+  lang: string;
+}
+
+export interface FieldInfo {
+  string: string;
+  type: string;
+  relation?: string;
+  required?: boolean;
+  readonly?: boolean;
+  store?: boolean;
+  selection?: Array<[string, string]>;
+  help?: string;
+}
+export type FieldMap = Record<string, FieldInfo>;
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** Changes data: not retried, and cancellation is reported as possibly applied. */
+  write?: boolean;
+  /** Extra context keys (e.g. `location` for stock quantities). */
+  context?: Record<string, unknown>;
+}
+
+export interface OdooClientOptions {
+  /** Resolved on first use, so that a server only listing its tools never touches the keychain. */
+  settings: () => Promise<OdooSettings>;
+  log: Logger;
+  userAgent: string;
+  loginCommand: string;
+}
+
+const FIELD_ATTRIBUTES = ['string', 'type', 'relation', 'required', 'readonly', 'store', 'selection', 'help'];
+
+interface JsonRpcReply {
+  result?: unknown;
+  error?: { code?: number; message?: string; data?: { name?: string; message?: string } };
+}
+
+export class OdooClient {
+  private readonly options: OdooClientOptions;
+  private readonly log: Logger;
+  private settingsPromise: Promise<OdooSettings> | undefined;
+  private http: HttpClient | undefined;
+  private sessionPromise: Promise<OdooSession> | undefined;
+  private readonly fieldCache = new Map<string, Promise<FieldMap>>();
+  private currencyPromise: Promise<{ id: number; name: string }> | undefined;
+  private rpcId = 0;
+
+  constructor(options: OdooClientOptions) {
+    this.options = options;
+    this.log = options.log;
+  }
+
+  async settings(): Promise<OdooSettings> {
+    this.settingsPromise ??= this.options.settings().catch((err: unknown) => {
+      this.settingsPromise = undefined;
+      throw err;
+    });
+    return this.settingsPromise;
+  }
+
+  private async client(): Promise<HttpClient> {
+    if (this.http) return this.http;
+    const settings = await this.settings();
+    registerSecret(settings.apiKey);
+    this.http = new HttpClient({
+      service: 'Odoo',
+      baseUrl: settings.url,
+      userAgent: this.options.userAgent,
+      log: this.log,
+      timeoutMs: settings.timeoutMs ?? 60_000,
+      describeError: describeHttpFailure,
+    });
+    return this.http;
+  }
+
+  private authContext(settings: OdooSettings, protocol: Protocol, db?: string): AuthContext {
+    return {
+      protocol,
+      username: settings.username,
+      db: db ?? settings.db,
+      keyExpires: settings.keyExpires,
+      loginCommand: this.options.loginCommand,
+    };
+  }
+
+  /** The server version, without signing in (`/web/version`, or `common.version` on older servers). */
+  async serverVersion(signal?: AbortSignal): Promise<ServerVersion> {
+    const http = await this.client();
+    let info: { server_version?: string; server_version_info?: unknown[] } | undefined;
+    try {
+      info = await http.get('/web/version', { signal, anonymous: true });
+    } catch (err) {
+      if (err instanceof OdooFaultError) {
+        const status = err.fault.status ? ` (HTTP ${err.fault.status})` : '';
+        throw new UpstreamError(
+          `Odoo failed on its side${status} while reporting its version${err.fault.message ? `: ${err.fault.message}` : ''}`,
+          { hint: 'Try again in a moment' },
+        );
+      }
+      if (!(err instanceof NotFoundError)) throw err;
+      // Odoo 16 has no /web/version: ask the JSON-RPC common service instead.
+      info = (await this.rpc({ service: 'common', method: 'version', args: [] }, signal, true).catch(
+        (rpcErr: unknown) => {
+          if (rpcErr instanceof NotFoundError || rpcErr instanceof OdooFaultError) {
+            throw new UpstreamError(
+              `Nothing at ${new URL(http.baseUrl).host} answers like Odoo (no /web/version, no /jsonrpc)`,
+              { hint: 'Check that ODOO_URL points at the Odoo server itself (e.g. https://acme.odoo.com)' },
+            );
+          }
+          throw rpcErr;
+        },
+      )) as typeof info;
+    }
+    return parseVersion(info);
+  }
+
+  /** Connect once: version, protocol, sign-in (JSON-RPC), and the user's context. */
+  session(signal?: AbortSignal): Promise<OdooSession> {
+    this.sessionPromise ??= this.connect(signal).catch(async (err: unknown) => {
+      this.sessionPromise = undefined;
+      if (err instanceof OdooFaultError) {
+        const settings = await this.settings();
+        throw faultToError(
+          err.fault,
+          { model: 'res.users', method: 'context_get' },
+          this.authContext(settings, settings.protocol ?? 'json2'),
+        );
+      }
+      throw err;
+    });
+    return this.sessionPromise;
+  }
+
+  private async connect(signal?: AbortSignal): Promise<OdooSession> {
+    const settings = await this.settings();
+    const host = new URL(settings.url).host;
+    const version = await this.serverVersion(signal);
+    if (version.major < MIN_MAJOR) {
+      throw new UpstreamError(
+        `Odoo at ${host} runs version ${version.version}, which odoo-mcp does not support; it needs Odoo ${MIN_MAJOR}.0 or newer`,
+        { hint: 'Upgrade Odoo, or use its web interface for this database' },
+      );
+    }
+    const protocol = settings.protocol ?? (version.major >= JSON2_MAJOR ? 'json2' : 'jsonrpc');
+    if (protocol === 'json2' && version.major < JSON2_MAJOR) {
+      throw new UserInputError(
+        `Odoo ${version.version} at ${host} has no JSON-2 API (it arrived in Odoo ${JSON2_MAJOR}.0), so --protocol json2 cannot work`,
+        { hint: 'Remove --protocol json2 (or ODOO_PROTOCOL) to use JSON-RPC' },
+      );
+    }
+    let db = settings.db;
+    let uid: number | undefined;
+    if (protocol === 'jsonrpc') {
+      if (!settings.username) {
+        throw new UserInputError(
+          `Odoo ${version.version} is reached over JSON-RPC, which signs in with a login: ODOO_USERNAME is not set`,
+          {
+            hint: `Set ODOO_USERNAME to the user's login, or run \`${this.options.loginCommand} --username <login>\``,
+          },
+        );
+      }
+      db ??= await this.onlyDatabase(host, signal);
+      const auth = this.authContext(settings, protocol, db);
+      const result = await this.rpc(
+        { service: 'common', method: 'authenticate', args: [db, settings.username, settings.apiKey, {}] },
+        signal,
+        true,
+        { model: 'res.users', method: 'authenticate' },
+      ).catch(async (err: unknown) => {
+        const mapped =
+          err instanceof OdooFaultError
+            ? faultToError(err.fault, { model: 'res.users', method: 'authenticate' }, auth)
+            : err;
+        throw await this.explainDatabase(mapped, db, host, signal);
+      });
+      if (typeof result !== 'number' || result <= 0) {
+        throw authFailure(this.authContext(settings, protocol, db), 'authenticate answered false');
+      }
+      uid = result;
+    }
+    const partial = { version, protocol, forced: Boolean(settings.protocol), db, uid: uid ?? 0 };
+    const context = (await this.invoke(partial, 'res.users', 'context_get', {}, { signal }).catch(
+      async (err: unknown) => {
+        throw await this.explainDatabase(err, db, host, signal);
+      },
+    )) as { uid?: number; tz?: string | false; lang?: string } | undefined;
+    const userTz = context?.tz || undefined;
+    const machineTz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    const session: OdooSession = {
+      ...partial,
+      uid: uid ?? context?.uid ?? 0,
+      tz: isTimeZone(userTz) ? userTz : machineTz,
+      tzFromUser: isTimeZone(userTz),
+      lang: context?.lang || 'en_US',
+    };
+    if (protocol === 'jsonrpc' && version.major >= JSON2_MAJOR) {
+      this.log.warn(
+        `Odoo ${version.version} deprecates JSON-RPC (removed in Odoo 22); drop --protocol jsonrpc to use JSON-2`,
+      );
+    }
+    this.log.info(
+      `connected to Odoo ${version.version} at ${host} over ${protocol === 'json2' ? 'JSON-2' : 'JSON-RPC'} as uid ${session.uid}`,
+    );
+    return session;
+  }
+
+  /** Without ODOO_DB, a JSON-RPC sign-in needs the one database the server lists. */
+  private async onlyDatabase(host: string, signal?: AbortSignal): Promise<string> {
+    const list = await this.listDatabases(signal);
+    if (list && list.length === 1) return list[0]!;
+    throw new UserInputError(
+      list && list.length > 1
+        ? `Odoo at ${host} hosts several databases (${list.join(', ')}): ODOO_DB must name one`
+        : `Odoo at ${host} does not list its databases, so ODOO_DB must name the one to use`,
+      { hint: `Set ODOO_DB, or run \`${this.options.loginCommand} --db <name>\`` },
+    );
+  }
+
+  /** The databases the server lists, or undefined when listing is disabled. */
+  async listDatabases(signal?: AbortSignal): Promise<string[] | undefined> {
+    try {
+      const list = await this.rpc({ service: 'db', method: 'list', args: [] }, signal, true);
+      return Array.isArray(list) ? list.map(String) : undefined;
+    } catch (err) {
+      if (err instanceof CancelledError) throw err;
+      return undefined;
+    }
+  }
+
+  /** A failure at sign-in may mean the database does not exist: say so when the server can tell. */
+  private async explainDatabase(
+    err: unknown,
+    db: string | undefined,
+    host: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const said404 = err instanceof UpstreamError && /HTTP 404/.test(err.message);
+    const saidNoDb = err instanceof NotFoundError && /no database/.test(err.message);
+    if (!(said404 || saidNoDb)) return err;
+    const list = await this.listDatabases(signal);
+    if (!db) {
+      return list && list.length > 1
+        ? new UserInputError(
+            `Odoo at ${host} hosts several databases (${list.join(', ')}): ODOO_DB must name one`,
+            {
+              hint: `Set ODOO_DB, or run \`${this.options.loginCommand} --db <name>\``,
+            },
+          )
+        : err;
+    }
+    const hint = list ? `Set ODOO_DB to one of: ${list.join(', ') || '(none)'}` : 'Check ODOO_DB';
+    if ((list && !list.includes(db)) || saidNoDb) {
+      return new NotFoundError(`Odoo at ${host} has no database '${db}'`, { hint });
+    }
+    if (list) return err; // the database exists: the 404 means something else
+    return new NotFoundError(
+      `Odoo at ${host} answered 404 for the JSON-2 API of database '${db}'; the database probably does not exist`,
+      { hint },
+    );
+  }
+
+  /**
+   * Call an ORM method with named parameters; `ids` become the records it runs on. The same call goes
+   * out as JSON-2 or as JSON-RPC `execute_kw`.
+   */
+  async call<T = unknown>(
+    model: string,
+    method: string,
+    params: Record<string, unknown> & { ids?: number[] },
+    options: CallOptions = {},
+  ): Promise<T> {
+    const session = await this.session(options.signal);
+    return (await this.invoke(session, model, method, params, options)) as T;
+  }
+
+  private async invoke(
+    session: Pick<OdooSession, 'protocol' | 'db' | 'uid'> & Partial<OdooSession>,
+    model: string,
+    method: string,
+    params: Record<string, unknown> & { ids?: number[] },
+    options: CallOptions,
+  ): Promise<unknown> {
+    const settings = await this.settings();
+    const http = await this.client();
+    const { ids, ...named } = params;
+    const context = {
+      ...(session.lang ? { lang: session.lang } : {}),
+      ...(session.tz ? { tz: session.tz } : {}),
+      ...options.context,
+    };
+    const idempotent = !options.write;
+    const info = { model, method, ids };
+    try {
+      if (session.protocol === 'json2') {
+        const body = {
+          ...(ids ? { ids } : {}),
+          ...named,
+          ...(Object.keys(context).length ? { context } : {}),
+        };
+        return await http.post(`/json/2/${encodeURIComponent(model)}/${encodeURIComponent(method)}`, body, {
+          signal: options.signal,
+          idempotent,
+          headers: {
+            authorization: `bearer ${settings.apiKey}`,
+            ...(session.db ? { 'x-odoo-database': session.db } : {}),
+          },
+        });
+      }
+      const kwargs = { ...named, ...(Object.keys(context).length ? { context } : {}) };
+      return await this.rpc(
+        {
+          service: 'object',
+          method: 'execute_kw',
+          args: [session.db, session.uid, settings.apiKey, model, method, ids ? [ids] : [], kwargs],
+        },
+        options.signal,
+        idempotent,
+        info,
+      );
+    } catch (err) {
+      if (err instanceof OdooFaultError) {
+        const mapped = faultToError(
+          err.fault,
+          info,
+          this.authContext(settings, session.protocol, session.db),
+        );
+        // A refused key may be replaced (login, env): sign in afresh on the next call.
+        if (mapped instanceof AuthError) this.sessionPromise = undefined;
+        throw mapped;
+      }
+      if (err instanceof CancelledError && options.write) {
+        throw new CancelledError(
+          `The call was cancelled while Odoo was running ${model}.${method}; Odoo may still have applied the change, so check the records before trying again.`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** One JSON-RPC call; errors (HTTP 200 with `error`) become OdooFaultError. */
+  private async rpc(
+    params: { service: string; method: string; args: unknown[] },
+    signal: AbortSignal | undefined,
+    idempotent: boolean,
+    info?: { model: string; method: string },
+  ): Promise<unknown> {
+    const http = await this.client();
+    const reply = await http.post<JsonRpcReply>(
+      '/jsonrpc',
+      { jsonrpc: '2.0', method: 'call', params, id: ++this.rpcId },
+      { signal, idempotent },
+    );
+    if (reply?.error) {
+      const data = reply.error.data ?? {};
+      throw new OdooFaultError({
+        name: data.name ?? 'odoo.error',
+        message: data.message ?? reply.error.message ?? 'Odoo Server Error',
+      });
+    }
+    if (!reply || !('result' in reply)) {
+      throw new UpstreamError(
+        `Odoo answered ${info ? `${info.model}.${info.method}` : params.method} with something that is not JSON-RPC`,
+        { hint: 'Check that ODOO_URL points at the Odoo server itself' },
+      );
+    }
+    return reply.result;
+  }
+
+  /** `fields_get` of a model, cached for the connection. An unknown model is answered with close names. */
+  fields(model: string, signal?: AbortSignal): Promise<FieldMap> {
+    let cached = this.fieldCache.get(model);
+    if (!cached) {
+      cached = this.call<FieldMap>(model, 'fields_get', { attributes: FIELD_ATTRIBUTES }, { signal }).catch(
+        async (err: unknown) => {
+          this.fieldCache.delete(model);
+          if (err instanceof NotFoundError && /no model/.test(err.message)) {
+            throw unknownModel(model, await this.similarModels(model, signal));
+          }
+          throw err;
+        },
+      );
+      this.fieldCache.set(model, cached);
+    }
+    return cached;
+  }
+
+  private async similarModels(model: string, signal?: AbortSignal): Promise<string[]> {
+    const words = model.split(/[._\s]+/).filter((w) => w.length >= 3);
+    if (words.length === 0) return [];
+    const domain: unknown[] = [];
+    for (let i = 1; i < words.length; i++) domain.push('|');
+    for (const w of words) domain.push(['model', 'ilike', w]);
+    try {
+      const rows = await this.call<Array<{ model: string }>>(
+        'ir.model',
+        'search_read',
+        { domain, fields: ['model'], limit: 8, order: 'model' },
+        { signal },
+      );
+      return rows.map((r) => r.model);
+    } catch {
+      return [];
+    }
+  }
+
+  /** The company currency of the signed-in user, e.g. `{id: 1, name: "EUR"}`. */
+  companyCurrency(signal?: AbortSignal): Promise<{ id: number; name: string }> {
+    this.currencyPromise ??= (async () => {
+      const session = await this.session(signal);
+      const [user] = await this.call<Array<{ company_id: [number, string] | false }>>(
+        'res.users',
+        'read',
+        { ids: [session.uid], fields: ['company_id'] },
+        { signal },
+      );
+      if (!user?.company_id) throw new UpstreamError('Odoo did not say which company the user works in');
+      const [company] = await this.call<Array<{ currency_id: [number, string] | false }>>(
+        'res.company',
+        'read',
+        { ids: [user.company_id[0]], fields: ['currency_id'] },
+        { signal },
+      );
+      if (!company?.currency_id) throw new UpstreamError('Odoo did not say which currency the company uses');
+      return { id: company.currency_id[0], name: company.currency_id[1] };
+    })().catch((err: unknown) => {
+      this.currencyPromise = undefined;
+      throw err;
+    });
+    return this.currencyPromise;
+  }
+}
+
+/** The version from `/web/version` or `common.version`. */
+export function parseVersion(
+  info: { server_version?: string; server_version_info?: unknown[] } | undefined,
+): ServerVersion {
+  const parts = info?.server_version_info;
+  const text = info?.server_version ?? '';
+  let major = Array.isArray(parts) ? Number(String(parts[0]).replace(/^saas~/, '')) : NaN;
+  let minor = Array.isArray(parts) ? Number(parts[1]) : NaN;
+  if (!Number.isFinite(major)) {
+    const m = /(\d+)\.(\d+)/.exec(text);
+    major = m ? Number(m[1]) : NaN;
+    minor = m ? Number(m[2]) : 0;
+  }
+  if (!Number.isFinite(major)) {
+    throw new UpstreamError('Odoo did not report its version, so this may not be an Odoo server', {
+      hint: 'Check that ODOO_URL points at the Odoo server itself (e.g. https://acme.odoo.com)',
+    });
+  }
+  return { version: text || `${major}.${minor}`, major, minor: Number.isFinite(minor) ? minor : 0 };
+}
+
+/** JSON-2 failures carry `{name, message, ...}`; keep name and message, never `debug`. */
+function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
+  if (failure.status >= 500 && !isOdooErrorBody(failure.json)) {
+    const text = oneLine(failure.bodyText.replace(/<[^>]+>/g, ' ')).slice(0, 200);
+    return new OdooFaultError({ name: '', message: text, status: failure.status });
+  }
+  if (!failure.url.includes('/json/2/')) return undefined;
+  const body = failure.json as { name?: unknown; message?: unknown } | undefined;
+  if (body && typeof body === 'object' && typeof body.name === 'string') {
+    const fault: OdooFault = {
+      name: body.name,
+      message: typeof body.message === 'string' ? body.message : '',
+      status: failure.status,
+    };
+    return new OdooFaultError(fault);
+  }
+  if (failure.status === 401) {
+    return new OdooFaultError({
+      name: 'werkzeug.exceptions.Unauthorized',
+      message: 'Unauthorized',
+      status: 401,
+    });
+  }
+  if (failure.status === 404) {
+    // An HTML 404: no database was selected (unknown ODOO_DB), so no JSON-2 route exists.
+    return new UpstreamError(`Odoo answered HTTP 404 for ${new URL(failure.url).pathname}`, {
+      hint: 'Check ODOO_URL and ODOO_DB',
+    });
+  }
+  return undefined;
+}
+
+function isOdooErrorBody(json: unknown): boolean {
+  return Boolean(json && typeof json === 'object' && typeof (json as { name?: unknown }).name === 'string');
+}
+
+/** True when an error means "the credentials were refused", for `status` and login. */
+export function isAuthFailure(err: unknown): boolean {
+  return isSwitchyardError(err) && err instanceof AuthError;
+}

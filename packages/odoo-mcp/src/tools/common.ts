@@ -1,0 +1,114 @@
+import { UserInputError, describeRows, fenceUntrusted, formatTable, z } from '@switchyard/core';
+import type { OdooClient } from '../odoo-client.js';
+
+/** What every tool works with. */
+export interface OdooDeps {
+  client: OdooClient;
+}
+
+export const MAX_LIMIT = 500;
+
+export const modelArg = z.string().max(128).describe('Model, e.g. sale.order (see odoo_list_models).');
+
+const MODEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+
+/** A technical model name, checked before any call. */
+export function checkModel(model: string): string {
+  if (!MODEL.test(model)) {
+    throw new UserInputError(`'${model}' is not a technical model name like sale.order`, {
+      hint: 'Call odoo_list_models to find it',
+    });
+  }
+  return model;
+}
+
+export const domainArg = z
+  .array(z.unknown())
+  .max(100)
+  .default([])
+  .describe(
+    'Prefix-notation domain, e.g. ["|",["state","=","sale"],["partner_id.country_id.code","=","BE"]]. Datetimes in the user\'s time zone.',
+  );
+
+export const fieldsArg = z
+  .array(z.string().max(64))
+  .max(60)
+  .optional()
+  .describe('Fields to return; default a short useful set.');
+
+export const limitArg = z.number().int().min(1).max(MAX_LIMIT).default(20).describe('Max rows.');
+
+export const offsetArg = z.number().int().min(0).max(1_000_000).default(0).describe('Rows to skip.');
+
+/** Output of every tabular tool: the same rows as the CSV text. */
+export const tableOutput = {
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.unknown())),
+  total: z.number(),
+  truncated: z.boolean(),
+  next_offset: z.number().optional(),
+};
+
+export interface TableData {
+  columns: string[];
+  rows: unknown[][];
+  total: number;
+  truncated: boolean;
+  next_offset?: number;
+}
+
+/**
+ * Rows as CSV (fenced: record values are typed by people) under a line that says what they are, how
+ * many there are, and how to get the rest; the same rows as structured data.
+ */
+export function tableReply<E extends Record<string, unknown> = Record<string, never>>(options: {
+  title: string;
+  columns: string[];
+  textRows: unknown[][];
+  dataRows: unknown[][];
+  total: number;
+  offset: number;
+  tz?: string | undefined;
+  extra?: E;
+  footer?: string | undefined;
+  fence?: boolean;
+}): { text: string; data: TableData & E } {
+  const table = formatTable(options.columns, options.textRows, {
+    maxRows: options.textRows.length,
+    maxBytes: 48 * 1024,
+  });
+  const returned = table.returnedRows;
+  const more = options.offset + returned < options.total;
+  const nextOffset = more ? options.offset + returned : undefined;
+  const rowsLine = describeRows(
+    { returnedRows: returned, totalRows: options.total, truncated: more },
+    nextOffset !== undefined ? `pass offset ${nextOffset} for more` : undefined,
+  );
+  const tzNote = options.tz ? ` Datetimes in ${options.tz}.` : '';
+  const head = `${options.title}: ${rowsLine}${options.offset ? `, from offset ${options.offset}` : ''}.${tzNote}`;
+  const body =
+    returned === 0
+      ? 'No rows match.'
+      : options.fence === false
+        ? table.text
+        : fenceUntrusted(table.text, 'Odoo data');
+  const text = [head, body, options.footer].filter(Boolean).join('\n');
+  return {
+    text,
+    data: {
+      ...(options.extra as E),
+      columns: options.columns,
+      rows: options.dataRows.slice(0, returned),
+      total: options.total,
+      truncated: more,
+      ...(nextOffset !== undefined ? { next_offset: nextOffset } : {}),
+    },
+  };
+}
+
+/** A filter by name or id on a relation: digits are an id, anything else matches the name. */
+export function byNameOrId(field: string, value: string | number | undefined): unknown[] {
+  if (value === undefined || value === '') return [];
+  if (typeof value === 'number' || /^\d+$/.test(value.trim())) return [[field, '=', Number(value)]];
+  return [[field, 'ilike', value.trim()]];
+}

@@ -1,0 +1,363 @@
+import { NotFoundError, UserInputError, defineTool, fenceUntrusted, formatTable, z } from '@switchyard/core';
+import { validateDomain } from '../domain.js';
+import {
+  checkFieldNames,
+  checkOrder,
+  defaultListFields,
+  isTechnical,
+  shapeRows,
+  usefulFields,
+} from '../fields.js';
+import { AGGREGATES, GRANULARITIES, groupedRead, parseAggregates, parseGroupBy } from '../group.js';
+import type { FieldInfo, FieldMap } from '../odoo-client.js';
+import {
+  MAX_LIMIT,
+  checkModel,
+  domainArg,
+  fieldsArg,
+  limitArg,
+  modelArg,
+  offsetArg,
+  tableOutput,
+  tableReply,
+  type OdooDeps,
+} from './common.js';
+
+const READ = { readOnlyHint: true } as const;
+
+/** A field's description row: selection values as "key=Label; ...". */
+export function describeFields(fields: FieldMap, options: { all?: boolean; search?: string | undefined }) {
+  const needle = options.search?.toLowerCase();
+  const all = Object.entries(fields).sort(([a], [b]) => a.localeCompare(b));
+  const picked = all.filter(([name, f]) => {
+    if (needle) return name.toLowerCase().includes(needle) || f.string.toLowerCase().includes(needle);
+    return options.all || (!isTechnical(name) && f.type !== 'binary');
+  });
+  const rows = picked.map(([name, f]) => [
+    name,
+    f.string,
+    f.type,
+    f.relation ?? null,
+    f.required === true,
+    f.readonly === true,
+    f.store !== false,
+    selectionText(f),
+  ]);
+  return { rows, total: all.length, shown: picked.length };
+}
+
+function selectionText(f: FieldInfo): string | null {
+  if (!f.selection || f.selection.length === 0) return null;
+  const text = f.selection.map(([k, label]) => (k === label ? k : `${k}=${label}`)).join('; ');
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
+export const FIELD_COLUMNS = [
+  'field',
+  'label',
+  'type',
+  'relation',
+  'required',
+  'readonly',
+  'stored',
+  'values',
+];
+
+export function recordsTools({ client }: OdooDeps) {
+  return [
+    defineTool({
+      name: 'odoo_list_models',
+      title: 'Find Odoo models',
+      description:
+        'Finds models whose technical name or label contains a text ("invoice" finds account.move). Use when unsure of a model name. One call.',
+      toolset: 'records',
+      input: {
+        query: z.string().max(100).optional().describe('Text in the name or label; omit for all.'),
+        limit: z.number().int().min(1).max(200).default(50).describe('Max models (default 50).'),
+      },
+      annotations: READ,
+      handler: async ({ query, limit }, { signal }) => {
+        await client.session(signal);
+        const q = query?.trim();
+        const domain = [
+          ['transient', '=', false],
+          ...(q ? ['|', ['model', 'ilike', q], ['name', 'ilike', q]] : []),
+        ];
+        const [rows, total] = await Promise.all([
+          client.call<Array<{ model: string; name: string }>>(
+            'ir.model',
+            'search_read',
+            { domain, fields: ['model', 'name'], limit, order: 'model' },
+            { signal },
+          ),
+          client.call<number>('ir.model', 'search_count', { domain }, { signal }),
+        ]);
+        return tableReply({
+          title: q ? `Models matching '${q}'` : 'Models',
+          columns: ['model', 'label'],
+          textRows: rows.map((r) => [r.model, r.name]),
+          dataRows: rows.map((r) => [r.model, r.name]),
+          total,
+          offset: 0,
+          fence: false,
+        });
+      },
+    }),
+
+    defineTool({
+      name: 'odoo_describe_model',
+      title: 'Describe an Odoo model',
+      description:
+        "A model's fields: label, type, relation, required, readonly, stored, selection values; technical ones hidden unless all=true. Use before filtering, grouping or writing. One call.",
+      toolset: 'records',
+      input: {
+        model: modelArg,
+        search: z.string().max(64).optional().describe('Only fields whose name or label contains this.'),
+        all: z.boolean().default(false).describe('Include technical fields.'),
+      },
+      annotations: READ,
+      handler: async ({ model, search, all }, { signal }) => {
+        const fields = await client.fields(checkModel(model), signal);
+        const { rows, total, shown } = describeFields(fields, { all, search });
+        const table = formatTable(FIELD_COLUMNS, rows, { maxRows: rows.length, maxBytes: 64 * 1024 });
+        const scope = search
+          ? ` matching '${search}'`
+          : all
+            ? ''
+            : ' (technical ones hidden; all=true shows them)';
+        return {
+          text: `${model}: ${shown} of ${total} fields${scope}.\n${table.text}`,
+          data: {
+            columns: FIELD_COLUMNS,
+            rows: rows.slice(0, table.returnedRows),
+            total,
+            truncated: table.returnedRows < total,
+          },
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'odoo_search_records',
+      title: 'Search Odoo records',
+      description:
+        'Records of any model matching a domain, as CSV with the total; many2one as "name #id". For orders, employees, stock and invoices prefer the business tools; for totals odoo_aggregate_records. Two calls.',
+      toolset: 'records',
+      input: {
+        model: modelArg,
+        domain: domainArg,
+        fields: fieldsArg,
+        limit: limitArg,
+        offset: offsetArg,
+        order: z.string().max(200).optional().describe('e.g. "date_order desc, id".'),
+      },
+      output: tableOutput,
+      annotations: READ,
+      handler: async ({ model, domain, fields, limit, offset, order }, { signal }) => {
+        const session = await client.session(signal);
+        const meta = await client.fields(checkModel(model), signal);
+        const columns = [
+          'id',
+          ...(fields ? checkFieldNames(model, fields, meta) : defaultListFields(model, meta)),
+        ].filter((c, i, all) => all.indexOf(c) === i);
+        const checked = await validateDomain(client, model, domain, {
+          tz: session.tz,
+          major: session.version.major,
+          signal,
+        });
+        const sort = order ? checkOrder(model, order, meta) : undefined;
+        const [rows, total] = await Promise.all([
+          client.call<Array<Record<string, unknown>>>(
+            model,
+            'search_read',
+            {
+              domain: checked,
+              fields: columns.filter((c) => c !== 'id'),
+              offset,
+              limit,
+              ...(sort ? { order: sort } : {}),
+            },
+            { signal },
+          ),
+          client.call<number>(model, 'search_count', { domain: checked }, { signal }),
+        ]);
+        const shaped = shapeRows(rows, columns, meta, session.tz);
+        return tableReply({
+          title: model,
+          columns,
+          textRows: shaped.text,
+          dataRows: shaped.data,
+          total,
+          offset,
+          tz: session.tz,
+        });
+      },
+    }),
+
+    defineTool({
+      name: 'odoo_get_record',
+      title: 'Read one Odoo record',
+      description:
+        'One record by id, as field,value lines (default: its useful fields; many2one as "name #id"). One call.',
+      toolset: 'records',
+      input: {
+        model: modelArg,
+        id: z.number().int().min(1).max(2_147_483_647).describe('The record id.'),
+        fields: fieldsArg,
+      },
+      output: { id: z.number(), record: z.record(z.string(), z.unknown()) },
+      annotations: READ,
+      handler: async ({ model, id, fields }, { signal }) => {
+        const session = await client.session(signal);
+        const meta = await client.fields(checkModel(model), signal);
+        const names = fields ? checkFieldNames(model, fields, meta) : usefulFields(meta);
+        const [row] = await client.call<Array<Record<string, unknown>>>(
+          model,
+          'read',
+          { ids: [id], fields: names },
+          { signal },
+        );
+        if (!row) {
+          throw new NotFoundError(
+            `${model} has no record with id ${id} (it does not exist, was deleted, or is archived out of reach)`,
+            {
+              hint: 'Use odoo_search_records to find the ids that exist',
+            },
+          );
+        }
+        return recordReply(model, id, names, row, meta, session.tz);
+      },
+    }),
+
+    defineTool({
+      name: 'odoo_count_records',
+      title: 'Count Odoo records',
+      description: 'Counts the records matching a domain. One call.',
+      toolset: 'records',
+      input: { model: modelArg, domain: domainArg },
+      output: { count: z.number() },
+      annotations: READ,
+      handler: async ({ model, domain }, { signal }) => {
+        const session = await client.session(signal);
+        await client.fields(checkModel(model), signal);
+        const checked = await validateDomain(client, model, domain, {
+          tz: session.tz,
+          major: session.version.major,
+          signal,
+        });
+        const count = await client.call<number>(model, 'search_count', { domain: checked }, { signal });
+        return { text: `${count} ${model} record${count === 1 ? '' : 's'} match.`, data: { count } };
+      },
+    }),
+
+    defineTool({
+      name: 'odoo_aggregate_records',
+      title: 'Aggregate Odoo records',
+      description:
+        'Grouped sum/avg/min/max/count computed by Odoo, such as sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. Dates in the user\'s time zone. Cheaper than reading records. One call.',
+      toolset: 'records',
+      input: {
+        model: modelArg,
+        domain: domainArg,
+        group_by: z
+          .array(z.string().max(80))
+          .max(3)
+          .default([])
+          .describe(`Fields; dates take ":${GRANULARITIES.join('|')}" (default month). Empty: one total.`),
+        aggregates: z
+          .array(z.string().max(80))
+          .max(8)
+          .default([])
+          .describe(`"field:${AGGREGATES.join('|')}"; a count is always included.`),
+        order: z
+          .string()
+          .max(100)
+          .optional()
+          .describe('A group_by or aggregate, e.g. "amount_total:sum desc".'),
+        limit: z.number().int().min(1).max(MAX_LIMIT).default(100).describe('Max groups.'),
+      },
+      output: tableOutput,
+      annotations: READ,
+      handler: async ({ model, domain, group_by, aggregates, order, limit }, { signal }) => {
+        const session = await client.session(signal);
+        await client.fields(checkModel(model), signal);
+        const groups = await parseGroupBy(client, model, group_by, signal);
+        const aggs = await parseAggregates(client, model, aggregates, signal);
+        const checked = await validateDomain(client, model, domain, {
+          tz: session.tz,
+          major: session.version.major,
+          signal,
+        });
+        const columns = [...groups.map((g) => g.spec), ...aggs.map((a) => a.spec), 'count'];
+        let sortIndex: number | undefined;
+        let descending = false;
+        if (order) {
+          const m = /^\s*([\w:]+)(?:\s+(asc|desc))?\s*$/i.exec(order);
+          sortIndex = m ? columns.indexOf(m[1] === '__count' ? 'count' : m[1]!) : -1;
+          if (!m || sortIndex < 0) {
+            throw new UserInputError(
+              `The order '${order}' must name one of ${columns.join(', ')}, optionally with asc or desc`,
+            );
+          }
+          descending = m[2]?.toLowerCase() === 'desc';
+        }
+        // All groups are fetched (bounded) so that sorting and the total are exact.
+        const cap = 5000;
+        const rows = await groupedRead(client, session, model, checked, groups, aggs, { limit: cap, signal });
+        const textRows = rows.map((r) => [...r.keys.map((k) => k.text), ...r.values, r.count]);
+        const dataRows = rows.map((r) => [...r.keys.map((k) => k.data), ...r.values, r.count]);
+        const indexes = textRows.map((_, i) => i);
+        if (sortIndex !== undefined) {
+          const key = (row: unknown[]) => row[sortIndex!];
+          indexes.sort((a, b) => compare(key(textRows[a]!), key(textRows[b]!)) * (descending ? -1 : 1));
+        }
+        const picked = indexes.slice(0, limit);
+        return tableReply({
+          title: `${model} grouped${groups.length ? ` by ${groups.map((g) => g.spec).join(', ')}` : ''}`,
+          columns,
+          textRows: picked.map((i) => textRows[i]!),
+          dataRows: picked.map((i) => dataRows[i]!),
+          total: textRows.length,
+          offset: 0,
+          tz: groups.some((g) => g.info.type === 'datetime') ? session.tz : undefined,
+          footer:
+            textRows.length >= cap ? `Only the first ${cap} groups were read; narrow the domain.` : undefined,
+        });
+      },
+    }),
+  ];
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b));
+}
+
+/** One record as "field,value" lines, fenced, with the same values as structured data. */
+export function recordReply(
+  model: string,
+  id: number,
+  names: string[],
+  row: Record<string, unknown>,
+  meta: FieldMap,
+  tz: string,
+) {
+  const shaped = shapeRows([row], names, meta, tz);
+  const record: Record<string, unknown> = {};
+  names.forEach((n, i) => (record[n] = shaped.data[0]![i]));
+  const lines = names.map((n, i) => [n, shaped.text[0]![i]]);
+  const table = formatTable(['field', 'value'], lines, {
+    maxRows: lines.length,
+    maxBytes: 48 * 1024,
+    maxCellChars: 2000,
+  });
+  const name =
+    typeof row.display_name === 'string' ? row.display_name : typeof row.name === 'string' ? row.name : '';
+  return {
+    text: `${model} #${id}${name ? ` (${name})` : ''}. Datetimes in ${tz}.\n${fenceUntrusted(table.text, 'Odoo data')}`,
+    data: { id, record },
+  };
+}

@@ -1,0 +1,308 @@
+// Every error the issue lists, on both protocols, with the exact sentence the model sees; after each,
+// the server still answers and Odoo's data is unchanged.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpawnedServer } from '@switchyard/testkit';
+import { FakeOdoo } from './fake/odoo.js';
+import { PROTOCOLS, spawnOdoo, startOdoo } from './helpers.js';
+
+const NEW_KEY_HINT =
+  'Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login` or set ODOO_API_KEY.';
+const PREFIX_HINT =
+  'Write it in prefix notation, e.g. ["|", ["state", "=", "sale"], ["amount_total", ">", 1000]].';
+
+async function withServer<T>(
+  fake: FakeOdoo,
+  options: Parameters<typeof spawnOdoo>[1],
+  work: (server: SpawnedServer) => Promise<T>,
+): Promise<T> {
+  const server = await spawnOdoo(fake, options);
+  try {
+    return await work(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Snapshot of the data an error must leave alone. */
+function dataOf(fake: FakeOdoo): string {
+  return JSON.stringify(
+    ['sale.order', 'res.partner', 'hr.employee', 'account.move'].map((m) => [...fake.orm.table(m).values()]),
+  );
+}
+
+describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, protocol }) => {
+  let fake: FakeOdoo;
+  let host: string;
+  let server: SpawnedServer;
+  let before: string;
+
+  beforeAll(async () => {
+    fake = await startOdoo({ version });
+    host = new URL(fake.url).host;
+    server = await spawnOdoo(fake);
+    before = dataOf(fake);
+  });
+  afterAll(async () => {
+    expect(dataOf(fake)).toBe(before);
+    await server?.close();
+    await fake?.close();
+  });
+
+  /** The server survives: an ordinary call still answers. */
+  const stillServes = async () => {
+    const ok = await server.call('odoo_count_records', {
+      model: 'res.partner',
+      domain: [['is_company', '=', true]],
+    });
+    expect(ok.text).toBe('7 res.partner records match.');
+  };
+
+  it('an invalid API key (401)', async () => {
+    await withServer(fake, { env: { ODOO_API_KEY: 'wrong-key-0123456789abcdef' } }, async (bad) => {
+      const call = await bad.call('odoo_count_records', { model: 'res.partner' });
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        protocol === 'json2'
+          ? `Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. ${NEW_KEY_HINT}`
+          : `Odoo refused the sign-in of 'admin' on database 'acme' (authenticate answered false): the login or API key is wrong, revoked or expired. ${NEW_KEY_HINT}`,
+      );
+      expect(bad.stderr()).not.toContain('wrong-key-0123456789abcdef');
+      // Still alive, and it tries again rather than caching the failure.
+      expect((await bad.call('odoo_count_records', { model: 'res.partner' })).text).toBe(call.text);
+    });
+    if (protocol === 'json2') {
+      expect(fake.service.requestsTo(/^\/json\/2\//).some((r) => r.status === 401)).toBe(true);
+    }
+  });
+
+  it('an expired API key', async () => {
+    await withServer(
+      fake,
+      { env: { ODOO_API_KEY: 'expired-key-0123456789abcdef', ODOO_API_KEY_EXPIRES: '2020-01-31' } },
+      async (bad) => {
+        const call = await bad.call('odoo_list_sales_orders', {});
+        expect(call.text).toBe(
+          `The Odoo API key expired on 2020-01-31, so Odoo refuses it (${protocol === 'json2' ? '401 Invalid apikey' : 'authenticate answered false'}). ${NEW_KEY_HINT}`,
+        );
+        expect(bad.stderr()).toContain('the Odoo API key expired on 2020-01-31');
+      },
+    );
+  });
+
+  it('a key revoked while serving', async () => {
+    const extra = await FakeOdoo.start({ version });
+    try {
+      await withServer(extra, {}, async (s) => {
+        expect((await s.call('odoo_count_records', { model: 'res.partner' })).isError).toBe(false);
+        extra.revokeKey(extra.adminKey);
+        const call = await s.call('odoo_count_records', { model: 'res.partner' });
+        expect(call.text).toBe(
+          protocol === 'json2'
+            ? `Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. ${NEW_KEY_HINT}`
+            : `Odoo refused the sign-in of 'admin' on database 'acme' (Access Denied): the login or API key is wrong, revoked or expired. ${NEW_KEY_HINT}`,
+        );
+      });
+    } finally {
+      await extra.close();
+    }
+  });
+
+  it('an unknown database', async () => {
+    await withServer(fake, { env: { ODOO_DB: 'nope' } }, async (bad) => {
+      const call = await bad.call('odoo_list_employees', {});
+      expect(call.text).toBe(`Odoo at ${host} has no database 'nope'. Set ODOO_DB to one of: acme.`);
+    });
+    fake.listDatabases = false;
+    try {
+      await withServer(fake, { env: { ODOO_DB: 'nope' } }, async (bad) => {
+        const call = await bad.call('odoo_list_employees', {});
+        expect(call.text).toBe(
+          protocol === 'json2'
+            ? `Odoo at ${host} answered 404 for the JSON-2 API of database 'nope'; the database probably does not exist. Check ODOO_DB.`
+            : `Odoo at ${host} has no database 'nope'. Check ODOO_DB.`,
+        );
+      });
+    } finally {
+      fake.listDatabases = true;
+    }
+  });
+
+  it('an access error names the model and the missing right', async () => {
+    await withServer(fake, { who: 'sales' }, async (sales) => {
+      const call = await sales.call('odoo_list_employees', {});
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        'Odoo denied read access to hr.employee (Employee): this user lacks the read right on that model. It is granted to: Employees / Officer: Manage all employees; Administration / Settings. Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
+      );
+      const invoices = await sales.call('odoo_search_records', { model: 'account.move' });
+      expect(invoices.text).toBe(
+        'Odoo denied read access to account.move (Journal Entry): this user lacks the read right on that model. It is granted to: Invoicing / Billing; Administration / Settings. Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
+      );
+      expect((await sales.call('odoo_count_records', { model: 'sale.order' })).isError).toBe(false);
+    });
+  });
+
+  it('an unknown field, in the fields, a dotted domain path and the order, before anything is sent', async () => {
+    const sent = fake.orm.calls.filter((c) => c.method === 'search_read').length;
+    const fields = await server.call('odoo_search_records', {
+      model: 'sale.order',
+      fields: ['name', 'amount'],
+    });
+    expect(fields.text).toBe(
+      "sale.order has no field 'amount'. Close matches: amount_total, amount_untaxed. Call odoo_describe_model with model 'sale.order' to see its fields.",
+    );
+    const dotted = await server.call('odoo_search_records', {
+      model: 'sale.order',
+      domain: [['partner_id.contry_id.code', '=', 'BE']],
+    });
+    expect(dotted.text).toBe(
+      'In the domain condition ["partner_id.contry_id.code","=","BE"], res.partner has no field \'contry_id\'. Close matches: country_id. Call odoo_describe_model with model \'res.partner\' to see its fields.',
+    );
+    const notRelation = await server.call('odoo_count_records', {
+      model: 'sale.order',
+      domain: [['name.foo', '=', 1]],
+    });
+    expect(notRelation.text).toBe(
+      'In the domain condition ["name.foo","=",1], sale.order.name is a char field, so the path \'name.foo\' cannot continue past it.',
+    );
+    const order = await server.call('odoo_search_records', { model: 'sale.order', order: 'dat_order desc' });
+    expect(order.text).toBe(
+      "In the order, sale.order has no field 'dat_order'. Close matches: date_order. Call odoo_describe_model with model 'sale.order' to see its fields.",
+    );
+    expect(fake.orm.calls.filter((c) => c.method === 'search_read').length).toBe(sent);
+    await stillServes();
+  });
+
+  it('a bad domain, with what is wrong', async () => {
+    const cases: Array<[unknown[], string]> = [
+      [
+        ['|', ['state', '=', 'sale']],
+        "The domain is invalid: '|' at element 1 needs two conditions after it, but has only 1.",
+      ],
+      [
+        ['state = sale'],
+        `The domain is invalid: element 1 ("state = sale") is neither a condition [field, operator, value] nor one of '&', '|', '!'.`,
+      ],
+      [
+        [['state', 'equals', 'sale']],
+        'The domain is invalid: condition ["state","equals","sale"] uses the operator "equals", which Odoo does not know; use one of =, !=, <, <=, >, >=, =?, in, not in, like, not like, ilike, not ilike, =like, =ilike, child_of, parent_of, any, not any.',
+      ],
+      [
+        [['state', 'in', 'sale']],
+        'The domain is invalid: condition ["state","in","sale"] needs a list value for \'in\', e.g. ["state", "in", ["sale", "done"]].',
+      ],
+      [
+        [['state', '=', 'confirmed']],
+        'The domain is invalid: condition ["state","=","confirmed"]: "confirmed" is not a value of sale.order.state; the values are draft, sent, sale, cancel.',
+      ],
+      [
+        [['state', '=']],
+        "The domain is invalid: element 1 ([\"state\",\"=\"]) is neither a condition [field, operator, value] nor one of '&', '|', '!'.",
+      ],
+      [
+        ['!', '&', ['state', '=', 'sale']],
+        "The domain is invalid: '&' at element 2 needs two conditions after it, but has only 1.",
+      ],
+    ];
+    for (const [domain, text] of cases) {
+      const call = await server.call('odoo_count_records', { model: 'sale.order', domain });
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(`${text} ${PREFIX_HINT}`);
+    }
+    await stillServes();
+  });
+
+  it('a record that does not exist, and a model that does not exist', async () => {
+    const call = await server.call('odoo_get_record', { model: 'sale.order', id: 9999 });
+    expect(call.text).toBe(
+      'sale.order has no record with id 9999 (it does not exist, was deleted, or is archived out of reach). Use odoo_search_records to find the ids that exist.',
+    );
+    const model = await server.call('odoo_describe_model', { model: 'sale.ordr' });
+    expect(model.text).toBe(
+      "Odoo has no model 'sale.ordr'. Candidates: sale.advance.payment.inv, sale.order, sale.order.line. Call odoo_list_models to find the technical model name.",
+    );
+    await stillServes();
+  });
+
+  it('a network failure', async () => {
+    await withServer(fake, { env: { ODOO_URL: 'https://127.0.0.1:9' } }, async (down) => {
+      const call = await down.call('odoo_count_records', { model: 'res.partner' });
+      expect(call.text).toBe(
+        'Could not reach Odoo at 127.0.0.1:9 (ECONNREFUSED). Check the network connection and the configured URL.',
+      );
+    });
+    // A connection dropped once is retried for reads.
+    await server.call('odoo_count_records', { model: 'sale.order' });
+    fake.service.inject({
+      path: protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc',
+      drop: true,
+    });
+    const retried = await server.call('odoo_count_records', { model: 'sale.order' });
+    expect(retried.text).toBe('52 sale.order records match.');
+  });
+
+  it('a 5xx from Odoo or from a proxy in front of it', async () => {
+    fake.fail({
+      model: 'sale.order',
+      method: 'search_read',
+      name: 'builtins.ZeroDivisionError',
+      message: 'division by zero',
+    });
+    const call = await server.call('odoo_search_records', { model: 'sale.order' });
+    expect(call.text).toBe(
+      `Odoo failed on its side${protocol === 'json2' ? ' (HTTP 500)' : ''} while running sale.order.search_read: ZeroDivisionError: division by zero. Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.`,
+    );
+    expect(call.text).not.toContain('Traceback (most recent call last)');
+
+    await server.call('odoo_count_records', { model: 'sale.order' });
+    const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
+    const html = '<html><body><h1>503 Service Unavailable</h1>No server is available.</body></html>';
+    fake.service.inject({ path, status: 503, body: html, times: 4 });
+    const proxy = await server.call('odoo_count_records', { model: 'sale.order' });
+    expect(proxy.text).toBe(
+      'Odoo failed on its side (HTTP 503) while running sale.order.search_count: 503 Service Unavailable No server is available. Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
+    );
+    // Once is retried.
+    fake.service.inject({ path, status: 502, body: html, times: 1 });
+    expect((await server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
+      '52 sale.order records match.',
+    );
+    await stillServes();
+  });
+
+  it('a cancelled call', async () => {
+    await server.call('odoo_count_records', { model: 'sale.order' });
+    const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
+    fake.service.inject({ path, delayMs: 3000 });
+    const controller = new AbortController();
+    const pending = server.call('odoo_count_records', { model: 'sale.order' }, { signal: controller.signal });
+    setTimeout(() => controller.abort('user cancelled'), 300);
+    await expect(pending).rejects.toThrow();
+    await expect
+      .poll(() => server.stderr(), { timeout: 5000 })
+      .toContain(
+        'odoo_count_records answered with CancelledError {"message":"The call was cancelled before it finished; nothing was changed by the cancelled part."}',
+      );
+    await stillServes();
+  });
+});
+
+describe('a server on an unsupported version', () => {
+  it('is refused with the version it runs and the one needed', async () => {
+    const old = await startOdoo({ version: '15.0' });
+    try {
+      await withServer(old, {}, async (server) => {
+        const call = await server.call('odoo_list_sales_orders', {});
+        expect(call.text).toBe(
+          `Odoo at ${new URL(old.url).host} runs version 15.0, which odoo-mcp does not support; it needs Odoo 16.0 or newer. Upgrade Odoo, or use its web interface for this database.`,
+        );
+      });
+      // Odoo 15 has no /web/version: the version came from JSON-RPC common.version.
+      expect(old.service.requestsTo('/jsonrpc').map((r) => JSON.parse(r.body).params.method)).toEqual([
+        'version',
+      ]);
+    } finally {
+      await old.close();
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { FakeOdoo, type FakeOdooOptions } from './fake/odoo.js';
+
+export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+export const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+
+/** The two protocols, each on a server version that uses it by default. */
+export const PROTOCOLS = [
+  { version: '17.0', protocol: 'jsonrpc' as const },
+  { version: '19.0', protocol: 'json2' as const },
+];
+
+export type Who = 'admin' | 'sales' | 'notz';
+
+const LOGINS: Record<Who, string> = { admin: 'admin', sales: 'sales.bot@acme.test', notz: 'no.tz@acme.test' };
+
+/** The environment that points a server at the fake as a given user. */
+export function odooEnv(fake: FakeOdoo, who: Who = 'admin', extra: Record<string, string | undefined> = {}) {
+  const key = who === 'admin' ? fake.adminKey : who === 'sales' ? fake.salesKey : fake.notzKey;
+  return {
+    ODOO_URL: fake.url,
+    ODOO_DB: 'acme',
+    ODOO_USERNAME: LOGINS[who],
+    ODOO_API_KEY: key,
+    SWITCHYARD_LOG_LEVEL: 'debug',
+    ...extra,
+  };
+}
+
+export async function startOdoo(options: FakeOdooOptions = {}): Promise<FakeOdoo> {
+  return FakeOdoo.start(options);
+}
+
+export function spawnOdoo(
+  fake: FakeOdoo,
+  options: { who?: Who; env?: Record<string, string | undefined>; args?: string[] } = {},
+): Promise<SpawnedServer> {
+  return spawnServer(bin, { env: odooEnv(fake, options.who, options.env), args: options.args ?? [] });
+}
+
+/** The CSV inside the untrusted fence of a tool's text. */
+export function fenced(text: string): string {
+  const m = /\[BEGIN UNTRUSTED Odoo data (\w+)[^\n]*\]\n([\s\S]*?)\n\[END UNTRUSTED Odoo data \1\]/.exec(
+    text,
+  );
+  if (!m) throw new Error(`no fenced data in: ${text}`);
+  return m[2]!;
+}
