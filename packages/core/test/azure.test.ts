@@ -226,6 +226,27 @@ describe('device code and silent refresh', () => {
     );
   });
 
+  it('keeps the refresh token usable when a refresh for an unconsented scope is refused', async () => {
+    const fresh = tempDir();
+    try {
+      const s = signIn('public-app', fresh.path);
+      await s.deviceCode({
+        scopes: [GRAPH_MAIL],
+        onPrompt: (p) => authority.approve(p.userCode, 'bob@contoso.com'),
+      });
+      const refused = await s
+        .silent({ scopes: ['https://graph.microsoft.com/Mail.Send'] })
+        .catch((e: unknown) => e);
+      expect(errorText(refused as AuthError)).toMatch(/not consented to the scopes .*Mail\.Send/);
+      // The refused request did not spend the (rotating) refresh token.
+      expect((await s.silent({ scopes: [GRAPH_MAIL], forceRefresh: true })).account?.username).toBe(
+        'bob@contoso.com',
+      );
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('can be cancelled while waiting for the user', async () => {
     const controller = new AbortController();
     const err = await signIn('public-app')
