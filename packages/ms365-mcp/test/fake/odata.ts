@@ -59,7 +59,13 @@ export function parseFilter(filter: string): FilterClause[] {
     const contains = /^contains\(\s*([\w/]+)\s*,\s*('(?:[^']|'')*')\s*\)$/i.exec(clause);
     if (contains) {
       const needle = unquote(contains[2]!).toLowerCase();
-      return { property: contains[1]!, test: (v) => String(v ?? '').toLowerCase().includes(needle) };
+      return {
+        property: contains[1]!,
+        test: (v) =>
+          String(v ?? '')
+            .toLowerCase()
+            .includes(needle),
+      };
     }
     const cmp = /^([\w/]+)\s+(eq|ne|ge|gt|le|lt)\s+(.+)$/i.exec(clause);
     if (!cmp) throw new ODataError('BadRequest', `Invalid filter clause: ${clause}`);
@@ -72,7 +78,8 @@ export function parseFilter(filter: string): FilterClause[] {
     else throw new ODataError('BadRequest', `Invalid filter value: ${rawValue}`);
     const compare = (v: unknown): number => {
       const left = typeof value === 'number' && typeof v === 'string' ? Date.parse(v) : v;
-      if (typeof value === 'string' && typeof left === 'string') return left.toLowerCase().localeCompare(value.toLowerCase());
+      if (typeof value === 'string' && typeof left === 'string')
+        return left.toLowerCase().localeCompare(value.toLowerCase());
       return (left as number) < (value as number) ? -1 : (left as number) > (value as number) ? 1 : 0;
     };
     const tests: Record<string, (v: unknown) => boolean> = {
@@ -107,19 +114,29 @@ export function messageQuery(query: URLSearchParams): {
   const orderby = query.get('$orderby');
   if (search !== null) {
     if (filter !== null) {
-      throw new ODataError('ErrorInvalidUrlQuery', "The query parameter '$filter' is not supported with '$search'.");
+      throw new ODataError(
+        'ErrorInvalidUrlQuery',
+        "The query parameter '$filter' is not supported with '$search'.",
+      );
     }
     if (orderby !== null) {
-      throw new ODataError('ErrorInvalidUrlQuery', "The query parameter '$orderby' is not supported with '$search'.");
+      throw new ODataError(
+        'ErrorInvalidUrlQuery',
+        "The query parameter '$orderby' is not supported with '$search'.",
+      );
     }
-    if (!/^".*"$/s.test(search)) throw new ODataError('BadRequest', 'Syntax error: $search must be a quoted string.');
+    if (!/^".*"$/s.test(search))
+      throw new ODataError('BadRequest', 'Syntax error: $search must be a quoted string.');
     return { predicate: kqlPredicate(search.slice(1, -1)), order: 'received desc' };
   }
   const clauses = filter ? parseFilter(filter) : [];
   if (orderby && clauses.length > 0) {
     const orderProp = orderby.split(/\s+/)[0]!;
     if (clauses[0]!.property.toLowerCase() !== orderProp.toLowerCase()) {
-      throw new ODataError('InefficientFilter', 'The restriction or sort order is too complex for this operation.');
+      throw new ODataError(
+        'InefficientFilter',
+        'The restriction or sort order is too complex for this operation.',
+      );
     }
   }
   return {
@@ -140,7 +157,10 @@ export function kqlPredicate(kql: string): Predicate<Record<string, unknown>> {
 function termPredicate(term: string): Predicate<Record<string, unknown>> {
   const m = /^(\w+)(:|>=|<=|>|<)(.+)$/.exec(term);
   const value = (m ? m[3]! : term).replace(/^"|"$/g, '').toLowerCase();
-  const has = (v: unknown) => String(v ?? '').toLowerCase().includes(value);
+  const has = (v: unknown) =>
+    String(v ?? '')
+      .toLowerCase()
+      .includes(value);
   const addresses = (list: unknown) =>
     ((list as Array<{ emailAddress?: { name?: string; address?: string } }>) ?? []).some(
       (r) => has(r.emailAddress?.address) || has(r.emailAddress?.name),
@@ -180,7 +200,10 @@ function termPredicate(term: string): Predicate<Record<string, unknown>> {
 }
 
 /** Only the `$select`ed properties (and `id`), as Graph answers. */
-export function select<T extends Record<string, unknown>>(item: T, query: URLSearchParams): Record<string, unknown> {
+export function select<T extends Record<string, unknown>>(
+  item: T,
+  query: URLSearchParams,
+): Record<string, unknown> {
   const fields = query.get('$select');
   if (!fields) return item;
   const out: Record<string, unknown> = { id: item.id };

@@ -21,7 +21,8 @@ function fields(ms: number, zone: string): Record<string, number> {
   }
   const out: Record<string, number> = {};
   for (const p of f.formatToParts(ms)) {
-    if (p.type === 'weekday') out.weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.value);
+    if (p.type === 'weekday')
+      out.weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.value);
     else if (p.type !== 'literal') out[p.type] = Number(p.value);
   }
   return out;
