@@ -53,6 +53,9 @@ function graphTime(value: string, zone: string, field: string): DateTimeTimeZone
   return { dateTime: localDateTime(parseTime(value, zone, field), zone), timeZone: zone };
 }
 
+/** `2025-03-04 09:30` in a zone. */
+const wall = (instant: Date, zone: string) => localDateTime(instant, zone).slice(0, 16).replace('T', ' ');
+
 function span(e: Event): string {
   const s = compactLocal(e.start?.dateTime);
   const end = compactLocal(e.end?.dateTime);
@@ -126,7 +129,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         );
         const shownZone = page.items[0]?.start?.timeZone ?? zone;
         const lines = [
-          `Events ${localDateTime(from, zone).slice(0, 16).replace('T', ' ')} → ${localDateTime(to, zone).slice(0, 16).replace('T', ' ')}, times in ${shownZone}.`,
+          `Events ${wall(from, zone)} → ${wall(to, zone)}, times in ${shownZone}.`,
           'id,when,subject,location,organizer,flags',
           ...page.items.map((e) =>
             csvLine([
@@ -366,7 +369,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
           .slice(0, a.max_candidates);
         if (suggestions.length === 0) {
           return {
-            text: `No ${a.duration_minutes}-minute slot fits between ${localDateTime(from, zone).slice(0, 16)} and ${localDateTime(to, zone).slice(0, 16)} (${zone})${
+            text: `No ${a.duration_minutes}-minute slot fits between ${wall(from, zone)} and ${wall(to, zone)} (${zone})${
               result.emptySuggestionsReason ? `: ${result.emptySuggestionsReason}` : ''
             }. Try a wider window or work_hours_only false.`,
           };
