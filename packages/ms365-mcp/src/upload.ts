@@ -59,9 +59,10 @@ export class UploadInterruptedError extends UpstreamError {
     cause: unknown,
     resumable: boolean,
   ) {
-    const reason = isSwitchyardError(cause) ? cause.message : (cause as Error)?.message;
+    const status = isSwitchyardError(cause) ? cause.upstream?.status : undefined;
+    const reason = status ? `Microsoft Graph answered HTTP ${status}` : 'the connection broke';
     super(
-      `The upload of ${file.name} stopped at ${formatBytes(sent)} of ${formatBytes(file.size)} (${reason ?? 'connection lost'})`,
+      `The upload of ${file.name} stopped at ${formatBytes(sent)} of ${formatBytes(file.size)} (${reason})`,
       {
         hint: resumable
           ? 'Call the tool again with the same arguments: it resumes where the upload stopped'

@@ -1,6 +1,5 @@
 import { UserInputError, z, type ToolDefinition } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { shortId } from '../graph-client.js';
 import { csvLine, listFooter, oneLine } from '../format.js';
 import { itemFields, listFolder } from './files.js';
 
@@ -100,7 +99,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
             query: { $select: 'id,name,webUrl,driveType', $top: a.top },
             top: a.top,
             ...(a.cursor ? { cursor: a.cursor } : {}),
-            notFound: `No SharePoint site matches '${shortId(a.site)}'`,
+            notFound: `No SharePoint site matches '${oneLine(a.site, 200)}'`,
             notFoundHint: 'Find the site with ms365_search_sites and pass its id',
           },
           ctx.signal,
