@@ -168,12 +168,9 @@ export class Graph {
   /** Fail before calling when the signed-in account is a personal one and `what` needs a work account. */
   async requireWorkAccount(what: string, tool: string): Promise<void> {
     const auth = this.hub.auth;
-    let tenant = (await auth.personalTenant()) ? 'consumers' : undefined;
-    if (!tenant) {
-      await auth.token(this.scopes);
-      tenant = auth.lastAccount?.tenantId;
-    }
-    if (isPersonalTenant(tenant)) {
+    await auth.token(this.scopes); // also tells who is signed in
+    const personal = isPersonalTenant(auth.lastAccount?.tenantId) || (await auth.personalTenant());
+    if (personal) {
       const who = auth.lastAccount?.username ? ` (${auth.lastAccount.username})` : '';
       throw new PermissionError(
         `${what} needs a work or school account; the signed-in account${who} is a personal Microsoft account, so ${tool} cannot work with it`,
