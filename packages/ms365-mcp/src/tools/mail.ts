@@ -275,7 +275,10 @@ function flags(m: Message): string {
 
 /** One compact CSV line; the preview gets whatever the line budget leaves (at most 160 chars). */
 function messageLine(m: Message, showTo: boolean): string {
-  const who = showTo ? people(m.toRecipients, 1) : person(m.from, 60);
+  // The address alone: unambiguous, usable as the from filter or a recipient, and half the bytes of "Name <address>".
+  const first = showTo ? m.toRecipients?.[0] : m.from;
+  const more = showTo && (m.toRecipients?.length ?? 0) > 1 ? ` +${m.toRecipients!.length - 1}` : '';
+  const who = oneLine(first?.emailAddress?.address ?? first?.emailAddress?.name, 80) + more;
   const fixed = [
     m.id,
     compactUtc(m.receivedDateTime ?? m.sentDateTime),
