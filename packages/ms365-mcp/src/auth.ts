@@ -11,6 +11,8 @@ import { isPersonalTenant } from './scopes.js';
 
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 const SETTINGS_ACCOUNT = 'settings';
+/** msal-node's own margin: a token expiring sooner than this is refreshed. */
+const REUSE_MARGIN_MS = 5 * 60_000;
 
 /** What `login` remembers so that a host needs no env variables afterwards. Not secret, kept beside the cache. */
 export interface StoredSettings {
@@ -39,6 +41,8 @@ export class Ms365Auth {
   private readonly options: AuthOptions;
   private signIn: Promise<AzureSignIn> | undefined;
   private supplied: AzureToken | undefined;
+  private resolved: Promise<{ clientId: string | undefined; tenantId: string }> | undefined;
+  private readonly held = new Map<string, AzureToken>();
   /** The account behind the last token handed out (for the personal-account check). */
   lastAccount: { username: string; tenantId: string } | undefined;
 
@@ -87,8 +91,14 @@ export class Ms365Auth {
     await this.options.secrets().set(this.service, SETTINGS_ACCOUNT, JSON.stringify(settings));
   }
 
-  /** Client and tenant: command line, then env, then what `login` stored. */
-  async settings(): Promise<{ clientId: string | undefined; tenantId: string }> {
+  /** Client and tenant: command line, then env, then what `login` stored (read once per process). */
+  settings(): Promise<{ clientId: string | undefined; tenantId: string }> {
+    const loading = (this.resolved ??= this.resolveSettings());
+    loading.catch(() => (this.resolved = undefined));
+    return loading;
+  }
+
+  private async resolveSettings(): Promise<{ clientId: string | undefined; tenantId: string }> {
     const { env } = this.options;
     const explicitClient = this.options.clientId || env.MS365_CLIENT_ID;
     const explicitTenant = this.options.tenantId || env.MS365_TENANT_ID;
@@ -139,7 +149,14 @@ export class Ms365Auth {
       this.remember(token);
       return token;
     }
+    // An access token this process already holds is reused until 5 minutes before it expires (as msal
+    // would): the shared cache, its lock and the refresh token are only touched when a refresh is due.
+    const key = [...scopes].sort().join(' ');
+    const held = this.held.get(key);
+    if (!forceRefresh && held?.expiresOn && held.expiresOn.getTime() - Date.now() > REUSE_MARGIN_MS)
+      return held;
     const token = await (await this.azure()).silent({ scopes, forceRefresh });
+    this.held.set(key, token);
     this.remember(token);
     return token;
   }

@@ -364,7 +364,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        max_bytes: z.number().int().min(1024).max(1_048_576).default(65_536).describe('Byte cap.'),
+        max_bytes: z.number().int().min(1024).max(1_048_576).default(32_768).describe('Byte cap.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],

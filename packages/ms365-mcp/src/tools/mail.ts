@@ -384,7 +384,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       toolset: 'mail',
       input: {
         id: z.string().max(1000).describe('Message id.'),
-        max_chars: z.number().int().min(500).max(100_000).default(20_000).describe('Cut the body here.'),
+        max_chars: z.number().int().min(500).max(100_000).default(10_000).describe('Cut the body here.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
