@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '@switchyard/testkit';
 import type { FakeEvent } from './fake/graph.js';
-import { ALICE, folders, signedInServer, startWorld, type Folders, type World } from './helpers.js';
+import {
+  ALICE,
+  getsWithoutSelect,
+  folders,
+  signedInServer,
+  startWorld,
+  type Folders,
+  type World,
+} from './helpers.js';
 
 const BOB = 'bob@contoso.com';
 let world: World;
@@ -274,5 +282,14 @@ describe('ms365_find_meeting_times', () => {
     expect(call.text).toBe(
       'No 60-minute slot fits between 2025-03-11 11:00 and 2025-03-11 12:00 (Europe/Berlin): AttendeesUnavailable. Try a wider window or work_hours_only false.',
     );
+  });
+});
+
+describe('every request', () => {
+  it('asked Graph only for the properties it shows ($select on every GET)', () => {
+    expect(
+      world.graph.service.requests.filter((r) => r.headers['user-agent'] === 'switchyard-ms365-mcp').length,
+    ).toBeGreaterThan(10);
+    expect(getsWithoutSelect(world)).toEqual([]);
   });
 });

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, type SpawnedServer } from '@switchyard/testkit';
 import { MB, type Drive, type FakeSite } from './fake/graph.js';
-import { ALICE, folders, noPort, signedInServer, startWorld, type Folders, type World } from './helpers.js';
+import {
+  ALICE,
+  getsWithoutSelect,
+  folders,
+  noPort,
+  signedInServer,
+  startWorld,
+  type Folders,
+  type World,
+} from './helpers.js';
 
 let world: World;
 let dirs: Folders;
@@ -328,5 +337,14 @@ describe('SharePoint', () => {
     expect(call.text).toMatch(
       /^No SharePoint site matches 'https:\/\/contoso\.sharepoint\.com\/sites\/Nope'\. Upstream said: Microsoft Graph 404 itemNotFound: Requested site could not be found \(request id [0-9a-f-]{36}\)\. Find the site with ms365_search_sites and pass its id\.$/,
     );
+  });
+});
+
+describe('every request', () => {
+  it('asked Graph only for the properties it shows ($select on every GET)', () => {
+    expect(
+      world.graph.service.requests.filter((r) => r.headers['user-agent'] === 'switchyard-ms365-mcp').length,
+    ).toBeGreaterThan(10);
+    expect(getsWithoutSelect(world)).toEqual([]);
   });
 });

@@ -127,3 +127,17 @@ export async function signedInServer(
 export function noPort(text: string): string {
   return text.replace(/localhost:\d+/g, 'localhost:PORT');
 }
+
+/** GET requests the server sent to Graph without `$select` (raw content and `$value` excepted). */
+export function getsWithoutSelect(world: World): string[] {
+  return world.graph.service.requests
+    .filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.headers['user-agent'] === 'switchyard-ms365-mcp' &&
+        r.path.startsWith('/v1.0/') &&
+        !/\/(\$value|content)$/.test(r.path) &&
+        r.query.$select === undefined,
+    )
+    .map((r) => r.path);
+}

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, type SpawnedServer } from '@switchyard/testkit';
 import { MB, type FakeMessage, type Mailbox } from './fake/graph.js';
-import { ALICE, folders, signedInServer, startWorld, type Folders, type World } from './helpers.js';
+import {
+  ALICE,
+  getsWithoutSelect,
+  folders,
+  signedInServer,
+  startWorld,
+  type Folders,
+  type World,
+} from './helpers.js';
 
 const BOB = 'bob@contoso.com';
 let world: World;
@@ -505,5 +513,14 @@ describe('ms365_move_message', () => {
     expect(call.text).toBe(
       "Moved 1 message to deleteditems.\nNot moved: AAMkAGI2zzzz…zzzzzz: No message has id 'AAMkAGI2zzzz…zzzzzz' in this mailbox",
     );
+  });
+});
+
+describe('every request', () => {
+  it('asked Graph only for the properties it shows ($select on every GET)', () => {
+    expect(
+      world.graph.service.requests.filter((r) => r.headers['user-agent'] === 'switchyard-ms365-mcp').length,
+    ).toBeGreaterThan(10);
+    expect(getsWithoutSelect(world)).toEqual([]);
   });
 });

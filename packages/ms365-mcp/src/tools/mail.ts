@@ -205,6 +205,11 @@ async function discardDraft(graph: Graph, id: string, ctx: ToolContext): Promise
     );
 }
 
+/** Say what was cleaned up in the sentence the model sees (typed errors keep their kind and hint). */
+function addNote(err: unknown, note: string): void {
+  if (isSwitchyardError(err)) err.message = `${err.message}; ${note}`;
+}
+
 const notFoundMessage = (id: string) => ({
   notFound: `No message has id '${shortId(id)}' in this mailbox`,
   notFoundHint: 'Take ids from ms365_list_messages; a deleted message is gone for good',
