@@ -529,8 +529,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           });
         } catch (err) {
           await discardDraft(graph, draft.id, ctx);
-          if (isSwitchyardError(err))
-            (err as { message: string }).message += '; the unfinished draft was deleted and nothing was sent';
+          addNote(err, 'the unfinished draft was deleted and nothing was sent');
           throw err;
         }
         return { text: `Sent ${summary}; saved in Sent Items.` };
@@ -569,8 +568,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           await attachToDraft(graph, draft.id, files, ctx);
         } catch (err) {
           await discardDraft(graph, draft.id, ctx);
-          if (isSwitchyardError(err))
-            (err as { message: string }).message += '; the unfinished draft was deleted';
+          addNote(err, 'the unfinished draft was deleted');
           throw err;
         }
         return {
