@@ -33,6 +33,8 @@ export interface ChunkedUpload {
   chunkSize: number;
   /** Where to start (from a stored session's `nextExpectedRanges`). */
   start?: number;
+  /** The session outlives the call (stored), so a later call can resume it. */
+  kept: boolean;
   signal: AbortSignal;
   log: Logger;
   progress: (sent: number, total: number) => Promise<void>;
@@ -57,7 +59,8 @@ export class UploadInterruptedError extends UpstreamError {
     readonly sent: number,
     readonly file: LocalFile,
     cause: unknown,
-    resumable: boolean,
+    /** Whether calling again continues this upload (a stored, still valid session). */
+    readonly resumable: boolean,
   ) {
     const status = isSwitchyardError(cause) ? cause.upstream?.status : undefined;
     const reason = status ? `Microsoft Graph answered HTTP ${status}` : 'the connection broke';
@@ -111,7 +114,7 @@ export async function uploadChunks(u: ChunkedUpload): Promise<SessionStatus | un
     } catch (err) {
       if (err instanceof CancelledError || u.signal.aborted) throw err;
       if (err instanceof NotFoundError) throw new UploadInterruptedError(offset, file, err, false);
-      if (++resumes > RESUMES) throw new UploadInterruptedError(offset, file, err, true);
+      if (++resumes > RESUMES) throw new UploadInterruptedError(offset, file, err, u.kept);
       u.log.info(`chunk at ${offset} failed (${(err as Error).message}); asking the session where to resume`);
       try {
         const status = await sessionStatus(graph, u.uploadUrl, u.signal);
@@ -119,7 +122,7 @@ export async function uploadChunks(u: ChunkedUpload): Promise<SessionStatus | un
       } catch (statusErr) {
         if (statusErr instanceof NotFoundError)
           throw new UploadInterruptedError(offset, file, statusErr, false);
-        throw new UploadInterruptedError(offset, file, statusErr, true);
+        throw new UploadInterruptedError(offset, file, statusErr, u.kept);
       }
     }
   }

@@ -370,6 +370,28 @@ describe('sending', () => {
     expect(progress.every((p) => p > 0 && p <= 9 * MB)).toBe(true);
   });
 
+  it('says when an attachment upload breaks off, and neither sends nor leaves a draft', async () => {
+    const big = join(files.path, 'scan.pdf');
+    writeFileSync(big, randomBytes(5 * MB));
+    world.graph.uploadFault = { fromOffset: 1, times: 4, mode: 'drop' };
+    try {
+      const call = await server.call('ms365_send_mail', { to: [BOB], subject: 'Scan', attachments: [big] });
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        'The upload of scan.pdf stopped at 3.8 MB of 5.0 MB (the connection broke); the unfinished draft was deleted and nothing was sent. Call the tool again with the same arguments to start the upload over.',
+      );
+    } finally {
+      world.graph.uploadFault = undefined;
+    }
+    expect(box.inFolder('drafts').find((m) => m.subject === 'Scan')).toBeUndefined();
+    expect(
+      world.graph
+        .mailbox(BOB)
+        .inFolder('inbox')
+        .find((m) => m.subject === 'Scan'),
+    ).toBeUndefined();
+  });
+
   it('says which attachment breaks the tenant limit, and leaves no draft behind', async () => {
     world.graph.maxMessageBytes = 4 * MB;
     try {

@@ -290,6 +290,7 @@ async function upload(
       file,
       chunkSize: DRIVE_CHUNK,
       start,
+      kept: true,
       signal: ctx.signal,
       log: ctx.log,
       progress: (sent, total) =>
@@ -298,7 +299,7 @@ async function upload(
     await m.uploads.delete(key);
     return { item: (done ?? {}) as DriveItem, note: start > 0 ? `; resumed at ${formatBytes(start)}` : '' };
   } catch (err) {
-    if (err instanceof UploadInterruptedError && err.hint?.includes('resumes')) throw err;
+    if (err instanceof UploadInterruptedError && err.resumable) throw err;
     await m.uploads.delete(key);
     throw conflict(err);
   }

@@ -174,6 +174,8 @@ async function attachToDraft(graph: Graph, draftId: string, files: LocalFile[], 
           uploadUrl: session.uploadUrl,
           file: f,
           chunkSize: MAIL_CHUNK,
+          // The draft is deleted when sending fails, so the session dies with it: a new call starts over.
+          kept: false,
           signal: ctx.signal,
           log: ctx.log,
           progress: (sent) => ctx.progress(done + sent, total, `uploading ${f.name}`),
