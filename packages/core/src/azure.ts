@@ -350,7 +350,8 @@ export class AzureSignIn {
     const upstream = {
       service: 'Azure AD',
       ...(aadsts || code ? { code: aadsts ?? code } : {}),
-      ...(detail ? { message: detail.slice(0, 300) } : {}),
+      // Azure AD starts its description with the code; the code is shown once already.
+      ...(detail ? { message: detail.replace(/^AADSTS\d+:\s*/, '').slice(0, 300) } : {}),
     };
     if (
       /network|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|fetch failed|endpoints_resolution_error/i.test(

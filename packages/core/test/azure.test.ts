@@ -206,6 +206,10 @@ describe('device code and silent refresh', () => {
       expect(errorText(err as AuthError)).toMatch(
         /The saved sign-in can no longer be refreshed .*Run `example login`\./,
       );
+      // The AADSTS code is said once, not repeated from the start of Azure AD's description.
+      expect(errorText(err as AuthError)).toContain(
+        'Upstream said: Azure AD AADSTS70008: The provided authorization code or refresh token',
+      );
       expect(await s.signOut()).toBe(1);
       expect(await s.accounts()).toEqual([]);
     } finally {
@@ -224,6 +228,27 @@ describe('device code and silent refresh', () => {
     expect(errorText(err as AuthError)).toMatch(
       /^The account has not consented to the scopes https:\/\/graph\.microsoft\.com\/Mail\.Send for this app \(AADSTS65001\)/,
     );
+  });
+
+  it('keeps the refresh token usable when a refresh for an unconsented scope is refused', async () => {
+    const fresh = tempDir();
+    try {
+      const s = signIn('public-app', fresh.path);
+      await s.deviceCode({
+        scopes: [GRAPH_MAIL],
+        onPrompt: (p) => authority.approve(p.userCode, 'bob@contoso.com'),
+      });
+      const refused = await s
+        .silent({ scopes: ['https://graph.microsoft.com/Mail.Send'] })
+        .catch((e: unknown) => e);
+      expect(errorText(refused as AuthError)).toMatch(/not consented to the scopes .*Mail\.Send/);
+      // The refused request did not spend the (rotating) refresh token.
+      expect((await s.silent({ scopes: [GRAPH_MAIL], forceRefresh: true })).account?.username).toBe(
+        'bob@contoso.com',
+      );
+    } finally {
+      fresh.cleanup();
+    }
   });
 
   it('can be cancelled while waiting for the user', async () => {

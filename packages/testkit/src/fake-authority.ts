@@ -300,8 +300,10 @@ export class FakeAuthority {
           'invalid_grant',
           'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity or was already used.',
         );
-      rt.valid = false; // rotation: each refresh token works once
-      return this.userTokens(rt.username, clientId, scopes.length ? scopes : rt.scopes, tenant);
+      const reply = this.userTokens(rt.username, clientId, scopes.length ? scopes : rt.scopes, tenant);
+      // Rotation: a refresh token works once, when it is redeemed; a refused request (consent) leaves it valid.
+      if ((reply.status ?? 200) === 200) rt.valid = false;
+      return reply;
     }
     return oauthError(
       400,

@@ -1,0 +1,106 @@
+import {
+  defineTool,
+  type Logger,
+  type SecretStore,
+  type ToolAnnotations,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolReply,
+  type z,
+} from '@switchyard/core';
+import { Ms365Auth } from './auth.js';
+import { GraphHub, type Graph } from './graph-client.js';
+import { ScopePlan, type Capability } from './scopes.js';
+import { UploadSessions } from './upload.js';
+import { defaultDownloadDir } from './local-files.js';
+import { defaultZone } from './time.js';
+
+type Shape = z.ZodRawShape;
+
+export interface GraphToolSpec<I extends Shape, O extends Shape | undefined> {
+  name: string;
+  title: string;
+  description: string;
+  toolset: 'mail' | 'calendar' | 'files' | 'sharepoint';
+  input: I;
+  output?: O;
+  annotations: ToolAnnotations;
+  /** What the tool needs from Graph; the scopes follow from it and from what else is served. */
+  needs: Capability[];
+  handler: (
+    args: z.output<z.ZodObject<I>>,
+    ctx: ToolContext,
+    graph: Graph,
+  ) => Promise<ToolReply<O extends Shape ? z.input<z.ZodObject<O>> : Record<string, unknown>>>;
+}
+
+export interface Ms365Options {
+  env: NodeJS.ProcessEnv;
+  profile: string;
+  dataDir: string;
+  secrets: () => SecretStore;
+  log: Logger;
+  clientId?: string | undefined;
+  tenantId?: string | undefined;
+}
+
+/** What every tool shares: the sign-in, Graph clients per scope set, local folders, defaults. */
+export class Ms365 {
+  readonly auth: Ms365Auth;
+  readonly hub: GraphHub;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly downloadDir: string;
+  readonly uploads: UploadSessions;
+  private readonly needs = new Map<string, Capability[]>();
+  private served: string[] | undefined;
+  private plans = new Map<boolean, ScopePlan>();
+
+  constructor(options: Ms365Options) {
+    this.env = options.env;
+    this.log = options.log;
+    this.auth = new Ms365Auth(options);
+    this.hub = new GraphHub(this.auth, options.log);
+    this.downloadDir = defaultDownloadDir(options.env, options.dataDir);
+    this.uploads = new UploadSessions(options.secrets, this.auth.service);
+  }
+
+  get defaultZone(): string {
+    return defaultZone(this.env);
+  }
+
+  /** Declare a tool that talks to Graph; its handler gets a client carrying the scopes it needs. */
+  tool<I extends Shape, O extends Shape | undefined = undefined>(spec: GraphToolSpec<I, O>): ToolDefinition {
+    this.needs.set(spec.name, spec.needs);
+    const { needs, handler, ...rest } = spec;
+    return defineTool<I, O>({
+      ...rest,
+      handler: async (args, ctx) => handler(args, ctx, await this.graph(needs)),
+    });
+  }
+
+  /** Which tools this server serves (after modes): the scope plan follows them. */
+  serve(names: string[]): void {
+    this.served = names;
+    this.plans.clear();
+  }
+
+  /** The scopes of the served tools, for `login` and `status`. */
+  plan(personal: boolean): ScopePlan {
+    let plan = this.plans.get(personal);
+    if (!plan) {
+      const names = this.served ?? [...this.needs.keys()];
+      plan = new ScopePlan(
+        names.map((n) => this.needs.get(n) ?? []),
+        { personal },
+      );
+      this.plans.set(personal, plan);
+    }
+    return plan;
+  }
+
+  async graph(needs: Capability[]): Promise<Graph> {
+    const personal = this.auth.usesSuppliedToken ? false : await this.auth.personalTenant();
+    return this.hub.forScopes(this.plan(personal).scopesFor(needs));
+  }
+}

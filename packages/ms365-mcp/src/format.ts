@@ -1,0 +1,65 @@
+import { csvField, stripInvisible, type Collected } from '@switchyard/core';
+
+export interface EmailAddress {
+  emailAddress?: { name?: string; address?: string };
+}
+
+/** One line of text from outside: invisible characters gone, whitespace collapsed, cut at `max` chars. */
+export function oneLine(text: string | undefined, max = 200): string {
+  const clean = stripInvisible(text ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** `Alice Example <alice@contoso.com>`, or just the address when the name adds nothing. */
+export function person(r: EmailAddress | undefined, max = 80): string {
+  const name = oneLine(r?.emailAddress?.name, 60);
+  const address = r?.emailAddress?.address ?? '';
+  if (!address) return oneLine(name, max);
+  if (!name || name.toLowerCase() === address.toLowerCase()) return address;
+  return oneLine(`${name} <${address}>`, max);
+}
+
+export function people(list: EmailAddress[] | undefined, max = 5): string {
+  const all = list ?? [];
+  const shown = all.slice(0, max).map((r) => person(r));
+  return all.length > max ? `${shown.join(', ')} +${all.length - max} more` : shown.join(', ');
+}
+
+/** A CSV line of the given fields. */
+export function csvLine(fields: string[]): string {
+  return fields.map(csvField).join(',');
+}
+
+/** Cut text so that it takes at most `bytes` bytes of UTF-8 (with an ellipsis when cut). */
+export function fitBytes(text: string, bytes: number): string {
+  if (bytes <= 0) return '';
+  if (Buffer.byteLength(text) <= bytes) return text;
+  let cut = Math.min(text.length, bytes);
+  while (cut > 0 && Buffer.byteLength(text.slice(0, cut)) + 3 > bytes) cut--;
+  return cut > 0 ? `${text.slice(0, cut).trimEnd()}…` : '';
+}
+
+/** The closing line of a list: how many, whether more exist and the cursor for them. */
+export function listFooter(page: Collected<unknown>, noun: string, plural = `${noun}s`): string {
+  const n = page.items.length;
+  const head = `${n} ${n === 1 ? noun : plural}`;
+  return page.truncated && page.next
+    ? `${head}; truncated: more exist. next_cursor: ${page.next}`
+    : `${head}; truncated: false.`;
+}
+
+/** OData string literal: `'it''s'`. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A drive path made URL-safe segment by segment: `Reports/Q1 #2.xlsx` → `Reports/Q1%20%232.xlsx`. */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(encodeURIComponent)
+    .join('/');
+}

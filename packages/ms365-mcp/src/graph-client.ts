@@ -1,0 +1,274 @@
+import {
+  AuthError,
+  HttpClient,
+  NotFoundError,
+  PermissionError,
+  RateLimitedError,
+  UpstreamError,
+  UserInputError,
+  collectPages,
+  defaultHttpError,
+  parseRetryAfter,
+  type Collected,
+  type HttpErrorResponse,
+  type HttpRequest,
+  type HttpResponse,
+  type Logger,
+  type UpstreamInfo,
+} from '@switchyard/core';
+import type { Ms365Auth } from './auth.js';
+import { covers, isPersonalTenant } from './scopes.js';
+
+const SERVICE = 'Microsoft Graph';
+
+/** Outlook allows 4 concurrent requests per mailbox; more get `MailboxConcurrency` 429s. */
+export const MAILBOX_CONCURRENCY = 4;
+
+/** A counting semaphore: at most `size` holders at once, the rest wait in order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export interface GraphRequest extends HttpRequest {
+  /** The sentence a 404 becomes, e.g. "No message has id 'AAMk…'". */
+  notFound?: string;
+  notFoundHint?: string;
+}
+
+/** `AAMkAGI2…AAA=`: enough of a long id to recognise it in a sentence. */
+export function shortId(id: string): string {
+  return id.length > 24 ? `${id.slice(0, 12)}…${id.slice(-6)}` : id;
+}
+
+/**
+ * Shared by every scope set: one auth, and one semaphore that keeps every Graph request of this process
+ * within the mailbox's limit of 4 at a time (files too: simpler, and it costs nothing measurable).
+ */
+export class GraphHub {
+  readonly auth: Ms365Auth;
+  readonly log: Logger;
+  readonly mailbox = new Semaphore(MAILBOX_CONCURRENCY);
+  private readonly clients = new Map<string, Graph>();
+
+  constructor(auth: Ms365Auth, log: Logger) {
+    this.auth = auth;
+    this.log = log;
+  }
+
+  /** A client whose calls carry a token for these scopes. */
+  forScopes(scopes: string[]): Graph {
+    const key = [...scopes].sort().join(' ');
+    let graph = this.clients.get(key);
+    if (!graph) {
+      graph = new Graph(this, scopes);
+      this.clients.set(key, graph);
+    }
+    return graph;
+  }
+}
+
+/** Microsoft Graph for one set of delegated scopes, on core's HttpClient. */
+export class Graph {
+  readonly http: HttpClient;
+  readonly scopes: string[];
+  private readonly hub: GraphHub;
+  private grantedScopes: string[] = [];
+
+  constructor(hub: GraphHub, scopes: string[]) {
+    this.hub = hub;
+    this.scopes = scopes;
+    this.http = new HttpClient({
+      service: SERVICE,
+      baseUrl: hub.auth.graphUrl,
+      log: hub.log,
+      maxRetryWaitMs: 20_000,
+      userAgent: 'switchyard-ms365-mcp',
+      auth: async ({ forceRefresh }) => {
+        const token = await hub.auth.token(scopes, forceRefresh);
+        this.grantedScopes = token.scopes;
+        return { authorization: `Bearer ${token.accessToken}` };
+      },
+      // An expired or revoked access token: refresh once, then give up with what to run.
+      shouldRefreshAuth: (r) => r.status === 401 && !hub.auth.usesSuppliedToken,
+      describeError: (r) => this.describe(r),
+    });
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  async request<T>(req: GraphRequest): Promise<HttpResponse<T>> {
+    try {
+      return await this.hub.mailbox.run(() => this.http.request<T>(req));
+    } catch (err) {
+      if (err instanceof NotFoundError && req.notFound) {
+        throw new NotFoundError(req.notFound, {
+          ...(err.upstream ? { upstream: err.upstream } : {}),
+          ...(req.notFoundHint ? { hint: req.notFoundHint } : {}),
+        });
+      }
+      throw err;
+    }
+  }
+
+  async get<T>(path: string, req: Omit<GraphRequest, 'path' | 'method'> = {}): Promise<T> {
+    return (await this.request<T>({ ...req, path, method: 'GET' })).data;
+  }
+
+  async post<T>(path: string, json: unknown, req: Omit<GraphRequest, 'path' | 'method' | 'json'> = {}) {
+    return (await this.request<T>({ ...req, path, method: 'POST', json })).data;
+  }
+
+  /**
+   * Up to `top` items of a collection from the cursor on, following `@odata.nextLink` exactly as
+   * Graph gave it (never a rebuilt `$skip`). The cursor keeps the link relative to the Graph URL,
+   * which keeps it short.
+   */
+  async list<T>(
+    path: string,
+    options: Pick<GraphRequest, 'query' | 'headers' | 'notFound' | 'notFoundHint'> & {
+      top: number;
+      cursor?: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<Collected<T>> {
+    const base = this.baseUrl;
+    return collectPages<T>(
+      async (cursor) => {
+        const page = await this.get<{ value?: T[]; '@odata.nextLink'?: string }>(cursor ?? path, {
+          // The link carries the whole query; only the first request builds one.
+          ...(cursor ? {} : { query: options.query }),
+          ...(options.headers ? { headers: options.headers } : {}),
+          ...(options.notFound ? { notFound: options.notFound, notFoundHint: options.notFoundHint } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        const link = page?.['@odata.nextLink'];
+        const next = link?.startsWith(`${base}/`) ? link.slice(base.length) : link;
+        return { items: page?.value ?? [], next };
+      },
+      {
+        maxItems: options.top,
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+        ...(signal ? { signal } : {}),
+      },
+    );
+  }
+
+  /** Fail before calling when the signed-in account is a personal one and `what` needs a work account. */
+  async requireWorkAccount(what: string, tool: string): Promise<void> {
+    const auth = this.hub.auth;
+    await auth.token(this.scopes); // also tells who is signed in
+    const personal = isPersonalTenant(auth.lastAccount?.tenantId) || (await auth.personalTenant());
+    if (personal) {
+      const who = auth.lastAccount?.username ? ` (${auth.lastAccount.username})` : '';
+      throw new PermissionError(
+        `${what} needs a work or school account; the signed-in account${who} is a personal Microsoft account, so ${tool} cannot work with it`,
+        {
+          hint: 'Use the OneDrive tools (ms365_list_files, ms365_search_files) for personal files, or sign in with a work account (MS365_TENANT_ID=organizations)',
+        },
+      );
+    }
+  }
+
+  private describe(r: HttpErrorResponse): Error | undefined {
+    const upstream: UpstreamInfo = {
+      service: SERVICE,
+      status: r.status,
+      ...(r.code ? { code: r.code } : {}),
+      ...(r.message ? { message: r.message } : {}),
+      ...(r.requestId ? { requestId: r.requestId } : {}),
+    };
+    const auth = this.hub.auth;
+    const text = `${r.code ?? ''} ${r.message ?? ''}`;
+    if (r.status === 401) {
+      if (auth.usesSuppliedToken) {
+        return new AuthError(
+          'Microsoft Graph refused the token in MS365_ACCESS_TOKEN (expired, revoked or not for Graph)',
+          {
+            upstream,
+            hint: `Supply a fresh token, or unset MS365_ACCESS_TOKEN and run \`${auth.loginCommand}\` in a terminal`,
+          },
+        );
+      }
+      return new AuthError('Microsoft Graph refused the access token even after a refresh', {
+        upstream,
+        hint: auth.loginHint,
+      });
+    }
+    if (r.status === 403 && /accessdenied|authorization_requestdenied|forbidden/i.test(text)) {
+      const missing = this.grantedScopes.length
+        ? this.scopes.filter((s) => s !== 'User.Read' && !covers(this.grantedScopes, s))
+        : [];
+      if (missing.length > 0) {
+        return new PermissionError(
+          `The sign-in has no consent for ${missing.join(', ')}, which this call needs`,
+          {
+            upstream,
+            hint: auth.usesSuppliedToken
+              ? 'Supply a token that carries this scope, or unset MS365_ACCESS_TOKEN and sign in'
+              : `Run \`${auth.loginCommand}\` (without --read-only if it is a write) and accept the consent prompt, or ask an administrator to grant consent to the app`,
+          },
+        );
+      }
+      return new PermissionError('Microsoft Graph refused access to this item', {
+        upstream,
+        hint: 'The account may lack access to it (another user’s mailbox or file, or a tenant policy)',
+      });
+    }
+    if (r.status === 429) {
+      const waitMs = parseRetryAfter(r.headers['retry-after']);
+      const seconds = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
+      if (/MailboxConcurrency/i.test(text)) {
+        return new RateLimitedError(
+          'Microsoft Graph refused the call: too many requests were running against this mailbox at once (its MailboxConcurrency limit is 4)',
+          {
+            upstream,
+            hint: `Wait ${seconds ?? 'a few'} seconds and try again; other apps using the same mailbox count toward the limit`,
+            ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}),
+          },
+        );
+      }
+      return new RateLimitedError(
+        `Microsoft Graph is throttling requests${seconds !== undefined ? ` and asks to wait ${seconds} s` : ''}`,
+        {
+          upstream,
+          hint: 'Wait that long and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox',
+          ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}),
+        },
+      );
+    }
+    if (/MessageSizeExceeded/i.test(text) || (r.status === 413 && /\/(sendMail|messages)\b/.test(r.url))) {
+      return new UserInputError(
+        'The message is larger than the mailbox allows (the tenant limit, 35 MB by default)',
+        {
+          upstream,
+          hint: 'Send fewer or smaller attachments, or upload the file with ms365_upload_file and share a link',
+        },
+      );
+    }
+    if ([502, 503, 504].includes(r.status)) {
+      return new UpstreamError(`Microsoft Graph is temporarily unavailable (HTTP ${r.status})`, {
+        upstream,
+        hint: 'Try again in a minute',
+      });
+    }
+    if (r.status === 400 && /InefficientFilter|query parameter|\$search|\$filter/i.test(text)) {
+      return new UserInputError('Microsoft Graph rejected the query', { upstream });
+    }
+    return defaultHttpError(r);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * What each tool needs from Microsoft Graph, as capabilities, and the delegated scopes they resolve to.
+ * The scopes asked for at login and on every call follow the tools actually served: `--read-only` asks
+ * for `Mail.Read` instead of `Mail.ReadWrite` and never for `Mail.Send`, a server without the sharepoint
+ * toolset never asks for `Sites.Read.All`.
+ */
+
+export type Capability =
+  | 'mail.read'
+  | 'mail.write'
+  | 'mail.send'
+  | 'calendar.read'
+  | 'calendar.write'
+  | 'calendar.shared'
+  | 'files.read'
+  | 'files.write'
+  | 'sites.read';
+
+/** Capabilities only work or school accounts have (personal Microsoft accounts get no such scope). */
+export const WORK_ONLY: ReadonlySet<Capability> = new Set(['sites.read', 'calendar.shared']);
+
+const AREA: Record<Capability, 'mail' | 'calendar' | 'files' | 'sites'> = {
+  'mail.read': 'mail',
+  'mail.write': 'mail',
+  'mail.send': 'mail',
+  'calendar.read': 'calendar',
+  'calendar.write': 'calendar',
+  'calendar.shared': 'calendar',
+  'files.read': 'files',
+  'files.write': 'files',
+  'sites.read': 'sites',
+};
+
+/** The tenant id of personal Microsoft accounts (what `tid` says in their tokens). */
+export const CONSUMER_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
+export function isPersonalTenant(tenant: string | undefined): boolean {
+  const t = (tenant ?? '').toLowerCase();
+  return t === 'consumers' || t === CONSUMER_TENANT_ID;
+}
+
+/**
+ * The scope plan of one server: built from the capabilities of the tools it serves. A read tool asks for
+ * the write scope of its area when a write tool of that area is served too, so that one sign-in (one
+ * cached token) covers every call.
+ */
+export class ScopePlan {
+  private readonly writes = new Set<string>();
+  private readonly personal: boolean;
+
+  constructor(served: Iterable<readonly Capability[]>, options: { personal?: boolean } = {}) {
+    this.personal = options.personal ?? false;
+    const caps = new Set<Capability>();
+    for (const needs of served) for (const c of needs) caps.add(c);
+    for (const c of caps) if (c.endsWith('.write')) this.writes.add(AREA[c]);
+    this.all = this.scopesFor([...caps]);
+  }
+
+  /** Every scope the served tools need, User.Read first: what `login` asks for. */
+  readonly all: string[];
+
+  /** The scopes one call needs. */
+  scopesFor(needs: readonly Capability[]): string[] {
+    const scopes = new Set<string>(['User.Read']);
+    for (const c of needs) {
+      if (this.personal && WORK_ONLY.has(c)) continue;
+      for (const s of this.resolve(c)) scopes.add(s);
+    }
+    return [...scopes];
+  }
+
+  private resolve(c: Capability): string[] {
+    switch (c) {
+      case 'mail.read':
+        return [this.writes.has('mail') ? 'Mail.ReadWrite' : 'Mail.Read'];
+      case 'mail.write':
+        return ['Mail.ReadWrite'];
+      case 'mail.send':
+        return ['Mail.Send'];
+      case 'calendar.read':
+        return [this.writes.has('calendar') ? 'Calendars.ReadWrite' : 'Calendars.Read'];
+      case 'calendar.write':
+        return ['Calendars.ReadWrite'];
+      case 'calendar.shared':
+        return ['Calendars.Read.Shared'];
+      case 'files.read':
+        return [this.writes.has('files') ? 'Files.ReadWrite.All' : 'Files.Read.All'];
+      case 'files.write':
+        return ['Files.ReadWrite.All'];
+      case 'sites.read':
+        return ['Sites.Read.All'];
+    }
+  }
+}
+
+/** Whether a granted scope list covers a needed scope (`Mail.ReadWrite` covers `Mail.Read`). */
+export function covers(granted: readonly string[], needed: string): boolean {
+  const have = new Set(granted.map((s) => s.toLowerCase()));
+  const n = needed.toLowerCase();
+  if (have.has(n)) return true;
+  const write = n.replace(/\.read(\.|$)/, '.readwrite$1');
+  return write !== n && have.has(write);
+}

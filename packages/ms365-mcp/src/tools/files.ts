@@ -1,0 +1,467 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  UserInputError,
+  fenceUntrusted,
+  htmlToText,
+  isSwitchyardError,
+  registerSecret,
+  stripInvisible,
+  z,
+  type ToolContext,
+  type ToolDefinition,
+} from '@switchyard/core';
+import type { Ms365 } from '../context.js';
+import type { Graph } from '../graph-client.js';
+import { shortId } from '../graph-client.js';
+import { csvLine, encodePath, listFooter, oneLine } from '../format.js';
+import {
+  checkSaveAs,
+  formatBytes,
+  localFile,
+  safeFileName,
+  saveStream,
+  targetFolder,
+} from '../local-files.js';
+import { compactUtc } from '../time.js';
+import { DRIVE_CHUNK, UploadInterruptedError, nextOffset, sessionStatus, uploadChunks } from '../upload.js';
+
+/** Uploads up to this size go in one PUT; larger ones through a resumable upload session. */
+export const SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024;
+
+const TEXT_EXTENSIONS = new Set([
+  'txt',
+  'md',
+  'markdown',
+  'csv',
+  'tsv',
+  'json',
+  'jsonl',
+  'xml',
+  'yaml',
+  'yml',
+  'log',
+  'ini',
+  'toml',
+  'html',
+  'htm',
+  'sql',
+  'py',
+  'js',
+  'ts',
+  'sh',
+  'ps1',
+  'css',
+  'rtf',
+  'vtt',
+  'srt',
+  'eml',
+]);
+
+export interface DriveItem {
+  id: string;
+  name?: string;
+  size?: number;
+  lastModifiedDateTime?: string;
+  folder?: { childCount?: number };
+  file?: { mimeType?: string };
+  parentReference?: { path?: string; driveId?: string };
+  webUrl?: string;
+}
+
+const ITEM_SELECT = 'id,name,size,lastModifiedDateTime,folder,file';
+
+export const itemFields = {
+  path: z.string().max(1024).optional().describe('Drive path, e.g. Documents/a.docx.'),
+  item_id: z.string().max(400).optional().describe('Or the item id.'),
+  drive_id: z.string().max(400).optional().describe('SharePoint library drive_id; default OneDrive.'),
+};
+
+export function driveBase(driveId: string | undefined): string {
+  return driveId ? `/drives/${encodeURIComponent(driveId)}` : '/me/drive';
+}
+
+/** The Graph address of an item: by id, by path (`root:/a/b:`), or the root. */
+export function itemRef(a: {
+  path?: string | undefined;
+  item_id?: string | undefined;
+  drive_id?: string | undefined;
+}) {
+  if (a.path && a.item_id) throw new UserInputError('Give path or item_id, not both');
+  const base = driveBase(a.drive_id);
+  const p = a.path ? encodePath(a.path) : '';
+  const ref = a.item_id
+    ? `${base}/items/${encodeURIComponent(a.item_id)}`
+    : p
+      ? `${base}/root:/${p}:`
+      : `${base}/root`;
+  const what = a.item_id
+    ? `id '${shortId(a.item_id)}'`
+    : p
+      ? `'/${a.path!.replace(/^\/+/, '')}'`
+      : 'the root';
+  return {
+    ref,
+    /** `ref` followed by a segment (`/children`, `/content`): the path form keeps its closing colon. */
+    sub: (segment: string) => `${ref}${segment}`,
+    notFound: {
+      notFound: `${a.drive_id ? `The library ${shortId(a.drive_id)}` : 'Your OneDrive'} has no item at ${what}`,
+      notFoundHint:
+        'List the folder with ms365_list_files (or ms365_list_library_files) to see what is there',
+    },
+  };
+}
+
+function itemLine(i: DriveItem, withPath: boolean): string {
+  const kind = i.folder ? `folder (${i.folder.childCount ?? 0})` : 'file';
+  const parent = (i.parentReference?.path ?? '')
+    .replace(/^\/drives?\/[^/]*\/?root:?/, '')
+    .replace(/^\/drive\/root:?/, '');
+  return csvLine([
+    oneLine(i.name, 200),
+    ...(withPath ? [decodeURIComponent(parent) || '/'] : []),
+    kind,
+    i.folder ? '' : formatBytes(i.size),
+    compactUtc(i.lastModifiedDateTime),
+    i.id,
+  ]);
+}
+
+/** A folder's children as CSV, with a cursor. Shared by OneDrive and SharePoint libraries. */
+export async function listFolder(
+  graph: Graph,
+  a: {
+    path?: string | undefined;
+    item_id?: string | undefined;
+    drive_id?: string | undefined;
+    top: number;
+    cursor?: string | undefined;
+  },
+  signal: AbortSignal,
+): Promise<string> {
+  const item = itemRef(a);
+  const page = await graph.list<DriveItem>(
+    item.sub('/children'),
+    {
+      query: { $select: ITEM_SELECT, $top: a.top },
+      top: a.top,
+      ...(a.cursor ? { cursor: a.cursor } : {}),
+      ...item.notFound,
+    },
+    signal,
+  );
+  const where = a.item_id ? `folder ${shortId(a.item_id)}` : `/${(a.path ?? '').replace(/^\/+/, '')}`;
+  return [
+    `${a.drive_id ? 'Library' : 'OneDrive'} ${where}; modified in UTC.`,
+    'name,kind,size,modified,id',
+    ...page.items.map((i) => itemLine(i, false)),
+    listFooter(page, 'item'),
+  ].join('\n');
+}
+
+function isTextLike(item: DriveItem): boolean {
+  const ext = (item.name ?? '').split('.').pop()?.toLowerCase() ?? '';
+  const mime = item.file?.mimeType ?? '';
+  return TEXT_EXTENSIONS.has(ext) || mime.startsWith('text/') || /json|xml|yaml/.test(mime);
+}
+
+async function metadata(graph: Graph, a: Parameters<typeof itemRef>[0], signal: AbortSignal) {
+  const item = itemRef(a);
+  const meta = await graph.get<DriveItem>(item.ref, {
+    query: { $select: ITEM_SELECT },
+    signal,
+    ...item.notFound,
+  });
+  if (meta.folder) {
+    throw new UserInputError(`'${meta.name}' is a folder, not a file`, {
+      hint: 'List it with ms365_list_files',
+    });
+  }
+  return { item, meta };
+}
+
+async function download(
+  graph: Graph,
+  item: ReturnType<typeof itemRef>,
+  meta: DriveItem,
+  dir: string,
+  name: string,
+  signal: AbortSignal,
+) {
+  // /content answers with a redirect to a pre-signed URL; core follows it without our token.
+  const res = await graph.request<Readable>({
+    path: item.sub('/content'),
+    responseType: 'stream',
+    signal,
+    ...item.notFound,
+  });
+  return saveStream(res.data, dir, name || safeFileName(meta.name));
+}
+
+async function upload(
+  m: Ms365,
+  graph: Graph,
+  a: {
+    local_path: string;
+    drive_path?: string | undefined;
+    drive_id?: string | undefined;
+    conflict: 'fail' | 'replace' | 'rename';
+  },
+  ctx: ToolContext,
+) {
+  const file = await localFile(a.local_path);
+  const target =
+    !a.drive_path || a.drive_path.endsWith('/') ? `${a.drive_path ?? ''}${file.name}` : a.drive_path;
+  const encoded = encodePath(target);
+  if (!encoded) throw new UserInputError('drive_path must name a file');
+  const base = `${driveBase(a.drive_id)}/root:/${encoded}:`;
+  const shown = `/${target.replace(/^\/+/, '')}`;
+  const conflict = (err: unknown) => {
+    if (
+      isSwitchyardError(err) &&
+      (err.upstream?.status === 409 || /nameAlreadyExists/i.test(err.upstream?.code ?? ''))
+    ) {
+      return new UserInputError(`A file already exists at ${shown}`, {
+        ...(err.upstream ? { upstream: err.upstream } : {}),
+        hint: "Pass conflict 'replace' to overwrite it or 'rename' to keep both",
+      });
+    }
+    return err;
+  };
+
+  if (file.size <= SIMPLE_UPLOAD_LIMIT) {
+    try {
+      const res = await graph.request<DriveItem>({
+        method: 'PUT',
+        path: `${base}/content`,
+        query: { '@microsoft.graph.conflictBehavior': a.conflict },
+        body: await readFile(file.path),
+        headers: { 'content-type': 'application/octet-stream' },
+        signal: ctx.signal,
+      });
+      return { item: res.data, note: '' };
+    } catch (err) {
+      throw conflict(err);
+    }
+  }
+
+  // Large file: a resumable upload session, remembered so that a later call resumes it.
+  const key = [
+    m.auth.profile,
+    a.drive_id ?? 'me',
+    target,
+    file.path,
+    file.size,
+    file.mtimeMs,
+    a.conflict,
+  ].join('\n');
+  let session = await m.uploads.get(key);
+  let start = 0;
+  if (session) {
+    registerSecret(session.uploadUrl);
+    try {
+      start = nextOffset(await sessionStatus(graph, session.uploadUrl, ctx.signal)) ?? 0;
+    } catch {
+      await m.uploads.delete(key);
+      session = undefined;
+    }
+  }
+  if (!session) {
+    try {
+      const created = await graph.post<{ uploadUrl: string; expirationDateTime?: string }>(
+        `${base}/createUploadSession`,
+        { item: { '@microsoft.graph.conflictBehavior': a.conflict } },
+        { signal: ctx.signal },
+      );
+      registerSecret(created.uploadUrl);
+      session = {
+        uploadUrl: created.uploadUrl,
+        ...(created.expirationDateTime ? { expirationDateTime: created.expirationDateTime } : {}),
+      };
+      await m.uploads.set(key, session);
+    } catch (err) {
+      throw conflict(err);
+    }
+  }
+  try {
+    const done = await uploadChunks({
+      graph,
+      uploadUrl: session.uploadUrl,
+      file,
+      chunkSize: DRIVE_CHUNK,
+      start,
+      kept: true,
+      signal: ctx.signal,
+      log: ctx.log,
+      progress: (sent, total) =>
+        ctx.progress(sent, total, `uploaded ${formatBytes(sent)} of ${formatBytes(total)}`),
+    });
+    await m.uploads.delete(key);
+    return { item: (done ?? {}) as DriveItem, note: start > 0 ? `; resumed at ${formatBytes(start)}` : '' };
+  } catch (err) {
+    if (err instanceof UploadInterruptedError && err.resumable) throw err;
+    await m.uploads.delete(key);
+    throw conflict(err);
+  }
+}
+
+export function fileTools(m: Ms365): ToolDefinition[] {
+  return [
+    m.tool({
+      name: 'ms365_list_files',
+      title: 'List OneDrive files',
+      description: 'List a OneDrive (or library) folder, one CSV line per item.',
+      toolset: 'files',
+      input: {
+        ...itemFields,
+        top: z.number().int().min(1).max(200).default(50).describe('Page size.'),
+        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      needs: ['files.read'],
+      handler: async (a, ctx, graph) => ({ text: await listFolder(graph, a, ctx.signal) }),
+    }),
+
+    m.tool({
+      name: 'ms365_search_files',
+      title: 'Search files',
+      description: 'Search OneDrive (or a library) by name and content.',
+      toolset: 'files',
+      input: {
+        query: z.string().min(1).max(200).describe('Words to find.'),
+        drive_id: itemFields.drive_id,
+        top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
+        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      needs: ['files.read'],
+      handler: async (a, ctx, graph) => {
+        const q = a.query.replace(/'/g, "''");
+        const page = await graph.list<DriveItem>(
+          `${driveBase(a.drive_id)}/root/search(q='${encodeURIComponent(q)}')`,
+          {
+            query: { $select: `${ITEM_SELECT},parentReference`, $top: a.top },
+            top: a.top,
+            ...(a.cursor ? { cursor: a.cursor } : {}),
+          },
+          ctx.signal,
+        );
+        return {
+          text: [
+            `Search "${oneLine(a.query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
+            'name,folder,kind,size,modified,id',
+            ...page.items.map((i) => itemLine(i, true)),
+            listFooter(page, 'item'),
+          ].join('\n'),
+        };
+      },
+    }),
+
+    m.tool({
+      name: 'ms365_read_file',
+      title: 'Read a file',
+      description:
+        'Text of a txt/md/csv/json/html file up to max_bytes, fenced as untrusted; other types are saved locally, path returned.',
+      toolset: 'files',
+      input: {
+        ...itemFields,
+        max_bytes: z.number().int().min(1024).max(1_048_576).default(32_768).describe('Byte cap.'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      needs: ['files.read'],
+      handler: async (a, ctx, graph) => {
+        if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of a file');
+        const { item, meta } = await metadata(graph, a, ctx.signal);
+        if (!isTextLike(meta)) {
+          const saved = await download(
+            graph,
+            item,
+            meta,
+            await targetFolder(undefined, m.downloadDir),
+            '',
+            ctx.signal,
+          );
+          return {
+            text: `${oneLine(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); saved it to ${saved.path} for a local tool to open.`,
+          };
+        }
+        const res = await graph.request<Uint8Array>({
+          path: item.sub('/content'),
+          headers: { range: `bytes=0-${a.max_bytes - 1}` },
+          responseType: 'bytes',
+          signal: ctx.signal,
+          ...item.notFound,
+        });
+        const bytes = Buffer.from(res.data).subarray(0, a.max_bytes);
+        let text = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+        if (/\.html?$/i.test(meta.name ?? '')) text = htmlToText(text);
+        else text = stripInvisible(text);
+        const size = meta.size ?? bytes.length;
+        const cut = size > bytes.length;
+        return {
+          text: [
+            `${oneLine(meta.name, 200)} (${formatBytes(size)}, modified ${compactUtc(meta.lastModifiedDateTime)})${
+              cut
+                ? `: first ${formatBytes(bytes.length)} only (truncated; ms365_download_file gets all of it)`
+                : ''
+            }`,
+            fenceUntrusted(text, 'file'),
+          ].join('\n'),
+        };
+      },
+    }),
+
+    m.tool({
+      name: 'ms365_download_file',
+      title: 'Download a file',
+      description: 'Save a drive file locally; returns the path. Never overwrites.',
+      toolset: 'files',
+      input: {
+        ...itemFields,
+        folder: z.string().max(1024).optional().describe('Local folder; default MS365_DOWNLOAD_DIR.'),
+        save_as: z.string().max(255).optional().describe('Local file name.'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      needs: ['files.read'],
+      handler: async (a, ctx, graph) => {
+        if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of a file');
+        const name = a.save_as ? checkSaveAs(a.save_as) : '';
+        const dir = await targetFolder(a.folder, m.downloadDir);
+        const { item, meta } = await metadata(graph, a, ctx.signal);
+        const saved = await download(graph, item, meta, dir, name, ctx.signal);
+        return { text: `Saved ${oneLine(meta.name, 200)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
+      },
+    }),
+
+    m.tool({
+      name: 'ms365_upload_file',
+      title: 'Upload a file',
+      description:
+        'Upload a local file to OneDrive or a library. Large files resume: after an interruption call again with the same arguments.',
+      toolset: 'files',
+      input: {
+        local_path: z.string().max(1024).describe('Absolute local path.'),
+        drive_path: z
+          .string()
+          .max(1024)
+          .optional()
+          .describe('Destination; ending in / keeps the name. Default root.'),
+        drive_id: itemFields.drive_id,
+        conflict: z.enum(['fail', 'replace', 'rename']).default('fail').describe('If the name exists.'),
+      },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: true,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+      needs: ['files.write'],
+      handler: async (a, ctx, graph) => {
+        const { item, note } = await upload(m, graph, a, ctx);
+        return {
+          text: `Uploaded ${oneLine(item.name, 200)} (${formatBytes(item.size)})${note}. id: ${item.id}`,
+        };
+      },
+    }),
+  ];
+}
