@@ -112,7 +112,7 @@ describe('example server over stdio', () => {
     const seen: number[] = [];
     const call = await server.call(
       'example_slow_count',
-      { n: 5, step_ms: 1 },
+      { n: 5, step_ms: 30 },
       { onProgress: (p) => seen.push(p.progress) },
     );
     expect(call.text).toBe('counted to 5');

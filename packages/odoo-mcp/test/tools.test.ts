@@ -473,9 +473,11 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     ]);
     const fields = await server.client.readResource({ uri: 'odoo://models/hr.employee/fields' });
     expect(fields.contents[0]).toMatchObject({ mimeType: 'text/csv' });
-    expect(String(fields.contents[0]!.text)).toContain('department_id,Department,many2one,hr.department');
+    expect(String((fields.contents[0] as { text?: string }).text)).toContain(
+      'department_id,Department,many2one,hr.department',
+    );
     const record = await server.client.readResource({ uri: 'odoo://models/sale.order/records/31' });
-    expect(String(record.contents[0]!.text)).toContain('partner_id,Azure Interior #10');
+    expect(String((record.contents[0] as { text?: string }).text)).toContain('partner_id,Azure Interior #10');
     await expect(
       server.client.readResource({ uri: 'odoo://models/sale.order/records/9999' }),
     ).rejects.toThrow(/sale\.order has no record with id 9999/);

@@ -337,13 +337,13 @@ export class FakeOdoo {
         orm.checkAccess(model, 'create', env);
         const list = Array.isArray(k.vals_list)
           ? (k.vals_list as Array<Record<string, unknown>>)
-          : [k.vals_list];
+          : [(k.vals_list ?? {}) as Record<string, unknown>];
         const created = orm.create(model, list, env);
         return Array.isArray(k.vals_list) ? created : created[0];
       }
       case 'write':
         orm.checkAccess(model, 'write', env);
-        return orm.write(model, ids ?? [], k.vals, env);
+        return orm.write(model, ids ?? [], (k.vals ?? {}) as Record<string, unknown>, env);
       case 'unlink':
         orm.checkAccess(model, 'unlink', env);
         return orm.unlink(model, ids ?? [], env);
