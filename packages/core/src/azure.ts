@@ -83,6 +83,7 @@ export class AzureSignIn {
   private publicApp: Promise<PublicClientApplication> | undefined;
   private readonly confidentialApps = new Map<string, Promise<ConfidentialClientApplication>>();
   /** The last error Azure AD sent (msal keeps only its code); its AADSTS description makes messages useful. */
+  private readonly held = new Map<string, AzureToken>();
   private lastAadError: { error: string; description: string } | undefined;
 
   constructor(options: AzureSignInOptions) {
@@ -172,6 +173,23 @@ export class AzureSignIn {
     username?: string;
     forceRefresh?: boolean;
   }): Promise<AzureToken> {
+    // A token this process already holds is reused until 5 minutes before it expires (msal's own margin):
+    // the shared cache, its lock and the refresh token are touched only when a refresh is due.
+    const key = `${request.username ?? ''}\n${[...request.scopes].sort().join(' ')}`;
+    const held = this.held.get(key);
+    if (!request.forceRefresh && held?.expiresOn && held.expiresOn.getTime() - Date.now() > 5 * 60_000)
+      return held;
+    this.held.delete(key);
+    const token = await this.silentFromCache(request);
+    this.held.set(key, token);
+    return token;
+  }
+
+  private async silentFromCache(request: {
+    scopes: string[];
+    username?: string;
+    forceRefresh?: boolean;
+  }): Promise<AzureToken> {
     const app = await this.publicClient();
     const accounts = await app.getTokenCache().getAllAccounts();
     const account = request.username
@@ -208,6 +226,7 @@ export class AzureSignIn {
     const cache = app.getTokenCache();
     const accounts = await cache.getAllAccounts();
     for (const account of accounts) await cache.removeAccount(account);
+    this.held.clear();
     await this.options.secrets.delete(this.options.cacheService, this.cacheAccount());
     return accounts.length;
   }

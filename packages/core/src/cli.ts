@@ -264,7 +264,8 @@ export async function ask(question: string, options: { hidden?: boolean } = {}):
   const rl = createInterface({ input: process.stdin, output, terminal: Boolean(process.stdin.isTTY) });
   try {
     return await new Promise<string>((resolve, reject) => {
-      rl.question(question, (answer) => resolve(answer.trim()));
+      // Piped input is not echoed: end the prompt's line so later messages start on their own.
+      rl.question(process.stdin.isTTY ? question : `${question}\n`, (answer) => resolve(answer.trim()));
       muted = options.hidden === true && Boolean(process.stdin.isTTY);
       rl.once('close', () => reject(new UserInputError('No answer was given on the terminal')));
     });

@@ -88,7 +88,7 @@ export function describeRows(
 ): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const of = table.totalRows !== undefined ? ` of ${n(table.totalRows)}` : '';
-  const head = `${n(table.returnedRows)}${of} row${table.returnedRows === 1 && !of ? '' : 's'}`;
+  const head = `${n(table.returnedRows)}${of} row${(table.totalRows ?? table.returnedRows) === 1 ? '' : 's'}`;
   return table.truncated ? `${head} (truncated${moreHint ? `; ${moreHint}` : ''})` : head;
 }
 

@@ -12,7 +12,6 @@ import { isPersonalTenant } from './scopes.js';
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 const SETTINGS_ACCOUNT = 'settings';
 /** msal-node's own margin: a token expiring sooner than this is refreshed. */
-const REUSE_MARGIN_MS = 5 * 60_000;
 
 /** What `login` remembers so that a host needs no env variables afterwards. Not secret, kept beside the cache. */
 export interface StoredSettings {
@@ -42,7 +41,6 @@ export class Ms365Auth {
   private signIn: Promise<AzureSignIn> | undefined;
   private supplied: AzureToken | undefined;
   private resolved: Promise<{ clientId: string | undefined; tenantId: string }> | undefined;
-  private readonly held = new Map<string, AzureToken>();
   /** The account behind the last token handed out (for the personal-account check). */
   lastAccount: { username: string; tenantId: string } | undefined;
 
@@ -149,14 +147,8 @@ export class Ms365Auth {
       this.remember(token);
       return token;
     }
-    // An access token this process already holds is reused until 5 minutes before it expires (as msal
-    // would): the shared cache, its lock and the refresh token are only touched when a refresh is due.
-    const key = [...scopes].sort().join(' ');
-    const held = this.held.get(key);
-    if (!forceRefresh && held?.expiresOn && held.expiresOn.getTime() - Date.now() > REUSE_MARGIN_MS)
-      return held;
+    // core's silent() reuses a held token until shortly before expiry, so this stays cheap per call.
     const token = await (await this.azure()).silent({ scopes, forceRefresh });
-    this.held.set(key, token);
     this.remember(token);
     return token;
   }

@@ -159,9 +159,11 @@ describe('login, status and logout', () => {
       input: 'not-a-valid-key-1234567890\n',
     });
     expect(login.code).toBe(1);
-    // The prompt (on stderr, no newline when stdin is a pipe) comes right before the answer.
-    expect(login.stderr.trim().split('\n').at(-1)).toBe(
-      'Odoo API key: odoo-mcp: Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login --profile work` or set ODOO_API_KEY.',
+    // The prompt (on stderr, on a line of its own when stdin is a pipe) comes right before the answer.
+    const lines = login.stderr.trim().split('\n');
+    expect(lines.at(-2)).toBe('Odoo API key: ');
+    expect(lines.at(-1)).toBe(
+      'odoo-mcp: Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login --profile work` or set ODOO_API_KEY.',
     );
     expect(login.stderr).not.toContain('not-a-valid-key-1234567890');
     expect((await runBin(bin, ['status', '--profile', 'work'], { env })).code).toBe(1);

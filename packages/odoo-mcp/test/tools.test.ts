@@ -325,7 +325,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       states: ['draft', 'sale'],
     });
     expect(customer.text.split('\n')[0]).toBe(
-      `Sales orders, ${day}: 1 of 1 rows. Datetimes in ${COMPANY_TZ}.`,
+      `Sales orders, ${day}: 1 of 1 row. Datetimes in ${COMPANY_TZ}.`,
     );
     expect(customer.text).toContain('23,S00023,');
     const bySalesperson = await server.call('odoo_list_sales_orders', {
