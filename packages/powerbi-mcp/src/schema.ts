@@ -387,14 +387,14 @@ function renderTable(table: SchemaTable): string {
           if (c.cardinality !== undefined) bits.push(`${c.cardinality} distinct`);
           if (c.min !== undefined && c.min !== null) bits.push(`${formatValue(c.min)}…${formatValue(c.max)}`);
           const info = bits.filter(Boolean).join(', ');
-          return `${c.name}${info ? ` (${info})` : ''}${c.description ? ` — ${oneLine(c.description, 160)}` : ''}`;
+          return `${c.name}${info ? ` (${info})` : ''}${c.description ? ` "${oneLine(c.description, 160)}"` : ''}`;
         })
         .join('; ')}`,
     );
   }
   for (const m of table.measures) {
     lines.push(
-      `- [${m.name}] = ${m.expression ? oneLine(m.expression, 600) : '(expression hidden)'}${m.format_string ? ` (format ${m.format_string})` : ''}${m.hidden ? ' (hidden)' : ''}${m.description ? ` — ${oneLine(m.description, 160)}` : ''}`,
+      `- [${m.name}] = ${m.expression ? oneLine(m.expression, 600) : '(expression hidden)'}${m.format_string ? ` (format ${m.format_string})` : ''}${m.hidden ? ' (hidden)' : ''}${m.description ? ` "${oneLine(m.description, 160)}"` : ''}`,
     );
   }
   return lines.join('\n');

@@ -1,5 +1,13 @@
-import { defineTool, describeRows, z } from '@switchyard/core';
-import { compact, describeTarget, fencedCsv, fields, resolveTarget, type PowerBi } from '../context.js';
+import { defineTool, z } from '@switchyard/core';
+import {
+  compact,
+  countLine,
+  describeTarget,
+  fencedCsv,
+  fields,
+  resolveTarget,
+  type PowerBi,
+} from '../context.js';
 import { label } from '../resolve.js';
 import { readSchema, renderSchema, type DatasetSchema } from '../schema.js';
 
@@ -104,7 +112,7 @@ export function datasetTools(pbi: PowerBi) {
         const text =
           items.length === 0
             ? `No semantic models in ${where}.`
-            : `${describeRows({ returnedRows: items.length, totalRows: matching.length, truncated }, 'raise top or use name_contains')}: semantic models in ${where}.\n${table.text}`;
+            : `${countLine(items.length, matching.length, truncated, ['semantic model', 'semantic models'], 'raise top or use name_contains')} in ${where}.\n${table.text}`;
         return {
           text,
           data: { workspace_id: ws.id, datasets: items, total: matching.length, truncated },

@@ -1,5 +1,13 @@
-import { defineTool, describeRows, spillCsv, spillDir, z } from '@switchyard/core';
-import { describeTarget, fencedCsv, fields, plural, resolveTarget, type PowerBi } from '../context.js';
+import { defineTool, spillCsv, spillDir, z } from '@switchyard/core';
+import {
+  countLine,
+  describeTarget,
+  fencedCsv,
+  fields,
+  plural,
+  resolveTarget,
+  type PowerBi,
+} from '../context.js';
 
 export const MAX_ROWS = 100_000;
 const PREVIEW_ROWS = 20;
@@ -101,8 +109,11 @@ export function daxTools(pbi: PowerBi) {
           );
         } else {
           lines.push(
-            `${describeRows(
-              { returnedRows: table.returnedRows, totalRows: rowCount, truncated },
+            `${countLine(
+              table.returnedRows,
+              rowCount,
+              truncated,
+              ['row', 'rows'],
               table.returnedRows < Math.min(max_rows, rowCount)
                 ? 'cut at 64 KB of text; use spill: true for all rows'
                 : 'raise max_rows or use spill: true for all rows',

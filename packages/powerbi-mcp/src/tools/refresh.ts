@@ -277,7 +277,6 @@ export function refreshTools(pbi: PowerBi) {
             data: { ...ids, status: 'in progress', waited_seconds: waited },
           };
         }
-        await ctx.progress(timeout_seconds, timeout_seconds, `refresh ${last.status}`);
         const outcome =
           last.status === 'completed'
             ? `The refresh of ${describeTarget(target)} completed${last.duration_seconds !== undefined ? ` in ${last.duration_seconds} s` : ''}.`

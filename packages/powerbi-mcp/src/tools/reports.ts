@@ -1,5 +1,5 @@
-import { defineTool, describeRows, z } from '@switchyard/core';
-import { compact, fencedCsv, fields, type PowerBi } from '../context.js';
+import { defineTool, z } from '@switchyard/core';
+import { compact, countLine, fencedCsv, fields, type PowerBi } from '../context.js';
 import type { ReportPage } from '../powerbi-client.js';
 import { label } from '../resolve.js';
 
@@ -100,7 +100,7 @@ export function reportTools(pbi: PowerBi) {
         const lines = [
           reports.length === 0
             ? `No reports in workspace ${label(ws)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`
-            : `${describeRows({ returnedRows: reports.length, totalRows: matching.length, truncated }, 'raise top or use name_contains')}: reports in workspace ${label(ws)}.`,
+            : `${countLine(reports.length, matching.length, truncated, ['report', 'reports'], 'raise top or use name_contains')} in workspace ${label(ws)}.`,
         ];
         if (include_pages && chosen.length > MAX_REPORTS_WITH_PAGES)
           lines.push(

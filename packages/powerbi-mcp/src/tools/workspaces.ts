@@ -1,5 +1,5 @@
-import { defineTool, describeRows, z } from '@switchyard/core';
-import { compact, fencedCsv, fields, type PowerBi } from '../context.js';
+import { defineTool, z } from '@switchyard/core';
+import { compact, countLine, fencedCsv, fields, type PowerBi } from '../context.js';
 import { odataString } from '../resolve.js';
 
 export function workspaceTools(pbi: PowerBi) {
@@ -66,7 +66,7 @@ export function workspaceTools(pbi: PowerBi) {
         const head =
           items.length === 0
             ? `No workspaces${name_contains ? ` whose name contains '${name_contains}'` : ''} are reachable${skip ? ` after skipping ${skip}` : ''}.${who?.isServicePrincipal ? ' A service principal sees only the workspaces it was added to: add it under Manage access (Viewer or higher).' : ''}`
-            : `${describeRows({ returnedRows: items.length, totalRows: undefined, truncated: more }, `more exist: call again with skip ${skip + top}`)} of workspaces${name_contains ? ` whose name contains '${name_contains}'` : ''}.`;
+            : `${countLine(items.length, undefined, more, ['workspace', 'workspaces'], `more exist: call again with skip ${skip + top}`)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`;
         return {
           text: items.length === 0 ? head : `${head}\n${table.text}`,
           data: {
