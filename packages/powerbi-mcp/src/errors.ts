@@ -122,6 +122,7 @@ export function describePowerBiError(f: HttpErrorResponse, credential: Credentia
   return defaultHttpError(f);
 }
 
+/** "service principal x" → "Service principal x"; a UPN stays as it is. */
 export function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return /^[a-z]+ /.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }

@@ -5,6 +5,7 @@ import {
   defineTool,
   fenceUntrusted,
   sleep,
+  UserInputError,
   z,
 } from '@switchyard/core';
 import { capitalize } from '../errors.js';
@@ -200,12 +201,17 @@ export function refreshTools(pbi: PowerBi) {
       handler: async ({ workspace, dataset, wait, timeout_seconds }, ctx) => {
         const credential = await pbi.client.credential();
         if (!credential.canWrite) {
-          throw new AuthError(
-            `The sign-in of ${credential.identity} is read-only (login --read-only), so it cannot start refreshes`,
-            {
-              hint: `Run ${pbi.client.auth.loginCommand()} without --read-only to add the Dataset.ReadWrite.All permission`,
-            },
-          );
+          throw credential.method === 'supplied_token'
+            ? new AuthError(
+                `The supplied token of ${credential.identity} lacks the Dataset.ReadWrite.All permission, so it cannot start refreshes`,
+                { hint: 'Supply a token that carries Dataset.ReadWrite.All in POWERBI_ACCESS_TOKEN' },
+              )
+            : new AuthError(
+                `The sign-in of ${credential.identity} is read-only (login --read-only), so it cannot start refreshes`,
+                {
+                  hint: `Run ${pbi.client.auth.loginCommand()} without --read-only to add the Dataset.ReadWrite.All permission`,
+                },
+              );
         }
         const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
         let requestId: string | undefined;
@@ -220,6 +226,12 @@ export function refreshTools(pbi: PowerBi) {
                 hint: 'Starting a refresh needs a Contributor role or higher in the workspace, or ownership of the dataset (take it over in its settings)',
               },
             );
+          }
+          if (err instanceof UserInputError) {
+            throw new UserInputError(`Power BI refused to refresh ${describeTarget(target)}`, {
+              ...(err.upstream ? { upstream: err.upstream } : {}),
+              hint: 'Check that the dataset imports data (live and DirectQuery models need no refresh) and that no refresh is running already',
+            });
           }
           throw err;
         }
