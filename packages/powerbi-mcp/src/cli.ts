@@ -55,7 +55,7 @@ function howSignedIn(c: Credential): string {
     case 'service_principal':
       return `${c.identity} in tenant ${c.tenantId}, with client credentials from ${c.source}`;
     case 'device_code':
-      return `${c.identity} (tenant ${c.tenantId}, app ${c.clientId}), by device code${c.canWrite ? '' : ', read-only'}; tokens refresh silently from ${c.source.replace(/^the /, 'the cache of the ')}`;
+      return `${c.identity} (tenant ${c.tenantId}, app ${c.clientId}), by device code${c.canWrite ? '' : ' with read-only permissions'}; tokens refresh silently from the stored cache`;
   }
 }
 
