@@ -119,6 +119,12 @@ const cases: Case[] = [
       'Could not reach Power BI at localhost:PORT (UND_ERR_SOCKET). Check the network connection and the configured URL.',
   },
   {
+    what: 'a dataset id that does not exist in the workspace',
+    tool: 'powerbi_execute_dax',
+    args: { workspace: 'Sales Analytics', dataset: guid(99, 2), query: 'EVALUATE Customer' },
+    answer: `Workspace ${guid(1, 1)} has no dataset ${guid(99, 2)}, or it is hidden from the caller. Upstream said: Power BI 404 ItemNotFound: Dataset ${guid(99, 2)} is not found! please verify datasetId is correct and user have sufficient permissions. List the datasets with powerbi_list_datasets.`,
+  },
+  {
     what: 'an unknown workspace name, answered with candidates',
     tool: 'powerbi_list_reports',
     args: { workspace: 'Sales' },

@@ -203,6 +203,23 @@ describe('service principal', () => {
       } finally {
         await server.close();
       }
+      // The same certificate from the environment, without a stored sign-in.
+      const fromEnv = machine({
+        ...fakeEnv(f),
+        POWERBI_CLIENT_ID: CERT_APP,
+        POWERBI_CLIENT_SECRET: undefined,
+        POWERBI_CLIENT_CERTIFICATE: pem,
+      });
+      const envServer = await fromEnv.server();
+      try {
+        expect((await envServer.call('powerbi_list_workspaces', { top: 1 })).isError).toBe(false);
+        expect((await fromEnv.run(['status'])).stdout).toContain(
+          `Signed in: service principal ${CERT_APP} in tenant ${TENANT}, with client credentials from the certificate ${pem} (env POWERBI_CLIENT_CERTIFICATE)`,
+        );
+      } finally {
+        await envServer.close();
+        fromEnv.cleanup();
+      }
     } finally {
       dir.cleanup();
       m.cleanup();

@@ -47,9 +47,7 @@ export function daxTools(pbi: PowerBi) {
           .min(3)
           .max(256)
           .optional()
-          .describe(
-            'Run as this user (UPN) for row-level security; needs a user sign-in with rights to impersonate.',
-          ),
+          .describe('Evaluate row-level security as this user (UPN); ignored on models without RLS.'),
         spill: z
           .boolean()
           .default(false)
