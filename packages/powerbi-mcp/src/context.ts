@@ -1,0 +1,92 @@
+import { fenceUntrusted, formatTable, z, type Cell } from '@switchyard/core';
+import type { PowerBiClient } from './powerbi-client.js';
+import { label, type Named, type Resolver } from './resolve.js';
+import type { SchemaCache } from './schema.js';
+
+/** What every tool handler works with. */
+export interface PowerBi {
+  client: PowerBiClient;
+  resolver: Resolver;
+  schemas: SchemaCache;
+  env: NodeJS.ProcessEnv;
+}
+
+export const fields = {
+  workspace: z
+    .string()
+    .min(1)
+    .max(256)
+    .describe('Workspace id (GUID) or exact name, from powerbi_list_workspaces.'),
+  dataset: z
+    .string()
+    .min(1)
+    .max(256)
+    .describe('Semantic model (dataset) id (GUID) or exact name, from powerbi_list_datasets.'),
+  nameContains: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Only items whose name contains this text (case-insensitive).'),
+};
+
+export interface Target {
+  workspace: Named;
+  dataset: Named;
+}
+
+export async function resolveTarget(
+  pbi: PowerBi,
+  workspace: string,
+  dataset: string,
+  signal: AbortSignal,
+): Promise<Target> {
+  const ws = await pbi.resolver.workspace(workspace, signal);
+  const ds = await pbi.resolver.dataset(ws, dataset, signal);
+  return { workspace: ws, dataset: ds };
+}
+
+/** "dataset 'Sales' in workspace 'Finance'" */
+export function describeTarget(t: Target): string {
+  return `dataset ${label(t.dataset)} in workspace ${label(t.workspace)}`;
+}
+
+/** Rows from Power BI as CSV, fenced: names and values were typed by other people. */
+export function fencedCsv(
+  columns: string[],
+  rows: Cell[][],
+  source: string,
+  options: { maxRows?: number; maxBytes?: number } = {},
+) {
+  const table = formatTable(columns, rows, {
+    maxRows: options.maxRows ?? rows.length,
+    maxBytes: options.maxBytes ?? 64 * 1024,
+  });
+  return { ...table, text: fenceUntrusted(table.text, source) };
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+}
+
+/** Drop undefined values so structuredContent stays small and valid. */
+export function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** "4 semantic models", "200 of 1,000 rows (truncated; hint)": what a model is looking at, in one phrase. */
+export function countLine(
+  returned: number,
+  total: number | undefined,
+  truncated: boolean,
+  noun: [string, string],
+  hint?: string,
+): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const word = (total ?? returned) === 1 ? noun[0] : noun[1];
+  const head =
+    total !== undefined && total !== returned
+      ? `${n(returned)} of ${n(total)} ${word}`
+      : `${n(returned)} ${word}`;
+  return truncated ? `${head} (truncated${hint ? `; ${hint}` : ''})` : head;
+}

@@ -1,0 +1,138 @@
+import { defineTool, spillCsv, spillDir, z } from '@switchyard/core';
+import {
+  countLine,
+  describeTarget,
+  fencedCsv,
+  fields,
+  plural,
+  resolveTarget,
+  type PowerBi,
+} from '../context.js';
+
+export const MAX_ROWS = 100_000;
+const PREVIEW_ROWS = 20;
+const TEXT_MAX_BYTES = 64 * 1024;
+
+export function daxTools(pbi: PowerBi) {
+  return [
+    defineTool({
+      name: 'powerbi_execute_dax',
+      title: 'Run a DAX query',
+      description:
+        'Runs one DAX query (EVALUATE …) against a semantic model and returns the rows as CSV, with row_count and truncated. Aggregate in DAX (SUMMARIZECOLUMNS, TOPN) rather than fetching raw rows. Power BI caps a query at 100,000 rows or 1,000,000 values and marks such answers partial; spill: true writes the whole result to a CSV file and returns its path with a preview. Counts against 120 queries per minute per user.',
+      toolset: 'dax',
+      input: {
+        workspace: fields.workspace,
+        dataset: fields.dataset,
+        query: z
+          .string()
+          .min(1)
+          .max(100_000)
+          .describe(
+            "One DAX query returning one table, e.g. EVALUATE TOPN(10, 'Sales') or EVALUATE SUMMARIZECOLUMNS(...).",
+          ),
+        max_rows: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_ROWS)
+          .default(200)
+          .describe('Rows to return in the answer (1-100000); the text is also cut at 64 KB.'),
+        include_nulls: z
+          .boolean()
+          .default(true)
+          .describe('Keep blank values as empty cells; false lets Power BI drop them from its answer.'),
+        impersonated_user: z
+          .string()
+          .min(3)
+          .max(256)
+          .optional()
+          .describe('Evaluate row-level security as this user (UPN); ignored on models without RLS.'),
+        spill: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Write every row to a CSV file and return its path plus a preview, instead of rows in the answer.',
+          ),
+      },
+      output: {
+        columns: z.array(z.string()),
+        rows: z.array(z.array(z.unknown())),
+        row_count: z.number(),
+        returned: z.number(),
+        truncated: z.boolean(),
+        partial: z.boolean(),
+        partial_reason: z.string().optional(),
+        spill_path: z.string().optional(),
+        spill_bytes: z.number().optional(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+      handler: async (
+        { workspace, dataset, query, max_rows, include_nulls, impersonated_user, spill },
+        ctx,
+      ) => {
+        const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
+        const result = await pbi.client.executeQuery(
+          target.workspace.id,
+          target.dataset.id,
+          { query, includeNulls: include_nulls, impersonatedUser: impersonated_user },
+          ctx.signal,
+        );
+        const rowCount = result.rows.length;
+        const partial = result.partialError !== undefined;
+        const lines: string[] = [];
+        if (partial) {
+          lines.push(
+            `PARTIAL RESULT: Power BI stopped after ${plural(rowCount, 'row')} and said: ${result.partialError}. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.`,
+          );
+        }
+        let spilled: { path: string; bytes: number } | undefined;
+        if (spill) {
+          spilled = await spillCsv({
+            columns: result.columns,
+            rows: result.rows,
+            dir: spillDir('powerbi-mcp', pbi.env),
+            name: `dax-${target.dataset.name ?? target.dataset.id}`,
+          });
+        }
+        const shown = spilled ? Math.min(max_rows, PREVIEW_ROWS) : max_rows;
+        const table = fencedCsv(result.columns, result.rows, 'Power BI query result', {
+          maxRows: shown,
+          maxBytes: TEXT_MAX_BYTES,
+        });
+        const truncated = table.returnedRows < rowCount;
+        if (spilled) {
+          lines.push(
+            `Wrote all ${plural(rowCount, 'row')} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
+          );
+        } else {
+          lines.push(
+            `${countLine(
+              table.returnedRows,
+              rowCount,
+              truncated,
+              ['row', 'rows'],
+              table.returnedRows < Math.min(max_rows, rowCount)
+                ? 'cut at 64 KB of text; use spill: true for all rows'
+                : 'raise max_rows or use spill: true for all rows',
+            )} from ${describeTarget(target)}.`,
+          );
+        }
+        if (result.columns.length > 0) lines.push(table.text);
+        return {
+          text: lines.join('\n'),
+          data: {
+            columns: result.columns,
+            rows: result.rows.slice(0, table.returnedRows),
+            row_count: rowCount,
+            returned: table.returnedRows,
+            truncated,
+            partial,
+            ...(partial ? { partial_reason: result.partialError } : {}),
+            ...(spilled ? { spill_path: spilled.path, spill_bytes: spilled.bytes } : {}),
+          },
+        };
+      },
+    }),
+  ];
+}

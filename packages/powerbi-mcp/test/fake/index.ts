@@ -1,0 +1,3 @@
+export * from './model.js';
+export * from './dax.js';
+export * from './powerbi.js';

@@ -1,0 +1,84 @@
+// A smoke test from outside our own client code: the MCP Inspector CLI (1.x, which runs on Node 20)
+// lists the tools and runs a query against the fake Power BI.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInspector, tempDir } from '@switchyard/testkit';
+import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
+
+let f: Fakes;
+const config = tempDir('pbi-inspector-');
+beforeAll(async () => {
+  f = await startFakes();
+});
+afterAll(async () => {
+  await f?.close();
+  config.cleanup();
+});
+
+function serverEnv(): Record<string, string> {
+  const env: Record<string, string> = {
+    SWITCHYARD_CONFIG_DIR: config.path,
+    SWITCHYARD_DATA_DIR: config.path,
+    SWITCHYARD_KEYCHAIN: 'off',
+    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!,
+  };
+  for (const [k, v] of Object.entries(fakeEnv(f))) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+describe('MCP Inspector CLI', () => {
+  it('lists the seven tools', async () => {
+    const run = await runInspector(['node', bin], ['--method', 'tools/list'], { env: serverEnv() });
+    expect(run.code, run.stderr).toBe(0);
+    const listed = JSON.parse(run.stdout) as { tools: Array<{ name: string }> };
+    expect(listed.tools.map((t) => t.name)).toEqual([
+      'powerbi_list_workspaces',
+      'powerbi_list_datasets',
+      'powerbi_get_dataset_schema',
+      'powerbi_execute_dax',
+      'powerbi_list_reports',
+      'powerbi_get_refresh_history',
+      'powerbi_refresh_dataset',
+    ]);
+  });
+
+  it('runs a DAX query and shows the rows', async () => {
+    const run = await runInspector(
+      ['node', bin],
+      [
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'powerbi_execute_dax',
+        '--tool-arg',
+        'workspace=Sales Analytics',
+        '--tool-arg',
+        'dataset=Sales Model',
+        '--tool-arg',
+        'query=EVALUATE ROW("orders", [Order Count])',
+      ],
+      { env: serverEnv() },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      isError?: boolean;
+      structuredContent: unknown;
+      content: Array<{ text: string }>;
+    };
+    expect(result.isError ?? false).toBe(false);
+    expect(result.structuredContent).toMatchObject({ columns: ['[orders]'], rows: [[1000]], row_count: 1 });
+    expect(result.content[0]!.text).toContain('[orders]\n1000\n');
+  });
+
+  it('reports a tool error in the result', async () => {
+    const run = await runInspector(
+      ['node', bin],
+      ['--method', 'tools/call', '--tool-name', 'powerbi_list_datasets', '--tool-arg', 'workspace=Nowhere'],
+      { env: serverEnv() },
+    );
+    // The 1.x CLI exits 0 and prints the result; the isError flag is in it (2.x would exit 5).
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { isError?: boolean; content: Array<{ text: string }> };
+    expect(result.isError).toBe(true);
+    expect(result.content[0]!.text).toMatch(/^No workspace is named 'Nowhere'\. Candidates: /);
+  });
+});
