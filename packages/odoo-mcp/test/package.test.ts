@@ -15,7 +15,7 @@ describe('the published package', () => {
   let installed: ReturnType<typeof packAndInstall>;
   beforeAll(async () => {
     fake = await startOdoo({ version: '19.0' });
-    installed = packAndInstall([join(root, 'packages/core'), join(root, 'packages/odoo-mcp')]);
+    installed = packAndInstall([join(root, 'packages/odoo-mcp')]);
   }, 300_000);
   afterAll(() => fake?.close());
 

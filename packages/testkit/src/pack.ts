@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 /**
  * Pack packages as `npm publish` would (`npm pack`) and install the tarballs into an empty folder, as
  * `npx -y @switchyard/<name>` would. Returns the folder and a function giving a bin's path inside it.
- * Pass core first and the server last; every workspace dependency must be among the packages.
+ * Servers bundle core into their bin, so the server's own folder is usually all it needs; list any
+ * workspace package it depends on at run time first.
  */
 export function packAndInstall(packageDirs: string[]): { dir: string; bin(name: string): string } {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-pack-'));
