@@ -381,7 +381,8 @@ export function mapColumn(
   }
   const simple = SIMPLE[t.typname];
   if (simple) return { ...base, type: simple, encoding: 'plain', select: quoted };
-  return { ...base, type: { kind: 'text' }, encoding: 'plain', select: `${quoted}::text` };
+  // Anything else keeps PostgreSQL's own text form, as COPY writes it.
+  return { ...base, type: { kind: 'text' }, encoding: 'plain', select: quoted };
 }
 
 export interface SourceShape {
@@ -538,17 +539,28 @@ export async function streamParts(
     loading = options.onPart(path);
     loading.catch(() => {});
   };
+  const write = async (data: Buffer) => {
+    if (data.length === 0) return;
+    if (!out) {
+      outPath = join(options.dir, `part-${String(part++).padStart(5, '0')}.csv`);
+      out = createWriteStream(outPath);
+      outBytes = 0;
+    }
+    outBytes += data.length;
+    if (!out.write(data)) await once(out, 'drain');
+  };
+  let inQuote = false;
   try {
     for await (const chunk of copy as AsyncIterable<Buffer>) {
-      if (!out) {
-        outPath = join(options.dir, `part-${String(part++).padStart(5, '0')}.csv`);
-        out = createWriteStream(outPath);
-        outBytes = 0;
-      }
       bytes += chunk.length;
-      outBytes += chunk.length;
-      if (!out.write(chunk)) await once(out, 'drain');
-      if (outBytes >= options.partBytes) await finishPart();
+      // COPY's chunks do not follow rows: a part may only end after a newline outside quotes.
+      const scanned = scanCsv(chunk, inQuote);
+      inQuote = scanned.inQuote;
+      if (outBytes + chunk.length >= options.partBytes && scanned.lastRowEnd > 0) {
+        await write(chunk.subarray(0, scanned.lastRowEnd));
+        await finishPart();
+        await write(chunk.subarray(scanned.lastRowEnd));
+      } else await write(chunk);
     }
     await finishPart();
     await loading;
@@ -573,4 +585,25 @@ export function checkSourceQuery(query: string): string {
     throw new UserInputError('source_query must be a single statement without semicolons');
   }
   return trimmed;
+}
+
+/** Quote state after a CSV chunk, and the offset just past its last newline outside quotes (-1: none). */
+export function scanCsv(chunk: Buffer, inQuote: boolean): { inQuote: boolean; lastRowEnd: number } {
+  let pos = 0;
+  let last = -1;
+  let quoted = inQuote;
+  for (;;) {
+    const quote = chunk.indexOf(0x22, pos);
+    if (!quoted) {
+      const end = quote === -1 ? chunk.length : quote;
+      if (end > pos) {
+        const newline = chunk.lastIndexOf(0x0a, end - 1);
+        if (newline >= pos) last = newline + 1;
+      }
+    }
+    if (quote === -1) break;
+    quoted = !quoted;
+    pos = quote + 1;
+  }
+  return { inQuote: quoted, lastRowEnd: last };
 }
