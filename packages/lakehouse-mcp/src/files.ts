@@ -199,9 +199,24 @@ function countOutsideQuotes(line: string, d: string): number {
 }
 
 /** DuckDB's CSV errors → one sentence naming the line and what is wrong with it. */
-export function describeCsvError(fileName: string, message: string): UserInputError {
-  const line = /CSV Error on Line:\s*(\d+)/i.exec(message)?.[1];
-  const expected = /Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)/i.exec(message);
+export function describeCsvError(fileName: string, message: string, spec?: FileSpec): UserInputError {
+  let line = /CSV Error on Line:\s*(\d+)/i.exec(message)?.[1];
+  let expected: string[] | null = /Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)/i.exec(message);
+  if (!line && /sniffing/i.test(message) && spec) {
+    // DuckDB's sniffer gives up on ragged files without saying where: find the first ragged row ourselves.
+    const ragged = findRaggedRow(spec.path, spec.csv?.delimiter ?? ',', spec.csv?.encoding ?? 'utf-8');
+    if (ragged) {
+      line = String(ragged.line);
+      expected = ['', String(ragged.expected), String(ragged.found)];
+    } else {
+      return new UserInputError(
+        `${fileName} is not valid CSV: its delimiter and quoting could not be worked out`,
+        {
+          hint: 'Pass delimiter (and header) explicitly, or check that the file is text; no table was created or changed',
+        },
+      );
+    }
+  }
   const unterminated = /unterminated quote|quoted value/i.test(message);
   let what: string;
   if (line && expected) what = `line ${line} has ${expected[2]} fields where the header has ${expected[1]}`;
@@ -212,6 +227,39 @@ export function describeCsvError(fileName: string, message: string): UserInputEr
   return new UserInputError(`${fileName} is not valid CSV: ${what}`, {
     hint: 'Fix that line (or pass delimiter and header if they were guessed wrong), then upload again; no table was created or changed',
   });
+}
+
+/** The first row (1-based line number) whose field count differs from the first row's, in the first 64 MB. */
+export function findRaggedRow(
+  path: string,
+  delimiter: string,
+  encoding: string,
+): { line: number; expected: number; found: number } | undefined {
+  const text = head(path, 64 * 1024 * 1024).toString(
+    encoding === 'latin-1' ? 'latin1' : encoding === 'utf-16' ? 'utf16le' : 'utf8',
+  );
+  let line = 1;
+  let rowStart = 1;
+  let fields = 1;
+  let expected: number | undefined;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === delimiter) fields++;
+    else if (ch === '\n') {
+      line++;
+      if (quoted) continue;
+      if (expected === undefined) expected = fields;
+      else if (fields !== expected) return { line: rowStart, expected, found: fields };
+      fields = 1;
+      rowStart = line;
+    }
+  }
+  if (expected !== undefined && fields !== expected && text.slice(text.lastIndexOf('\n') + 1).trim() !== '') {
+    return { line: rowStart, expected, found: fields };
+  }
+  return undefined;
 }
 
 type CellValue = string | number | boolean | Date | null;

@@ -295,15 +295,12 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         } catch (err) {
           await staged?.abort();
           const cancelled = ctx.signal.aborted || (isSwitchyardError(err) && err.kind === 'cancelled');
-          const message = isSwitchyardError(err) ? err.message : duckMessage(err);
+          const cancelledText = `The sync of ${sourceLabel} was cancelled; ${targetLabel} was left as it was.`;
+          const message = cancelled ? cancelledText : isSwitchyardError(err) ? err.message : duckMessage(err);
           await tenant
             .recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
             .catch((e: unknown) => ctx.log.warn(`could not record the failed run: ${String(e)}`));
-          if (cancelled) {
-            throw new CancelledError(
-              `The sync of ${sourceLabel} was cancelled; ${targetLabel} was left as it was.`,
-            );
-          }
+          if (cancelled) throw new CancelledError(cancelledText);
           if (isSwitchyardError(err)) throw err;
           throw new UpstreamError(
             `The sync of ${sourceLabel} failed while loading: ${duckMessage(err)}; ${targetLabel} was left as it was`,
@@ -441,7 +438,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
             loaded = await staged.appendFile(spec);
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
-            if (format === 'csv') throw describeCsvError(fileName, message);
+            if (format === 'csv') throw describeCsvError(fileName, message, spec);
             throw new UserInputError(`${fileName} could not be read as ${format}: ${duckMessage(err)}`, {
               hint: 'Check the file, or pass format if the name suggests the wrong one; no table was created or changed',
             });

@@ -66,7 +66,9 @@ export function duckMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const lines = text.split('\n').map((l) => l.trim());
   const hint = lines.find((l) => /^Did you mean/i.test(l));
-  const first = (lines[0] ?? '').replace(/\s*LINE \d+:.*$/, '');
+  const first = (lines[0] ?? '')
+    .replace(/\s*LINE \d+:.*$/, '')
+    .replace(/^Failed to (extract statements|prepare query|execute prepared statement|bind value): /i, '');
   return hint ? `${first} ${hint}` : first;
 }
 
@@ -881,7 +883,7 @@ function queryError(err: unknown, catalog: string): Error {
       hint: 'Load a file with lakehouse_upload_file first, then query its bronze table',
     });
   }
-  if (/^Catalog Error/i.test(message)) {
+  if (/^Catalog Error|Catalog "[^"]*" does not exist/i.test(message)) {
     return new UserInputError(`The query refers to something that does not exist in ${catalog}: ${message}`, {
       hint: `Only this tenant's tables can be queried; call lakehouse_list_tables to see them`,
     });
