@@ -5,13 +5,9 @@ export const tenantArg = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_]{0,39}$/)
   .optional()
-  .describe("Tenant whose catalog to use (default: the server's tenant). Tenants never see each other.");
+  .describe("Tenant (default: the server's).");
 
-export const connectionArg = z
-  .string()
-  .min(1)
-  .max(63)
-  .describe('Name of a connection registered with lakehouse_connect_postgres.');
+export const connectionArg = z.string().min(1).max(63).describe('Connection name.');
 
 export const n = (x: number): string => x.toLocaleString('en-US');
 

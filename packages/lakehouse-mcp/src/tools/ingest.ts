@@ -54,40 +54,28 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_sync_table_to_bronze',
       title: 'Sync a PostgreSQL table into bronze',
       description:
-        'Copies a source table (or a SELECT) into a bronze table, streamed in batches inside one read-only snapshot. full replaces the table; incremental reads rows whose cursor_column is at or past the stored watermark and merges them on the primary key (or key_columns). Atomic: a failed or cancelled sync leaves the bronze table as it was. Sends progress; costs one full read of the source for full mode.',
+        'Copies a source table (or a SELECT) into a bronze table, streamed in batches from one read-only snapshot. full replaces the table; incremental reads rows with cursor_column >= the stored watermark and merges them on the primary key (or key_columns). Atomic: a failed or cancelled sync leaves bronze as it was. Sends progress; full mode reads the whole source.',
       toolset: 'ingest',
       input: {
         connection: connectionArg,
-        table: z
-          .string()
-          .max(200)
-          .optional()
-          .describe('Source table or view: schema.table, or table for schema public.'),
+        table: z.string().max(200).optional().describe('schema.table (or table, in public).'),
         source_query: z
           .string()
           .max(20000)
           .optional()
-          .describe(
-            'A SELECT to sync instead of a table (needs target_table; incremental needs key_columns).',
-          ),
-        target_table: z
-          .string()
-          .max(63)
-          .optional()
-          .describe('Bronze table name (default: the source table name).'),
+          .describe('A SELECT instead of a table (needs target_table).'),
+        target_table: z.string().max(63).optional().describe('Bronze table (default: the source name).'),
         sync_mode: z.enum(['full', 'incremental']).default('full').describe('full or incremental.'),
         cursor_column: z
           .string()
           .max(63)
           .optional()
-          .describe(
-            'incremental: an increasing column such as updated_at or id (remembered after the first run).',
-          ),
+          .describe('incremental: an increasing column, e.g. updated_at (remembered).'),
         key_columns: z
           .array(z.string().max(63))
           .max(16)
           .optional()
-          .describe('incremental: merge keys when the source has no primary key.'),
+          .describe('incremental: merge keys if no primary key.'),
         tenant_id: tenantArg,
       },
       output: {
@@ -312,50 +300,28 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
     defineTool({
       name: 'lakehouse_upload_file',
       title: 'Load a file into bronze',
-      description: `Loads a local file (path) or small inline content into a bronze table, replacing a table of the same name atomically. Formats: CSV/TSV (delimiter, header and encoding sniffed), XLSX (one sheet), Parquet, JSON array or NDJSON. Files up to LAKEHOUSE_MAX_UPLOAD_MB (default 2048 MB; XLSX is read in memory, keep it under ~100 MB); inline content up to ${n(INLINE_LIMIT)} characters.`,
+      description: `Loads a local file (path) or small inline content into a bronze table, atomically replacing a table of that name. CSV/TSV (delimiter, header, encoding sniffed), XLSX (one sheet), Parquet, JSON or NDJSON. Files up to 2 GB (LAKEHOUSE_MAX_UPLOAD_MB; XLSX is read in memory: under ~100 MB); inline content up to ${n(INLINE_LIMIT)} characters.`,
       toolset: 'ingest',
       input: {
-        path: z
-          .string()
-          .max(4096)
-          .optional()
-          .describe('Absolute path of a local file inside the allowed folders.'),
-        content: z
-          .string()
-          .max(INLINE_LIMIT)
-          .optional()
-          .describe('Inline file content instead of path (needs file_name).'),
+        path: z.string().max(4096).optional().describe('Absolute path of a local file.'),
+        content: z.string().max(INLINE_LIMIT).optional().describe('Inline content instead of path.'),
         content_encoding: z
           .enum(['utf-8', 'base64'])
           .default('utf-8')
-          .describe('base64 for binary content (xlsx, parquet).'),
-        file_name: z
-          .string()
-          .max(255)
-          .optional()
-          .describe('Name for inline content, e.g. orders.csv; no folders.'),
-        table_name: z
-          .string()
-          .max(63)
-          .optional()
-          .describe('Bronze table name (default: from the file name).'),
+          .describe('base64 for xlsx/parquet content.'),
+        file_name: z.string().max(255).optional().describe('Name for inline content, e.g. a.csv.'),
+        table_name: z.string().max(63).optional().describe('Bronze table (default: from the file name).'),
         format: z
           .enum(['csv', 'xlsx', 'parquet', 'json', 'ndjson'])
           .optional()
-          .describe('Override the format guessed from the name.'),
+          .describe('Default: from the name.'),
         delimiter: z.string().min(1).max(4).optional().describe('CSV delimiter (default: sniffed).'),
-        header: z.boolean().optional().describe('Whether the CSV has a header row (default: sniffed).'),
+        header: z.boolean().optional().describe('CSV has a header row (default: sniffed).'),
         sheet: z
           .union([z.string().max(100), z.number().int().min(1).max(1000)])
           .optional()
-          .describe('XLSX sheet name or 1-based number (default: the first).'),
-        header_row: z
-          .number()
-          .int()
-          .min(1)
-          .max(1000)
-          .default(1)
-          .describe('XLSX row holding the column names.'),
+          .describe('XLSX sheet name or number (default: first).'),
+        header_row: z.number().int().min(1).max(1000).default(1).describe('XLSX header row.'),
         tenant_id: tenantArg,
       },
       output: {

@@ -51,28 +51,19 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_connect_postgres',
       title: 'Register a PostgreSQL source',
       description:
-        'Registers (or updates) a PostgreSQL database as a named source after testing the connection. The password goes to the OS keychain, never into the catalog; omit it to reuse the stored one (e.g. after `lakehouse-mcp login`). Returns the server version and which tables the user can read.',
+        'Registers or updates a named PostgreSQL source after testing it. The password goes to the OS keychain, never the catalog; omit it to reuse the stored one (see `lakehouse-mcp login`). Returns the version and readable tables.',
       toolset: 'sources',
       input: {
-        name: z
-          .string()
-          .regex(CONNECTION_NAME)
-          .describe('Short name for the source: lowercase letters, digits, - or _.'),
+        name: z.string().regex(CONNECTION_NAME).describe('Short source name.'),
         host: z.string().min(1).max(253).describe('Host name or IP address.'),
         port: z.number().int().min(1).max(65535).default(5432).describe('Port.'),
         database: z.string().min(1).max(63).describe('Database name.'),
         user: z.string().min(1).max(63).describe('User name; a read-only role is best.'),
-        password: z
-          .string()
-          .max(1000)
-          .optional()
-          .describe('Password; omit to use the one already stored for this name.'),
+        password: z.string().max(1000).optional().describe('Omit to use the stored one.'),
         ssl_mode: z
           .enum(['disable', 'prefer', 'require', 'verify-full'])
           .default('prefer')
-          .describe(
-            'prefer: SSL when offered; require: SSL without verifying; verify-full: SSL with a trusted certificate.',
-          ),
+          .describe('require: SSL unverified; verify-full: SSL, trusted certificate.'),
         tenant_id: tenantArg,
       },
       output: reportOutput,
@@ -120,7 +111,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_test_connection',
       title: 'Test a PostgreSQL source',
       description:
-        'Connects to a registered source and reports the server version, round-trip latency, and which tables and views the user can and cannot read. Use it when a sync fails or before syncing a new source.',
+        'Connects to a registered source and reports the server version, latency, and which tables the user can and cannot read. Use it when a sync fails.',
       toolset: 'sources',
       input: { connection: connectionArg, tenant_id: tenantArg },
       output: reportOutput,
@@ -149,16 +140,9 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         tenant_id: tenantArg,
       },
       output: {
-        tables: z.array(
-          z.object({
-            name: z.string(),
-            kind: z.string(),
-            estimated_rows: z.number().nullable(),
-            columns: z.number(),
-            primary_key: z.array(z.string()),
-            readable: z.boolean(),
-          }),
-        ),
+        tables: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('name, kind, estimated_rows, columns, primary_key, readable'),
         truncated: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },

@@ -5,42 +5,27 @@ import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../tr
 import type { TableRef } from '../warehouse/types.js';
 import { columnsOutput, n, rowsText, tenantArg } from './common.js';
 
-const step = z
-  .object({
-    op: z.enum(STEP_OPS).describe('The step.'),
-    column: z.string().max(63).optional().describe('Column the step works on.'),
-    columns: z
-      .array(z.string().max(63))
-      .max(200)
-      .optional()
-      .describe('drop_columns: columns to drop; deduplicate: key columns.'),
-    to: z
-      .string()
-      .max(63)
-      .optional()
-      .describe(
-        'rename: new name; cast/parse_number: type (integer, bigint, double, decimal(p,s), text, date, timestamp, timestamptz, boolean, uuid, json); parse_date: date or timestamp.',
-      ),
-    format: z.string().max(100).optional().describe('parse_date: strptime pattern, e.g. %d/%m/%Y.'),
-    decimal_separator: z.enum(['.', ',']).optional().describe("parse_number: '.' (default) or ','."),
-    value: z
-      .unknown()
-      .optional()
-      .describe('fill_null: the value; filter_rows: the value to compare with (a list for in/not_in).'),
-    operator: z
-      .enum(FILTER_OPERATORS as [string, ...string[]])
-      .optional()
-      .describe(
-        'filter_rows: eq, ne, lt, le, gt, ge, in, not_in, is_null, not_null, contains, starts_with (rows matching are kept).',
-      ),
-    order_by: z
-      .string()
-      .max(63)
-      .optional()
-      .describe('deduplicate: keep the row with the highest value of this column.'),
-    descending: z.boolean().optional().describe('deduplicate: false keeps the lowest instead.'),
-  })
-  .describe('One step.');
+const step = z.object({
+  op: z.enum(STEP_OPS).describe('The step.'),
+  column: z.string().max(63).optional().describe('Its column.'),
+  columns: z.array(z.string().max(63)).max(200).optional().describe('drop_columns; deduplicate keys.'),
+  to: z
+    .string()
+    .max(63)
+    .optional()
+    .describe(
+      'rename: new name; cast, parse_number: a type (bigint, double, decimal(p,s), text, date, timestamp, …); parse_date: date|timestamp.',
+    ),
+  format: z.string().max(100).optional().describe('parse_date: strptime pattern, e.g. %d/%m/%Y.'),
+  decimal_separator: z.enum(['.', ',']).optional().describe('parse_number separator.'),
+  value: z.unknown().optional().describe('fill_null value; filter_rows operand (a list for in/not_in).'),
+  operator: z
+    .enum(FILTER_OPERATORS as [string, ...string[]])
+    .optional()
+    .describe('filter_rows: keep rows matching.'),
+  order_by: z.string().max(63).optional().describe('deduplicate: keep the highest (descending) row.'),
+  descending: z.boolean().optional().describe('deduplicate: false keeps the lowest.'),
+});
 
 export function transformTools(lh: Lakehouse): ToolDefinition[] {
   return [
@@ -48,18 +33,17 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_transform_to_silver',
       title: 'Clean a bronze table into silver',
       description:
-        'Builds a silver table from a bronze (or silver) table by applying declared steps in order: rename, cast, trim, lower, upper, parse_date, parse_number, fill_null, drop_columns, filter_rows, deduplicate. Invalid steps are refused with the reason before anything runs. dry_run returns the generated SQL and a preview without writing. Replaces the target atomically and records lineage.',
+        'Builds a silver table from a bronze (or silver) table by applying declared steps in order (rename, cast, trim, lower/upper, parse dates and numbers, fill nulls, drop columns, filter rows, deduplicate). Invalid steps are refused with the reason before anything runs; dry_run returns the SQL and a preview without writing. Replaces the target atomically; records lineage.',
       toolset: 'transform',
       input: {
         source_table: z.string().min(1).max(200).describe('Input table, e.g. bronze.orders.'),
-        target_table: z.string().max(63).optional().describe('Silver table name (default: the source name).'),
+        target_table: z.string().max(63).optional().describe('Default: the source name.'),
         steps: z.array(step).max(100).describe('Steps, applied in order.'),
         on_invalid: z
           .enum(['fail', 'null'])
           .default('fail')
-          .describe('Values that do not cast or parse: fail the transform, or become NULL.'),
-        dry_run: z.boolean().default(false).describe('Only show the SQL and a preview.'),
-        preview_rows: z.number().int().min(0).max(50).default(5).describe('Rows to preview on a dry run.'),
+          .describe('Unconvertible values: fail, or become NULL.'),
+        dry_run: z.boolean().default(false).describe('Show SQL and preview only.'),
         tenant_id: tenantArg,
       },
       output: {
@@ -100,7 +84,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         });
         const rendered = tenant.renderTransform(plan);
         const sqlText = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;
-        const preview = await tenant.previewTransform(plan, args.dry_run ? args.preview_rows : 0);
+        const preview = await tenant.previewTransform(plan, args.dry_run ? 5 : 0);
         const columns = preview.columns.map((c) => ({ name: c.name, type: c.type }));
         if (args.dry_run) {
           const shown = rowsText(preview, 'preview');
@@ -138,16 +122,12 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_create_gold_view',
       title: 'Create a gold view',
       description:
-        'Creates a named view in the gold layer from one read-only SELECT over silver/bronze tables (curated, business-ready; it stays current as those tables change). The SELECT is checked like lakehouse_query_sql before the view is created.',
+        'Creates a named view in the gold layer from one read-only SELECT over silver/bronze tables (curated, business-ready; always current). The SELECT is checked like lakehouse_query_sql first.',
       toolset: 'transform',
       input: {
-        name: z.string().min(1).max(63).describe('View name (sanitized to lowercase letters, digits, _).'),
-        sql: z
-          .string()
-          .min(1)
-          .max(50_000)
-          .describe("One SELECT over this tenant's tables, e.g. SELECT ... FROM silver.orders."),
-        replace: z.boolean().default(false).describe('Redefine the view if it exists.'),
+        name: z.string().min(1).max(63).describe('View name.'),
+        sql: z.string().min(1).max(50_000).describe('One SELECT over silver/bronze tables.'),
+        replace: z.boolean().default(false).describe('Redefine an existing view.'),
         tenant_id: tenantArg,
       },
       output: { view: z.string(), columns: columnsOutput },

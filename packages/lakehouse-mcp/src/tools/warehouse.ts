@@ -18,21 +18,14 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_list_tables',
       title: 'List lakehouse tables',
       description:
-        "Lists the tenant's tables and views per layer (bronze raw, silver cleaned, gold curated) with row counts, column counts, where each came from and when it was last loaded. Cheap; call it first to see what can be queried.",
+        "Lists the tenant's tables and views per layer (bronze raw, silver cleaned, gold curated) with rows, columns, source and last load. Cheap; call it first.",
       toolset: 'warehouse',
       input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
       output: {
         catalog: z.string(),
-        tables: z.array(
-          z.object({
-            name: z.string(),
-            kind: z.string(),
-            rows: z.number().nullable(),
-            columns: z.number(),
-            source: z.string().nullable(),
-            last_loaded: z.string().nullable(),
-          }),
-        ),
+        tables: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('name, kind, rows, columns, source, last_loaded'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async ({ layer, tenant_id }) => {
@@ -71,7 +64,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_describe_table',
       title: 'Describe a lakehouse table',
       description:
-        'Columns of a table or view with types and nullability, its row count and lineage, and (profile: true) a per-column profile: null share, approximate distinct count, min/max, and top values of low-cardinality text columns. Profiling scans the table once.',
+        'Columns of a table or view (type, nullability), row count, lineage, and with profile a per-column null share, approximate distinct count, min/max and top text values (one scan).',
       toolset: 'warehouse',
       input: {
         table: z
@@ -79,32 +72,16 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           .min(1)
           .max(200)
           .describe('layer.table, e.g. bronze.orders (a bare name means bronze).'),
-        profile: z.boolean().default(true).describe('Compute the per-column profile.'),
-        top_values: z
-          .number()
-          .int()
-          .min(0)
-          .max(20)
-          .default(5)
-          .describe('Top values per low-cardinality text column.'),
+        profile: z.boolean().default(true).describe('Per-column profile.'),
         tenant_id: tenantArg,
       },
       output: {
         table: z.string(),
         rows: z.number(),
         lineage: z.string().nullable(),
-        columns: z.array(
-          z.object({
-            name: z.string(),
-            type: z.string(),
-            nullable: z.boolean(),
-            null_share: z.number().nullable().optional(),
-            approx_distinct: z.number().nullable().optional(),
-            min: z.string().nullable().optional(),
-            max: z.string().nullable().optional(),
-            top: z.array(z.object({ value: z.string(), count: z.number() })).optional(),
-          }),
-        ),
+        columns: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('name, type, nullable, null_share, approx_distinct, min, max, top'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -122,7 +99,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const lineage = await tenant.lineageOf(ref);
         const lineageText = lineage ? `${lineage.kind} from ${lineage.inputs.join(', ')}` : null;
         const profiles = args.profile
-          ? await tenant.profile(ref, { topValues: args.top_values, signal: ctx.signal })
+          ? await tenant.profile(ref, { topValues: 5, signal: ctx.signal })
           : undefined;
         const lines = [
           profiles
@@ -178,14 +155,10 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_query_sql',
       title: 'Run a read-only SQL query',
       description:
-        "Runs exactly one read-only DuckDB SQL query against the tenant's catalog (tables as bronze.x, silver.x, gold.x) and returns rows as CSV. It cannot write, run a second statement, read files or reach other tenants. Capped by max_rows, max_bytes and timeout_seconds with truncated flagged; spill_csv writes every row to a CSV file and returns its path.",
+        "Runs one read-only DuckDB query on the tenant's catalog (bronze.x, silver.x, gold.x); rows come back as CSV. No writes, no second statement, no files, no other tenants. Capped by max_rows, max_bytes and timeout_seconds (truncated says so); spill_csv writes all rows to a file.",
       toolset: 'warehouse',
       input: {
-        sql: z
-          .string()
-          .min(1)
-          .max(100_000)
-          .describe('One SELECT (or WITH/FROM/VALUES/DESCRIBE/SUMMARIZE/EXPLAIN) statement.'),
+        sql: z.string().min(1).max(100_000).describe('One read-only query.'),
         max_rows: z.number().int().min(1).max(5000).default(100).describe('Most rows to return.'),
         max_bytes: z
           .number()
@@ -194,17 +167,8 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           .max(1_048_576)
           .default(32_768)
           .describe('Most bytes of rows to return.'),
-        timeout_seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(300)
-          .default(30)
-          .describe('Stop the query after this long.'),
-        spill_csv: z
-          .boolean()
-          .default(false)
-          .describe('Also write all rows (up to 1,000,000) to a CSV file.'),
+        timeout_seconds: z.number().int().min(1).max(300).default(30).describe('Time limit.'),
+        spill_csv: z.boolean().default(false).describe('Also write all rows (up to 1,000,000) to CSV.'),
         tenant_id: tenantArg,
       },
       output: {
