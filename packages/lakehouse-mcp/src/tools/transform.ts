@@ -140,11 +140,11 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       handler: async (args) => {
         const tenant = await lh.tenant(args.tenant_id);
         const ref: TableRef = { layer: 'gold', name: sanitizeTableName(args.name) };
-        const columns = await tenant.validateQuery(args.sql);
+        const { columns, tables } = await tenant.validateQuery(args.sql);
         await tenant.createView(
           ref,
           args.sql.trim().replace(/;\s*$/, ''),
-          { target: ref, kind: 'view', inputs: [], definition: args.sql },
+          { target: ref, kind: 'view', inputs: tables, definition: args.sql },
           args.replace,
         );
         return {

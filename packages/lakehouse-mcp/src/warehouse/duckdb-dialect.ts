@@ -235,7 +235,7 @@ WITH objs AS (
 ), last_load AS (
   SELECT target_layer, target_name, max(finished_at) AS at FROM _meta.sync_runs WHERE status = 'succeeded' GROUP BY ALL
 )
-SELECT o.layer, o.name, o.kind, o.rows, o.columns, l.kind || ':' || l.inputs,
+SELECT o.layer, o.name, o.kind, o.rows, o.columns, l.kind, l.inputs,
   strftime(coalesce(ll.at, l.recorded_at), '%Y-%m-%dT%H:%M:%SZ')
 FROM objs o
 LEFT JOIN _meta.lineage l ON l.target_layer = o.layer AND l.target_name = o.name

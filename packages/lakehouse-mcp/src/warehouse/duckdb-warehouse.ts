@@ -283,8 +283,10 @@ export class DuckDbTenant implements TenantWarehouse {
         kind: r[2] as 'table' | 'view',
         rows: r[3] === null ? undefined : Number(r[3]),
         columns: Number(r[4]),
-        source: (r[5] as string | null) ?? undefined,
-        lastLoadedAt: (r[6] as string | null) ?? undefined,
+        source: r[5]
+          ? `${r[5] as string} from ${(JSON.parse(r[6] as string) as string[]).join(', ') || 'a query'}`
+          : undefined,
+        lastLoadedAt: (r[7] as string | null) ?? undefined,
       }));
     });
   }
@@ -354,7 +356,7 @@ export class DuckDbTenant implements TenantWarehouse {
 
   // ---- the hardened query path
 
-  async validateQuery(text: string): Promise<ColumnInfo[]> {
+  async validateQuery(text: string): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     return this.read(async (conn) => {
       const prepared = await prepareQuery(conn, text, this.catalog);
       const columns: ColumnInfo[] = [];
@@ -366,7 +368,8 @@ export class DuckDbTenant implements TenantWarehouse {
         });
       }
       prepared.destroySync();
-      return columns;
+      const tables = conn.getTableNames(text, true).map((t) => t.replace(/"/g, ''));
+      return { columns, tables: [...new Set(tables)].sort() };
     });
   }
 

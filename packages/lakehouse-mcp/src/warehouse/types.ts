@@ -266,8 +266,8 @@ export interface TenantWarehouse {
 
   /** One read-only statement, hardened and bounded (the `lakehouse_query_sql` path). */
   query(sql: string, options: QueryOptions): Promise<QueryResult>;
-  /** Plan a read-only query without running it; returns its result columns or throws why it is refused. */
-  validateQuery(sql: string): Promise<ColumnInfo[]>;
+  /** Plan a read-only query without running it: its result columns and the tables it reads, or why it is refused. */
+  validateQuery(sql: string): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
 
   stage(target: TableRef, runId: string): Promise<StagedLoad>;
   /** The SQL a plan renders to (for dry runs), and a preview of its first rows. */
