@@ -72,6 +72,7 @@ export async function startEmbeddedPostgres(
   } catch (err) {
     throw new Error(
       `PostgreSQL did not start on port ${port}${err instanceof Error ? `: ${err.message}` : ''}`,
+      { cause: err },
     );
   }
   return {

@@ -19,6 +19,7 @@ export interface LakehouseSettings {
   maxUploadBytes: number;
   fileRoots: string[];
   memoryLimit: string;
+  loadMemoryLimit: string;
 }
 
 export function settingsFromEnv(
@@ -37,6 +38,7 @@ export function settingsFromEnv(
     maxUploadBytes: Math.max(1, Number(env.LAKEHOUSE_MAX_UPLOAD_MB) || 2048) * 1024 * 1024,
     fileRoots: roots,
     memoryLimit: env.LAKEHOUSE_MEMORY_LIMIT || '1GB',
+    loadMemoryLimit: env.LAKEHOUSE_LOAD_MEMORY_LIMIT || '128MB',
   };
 }
 
@@ -48,7 +50,12 @@ export class Lakehouse {
     private readonly secretStore: () => SecretStore,
     readonly log: Logger,
   ) {
-    this.warehouse = new DuckDbWarehouse({ home: settings.home, log, memoryLimit: settings.memoryLimit });
+    this.warehouse = new DuckDbWarehouse({
+      home: settings.home,
+      log,
+      memoryLimit: settings.memoryLimit,
+      loadMemoryLimit: settings.loadMemoryLimit,
+    });
   }
 
   tenant(id: string | undefined): Promise<DuckDbTenant> {

@@ -89,11 +89,13 @@ export function createTable(ref: TableRef, columns: ColumnSpec[]): string {
   return `CREATE TABLE ${tableName(ref)} (${cols.join(', ')})`;
 }
 
-/** Staging tables live in the run's own database file, attached as `run` at commit time. */
-export function createStaging(columns: ColumnSpec[]): string {
+/** A load's staging table sits next to its target under a hidden name, and is renamed into place. */
+export function createStaging(ref: TableRef, columns: ColumnSpec[]): string {
   const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE IF NOT EXISTS staged (${cols.join(', ')})`;
+  return `CREATE TABLE IF NOT EXISTS ${tableName(ref)} (${cols.join(', ')})`;
 }
+
+export const STAGE_PREFIX = '_stage_';
 
 /** Convert one text column of a CSV part into its logical type. */
 function fromText(column: string, col: PartColumn): string {
@@ -107,11 +109,11 @@ function fromText(column: string, col: PartColumn): string {
 }
 
 /** Load one CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) into the staging table. */
-export function insertCsvPart(path: string, columns: PartColumn[]): Statement {
+export function insertCsvPart(staging: TableRef, path: string, columns: PartColumn[]): Statement {
   const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const select = columns.map((c, i) => `${fromText(`c${i}`, c)}`).join(', ');
   return {
-    sql: `INSERT INTO staged SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`,
+    sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`,
     params: [path],
   };
 }
@@ -162,44 +164,44 @@ export function renameDeclared(columns: Array<ColumnSpec & { key: string }>): st
     .join(', ');
 }
 
-/** ATTACH and SET take no parameters: the only text quoted in is a path this server made itself. */
+/** SET takes no parameters: the only text quoted in is a path this server made itself. */
 export function stringLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
-
-export function attachRun(path: string): string {
-  return `ATTACH ${stringLiteral(path)} AS run (READ_ONLY)`;
-}
-export const DETACH_RUN = `DETACH run`;
 
 export function dropObject(ref: TableRef, kind: 'table' | 'view'): string {
   return `DROP ${kind === 'view' ? 'VIEW' : 'TABLE'} ${tableName(ref)}`;
 }
 
+export function dropTableIfExists(ref: TableRef): string {
+  return `DROP TABLE IF EXISTS ${tableName(ref)}`;
+}
+
 export const OBJECT_KIND = `SELECT 'table' FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2
   UNION ALL SELECT 'view' FROM duckdb_views() WHERE database_name = current_database() AND schema_name = $1 AND view_name = $2`;
 
-/** Replace the target with the staged rows; column types as the engine reported them for the staging table. */
-export function replaceFromRunInfo(
-  ref: TableRef,
-  columns: Array<{ name: string; type: string; nullable: boolean }>,
-): string[] {
-  const cols = columns.map((c) => `${ident(c.name)} ${c.type}${c.nullable ? '' : ' NOT NULL'}`);
-  return [
-    `CREATE TABLE ${tableName(ref)} (${cols.join(', ')})`,
-    `INSERT INTO ${tableName(ref)} SELECT * FROM run.main.staged`,
-  ];
+/** Staging tables left behind by processes that are gone. */
+export const STAGING_TABLES = `SELECT schema_name, table_name FROM duckdb_tables()
+  WHERE database_name = current_database() AND starts_with(table_name, '${'_stage_'}')`;
+
+export function renameTable(from: TableRef, to: string): string {
+  return `ALTER TABLE ${tableName(from)} RENAME TO ${ident(to)}`;
 }
 
 /** Merge the staged rows on the key columns: rows whose key exists are replaced, new keys are added. */
-export function mergeFromRun(ref: TableRef, keys: string[], orderBy: string | undefined): string[] {
-  const target = tableName(ref);
+export function mergeFrom(
+  target: TableRef,
+  staging: TableRef,
+  keys: string[],
+  orderBy: string | undefined,
+): string[] {
+  const t = tableName(target);
   const match = keys.map((k) => `s.${ident(k)} IS NOT DISTINCT FROM t.${ident(k)}`).join(' AND ');
   const partition = keys.map(ident).join(', ');
   const order = orderBy ? ` ORDER BY ${ident(orderBy)} DESC NULLS LAST` : '';
   return [
-    `DELETE FROM ${target} AS t WHERE EXISTS (SELECT 1 FROM run.main.staged AS s WHERE ${match})`,
-    `INSERT INTO ${target} SELECT * FROM run.main.staged QUALIFY row_number() OVER (PARTITION BY ${partition}${order}) = 1`,
+    `DELETE FROM ${t} AS t WHERE EXISTS (SELECT 1 FROM ${tableName(staging)} AS s WHERE ${match})`,
+    `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} QUALIFY row_number() OVER (PARTITION BY ${partition}${order}) = 1`,
   ];
 }
 
@@ -240,7 +242,7 @@ SELECT o.layer, o.name, o.kind, o.rows, o.columns, l.kind, l.inputs,
 FROM objs o
 LEFT JOIN _meta.lineage l ON l.target_layer = o.layer AND l.target_name = o.name
 LEFT JOIN last_load ll ON ll.target_layer = o.layer AND ll.target_name = o.name
-WHERE ($1 IS NULL OR o.layer = $1)
+WHERE ($1 IS NULL OR o.layer = $1) AND NOT starts_with(o.name, '_stage_')
 ORDER BY CASE o.layer WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END, o.name`;
 
 export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
@@ -275,8 +277,8 @@ export function preview(ref: TableRef): string {
   return `SELECT * FROM ${tableName(ref)} LIMIT $1`;
 }
 
-export function maxOf(column: string): string {
-  return `SELECT CAST(max(${ident(column)}) AS VARCHAR) FROM staged`;
+export function maxOf(staging: TableRef, column: string): string {
+  return `SELECT CAST(max(${ident(column)}) AS VARCHAR) FROM ${tableName(staging)}`;
 }
 
 /** Render a transform plan to one SELECT with bound parameters. */

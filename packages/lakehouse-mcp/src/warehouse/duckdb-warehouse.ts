@@ -54,8 +54,10 @@ export const TENANT_ID = /^[a-z0-9][a-z0-9_]{0,39}$/;
 export interface DuckDbWarehouseOptions {
   home: string;
   log: Logger;
-  /** Memory each engine may use, e.g. `1GB`. */
+  /** Memory each query engine may use, e.g. `1GB`. */
   memoryLimit?: string;
+  /** Memory a loading engine may use; lower keeps a sync's footprint flat. */
+  loadMemoryLimit?: string;
   threads?: number;
 }
 
@@ -132,7 +134,7 @@ export class DuckDbTenant implements TenantWarehouse {
   readonly file: string;
   readonly workDir: string;
   readonly spillDir: string;
-  private readonly lock = new RwLock();
+  readonly lock = new RwLock();
   private reader: DuckDBInstance | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -160,6 +162,12 @@ export class DuckDbTenant implements TenantWarehouse {
     this.removeAbandonedRuns();
     await this.write(async (conn) => {
       await conn.run(sql.BOOTSTRAP);
+      // Staging tables of loads whose process died mid-way.
+      const rows = await this.rows(conn, sql.STAGING_TABLES);
+      for (const [schema, name] of rows as Array<[Layer, string]>) {
+        const pid = Number(/^_stage_(\d+)_/.exec(name)?.[1]);
+        if (pid && !isAlive(pid)) await conn.run(sql.dropTableIfExists({ layer: schema, name }));
+      }
     });
   }
 
@@ -168,16 +176,7 @@ export class DuckDbTenant implements TenantWarehouse {
     for (const name of readdirSync(this.workDir)) {
       const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
       if (!pid) continue;
-      let alive = pid === process.pid;
-      if (!alive) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch {
-          alive = false;
-        }
-      }
-      if (!alive) rmSync(join(this.workDir, name), { recursive: true, force: true });
+      if (!isAlive(pid)) rmSync(join(this.workDir, name), { recursive: true, force: true });
     }
   }
 
@@ -187,6 +186,8 @@ export class DuckDbTenant implements TenantWarehouse {
       memory_limit: this.options.memoryLimit ?? '1GB',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      // Hand freed memory back to the system soon, so a long load does not keep its peak.
+      allocator_flush_threshold: '32MB',
     };
   }
 
@@ -213,22 +214,44 @@ export class DuckDbTenant implements TenantWarehouse {
     }
   }
 
+  /** A read-write engine on the tenant file; file access limited to the work folder (and one file to read). */
+  async openWriter(readPath?: string): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
+    const instance = await this.openWithRetry(this.file, {
+      ...this.engineOptions(),
+      memory_limit: this.options.loadMemoryLimit ?? '256MB',
+    });
+    const conn = await instance.connect();
+    try {
+      await conn.run(`SET allowed_directories = [${pathLiteral(`${this.workDir}/`)}]`);
+      if (readPath) await conn.run(`SET allowed_paths = [${pathLiteral(readPath)}]`);
+      await conn.run('SET preserve_insertion_order = false');
+      await conn.run('SET enable_external_access = false');
+      await conn.run('SET lock_configuration = true');
+      return { instance, conn };
+    } catch (err) {
+      conn.closeSync();
+      instance.closeSync();
+      throw err;
+    }
+  }
+
   /** Run with a read-write connection; file access limited to this tenant's work folder. */
   write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.lock.write(async () => {
       this.closeReader();
-      const instance = await this.openWithRetry(this.file, this.engineOptions());
-      const conn = await instance.connect();
+      const { instance, conn } = await this.openWriter();
       try {
-        await conn.run(`SET allowed_directories = [${pathLiteral(`${this.workDir}/`)}]`);
-        await conn.run('SET enable_external_access = false');
-        await conn.run('SET lock_configuration = true');
         return await fn(conn);
       } finally {
         conn.closeSync();
         instance.closeSync();
       }
     });
+  }
+
+  /** A write connection held across the steps of one load, let go between steps when others wait. */
+  session(readPath?: string): WriteSession {
+    return new WriteSession(this, readPath);
   }
 
   /** Run with a connection to the hardened read-only engine. */
@@ -256,7 +279,7 @@ export class DuckDbTenant implements TenantWarehouse {
     });
   }
 
-  private closeReader(): void {
+  closeReader(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.reader?.closeSync();
     this.reader = undefined;
@@ -419,62 +442,53 @@ export class DuckDbTenant implements TenantWarehouse {
     } catch (err) {
       throw fsFailure(this.workDir, err);
     }
-    return new DuckDbStagedLoad(this, target, workDir, this.engineOptions());
+    return new DuckDbStagedLoad(this, target, workDir, {
+      layer: target.layer,
+      name: `${sql.STAGE_PREFIX}${process.pid}_${runId}`,
+    });
   }
 
-  /** Commit a staged load: attach its file, replace or merge the target, write the records; one transaction. */
-  async commitStaged(
-    runFile: string,
+  /** Replace the target with the staging table (a rename) or merge into it, and write the records: one transaction. */
+  async commitStaging(
+    conn: DuckDBConnection,
+    staging: TableRef,
     target: TableRef,
     mode: 'replace' | 'merge',
     keys: string[],
     records: CommitRecords,
     signal: AbortSignal,
   ): Promise<{ rows: number }> {
-    return this.write(async (conn) => {
-      await conn.run(sql.attachRun(runFile));
-      try {
-        const staged = await this.rows(
-          conn,
-          `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = 'run' AND table_name = 'staged' ORDER BY column_index`,
-        );
-        const stagedCols: ColumnInfo[] = staged.map((r) => ({
-          name: r[0] as string,
-          type: r[1] as string,
-          nullable: r[2] === true,
-        }));
-        const kind = (await this.rows(conn, sql.OBJECT_KIND, [target.layer, target.name]))[0]?.[0] as
-          'table' | 'view' | undefined;
-        await conn.run('BEGIN TRANSACTION');
-        try {
-          if (mode === 'merge' && kind === 'table') {
-            const existing = (await this.rows(conn, sql.COLUMNS_OF, [target.layer, target.name])).map(
-              (r) => `${r[0] as string} ${r[1] as string}`,
-            );
-            const incoming = stagedCols.map((c) => `${c.name} ${c.type}`);
-            if (existing.join(',') !== incoming.join(',')) {
-              throw new UserInputError(
-                `The columns of ${target.layer}.${target.name} (${existing.join(', ')}) differ from the source's (${incoming.join(', ')}), so the new rows cannot be merged`,
-                { hint: "Run a sync with sync_mode 'full' to rebuild the table with the source's columns" },
-              );
-            }
-            for (const s of sql.mergeFromRun(target, keys, records.state?.cursorColumn)) await conn.run(s);
-          } else {
-            if (kind) await conn.run(sql.dropObject(target, kind));
-            for (const s of sql.replaceFromRunInfo(target, stagedCols)) await conn.run(s);
-          }
-          await this.insertRecords(conn, records);
-          if (signal.aborted) throw new CancelledError();
-          await conn.run('COMMIT');
-        } catch (err) {
-          await conn.run('ROLLBACK').catch(() => {});
-          throw err;
+    const kind = (await this.rows(conn, sql.OBJECT_KIND, [target.layer, target.name]))[0]?.[0] as
+      'table' | 'view' | undefined;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      if (mode === 'merge' && kind === 'table') {
+        const describe = async (ref: TableRef) =>
+          (await this.rows(conn, sql.COLUMNS_OF, [ref.layer, ref.name])).map(
+            (r) => `${r[0] as string} ${r[1] as string}`,
+          );
+        const existing = await describe(target);
+        const incoming = await describe(staging);
+        if (existing.join(',') !== incoming.join(',')) {
+          throw new UserInputError(
+            `The columns of ${target.layer}.${target.name} (${existing.join(', ')}) differ from the source's (${incoming.join(', ')}), so the new rows cannot be merged`,
+            { hint: "Run a sync with sync_mode 'full' to rebuild the table with the source's columns" },
+          );
         }
-        return { rows: Number((await this.rows(conn, sql.countRows(target)))[0]![0]) };
-      } finally {
-        await conn.run(sql.DETACH_RUN).catch(() => {});
+        for (const s of sql.mergeFrom(target, staging, keys, records.state?.cursorColumn)) await conn.run(s);
+        await conn.run(sql.dropTableIfExists(staging));
+      } else {
+        if (kind) await conn.run(sql.dropObject(target, kind));
+        await conn.run(sql.renameTable(staging, target.name));
       }
-    });
+      await this.insertRecords(conn, records);
+      if (signal.aborted) throw new CancelledError();
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => {});
+      throw err;
+    }
+    return { rows: Number((await this.rows(conn, sql.countRows(target)))[0]![0]) };
   }
 
   private async insertRecords(conn: DuckDBConnection, records: CommitRecords): Promise<void> {
@@ -690,75 +704,124 @@ function runParams(run: SyncRunRecord): unknown[] {
   ];
 }
 
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A write connection held across the steps of a load; between steps it lets waiting readers and writers in. */
+export class WriteSession {
+  private release: (() => void) | undefined;
+  private engine: { instance: DuckDBInstance; conn: DuckDBConnection } | undefined;
+
+  constructor(
+    private readonly tenant: DuckDbTenant,
+    private readonly readPath: string | undefined,
+  ) {}
+
+  async run<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (!this.engine) {
+      this.release = await this.tenant.lock.acquireWrite();
+      try {
+        this.tenant.closeReader();
+        this.engine = await this.tenant.openWriter(this.readPath);
+      } catch (err) {
+        this.release();
+        this.release = undefined;
+        throw err;
+      }
+    }
+    return fn(this.engine.conn);
+  }
+
+  /** Let others in when they wait (or always, with `force`); the next `run` takes the lock again. */
+  pause(force = false): void {
+    if (this.engine && (force || this.tenant.lock.waiting > 0)) this.close();
+  }
+
+  close(): void {
+    if (this.engine) {
+      this.engine.conn.closeSync();
+      this.engine.instance.closeSync();
+      this.engine = undefined;
+    }
+    this.release?.();
+    this.release = undefined;
+  }
+}
+
+const RECYCLE_BYTES = 128 * 1024 * 1024;
+
+/** A load staged in a hidden table next to its target, in the tenant's own file. */
 class DuckDbStagedLoad implements StagedLoad {
-  private instance: DuckDBInstance | undefined;
-  private conn: DuckDBConnection | undefined;
+  private session: WriteSession | undefined;
   private created = false;
   private done = false;
+  private bytesSinceOpen = 0;
   rows = 0;
-  readonly runFile: string;
 
   constructor(
     private readonly tenant: DuckDbTenant,
     private readonly target: TableRef,
     readonly workDir: string,
-    private readonly engineOptions: Record<string, string>,
-  ) {
-    this.runFile = join(workDir, 'staged.duckdb');
-  }
+    private readonly staging: TableRef,
+  ) {}
 
-  private async connection(readPath?: string): Promise<DuckDBConnection> {
-    if (this.conn) return this.conn;
-    const { DuckDBInstance } = await loadDuckDB();
-    this.instance = await DuckDBInstance.create(this.runFile, this.engineOptions);
-    const conn = await this.instance.connect();
-    await conn.run(`SET allowed_directories = [${pathLiteral(`${this.workDir}/`)}]`);
-    if (readPath) await conn.run(`SET allowed_paths = [${pathLiteral(readPath)}]`);
-    await conn.run('SET preserve_insertion_order = false');
-    await conn.run('SET enable_external_access = false');
-    await conn.run('SET lock_configuration = true');
-    this.conn = conn;
-    return conn;
+  private open(readPath?: string): WriteSession {
+    return (this.session ??= this.tenant.session(readPath));
   }
 
   async appendCsvPart(path: string, columns: PartColumn[]): Promise<number> {
-    const conn = await this.connection();
-    if (!this.created) {
-      await conn.run(sql.createStaging(columns));
-      this.created = true;
-    }
-    const statement = sql.insertCsvPart(path, columns);
-    const result = await conn.run(statement.sql, statement.params as never);
-    this.rows += result.rowsChanged;
-    return result.rowsChanged;
+    const session = this.open();
+    const changed = await session.run(async (conn) => {
+      if (!this.created) {
+        await conn.run(sql.createStaging(this.staging, columns));
+        this.created = true;
+      }
+      const statement = sql.insertCsvPart(this.staging, path, columns);
+      return (await conn.run(statement.sql, statement.params as never)).rowsChanged;
+    });
+    this.rows += changed;
+    // DuckDB keeps some memory per engine as a load grows: a fresh engine every 128 MB keeps the peak flat.
+    this.bytesSinceOpen += statSync(path).size;
+    const recycle = this.bytesSinceOpen >= RECYCLE_BYTES;
+    if (recycle) this.bytesSinceOpen = 0;
+    session.pause(recycle);
+    return changed;
   }
 
   async appendFile(spec: FileSpec): Promise<{ rows: number; columns: ColumnInfo[] }> {
-    const conn = await this.connection(spec.path);
+    const session = this.open(spec.path);
     const read = sql.readFile(spec);
     const select = spec.columns ? `SELECT ${sql.renameDeclared(spec.columns)} FROM (${read.sql})` : read.sql;
-    await conn.run(`CREATE TABLE staged AS ${select}`, read.params as never);
-    this.created = true;
-    const { JsonDuckDBValueConverter } = await loadDuckDB();
-    const count = await conn.runAndReadAll('SELECT count(*) FROM staged');
-    this.rows = Number(count.getRowsJS()[0]![0]);
-    const cols = await conn.runAndReadAll(
-      `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE table_name = 'staged' ORDER BY column_index`,
-    );
-    const columns = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
-      name: r[0] as string,
-      type: r[1] as string,
-      nullable: r[2] === true,
-    }));
-    return { rows: this.rows, columns };
+    return session.run(async (conn) => {
+      await conn.run(`CREATE TABLE ${sql.tableName(this.staging)} AS ${select}`, read.params as never);
+      this.created = true;
+      const { JsonDuckDBValueConverter } = await loadDuckDB();
+      const count = await conn.runAndReadAll(sql.countRows(this.staging));
+      this.rows = Number(count.getRowsJS()[0]![0]);
+      const cols = await conn.runAndReadAll(sql.COLUMNS_OF, [this.staging.layer, this.staging.name]);
+      const columns = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
+        name: r[0] as string,
+        type: r[1] as string,
+        nullable: r[2] === true,
+      }));
+      return { rows: this.rows, columns };
+    });
   }
 
   async maxOf(column: string): Promise<string | null> {
-    const conn = await this.connection();
     if (!this.created) return null;
-    const reader = await conn.runAndReadAll(sql.maxOf(column));
-    const value = reader.getRowsJS()[0]![0];
-    return value === null || value === undefined ? null : String(value);
+    return this.open().run(async (conn) => {
+      const reader = await conn.runAndReadAll(sql.maxOf(this.staging, column));
+      const value = reader.getRowsJS()[0]![0];
+      return value === null || value === undefined ? null : String(value);
+    });
   }
 
   async commit(
@@ -767,31 +830,32 @@ class DuckDbStagedLoad implements StagedLoad {
     records: CommitRecords,
     signal: AbortSignal,
   ): Promise<{ rows: number }> {
-    if (!this.created) {
-      const conn = await this.connection();
-      await conn.run('CREATE TABLE staged (placeholder INTEGER)');
-      this.created = true;
-    }
-    this.closeEngine();
     try {
-      return await this.tenant.commitStaged(this.runFile, this.target, mode, keys, records, signal);
+      const result = await this.open().run(async (conn) => {
+        if (!this.created) {
+          await conn.run(`CREATE TABLE ${sql.tableName(this.staging)} (placeholder INTEGER)`);
+          this.created = true;
+        }
+        return this.tenant.commitStaging(conn, this.staging, this.target, mode, keys, records, signal);
+      });
+      this.created = false;
+      return result;
     } finally {
       await this.abort();
     }
   }
 
-  private closeEngine(): void {
-    this.conn?.closeSync();
-    this.instance?.closeSync();
-    this.conn = undefined;
-    this.instance = undefined;
-  }
-
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    this.closeEngine();
-    rmSync(this.workDir, { recursive: true, force: true });
+    try {
+      if (this.created) await this.open().run((conn) => conn.run(sql.dropTableIfExists(this.staging)));
+    } catch {
+      // A staging table that cannot be dropped now is dropped when the tenant is next opened.
+    } finally {
+      this.session?.close();
+      rmSync(this.workDir, { recursive: true, force: true });
+    }
   }
 }
 

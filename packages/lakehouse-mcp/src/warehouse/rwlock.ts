@@ -24,6 +24,23 @@ export class RwLock {
     }
   }
 
+  /** Take the lock and hand back its release, for holders that span several calls. */
+  async acquireWrite(): Promise<() => void> {
+    await this.acquire(true);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.writing = false;
+      this.wake();
+    };
+  }
+
+  /** How many callers wait for the lock. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   /** True when nobody holds or waits for the lock. */
   get idle(): boolean {
     return this.readers === 0 && !this.writing && this.queue.length === 0;
