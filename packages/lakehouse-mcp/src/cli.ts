@@ -165,5 +165,6 @@ export const cli: CliDefinition = {
   LAKEHOUSE_FILE_ROOTS    folders files may be uploaded from (default: home, current and temp folders)
   LAKEHOUSE_MAX_UPLOAD_MB largest upload (default 2048)
   LAKEHOUSE_SYNC_PART_MB  size of one sync batch on disk (default 32)
-  LAKEHOUSE_MEMORY_LIMIT  DuckDB memory limit per engine (default 1GB)`,
+  LAKEHOUSE_MEMORY_LIMIT  DuckDB memory limit of the query engine (default 1GB)
+  LAKEHOUSE_LOAD_MEMORY_LIMIT  DuckDB memory limit while loading (default 128MB)`,
 };

@@ -246,6 +246,32 @@ describe('sync from PostgreSQL', () => {
     ]);
   });
 
+  it('answers queries while a sync runs, and they never see a half-loaded table', async () => {
+    const before = await query(server, 'SELECT count(*) FROM bronze.big_orders');
+    let answeredDuringSync: unknown;
+    let syncDone = false;
+    let asked: Promise<void> | undefined;
+    const sync = server.call(
+      'lakehouse_sync_table_to_bronze',
+      { connection: 'lake', table: 'public.big_orders' },
+      {
+        onProgress: (p) => {
+          if (!asked && /rows loaded/.test(p.message ?? '')) {
+            asked = query(server, 'SELECT count(*) FROM bronze.big_orders').then((r) => {
+              answeredDuringSync = syncDone ? 'after' : r.structured!.rows;
+            });
+          }
+        },
+        timeoutMs: 300_000,
+      },
+    );
+    const result = await sync;
+    syncDone = true;
+    await asked;
+    expect(result.isError).toBe(false);
+    expect(answeredDuringSync).toEqual(before.structured!.rows);
+  });
+
   it('syncs a view and a SELECT', async () => {
     const view = await server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',

@@ -135,6 +135,8 @@ export class DuckDbTenant implements TenantWarehouse {
   readonly workDir: string;
   readonly spillDir: string;
   readonly lock = new RwLock();
+  /** The load holding the write lock across steps, if any: it lets go when idle and someone waits. */
+  activeSession: WriteSession | undefined;
   private reader: DuckDBInstance | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -149,6 +151,7 @@ export class DuckDbTenant implements TenantWarehouse {
     this.workDir = join(this.dir, 'work');
     this.spillDir = join(this.dir, 'spill');
     this.log = options.log.child(this.catalog);
+    this.lock.onWait = () => this.activeSession?.yieldIfIdle();
   }
 
   async init(): Promise<void> {
@@ -724,19 +727,32 @@ export class WriteSession {
     private readonly readPath: string | undefined,
   ) {}
 
+  private busy = false;
+
   async run<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (!this.engine) {
-      this.release = await this.tenant.lock.acquireWrite();
-      try {
-        this.tenant.closeReader();
-        this.engine = await this.tenant.openWriter(this.readPath);
-      } catch (err) {
-        this.release();
-        this.release = undefined;
-        throw err;
+    this.busy = true;
+    try {
+      if (!this.engine) {
+        this.release = await this.tenant.lock.acquireWrite();
+        try {
+          this.tenant.closeReader();
+          this.engine = await this.tenant.openWriter(this.readPath);
+          this.tenant.activeSession = this;
+        } catch (err) {
+          this.release();
+          this.release = undefined;
+          throw err;
+        }
       }
+      return await fn(this.engine.conn);
+    } finally {
+      this.busy = false;
     }
-    return fn(this.engine.conn);
+  }
+
+  /** Between steps (e.g. while the next part streams from the source), let a waiting caller in at once. */
+  yieldIfIdle(): void {
+    if (!this.busy) this.close();
   }
 
   /** Let others in when they wait (or always, with `force`); the next `run` takes the lock again. */
@@ -745,6 +761,7 @@ export class WriteSession {
   }
 
   close(): void {
+    if (this.tenant.activeSession === this) this.tenant.activeSession = undefined;
     if (this.engine) {
       this.engine.conn.closeSync();
       this.engine.instance.closeSync();

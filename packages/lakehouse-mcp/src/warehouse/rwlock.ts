@@ -3,6 +3,8 @@ export class RwLock {
   private readers = 0;
   private writing = false;
   private queue: Array<{ write: boolean; resolve: () => void }> = [];
+  /** Called when a caller starts waiting: a long holder may let go early. */
+  onWait: (() => void) | undefined;
 
   async read<T>(fn: () => Promise<T>): Promise<T> {
     await this.acquire(false);
@@ -51,7 +53,9 @@ export class RwLock {
       this.enter(write);
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.queue.push({ write, resolve }));
+    const waiting = new Promise<void>((resolve) => this.queue.push({ write, resolve }));
+    this.onWait?.();
+    return waiting;
   }
 
   private canEnter(write: boolean): boolean {
