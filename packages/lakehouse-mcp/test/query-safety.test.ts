@@ -44,6 +44,11 @@ describe('lakehouse_query_sql safety', () => {
       'Reading or writing files is disabled for queries: Permission Error: Cannot access file "/etc/passwd" - file system operations are disabled by configuration. Load a file with lakehouse_upload_file first, then query its bronze table.',
     ],
     [
+      'a relative path climbing out',
+      "SELECT * FROM read_csv('../../x')",
+      'Reading or writing files is disabled for queries: Permission Error: Cannot access file "../../x" - file system operations are disabled by configuration. Load a file with lakehouse_upload_file first, then query its bronze table.',
+    ],
+    [
       'ATTACH',
       "ATTACH '/tmp/other.duckdb' AS other",
       'Only read-only queries can run here, and this is a ATTACH statement; nothing was run. Use SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); data changes go through the sync, upload and transform tools.',
@@ -100,7 +105,6 @@ describe('lakehouse_query_sql safety', () => {
   });
 
   it('stops a huge cross join at the time bound and stays usable', async () => {
-    const started = Date.now();
     const call = await query(
       server,
       'SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 7',
@@ -112,7 +116,6 @@ describe('lakehouse_query_sql safety', () => {
     expect(call.text).toBe(
       'The query was stopped after the time limit of 2 s. Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300).',
     );
-    expect(Date.now() - started).toBeLessThan(15_000);
     await intact();
   });
 
