@@ -1,5 +1,4 @@
 import { packageVersion, UserInputError, type CliContext, type CliDefinition } from '@switchyard/core';
-import { runDemo } from './demo.js';
 import { Lakehouse, settingsFromEnv } from './lakehouse.js';
 import { createLakehouseServer } from './server.js';
 import { testConnection } from './sources/postgres.js';
@@ -156,7 +155,8 @@ export const cli: CliDefinition = {
       description:
         'run the whole flow against a throw-away PostgreSQL: start this server over MCP, sync a table, upload a CSV, build silver and gold, query (no account needed)',
       options: [{ flags: '--keep', description: 'keep the demo lakehouse folder and print its path' }],
-      action: async (ctx) => runDemo(ctx),
+      // Loaded on use: the demo's MCP client stays out of the server's start-up.
+      action: async (ctx) => (await import('./demo.js')).runDemo(ctx),
     },
   },
   helpText: `Environment:

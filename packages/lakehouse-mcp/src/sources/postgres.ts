@@ -532,6 +532,7 @@ export async function streamParts(
     if (!out) return;
     const stream = out;
     out = undefined;
+    outBytes = 0;
     stream.end();
     await once(stream, 'close');
     const path = outPath;
