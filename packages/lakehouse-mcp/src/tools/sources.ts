@@ -1,4 +1,4 @@
-import { defineTool, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import { defineTool, registerSecret, UserInputError, z, type ToolDefinition } from '@switchyard/core';
 import type { Lakehouse } from '../lakehouse.js';
 import {
   listSourceTables,
@@ -78,6 +78,8 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
             hint: `Pass password, or run \`lakehouse-mcp login --connection ${args.name}\` in a terminal first`,
           });
         }
+        // Masked in every log line and message from here on, even if the connection test fails.
+        registerSecret(password);
         const config: PostgresConfig = {
           host: args.host,
           port: args.port,

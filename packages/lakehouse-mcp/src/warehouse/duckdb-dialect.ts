@@ -248,6 +248,8 @@ ORDER BY CASE o.layer WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END, o.na
 export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
   WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`;
 
+export const PARSE_TREE = `SELECT json_serialize_sql(CAST($1 AS VARCHAR))`;
+
 export function countRows(ref: TableRef): string {
   return `SELECT count(*) FROM ${tableName(ref)}`;
 }

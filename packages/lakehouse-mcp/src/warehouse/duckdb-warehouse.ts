@@ -394,9 +394,28 @@ export class DuckDbTenant implements TenantWarehouse {
         });
       }
       prepared.destroySync();
-      const tables = conn.getTableNames(text, true).map((t) => t.replace(/"/g, ''));
-      return { columns, tables: [...new Set(tables)].sort() };
+      return { columns, tables: await this.tablesOf(conn, text) };
     });
+  }
+
+  /** The tables a statement reads, from DuckDB's own parse tree (for lineage). */
+  private async tablesOf(conn: DuckDBConnection, text: string): Promise<string[]> {
+    const rows = await this.rows(conn, sql.PARSE_TREE, [text]);
+    const found = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        const n = node as Record<string, unknown>;
+        if (n.type === 'BASE_TABLE' && typeof n.table_name === 'string') {
+          found.add(
+            `${typeof n.schema_name === 'string' && n.schema_name ? n.schema_name : 'main'}.${n.table_name}`,
+          );
+        }
+        Object.values(n).forEach(walk);
+      }
+    };
+    walk(JSON.parse(rows[0]![0] as string));
+    return [...found].sort();
   }
 
   async query(text: string, options: QueryOptions): Promise<QueryResult> {
