@@ -15,6 +15,16 @@ describe('failures', () => {
     files = mkdtempSync(join(tmpdir(), 'lakehouse-failures-'));
     server = await startLakehouse({ LAKEHOUSE_FILE_ROOTS: files });
     await connect(server);
+    // Its own database: tables this file creates and drops stay out of the other files' listings.
+    const admin = await pgClient();
+    await admin.query('CREATE DATABASE failures');
+    await admin.end();
+    const db = await pgClient('failures');
+    await db.query(
+      "CREATE TABLE cancel_src AS SELECT g AS id, 'row ' || g AS note, now() AS at FROM generate_series(1, 300000) g",
+    );
+    await db.end();
+    await connect(server, 'fail', { database: 'failures' });
   });
   afterAll(() => server.close());
 
@@ -59,21 +69,21 @@ describe('failures', () => {
   });
 
   it('table vanished mid-sync', async () => {
-    const admin = await pgClient();
+    const admin = await pgClient('failures');
     await admin.query('CREATE TABLE vanishing AS SELECT g AS id FROM generate_series(1, 1000) g');
     const first = await server.call('lakehouse_sync_table_to_bronze', {
-      connection: 'lake',
+      connection: 'fail',
       table: 'vanishing',
     });
     expect(first.structured).toMatchObject({ rows_read: 1000 });
     // Drop it in an open transaction: the sync finds the table, then waits for its lock until the drop commits.
-    const dropper = await pgClient();
+    const dropper = await pgClient('failures');
     await dropper.query('BEGIN');
     await dropper.query('DROP TABLE vanishing');
-    const pending = server.call('lakehouse_sync_table_to_bronze', { connection: 'lake', table: 'vanishing' });
+    const pending = server.call('lakehouse_sync_table_to_bronze', { connection: 'fail', table: 'vanishing' });
     for (let i = 0; i < 100; i++) {
       const waiting = await admin.query(
-        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'lakehouse-mcp' AND wait_event_type = 'Lock'",
+        "SELECT 1 FROM pg_stat_activity WHERE datname = 'failures' AND application_name = 'lakehouse-mcp' AND wait_event_type = 'Lock'",
       );
       if (waiting.rows.length > 0) break;
       await new Promise((r) => setTimeout(r, 50));
@@ -96,15 +106,15 @@ describe('failures', () => {
 
   it('cancelled sync leaves the previous bronze table, no temp files and no open source transaction', async () => {
     const first = await server.call('lakehouse_sync_table_to_bronze', {
-      connection: 'lake',
-      source_query: 'SELECT * FROM big_orders WHERE id <= 100',
+      connection: 'fail',
+      source_query: 'SELECT * FROM cancel_src WHERE id <= 100',
       target_table: 'cancel_me',
     });
     expect(first.structured).toMatchObject({ rows_read: 100 });
     const controller = new AbortController();
     const pending = server.call(
       'lakehouse_sync_table_to_bronze',
-      { connection: 'lake', table: 'big_orders', target_table: 'cancel_me' },
+      { connection: 'fail', table: 'cancel_src', target_table: 'cancel_me' },
       {
         signal: controller.signal,
         onProgress: (p) => {
@@ -125,14 +135,14 @@ describe('failures', () => {
     }
     expect(runs).toEqual([
       ['succeeded', null],
-      ['cancelled', 'The sync of public.big_orders was cancelled; bronze.cancel_me was left as it was.'],
+      ['cancelled', 'The sync of public.cancel_src was cancelled; bronze.cancel_me was left as it was.'],
     ]);
     expect(await count('bronze.cancel_me')).toEqual([['100']]);
     const work = join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'work');
     expect(readdirSync(work)).toEqual([]);
-    const admin = await pgClient();
+    const admin = await pgClient('failures');
     const active = await admin.query(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'lakehouse-mcp'",
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'failures' AND application_name = 'lakehouse-mcp'",
     );
     await admin.end();
     expect(active.rows[0].n).toBe(0);

@@ -19,9 +19,9 @@ export function pgInfo(): PgInfo {
   return JSON.parse(raw) as PgInfo;
 }
 
-export async function pgClient(): Promise<pg.Client> {
+export async function pgClient(database?: string): Promise<pg.Client> {
   const info = pgInfo();
-  const client = new pg.Client(info);
+  const client = new pg.Client({ ...info, ...(database ? { database } : {}) });
   await client.connect();
   return client;
 }
