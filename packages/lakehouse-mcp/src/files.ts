@@ -1,0 +1,418 @@
+/**
+ * Local files → something the warehouse can load: where a path may come from, what format a file is, how a
+ * CSV is encoded, and spreadsheets converted to typed NDJSON (the warehouse engine reads the rest itself).
+ */
+import { createWriteStream, openSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { basename, extname, isAbsolute, join, resolve, sep } from 'node:path';
+import { PermissionError, UserInputError } from '@switchyard/core';
+import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
+
+export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
+
+/** A table name from anything a person might call it: lowercase letters, digits and underscores. */
+export function sanitizeTableName(raw: string): string {
+  let name = raw
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (!name) name = 'table';
+  if (!/^[a-z]/.test(name)) name = `t_${name}`;
+  return name.slice(0, 63);
+}
+
+/** A bare file name for inline content: no folders, no `..`, nothing hidden. */
+export function checkFileName(name: string): string {
+  if (
+    name.includes('/') ||
+    name.includes('\\') ||
+    name.split(/[/\\]/).includes('..') ||
+    name.startsWith('.') ||
+    name.includes('\0')
+  ) {
+    throw new UserInputError(
+      `'${name}' is not a plain file name: folders and '..' are not allowed in file_name`,
+      {
+        hint: 'Pass just the name, e.g. orders.csv; to load a file from disk, pass path instead',
+      },
+    );
+  }
+  return name;
+}
+
+/**
+ * A file path the server may read: absolute, without `..` segments, not hidden, a regular file, and (after
+ * following links) inside one of the allowed roots.
+ */
+export function checkReadablePath(
+  path: string,
+  roots: string[],
+  maxBytes: number,
+): { path: string; size: number } {
+  if (!isAbsolute(path)) {
+    throw new UserInputError(`path must be absolute, and '${path}' is not`, {
+      hint: 'Pass the full path of the file',
+    });
+  }
+  if (path.split(/[/\\]/).includes('..')) {
+    throw new UserInputError(`'${path}' contains '..', and paths that climb out of a folder are refused`, {
+      hint: 'Pass the file\'s full path without ".." segments',
+    });
+  }
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new UserInputError(`There is no file at ${path}`, { hint: 'Check the path' });
+  }
+  const root = roots
+    .map((r) => {
+      try {
+        return realpathSync(r);
+      } catch {
+        return undefined;
+      }
+    })
+    .find((r) => r !== undefined && (real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)));
+  if (!root) {
+    throw new PermissionError(
+      `${path} is outside the folders files may be loaded from (${roots.join(', ')})`,
+      {
+        hint: 'Move the file into one of them, or add its folder to LAKEHOUSE_FILE_ROOTS',
+      },
+    );
+  }
+  if (
+    real
+      .slice(root.length)
+      .split(sep)
+      .some((p) => p.startsWith('.'))
+  ) {
+    throw new PermissionError(`${path} is in a hidden file or folder, and those are not loaded`, {
+      hint: 'Copy the file to a visible folder first',
+    });
+  }
+  const stat = statSync(real);
+  if (!stat.isFile()) throw new UserInputError(`${path} is not a regular file`);
+  if (stat.size > maxBytes) {
+    throw new UserInputError(
+      `${basename(path)} is ${formatBytes(stat.size)}, over the limit of ${formatBytes(maxBytes)} for one upload`,
+      { hint: 'Split the file, or raise LAKEHOUSE_MAX_UPLOAD_MB' },
+    );
+  }
+  return { path: real, size: stat.size };
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 * 1024) return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${n} bytes`;
+}
+
+function head(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const n = readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function detectFormat(fileName: string, path: string, declared?: FileFormat): FileFormat {
+  if (declared) return declared;
+  const ext = extname(fileName).toLowerCase();
+  if (['.csv', '.tsv', '.txt', '.tab'].includes(ext)) return 'csv';
+  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.json') {
+    const start = head(path, 4096).toString('utf8').trimStart();
+    return start.startsWith('[') ? 'json' : 'ndjson';
+  }
+  if (ext === '.xls') {
+    throw new UserInputError(`${fileName} is an old binary Excel file (.xls), which cannot be read`, {
+      hint: 'Save it as .xlsx or CSV in Excel and upload that',
+    });
+  }
+  const magic = head(path, 4);
+  if (magic.toString('latin1') === 'PAR1') return 'parquet';
+  if (magic[0] === 0x50 && magic[1] === 0x4b) return 'xlsx';
+  throw new UserInputError(`The format of ${fileName} cannot be told from its name`, {
+    hint: 'Pass format: csv, xlsx, parquet, json or ndjson',
+  });
+}
+
+/** The text encoding of a CSV: a byte-order mark, else UTF-8 when the start decodes as UTF-8, else Latin-1. */
+export function sniffEncoding(path: string): 'utf-8' | 'utf-16' | 'latin-1' {
+  const start = head(path, 64 * 1024);
+  if (start[0] === 0xef && start[1] === 0xbb && start[2] === 0xbf) return 'utf-8';
+  if ((start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff)) return 'utf-16';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(start, { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'latin-1';
+  }
+}
+
+/** The delimiter that splits the first lines into the same number of fields most often. */
+export function sniffDelimiter(path: string, fileName: string, encoding: string): string {
+  if (extname(fileName).toLowerCase() === '.tsv' || extname(fileName).toLowerCase() === '.tab') return '\t';
+  const text = head(path, 64 * 1024).toString(
+    encoding === 'latin-1' ? 'latin1' : encoding === 'utf-16' ? 'utf16le' : 'utf8',
+  );
+  const lines = text
+    .split(/\r?\n/)
+    .slice(0, 20)
+    .filter((l) => l.trim() !== '');
+  if (lines.length < 1) return ',';
+  let best = ',';
+  let bestScore = -1;
+  for (const d of [',', ';', '\t', '|']) {
+    const counts = lines.slice(0, lines.length > 1 ? -1 : undefined).map((l) => countOutsideQuotes(l, d));
+    const first = counts[0] ?? 0;
+    if (first === 0) continue;
+    const consistent = counts.filter((c) => c === first).length;
+    const score = consistent * 100 + first;
+    if (score > bestScore) {
+      best = d;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function countOutsideQuotes(line: string, d: string): number {
+  let n = 0;
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === d && !quoted) n++;
+  }
+  return n;
+}
+
+/** DuckDB's CSV errors → one sentence naming the line and what is wrong with it. */
+export function describeCsvError(fileName: string, message: string, spec?: FileSpec): UserInputError {
+  let line = /CSV Error on Line:\s*(\d+)/i.exec(message)?.[1];
+  let expected: string[] | null = /Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)/i.exec(message);
+  if (!line && /sniffing/i.test(message) && spec) {
+    // DuckDB's sniffer gives up on ragged files without saying where: find the first ragged row ourselves.
+    const ragged = findRaggedRow(spec.path, spec.csv?.delimiter ?? ',', spec.csv?.encoding ?? 'utf-8');
+    if (ragged) {
+      line = String(ragged.line);
+      expected = ['', String(ragged.expected), String(ragged.found)];
+    } else {
+      return new UserInputError(
+        `${fileName} is not valid CSV: its delimiter and quoting could not be worked out`,
+        {
+          hint: 'Pass delimiter (and header) explicitly, or check that the file is text; no table was created or changed',
+        },
+      );
+    }
+  }
+  const unterminated = /unterminated quote|quoted value/i.test(message);
+  let what: string;
+  if (line && expected) what = `line ${line} has ${expected[2]} fields where the header has ${expected[1]}`;
+  else if (line && unterminated) what = `line ${line} has a quote that is never closed`;
+  else if (line)
+    what = `line ${line} cannot be read (${message.split('\n')[0]!.replace(/^.*?Error:\s*/, '')})`;
+  else what = message.split('\n')[0]!.replace(/^.*?Error:\s*/, '');
+  return new UserInputError(`${fileName} is not valid CSV: ${what}`, {
+    hint: 'Fix that line (or pass delimiter and header if they were guessed wrong), then upload again; no table was created or changed',
+  });
+}
+
+/** The first row (1-based line number) whose field count differs from the first row's, in the first 64 MB. */
+export function findRaggedRow(
+  path: string,
+  delimiter: string,
+  encoding: string,
+): { line: number; expected: number; found: number } | undefined {
+  const text = head(path, 64 * 1024 * 1024).toString(
+    encoding === 'latin-1' ? 'latin1' : encoding === 'utf-16' ? 'utf16le' : 'utf8',
+  );
+  let line = 1;
+  let rowStart = 1;
+  let fields = 1;
+  let expected: number | undefined;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === delimiter) fields++;
+    else if (ch === '\n') {
+      line++;
+      if (quoted) continue;
+      if (expected === undefined) expected = fields;
+      else if (fields !== expected) return { line: rowStart, expected, found: fields };
+      fields = 1;
+      rowStart = line;
+    }
+  }
+  if (expected !== undefined && fields !== expected && text.slice(text.lastIndexOf('\n') + 1).trim() !== '') {
+    return { line: rowStart, expected, found: fields };
+  }
+  return undefined;
+}
+
+type CellValue = string | number | boolean | Date | null;
+
+function cellValue(value: unknown): CellValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value instanceof Date) return value;
+  if (typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('result' in v) return cellValue(v.result);
+    if ('richText' in v && Array.isArray(v.richText))
+      return (v.richText as Array<{ text: string }>).map((r) => r.text).join('');
+    if ('text' in v) return cellValue(v.text);
+    if ('error' in v) return null;
+  }
+  return String(value);
+}
+
+/**
+ * A spreadsheet sheet → NDJSON with keys c0..cN and declared column types, ready for the warehouse.
+ * Refuses header rows with merged cells: their column names would be guesses.
+ */
+export async function spreadsheetToNdjson(options: {
+  path: string;
+  fileName: string;
+  sheet: string | number | undefined;
+  headerRow: number;
+  outPath: string;
+}): Promise<{ spec: FileSpec; sheet: string; rows: number }> {
+  const mod = (await import('exceljs')) as unknown as {
+    default?: typeof import('exceljs');
+  } & typeof import('exceljs');
+  const ExcelJS = mod.default ?? mod;
+  const workbook = new ExcelJS.Workbook();
+  try {
+    await workbook.xlsx.readFile(options.path);
+  } catch (err) {
+    throw new UserInputError(
+      `${options.fileName} could not be read as an Excel workbook: ${(err as Error).message}`,
+      {
+        hint: 'Check that it is an .xlsx file (not .xls or a renamed CSV)',
+      },
+    );
+  }
+  const sheets = workbook.worksheets;
+  const names = sheets.map((s) => s.name);
+  const ws =
+    options.sheet === undefined
+      ? sheets[0]
+      : typeof options.sheet === 'number'
+        ? sheets[options.sheet - 1]
+        : sheets.find((s) => s.name === options.sheet);
+  if (!ws) {
+    throw new UserInputError(
+      `${options.fileName} has no sheet ${JSON.stringify(options.sheet ?? 1)}; its sheets are ${names.map((n) => `'${n}'`).join(', ')}`,
+    );
+  }
+  const lastRow = ws.actualRowCount === 0 ? 0 : ws.rowCount;
+  if (lastRow < options.headerRow) {
+    throw new UserInputError(
+      `Sheet '${ws.name}' of ${options.fileName} is empty: there is nothing to load, and no table was created or changed`,
+    );
+  }
+  const merges = ((ws.model as unknown as { merges?: string[] }).merges ?? []).filter((range) => {
+    const rows = [...range.matchAll(/[A-Z]+(\d+)/g)].map((m) => Number(m[1]));
+    const top = Math.min(...rows);
+    const bottom = Math.max(...rows);
+    return top <= options.headerRow && bottom >= options.headerRow;
+  });
+  if (merges.length > 0) {
+    throw new UserInputError(
+      `Sheet '${ws.name}' of ${options.fileName} has merged cells in its header row (${merges.join(', ')}), so its column names are ambiguous`,
+      {
+        hint: 'Unmerge the header cells so each column has its own name, or pass header_row to use another row; nothing was loaded',
+      },
+    );
+  }
+  const header = ws.getRow(options.headerRow);
+  const width = Math.max(ws.columnCount, header.cellCount);
+  const columnNames: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 1; i <= width; i++) {
+    let name = String(cellValue(header.getCell(i).value) ?? '').trim() || `column_${i}`;
+    const base = name;
+    for (let n = 2; seen.has(name.toLowerCase()); n++) name = `${base}_${n}`;
+    seen.add(name.toLowerCase());
+    columnNames.push(name);
+  }
+  // Trailing columns with neither a header nor values are dropped below.
+  const kinds: Array<Set<string>> = columnNames.map(() => new Set());
+  const used = columnNames.map(() => false);
+  const out = createWriteStream(options.outPath);
+  let rows = 0;
+  for (let r = options.headerRow + 1; r <= lastRow; r++) {
+    const row = ws.getRow(r);
+    if (!row.hasValues) continue;
+    const record: Record<string, unknown> = {};
+    for (let i = 0; i < width; i++) {
+      const v = cellValue(row.getCell(i + 1).value);
+      if (v === null) continue;
+      used[i] = true;
+      if (v instanceof Date) {
+        kinds[i]!.add(v.getUTCHours() + v.getUTCMinutes() + v.getUTCSeconds() === 0 ? 'date' : 'timestamp');
+        record[`c${i}`] = v.toISOString().replace('Z', '');
+      } else if (typeof v === 'number') {
+        kinds[i]!.add(Number.isSafeInteger(v) ? 'int' : 'float');
+        record[`c${i}`] = v;
+      } else if (typeof v === 'boolean') {
+        kinds[i]!.add('boolean');
+        record[`c${i}`] = v;
+      } else {
+        kinds[i]!.add('text');
+        record[`c${i}`] = v;
+      }
+    }
+    rows++;
+    if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+  if (rows === 0) {
+    throw new UserInputError(
+      `Sheet '${ws.name}' of ${options.fileName} has a header but no data rows: there is nothing to load, and no table was created or changed`,
+    );
+  }
+  const columns: ColumnSpec[] = [];
+  columnNames.forEach((name, i) => {
+    const headerText = cellValue(header.getCell(i + 1).value);
+    if (!used[i] && (headerText === null || headerText === '')) return;
+    columns.push({ name, type: typeFor(kinds[i]!), nullable: true });
+  });
+  // read_json maps keys c0..cN by name: keep the original indexes of the kept columns.
+  const declared = columns.map((c) => ({ ...c, key: `c${columnNames.indexOf(c.name)}` }));
+  return {
+    spec: { path: options.outPath, format: 'ndjson', columns: declared },
+    sheet: ws.name,
+    rows,
+  };
+}
+
+function typeFor(kinds: Set<string>): LogicalType {
+  if (kinds.size === 0) return { kind: 'text' };
+  if ([...kinds].every((k) => k === 'int')) return { kind: 'int64' };
+  if ([...kinds].every((k) => k === 'int' || k === 'float')) return { kind: 'float64' };
+  if ([...kinds].every((k) => k === 'date')) return { kind: 'date' };
+  if ([...kinds].every((k) => k === 'date' || k === 'timestamp')) return { kind: 'timestamp' };
+  if ([...kinds].every((k) => k === 'boolean')) return { kind: 'boolean' };
+  return { kind: 'text' };
+}
+
+export function defaultFileRoots(home: string, cwd: string, tmp: string): string[] {
+  return [home, cwd, tmp].filter((p, i, all) => p && all.indexOf(p) === i).map((p) => resolve(p));
+}
+
+export { join };

@@ -1,0 +1,182 @@
+import { defineTool, registerSecret, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import type { Lakehouse } from '../lakehouse.js';
+import {
+  listSourceTables,
+  testConnection,
+  type ConnectionReport,
+  type PostgresConfig,
+} from '../sources/postgres.js';
+import { connectionArg, n, tenantArg } from './common.js';
+
+const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+function reportText(name: string, config: Omit<PostgresConfig, 'password'>, r: ConnectionReport): string {
+  const lines = [
+    `Connection '${name}' works: PostgreSQL ${r.serverVersion} at ${config.host}:${config.port}/${config.database} as ${r.currentUser}, round trip ${r.latencyMs} ms${r.readOnlyServer ? ' (a read-only standby)' : ''}.`,
+    `Readable tables and views: ${n(r.readableTables)}.`,
+  ];
+  if (r.unreadableTables.length > 0) {
+    lines.push(
+      `Not readable by ${r.currentUser} (${n(r.unreadableTables.length)}): ${r.unreadableTables.slice(0, 20).join(', ')}${r.unreadableTables.length > 20 ? ', …' : ''}. Grant SELECT to sync them.`,
+    );
+  }
+  if (r.schemasWithoutUsage.length > 0)
+    lines.push(`Schemas without USAGE: ${r.schemasWithoutUsage.join(', ')}.`);
+  return lines.join('\n');
+}
+
+const reportOutput = {
+  connection: z.string(),
+  server_version: z.string(),
+  user: z.string(),
+  latency_ms: z.number(),
+  readable_tables: z.number(),
+  unreadable_tables: z.array(z.string()),
+};
+
+function reportData(name: string, r: ConnectionReport) {
+  return {
+    connection: name,
+    server_version: r.serverVersion,
+    user: r.currentUser,
+    latency_ms: r.latencyMs,
+    readable_tables: r.readableTables,
+    unreadable_tables: r.unreadableTables.slice(0, 100),
+  };
+}
+
+export function sourceTools(lh: Lakehouse): ToolDefinition[] {
+  return [
+    defineTool({
+      name: 'lakehouse_connect_postgres',
+      title: 'Register a PostgreSQL source',
+      description:
+        'Registers or updates a named PostgreSQL source after testing it. The password goes to the OS keychain, never the catalog; omit it to reuse the stored one (see `lakehouse-mcp login`). Returns the version and readable tables.',
+      toolset: 'sources',
+      input: {
+        name: z.string().regex(CONNECTION_NAME).describe('Short source name.'),
+        host: z.string().min(1).max(253).describe('Host name or IP address.'),
+        port: z.number().int().min(1).max(65535).default(5432).describe('Port.'),
+        database: z.string().min(1).max(63).describe('Database name.'),
+        user: z.string().min(1).max(63).describe('User name; a read-only role is best.'),
+        password: z.string().max(1000).optional().describe('Omit to use the stored one.'),
+        ssl_mode: z
+          .enum(['disable', 'prefer', 'require', 'verify-full'])
+          .default('prefer')
+          .describe('require: SSL unverified; verify-full: SSL, trusted certificate.'),
+        tenant_id: tenantArg,
+      },
+      output: reportOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      handler: async (args, ctx) => {
+        const tenant = await lh.tenant(args.tenant_id);
+        const service = lh.secretService();
+        const account = lh.secretAccount(tenant.tenant, args.name);
+        const password = args.password ?? (await lh.secrets.get(service, account));
+        if (password === undefined) {
+          throw new UserInputError(`No password is stored for connection '${args.name}', so one is needed`, {
+            hint: `Pass password, or run \`lakehouse-mcp login --connection ${args.name}\` in a terminal first`,
+          });
+        }
+        // Masked in every log line and message from here on, even if the connection test fails.
+        registerSecret(password);
+        const config: PostgresConfig = {
+          host: args.host,
+          port: args.port,
+          database: args.database,
+          user: args.user,
+          password,
+          sslMode: args.ssl_mode,
+        };
+        const report = await testConnection(config, ctx.signal);
+        await lh.secrets.set(service, account, password);
+        const existing = await tenant.getConnection(args.name);
+        const now = new Date().toISOString();
+        await tenant.saveConnection({
+          name: args.name,
+          kind: 'postgres',
+          host: args.host,
+          port: args.port,
+          database: args.database,
+          user: args.user,
+          sslMode: args.ssl_mode,
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        });
+        return {
+          text: `${existing ? 'Updated' : 'Registered'} connection '${args.name}' in tenant '${tenant.tenant}'; the password is kept in the secret store (OS keychain or encrypted file), not in the catalog.\n${reportText(args.name, config, report)}`,
+          data: reportData(args.name, report),
+        };
+      },
+    }),
+    defineTool({
+      name: 'lakehouse_test_connection',
+      title: 'Test a PostgreSQL source',
+      description:
+        'Connects to a registered source and reports the server version, latency, and which tables the user can and cannot read. Use it when a sync fails.',
+      toolset: 'sources',
+      input: { connection: connectionArg, tenant_id: tenantArg },
+      output: reportOutput,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+      handler: async ({ connection, tenant_id }, ctx) => {
+        const { config } = await lh.connection(tenant_id, connection);
+        const report = await testConnection(config, ctx.signal);
+        return { text: reportText(connection, config, report), data: reportData(connection, report) };
+      },
+    }),
+    defineTool({
+      name: 'lakehouse_list_source_tables',
+      title: 'List tables of a source',
+      description:
+        "Lists a source's schemas, tables and views with estimated row counts, column counts, primary keys and whether the user can read them. Use it to choose what to sync.",
+      toolset: 'sources',
+      input: {
+        connection: connectionArg,
+        schema: z.string().max(63).optional().describe('Only this schema.'),
+        name_like: z
+          .string()
+          .max(100)
+          .optional()
+          .describe('Only names matching this ILIKE pattern, e.g. %order%.'),
+        limit: z.number().int().min(1).max(1000).default(200).describe('Most tables to list.'),
+        tenant_id: tenantArg,
+      },
+      output: {
+        tables: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('name, kind, estimated_rows, columns, primary_key, readable'),
+        truncated: z.boolean(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+      handler: async (args, ctx) => {
+        const { config } = await lh.connection(args.tenant_id, args.connection);
+        const { tables, truncated } = await listSourceTables(
+          config,
+          { schema: args.schema, namePattern: args.name_like, limit: args.limit },
+          ctx.signal,
+        );
+        const lines = ['name,kind,estimated_rows,columns,primary_key,readable'];
+        for (const t of tables) {
+          lines.push(
+            `${t.schema}.${t.name},${t.kind},${t.estimatedRows ?? ''},${t.columns},${t.primaryKey.join('+')},${t.readable ? 'yes' : 'no'}`,
+          );
+        }
+        const head = `${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views in '${args.connection}'${truncated ? ` (truncated at ${args.limit}; filter with schema or name_like)` : ''}. Estimated rows come from PostgreSQL statistics (empty: never analyzed, or a view).`;
+        return {
+          text: `${head}\n${lines.join('\n')}`,
+          data: {
+            tables: tables.map((t) => ({
+              name: `${t.schema}.${t.name}`,
+              kind: t.kind,
+              estimated_rows: t.estimatedRows,
+              columns: t.columns,
+              primary_key: t.primaryKey,
+              readable: t.readable,
+            })),
+            truncated,
+          },
+        };
+      },
+    }),
+  ];
+}

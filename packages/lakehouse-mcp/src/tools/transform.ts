@@ -1,0 +1,160 @@
+import { defineTool, NotFoundError, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import { sanitizeTableName } from '../files.js';
+import { parseTableRef, type Lakehouse } from '../lakehouse.js';
+import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../transform.js';
+import type { TableRef } from '../warehouse/types.js';
+import { columnsOutput, n, rowsText, tenantArg } from './common.js';
+
+const step = z.object({
+  op: z.enum(STEP_OPS).describe('The step.'),
+  column: z.string().max(63).optional().describe('Its column.'),
+  columns: z.array(z.string().max(63)).max(200).optional().describe('drop_columns; deduplicate keys.'),
+  to: z
+    .string()
+    .max(63)
+    .optional()
+    .describe(
+      'rename: new name; cast, parse_number: a type (bigint, double, decimal(p,s), text, date, timestamp, …); parse_date: date|timestamp.',
+    ),
+  format: z.string().max(100).optional().describe('parse_date: strptime pattern, e.g. %d/%m/%Y.'),
+  decimal_separator: z.enum(['.', ',']).optional().describe('parse_number separator.'),
+  value: z.unknown().optional().describe('fill_null value; filter_rows operand (a list for in/not_in).'),
+  operator: z
+    .enum(FILTER_OPERATORS as [string, ...string[]])
+    .optional()
+    .describe('filter_rows: keep rows matching.'),
+  order_by: z.string().max(63).optional().describe('deduplicate: keep the highest (descending) row.'),
+  descending: z.boolean().optional().describe('deduplicate: false keeps the lowest.'),
+});
+
+export function transformTools(lh: Lakehouse): ToolDefinition[] {
+  return [
+    defineTool({
+      name: 'lakehouse_transform_to_silver',
+      title: 'Clean a bronze table into silver',
+      description:
+        'Builds a silver table from a bronze (or silver) table by applying declared steps in order (rename, cast, trim, lower/upper, parse dates and numbers, fill nulls, drop columns, filter rows, deduplicate). Invalid steps are refused with the reason before anything runs; dry_run returns the SQL and a preview without writing. Replaces the target atomically; records lineage.',
+      toolset: 'transform',
+      input: {
+        source_table: z.string().min(1).max(200).describe('Input table, e.g. bronze.orders.'),
+        target_table: z.string().max(63).optional().describe('Default: the source name.'),
+        steps: z.array(step).max(100).describe('Steps, applied in order.'),
+        on_invalid: z
+          .enum(['fail', 'null'])
+          .default('fail')
+          .describe('Unconvertible values: fail, or become NULL.'),
+        dry_run: z.boolean().default(false).describe('Show SQL and preview only.'),
+        tenant_id: tenantArg,
+      },
+      output: {
+        target: z.string(),
+        dry_run: z.boolean(),
+        sql: z.string(),
+        rows: z.number().nullable(),
+        columns: columnsOutput,
+      },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      handler: async (args) => {
+        const tenant = await lh.tenant(args.tenant_id);
+        const source = parseTableRef(args.source_table, tenant.catalog);
+        if (source.layer === 'gold')
+          throw new UserInputError('Transforms read from bronze or silver, not gold');
+        const sourceColumns = await tenant.columnsOf(source);
+        if (!sourceColumns) {
+          const all = await tenant.listTables();
+          throw new NotFoundError(`There is no table ${source.layer}.${source.name} in ${tenant.catalog}`, {
+            candidates: all.filter((t) => t.layer !== 'gold').map((t) => `${t.layer}.${t.name}`),
+          });
+        }
+        const target: TableRef = {
+          layer: 'silver',
+          name: sanitizeTableName(args.target_table ?? source.name),
+        };
+        if (source.layer === 'silver' && source.name === target.name) {
+          throw new UserInputError(
+            'The target cannot be the source table itself; choose another target_table',
+          );
+        }
+        const plan = planTransform({
+          source,
+          target,
+          sourceColumns,
+          steps: args.steps as StepInput[],
+          onInvalid: args.on_invalid,
+        });
+        const rendered = tenant.renderTransform(plan);
+        const sqlText = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;
+        const preview = await tenant.previewTransform(plan, args.dry_run ? 5 : 0);
+        const columns = preview.columns.map((c) => ({ name: c.name, type: c.type }));
+        if (args.dry_run) {
+          const shown = rowsText(preview, 'preview');
+          return {
+            text: `Dry run: silver.${target.name} would have columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}. Nothing was written.\nSQL:\n${sqlText}\nPreview: ${shown.text}`,
+            data: {
+              target: `${tenant.catalog}.silver.${target.name}`,
+              dry_run: true,
+              sql: sqlText,
+              rows: null,
+              columns,
+            },
+          };
+        }
+        const { rows } = await tenant.runTransform(plan, {
+          target,
+          kind: 'transform',
+          inputs: [`${source.layer}.${source.name}`],
+          definition: JSON.stringify({ steps: args.steps, on_invalid: args.on_invalid }),
+        });
+        return {
+          text: `Built silver.${target.name} from ${source.layer}.${source.name} with ${args.steps.length} step${args.steps.length === 1 ? '' : 's'}: ${n(rows)} rows, columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}.`,
+          data: {
+            target: `${tenant.catalog}.silver.${target.name}`,
+            dry_run: false,
+            sql: sqlText,
+            rows,
+            columns,
+          },
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'lakehouse_create_gold_view',
+      title: 'Create a gold view',
+      description:
+        'Creates a named view in the gold layer from one read-only SELECT over silver/bronze tables (curated, business-ready; always current). The SELECT is checked like lakehouse_query_sql first.',
+      toolset: 'transform',
+      input: {
+        name: z.string().min(1).max(63).describe('View name.'),
+        sql: z.string().min(1).max(50_000).describe('One SELECT over silver/bronze tables.'),
+        replace: z.boolean().default(false).describe('Redefine an existing view.'),
+        tenant_id: tenantArg,
+      },
+      output: { view: z.string(), columns: columnsOutput },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
+      handler: async (args) => {
+        const tenant = await lh.tenant(args.tenant_id);
+        const ref: TableRef = { layer: 'gold', name: sanitizeTableName(args.name) };
+        const { columns, tables } = await tenant.validateQuery(args.sql);
+        await tenant.createView(
+          ref,
+          args.sql.trim().replace(/;\s*$/, ''),
+          { target: ref, kind: 'view', inputs: tables, definition: args.sql },
+          args.replace,
+        );
+        return {
+          text: `Created view gold.${ref.name} with columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}. Query it with SELECT * FROM gold.${ref.name}.`,
+          data: {
+            view: `${tenant.catalog}.gold.${ref.name}`,
+            columns: columns.map((c) => ({ name: c.name, type: c.type })),
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,215 @@
+import {
+  csvField,
+  defineTool,
+  fenceUntrusted,
+  NotFoundError,
+  z,
+  type ToolDefinition,
+} from '@switchyard/core';
+import { parseTableRef, type Lakehouse } from '../lakehouse.js';
+import { LAYERS } from '../warehouse/types.js';
+import { columnsOutput, n, rowsText, tenantArg } from './common.js';
+
+const layerArg = z.enum(['bronze', 'silver', 'gold']);
+
+export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
+  return [
+    defineTool({
+      name: 'lakehouse_list_tables',
+      title: 'List lakehouse tables',
+      description:
+        "Lists the tenant's tables and views per layer (bronze raw, silver cleaned, gold curated) with rows, columns, source and last load. Cheap; call it first.",
+      toolset: 'warehouse',
+      input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
+      output: {
+        catalog: z.string(),
+        tables: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('name, kind, rows, columns, source, last_loaded'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      handler: async ({ layer, tenant_id }) => {
+        const tenant = await lh.tenant(tenant_id);
+        const tables = await tenant.listTables(layer);
+        const lines = ['table,kind,rows,columns,source,last_loaded'];
+        for (const t of tables) {
+          lines.push(
+            [`${t.layer}.${t.name}`, t.kind, t.rows ?? '', t.columns, t.source ?? '', t.lastLoadedAt ?? '']
+              .map((v) => csvField(String(v)))
+              .join(','),
+          );
+        }
+        const head =
+          tables.length === 0
+            ? `Catalog ${tenant.catalog} has no tables${layer ? ` in ${layer}` : ''} yet. Load data with lakehouse_sync_table_to_bronze or lakehouse_upload_file.`
+            : `Catalog ${tenant.catalog}: ${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views${layer ? ` in ${layer}` : ''} (rows are DuckDB's count at the last write).`;
+        return {
+          text: tables.length ? `${head}\n${lines.join('\n')}` : head,
+          data: {
+            catalog: tenant.catalog,
+            tables: tables.map((t) => ({
+              name: `${t.layer}.${t.name}`,
+              kind: t.kind,
+              rows: t.rows ?? null,
+              columns: t.columns,
+              source: t.source ?? null,
+              last_loaded: t.lastLoadedAt ?? null,
+            })),
+          },
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'lakehouse_describe_table',
+      title: 'Describe a lakehouse table',
+      description:
+        'Columns of a table or view (type, nullability), row count, lineage, and with profile a per-column null share, approximate distinct count, min/max and top text values (one scan).',
+      toolset: 'warehouse',
+      input: {
+        table: z
+          .string()
+          .min(1)
+          .max(200)
+          .describe('layer.table, e.g. bronze.orders (a bare name means bronze).'),
+        profile: z.boolean().default(true).describe('Per-column profile.'),
+        tenant_id: tenantArg,
+      },
+      output: {
+        table: z.string(),
+        rows: z.number(),
+        lineage: z.string().nullable(),
+        columns: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('name, type, nullable, null_share, approx_distinct, min, max, top'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      handler: async (args, ctx) => {
+        const tenant = await lh.tenant(args.tenant_id);
+        const ref = parseTableRef(args.table, tenant.catalog);
+        const columns = await tenant.columnsOf(ref);
+        if (!columns) {
+          const all = await tenant.listTables();
+          throw new NotFoundError(`There is no table ${ref.layer}.${ref.name} in ${tenant.catalog}`, {
+            candidates: all.map((t) => `${t.layer}.${t.name}`),
+            hint: 'Call lakehouse_list_tables to see the tables',
+          });
+        }
+        const rows = await tenant.rowCount(ref);
+        const lineage = await tenant.lineageOf(ref);
+        const lineageText = lineage ? `${lineage.kind} from ${lineage.inputs.join(', ')}` : null;
+        const profiles = args.profile
+          ? await tenant.profile(ref, { topValues: 5, signal: ctx.signal })
+          : undefined;
+        const lines = [
+          profiles
+            ? 'column,type,nullable,null_share,approx_distinct,min,max,top_values'
+            : 'column,type,nullable',
+        ];
+        const data = columns.map((c, i) => {
+          const p = profiles?.[i];
+          if (!p) {
+            lines.push([c.name, c.type, c.nullable ? 'yes' : 'no'].map(csvField).join(','));
+            return { name: c.name, type: c.type, nullable: c.nullable };
+          }
+          const top = p.top?.map((t) => `${t.value} (${t.count})`).join('; ') ?? '';
+          lines.push(
+            [
+              c.name,
+              c.type,
+              c.nullable ? 'yes' : 'no',
+              p.nullShare ?? '',
+              p.approxDistinct ?? '',
+              p.min ?? '',
+              p.max ?? '',
+              top,
+            ]
+              .map((v) => csvField(String(v)))
+              .join(','),
+          );
+          return {
+            name: c.name,
+            type: c.type,
+            nullable: c.nullable,
+            null_share: p.nullShare,
+            approx_distinct: p.approxDistinct,
+            min: p.min,
+            max: p.max,
+            ...(p.top ? { top: p.top } : {}),
+          };
+        });
+        const head = `${tenant.catalog}.${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${lineageText ? `; ${lineageText}` : ''}.`;
+        return {
+          text: `${head}\n${profiles ? fenceUntrusted(lines.join('\n'), 'table profile') : lines.join('\n')}`,
+          data: {
+            table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
+            rows,
+            lineage: lineageText,
+            columns: data,
+          },
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'lakehouse_query_sql',
+      title: 'Run a read-only SQL query',
+      description:
+        "Runs one read-only DuckDB query on the tenant's catalog (bronze.x, silver.x, gold.x); rows come back as CSV. No writes, no second statement, no files, no other tenants. Capped by max_rows, max_bytes and timeout_seconds (truncated says so); spill_csv writes all rows to a file.",
+      toolset: 'warehouse',
+      input: {
+        sql: z.string().min(1).max(100_000).describe('One read-only query.'),
+        max_rows: z.number().int().min(1).max(5000).default(100).describe('Most rows to return.'),
+        max_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1_048_576)
+          .default(32_768)
+          .describe('Most bytes of rows to return.'),
+        timeout_seconds: z.number().int().min(1).max(300).default(30).describe('Time limit.'),
+        spill_csv: z.boolean().default(false).describe('Also write all rows (up to 1,000,000) to CSV.'),
+        tenant_id: tenantArg,
+      },
+      output: {
+        columns: columnsOutput,
+        rows: z.array(z.array(z.unknown())),
+        row_count: z.number(),
+        truncated: z.boolean(),
+        elapsed_ms: z.number(),
+        spill_file: z.string().optional(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+      handler: async (args, ctx) => {
+        const tenant = await lh.tenant(args.tenant_id);
+        const result = await tenant.query(args.sql, {
+          maxRows: args.max_rows,
+          maxBytes: args.max_bytes,
+          timeoutMs: args.timeout_seconds * 1000,
+          signal: ctx.signal,
+          ...(args.spill_csv ? { spillDir: tenant.spillDir, spillMaxRows: 1_000_000 } : {}),
+        });
+        const more = result.spill
+          ? undefined
+          : 'raise max_rows or max_bytes, aggregate, or pass spill_csv: true for every row';
+        const shown = rowsText(result, 'query result', more);
+        const spill = result.spill
+          ? `\nAll ${n(result.spill.rows)} rows${result.spill.complete ? '' : ' (stopped at 1,000,000)'} are in ${result.spill.path} (${n(result.spill.bytes)} bytes).`
+          : '';
+        return {
+          text: `${shown.text}${spill}\n(${result.elapsedMs} ms)`,
+          data: {
+            columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
+            rows: result.rows,
+            row_count: result.rows.length,
+            truncated: result.truncated,
+            elapsed_ms: result.elapsedMs,
+            ...(result.spill ? { spill_file: result.spill.path } : {}),
+          },
+        };
+      },
+    }),
+  ];
+}
+
+export { LAYERS };

@@ -1,0 +1,318 @@
+/**
+ * Transform steps as the model declares them → a validated, engine-neutral plan. Every refusal names the
+ * step, what is wrong and what the columns are at that point; nothing reaches the warehouse before the
+ * whole list is valid.
+ */
+import { UserInputError } from '@switchyard/core';
+import { logicalOf } from './warehouse/duckdb-dialect.js';
+import type {
+  ColumnInfo,
+  Expr,
+  FilterOperator,
+  LogicalType,
+  PlanColumn,
+  PlanStage,
+  TableRef,
+  TransformPlan,
+} from './warehouse/types.js';
+
+export const STEP_OPS = [
+  'rename',
+  'cast',
+  'trim',
+  'lower',
+  'upper',
+  'parse_date',
+  'parse_number',
+  'fill_null',
+  'drop_columns',
+  'filter_rows',
+  'deduplicate',
+] as const;
+
+export const FILTER_OPERATORS: readonly FilterOperator[] = [
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'in',
+  'not_in',
+  'is_null',
+  'not_null',
+  'contains',
+  'starts_with',
+];
+
+/** A step as the tool receives it: one flat object whose fields depend on `op`. */
+export interface StepInput {
+  op: (typeof STEP_OPS)[number];
+  column?: string | undefined;
+  columns?: string[] | undefined;
+  to?: string | undefined;
+  format?: string | undefined;
+  decimal_separator?: '.' | ',' | undefined;
+  value?: unknown;
+  operator?: FilterOperator | undefined;
+  order_by?: string | undefined;
+  descending?: boolean | undefined;
+}
+
+const TYPE_NAMES: Record<string, LogicalType> = {
+  boolean: { kind: 'boolean' },
+  smallint: { kind: 'int16' },
+  integer: { kind: 'int32' },
+  int: { kind: 'int32' },
+  bigint: { kind: 'int64' },
+  real: { kind: 'float32' },
+  float: { kind: 'float32' },
+  double: { kind: 'float64' },
+  text: { kind: 'text' },
+  varchar: { kind: 'text' },
+  date: { kind: 'date' },
+  time: { kind: 'time' },
+  timestamp: { kind: 'timestamp' },
+  timestamptz: { kind: 'timestamptz' },
+  interval: { kind: 'interval' },
+  uuid: { kind: 'uuid' },
+  json: { kind: 'json' },
+};
+
+export const TYPE_LIST =
+  'boolean, smallint, integer, bigint, real, double, decimal(p,s), text, date, time, timestamp, timestamptz, interval, uuid, json';
+
+/** Parse a type the model names (`decimal(12,2)`, `bigint`, `text`). */
+export function parseTypeName(name: string): LogicalType | undefined {
+  const t = name.trim().toLowerCase();
+  const dec = /^(decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(t);
+  if (dec) {
+    const precision = Number(dec[2]);
+    const scale = Number(dec[3]);
+    return precision >= 1 && precision <= 38 && scale <= precision
+      ? { kind: 'decimal', precision, scale }
+      : undefined;
+  }
+  return TYPE_NAMES[t];
+}
+
+const NUMERIC = new Set(['int16', 'int32', 'int64', 'float32', 'float64', 'decimal']);
+const NAME = /^[A-Za-z_][A-Za-z0-9_ ]{0,62}$/;
+
+interface Col {
+  name: string;
+  type: LogicalType | undefined;
+  engineType: string;
+}
+
+function typeLabel(c: Col): string {
+  return c.engineType;
+}
+
+export function planTransform(options: {
+  source: TableRef;
+  target: TableRef;
+  sourceColumns: ColumnInfo[];
+  steps: StepInput[];
+  onInvalid: 'fail' | 'null';
+}): TransformPlan {
+  let cols: Col[] = options.sourceColumns.map((c) => ({
+    name: c.name,
+    type: logicalOf(c.type),
+    engineType: c.type,
+  }));
+  const stages: PlanStage[] = [];
+  const lenient = options.onInvalid === 'null';
+
+  options.steps.forEach((step, index) => {
+    const where = `Step ${index + 1} (${step.op})`;
+    const names = () => cols.map((c) => c.name).join(', ');
+    const refuse = (why: string): never => {
+      throw new UserInputError(`${where} is invalid: ${why}`, {
+        hint: `The columns before this step are: ${names()}. Nothing was changed`,
+      });
+    };
+    const find = (name: string | undefined, field = 'column'): Col => {
+      if (!name) return refuse(`it needs '${field}'`);
+      const found =
+        cols.find((c) => c.name === name) ?? cols.find((c) => c.name.toLowerCase() === name.toLowerCase());
+      return found ?? refuse(`there is no column '${name}'`);
+    };
+    const project = (change: (c: Col) => { col: Col; expr: Expr } | undefined) => {
+      const columns: PlanColumn[] = [];
+      const next: Col[] = [];
+      for (const c of cols) {
+        const changed = change(c);
+        const col = changed?.col ?? c;
+        columns.push({ name: col.name, expr: changed?.expr ?? { kind: 'column', name: c.name } });
+        next.push(col);
+      }
+      stages.push({ kind: 'project', columns });
+      cols = next;
+    };
+    const needText = (c: Col) => {
+      if (c.type?.kind !== 'text')
+        refuse(`'${c.name}' is ${typeLabel(c)}, and ${step.op} needs a text column`);
+    };
+    const targetType = (allowed?: (t: LogicalType) => boolean): LogicalType => {
+      const t = step.to ? parseTypeName(step.to) : undefined;
+      if (!t) return refuse(`'to' must be one of ${TYPE_LIST}`);
+      if (allowed && !allowed(t)) return refuse(`'to' cannot be ${step.to} for ${step.op}`);
+      return t;
+    };
+
+    switch (step.op) {
+      case 'rename': {
+        const c = find(step.column);
+        if (!step.to || !NAME.test(step.to))
+          refuse(`'to' must be a column name of letters, digits, spaces or underscores`);
+        if (cols.some((o) => o !== c && o.name.toLowerCase() === step.to!.toLowerCase()))
+          refuse(`a column named '${step.to}' already exists`);
+        project((o) =>
+          o === c ? { col: { ...o, name: step.to! }, expr: { kind: 'column', name: o.name } } : undefined,
+        );
+        break;
+      }
+      case 'cast': {
+        const c = find(step.column);
+        const to = targetType();
+        project((o) =>
+          o === c
+            ? {
+                col: { name: o.name, type: to, engineType: step.to!.toUpperCase() },
+                expr: { kind: 'cast', expr: { kind: 'column', name: o.name }, to, lenient },
+              }
+            : undefined,
+        );
+        break;
+      }
+      case 'trim':
+      case 'lower':
+      case 'upper': {
+        const c = find(step.column);
+        needText(c);
+        const fn = step.op;
+        project((o) =>
+          o === c
+            ? { col: o, expr: { kind: 'call', fn, expr: { kind: 'column', name: o.name } } }
+            : undefined,
+        );
+        break;
+      }
+      case 'parse_date': {
+        const c = find(step.column);
+        needText(c);
+        if (!step.format || !step.format.includes('%'))
+          refuse(`'format' must be a strftime pattern such as %Y-%m-%d or %d/%m/%Y %H:%M`);
+        const to: 'date' | 'timestamp' =
+          step.to === 'timestamp'
+            ? 'timestamp'
+            : step.to === undefined || step.to === 'date'
+              ? 'date'
+              : refuse(`'to' must be date or timestamp`);
+        const parsed: Expr = {
+          kind: 'parse_date',
+          expr: { kind: 'column', name: c.name },
+          format: step.format!,
+          to,
+          lenient,
+        };
+        project((o) =>
+          o === c
+            ? {
+                col: { name: o.name, type: { kind: to }, engineType: to.toUpperCase() },
+                expr: parsed,
+              }
+            : undefined,
+        );
+        break;
+      }
+      case 'parse_number': {
+        const c = find(step.column);
+        needText(c);
+        const to = step.to ? targetType((t) => NUMERIC.has(t.kind)) : ({ kind: 'float64' } as LogicalType);
+        const expr: Expr = {
+          kind: 'parse_number',
+          expr: { kind: 'column', name: c.name },
+          decimalSeparator: step.decimal_separator ?? '.',
+          to,
+          lenient,
+        };
+        project((o) =>
+          o === c
+            ? {
+                col: { name: o.name, type: to, engineType: (step.to ?? 'double').toUpperCase() },
+                expr,
+              }
+            : undefined,
+        );
+        break;
+      }
+      case 'fill_null': {
+        const c = find(step.column);
+        if (
+          step.value === undefined ||
+          step.value === null ||
+          !['string', 'number', 'boolean'].includes(typeof step.value)
+        )
+          refuse(`'value' must be a string, number or boolean`);
+        if (!c.type) refuse(`'${c.name}' is ${typeLabel(c)}, which fill_null does not support`);
+        const value = step.value as string | number | boolean;
+        if (
+          typeof value === 'string' &&
+          c.type!.kind !== 'text' &&
+          NUMERIC.has(c.type!.kind) &&
+          Number.isNaN(Number(value))
+        )
+          refuse(`'${value}' is not a number, and '${c.name}' is ${typeLabel(c)}`);
+        project((o) =>
+          o === c
+            ? {
+                col: o,
+                expr: { kind: 'coalesce', expr: { kind: 'column', name: o.name }, value, valueType: o.type! },
+              }
+            : undefined,
+        );
+        break;
+      }
+      case 'drop_columns': {
+        if (!step.columns || step.columns.length === 0) refuse(`it needs 'columns', a list of names`);
+        const drop = new Set(step.columns!.map((n) => find(n, 'columns')));
+        if (drop.size >= cols.length) refuse('it would drop every column');
+        const kept = cols.filter((c) => !drop.has(c));
+        stages.push({
+          kind: 'project',
+          columns: kept.map((c) => ({ name: c.name, expr: { kind: 'column', name: c.name } })),
+        });
+        cols = kept;
+        break;
+      }
+      case 'filter_rows': {
+        const c = find(step.column);
+        const op = step.operator ?? refuse(`it needs 'operator', one of ${FILTER_OPERATORS.join(', ')}`);
+        let values: unknown[] = [];
+        if (op === 'in' || op === 'not_in') {
+          if (!Array.isArray(step.value) || step.value.length === 0 || step.value.length > 1000)
+            refuse(`'value' must be a list of 1 to 1000 values for ${op}`);
+          values = step.value as unknown[];
+        } else if (op !== 'is_null' && op !== 'not_null') {
+          if (step.value === undefined || step.value === null || typeof step.value === 'object')
+            refuse(`'value' must be a string, number or boolean for ${op}`);
+          values = [step.value];
+        }
+        if (values.some((v) => v === null || typeof v === 'object'))
+          refuse(`every value must be a string, number or boolean`);
+        stages.push({ kind: 'filter', column: c.name, operator: op, values });
+        break;
+      }
+      case 'deduplicate': {
+        if (!step.columns || step.columns.length === 0) refuse(`it needs 'columns', the key columns`);
+        const keys = step.columns!.map((n) => find(n, 'columns').name);
+        const orderBy = step.order_by ? find(step.order_by, 'order_by').name : undefined;
+        stages.push({ kind: 'dedup', keys, orderBy, descending: step.descending ?? true });
+        break;
+      }
+    }
+  });
+  return { source: options.source, target: options.target, stages };
+}

@@ -1,0 +1,404 @@
+/**
+ * Every SQL statement the DuckDB warehouse runs, in one place. Identifiers are always quoted with
+ * `ident`; values are always bound parameters (`$1`, `$2`, ...), never spliced into the text. A Databricks
+ * dialect renders the same operations in Spark SQL.
+ */
+import type {
+  ColumnSpec,
+  Expr,
+  FilterOperator,
+  LogicalType,
+  PartColumn,
+  Statement,
+  TableRef,
+  TransformPlan,
+} from './types.js';
+
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function tableName(ref: TableRef): string {
+  return `${ident(ref.layer)}.${ident(ref.name)}`;
+}
+
+export function typeName(type: LogicalType): string {
+  switch (type.kind) {
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'int16':
+      return 'SMALLINT';
+    case 'int32':
+      return 'INTEGER';
+    case 'int64':
+      return 'BIGINT';
+    case 'float32':
+      return 'FLOAT';
+    case 'float64':
+      return 'DOUBLE';
+    case 'decimal':
+      return `DECIMAL(${type.precision},${type.scale})`;
+    case 'text':
+      return 'VARCHAR';
+    case 'date':
+      return 'DATE';
+    case 'time':
+      return 'TIME';
+    case 'timetz':
+      return 'TIMETZ';
+    case 'timestamp':
+      return 'TIMESTAMP';
+    case 'timestamptz':
+      return 'TIMESTAMPTZ';
+    case 'interval':
+      return 'INTERVAL';
+    case 'uuid':
+      return 'UUID';
+    case 'json':
+      return 'JSON';
+    case 'binary':
+      return 'BLOB';
+    case 'list':
+      return `${typeName(type.element)}[]`;
+  }
+}
+
+export const SCHEMAS = ['bronze', 'silver', 'gold', '_meta'] as const;
+
+/** The tenant catalog's schemas and metadata tables (no constraints: DuckDB checks unique keys eagerly). */
+export const BOOTSTRAP = `
+CREATE SCHEMA IF NOT EXISTS bronze;
+CREATE SCHEMA IF NOT EXISTS silver;
+CREATE SCHEMA IF NOT EXISTS gold;
+CREATE SCHEMA IF NOT EXISTS _meta;
+CREATE TABLE IF NOT EXISTS _meta.connections (name VARCHAR, kind VARCHAR, host VARCHAR, port INTEGER,
+  database VARCHAR, user_name VARCHAR, ssl_mode VARCHAR, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS _meta.sync_runs (run_id VARCHAR, kind VARCHAR, connection VARCHAR, source VARCHAR,
+  target_layer VARCHAR, target_name VARCHAR, mode VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
+  finished_at TIMESTAMPTZ, rows BIGINT, bytes BIGINT, duration_ms BIGINT, watermark VARCHAR, error VARCHAR);
+CREATE TABLE IF NOT EXISTS _meta.sync_state (target VARCHAR, connection VARCHAR, source VARCHAR,
+  cursor_column VARCHAR, key_columns VARCHAR, watermark VARCHAR, updated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS _meta.lineage (target_layer VARCHAR, target_name VARCHAR, kind VARCHAR,
+  inputs VARCHAR, definition VARCHAR, recorded_at TIMESTAMPTZ);
+CREATE OR REPLACE VIEW _meta.uploads AS SELECT run_id, source AS file, target_name AS "table", rows, bytes,
+  finished_at AS uploaded_at FROM _meta.sync_runs WHERE kind = 'upload' AND status = 'succeeded';
+`;
+
+export function createTable(ref: TableRef, columns: ColumnSpec[]): string {
+  const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
+  return `CREATE TABLE ${tableName(ref)} (${cols.join(', ')})`;
+}
+
+/** A load's staging table sits next to its target under a hidden name, and is renamed into place. */
+export function createStaging(ref: TableRef, columns: ColumnSpec[]): string {
+  const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
+  return `CREATE TABLE IF NOT EXISTS ${tableName(ref)} (${cols.join(', ')})`;
+}
+
+export const STAGE_PREFIX = '_stage_';
+
+/** Convert one text column of a CSV part into its logical type. */
+function fromText(column: string, col: PartColumn): string {
+  if (col.encoding === 'hex') return `unhex(${column})`;
+  if (col.encoding === 'json')
+    return col.type.kind === 'json'
+      ? `CAST(${column} AS JSON)`
+      : `CAST(CAST(${column} AS JSON) AS ${typeName(col.type)})`;
+  if (col.type.kind === 'text') return column;
+  return `CAST(${column} AS ${typeName(col.type)})`;
+}
+
+/** Load one CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) into the staging table. */
+export function insertCsvPart(staging: TableRef, path: string, columns: PartColumn[]): Statement {
+  const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  const select = columns.map((c, i) => `${fromText(`c${i}`, c)}`).join(', ');
+  return {
+    sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`,
+    params: [path],
+  };
+}
+
+export function readFile(spec: {
+  path: string;
+  format: 'csv' | 'parquet' | 'json' | 'ndjson';
+  csv?: { delimiter?: string | undefined; header?: boolean | undefined; encoding?: string | undefined };
+  columns?: Array<ColumnSpec & { key: string }>;
+}): Statement {
+  // Keys are c0..cN, generated by us; dates are read as timestamps and cast below.
+  const declared = spec.columns
+    ? `, columns = {${spec.columns.map((c) => `'${c.key}': '${c.type.kind === 'date' ? 'TIMESTAMP' : typeName(c.type)}'`).join(', ')}}`
+    : '';
+  switch (spec.format) {
+    case 'parquet':
+      return { sql: `SELECT * FROM read_parquet($1)`, params: [spec.path] };
+    case 'json':
+      return { sql: `SELECT * FROM read_json($1, format = 'array'${declared})`, params: [spec.path] };
+    case 'ndjson':
+      return {
+        sql: `SELECT * FROM read_json($1, format = 'newline_delimited'${declared})`,
+        params: [spec.path],
+      };
+    case 'csv': {
+      const csv = spec.csv;
+      const params: unknown[] = [spec.path];
+      const opts: string[] = [];
+      const add = (name: string, value: unknown) => {
+        params.push(value);
+        opts.push(`${name} = $${params.length}`);
+      };
+      if (csv?.delimiter !== undefined) add('delim', csv.delimiter);
+      if (csv?.header !== undefined) add('header', csv.header);
+      if (csv?.encoding !== undefined) add('encoding', csv.encoding);
+      opts.push('strict_mode = true', 'sample_size = 20480');
+      return { sql: `SELECT * FROM read_csv($1, ${opts.join(', ')})`, params };
+    }
+  }
+}
+
+/** Column names of a declared-type file read get their real names here (read_json maps by key). */
+export function renameDeclared(columns: Array<ColumnSpec & { key: string }>): string {
+  return columns
+    .map(
+      (c) => `${c.type.kind === 'date' ? `CAST(${ident(c.key)} AS DATE)` : ident(c.key)} AS ${ident(c.name)}`,
+    )
+    .join(', ');
+}
+
+/** SET takes no parameters: the only text quoted in is a path this server made itself. */
+export function stringLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+export function dropObject(ref: TableRef, kind: 'table' | 'view'): string {
+  return `DROP ${kind === 'view' ? 'VIEW' : 'TABLE'} ${tableName(ref)}`;
+}
+
+export function dropTableIfExists(ref: TableRef): string {
+  return `DROP TABLE IF EXISTS ${tableName(ref)}`;
+}
+
+export const OBJECT_KIND = `SELECT 'table' FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2
+  UNION ALL SELECT 'view' FROM duckdb_views() WHERE database_name = current_database() AND schema_name = $1 AND view_name = $2`;
+
+/** Staging tables left behind by processes that are gone. */
+export const STAGING_TABLES = `SELECT schema_name, table_name FROM duckdb_tables()
+  WHERE database_name = current_database() AND starts_with(table_name, '${'_stage_'}')`;
+
+export function renameTable(from: TableRef, to: string): string {
+  return `ALTER TABLE ${tableName(from)} RENAME TO ${ident(to)}`;
+}
+
+/** Merge the staged rows on the key columns: rows whose key exists are replaced, new keys are added. */
+export function mergeFrom(
+  target: TableRef,
+  staging: TableRef,
+  keys: string[],
+  orderBy: string | undefined,
+): string[] {
+  const t = tableName(target);
+  const match = keys.map((k) => `s.${ident(k)} IS NOT DISTINCT FROM t.${ident(k)}`).join(' AND ');
+  const partition = keys.map(ident).join(', ');
+  const order = orderBy ? ` ORDER BY ${ident(orderBy)} DESC NULLS LAST` : '';
+  return [
+    `DELETE FROM ${t} AS t WHERE EXISTS (SELECT 1 FROM ${tableName(staging)} AS s WHERE ${match})`,
+    `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} QUALIFY row_number() OVER (PARTITION BY ${partition}${order}) = 1`,
+  ];
+}
+
+export const INSERT_RUN = `INSERT INTO _meta.sync_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ),
+  CAST($10 AS TIMESTAMPTZ), $11, $12, $13, $14, $15)`;
+
+export const DELETE_STATE = `DELETE FROM _meta.sync_state WHERE target = $1`;
+export const INSERT_STATE = `INSERT INTO _meta.sync_state VALUES ($1, $2, $3, $4, $5, $6, now())`;
+export const SELECT_STATE = `SELECT target, connection, source, cursor_column, key_columns, watermark FROM _meta.sync_state WHERE target = $1`;
+
+export const DELETE_LINEAGE = `DELETE FROM _meta.lineage WHERE target_layer = $1 AND target_name = $2`;
+export const INSERT_LINEAGE = `INSERT INTO _meta.lineage VALUES ($1, $2, $3, $4, $5, now())`;
+export const SELECT_LINEAGE = `SELECT target_layer, target_name, kind, inputs, definition FROM _meta.lineage WHERE target_layer = $1 AND target_name = $2`;
+
+export const SELECT_CONNECTIONS = `SELECT name, kind, host, port, database, user_name, ssl_mode,
+  strftime(created_at, '%Y-%m-%dT%H:%M:%SZ'), strftime(updated_at, '%Y-%m-%dT%H:%M:%SZ') FROM _meta.connections ORDER BY name`;
+export const DELETE_CONNECTION = `DELETE FROM _meta.connections WHERE name = $1`;
+export const INSERT_CONNECTION = `INSERT INTO _meta.connections VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS TIMESTAMPTZ), CAST($9 AS TIMESTAMPTZ))`;
+
+export const SELECT_RUNS = `SELECT run_id, kind, connection, source, target_layer, target_name, mode, status,
+  strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ'), strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%gZ'), rows, bytes, watermark, error
+  FROM _meta.sync_runs ORDER BY finished_at DESC LIMIT $1`;
+
+/** Tables and views of the layers, with their column counts, DuckDB's row estimate, and the last load. */
+export const LIST_TABLES = `
+WITH objs AS (
+  SELECT schema_name AS layer, table_name AS name, 'table' AS kind, estimated_size AS rows, column_count AS columns
+  FROM duckdb_tables() WHERE database_name = current_database() AND schema_name IN ('bronze', 'silver', 'gold')
+  UNION ALL
+  SELECT v.schema_name, v.view_name, 'view', NULL, (SELECT count(*) FROM duckdb_columns() c
+    WHERE c.database_name = v.database_name AND c.schema_name = v.schema_name AND c.table_name = v.view_name)
+  FROM duckdb_views() v WHERE v.database_name = current_database() AND v.schema_name IN ('bronze', 'silver', 'gold')
+), last_load AS (
+  SELECT target_layer, target_name, max(finished_at) AS at FROM _meta.sync_runs WHERE status = 'succeeded' GROUP BY ALL
+)
+SELECT o.layer, o.name, o.kind, o.rows, o.columns, l.kind, l.inputs,
+  strftime(coalesce(ll.at, l.recorded_at), '%Y-%m-%dT%H:%M:%SZ')
+FROM objs o
+LEFT JOIN _meta.lineage l ON l.target_layer = o.layer AND l.target_name = o.name
+LEFT JOIN last_load ll ON ll.target_layer = o.layer AND ll.target_name = o.name
+WHERE ($1 IS NULL OR o.layer = $1) AND NOT starts_with(o.name, '_stage_')
+ORDER BY CASE o.layer WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END, o.name`;
+
+export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+  WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`;
+
+export const PARSE_TREE = `SELECT json_serialize_sql(CAST($1 AS VARCHAR))`;
+
+export function countRows(ref: TableRef): string {
+  return `SELECT count(*) FROM ${tableName(ref)}`;
+}
+
+const ORDERABLE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
+
+/** Null count, approximate distinct count, min and max per column, in one scan. */
+export function profile(ref: TableRef, columns: Array<{ name: string; type: string }>): string {
+  const parts = ['count(*)'];
+  for (const c of columns) {
+    const col = ident(c.name);
+    const scalar = ORDERABLE.test(c.type) && !c.type.endsWith(']');
+    parts.push(`count(*) - count(${col})`);
+    parts.push(scalar ? `approx_count_distinct(${col})` : 'NULL');
+    parts.push(scalar ? `CAST(min(${col}) AS VARCHAR)` : 'NULL');
+    parts.push(scalar ? `CAST(max(${col}) AS VARCHAR)` : 'NULL');
+  }
+  return `SELECT ${parts.join(', ')} FROM ${tableName(ref)}`;
+}
+
+export function topValues(ref: TableRef, column: string): string {
+  return `SELECT CAST(${ident(column)} AS VARCHAR) AS v, count(*) AS n FROM ${tableName(ref)} WHERE ${ident(column)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $1`;
+}
+
+export function preview(ref: TableRef): string {
+  return `SELECT * FROM ${tableName(ref)} LIMIT $1`;
+}
+
+export function maxOf(staging: TableRef, column: string): string {
+  return `SELECT CAST(max(${ident(column)}) AS VARCHAR) FROM ${tableName(staging)}`;
+}
+
+/** Render a transform plan to one SELECT with bound parameters. */
+export function renderTransform(plan: TransformPlan): Statement {
+  const params: unknown[] = [];
+  const bind = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const expr = (e: Expr): string => {
+    switch (e.kind) {
+      case 'column':
+        return ident(e.name);
+      case 'cast':
+        return `${e.lenient ? 'TRY_CAST' : 'CAST'}(${expr(e.expr)} AS ${typeName(e.to)})`;
+      case 'call':
+        return `${e.fn}(${expr(e.expr)})`;
+      case 'parse_date': {
+        const parsed = `${e.lenient ? 'try_strptime' : 'strptime'}(CAST(${expr(e.expr)} AS VARCHAR), ${bind(e.format)})`;
+        return e.to === 'date' ? `CAST(${parsed} AS DATE)` : parsed;
+      }
+      case 'parse_number': {
+        const text = `CAST(${expr(e.expr)} AS VARCHAR)`;
+        // Thousands separators and spaces out, the decimal separator normalized to '.'.
+        const normalized =
+          e.decimalSeparator === ','
+            ? `replace(replace(replace(${text}, ' ', ''), '.', ''), ',', '.')`
+            : `replace(replace(${text}, ' ', ''), ',', '')`;
+        return `${e.lenient ? 'TRY_CAST' : 'CAST'}(${normalized} AS ${typeName(e.to)})`;
+      }
+      case 'coalesce':
+        return `coalesce(${expr(e.expr)}, CAST(${bind(e.value)} AS ${typeName(e.valueType)}))`;
+    }
+  };
+  let text = `SELECT * FROM ${tableName(plan.source)}`;
+  plan.stages.forEach((stage, i) => {
+    const from = `(${text}) AS s${i + 1}`;
+    if (stage.kind === 'project') {
+      text = `SELECT ${stage.columns.map((c) => `${expr(c.expr)} AS ${ident(c.name)}`).join(', ')} FROM ${from}`;
+    } else if (stage.kind === 'filter') {
+      text = `SELECT * FROM ${from} WHERE ${filter(stage.column, stage.operator, stage.values, bind)}`;
+    } else {
+      const order = stage.orderBy
+        ? ` ORDER BY ${ident(stage.orderBy)} ${stage.descending ? 'DESC' : 'ASC'} NULLS LAST`
+        : '';
+      text = `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY ${stage.keys.map(ident).join(', ')}${order}) = 1`;
+    }
+  });
+  return { sql: text, params };
+}
+
+function filter(column: string, op: FilterOperator, values: unknown[], bind: (v: unknown) => string): string {
+  const col = ident(column);
+  switch (op) {
+    case 'is_null':
+      return `${col} IS NULL`;
+    case 'not_null':
+      return `${col} IS NOT NULL`;
+    case 'in':
+      return `${col} IN (${values.map(bind).join(', ')})`;
+    case 'not_in':
+      return `${col} NOT IN (${values.map(bind).join(', ')})`;
+    case 'contains':
+      return `contains(CAST(${col} AS VARCHAR), ${bind(values[0])})`;
+    case 'starts_with':
+      return `starts_with(CAST(${col} AS VARCHAR), ${bind(values[0])})`;
+    default: {
+      const sym = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }[op];
+      return `${col} ${sym} ${bind(values[0])}`;
+    }
+  }
+}
+
+export function createTableAs(ref: TableRef, select: string): string {
+  return `CREATE TABLE ${tableName(ref)} AS ${select}`;
+}
+
+export function createView(ref: TableRef, select: string): string {
+  return `CREATE VIEW ${tableName(ref)} AS ${select}`;
+}
+
+/** A LIMIT over a rendered statement; the limit is bound after the statement's own parameters. */
+export function previewSelect(statement: Statement, rows: number): Statement {
+  return {
+    sql: `SELECT * FROM (${statement.sql}) AS q LIMIT $${statement.params.length + 1}`,
+    params: [...statement.params, rows],
+  };
+}
+
+/** DuckDB's type names back to logical types, where there is one. */
+export function logicalOf(engineType: string): LogicalType | undefined {
+  const t = engineType.toUpperCase().trim();
+  const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
+  if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
+  if (t.endsWith('[]')) {
+    const element = logicalOf(t.slice(0, -2));
+    return element ? { kind: 'list', element } : undefined;
+  }
+  const map: Record<string, LogicalType['kind']> = {
+    BOOLEAN: 'boolean',
+    TINYINT: 'int16',
+    SMALLINT: 'int16',
+    INTEGER: 'int32',
+    BIGINT: 'int64',
+    HUGEINT: 'int64',
+    FLOAT: 'float32',
+    DOUBLE: 'float64',
+    VARCHAR: 'text',
+    DATE: 'date',
+    TIME: 'time',
+    'TIME WITH TIME ZONE': 'timetz',
+    TIMESTAMP: 'timestamp',
+    'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+    INTERVAL: 'interval',
+    UUID: 'uuid',
+    JSON: 'json',
+    BLOB: 'binary',
+  };
+  const kind = map[t];
+  return kind ? ({ kind } as LogicalType) : undefined;
+}

@@ -1,0 +1,297 @@
+/**
+ * The warehouse seen by the tools. Tools never touch a database engine: they speak in tables, logical
+ * column types, transform plans and load records, and a warehouse (embedded DuckDB today, a Databricks SQL
+ * warehouse next) carries them out, rendering SQL through its own dialect (see dialect.ts).
+ */
+
+export type Layer = 'bronze' | 'silver' | 'gold';
+export const LAYERS: readonly Layer[] = ['bronze', 'silver', 'gold'];
+
+/** Column types independent of any engine; each dialect names them in its own SQL. */
+export type LogicalType =
+  | {
+      kind:
+        | 'boolean'
+        | 'int16'
+        | 'int32'
+        | 'int64'
+        | 'float32'
+        | 'float64'
+        | 'text'
+        | 'date'
+        | 'time'
+        | 'timetz'
+        | 'timestamp'
+        | 'timestamptz'
+        | 'interval'
+        | 'uuid'
+        | 'json'
+        | 'binary';
+    }
+  | { kind: 'decimal'; precision: number; scale: number }
+  | { kind: 'list'; element: LogicalType };
+
+export interface ColumnSpec {
+  name: string;
+  type: LogicalType;
+  nullable: boolean;
+}
+
+/**
+ * How a source writes a column into a CSV part: plain text the engine casts, hex for bytes, or a JSON
+ * array for lists. Sources produce parts in this neutral layout so any warehouse can load them.
+ */
+export type TextEncoding = 'plain' | 'hex' | 'json';
+
+export interface PartColumn extends ColumnSpec {
+  encoding: TextEncoding;
+}
+
+export interface TableRef {
+  layer: Layer;
+  name: string;
+}
+
+export interface TableSummary {
+  layer: Layer;
+  name: string;
+  kind: 'table' | 'view';
+  rows: number | undefined;
+  columns: number;
+  source: string | undefined;
+  lastLoadedAt: string | undefined;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's own type name, e.g. DECIMAL(12,2). */
+  type: string;
+  nullable: boolean;
+}
+
+export interface ColumnProfile {
+  name: string;
+  type: string;
+  nullable: boolean;
+  nullShare: number | null;
+  approxDistinct: number | null;
+  min: string | null;
+  max: string | null;
+  /** Most frequent values of low-cardinality text columns, with their counts. */
+  top: Array<{ value: string; count: number }> | undefined;
+}
+
+export interface QueryOptions {
+  maxRows: number;
+  maxBytes: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** When set, every row (up to `spillMaxRows`) is also written to a CSV file in this folder. */
+  spillDir?: string;
+  spillMaxRows?: number;
+}
+
+export interface QueryResult {
+  columns: ColumnInfo[];
+  rows: unknown[][];
+  /** Rows read before stopping: returned rows, plus one when more existed. */
+  truncated: boolean;
+  elapsedMs: number;
+  spill?: { path: string; rows: number; bytes: number; complete: boolean };
+}
+
+/** A row filter: values are always bound parameters, never SQL text. */
+export type FilterOperator =
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'in'
+  | 'not_in'
+  | 'is_null'
+  | 'not_null'
+  | 'contains'
+  | 'starts_with';
+
+export type TransformStep =
+  | { op: 'rename'; column: string; to: string }
+  | { op: 'cast'; column: string; to: LogicalType }
+  | { op: 'trim'; column: string }
+  | { op: 'lower'; column: string }
+  | { op: 'upper'; column: string }
+  | { op: 'parse_date'; column: string; format: string; to: 'date' | 'timestamp' }
+  | { op: 'parse_number'; column: string; decimal_separator: '.' | ','; to: LogicalType }
+  | { op: 'fill_null'; column: string; value: string | number | boolean }
+  | { op: 'drop_columns'; columns: string[] }
+  | { op: 'filter_rows'; column: string; operator: FilterOperator; value?: unknown }
+  | { op: 'deduplicate'; keys: string[]; order_by?: string; descending?: boolean };
+
+/**
+ * A validated transform: the source columns, and for each output column the expression that yields it,
+ * as a small tree the dialect renders. Filters and dedup come after projection.
+ */
+export type Expr =
+  | { kind: 'column'; name: string }
+  | { kind: 'cast'; expr: Expr; to: LogicalType; lenient: boolean }
+  | { kind: 'call'; fn: 'trim' | 'lower' | 'upper'; expr: Expr }
+  | { kind: 'parse_date'; expr: Expr; format: string; to: 'date' | 'timestamp'; lenient: boolean }
+  | { kind: 'parse_number'; expr: Expr; decimalSeparator: '.' | ','; to: LogicalType; lenient: boolean }
+  | { kind: 'coalesce'; expr: Expr; value: string | number | boolean; valueType: LogicalType };
+
+export interface PlanColumn {
+  name: string;
+  expr: Expr;
+}
+
+/** One stage over the previous stage's output (the source table for the first). */
+export type PlanStage =
+  | { kind: 'project'; columns: PlanColumn[] }
+  | { kind: 'filter'; column: string; operator: FilterOperator; values: unknown[] }
+  | { kind: 'dedup'; keys: string[]; orderBy: string | undefined; descending: boolean };
+
+/** A validated transform: stages applied in order, each a plain SELECT over the one before. */
+export interface TransformPlan {
+  source: TableRef;
+  target: TableRef;
+  stages: PlanStage[];
+}
+
+/** SQL text plus its bound parameters, as a dialect renders a statement. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+export interface SyncRunRecord {
+  runId: string;
+  kind: 'sync' | 'upload';
+  connection: string | undefined;
+  source: string;
+  target: TableRef;
+  mode: 'full' | 'incremental';
+  status: 'succeeded' | 'failed' | 'cancelled';
+  startedAt: Date;
+  finishedAt: Date;
+  rows: number;
+  bytes: number;
+  watermark: string | undefined;
+  error: string | undefined;
+}
+
+export interface SyncState {
+  target: string;
+  connection: string;
+  source: string;
+  cursorColumn: string;
+  keyColumns: string[];
+  watermark: string | null;
+}
+
+export interface ConnectionRecord {
+  name: string;
+  kind: 'postgres';
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslMode: 'disable' | 'prefer' | 'require' | 'verify-full';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LineageRecord {
+  target: TableRef;
+  kind: 'sync' | 'upload' | 'transform' | 'view';
+  inputs: string[];
+  definition: string;
+}
+
+/** What a commit writes together with the data, in the same transaction. */
+export interface CommitRecords {
+  run: SyncRunRecord;
+  state?: SyncState;
+  lineage: LineageRecord;
+}
+
+export interface FileSpec {
+  path: string;
+  format: 'csv' | 'parquet' | 'json' | 'ndjson';
+  csv?: {
+    delimiter?: string | undefined;
+    header?: boolean | undefined;
+    encoding?: 'utf-8' | 'utf-16' | 'latin-1' | undefined;
+  };
+  /** Declared columns (e.g. from a spreadsheet, read by `key`); otherwise the engine infers them. */
+  columns?: Array<ColumnSpec & { key: string }>;
+}
+
+/** A table being loaded: data goes to a staging area first and reaches the target only on commit. */
+export interface StagedLoad {
+  /** A private folder for this load's part files (removed with the load). */
+  readonly workDir: string;
+  /** Append one CSV part in the neutral layout of `columns` (no header, PostgreSQL CSV conventions). */
+  appendCsvPart(path: string, columns: PartColumn[]): Promise<number>;
+  /** Rows staged so far. */
+  readonly rows: number;
+  /** Append a whole file read by the engine; returns rows and the columns it found. */
+  appendFile(spec: FileSpec): Promise<{ rows: number; columns: ColumnInfo[] }>;
+  /** The largest value of a column in the staged rows, as text (the next watermark). */
+  maxOf(column: string): Promise<string | null>;
+  /**
+   * Atomically replace the target (`replace`) or merge the staged rows into it on `keys` (`merge`), and
+   * write the records, in one transaction. A failure leaves the target as it was.
+   */
+  commit(
+    mode: 'replace' | 'merge',
+    keys: string[],
+    records: CommitRecords,
+    signal: AbortSignal,
+  ): Promise<{ rows: number }>;
+  /** Throw the staged data away (idempotent). */
+  abort(): Promise<void>;
+}
+
+export interface TenantWarehouse {
+  readonly tenant: string;
+  /** The catalog the tenant's tables live in, e.g. `tenant_acme`. */
+  readonly catalog: string;
+
+  listTables(layer?: Layer): Promise<TableSummary[]>;
+  columnsOf(ref: TableRef): Promise<ColumnInfo[] | undefined>;
+  rowCount(ref: TableRef): Promise<number>;
+  profile(ref: TableRef, options: { topValues: number; signal: AbortSignal }): Promise<ColumnProfile[]>;
+  preview(ref: TableRef, rows: number): Promise<QueryResult>;
+
+  /** One read-only statement, hardened and bounded (the `lakehouse_query_sql` path). */
+  query(sql: string, options: QueryOptions): Promise<QueryResult>;
+  /** Plan a read-only query without running it: its result columns and the tables it reads, or why it is refused. */
+  validateQuery(sql: string): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
+
+  stage(target: TableRef, runId: string): Promise<StagedLoad>;
+  /** The SQL a plan renders to (for dry runs), and a preview of its first rows. */
+  renderTransform(plan: TransformPlan): Statement;
+  previewTransform(plan: TransformPlan, rows: number): Promise<QueryResult>;
+  runTransform(plan: TransformPlan, lineage: LineageRecord): Promise<{ rows: number }>;
+  createView(ref: TableRef, selectSql: string, lineage: LineageRecord, replace: boolean): Promise<void>;
+
+  // The tenant's metadata (the `_meta` schema on DuckDB).
+  listConnections(): Promise<ConnectionRecord[]>;
+  getConnection(name: string): Promise<ConnectionRecord | undefined>;
+  saveConnection(record: ConnectionRecord): Promise<void>;
+  getSyncState(target: string): Promise<SyncState | undefined>;
+  recordRun(run: SyncRunRecord): Promise<void>;
+  lastRuns(limit: number): Promise<SyncRunRecord[]>;
+  lineageOf(ref: TableRef): Promise<LineageRecord | undefined>;
+}
+
+export interface Warehouse {
+  readonly kind: 'duckdb';
+  /** Where the data lives, in words, for `status`. */
+  describe(): string;
+  tenant(id: string): Promise<TenantWarehouse>;
+  /** The tenants that exist, for listings. */
+  tenants(): Promise<string[]>;
+  close(): Promise<void>;
+}

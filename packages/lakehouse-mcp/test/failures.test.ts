@@ -1,0 +1,216 @@
+// Every failure the issue lists: the exact sentence the model sees, and the data and the server survive.
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpawnedServer } from '@switchyard/testkit';
+import { freePort } from '../src/embedded-postgres.js';
+import { connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
+
+describe('failures', () => {
+  let server: SpawnedServer;
+  let files: string;
+  beforeAll(async () => {
+    files = mkdtempSync(join(tmpdir(), 'lakehouse-failures-'));
+    server = await startLakehouse({ LAKEHOUSE_FILE_ROOTS: files });
+    await connect(server);
+    // Its own database: tables this file creates and drops stay out of the other files' listings.
+    const admin = await pgClient();
+    await admin.query('CREATE DATABASE failures');
+    await admin.end();
+    const db = await pgClient('failures');
+    await db.query(
+      "CREATE TABLE cancel_src AS SELECT g AS id, 'row ' || g AS note, now() AS at FROM generate_series(1, 300000) g",
+    );
+    await db.end();
+    await connect(server, 'fail', { database: 'failures' });
+  });
+  afterAll(() => server.close());
+
+  const count = async (table: string) =>
+    (await query(server, `SELECT count(*) FROM ${table}`)).structured!.rows;
+
+  it('wrong password', async () => {
+    const info = pgInfo();
+    const call = await server.call('lakehouse_connect_postgres', {
+      name: 'wrong',
+      host: info.host,
+      port: info.port,
+      database: info.database,
+      user: info.user,
+      password: 'not-the-password',
+      ssl_mode: 'disable',
+    });
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe(
+      `PostgreSQL at ${info.host}:${info.port} refused the password for user 'postgres' (28P01). Check the password, then call lakehouse_connect_postgres again with the right one.`,
+    );
+    const list = await server.call('lakehouse_test_connection', { connection: 'wrong' });
+    expect(list.text).toMatch(/^No connection named 'wrong' in tenant 'default'\./);
+    expect((await server.call('lakehouse_test_connection', { connection: 'lake' })).isError).toBe(false);
+  });
+
+  it('unreachable host', async () => {
+    const port = await freePort();
+    const call = await server.call('lakehouse_connect_postgres', {
+      name: 'nowhere',
+      host: '127.0.0.1',
+      port,
+      database: 'x',
+      user: 'x',
+      password: 'whatever-password',
+      ssl_mode: 'disable',
+    });
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe(
+      `Could not reach PostgreSQL at 127.0.0.1:${port}: the connection was refused. Check that the server runs and listens on that host and port, and that no firewall blocks it.`,
+    );
+  });
+
+  it('table vanished mid-sync', async () => {
+    const admin = await pgClient('failures');
+    await admin.query('CREATE TABLE vanishing AS SELECT g AS id FROM generate_series(1, 1000) g');
+    const first = await server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'fail',
+      table: 'vanishing',
+    });
+    expect(first.structured).toMatchObject({ rows_read: 1000 });
+    // Drop it in an open transaction: the sync finds the table, then waits for its lock until the drop commits.
+    const dropper = await pgClient('failures');
+    await dropper.query('BEGIN');
+    await dropper.query('DROP TABLE vanishing');
+    const pending = server.call('lakehouse_sync_table_to_bronze', { connection: 'fail', table: 'vanishing' });
+    for (let i = 0; i < 100; i++) {
+      const waiting = await admin.query(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = 'failures' AND application_name = 'lakehouse-mcp' AND wait_event_type = 'Lock'",
+      );
+      if (waiting.rows.length > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await dropper.query('COMMIT');
+    await dropper.end();
+    await admin.end();
+    const call = await pending;
+    expect(call.isError).toBe(true);
+    expect(call.text).toMatch(
+      /^The source table public\.vanishing disappeared during the sync \(PostgreSQL (XX000: could not open relation with OID \d+|42P01: relation "public\.vanishing" does not exist)\); bronze\.vanishing was left as it was\. Check whether the table was dropped or renamed, then run the sync again\.$/,
+    );
+    expect(await count('bronze.vanishing')).toEqual([['1000']]);
+    const run = await query(
+      server,
+      "SELECT status FROM _meta.sync_runs WHERE source = 'public.vanishing' ORDER BY finished_at",
+    );
+    expect(run.structured!.rows).toEqual([['succeeded'], ['failed']]);
+  });
+
+  it('cancelled sync leaves the previous bronze table, no temp files and no open source transaction', async () => {
+    const first = await server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'fail',
+      source_query: 'SELECT * FROM cancel_src WHERE id <= 100',
+      target_table: 'cancel_me',
+    });
+    expect(first.structured).toMatchObject({ rows_read: 100 });
+    const controller = new AbortController();
+    const pending = server.call(
+      'lakehouse_sync_table_to_bronze',
+      { connection: 'fail', table: 'cancel_src', target_table: 'cancel_me' },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (/rows loaded/.test(p.message ?? '')) controller.abort();
+        },
+      },
+    );
+    await expect(pending).rejects.toThrow(/abort/i);
+    let runs: unknown[][] = [];
+    for (let i = 0; i < 100 && runs.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      runs = (
+        await query(
+          server,
+          "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
+        )
+      ).structured!.rows as unknown[][];
+    }
+    expect(runs).toEqual([
+      ['succeeded', null],
+      ['cancelled', 'The sync of public.cancel_src was cancelled; bronze.cancel_me was left as it was.'],
+    ]);
+    expect(await count('bronze.cancel_me')).toEqual([['100']]);
+    const work = join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'work');
+    expect(readdirSync(work)).toEqual([]);
+    const admin = await pgClient('failures');
+    const active = await admin.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'failures' AND application_name = 'lakehouse-mcp'",
+    );
+    await admin.end();
+    expect(active.rows[0].n).toBe(0);
+  });
+
+  it('disk path unwritable', async () => {
+    const blocker = join(files, 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const broken = await startLakehouse({ LAKEHOUSE_HOME: join(blocker, 'lakehouse') });
+    try {
+      const call = await broken.call('lakehouse_list_tables', {});
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        `The lakehouse folder ${join(blocker, 'lakehouse', 'tenant_default')} cannot be created or written (ENOTDIR). Set LAKEHOUSE_HOME to a folder you can write to, or fix the permissions of this one; nothing was changed.`,
+      );
+      expect((await broken.client.listTools()).tools.length).toBe(10);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('malformed CSV', async () => {
+    const good = await server.call('lakehouse_upload_file', {
+      content: 'a,b,c\n1,2,3\n',
+      file_name: 'shaky.csv',
+    });
+    expect(good.isError).toBe(false);
+    const bad = await server.call('lakehouse_upload_file', {
+      content: 'a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n',
+      file_name: 'shaky.csv',
+    });
+    expect(bad.isError).toBe(true);
+    expect(bad.text).toBe(
+      'shaky.csv is not valid CSV: line 3 has 4 fields where the header has 3. Fix that line (or pass delimiter and header if they were guessed wrong), then upload again; no table was created or changed.',
+    );
+    expect(await count('bronze.shaky')).toEqual([['1']]);
+  });
+
+  it('Excel with merged header cells', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Sales');
+    sheet.addRow(['Region', 'Revenue', null]);
+    sheet.addRow(['', '2023', '2024']);
+    sheet.addRow(['North', 10, 12]);
+    sheet.mergeCells('B1:C1');
+    const path = join(files, 'report.xlsx');
+    await workbook.xlsx.writeFile(path);
+    const call = await server.call('lakehouse_upload_file', { path });
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe(
+      "Sheet 'Sales' of report.xlsx has merged cells in its header row (B1:C1), so its column names are ambiguous. Unmerge the header cells so each column has its own name, or pass header_row to use another row; nothing was loaded.",
+    );
+    const second = await server.call('lakehouse_upload_file', { path, header_row: 2 });
+    expect(second.isError).toBe(false);
+    expect(second.text).toBe(
+      "Loaded report.xlsx from sheet 'Sales' into bronze.report: 1 rows, 3 columns (column_1 VARCHAR, 2023 BIGINT, 2024 BIGINT).",
+    );
+  });
+
+  it('empty file', async () => {
+    const path = join(files, 'empty.csv');
+    writeFileSync(path, '');
+    const call = await server.call('lakehouse_upload_file', { path });
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe(
+      'empty.csv is empty (0 bytes): there is nothing to load, and no table was created or changed.',
+    );
+    const tables = await server.call('lakehouse_list_tables', {});
+    expect(JSON.stringify(tables.structured)).not.toContain('empty');
+  });
+});

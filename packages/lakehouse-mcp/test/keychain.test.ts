@@ -1,0 +1,48 @@
+// With a real OS keychain (Secret Service in CI), a source password lands there under the lakehouse service
+// and nowhere else; without one the test says why it is skipped (SWITCHYARD_REQUIRE_KEYCHAIN=1 makes that fail).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SecretStore } from '@switchyard/core';
+import { keychainStatus, spawnServer } from '@switchyard/testkit';
+import { bin, pgInfo } from './helpers.js';
+
+const status = await keychainStatus();
+
+describe.skipIf(!status.available)('source passwords in the OS keychain', () => {
+  it('stores the password under switchyard/lakehouse/<profile>, per tenant and connection', async () => {
+    const info = pgInfo();
+    const profile = `test${process.pid}`;
+    const server = await spawnServer(bin, { keychain: true, args: ['--profile', profile] });
+    const store = new SecretStore({ env: { ...server.env } });
+    try {
+      const call = await server.call('lakehouse_connect_postgres', {
+        name: 'kc',
+        host: info.host,
+        port: info.port,
+        database: info.database,
+        user: info.user,
+        password: info.password,
+        ssl_mode: 'disable',
+        tenant_id: 'kc_tenant',
+      });
+      expect(call.isError).toBe(false);
+      expect(await store.get(`switchyard/lakehouse/${profile}`, 'kc_tenant/kc')).toBe(info.password);
+      const configFiles = readdirSync(server.env.SWITCHYARD_CONFIG_DIR!, {
+        recursive: true,
+        withFileTypes: true,
+      })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'));
+      expect(configFiles.some((f) => f.includes(info.password))).toBe(false);
+      const test = await server.call('lakehouse_test_connection', {
+        connection: 'kc',
+        tenant_id: 'kc_tenant',
+      });
+      expect(test.isError).toBe(false);
+    } finally {
+      await store.delete(`switchyard/lakehouse/${profile}`, 'kc_tenant/kc');
+      await server.close();
+    }
+  });
+});

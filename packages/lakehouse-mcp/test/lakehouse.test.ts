@@ -1,0 +1,415 @@
+// Files into bronze, the catalog tools, silver transforms, gold views, tenants, resources, prompts and the CLI.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, type SpawnedServer } from '@switchyard/testkit';
+import { bin, connect, pgInfo, query, startLakehouse } from './helpers.js';
+
+describe('files, catalog, transforms and views', () => {
+  let server: SpawnedServer;
+  let files: string;
+  beforeAll(async () => {
+    files = mkdtempSync(join(tmpdir(), 'lakehouse-files-'));
+    server = await startLakehouse({ LAKEHOUSE_FILE_ROOTS: files, LAKEHOUSE_MAX_UPLOAD_MB: '1' });
+  });
+  afterAll(() => server.close());
+
+  const rows = async (sql: string) => (await query(server, sql)).structured!.rows;
+
+  it('loads a semicolon-separated Latin-1 CSV with the encoding and delimiter sniffed', async () => {
+    const path = join(files, 'Kunden Liste.csv');
+    writeFileSync(path, Buffer.from('name;stadt;umsatz\nMüller;Köln;12\nGarçon;Zürich;7\n', 'latin1'));
+    const call = await server.call('lakehouse_upload_file', { path });
+    expect(call.text).toBe(
+      'Loaded Kunden Liste.csv (latin-1) into bronze.kunden_liste: 2 rows, 3 columns (name VARCHAR, stadt VARCHAR, umsatz BIGINT).',
+    );
+    expect(await rows('SELECT name, stadt FROM bronze.kunden_liste ORDER BY umsatz DESC')).toEqual([
+      ['Müller', 'Köln'],
+      ['Garçon', 'Zürich'],
+    ]);
+  });
+
+  it('loads TSV, JSON, NDJSON, Parquet and XLSX', async () => {
+    writeFileSync(join(files, 'scores.tsv'), 'player\tscore\nann\t3\nbob\t5\n');
+    writeFileSync(
+      join(files, 'events.json'),
+      JSON.stringify([
+        { id: 1, kind: 'a', tags: ['x'] },
+        { id: 2, kind: 'b', tags: [] },
+      ]),
+    );
+    writeFileSync(
+      join(files, 'log.ndjson'),
+      '{"at":"2024-01-01T10:00:00","level":"info"}\n{"at":"2024-01-02T11:00:00","level":"warn"}\n',
+    );
+    const duck = await DuckDBInstance.create(':memory:');
+    const conn = await duck.connect();
+    await conn.run(
+      `COPY (SELECT range AS id, range * 1.5 AS v FROM range(10)) TO '${join(files, 'measures.parquet')}' (FORMAT parquet)`,
+    );
+    conn.closeSync();
+    duck.closeSync();
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('Notes').addRow(['ignored']);
+    const sheet = workbook.addWorksheet('Budget');
+    sheet.addRow(['Dept', 'Amount', 'Approved', 'Due']);
+    sheet.addRow(['Sales', 1200.5, true, new Date(Date.UTC(2024, 2, 1))]);
+    sheet.addRow(['Ops', 800, false, new Date(Date.UTC(2024, 3, 15))]);
+    await workbook.xlsx.writeFile(join(files, 'budget.xlsx'));
+
+    const tsv = await server.call('lakehouse_upload_file', { path: join(files, 'scores.tsv') });
+    expect(tsv.structured).toMatchObject({ table: 'tenant_default.bronze.scores', rows: 2, format: 'csv' });
+    const json = await server.call('lakehouse_upload_file', { path: join(files, 'events.json') });
+    expect(json.structured).toMatchObject({ rows: 2, format: 'json' });
+    const ndjson = await server.call('lakehouse_upload_file', { path: join(files, 'log.ndjson') });
+    expect(ndjson.structured).toMatchObject({ rows: 2, format: 'ndjson' });
+    const parquet = await server.call('lakehouse_upload_file', { path: join(files, 'measures.parquet') });
+    expect(parquet.structured).toMatchObject({ rows: 10, format: 'parquet' });
+    const xlsx = await server.call('lakehouse_upload_file', {
+      path: join(files, 'budget.xlsx'),
+      sheet: 'Budget',
+    });
+    expect(xlsx.text).toBe(
+      "Loaded budget.xlsx from sheet 'Budget' into bronze.budget: 2 rows, 4 columns (Dept VARCHAR, Amount DOUBLE, Approved BOOLEAN, Due DATE).",
+    );
+    expect(
+      await rows('SELECT Dept, Amount, Approved, Due::VARCHAR FROM bronze.budget ORDER BY Dept'),
+    ).toEqual([
+      ['Ops', 800, false, '2024-04-15'],
+      ['Sales', 1200.5, true, '2024-03-01'],
+    ]);
+    expect(await rows('SELECT sum(v) FROM bronze.measures')).toEqual([['67.5']]);
+  });
+
+  it('refuses traversal, paths outside the allowed folders, hidden files and files over the limit', async () => {
+    const traversal = await server.call('lakehouse_upload_file', { content: 'a\n1\n', file_name: '../../x' });
+    expect(traversal.text).toBe(
+      "'../../x' is not a plain file name: folders and '..' are not allowed in file_name. Pass just the name, e.g. orders.csv; to load a file from disk, pass path instead.",
+    );
+    const climbing = await server.call('lakehouse_upload_file', { path: `${files}/../../etc/passwd` });
+    expect(climbing.text).toBe(
+      `'${files}/../../etc/passwd' contains '..', and paths that climb out of a folder are refused. Pass the file's full path without ".." segments.`,
+    );
+    const outside = await server.call('lakehouse_upload_file', { path: '/etc/passwd', format: 'csv' });
+    expect(outside.text).toBe(
+      `/etc/passwd is outside the folders files may be loaded from (${files}). Move the file into one of them, or add its folder to LAKEHOUSE_FILE_ROOTS.`,
+    );
+    const hiddenDir = mkdtempSync(join(files, '.hidden-'));
+    writeFileSync(join(hiddenDir, 'k.csv'), 'a\n1\n');
+    const hidden = await server.call('lakehouse_upload_file', { path: join(hiddenDir, 'k.csv') });
+    expect(hidden.text).toBe(
+      `${join(hiddenDir, 'k.csv')} is in a hidden file or folder, and those are not loaded. Copy the file to a visible folder first.`,
+    );
+    writeFileSync(join(files, 'big.csv'), `a\n${'1\n'.repeat(600_000)}`);
+    const big = await server.call('lakehouse_upload_file', { path: join(files, 'big.csv') });
+    expect(big.text).toBe(
+      'big.csv is 1.1 MB, over the limit of 1.0 MB for one upload. Split the file, or raise LAKEHOUSE_MAX_UPLOAD_MB.',
+    );
+  });
+
+  it('lists and describes tables with a profile', async () => {
+    await server.call('lakehouse_upload_file', {
+      content: 'id,city,amount,note\n1,Paris,10.5,\n2,Paris,20,hello\n3,Lyon,,\n4,Nice,7.25,x\n',
+      file_name: 'sales.csv',
+    });
+    const list = await server.call('lakehouse_list_tables', { layer: 'bronze' });
+    expect(list.text).toContain('bronze.sales,table,4,4,upload from inline:sales.csv,');
+    const desc = await server.call('lakehouse_describe_table', { table: 'sales' });
+    expect(desc.isError).toBe(false);
+    expect(desc.structured).toMatchObject({
+      table: 'tenant_default.bronze.sales',
+      rows: 4,
+      lineage: 'upload from inline:sales.csv',
+    });
+    const columns = desc.structured!.columns as Array<Record<string, unknown>>;
+    expect(columns.find((c) => c.name === 'city')).toEqual({
+      name: 'city',
+      type: 'VARCHAR',
+      nullable: true,
+      null_share: 0,
+      approx_distinct: 3,
+      min: 'Lyon',
+      max: 'Paris',
+      top: [
+        { value: 'Paris', count: 2 },
+        { value: 'Lyon', count: 1 },
+        { value: 'Nice', count: 1 },
+      ],
+    });
+    expect(columns.find((c) => c.name === 'amount')).toMatchObject({
+      type: 'DOUBLE',
+      null_share: 0.25,
+      min: '7.25',
+      max: '20.0',
+    });
+    const missing = await server.call('lakehouse_describe_table', { table: 'silver.nope' });
+    expect(missing.text).toMatch(
+      /^There is no table silver\.nope in tenant_default\. Candidates: bronze\.\w+/,
+    );
+  });
+
+  it('transforms bronze to silver: dry run first, refusals with the reason, then the table and its lineage', async () => {
+    await server.call('lakehouse_upload_file', {
+      content:
+        'id,name,price,day,segment\n1, Ann ,"1.234,50",3 Jan 2024,A\n2,BOB,"12,00",4 Jan 2024,B\n2,BOB,"12,00",4 Jan 2024,B\n3,cy,n/a,,A\n',
+      file_name: 'raw_people.csv',
+      header: true,
+      delimiter: ',',
+    });
+    const steps = [
+      { op: 'trim', column: 'name' },
+      { op: 'lower', column: 'name' },
+      { op: 'rename', column: 'name', to: 'customer' },
+      { op: 'cast', column: 'id', to: 'integer' },
+      { op: 'parse_date', column: 'day', format: '%d %b %Y' },
+      { op: 'parse_number', column: 'price', decimal_separator: ',', to: 'decimal(10,2)' },
+      { op: 'fill_null', column: 'price', value: 0 },
+      { op: 'filter_rows', column: 'segment', operator: 'in', value: ['A', 'B'] },
+      { op: 'drop_columns', columns: ['segment'] },
+      { op: 'deduplicate', columns: ['id'] },
+    ];
+    const strict = await server.call('lakehouse_transform_to_silver', {
+      source_table: 'bronze.raw_people',
+      target_table: 'people',
+      steps,
+    });
+    expect(strict.isError).toBe(true);
+    expect(strict.text).toMatch(
+      /^The transform failed on the data: Conversion Error: .*"n\/a".*Fix the step named in the message, or set on_invalid: 'null' to turn values that do not convert into NULL; nothing was changed\.$/,
+    );
+    const dry = await server.call('lakehouse_transform_to_silver', {
+      source_table: 'bronze.raw_people',
+      target_table: 'people',
+      steps,
+      on_invalid: 'null',
+      dry_run: true,
+    });
+    expect(dry.isError).toBe(false);
+    expect(dry.structured!.sql).toContain('try_strptime');
+    expect(dry.structured!.sql).toContain('-- parameters: ["%d %b %Y",0,"A","B"]');
+    expect(dry.text).toContain('Nothing was written.');
+    expect((await server.call('lakehouse_list_tables', { layer: 'silver' })).structured!.tables).toEqual([]);
+    const run = await server.call('lakehouse_transform_to_silver', {
+      source_table: 'bronze.raw_people',
+      target_table: 'people',
+      steps,
+      on_invalid: 'null',
+    });
+    expect(run.text).toBe(
+      'Built silver.people from bronze.raw_people with 10 steps: 3 rows, columns id INTEGER, customer VARCHAR, price DECIMAL(10,2), day DATE.',
+    );
+    expect(
+      await rows('SELECT id, customer, price::VARCHAR, day::VARCHAR FROM silver.people ORDER BY id'),
+    ).toEqual([
+      [1, 'ann', '1234.50', '2024-01-03'],
+      [2, 'bob', '12.00', '2024-01-04'],
+      [3, 'cy', '0.00', null],
+    ]);
+    const lineage = await rows(
+      "SELECT kind, inputs FROM _meta.lineage WHERE target_layer = 'silver' AND target_name = 'people'",
+    );
+    expect(lineage).toEqual([['transform', '["bronze.raw_people"]']]);
+
+    const invalid: Array<[Record<string, unknown>, string]> = [
+      [
+        { op: 'trim', column: 'nope' },
+        "Step 1 (trim) is invalid: there is no column 'nope'. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+      ],
+      [
+        { op: 'upper', column: 'id' },
+        "Step 1 (upper) is invalid: 'id' is BIGINT, and upper needs a text column. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+      ],
+      [
+        { op: 'cast', column: 'id', to: 'money' },
+        "Step 1 (cast) is invalid: 'to' must be one of boolean, smallint, integer, bigint, real, double, decimal(p,s), text, date, time, timestamp, timestamptz, interval, uuid, json. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+      ],
+      [
+        { op: 'rename', column: 'id', to: 'name' },
+        "Step 1 (rename) is invalid: a column named 'name' already exists. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+      ],
+      [
+        { op: 'filter_rows', column: 'id', operator: 'gt' },
+        "Step 1 (filter_rows) is invalid: 'value' must be a string, number or boolean for gt. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+      ],
+      [
+        { op: 'drop_columns', columns: ['id', 'name', 'price', 'day', 'segment'] },
+        'Step 1 (drop_columns) is invalid: it would drop every column. The columns before this step are: id, name, price, day, segment. Nothing was changed.',
+      ],
+    ];
+    for (const [step, answer] of invalid) {
+      const call = await server.call('lakehouse_transform_to_silver', {
+        source_table: 'raw_people',
+        target_table: 'people',
+        steps: [step],
+      });
+      expect(call.text).toBe(answer);
+    }
+    expect(await rows('SELECT count(*) FROM silver.people')).toEqual([['3']]);
+  });
+
+  it('creates gold views from one checked SELECT', async () => {
+    const view = await server.call('lakehouse_create_gold_view', {
+      name: 'Revenue by City',
+      sql: 'SELECT city, sum(amount) AS revenue FROM bronze.sales GROUP BY city',
+    });
+    expect(view.text).toBe(
+      'Created view gold.revenue_by_city with columns city VARCHAR, revenue DOUBLE. Query it with SELECT * FROM gold.revenue_by_city.',
+    );
+    expect(await rows('SELECT * FROM gold.revenue_by_city ORDER BY city')).toEqual([
+      ['Lyon', null],
+      ['Nice', 7.25],
+      ['Paris', 30.5],
+    ]);
+    const again = await server.call('lakehouse_create_gold_view', {
+      name: 'revenue_by_city',
+      sql: 'SELECT 1',
+    });
+    expect(again.text).toBe(
+      'gold.revenue_by_city already exists. Pass replace: true to redefine it, or choose another name.',
+    );
+    const sneaky = await server.call('lakehouse_create_gold_view', {
+      name: 'evil',
+      sql: 'SELECT 1; DROP TABLE bronze.sales',
+    });
+    expect(sneaky.text).toBe(
+      'Only one statement may run per call, and this SQL holds 2; nothing was run. Send a single SELECT without a second statement after a semicolon.',
+    );
+    const files = await server.call('lakehouse_create_gold_view', {
+      name: 'evil',
+      sql: "SELECT * FROM read_csv('/etc/passwd')",
+    });
+    expect(files.text).toMatch(/^Reading or writing files is disabled for queries: Permission Error/);
+    expect(await rows('SELECT count(*) FROM bronze.sales')).toEqual([['4']]);
+  });
+
+  it('keeps tenants apart', async () => {
+    await server.call('lakehouse_upload_file', {
+      content: 'k\nacme-only\n',
+      file_name: 'mine.csv',
+      tenant_id: 'acme',
+    });
+    const acme = await server.call('lakehouse_list_tables', { tenant_id: 'acme' });
+    expect((acme.structured!.tables as Array<{ name: string }>).map((t) => t.name)).toEqual(['bronze.mine']);
+    const defaults = await server.call('lakehouse_list_tables', {});
+    expect(JSON.stringify(defaults.structured)).not.toContain('mine');
+    const bad = await server.call('lakehouse_list_tables', { tenant_id: 'Bad/../x' });
+    expect(bad.text).toMatch(/^Invalid arguments for lakehouse_list_tables: 'tenant_id'/);
+  });
+
+  it('serves the table resources and the prompts', async () => {
+    const schema = await server.client.readResource({ uri: 'table://tenant_default/bronze/sales/schema' });
+    expect((schema.contents[0] as { text: string }).text).toBe(
+      '# tenant_default.bronze.sales: 4 rows; upload from inline:sales.csv\ncolumn,type,nullable\nid,BIGINT,true\ncity,VARCHAR,true\namount,DOUBLE,true\nnote,VARCHAR,true',
+    );
+    const preview = await server.client.readResource({ uri: 'table://tenant_default/bronze/sales/preview' });
+    expect((preview.contents[0] as { text: string }).text).toContain('id,city,amount,note\n1,Paris,10.5,\n');
+    const listed = await server.client.listResources();
+    expect(listed.resources.map((r) => r.uri)).toContain(
+      'table://tenant_default/gold/revenue_by_city/schema',
+    );
+    await expect(
+      server.client.readResource({ uri: 'table://tenant_default/bronze/nope/schema' }),
+    ).rejects.toThrow(/There is no table tenant_default\.bronze\.nope/);
+    const prompt = await server.client.getPrompt({
+      name: 'lakehouse_generate_query',
+      arguments: { question: 'Which city sells most?' },
+    });
+    expect((prompt.messages[0]!.content as { text: string }).text).toMatch(
+      /^Answer this question from the lakehouse: Which city sells most\?/,
+    );
+    const analyze = await server.client.getPrompt({
+      name: 'lakehouse_analyze_schema',
+      arguments: { table: 'bronze.sales' },
+    });
+    expect((analyze.messages[0]!.content as { text: string }).text).toContain('lakehouse_describe_table');
+    const trouble = await server.client.getPrompt({
+      name: 'lakehouse_troubleshoot_connection',
+      arguments: { connection: 'shop' },
+    });
+    expect((trouble.messages[0]!.content as { text: string }).text).toContain(
+      "lakehouse_test_connection for 'shop'",
+    );
+  });
+});
+
+describe('datasource resources and the command line', () => {
+  it('reads datasource resources and stores a password with login, shows status, removes it with logout', async () => {
+    const server = await startLakehouse();
+    const env = server.env;
+    try {
+      await connect(server, 'shop');
+      const status = await server.client.readResource({ uri: 'datasource://shop/status' });
+      expect((status.contents[0] as { text: string }).text).toMatch(/^status: ok\nserver: PostgreSQL 18/);
+      const tables = await server.client.readResource({ uri: 'datasource://shop/tables' });
+      expect((tables.contents[0] as { text: string }).text).toContain(
+        'public.big_orders,table,300000,7,id,true',
+      );
+    } finally {
+      await server.close();
+    }
+    const info = pgInfo();
+    const login = await runBin(
+      bin,
+      [
+        'login',
+        '--connection',
+        'cli',
+        '--host',
+        info.host,
+        '--port',
+        String(info.port),
+        '--database',
+        info.database,
+        '--user',
+        'reader',
+        '--ssl-mode',
+        'disable',
+      ],
+      { env, input: 'reader-pass-123\n' },
+    );
+    expect(login.stderr).toContain('Password for reader@');
+    expect(login.stdout).toMatch(
+      /^Connection 'cli' \(tenant default\) works: PostgreSQL 18\.\d+, 5 readable tables\. The password is stored in encrypted files under /,
+    );
+    expect(login.code).toBe(0);
+    const status = await runBin(bin, ['status'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(
+      `connection cli: reader@${info.host}:${info.port}/lake (ssl disable); password stored`,
+    );
+    expect(status.stdout).toContain('connection shop:');
+    expect(status.stdout).not.toContain('reader-pass-123');
+    const logout = await runBin(bin, ['logout', '--connection', 'cli'], { env });
+    expect(logout.stdout.trim()).toBe(
+      'Removed 1 stored password (tenant default); the connections stay registered.',
+    );
+    const after = await runBin(bin, ['status'], { env });
+    expect(after.stdout).toContain('password MISSING: run lakehouse-mcp login --connection cli');
+    const wrong = await runBin(
+      bin,
+      [
+        'login',
+        '--connection',
+        'cli2',
+        '--host',
+        info.host,
+        '--port',
+        String(info.port),
+        '--database',
+        info.database,
+        '--user',
+        'reader',
+        '--ssl-mode',
+        'disable',
+      ],
+      { env, input: 'wrong-password\n' },
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(
+      `lakehouse-mcp: PostgreSQL at ${info.host}:${info.port} refused the password for user 'reader' (28P01).`,
+    );
+  });
+});
