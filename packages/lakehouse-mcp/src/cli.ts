@@ -132,7 +132,7 @@ export const cli: CliDefinition = {
           const counts = ['bronze', 'silver', 'gold'].map(
             (l) => `${tables.filter((t) => t.layer === l).length} ${l}`,
           );
-          ctx.print(`\ntenant ${id} (${tenant.file}): ${counts.join(', ')}`);
+          ctx.print(`\ntenant ${id} (${tenant.location}): ${counts.join(', ')}`);
           for (const c of await tenant.listConnections()) {
             const stored = await lh.secrets.get(lh.secretService(), lh.secretAccount(id, c.name));
             ctx.print(

@@ -31,7 +31,7 @@ import {
   streamParts,
   type SourceShape,
 } from '../sources/postgres.js';
-import { duckMessage, newRunId } from '../warehouse/duckdb-warehouse.js';
+import { newRunId } from '../warehouse/runs.js';
 import type { FileSpec, StagedLoad, SyncRunRecord, TableRef } from '../warehouse/types.js';
 import { connectionArg, n, tenantArg } from './common.js';
 
@@ -284,14 +284,14 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           await staged?.abort();
           const cancelled = ctx.signal.aborted || (isSwitchyardError(err) && err.kind === 'cancelled');
           const cancelledText = `The sync of ${sourceLabel} was cancelled; ${targetLabel} was left as it was.`;
-          const message = cancelled ? cancelledText : isSwitchyardError(err) ? err.message : duckMessage(err);
+          const message = cancelled ? cancelledText : isSwitchyardError(err) ? err.message : tenant.engineMessage(err);
           await tenant
             .recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
             .catch((e: unknown) => ctx.log.warn(`could not record the failed run: ${String(e)}`));
           if (cancelled) throw new CancelledError(cancelledText);
           if (isSwitchyardError(err)) throw err;
           throw new UpstreamError(
-            `The sync of ${sourceLabel} failed while loading: ${duckMessage(err)}; ${targetLabel} was left as it was`,
+            `The sync of ${sourceLabel} failed while loading: ${tenant.engineMessage(err)}; ${targetLabel} was left as it was`,
           );
         }
       },
@@ -405,7 +405,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             if (format === 'csv') throw describeCsvError(fileName, message, spec);
-            throw new UserInputError(`${fileName} could not be read as ${format}: ${duckMessage(err)}`, {
+            throw new UserInputError(`${fileName} could not be read as ${format}: ${tenant.engineMessage(err)}`, {
               hint: 'Check the file, or pass format if the name suggests the wrong one; no table was created or changed',
             });
           }

@@ -81,6 +81,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
           sourceColumns,
           steps: args.steps as StepInput[],
           onInvalid: args.on_invalid,
+          logicalOf: (t) => tenant.logicalType(t),
         });
         const rendered = tenant.renderTransform(plan);
         const sqlText = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;

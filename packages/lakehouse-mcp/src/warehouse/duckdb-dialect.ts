@@ -402,3 +402,65 @@ export function logicalOf(engineType: string): LogicalType | undefined {
   const kind = map[t];
   return kind ? ({ kind } as LogicalType) : undefined;
 }
+
+/**
+ * DuckDB types for Parquet files another engine (Databricks) loads: types Spark has no column type for
+ * (TIME, UUID, JSON, month-and-day INTERVAL) are written as their text.
+ */
+export function portableTypeName(type: LogicalType): string {
+  switch (type.kind) {
+    case 'time':
+    case 'timetz':
+    case 'interval':
+    case 'uuid':
+    case 'json':
+      return 'VARCHAR';
+    case 'list':
+      return `${portableTypeName(type.element)}[]`;
+    default:
+      return typeName(type);
+  }
+}
+
+function portableFromText(column: string, col: PartColumn): string {
+  if (col.encoding === 'hex') return `unhex(${column})`;
+  if (col.encoding === 'json')
+    return col.type.kind === 'json' ? column : `CAST(CAST(${column} AS JSON) AS ${portableTypeName(col.type)})`;
+  const target = portableTypeName(col.type);
+  return target === 'VARCHAR' ? column : `CAST(${column} AS ${target})`;
+}
+
+/** A CSV part in the neutral layout → a Parquet file with the part's column names and portable types. */
+export function csvPartToParquet(path: string, columns: PartColumn[], out: string): Statement {
+  const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  const select = columns.map((c, i) => `${portableFromText(`c${i}`, c)} AS ${ident(c.name)}`).join(', ');
+  return {
+    sql: `COPY (SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    params: [path],
+  };
+}
+
+/** A file read by `readFile` → a Parquet file, each column cast to its portable type. */
+export function fileToParquet(
+  read: Statement,
+  columns: Array<{ name: string; type: LogicalType | undefined }>,
+  out: string,
+): Statement {
+  const select = columns
+    .map((c) => `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.name)}`)
+    .join(', ');
+  return {
+    sql: `COPY (SELECT ${select} FROM (${read.sql})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    params: read.params,
+  };
+}
+
+export function describeSelect(select: string): string {
+  return `DESCRIBE ${select}`;
+}
+
+/** Rows of a Parquet file and the largest value of each column, as text (for watermarks). */
+export function parquetStats(path: string, columns: string[]): Statement {
+  const maxes = columns.map((c) => `CAST(max(${ident(c)}) AS VARCHAR)`);
+  return { sql: `SELECT ${['count(*)', ...maxes].join(', ')} FROM read_parquet($1)`, params: [path] };
+}

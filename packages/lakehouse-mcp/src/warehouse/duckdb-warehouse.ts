@@ -8,7 +8,6 @@
  * because a read-only instance does not see another instance's later writes. Loads go to a database file of
  * their own under `work/` and reach the catalog in one transaction at commit.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
@@ -39,10 +38,12 @@ import type {
   SyncRunRecord,
   SyncState,
   TableRef,
+  TableDetails,
   TableSummary,
   TenantWarehouse,
   TransformPlan,
   Warehouse,
+  WarehouseCheck,
 } from './types.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
@@ -91,6 +92,11 @@ export class DuckDbWarehouse implements Warehouse {
     return `embedded DuckDB, one database file per tenant under ${this.options.home}`;
   }
 
+  async check(): Promise<WarehouseCheck> {
+    const { version } = await loadDuckDB();
+    return { ok: true, lines: [`embedded DuckDB ${version()}, nothing to reach over the network`] };
+  }
+
   async tenants(): Promise<string[]> {
     try {
       return readdirSync(this.options.home)
@@ -129,6 +135,7 @@ export class DuckDbWarehouse implements Warehouse {
 }
 
 export class DuckDbTenant implements TenantWarehouse {
+  readonly dialect = 'duckdb' as const;
   readonly catalog: string;
   readonly dir: string;
   readonly file: string;
@@ -152,6 +159,22 @@ export class DuckDbTenant implements TenantWarehouse {
     this.spillDir = join(this.dir, 'spill');
     this.log = options.log.child(this.catalog);
     this.lock.onWait = () => this.activeSession?.yieldIfIdle();
+  }
+
+  get location(): string {
+    return this.file;
+  }
+
+  logicalType(engineType: string) {
+    return sql.logicalOf(engineType);
+  }
+
+  engineMessage(err: unknown): string {
+    return duckMessage(err);
+  }
+
+  async details(): Promise<TableDetails | undefined> {
+    return undefined;
   }
 
   async init(): Promise<void> {
@@ -1107,11 +1130,6 @@ async function readWithSpill(
     elapsedMs: Math.round(performance.now() - started),
     spill: { ...spill, complete },
   };
-}
-
-/** A short random id for runs. */
-export function newRunId(): string {
-  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
 export function fileSize(path: string): number {

@@ -253,10 +253,30 @@ export interface StagedLoad {
   abort(): Promise<void>;
 }
 
+/** Storage facts of a table where the engine keeps them (Delta's DESCRIBE DETAIL). */
+export interface TableDetails {
+  format: string;
+  files: number | undefined;
+  sizeBytes: number | undefined;
+  lastModified: string | undefined;
+}
+
 export interface TenantWarehouse {
   readonly tenant: string;
   /** The catalog the tenant's tables live in, e.g. `tenant_acme`. */
   readonly catalog: string;
+  /** The SQL the tenant's queries are written in. */
+  readonly dialect: SqlDialect;
+  /** Where the tenant's data lives, in words (a file, a catalog), for `status`. */
+  readonly location: string;
+  /** A local folder for CSV files written by `query` with `spillDir`. */
+  readonly spillDir: string;
+  /** The engine's type name (e.g. DECIMAL(12,2), decimal(12,2)) as a logical type, where there is one. */
+  logicalType(engineType: string): LogicalType | undefined;
+  /** The engine's own reason for a failure, in one line (no stack, no secret). */
+  engineMessage(err: unknown): string;
+  /** Storage facts of a table, where the engine has them. */
+  details(ref: TableRef): Promise<TableDetails | undefined>;
 
   listTables(layer?: Layer): Promise<TableSummary[]>;
   columnsOf(ref: TableRef): Promise<ColumnInfo[] | undefined>;
@@ -266,8 +286,11 @@ export interface TenantWarehouse {
 
   /** One read-only statement, hardened and bounded (the `lakehouse_query_sql` path). */
   query(sql: string, options: QueryOptions): Promise<QueryResult>;
-  /** Plan a read-only query without running it: its result columns and the tables it reads, or why it is refused. */
-  validateQuery(sql: string): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
+  /**
+   * Plan a read-only query without running it (the engine's planner: DuckDB's prepare, Databricks' EXPLAIN):
+   * its result columns and the tables it reads, or why it is refused.
+   */
+  validateQuery(sql: string, signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
 
   stage(target: TableRef, runId: string): Promise<StagedLoad>;
   /** The SQL a plan renders to (for dry runs), and a preview of its first rows. */
@@ -286,12 +309,25 @@ export interface TenantWarehouse {
   lineageOf(ref: TableRef): Promise<LineageRecord | undefined>;
 }
 
+export type SqlDialect = 'duckdb' | 'databricks';
+
 export interface Warehouse {
-  readonly kind: 'duckdb';
+  readonly kind: SqlDialect;
   /** Where the data lives, in words, for `status`. */
   describe(): string;
   tenant(id: string): Promise<TenantWarehouse>;
+  /** Whether the warehouse answers, and what it is, for `status` and the connection test (never hangs). */
+  check(signal: AbortSignal): Promise<WarehouseCheck>;
   /** The tenants that exist, for listings. */
   tenants(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface WarehouseCheck {
+  ok: boolean;
+  /** One line per fact: reachable, state, user, catalogs. */
+  lines: string[];
+  state?: string | undefined;
+  user?: string | undefined;
+  catalogs?: string[] | undefined;
 }
