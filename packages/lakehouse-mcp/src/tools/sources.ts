@@ -1,4 +1,11 @@
-import { defineTool, registerSecret, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import {
+  defineTool,
+  registerSecret,
+  UpstreamError,
+  UserInputError,
+  z,
+  type ToolDefinition,
+} from '@switchyard/core';
 import type { Lakehouse } from '../lakehouse.js';
 import {
   listSourceTables,
@@ -32,6 +39,8 @@ const reportOutput = {
   latency_ms: z.number(),
   readable_tables: z.number(),
   unreadable_tables: z.array(z.string()),
+  state: z.string().optional(),
+  catalogs: z.array(z.string()).optional(),
 };
 
 function reportData(name: string, r: ConnectionReport) {
@@ -113,12 +122,37 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_test_connection',
       title: 'Test a PostgreSQL source',
       description:
-        'Connects to a registered source and reports the server version, latency, and which tables the user can and cannot read. Use it when a sync fails.',
+        'Connects to a registered source and reports its version, latency, and which tables the user can and cannot read; without connection, checks the warehouse (state, user, catalogs). Use it when a sync or query fails.',
       toolset: 'sources',
-      input: { connection: connectionArg, tenant_id: tenantArg },
+      input: {
+        connection: connectionArg.optional().describe('Source to test; omit to check the warehouse.'),
+        tenant_id: tenantArg,
+      },
       output: reportOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async ({ connection, tenant_id }, ctx) => {
+        if (!connection) {
+          const problem = lh.databricksProblem();
+          if (problem) throw new UserInputError(`The Databricks warehouse is not configured: ${problem}`);
+          const started = performance.now();
+          const check = await lh.warehouse.check(ctx.signal);
+          if (!check.ok) throw new UpstreamError(`The warehouse is not usable: ${check.lines.slice(1).join('; ')}`);
+          const tenant = await lh.tenant(tenant_id);
+          const tables = await tenant.listTables();
+          return {
+            text: `${check.lines.join('\n')}\nTenant ${tenant.tenant} (${tenant.location}): ${n(tables.length)} tables and views.`,
+            data: {
+              connection: 'warehouse',
+              server_version: lh.warehouse.describe(),
+              user: check.user ?? '',
+              latency_ms: Math.round(performance.now() - started),
+              readable_tables: tables.length,
+              unreadable_tables: [],
+              ...(check.state ? { state: check.state } : {}),
+              ...(check.catalogs ? { catalogs: check.catalogs } : {}),
+            },
+          };
+        }
         const { config } = await lh.connection(tenant_id, connection);
         const report = await testConnection(config, ctx.signal);
         return { text: reportText(connection, config, report), data: reportData(connection, report) };

@@ -11,10 +11,12 @@ import type {
   FilterOperator,
   Layer,
   LogicalType,
+  QueryDraft,
   Statement,
   TableRef,
   TransformPlan,
 } from './types.js';
+import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from './types.js';
 
 /** A statement with named parameters, as @databricks/sql binds them (`namedParameters`). */
 export interface NamedStatement {
@@ -537,4 +539,69 @@ export function explain(select: string): string {
 /** The result columns of a query, from the analyzer, without running it. */
 export function describeQuery(select: string): string {
   return `DESCRIBE QUERY ${select}`;
+}
+
+const NUMERIC_TYPE = /^(tinyint|smallint|int|integer|bigint|float|double|decimal)\b/i;
+
+/** One scan for the schema analysis: per column exact distinct, quantiles, and text shapes; 10 values each. */
+export function inspect(
+  n: Naming,
+  ref: TableRef,
+  columns: Array<{ name: string; type: string }>,
+  totalRows: number,
+): NamedStatement {
+  const parts = ['count(*)'];
+  for (const c of columns) {
+    const col = ident(c.name);
+    const scalar = ORDERABLE.test(c.type);
+    const numeric = NUMERIC_TYPE.test(c.type);
+    const text = /^string/i.test(c.type);
+    const d = `CAST(${col} AS DOUBLE)`;
+    parts.push(`count(${col})`, scalar ? `count(DISTINCT ${col})` : 'NULL');
+    parts.push(numeric ? `avg(${d})` : 'NULL', numeric ? `stddev_samp(${d})` : 'NULL');
+    parts.push(numeric ? `percentile_approx(${d}, array(${QUANTILES.join(', ')}))` : 'NULL');
+    parts.push(text ? `count(try_cast(${col} AS DOUBLE))` : 'NULL');
+    parts.push(text ? `count(try_cast(${col} AS TIMESTAMP))` : 'NULL');
+    parts.push(text ? `count_if(${col} RLIKE :email)` : 'NULL');
+    parts.push(text ? `count_if(${col} RLIKE :phone)` : 'NULL');
+    parts.push(text ? `avg(length(${col}))` : 'NULL');
+  }
+  const sampled =
+    totalRows > INSPECT_SAMPLE_ROWS
+      ? ` TABLESAMPLE (${Math.max(0.01, (INSPECT_SAMPLE_ROWS / totalRows) * 100).toFixed(4)} PERCENT)`
+      : '';
+  return {
+    sql: `SELECT ${parts.join(', ')} FROM ${tableName(n, ref)}${sampled}`,
+    params: { email: SHAPES.email, phone: SHAPES.phone },
+  };
+}
+
+/** A drafted query in Databricks SQL, tables as layer.table (the query path maps them to the tenant). */
+export function renderDraft(draft: QueryDraft): string {
+  const select: string[] = [];
+  for (const g of draft.groups) {
+    select.push(
+      g.grain
+        ? `date_trunc('${g.grain.toUpperCase()}', ${ident(g.column)}) AS ${ident(g.as)}`
+        : `${ident(g.column)} AS ${ident(g.as)}`,
+    );
+  }
+  for (const m of draft.measures) {
+    const col = m.column ? ident(m.column) : '*';
+    const expr = m.fn === 'count_distinct' ? `count(DISTINCT ${col})` : `${m.fn}(${col})`;
+    select.push(`${expr} AS ${ident(m.as)}`);
+  }
+  if (select.length === 0) select.push(...(draft.columns.length ? draft.columns.map(ident) : ['*']));
+  const where: string[] = [];
+  if (draft.since) {
+    where.push(
+      `${ident(draft.since.column)} >= current_date() - INTERVAL ${int(draft.since.amount)} ${draft.since.unit.toUpperCase()}S`,
+    );
+  }
+  if (draft.year) where.push(`year(${ident(draft.year.column)}) = ${int(draft.year.year)}`);
+  let sql = `SELECT ${select.join(', ')}\nFROM ${ident(draft.table.layer)}.${ident(draft.table.name)}`;
+  if (where.length) sql += `\nWHERE ${where.join(' AND ')}`;
+  if (draft.groups.length && draft.measures.length) sql += '\nGROUP BY ALL';
+  if (draft.order) sql += `\nORDER BY ${ident(draft.order.by)} ${draft.order.descending ? 'DESC' : 'ASC'}`;
+  return `${sql}\nLIMIT ${int(draft.limit)}`;
 }

@@ -25,9 +25,11 @@ import {
 } from '@switchyard/core';
 import * as dx from './databricks-dialect.js';
 import { checkQuery } from './databricks-sql-check.js';
+import { insightsFrom } from './insight-rows.js';
 import * as duck from './duckdb-dialect.js';
 import type {
   ColumnInfo,
+  ColumnInsight,
   ColumnProfile,
   ColumnSpec,
   CommitRecords,
@@ -37,6 +39,7 @@ import type {
   LineageRecord,
   LogicalType,
   PartColumn,
+  QueryDraft,
   QueryOptions,
   QueryResult,
   StagedLoad,
@@ -51,6 +54,7 @@ import type {
   Warehouse,
   WarehouseCheck,
 } from './types.js';
+import { INSPECT_SAMPLE_ROWS } from './types.js';
 
 // ---- the driver boundary: what @databricks/sql's DBSQLClient, DBSQLSession and DBSQLOperation offer
 
@@ -758,6 +762,21 @@ export class DatabricksTenant implements TenantWarehouse {
       // Views have no detail; a detail that cannot be read is not worth failing a description for.
       return undefined;
     }
+  }
+
+  async inspect(
+    ref: TableRef,
+    columns: ColumnInfo[],
+    signal: AbortSignal,
+  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+    const total = await this.rowCount(ref);
+    const s = dx.inspect(this.naming, ref, columns, total);
+    const row = (await this.read(s.sql, s.params, signal)).rows[0]!;
+    return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+  }
+
+  renderDraft(draft: QueryDraft): string {
+    return dx.renderDraft(draft);
   }
 
   async profile(ref: TableRef, options: { topValues: number; signal: AbortSignal }): Promise<ColumnProfile[]> {

@@ -21,9 +21,11 @@ import {
   type Logger,
 } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
+import { insightsFrom } from './insight-rows.js';
 import { RwLock } from './rwlock.js';
 import type {
   ColumnInfo,
+  ColumnInsight,
   ColumnProfile,
   CommitRecords,
   ConnectionRecord,
@@ -31,6 +33,7 @@ import type {
   Layer,
   LineageRecord,
   PartColumn,
+  QueryDraft,
   QueryOptions,
   QueryResult,
   StagedLoad,
@@ -45,6 +48,7 @@ import type {
   Warehouse,
   WarehouseCheck,
 } from './types.js';
+import { INSPECT_SAMPLE_ROWS } from './types.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
 let duckdbModule: Promise<DuckDB> | undefined;
@@ -175,6 +179,32 @@ export class DuckDbTenant implements TenantWarehouse {
 
   async details(): Promise<TableDetails | undefined> {
     return undefined;
+  }
+
+  async inspect(
+    ref: TableRef,
+    columns: ColumnInfo[],
+    signal: AbortSignal,
+  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+    const total = await this.rowCount(ref);
+    const statement = sql.inspect(ref, columns, total);
+    return this.read(async (conn) => {
+      const stop = () => conn.interrupt();
+      signal.addEventListener('abort', stop);
+      try {
+        const row = (await this.rows(conn, statement.sql, statement.params))[0]!;
+        return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError();
+        throw queryError(err, this.catalog);
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    });
+  }
+
+  renderDraft(draft: QueryDraft): string {
+    return sql.renderDraft(draft);
   }
 
   async init(): Promise<void> {
@@ -405,7 +435,7 @@ export class DuckDbTenant implements TenantWarehouse {
 
   // ---- the hardened query path
 
-  async validateQuery(text: string): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(text: string, _signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     return this.read(async (conn) => {
       const prepared = await prepareQuery(conn, text, this.catalog);
       const columns: ColumnInfo[] = [];

@@ -253,6 +253,37 @@ export interface StagedLoad {
   abort(): Promise<void>;
 }
 
+/** What a bounded scan tells about a column beyond its profile (for the schema analysis). */
+export interface ColumnInsight {
+  name: string;
+  /** Exact distinct values in the scanned rows (null for types that cannot be compared). */
+  distinct: number | null;
+  numeric?: {
+    mean: number | null;
+    stddev: number | null;
+    p01: number | null;
+    p25: number | null;
+    p50: number | null;
+    p75: number | null;
+    p99: number | null;
+  };
+  /** Shares (0-1) of non-null text values that read as a number, a date, an e-mail, a phone number. */
+  text?: { number: number; date: number; email: number; phone: number; avgLength: number | null };
+}
+
+/** A query drafted from a question, engine-neutral; each dialect renders it. */
+export interface QueryDraft {
+  table: TableRef;
+  /** Plain columns when there is no aggregate. */
+  columns: string[];
+  measures: Array<{ fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct'; column?: string; as: string }>;
+  groups: Array<{ column: string; grain?: 'day' | 'week' | 'month' | 'quarter' | 'year'; as: string }>;
+  since?: { column: string; amount: number; unit: 'day' | 'month' | 'year' };
+  year?: { column: string; year: number };
+  order?: { by: string; descending: boolean };
+  limit: number;
+}
+
 /** Storage facts of a table where the engine keeps them (Delta's DESCRIBE DETAIL). */
 export interface TableDetails {
   format: string;
@@ -277,6 +308,14 @@ export interface TenantWarehouse {
   engineMessage(err: unknown): string;
   /** Storage facts of a table, where the engine has them. */
   details(ref: TableRef): Promise<TableDetails | undefined>;
+  /** One bounded scan (a sample above a size) for exact distinct counts, quantiles and text shapes. */
+  inspect(
+    ref: TableRef,
+    columns: ColumnInfo[],
+    signal: AbortSignal,
+  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }>;
+  /** A drafted query as SQL text in this warehouse's dialect (tables written layer.table, as users write them). */
+  renderDraft(draft: QueryDraft): string;
 
   listTables(layer?: Layer): Promise<TableSummary[]>;
   columnsOf(ref: TableRef): Promise<ColumnInfo[] | undefined>;
@@ -331,3 +370,14 @@ export interface WarehouseCheck {
   user?: string | undefined;
   catalogs?: string[] | undefined;
 }
+
+/** Text shapes the schema analysis counts (bound as parameters by each dialect). */
+export const SHAPES = {
+  email: '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$',
+  phone: '^\\+?[0-9][0-9 ().-]{6,18}[0-9]$',
+};
+
+/** Above this many rows the schema analysis reads a sample. */
+export const INSPECT_SAMPLE_ROWS = 200_000;
+
+export const QUANTILES = [0.01, 0.25, 0.5, 0.75, 0.99] as const;
