@@ -29,6 +29,7 @@ export interface DatabricksConfig {
   clientSecret: string | undefined;
   apiUrl: string | undefined;
   driverModule: string | undefined;
+  connectTimeoutMs: number;
 }
 
 export function databricksFromEnv(env: NodeJS.ProcessEnv, options: { catalog?: string | undefined } = {}): DatabricksConfig {
@@ -48,6 +49,7 @@ export function databricksFromEnv(env: NodeJS.ProcessEnv, options: { catalog?: s
     clientSecret: env.DATABRICKS_CLIENT_SECRET || undefined,
     apiUrl: env.LAKEHOUSE_DATABRICKS_API_URL || undefined,
     driverModule: env.LAKEHOUSE_DATABRICKS_DRIVER_MODULE || undefined,
+    connectTimeoutMs: Number(env.LAKEHOUSE_DATABRICKS_CONNECT_TIMEOUT_MS) || 30_000,
   };
 }
 
@@ -119,6 +121,7 @@ export class Lakehouse {
             log,
             apiUrl: d.apiUrl,
             driverModule: d.driverModule,
+            connectTimeoutMs: d.connectTimeoutMs,
             loadMemoryLimit: settings.loadMemoryLimit,
           })
         : new DuckDbWarehouse({

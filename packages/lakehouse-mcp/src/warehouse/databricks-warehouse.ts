@@ -340,9 +340,13 @@ export class DatabricksWarehouse implements Warehouse {
         ? { auth: async ({ signal }) => ({ authorization: `Bearer ${await this.bearer(signal)}` }) }
         : {}),
       describeError: (r) => {
+        // Databricks' REST errors: { error_code, message }; OAuth's: { error, error_description }.
+        const body = (r.json ?? {}) as Record<string, unknown>;
+        const code = (body.error_code ?? body.error ?? r.code) as string | undefined;
+        const message = (body.message ?? body.error_description ?? r.message) as string | undefined;
         if (r.status === 401 || r.status === 403) {
           return new AuthError(
-            `Databricks at ${this.settings.host} refused the credentials (${r.status}${r.code ? ` ${r.code}` : ''}${r.message ? `: ${r.message}` : ''})`,
+            `Databricks at ${this.settings.host} refused the credentials (${r.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''})`,
             {
               hint: 'Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks`',
             },
