@@ -10,7 +10,7 @@
 // whose `times` is not used up answers. PUT/REMOVE with stagingAllowedLocalPath act on `volume` as the real
 // driver's staging does (the local path must be inside an allowed folder). No rule: an error, so an
 // unexpected statement never passes silently.
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 
@@ -198,7 +198,15 @@ class FakeSession {
         mkdirSync(dirname(target), { recursive: true });
         copyFileSync(local, target);
       } else {
-        rmSync(join(volume, remove[1].replace(/\\(.)/g, '$1')), { force: true });
+        // Removed files are kept aside (not in the volume any more) so a test can still read what was loaded.
+        const path = remove[1].replace(/\\(.)/g, '$1');
+        const kept = join(`${volume}-removed`, path);
+        mkdirSync(dirname(kept), { recursive: true });
+        try {
+          renameSync(join(volume, path), kept);
+        } catch {
+          // REMOVE of a file that is not there succeeds, as on the real volume.
+        }
       }
       return op;
     }
