@@ -5,7 +5,7 @@ export const tenantArg = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_]{0,39}$/)
   .optional()
-  .describe("Tenant (default: the server's).");
+  .describe('Tenant id.');
 
 export const connectionArg = z.string().min(1).max(63).describe('Connection name.');
 

@@ -54,7 +54,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_sync_table_to_bronze',
       title: 'Sync a PostgreSQL table into bronze',
       description:
-        'Copies a source table (or a SELECT) into a bronze table, streamed in batches from one read-only snapshot. full replaces the table; incremental reads rows with cursor_column >= the stored watermark and merges them on the primary key (or key_columns). Atomic: a failed or cancelled sync leaves bronze as it was. Sends progress; full mode reads the whole source.',
+        'Copies a source table or SELECT into bronze from one read-only snapshot. full replaces; incremental reads rows with cursor_column >= the stored watermark, merged on the primary key or key_columns. Atomic; sends progress.',
       toolset: 'ingest',
       input: {
         connection: connectionArg,
@@ -63,14 +63,14 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           .string()
           .max(20000)
           .optional()
-          .describe('A SELECT instead of a table (needs target_table).'),
+          .describe('A SELECT instead (needs target_table).'),
         target_table: z.string().max(63).optional().describe('Bronze table (default: the source name).'),
         sync_mode: z.enum(['full', 'incremental']).default('full').describe('full or incremental.'),
         cursor_column: z
           .string()
           .max(63)
           .optional()
-          .describe('incremental: an increasing column, e.g. updated_at (remembered).'),
+          .describe('incremental: an increasing column, e.g. updated_at.'),
         key_columns: z
           .array(z.string().max(63))
           .max(16)
@@ -300,7 +300,8 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
     defineTool({
       name: 'lakehouse_upload_file',
       title: 'Load a file into bronze',
-      description: `Loads a local file (path) or small inline content into a bronze table, atomically replacing a table of that name. CSV/TSV (delimiter, header, encoding sniffed), XLSX (one sheet), Parquet, JSON or NDJSON. Files up to 2 GB (LAKEHOUSE_MAX_UPLOAD_MB; XLSX is read in memory: under ~100 MB); inline content up to ${n(INLINE_LIMIT)} characters.`,
+      description:
+        'Loads a local file (path) or inline content into a bronze table, replacing it atomically: CSV/TSV (sniffed), XLSX (one sheet), Parquet, JSON, NDJSON; up to 2 GB (LAKEHOUSE_MAX_UPLOAD_MB), XLSX ~100 MB.',
       toolset: 'ingest',
       input: {
         path: z.string().max(4096).optional().describe('Absolute path of a local file.'),

@@ -15,7 +15,7 @@ import { n, tenantArg } from './common.js';
 const useModel = z
   .boolean()
   .default(false)
-  .describe("Also ask the host's model (MCP sampling, if offered) for a narrative.");
+  .describe('Also ask the host model (sampling) for a narrative.');
 
 const DIALECT_NAME = { duckdb: 'DuckDB SQL', databricks: 'Databricks SQL (Spark SQL)' } as const;
 
@@ -49,7 +49,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_analyze_schema',
       title: 'Analyze a table in business terms',
       description:
-        'Column roles (id, foreign key candidate, timestamp, amount, category, free text, PII such as e-mail/phone), candidate keys, join paths to other tables and quality flags (null-heavy, constant, mixed types, outliers). Deterministic: one profile plus one bounded scan (sampled on large tables).',
+        'A table in business terms: column roles (id, foreign key, timestamp, amount, category, free text, PII), candidate keys, join paths, quality flags (null-heavy, constant, mixed types, outliers). One bounded scan.',
       toolset: 'insight',
       input: {
         table: z.string().min(1).max(200).describe('layer.table, e.g. silver.orders.'),
@@ -59,7 +59,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        columns: z.array(z.record(z.string(), z.unknown())).describe('name, type, role, notes'),
+        columns: z.array(z.unknown()).describe('name, type, role, notes'),
         candidate_keys: z.array(z.string()),
         join_paths: z.array(z.string()),
         flags: z.array(z.string()),
@@ -134,7 +134,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_suggest_query',
       title: 'Draft SQL for a question',
       description:
-        "Drafts one SQL query for a question in the warehouse's dialect by matching its words to tables, columns, aggregations and time grains, and validates it by planning (not running) it. Returns the SQL, whether it is valid, and the tables and columns it relies on. Run it with lakehouse_query_sql.",
+        "Drafts one SQL query for a question in the warehouse's dialect, validated by planning it (EXPLAIN), with the tables and columns it uses. Run it with lakehouse_query_sql.",
       toolset: 'insight',
       input: {
         question: z.string().min(3).max(1000).describe('The question in plain words.'),
@@ -142,7 +142,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         use_model: z
           .boolean()
           .default(false)
-          .describe("Also ask the host's model (MCP sampling, if offered) for a draft; kept only if valid."),
+          .describe('Also ask the host model (sampling) for a draft; used if valid.'),
         tenant_id: tenantArg,
       },
       output: {
@@ -221,7 +221,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_explain_data',
       title: 'Summarize a query result',
       description:
-        'Runs one read-only query (checked like lakehouse_query_sql, at most max_rows rows) and summarizes it: shape, per-column statistics, top groups, changes over time. Deterministic; use_model adds a narrative from the host model.',
+        'Runs one checked read-only query (up to max_rows rows) and summarizes it: shape, column statistics, top groups, changes over time.',
       toolset: 'insight',
       input: {
         sql: z.string().min(1).max(100_000).describe('One read-only query.'),
@@ -233,9 +233,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         rows: z.number(),
         truncated: z.boolean(),
-        columns: z.array(z.record(z.string(), z.unknown())).describe('name, kind and statistics'),
-        top_groups: z.array(z.object({ group: z.string(), value: z.number() })).optional(),
-        trend: z.record(z.string(), z.unknown()).optional(),
+        columns: z.array(z.unknown()).describe('name, kind and statistics'),
+        top_groups: z.array(z.unknown()).optional(),
+        trend: z.unknown().optional(),
         summary: z.string(),
         narrative: z.string().optional(),
         narrative_source: z.string().optional(),

@@ -60,7 +60,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_connect_postgres',
       title: 'Register a PostgreSQL source',
       description:
-        'Registers or updates a named PostgreSQL source after testing it. The password goes to the OS keychain, never the catalog; omit it to reuse the stored one (see `lakehouse-mcp login`). Returns the version and readable tables.',
+        'Registers or updates a PostgreSQL source after testing it; the password goes to the OS keychain (omit it to reuse the stored one).',
       toolset: 'sources',
       input: {
         name: z.string().regex(CONNECTION_NAME).describe('Short source name.'),
@@ -72,7 +72,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         ssl_mode: z
           .enum(['disable', 'prefer', 'require', 'verify-full'])
           .default('prefer')
-          .describe('require: SSL unverified; verify-full: SSL, trusted certificate.'),
+          .describe('require: SSL unverified; verify-full: verified.'),
         tenant_id: tenantArg,
       },
       output: reportOutput,
@@ -122,7 +122,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_test_connection',
       title: 'Test a PostgreSQL source',
       description:
-        'Connects to a registered source and reports its version, latency, and which tables the user can and cannot read; without connection, checks the warehouse (state, user, catalogs). Use it when a sync or query fails.',
+        'Tests a source (version, latency, readable tables) or, without connection, the warehouse (state, user, catalogs). Use it when a sync or query fails.',
       toolset: 'sources',
       input: {
         connection: connectionArg.optional().describe('Source to test; omit to check the warehouse.'),
@@ -162,7 +162,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_list_source_tables',
       title: 'List tables of a source',
       description:
-        "Lists a source's schemas, tables and views with estimated row counts, column counts, primary keys and whether the user can read them. Use it to choose what to sync.",
+        "Lists a source's tables and views: estimated rows, columns, primary key, readability.",
       toolset: 'sources',
       input: {
         connection: connectionArg,
@@ -171,13 +171,13 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
           .string()
           .max(100)
           .optional()
-          .describe('Only names matching this ILIKE pattern, e.g. %order%.'),
+          .describe('ILIKE pattern, e.g. %order%.'),
         limit: z.number().int().min(1).max(1000).default(200).describe('Most tables to list.'),
         tenant_id: tenantArg,
       },
       output: {
         tables: z
-          .array(z.record(z.string(), z.unknown()))
+          .array(z.unknown())
           .describe('name, kind, estimated_rows, columns, primary_key, readable'),
         truncated: z.boolean(),
       },
