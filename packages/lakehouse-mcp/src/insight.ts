@@ -154,6 +154,17 @@ export function analyzeTable(options: {
       }
     }
   }
+  // And the other way: this table's key named `<table>_id` in another table.
+  for (const a of analysis) {
+    const name = a.name.toLowerCase();
+    if (a.role !== 'id' || (name !== 'id' && name !== `${own}_id`)) continue;
+    for (const other of options.others) {
+      const match = other.columns.find((c) => c.name.toLowerCase() === `${own}_id`);
+      if (match && !(other.ref.layer === ref.layer && other.ref.name === ref.name)) {
+        joinPaths.push(`${ref.layer}.${ref.name}.${a.name} = ${other.ref.layer}.${other.ref.name}.${match.name}`);
+      }
+    }
+  }
   return { columns: analysis, candidateKeys, joinPaths: [...new Set(joinPaths)].slice(0, 20), flags };
 }
 
@@ -208,7 +219,7 @@ export function draftQuery(
       let score = 0;
       const tableWords = nameWords(t.ref.name);
       for (const w of ws) if (tableWords.includes(w)) score += 3;
-      for (const c of t.columns) for (const w of ws) if (nameWords(c.name).includes(w)) score += 1;
+      for (const c of t.columns) for (const w of ws) if (nameWords(c.name).includes(w)) score += 2;
       return { t, score: score * 10 + layerRank[t.ref.layer] };
     })
     .sort((a, b) => b.score - a.score || a.t.ref.name.localeCompare(b.t.ref.name));
@@ -241,14 +252,22 @@ export function draftQuery(
     used.add(timeCol.name);
   } else if (grain) notes.push(`the question asks for a ${grain}ly breakdown, but ${best.ref.layer}.${best.ref.name} has no date or timestamp column`);
   const byMatch = /\b(?:by|per|for each|each|across)\s+([a-z0-9_ ]+)/.exec(q);
-  if (byMatch) {
-    const target = words(byMatch[1]!)[0];
-    const col = target
-      ? best.columns.find((c) => !used.has(c.name) && nameWords(c.name).includes(target) && !TIME.has(kindOf(c) ?? ''))
-      : undefined;
+  const topMatch = /\b(?:top|bottom|best|worst|first)\s+\d+\s+([a-z0-9_]+)/.exec(q);
+  const AGG_WORDS = new Set(['average', 'avg', 'mean', 'total', 'sum', 'count', 'number', 'max', 'maximum', 'min', 'minimum']);
+  const groupable = (w: string) =>
+    best.columns.find(
+      (c) => !used.has(c.name) && !TIME.has(kindOf(c) ?? '') && nameWords(c.name).includes(w) && !(kindOf(c) && NUMERIC.has(kindOf(c)!) && !/_id$|_key$|_code$/i.test(c.name)),
+    );
+  const entities = [
+    ...(byMatch ? words(byMatch[1]!).filter((w) => !AGG_WORDS.has(w)) : []),
+    ...(topMatch ? [singular(topMatch[1]!)] : []),
+  ];
+  for (const w of entities) {
+    const col = groupable(w);
     if (col) {
       draft.groups.push({ column: col.name, as: col.name });
       used.add(col.name);
+      break;
     }
   }
 
