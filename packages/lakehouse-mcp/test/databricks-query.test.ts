@@ -407,3 +407,126 @@ describe('Databricks: credentials and configuration', () => {
     }
   });
 });
+
+describe('Databricks: the AI-assisted tools', () => {
+  let fake: FakeDatabricks;
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    fake = await FakeDatabricks.start();
+    server = await fake.spawn();
+  });
+  afterAll(async () => {
+    await server.close();
+    await fake.close();
+  });
+
+  const tables: Rule = {
+    match: '^WITH cols AS',
+    columns: TABLES.columns,
+    rows: [
+      ['bronze', 'orders', 'MANAGED', 3, 4, null, null, null],
+      ['bronze', 'customers', 'MANAGED', 2, 2, null, null, null],
+    ],
+  };
+  const orderColumns: Rule = {
+    match: 'information_schema`\\.`columns` WHERE table_schema = :schema AND table_name = :table',
+    columns: [['column_name', 'string'], ['full_data_type', 'string'], ['is_nullable', 'string']],
+    rows: [['order_id', 'bigint', 'NO'], ['customer_id', 'bigint', 'YES'], ['amount', 'decimal(12,2)', 'YES'], ['ordered_at', 'timestamp', 'YES']],
+  };
+
+  it('analyzes a table from the profile and one bounded scan in Databricks SQL', async () => {
+    fake.script([
+      tables,
+      { ...orderColumns, times: 3 },
+      {
+        match: 'information_schema`\\.`columns` WHERE table_schema = :schema AND table_name = :table',
+        columns: [['column_name', 'string'], ['full_data_type', 'string'], ['is_nullable', 'string']],
+        rows: [['id', 'bigint', 'NO'], ['email', 'string', 'YES']],
+      },
+      { match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`orders`$', columns: [['n', 'bigint']], rows: [[3]] },
+      {
+        match: '^SELECT count\\(\\*\\), count\\(\\*\\) - count\\(`order_id`\\)',
+        columns: Array.from({ length: 17 }, (_, i) => [`c${i}`, 'string'] as [string, string]),
+        rows: [[3, 0, 3, '1', '3', 0, 2, '1', '2', 0, 3, '5.00', '9000.00', 1, 2, '2024-01-01 00:00:00', '2024-03-01 00:00:00']],
+      },
+      {
+        match: '^SELECT count\\(\\*\\), count\\(`order_id`\\), count\\(DISTINCT `order_id`\\)',
+        columns: Array.from({ length: 41 }, (_, i) => [`c${i}`, i % 10 === 5 ? 'array' : 'string'] as [string, string]),
+        rows: [
+          [
+            3,
+            3, 3, 2, 1, [1, 1, 2, 3, 3], null, null, null, null, null,
+            3, 2, 1.3, 0.5, [1, 1, 1, 2, 2], null, null, null, null, null,
+            3, 2, 3005, 5190, [5, 5, 6, 9000, 9000], null, null, null, null, null,
+            2, 2, null, null, null, null, null, null, null, null,
+          ],
+        ],
+      },
+    ]);
+    fake.clearLog();
+    const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders' });
+    expect(call.isError, call.text).toBe(false);
+    expect(call.structured).toMatchObject({
+      table: 'tenant_default.bronze.orders',
+      rows: 3,
+      columns: [
+        { name: 'order_id', type: 'bigint', role: 'id' },
+        { name: 'customer_id', type: 'bigint', role: 'foreign key candidate' },
+        { name: 'amount', type: 'decimal(12,2)', role: 'amount' },
+        { name: 'ordered_at', type: 'timestamp', role: 'timestamp' },
+      ],
+      candidate_keys: ['order_id'],
+      join_paths: ['bronze.orders.customer_id = bronze.customers.id'],
+    });
+    const scan = fake.log().find((e) => e.sql?.startsWith('SELECT count(*), count(`order_id`)'))!;
+    expect(scan.sql).toContain('percentile_approx(CAST(`amount` AS DOUBLE), array(0.01, 0.25, 0.5, 0.75, 0.99))');
+    expect(scan.params).toEqual({ email: '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$', phone: '^\\+?[0-9][0-9 ().-]{6,18}[0-9]$' });
+  });
+
+  it('drafts Databricks SQL and validates it with EXPLAIN, refusing a draft whose plan fails', async () => {
+    fake.script([
+      tables,
+      orderColumns,
+      { match: '^EXPLAIN SELECT date_trunc', columns: [['plan', 'string']], rows: [['== Physical Plan ==\nAdaptiveSparkPlan']] },
+      { match: '^DESCRIBE QUERY ', columns: [['col_name', 'string'], ['data_type', 'string'], ['comment', 'string']], rows: [['month', 'timestamp', null], ['sum_amount', 'decimal(22,2)', null]] },
+    ]);
+    fake.clearLog();
+    const call = await server.call('lakehouse_suggest_query', { question: 'total amount per month', tables: ['bronze.orders'] });
+    expect(call.structured).toMatchObject({
+      sql: "SELECT date_trunc('MONTH', `ordered_at`) AS `month`, sum(`amount`) AS `sum_amount`\nFROM `bronze`.`orders`\nGROUP BY ALL\nORDER BY `month` ASC\nLIMIT 100",
+      valid: true,
+      dialect: 'databricks',
+    });
+    const explain = fake.log().find((e) => e.sql?.startsWith('EXPLAIN'))!;
+    expect(explain.sql).toBe(
+      "EXPLAIN SELECT date_trunc('MONTH', `ordered_at`) AS `month`, sum(`amount`) AS `sum_amount`\nFROM `bronze`.`orders`\nGROUP BY ALL\nORDER BY `month` ASC\nLIMIT 100",
+    );
+    fake.script([
+      tables,
+      orderColumns,
+      { match: '^EXPLAIN ', columns: [['plan', 'string']], rows: [['== Physical Plan ==\nError occurred during query planning: \n[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have SELECT on Table. SQLSTATE: 42501']] },
+    ]);
+    const refused = await server.call('lakehouse_suggest_query', { question: 'total amount per month', tables: ['bronze.orders'] });
+    expect(refused.structured).toMatchObject({ valid: false });
+    expect(refused.text).toMatch(/^A Databricks SQL \(Spark SQL\) draft that does NOT plan \(Databricks refused a privilege: \[INSUFFICIENT_PERMISSIONS\]/);
+  });
+
+  it('explains a query result read in chunks from the warehouse', async () => {
+    fake.script([
+      {
+        match: '^SELECT status, amount FROM bronze\\.orders$',
+        columns: [['status', 'string'], ['amount', 'decimal(12,2)']],
+        rows: [['paid', 10], ['paid', 30], ['new', 5]],
+      },
+    ]);
+    const call = await server.call('lakehouse_explain_data', { sql: 'SELECT status, amount FROM bronze.orders' });
+    expect(call.structured).toMatchObject({
+      rows: 3,
+      truncated: false,
+      top_groups: [
+        { group: 'paid', value: 40 },
+        { group: 'new', value: 5 },
+      ],
+    });
+  });
+});
