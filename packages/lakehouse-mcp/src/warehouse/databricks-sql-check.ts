@@ -259,7 +259,16 @@ export async function checkQuery(text: string, n: Naming): Promise<CheckedQuery>
       { hint: HINT_QUERY },
     );
   }
-  return { sql: mapped, tables: tablesOf(refs, n) };
+  const ctes = new Set(
+    ((nodes[0] as { with?: Array<{ name?: { value?: string } | string }> }).with ?? []).map((w) =>
+      String(typeof w.name === 'string' ? w.name : (w.name?.value ?? '')).toLowerCase(),
+    ),
+  );
+  const own = refs.filter((r) => {
+    const [, db, table] = r.split('::');
+    return !((!db || db === 'null') && table && ctes.has(table.toLowerCase()));
+  });
+  return { sql: mapped, tables: tablesOf(own, n) };
 }
 
 /** `select::db::table` entries → the tenant's `layer.table`; anything outside the tenant is refused. */

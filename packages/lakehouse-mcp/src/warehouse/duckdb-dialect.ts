@@ -394,6 +394,8 @@ export function logicalOf(engineType: string): LogicalType | undefined {
     DATE: 'date',
     TIME: 'time',
     'TIME WITH TIME ZONE': 'timetz',
+    TIMETZ: 'timetz',
+    TIMESTAMPTZ: 'timestamptz',
     TIMESTAMP: 'timestamp',
     'TIMESTAMP WITH TIME ZONE': 'timestamptz',
     INTERVAL: 'interval',
