@@ -13,3 +13,4 @@ export * from './azure.js';
 export * from './shape.js';
 export * from './untrusted.js';
 export { z } from 'zod';
+export * from './time.js';

@@ -1,4 +1,10 @@
-import { UserInputError } from '@switchyard/core';
+import {
+  UserInputError,
+  checkTimeZone,
+  wallClock,
+  wallTimeToInstant,
+  type WallClock,
+} from '@switchyard/core';
 
 /** The zone used when a call names none: `MS365_TIMEZONE`, else the machine's zone. */
 export function defaultZone(env: NodeJS.ProcessEnv = process.env): string {
@@ -6,43 +12,7 @@ export function defaultZone(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** An IANA zone name, checked; Graph accepts the same names in `Prefer: outlook.timezone`. */
-export function checkZone(zone: string): string {
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    throw new UserInputError(`'${zone}' is not an IANA time zone`, {
-      hint: 'Use a name such as Europe/Berlin, America/New_York or UTC',
-    });
-  }
-}
-
-const partsFormat = new Map<string, Intl.DateTimeFormat>();
-
-/** Wall-clock fields of an instant in a zone. */
-function wallClock(instant: number, zone: string): number[] {
-  let f = partsFormat.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    partsFormat.set(zone, f);
-  }
-  const get = (type: string) => Number(f.formatToParts(instant).find((p) => p.type === type)?.value);
-  return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
-}
-
-/** The zone's offset from UTC at an instant, in milliseconds. */
-export function zoneOffsetMs(instant: number, zone: string): number {
-  const [y, mo, d, h, mi, s] = wallClock(instant, zone) as [number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(instant / 1000) * 1000;
-}
+export const checkZone = checkTimeZone;
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/;
 const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
@@ -63,12 +33,7 @@ export function parseTime(value: string, zone: string, field: string): Date {
       hint: 'Use 2025-03-04, 2025-03-04T09:30 (in the time zone), or an ISO time with an offset',
     });
   }
-  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
-  const guess = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
-  // Two passes settle the offset across a DST change.
-  let instant = guess - zoneOffsetMs(guess, zone);
-  instant = guess - zoneOffsetMs(instant, zone);
-  return new Date(instant);
+  return wallTimeToInstant(m.slice(1).map((x) => Number(x ?? 0)) as WallClock, zone);
 }
 
 /** An instant as wall-clock time in a zone, the way Graph's dateTimeTimeZone wants it: `2025-03-04T09:30:00`. */

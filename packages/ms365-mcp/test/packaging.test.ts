@@ -22,14 +22,19 @@ afterAll(async () => {
 });
 
 describe('the published package', () => {
-  it('ships only the bundled bin, its package.json and README', () => {
+  it('ships only the bundled bin (with its loader), package.json and README', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json'], {
       cwd: pkgDir,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const [info] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
-    expect(info!.files.map((f) => f.path).sort()).toEqual(['README.md', 'dist/bin.js', 'package.json']);
+    expect(info!.files.map((f) => f.path).sort()).toEqual([
+      'README.md',
+      'dist/bin.js',
+      'dist/main.js',
+      'package.json',
+    ]);
   });
 
   it('runs from a clean install as npx would', async () => {

@@ -3,53 +3,7 @@
  * own time zone: "today's orders" are the ones placed since local midnight. These helpers convert
  * between the two with Intl only (no time zone database to ship).
  */
-import { UserInputError } from '@switchyard/core';
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** Whether Intl knows this IANA time zone name. */
-export function isTimeZone(tz: string | undefined | null): tz is string {
-  if (!tz) return false;
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The wall-clock parts of an instant in a time zone. */
-function wallClock(instant: Date, tz: string): [number, number, number, number, number, number] {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(tz).formatToParts(instant))
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return [parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!];
-}
-
-/** Minutes the zone is ahead of UTC at an instant. */
-export function offsetMinutes(instant: Date, tz: string): number {
-  const [y, mo, d, h, mi, s] = wallClock(instant, tz);
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
-  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
-}
+import { UserInputError, wallClock, wallTimeToInstant } from '@switchyard/core';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -74,11 +28,7 @@ export function utcToLocal(value: string, tz: string): string {
 export function localToUtc(value: string, tz: string): string {
   const m = DATETIME.exec(value.trim());
   if (!m) throw new UserInputError(`'${value}' is not a date-time like 2025-06-12 14:30`);
-  const wall = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
-  // Two passes settle the offset across a daylight-saving change.
-  let guess = wall - offsetMinutes(new Date(wall), tz) * 60_000;
-  guess = wall - offsetMinutes(new Date(guess), tz) * 60_000;
-  return odooUtc(new Date(guess));
+  return odooUtc(wallTimeToInstant([+m[1]!, +m[2]!, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0)], tz));
 }
 
 /** Today's date in the zone, "YYYY-MM-DD". */

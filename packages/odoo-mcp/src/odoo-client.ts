@@ -15,7 +15,7 @@ import {
   type HttpErrorResponse,
   type Logger,
 } from '@switchyard/core';
-import { isTimeZone } from './dates.js';
+import { isTimeZone } from '@switchyard/core';
 import {
   OdooFaultError,
   authFailure,
