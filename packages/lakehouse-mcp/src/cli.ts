@@ -94,7 +94,8 @@ export const cli: CliDefinition = {
     },
     {
       flags: '--databricks-catalog <name>',
-      description: 'keep tenants as schemas tenant_<id>_bronze, ... in this catalog instead of a catalog each',
+      description:
+        'keep tenants as schemas tenant_<id>_bronze, ... in this catalog instead of a catalog each',
       env: 'LAKEHOUSE_DATABRICKS_CATALOG',
     },
   ],
@@ -104,7 +105,10 @@ export const cli: CliDefinition = {
       'store the password of a PostgreSQL connection in the keychain (and register it when --host, --database and --user are given), testing it first; with --databricks, the Databricks token or OAuth secret',
     options: [
       ...connectionOptions,
-      { flags: '--databricks', description: 'store the Databricks token (or, with --client-id, the OAuth secret)' },
+      {
+        flags: '--databricks',
+        description: 'store the Databricks token (or, with --client-id, the OAuth secret)',
+      },
       { flags: '--client-id <id>', description: 'Databricks service principal (OAuth M2M)' },
     ],
     action: async (ctx) => {
@@ -167,7 +171,9 @@ export const cli: CliDefinition = {
       if (ctx.options.databricks) {
         const clientId = (ctx.options.clientId as string | undefined) ?? lh.settings.databricks.clientId;
         const removed = await lh.secrets.delete(lh.secretService(), lh.databricksAccount(clientId));
-        ctx.print(removed ? 'Removed the stored Databricks secret.' : 'No stored Databricks secret to remove.');
+        ctx.print(
+          removed ? 'Removed the stored Databricks secret.' : 'No stored Databricks secret to remove.',
+        );
         return;
       }
       try {

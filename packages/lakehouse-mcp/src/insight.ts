@@ -45,9 +45,11 @@ export interface SchemaAnalysis {
 
 const NUMERIC = new Set(['int16', 'int32', 'int64', 'float32', 'float64', 'decimal']);
 const TIME = new Set(['date', 'timestamp', 'timestamptz']);
-const AMOUNT = /(amount|price|total|revenue|cost|fee|balance|salary|spend|sales|value|paid|tax|discount|margin|profit)/i;
+const AMOUNT =
+  /(amount|price|total|revenue|cost|fee|balance|salary|spend|sales|value|paid|tax|discount|margin|profit)/i;
 const TIME_NAME = /(_at|_on|_date|_time|^date|^time|timestamp|^day$|^month$|created|updated|modified)$/i;
-const NAME_PII = /^(first_?name|last_?name|full_?name|surname|given_?name|customer_?name|contact_?name|name)$/i;
+const NAME_PII =
+  /^(first_?name|last_?name|full_?name|surname|given_?name|customer_?name|contact_?name|name)$/i;
 
 function singular(word: string): string {
   const w = word.toLowerCase();
@@ -81,7 +83,8 @@ export function analyzeTable(options: {
     const kind = options.logical(c.type)?.kind;
     const notes: string[] = [];
     const name = c.name.toLowerCase();
-    const nonNull = p?.nullShare === null || p?.nullShare === undefined ? scanned : Math.round(scanned * (1 - p.nullShare));
+    const nonNull =
+      p?.nullShare === null || p?.nullShare === undefined ? scanned : Math.round(scanned * (1 - p.nullShare));
     const distinct = ins?.distinct ?? p?.approxDistinct ?? null;
     const unique = distinct !== null && scanned > 0 && distinct === scanned && (p?.nullShare ?? 0) === 0;
     if (unique && scanned > 1) candidateKeys.push(c.name);
@@ -90,14 +93,22 @@ export function analyzeTable(options: {
     if (text && text.email >= 0.8) role = 'pii: e-mail';
     else if (text && text.phone >= 0.8 && /phone|mobile|tel|fax|cell/i.test(name)) role = 'pii: phone';
     else if (text && text.phone >= 0.95 && text.number < 0.5) role = 'pii: phone';
-    else if (name === 'id' || name === `${own}_id` || name === `${own}id`) role = unique || scanned <= 1 ? 'id' : 'foreign key candidate';
-    else if (/(_id|_key|_code|_uuid|id)$/i.test(name) && name !== 'id') role = unique ? 'id' : 'foreign key candidate';
+    else if (name === 'id' || name === `${own}_id` || name === `${own}id`)
+      role = unique || scanned <= 1 ? 'id' : 'foreign key candidate';
+    else if (/(_id|_key|_code|_uuid|id)$/i.test(name) && name !== 'id')
+      role = unique ? 'id' : 'foreign key candidate';
     else if (kind && TIME.has(kind)) role = 'timestamp';
     else if (kind === 'boolean') role = 'flag';
     else if (kind && NUMERIC.has(kind)) role = AMOUNT.test(name) ? 'amount' : 'measure';
     else if (kind === 'text' || (!kind && /string|varchar/i.test(c.type))) {
       if (NAME_PII.test(name)) role = 'pii: name';
-      else if (distinct !== null && nonNull > 0 && (distinct <= 50 || distinct / nonNull <= 0.05) && distinct < nonNull) role = 'category';
+      else if (
+        distinct !== null &&
+        nonNull > 0 &&
+        (distinct <= 50 || distinct / nonNull <= 0.05) &&
+        distinct < nonNull
+      )
+        role = 'category';
       else if (text && text.avgLength !== null && text.avgLength >= 30) role = 'free text';
       else role = unique ? 'id' : 'text';
       if (TIME_NAME.test(name) && text && text.date >= 0.9) role = 'timestamp';
@@ -106,10 +117,13 @@ export function analyzeTable(options: {
     if (p && p.nullShare !== null && p.nullShare >= 0.5 && rows > 0) {
       flags.push(`${c.name}: null-heavy (${Math.round(p.nullShare * 100)}% empty)`);
     }
-    if (distinct === 1 && nonNull > 1) flags.push(`${c.name}: constant (one value${p?.min ? ` '${p.min}'` : ''})`);
+    if (distinct === 1 && nonNull > 1)
+      flags.push(`${c.name}: constant (one value${p?.min ? ` '${p.min}'` : ''})`);
     if (text && nonNull > 0) {
       if (text.number >= 0.95) {
-        flags.push(`${c.name}: numbers stored as text (${pct(text.number)} parse as numbers; cast or parse_number)`);
+        flags.push(
+          `${c.name}: numbers stored as text (${pct(text.number)} parse as numbers; cast or parse_number)`,
+        );
         notes.push('numbers stored as text');
       } else if (text.date >= 0.95) {
         flags.push(`${c.name}: dates stored as text (${pct(text.date)} parse as timestamps; parse_date)`);
@@ -128,7 +142,9 @@ export function analyzeTable(options: {
       const max = Number(p.max);
       const min = Number(p.min);
       if (iqr > 0 && (max > hi || min < lo)) {
-        const which = [max > hi ? `max ${p.max}` : '', min < lo ? `min ${p.min}` : ''].filter(Boolean).join(', ');
+        const which = [max > hi ? `max ${p.max}` : '', min < lo ? `min ${p.min}` : '']
+          .filter(Boolean)
+          .join(', ');
         flags.push(`${c.name}: outliers (${which} beyond 3×IQR of ${fmt(q.p25)}–${fmt(q.p75)})`);
       }
     }
@@ -142,8 +158,11 @@ export function analyzeTable(options: {
     for (const other of options.others) {
       const otherStem = singular(other.ref.name);
       const match =
-        (stem && (otherStem === singular(stem) || otherStem.endsWith(`_${singular(stem)}`)) &&
-          other.columns.find((c) => c.name.toLowerCase() === 'id' || c.name.toLowerCase() === a.name.toLowerCase())) ||
+        (stem &&
+          (otherStem === singular(stem) || otherStem.endsWith(`_${singular(stem)}`)) &&
+          other.columns.find(
+            (c) => c.name.toLowerCase() === 'id' || c.name.toLowerCase() === a.name.toLowerCase(),
+          )) ||
         (a.role === 'foreign key candidate' && a.name.toLowerCase() !== 'id'
           ? other.columns.find((c) => c.name.toLowerCase() === a.name.toLowerCase())
           : undefined);
@@ -161,7 +180,9 @@ export function analyzeTable(options: {
     for (const other of options.others) {
       const match = other.columns.find((c) => c.name.toLowerCase() === `${own}_id`);
       if (match && !(other.ref.layer === ref.layer && other.ref.name === ref.name)) {
-        joinPaths.push(`${ref.layer}.${ref.name}.${a.name} = ${other.ref.layer}.${other.ref.name}.${match.name}`);
+        joinPaths.push(
+          `${ref.layer}.${ref.name}.${a.name} = ${other.ref.layer}.${other.ref.name}.${match.name}`,
+        );
       }
     }
   }
@@ -189,7 +210,11 @@ function words(text: string): string[] {
 }
 
 function nameWords(name: string): string[] {
-  return name.toLowerCase().split(/[_\s]+/).filter(Boolean).map(singular);
+  return name
+    .toLowerCase()
+    .split(/[_\s]+/)
+    .filter(Boolean)
+    .map(singular);
 }
 
 export interface DraftCandidate {
@@ -246,17 +271,37 @@ export function draftQuery(
           : /\b(yearly|annual|per year|by year|each year)\b/.test(q)
             ? 'year'
             : undefined;
-  const timeCol = times.find(mentioned) ?? times.find((c) => /(created|ordered|order|date|_at)/i.test(c.name)) ?? times[0];
+  const timeCol =
+    times.find(mentioned) ?? times.find((c) => /(created|ordered|order|date|_at)/i.test(c.name)) ?? times[0];
   if (grain && timeCol) {
     draft.groups.push({ column: timeCol.name, grain, as: grain });
     used.add(timeCol.name);
-  } else if (grain) notes.push(`the question asks for a ${grain}ly breakdown, but ${best.ref.layer}.${best.ref.name} has no date or timestamp column`);
+  } else if (grain)
+    notes.push(
+      `the question asks for a ${grain}ly breakdown, but ${best.ref.layer}.${best.ref.name} has no date or timestamp column`,
+    );
   const byMatch = /\b(?:by|per|for each|each|across)\s+([a-z0-9_ ]+)/.exec(q);
   const topMatch = /\b(?:top|bottom|best|worst|first)\s+\d+\s+([a-z0-9_]+)/.exec(q);
-  const AGG_WORDS = new Set(['average', 'avg', 'mean', 'total', 'sum', 'count', 'number', 'max', 'maximum', 'min', 'minimum']);
+  const AGG_WORDS = new Set([
+    'average',
+    'avg',
+    'mean',
+    'total',
+    'sum',
+    'count',
+    'number',
+    'max',
+    'maximum',
+    'min',
+    'minimum',
+  ]);
   const groupable = (w: string) =>
     best.columns.find(
-      (c) => !used.has(c.name) && !TIME.has(kindOf(c) ?? '') && nameWords(c.name).includes(w) && !(kindOf(c) && NUMERIC.has(kindOf(c)!) && !/_id$|_key$|_code$/i.test(c.name)),
+      (c) =>
+        !used.has(c.name) &&
+        !TIME.has(kindOf(c) ?? '') &&
+        nameWords(c.name).includes(w) &&
+        !(kindOf(c) && NUMERIC.has(kindOf(c)!) && !/_id$|_key$|_code$/i.test(c.name)),
     );
   const entities = [
     ...(byMatch ? words(byMatch[1]!).filter((w) => !AGG_WORDS.has(w)) : []),
@@ -273,12 +318,20 @@ export function draftQuery(
 
   // The measure.
   const measureCol =
-    numeric.find((c) => mentioned(c) && !used.has(c.name)) ?? numeric.find((c) => AMOUNT.test(c.name)) ?? numeric[0];
+    numeric.find((c) => mentioned(c) && !used.has(c.name)) ??
+    numeric.find((c) => AMOUNT.test(c.name)) ??
+    numeric[0];
   const wants = (re: RegExp) => re.test(q);
   if (wants(/\b(how many|count|number of)\b/)) {
     const distinctOf = /\b(distinct|unique|different)\s+([a-z0-9_]+)/.exec(q);
-    const col = distinctOf ? best.columns.find((c) => nameWords(c.name).includes(singular(distinctOf[2]!))) : undefined;
-    draft.measures.push(col ? { fn: 'count_distinct', column: col.name, as: `distinct_${col.name}` } : { fn: 'count', as: 'count' });
+    const col = distinctOf
+      ? best.columns.find((c) => nameWords(c.name).includes(singular(distinctOf[2]!)))
+      : undefined;
+    draft.measures.push(
+      col
+        ? { fn: 'count_distinct', column: col.name, as: `distinct_${col.name}` }
+        : { fn: 'count', as: 'count' },
+    );
     if (col) used.add(col.name);
   }
   const agg = wants(/\b(average|avg|mean)\b/)
@@ -293,9 +346,14 @@ export function draftQuery(
   if (agg && measureCol) {
     draft.measures.push({ fn: agg, column: measureCol.name, as: `${agg}_${measureCol.name}` });
     used.add(measureCol.name);
-  } else if (agg) notes.push(`no numeric column of ${best.ref.layer}.${best.ref.name} matches the question for ${agg}`);
+  } else if (agg)
+    notes.push(`no numeric column of ${best.ref.layer}.${best.ref.name} matches the question for ${agg}`);
   if (draft.groups.length && draft.measures.length === 0) {
-    draft.measures.push(measureCol ? { fn: 'sum', column: measureCol.name, as: `sum_${measureCol.name}` } : { fn: 'count', as: 'count' });
+    draft.measures.push(
+      measureCol
+        ? { fn: 'sum', column: measureCol.name, as: `sum_${measureCol.name}` }
+        : { fn: 'count', as: 'count' },
+    );
     if (measureCol) used.add(measureCol.name);
   }
 
@@ -317,8 +375,10 @@ export function draftQuery(
   const top = /\b(?:top|first|best|worst|bottom)\s+(\d{1,4})\b/.exec(q);
   if (draft.measures.length) {
     const first = draft.measures[draft.measures.length - 1]!;
-    if (draft.groups.some((g) => g.grain) && !top) draft.order = { by: draft.groups.find((g) => g.grain)!.as, descending: false };
-    else if (draft.groups.length) draft.order = { by: first.as, descending: !/\b(bottom|worst|least|lowest)\b/.test(q) };
+    if (draft.groups.some((g) => g.grain) && !top)
+      draft.order = { by: draft.groups.find((g) => g.grain)!.as, descending: false };
+    else if (draft.groups.length)
+      draft.order = { by: first.as, descending: !/\b(bottom|worst|least|lowest)\b/.test(q) };
   }
   if (top) draft.limit = Math.min(1000, Number(top[1]));
   else if (draft.groups.length === 0 && draft.measures.length) draft.limit = 1;
@@ -330,7 +390,8 @@ export function draftQuery(
     if (order) draft.order = { by: order.name, descending: true };
     draft.limit = top ? draft.limit : 20;
   }
-  if (texts.length === 0 && byMatch && !draft.groups.some((g) => !g.grain)) notes.push(`no column of ${best.ref.layer}.${best.ref.name} matches '${byMatch[1]!.trim()}'`);
+  if (texts.length === 0 && byMatch && !draft.groups.some((g) => !g.grain))
+    notes.push(`no column of ${best.ref.layer}.${best.ref.name} matches '${byMatch[1]!.trim()}'`);
   return {
     draft,
     tables: [`${best.ref.layer}.${best.ref.name}`],
@@ -346,7 +407,9 @@ export interface ResultSummary {
   columns: Array<Record<string, unknown>>;
   topGroups: Array<{ group: string; value: number }> | undefined;
   topGroupsBy: string | undefined;
-  trend: { by: string; measure: string; points: Array<{ period: string; value: number }>; changes: string[] } | undefined;
+  trend:
+    | { by: string; measure: string; points: Array<{ period: string; value: number }>; changes: string[] }
+    | undefined;
   lines: string[];
 }
 
@@ -359,7 +422,11 @@ function asNumber(v: unknown): number | undefined {
 function asDate(v: unknown): Date | undefined {
   if (v instanceof Date) return v;
   if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\d/.test(v)) return undefined;
-  const d = new Date(v.length === 10 ? `${v}T00:00:00Z` : v.replace(' ', 'T').replace(/(\.\d+)?$/, '$1') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? '' : 'Z'));
+  const d = new Date(
+    v.length === 10
+      ? `${v}T00:00:00Z`
+      : v.replace(' ', 'T').replace(/(\.\d+)?$/, '$1') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? '' : 'Z'),
+  );
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
@@ -379,9 +446,13 @@ export function summarizeResult(
     const nulls = rows.length - values.length;
     const lk = logical(c.type)?.kind;
     const nums = values.map(asNumber);
-    const isNumber = (lk ? NUMERIC.has(lk) : false) || (values.length > 0 && nums.every((x) => x !== undefined) && !(lk && (lk === 'text' || TIME.has(lk))));
+    const isNumber =
+      (lk ? NUMERIC.has(lk) : false) ||
+      (values.length > 0 && nums.every((x) => x !== undefined) && !(lk && (lk === 'text' || TIME.has(lk))));
     const dates = values.map(asDate);
-    const isDate = !isNumber && ((lk ? TIME.has(lk) : false) || (values.length > 0 && dates.every((d) => d !== undefined)));
+    const isDate =
+      !isNumber &&
+      ((lk ? TIME.has(lk) : false) || (values.length > 0 && dates.every((d) => d !== undefined)));
     if (isNumber) {
       const xs = (nums.filter((x) => x !== undefined) as number[]).sort((a, b) => a - b);
       const mean = xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
@@ -408,15 +479,28 @@ export function summarizeResult(
       }
       const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5);
       kinds.push('text');
-      stats.push({ name: c.name, kind: 'text', nulls, distinct: counts.size, top: top.map(([value, count]) => ({ value, count })) });
+      stats.push({
+        name: c.name,
+        kind: 'text',
+        nulls,
+        distinct: counts.size,
+        top: top.map(([value, count]) => ({ value, count })),
+      });
     }
   });
-  const lines = [`${rows.length} row${rows.length === 1 ? '' : 's'} × ${columns.length} column${columns.length === 1 ? '' : 's'}${truncated ? ' (a bounded part of the result: truncated)' : ''}.`];
+  const lines = [
+    `${rows.length} row${rows.length === 1 ? '' : 's'} × ${columns.length} column${columns.length === 1 ? '' : 's'}${truncated ? ' (a bounded part of the result: truncated)' : ''}.`,
+  ];
   for (const s of stats) {
-    if (s.kind === 'number') lines.push(`${String(s.name)}: ${String(s.min)} to ${String(s.max)}, mean ${String(s.mean)}, median ${String(s.median)}${s.nulls ? `, ${String(s.nulls)} empty` : ''}.`);
+    if (s.kind === 'number')
+      lines.push(
+        `${String(s.name)}: ${String(s.min)} to ${String(s.max)}, mean ${String(s.mean)}, median ${String(s.median)}${s.nulls ? `, ${String(s.nulls)} empty` : ''}.`,
+      );
     else if (s.kind === 'date') lines.push(`${String(s.name)}: from ${String(s.min)} to ${String(s.max)}.`);
     else {
-      const top = (s.top as Array<{ value: string; count: number }>).map((t) => `${t.value} (${t.count})`).join(', ');
+      const top = (s.top as Array<{ value: string; count: number }>)
+        .map((t) => `${t.value} (${t.count})`)
+        .join(', ');
       lines.push(`${String(s.name)}: ${String(s.distinct)} distinct${top ? `; most frequent ${top}` : ''}.`);
     }
   }
@@ -432,11 +516,16 @@ export function summarizeResult(
       totals.set(key, (totals.get(key) ?? 0) + (m >= 0 ? (asNumber(r[m]) ?? 0) : 1));
     }
     if (totals.size < rows.length || m >= 0) {
-      topGroups = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5).map(([group, value]) => ({ group, value: round(value) }));
+      topGroups = [...totals.entries()]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .slice(0, 5)
+        .map(([group, value]) => ({ group, value: round(value) }));
       topGroupsBy = `${columns[g]!.name} by ${m >= 0 ? `sum of ${columns[m]!.name}` : 'rows'}`;
       const total = [...totals.values()].reduce((a, b) => a + b, 0);
       const lead = topGroups[0]!;
-      lines.push(`Top ${columns[g]!.name}: ${topGroups.map((t) => `${t.group} ${t.value}`).join(', ')}${total > 0 ? ` (${lead.group} is ${Math.round((lead.value / total) * 100)}% of the total)` : ''}.`);
+      lines.push(
+        `Top ${columns[g]!.name}: ${topGroups.map((t) => `${t.group} ${t.value}`).join(', ')}${total > 0 ? ` (${lead.group} is ${Math.round((lead.value / total) * 100)}% of the total)` : ''}.`,
+      );
     }
   }
   // Changes over time: the first date column, the first numeric one, by month (by day for short spans).
@@ -455,7 +544,9 @@ export function summarizeResult(
         const key = x.at.toISOString().slice(0, byDay ? 10 : 7);
         buckets.set(key, (buckets.get(key) ?? 0) + x.v);
       }
-      const points = [...buckets.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([period, value]) => ({ period, value: round(value) }));
+      const points = [...buckets.entries()]
+        .sort((a, b) => a[0].localeCompare(b[0]))
+        .map(([period, value]) => ({ period, value: round(value) }));
       const changes: string[] = [];
       if (points.length >= 2) {
         let biggest: { from: string; to: string; change: number } | undefined;
@@ -463,20 +554,43 @@ export function summarizeResult(
           const prev = points[i - 1]!.value;
           if (prev === 0) continue;
           const change = (points[i]!.value - prev) / Math.abs(prev);
-          if (!biggest || Math.abs(change) > Math.abs(biggest.change)) biggest = { from: points[i - 1]!.period, to: points[i]!.period, change };
+          if (!biggest || Math.abs(change) > Math.abs(biggest.change))
+            biggest = { from: points[i - 1]!.period, to: points[i]!.period, change };
         }
         const last = points[points.length - 1]!;
         const before = points[points.length - 2]!;
-        if (before.value !== 0) changes.push(`${last.period} vs ${before.period}: ${signed((last.value - before.value) / Math.abs(before.value))}`);
-        if (biggest && (biggest.to !== last.period)) changes.push(`largest change ${biggest.from} → ${biggest.to}: ${signed(biggest.change)}`);
+        if (before.value !== 0)
+          changes.push(
+            `${last.period} vs ${before.period}: ${signed((last.value - before.value) / Math.abs(before.value))}`,
+          );
+        if (biggest && biggest.to !== last.period)
+          changes.push(`largest change ${biggest.from} → ${biggest.to}: ${signed(biggest.change)}`);
         const first = points[0]!;
-        if (first.value !== 0 && points.length > 2) changes.push(`${first.period} → ${last.period}: ${signed((last.value - first.value) / Math.abs(first.value))}`);
+        if (first.value !== 0 && points.length > 2)
+          changes.push(
+            `${first.period} → ${last.period}: ${signed((last.value - first.value) / Math.abs(first.value))}`,
+          );
       }
-      trend = { by: `${columns[d]!.name} (${byDay ? 'day' : 'month'})`, measure: columns[m]!.name, points: points.slice(-24), changes };
-      if (changes.length) lines.push(`${columns[m]!.name} over ${columns[d]!.name} by ${byDay ? 'day' : 'month'}: ${changes.join('; ')}.`);
+      trend = {
+        by: `${columns[d]!.name} (${byDay ? 'day' : 'month'})`,
+        measure: columns[m]!.name,
+        points: points.slice(-24),
+        changes,
+      };
+      if (changes.length)
+        lines.push(
+          `${columns[m]!.name} over ${columns[d]!.name} by ${byDay ? 'day' : 'month'}: ${changes.join('; ')}.`,
+        );
     }
   }
-  return { shape: { rows: rows.length, columns: columns.length, truncated }, columns: stats, topGroups, topGroupsBy, trend, lines };
+  return {
+    shape: { rows: rows.length, columns: columns.length, truncated },
+    columns: stats,
+    topGroups,
+    topGroupsBy,
+    trend,
+    lines,
+  };
 }
 
 function signed(x: number): string {

@@ -32,13 +32,17 @@ export interface DatabricksConfig {
   connectTimeoutMs: number;
 }
 
-export function databricksFromEnv(env: NodeJS.ProcessEnv, options: { catalog?: string | undefined } = {}): DatabricksConfig {
+export function databricksFromEnv(
+  env: NodeJS.ProcessEnv,
+  options: { catalog?: string | undefined } = {},
+): DatabricksConfig {
   const host = env.DATABRICKS_HOST?.trim()
     .replace(/^https?:\/\//, '')
     .replace(/\/+$/, '');
   const warehouseId =
     env.DATABRICKS_WAREHOUSE_ID?.trim() || /\/warehouses\/([^/?]+)/.exec(env.DATABRICKS_HTTP_PATH ?? '')?.[1];
-  const httpPath = env.DATABRICKS_HTTP_PATH?.trim() || (warehouseId ? `/sql/1.0/warehouses/${warehouseId}` : undefined);
+  const httpPath =
+    env.DATABRICKS_HTTP_PATH?.trim() || (warehouseId ? `/sql/1.0/warehouses/${warehouseId}` : undefined);
   return {
     host: host || undefined,
     httpPath,
@@ -162,7 +166,8 @@ export class Lakehouse {
     const d = this.settings.databricks;
     let auth: DatabricksAuth | undefined;
     if (d.token) auth = { kind: 'token', token: d.token };
-    else if (d.clientId && d.clientSecret) auth = { kind: 'oauth-m2m', clientId: d.clientId, clientSecret: d.clientSecret };
+    else if (d.clientId && d.clientSecret)
+      auth = { kind: 'oauth-m2m', clientId: d.clientId, clientSecret: d.clientSecret };
     else if (d.clientId) {
       const secret = await this.secrets.get(this.secretService(), this.databricksAccount(d.clientId));
       if (secret) auth = { kind: 'oauth-m2m', clientId: d.clientId, clientSecret: secret };

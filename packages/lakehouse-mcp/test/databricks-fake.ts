@@ -34,7 +34,9 @@ export interface LogEntry {
 /** Statements every write path runs first: catalog, schemas, volume, metadata tables. */
 export const BOOTSTRAP: Rule = { match: '^CREATE (CATALOG|SCHEMA|VOLUME|TABLE) IF NOT EXISTS' };
 /** Metadata writes (runs, state, lineage, connections). */
-export const META_WRITES: Rule = { match: '^(INSERT INTO|DELETE FROM) `[^`]+`\\.`(_meta|tenant_\\w+_meta)`\\.' };
+export const META_WRITES: Rule = {
+  match: '^(INSERT INTO|DELETE FROM) `[^`]+`\\.`(_meta|tenant_\\w+_meta)`\\.',
+};
 
 export class FakeDatabricks {
   readonly dir = mkdtempSync(join(tmpdir(), 'lakehouse-dbx-'));
@@ -47,7 +49,10 @@ export class FakeDatabricks {
     const rest = await FakeService.start('Databricks');
     const fake = new FakeDatabricks(rest);
     rest.route('GET', '/api/2.0/sql/warehouses/:id', (req) => {
-      if (req.headers.authorization !== 'Bearer dapi-test-token' && req.headers.authorization !== 'Bearer m2m-access-token') {
+      if (
+        req.headers.authorization !== 'Bearer dapi-test-token' &&
+        req.headers.authorization !== 'Bearer m2m-access-token'
+      ) {
         return { status: 401, body: { error_code: 'UNAUTHENTICATED', message: 'Invalid access token.' } };
       }
       return { body: { id: req.params.id, name: 'Shared warehouse', state: fake.state } };
@@ -59,7 +64,10 @@ export class FakeDatabricks {
     rest.route('POST', '/oidc/v1/token', (req) => {
       const expected = `Basic ${Buffer.from('sp-client:sp-secret').toString('base64')}`;
       if (req.headers.authorization !== expected) {
-        return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } };
+        return {
+          status: 401,
+          body: { error: 'invalid_client', error_description: 'Client authentication failed' },
+        };
       }
       return { body: { access_token: 'm2m-access-token', token_type: 'Bearer', expires_in: 3600 } };
     });
@@ -83,8 +91,14 @@ export class FakeDatabricks {
     };
   }
 
-  async spawn(env: Record<string, string> = {}, options: Parameters<typeof spawnServer>[1] = {}): Promise<SpawnedServer> {
-    return spawnServer(bin, { ...options, env: { LAKEHOUSE_SYNC_PART_MB: '4', ...this.env(env), ...(options.env ?? {}) } });
+  async spawn(
+    env: Record<string, string> = {},
+    options: Parameters<typeof spawnServer>[1] = {},
+  ): Promise<SpawnedServer> {
+    return spawnServer(bin, {
+      ...options,
+      env: { LAKEHOUSE_SYNC_PART_MB: '4', ...this.env(env), ...(options.env ?? {}) },
+    });
   }
 
   script(rules: Rule[], extra: Record<string, unknown> = {}): void {

@@ -18,7 +18,16 @@ const TABLES: Rule = {
     ['at', 'string'],
   ],
   rows: [
-    ['bronze', 'orders', 'MANAGED', 1200, 5, 'sync', '["postgres:shop/public.orders"]', '2024-05-01 10:00:00'],
+    [
+      'bronze',
+      'orders',
+      'MANAGED',
+      1200,
+      5,
+      'sync',
+      '["postgres:shop/public.orders"]',
+      '2024-05-01 10:00:00',
+    ],
     ['silver', 'orders', 'MANAGED', null, 4, 'transform', '["bronze.orders"]', '2024-05-01 10:05:00'],
     ['gold', 'revenue', 'VIEW', null, 2, null, null, null],
   ],
@@ -67,7 +76,12 @@ describe('Databricks: catalog and queries', () => {
     );
     const log = fake.log();
     const connect = log.find((e) => e.call === 'connect')!;
-    expect(connect).toMatchObject({ authType: 'access-token', telemetryEnabled: false, token: '<15 chars>', path: '/sql/1.0/warehouses/wh1' });
+    expect(connect).toMatchObject({
+      authType: 'access-token',
+      telemetryEnabled: false,
+      token: '<15 chars>',
+      path: '/sql/1.0/warehouses/wh1',
+    });
     const execute = log.find((e) => e.call === 'execute')!;
     expect(execute.params).toEqual({ bronze: 'bronze', silver: 'silver', gold: 'gold', layer: null });
     expect(execute.sql).toContain('FROM `tenant_default`.`information_schema`.`tables` AS t');
@@ -78,7 +92,11 @@ describe('Databricks: catalog and queries', () => {
     fake.script([
       {
         match: '^WITH cols AS',
-        error: { class: 'TABLE_OR_VIEW_NOT_FOUND', message: 'The table or view `tenant_default`.`_meta`.`sync_runs` cannot be found.', sqlState: '42P01' },
+        error: {
+          class: 'TABLE_OR_VIEW_NOT_FOUND',
+          message: 'The table or view `tenant_default`.`_meta`.`sync_runs` cannot be found.',
+          sqlState: '42P01',
+        },
       },
       { match: '^SELECT t.table_schema', columns: [['table_schema', 'string']], rows: [] },
     ]);
@@ -91,7 +109,11 @@ describe('Databricks: catalog and queries', () => {
   it('describes a table with DESCRIBE DETAIL facts and a bounded profile', async () => {
     fake.script([
       ORDER_COLUMNS,
-      { match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`orders`$', columns: [['count(1)', 'bigint']], rows: [[4]] },
+      {
+        match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`orders`$',
+        columns: [['count(1)', 'bigint']],
+        rows: [[4]],
+      },
       { match: '^SELECT target_layer', columns: [['target_layer', 'string']], rows: [] },
       {
         match: '^SELECT count\\(\\*\\), count\\(\\*\\) - count\\(`id`\\)',
@@ -100,8 +122,14 @@ describe('Databricks: catalog and queries', () => {
       },
       {
         match: '^SELECT CAST\\(`status` AS STRING\\) AS v',
-        columns: [['v', 'string'], ['n', 'bigint']],
-        rows: [['paid', 2], ['new', 1]],
+        columns: [
+          ['v', 'string'],
+          ['n', 'bigint'],
+        ],
+        rows: [
+          ['paid', 2],
+          ['new', 1],
+        ],
       },
     ]);
     const call = await server.call('lakehouse_describe_table', { table: 'bronze.orders' });
@@ -111,7 +139,15 @@ describe('Databricks: catalog and queries', () => {
       rows: 4,
       lineage: null,
       columns: [
-        { name: 'id', type: 'bigint', nullable: false, null_share: 0, approx_distinct: 4, min: '1', max: '4' },
+        {
+          name: 'id',
+          type: 'bigint',
+          nullable: false,
+          null_share: 0,
+          approx_distinct: 4,
+          min: '1',
+          max: '4',
+        },
         {
           name: 'status',
           type: 'string',
@@ -125,7 +161,15 @@ describe('Databricks: catalog and queries', () => {
             { value: 'new', count: 1 },
           ],
         },
-        { name: 'amount', type: 'decimal(12,2)', nullable: true, null_share: 0, approx_distinct: 4, min: '1.00', max: '99.50' },
+        {
+          name: 'amount',
+          type: 'decimal(12,2)',
+          nullable: true,
+          null_share: 0,
+          approx_distinct: 4,
+          min: '1.00',
+          max: '99.50',
+        },
       ],
     });
   });
@@ -134,16 +178,34 @@ describe('Databricks: catalog and queries', () => {
     fake.script([
       {
         match: '^SELECT id, status FROM bronze\\.orders$',
-        columns: [['id', 'bigint'], ['status', 'string']],
+        columns: [
+          ['id', 'bigint'],
+          ['status', 'string'],
+        ],
         rows: Array.from({ length: 2500 }, (_, i) => [i + 1, i % 2 ? 'paid' : 'new']),
       },
     ]);
-    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT id, status FROM bronze.orders', max_rows: 10, timeout_seconds: 45 });
+    const call = await server.call('lakehouse_query_sql', {
+      sql: 'SELECT id, status FROM bronze.orders',
+      max_rows: 10,
+      timeout_seconds: 45,
+    });
     expect(call.isError).toBe(false);
-    expect(call.structured).toMatchObject({ row_count: 10, truncated: true, columns: [{ name: 'id', type: 'bigint' }, { name: 'status', type: 'string' }] });
-    expect(call.text.split('\n')[0]).toBe('10 rows (truncated; raise max_rows or max_bytes, aggregate, or pass spill_csv: true for every row)');
+    expect(call.structured).toMatchObject({
+      row_count: 10,
+      truncated: true,
+      columns: [
+        { name: 'id', type: 'bigint' },
+        { name: 'status', type: 'string' },
+      ],
+    });
+    expect(call.text.split('\n')[0]).toBe(
+      '10 rows (truncated; raise max_rows or max_bytes, aggregate, or pass spill_csv: true for every row)',
+    );
     const log = fake.log();
-    const session = log.find((e) => e.call === 'openSession' && (e.request as { initialCatalog?: string }).initialCatalog)!;
+    const session = log.find(
+      (e) => e.call === 'openSession' && (e.request as { initialCatalog?: string }).initialCatalog,
+    )!;
     expect(session.request).toEqual({
       initialCatalog: 'tenant_default',
       initialSchema: 'bronze',
@@ -158,9 +220,17 @@ describe('Databricks: catalog and queries', () => {
 
   it('spills every row to CSV when asked', async () => {
     fake.script([
-      { match: '^SELECT n FROM bronze\\.numbers$', columns: [['n', 'int']], rows: Array.from({ length: 2500 }, (_, i) => [i]) },
+      {
+        match: '^SELECT n FROM bronze\\.numbers$',
+        columns: [['n', 'int']],
+        rows: Array.from({ length: 2500 }, (_, i) => [i]),
+      },
     ]);
-    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT n FROM bronze.numbers', max_rows: 5, spill_csv: true });
+    const call = await server.call('lakehouse_query_sql', {
+      sql: 'SELECT n FROM bronze.numbers',
+      max_rows: 5,
+      spill_csv: true,
+    });
     expect(call.structured).toMatchObject({ row_count: 5, truncated: true });
     expect(call.text).toContain('All 2,500 rows are in ');
   });
@@ -232,17 +302,28 @@ describe('Databricks: catalog and queries', () => {
         match: 'FROM bronze\\.nope',
         error: {
           class: 'TABLE_OR_VIEW_NOT_FOUND',
-          message: 'The table or view `bronze`.`nope` cannot be found. Verify the spelling and correctness of the schema and catalog.\nIf you did not qualify the name with a schema, verify the current_schema() output.',
+          message:
+            'The table or view `bronze`.`nope` cannot be found. Verify the spelling and correctness of the schema and catalog.\nIf you did not qualify the name with a schema, verify the current_schema() output.',
           sqlState: '42P01',
         },
       },
       {
         match: 'FROM silver\\.payroll',
-        error: { class: 'INSUFFICIENT_PERMISSIONS', message: 'Insufficient privileges:\nUser does not have SELECT on Table \'tenant_default.silver.payroll\'.', sqlState: '42501' },
+        error: {
+          class: 'INSUFFICIENT_PERMISSIONS',
+          message:
+            "Insufficient privileges:\nUser does not have SELECT on Table 'tenant_default.silver.payroll'.",
+          sqlState: '42501',
+        },
       },
       {
         match: 'FROM bronze\\.orders WHERE',
-        error: { class: 'UNRESOLVED_COLUMN.WITH_SUGGESTION', message: 'A column, variable, or function parameter with name `stauts` cannot be resolved. Did you mean one of the following? [`status`, `id`].', sqlState: '42703' },
+        error: {
+          class: 'UNRESOLVED_COLUMN.WITH_SUGGESTION',
+          message:
+            'A column, variable, or function parameter with name `stauts` cannot be resolved. Did you mean one of the following? [`status`, `id`].',
+          sqlState: '42703',
+        },
       },
     ]);
     const missing = await server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.nope' });
@@ -253,7 +334,9 @@ describe('Databricks: catalog and queries', () => {
     expect(denied.text).toBe(
       'Databricks refused a privilege: [INSUFFICIENT_PERMISSIONS] Insufficient privileges: (SQLSTATE 42501). Ask a workspace admin to grant the principal USE CATALOG, USE SCHEMA and SELECT on tenant_default.',
     );
-    const column = await server.call('lakehouse_query_sql', { sql: "SELECT stauts FROM bronze.orders WHERE id = 1" });
+    const column = await server.call('lakehouse_query_sql', {
+      sql: 'SELECT stauts FROM bronze.orders WHERE id = 1',
+    });
     expect(column.text).toBe(
       "The query refers to something that does not exist in tenant_default: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `stauts` cannot be resolved. Did you mean one of the following? [`status`, `id`]. (SQLSTATE 42703). Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
     );
@@ -261,11 +344,17 @@ describe('Databricks: catalog and queries', () => {
 
   it('stops at the time limit, and tells a query cancelled in the workspace from one the caller cancelled', async () => {
     fake.script([
-      { match: 'FROM bronze\\.slow', error: { state: 'TIMEOUT', message: 'The operation is in a timed out state' } },
+      {
+        match: 'FROM bronze\\.slow',
+        error: { state: 'TIMEOUT', message: 'The operation is in a timed out state' },
+      },
       { match: 'FROM bronze\\.gone', cancelled: true },
       { match: 'FROM bronze\\.hanging', hang: true, columns: [['n', 'int']], rows: [[1]] },
     ]);
-    const slow = await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.slow', timeout_seconds: 2 });
+    const slow = await server.call('lakehouse_query_sql', {
+      sql: 'SELECT count(*) FROM bronze.slow',
+      timeout_seconds: 2,
+    });
     expect(slow.text).toBe(
       'The query was stopped after the time limit of 2 s. Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300).',
     );
@@ -274,17 +363,29 @@ describe('Databricks: catalog and queries', () => {
       'Databricks cancelled the query before it finished (someone cancelled it in the workspace, or the warehouse stopped). Run it again; if it keeps happening, check the query history of the warehouse.',
     );
     const controller = new AbortController();
-    const pending = server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.hanging' }, { signal: controller.signal });
+    const pending = server.call(
+      'lakehouse_query_sql',
+      { sql: 'SELECT * FROM bronze.hanging' },
+      { signal: controller.signal },
+    );
     for (let i = 0; i < 100 && !fake.log().some((e) => e.sql === 'SELECT * FROM bronze.hanging'); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
-    for (let i = 0; i < 100 && !fake.log().some((e) => e.call === 'cancel'); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(fake.log().filter((e) => e.call === 'cancel').map((e) => e.sql)).toEqual(['SELECT * FROM bronze.hanging']);
+    for (let i = 0; i < 100 && !fake.log().some((e) => e.call === 'cancel'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(
+      fake
+        .log()
+        .filter((e) => e.call === 'cancel')
+        .map((e) => e.sql),
+    ).toEqual(['SELECT * FROM bronze.hanging']);
     // The server is still usable.
     fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
-    expect((await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' })).structured!.rows).toEqual([[1]]);
+    expect((await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' })).structured!.rows).toEqual([
+      [1],
+    ]);
   });
 
   it('says at once that a starting warehouse is starting, and starts a stopped one instead of waiting', async () => {
@@ -315,8 +416,16 @@ describe('Databricks: catalog and queries', () => {
 
   it('tests the warehouse: state, user and the tenant catalogs it can use', async () => {
     fake.script([
-      { match: '^SELECT current_user\\(\\)', columns: [['user', 'string']], rows: [['lake-reader@example.com']] },
-      { match: '^SHOW CATALOGS$', columns: [['catalog', 'string']], rows: [['main'], ['samples'], ['tenant_default'], ['tenant_acme']] },
+      {
+        match: '^SELECT current_user\\(\\)',
+        columns: [['user', 'string']],
+        rows: [['lake-reader@example.com']],
+      },
+      {
+        match: '^SHOW CATALOGS$',
+        columns: [['catalog', 'string']],
+        rows: [['main'], ['samples'], ['tenant_default'], ['tenant_acme']],
+      },
       TABLES,
     ]);
     const call = await server.call('lakehouse_test_connection', {});
@@ -330,7 +439,12 @@ describe('Databricks: catalog and queries', () => {
           'Tenant default \\(catalog tenant_default\\): 3 tables and views\\.$',
       ),
     );
-    expect(call.structured).toMatchObject({ connection: 'warehouse', user: 'lake-reader@example.com', state: 'RUNNING', catalogs: ['tenant_default', 'tenant_acme'] });
+    expect(call.structured).toMatchObject({
+      connection: 'warehouse',
+      user: 'lake-reader@example.com',
+      state: 'RUNNING',
+      catalogs: ['tenant_default', 'tenant_acme'],
+    });
   });
 });
 
@@ -344,7 +458,11 @@ describe('Databricks: credentials and configuration', () => {
   it('signs in with OAuth M2M: the driver gets the client, the REST API a token from /oidc/v1/token', async () => {
     fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
     fake.clearLog();
-    const server = await fake.spawn({ DATABRICKS_TOKEN: '', DATABRICKS_CLIENT_ID: 'sp-client', DATABRICKS_CLIENT_SECRET: 'sp-secret' });
+    const server = await fake.spawn({
+      DATABRICKS_TOKEN: '',
+      DATABRICKS_CLIENT_ID: 'sp-client',
+      DATABRICKS_CLIENT_SECRET: 'sp-secret',
+    });
     try {
       const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
       expect(call.structured!.rows).toEqual([[1]]);
@@ -354,7 +472,9 @@ describe('Databricks: credentials and configuration', () => {
         oauthClientSecret: '<set>',
         telemetryEnabled: false,
       });
-      expect(fake.rest.requestsTo('/oidc/v1/token', 'POST').at(-1)!.body).toBe('grant_type=client_credentials&scope=all-apis');
+      expect(fake.rest.requestsTo('/oidc/v1/token', 'POST').at(-1)!.body).toBe(
+        'grant_type=client_credentials&scope=all-apis',
+      );
       expect(server.stderr()).not.toContain('sp-secret');
     } finally {
       await server.close();
@@ -396,7 +516,11 @@ describe('Databricks: credentials and configuration', () => {
   it('gives up on a session that does not open in time, saying the warehouse may be starting', async () => {
     fake.state = 'RUNNING';
     fake.script([], { openSession: { delayMs: 5000 } });
-    const server = await fake.spawn({ DATABRICKS_WAREHOUSE_ID: '', DATABRICKS_HTTP_PATH: '/sql/protocolv1/o/1/cluster-1', LAKEHOUSE_DATABRICKS_CONNECT_TIMEOUT_MS: '1000' });
+    const server = await fake.spawn({
+      DATABRICKS_WAREHOUSE_ID: '',
+      DATABRICKS_HTTP_PATH: '/sql/protocolv1/o/1/cluster-1',
+      LAKEHOUSE_DATABRICKS_CONNECT_TIMEOUT_MS: '1000',
+    });
     try {
       const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1' });
       expect(call.text).toBe(
@@ -430,8 +554,17 @@ describe('Databricks: the AI-assisted tools', () => {
   };
   const orderColumns: Rule = {
     match: 'information_schema`\\.`columns` WHERE table_schema = :schema AND table_name = :table',
-    columns: [['column_name', 'string'], ['full_data_type', 'string'], ['is_nullable', 'string']],
-    rows: [['order_id', 'bigint', 'NO'], ['customer_id', 'bigint', 'YES'], ['amount', 'decimal(12,2)', 'YES'], ['ordered_at', 'timestamp', 'YES']],
+    columns: [
+      ['column_name', 'string'],
+      ['full_data_type', 'string'],
+      ['is_nullable', 'string'],
+    ],
+    rows: [
+      ['order_id', 'bigint', 'NO'],
+      ['customer_id', 'bigint', 'YES'],
+      ['amount', 'decimal(12,2)', 'YES'],
+      ['ordered_at', 'timestamp', 'YES'],
+    ],
   };
 
   it('analyzes a table from the profile and one bounded scan in Databricks SQL', async () => {
@@ -440,25 +573,95 @@ describe('Databricks: the AI-assisted tools', () => {
       { ...orderColumns, times: 3 },
       {
         match: 'information_schema`\\.`columns` WHERE table_schema = :schema AND table_name = :table',
-        columns: [['column_name', 'string'], ['full_data_type', 'string'], ['is_nullable', 'string']],
-        rows: [['id', 'bigint', 'NO'], ['email', 'string', 'YES']],
+        columns: [
+          ['column_name', 'string'],
+          ['full_data_type', 'string'],
+          ['is_nullable', 'string'],
+        ],
+        rows: [
+          ['id', 'bigint', 'NO'],
+          ['email', 'string', 'YES'],
+        ],
       },
-      { match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`orders`$', columns: [['n', 'bigint']], rows: [[3]] },
+      {
+        match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`orders`$',
+        columns: [['n', 'bigint']],
+        rows: [[3]],
+      },
       {
         match: '^SELECT count\\(\\*\\), count\\(\\*\\) - count\\(`order_id`\\)',
         columns: Array.from({ length: 17 }, (_, i) => [`c${i}`, 'string'] as [string, string]),
-        rows: [[3, 0, 3, '1', '3', 0, 2, '1', '2', 0, 3, '5.00', '9000.00', 1, 2, '2024-01-01 00:00:00', '2024-03-01 00:00:00']],
-      },
-      {
-        match: '^SELECT count\\(\\*\\), count\\(`order_id`\\), count\\(DISTINCT `order_id`\\)',
-        columns: Array.from({ length: 41 }, (_, i) => [`c${i}`, i % 10 === 5 ? 'array' : 'string'] as [string, string]),
         rows: [
           [
             3,
-            3, 3, 2, 1, [1, 1, 2, 3, 3], null, null, null, null, null,
-            3, 2, 1.3, 0.5, [1, 1, 1, 2, 2], null, null, null, null, null,
-            3, 2, 3005, 5190, [5, 5, 6, 9000, 9000], null, null, null, null, null,
-            2, 2, null, null, null, null, null, null, null, null,
+            0,
+            3,
+            '1',
+            '3',
+            0,
+            2,
+            '1',
+            '2',
+            0,
+            3,
+            '5.00',
+            '9000.00',
+            1,
+            2,
+            '2024-01-01 00:00:00',
+            '2024-03-01 00:00:00',
+          ],
+        ],
+      },
+      {
+        match: '^SELECT count\\(\\*\\), count\\(`order_id`\\), count\\(DISTINCT `order_id`\\)',
+        columns: Array.from(
+          { length: 41 },
+          (_, i) => [`c${i}`, i % 10 === 5 ? 'array' : 'string'] as [string, string],
+        ),
+        rows: [
+          [
+            3,
+            3,
+            3,
+            2,
+            1,
+            [1, 1, 2, 3, 3],
+            null,
+            null,
+            null,
+            null,
+            null,
+            3,
+            2,
+            1.3,
+            0.5,
+            [1, 1, 1, 2, 2],
+            null,
+            null,
+            null,
+            null,
+            null,
+            3,
+            2,
+            3005,
+            5190,
+            [5, 5, 6, 9000, 9000],
+            null,
+            null,
+            null,
+            null,
+            null,
+            2,
+            2,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
           ],
         ],
       },
@@ -479,19 +682,42 @@ describe('Databricks: the AI-assisted tools', () => {
       join_paths: ['bronze.orders.customer_id = bronze.customers.id'],
     });
     const scan = fake.log().find((e) => e.sql?.startsWith('SELECT count(*), count(`order_id`)'))!;
-    expect(scan.sql).toContain('percentile_approx(CAST(`amount` AS DOUBLE), array(0.01, 0.25, 0.5, 0.75, 0.99))');
-    expect(scan.params).toEqual({ email: '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$', phone: '^\\+?[0-9][0-9 ().-]{6,18}[0-9]$' });
+    expect(scan.sql).toContain(
+      'percentile_approx(CAST(`amount` AS DOUBLE), array(0.01, 0.25, 0.5, 0.75, 0.99))',
+    );
+    expect(scan.params).toEqual({
+      email: '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$',
+      phone: '^\\+?[0-9][0-9 ().-]{6,18}[0-9]$',
+    });
   });
 
   it('drafts Databricks SQL and validates it with EXPLAIN, refusing a draft whose plan fails', async () => {
     fake.script([
       tables,
       orderColumns,
-      { match: '^EXPLAIN SELECT date_trunc', columns: [['plan', 'string']], rows: [['== Physical Plan ==\nAdaptiveSparkPlan']] },
-      { match: '^DESCRIBE QUERY ', columns: [['col_name', 'string'], ['data_type', 'string'], ['comment', 'string']], rows: [['month', 'timestamp', null], ['sum_amount', 'decimal(22,2)', null]] },
+      {
+        match: '^EXPLAIN SELECT date_trunc',
+        columns: [['plan', 'string']],
+        rows: [['== Physical Plan ==\nAdaptiveSparkPlan']],
+      },
+      {
+        match: '^DESCRIBE QUERY ',
+        columns: [
+          ['col_name', 'string'],
+          ['data_type', 'string'],
+          ['comment', 'string'],
+        ],
+        rows: [
+          ['month', 'timestamp', null],
+          ['sum_amount', 'decimal(22,2)', null],
+        ],
+      },
     ]);
     fake.clearLog();
-    const call = await server.call('lakehouse_suggest_query', { question: 'total amount per month', tables: ['bronze.orders'] });
+    const call = await server.call('lakehouse_suggest_query', {
+      question: 'total amount per month',
+      tables: ['bronze.orders'],
+    });
     expect(call.structured).toMatchObject({
       sql: "SELECT date_trunc('MONTH', `ordered_at`) AS `month`, sum(`amount`) AS `sum_amount`\nFROM `bronze`.`orders`\nGROUP BY ALL\nORDER BY `month` ASC\nLIMIT 100",
       valid: true,
@@ -504,22 +730,44 @@ describe('Databricks: the AI-assisted tools', () => {
     fake.script([
       tables,
       orderColumns,
-      { match: '^EXPLAIN ', columns: [['plan', 'string']], rows: [['== Physical Plan ==\nError occurred during query planning: \n[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have SELECT on Table. SQLSTATE: 42501']] },
+      {
+        match: '^EXPLAIN ',
+        columns: [['plan', 'string']],
+        rows: [
+          [
+            '== Physical Plan ==\nError occurred during query planning: \n[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have SELECT on Table. SQLSTATE: 42501',
+          ],
+        ],
+      },
     ]);
-    const refused = await server.call('lakehouse_suggest_query', { question: 'total amount per month', tables: ['bronze.orders'] });
+    const refused = await server.call('lakehouse_suggest_query', {
+      question: 'total amount per month',
+      tables: ['bronze.orders'],
+    });
     expect(refused.structured).toMatchObject({ valid: false });
-    expect(refused.text).toMatch(/^A Databricks SQL \(Spark SQL\) draft that does NOT plan \(Databricks refused a privilege: \[INSUFFICIENT_PERMISSIONS\]/);
+    expect(refused.text).toMatch(
+      /^A Databricks SQL \(Spark SQL\) draft that does NOT plan \(Databricks refused a privilege: \[INSUFFICIENT_PERMISSIONS\]/,
+    );
   });
 
   it('explains a query result read in chunks from the warehouse', async () => {
     fake.script([
       {
         match: '^SELECT status, amount FROM bronze\\.orders$',
-        columns: [['status', 'string'], ['amount', 'decimal(12,2)']],
-        rows: [['paid', 10], ['paid', 30], ['new', 5]],
+        columns: [
+          ['status', 'string'],
+          ['amount', 'decimal(12,2)'],
+        ],
+        rows: [
+          ['paid', 10],
+          ['paid', 30],
+          ['new', 5],
+        ],
       },
     ]);
-    const call = await server.call('lakehouse_explain_data', { sql: 'SELECT status, amount FROM bronze.orders' });
+    const call = await server.call('lakehouse_explain_data', {
+      sql: 'SELECT status, amount FROM bronze.orders',
+    });
     expect(call.structured).toMatchObject({
       rows: 3,
       truncated: false,

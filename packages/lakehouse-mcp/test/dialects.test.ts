@@ -45,12 +45,50 @@ const PLAN: TransformPlan = {
     {
       kind: 'project',
       columns: [
-        { name: 'id', expr: { kind: 'cast', expr: { kind: 'column', name: 'id' }, to: { kind: 'int32' }, lenient: false } },
+        {
+          name: 'id',
+          expr: { kind: 'cast', expr: { kind: 'column', name: 'id' }, to: { kind: 'int32' }, lenient: false },
+        },
         { name: 'name', expr: { kind: 'call', fn: 'trim', expr: { kind: 'column', name: 'name' } } },
-        { name: 'day', expr: { kind: 'parse_date', expr: { kind: 'column', name: 'day' }, format: '%d/%m/%Y at %H:%M', to: 'timestamp', lenient: true } },
-        { name: 'born', expr: { kind: 'parse_date', expr: { kind: 'column', name: 'born' }, format: '%Y-%m-%d', to: 'date', lenient: false } },
-        { name: 'price', expr: { kind: 'parse_number', expr: { kind: 'column', name: 'price' }, decimalSeparator: ',', to: { kind: 'decimal', precision: 10, scale: 2 }, lenient: true } },
-        { name: 'qty', expr: { kind: 'coalesce', expr: { kind: 'column', name: 'qty' }, value: 0, valueType: { kind: 'int64' } } },
+        {
+          name: 'day',
+          expr: {
+            kind: 'parse_date',
+            expr: { kind: 'column', name: 'day' },
+            format: '%d/%m/%Y at %H:%M',
+            to: 'timestamp',
+            lenient: true,
+          },
+        },
+        {
+          name: 'born',
+          expr: {
+            kind: 'parse_date',
+            expr: { kind: 'column', name: 'born' },
+            format: '%Y-%m-%d',
+            to: 'date',
+            lenient: false,
+          },
+        },
+        {
+          name: 'price',
+          expr: {
+            kind: 'parse_number',
+            expr: { kind: 'column', name: 'price' },
+            decimalSeparator: ',',
+            to: { kind: 'decimal', precision: 10, scale: 2 },
+            lenient: true,
+          },
+        },
+        {
+          name: 'qty',
+          expr: {
+            kind: 'coalesce',
+            expr: { kind: 'column', name: 'qty' },
+            value: 0,
+            valueType: { kind: 'int64' },
+          },
+        },
       ],
     },
     { kind: 'filter', column: 'name', operator: 'in', values: ['a', "b'c"] },
@@ -65,8 +103,14 @@ const DRAFTS: QueryDraft[] = [
   {
     table: { layer: 'silver', name: 'orders' },
     columns: [],
-    measures: [{ fn: 'sum', column: 'amount', as: 'sum_amount' }, { fn: 'count', as: 'count' }],
-    groups: [{ column: 'ordered_at', grain: 'month', as: 'month' }, { column: 'status', as: 'status' }],
+    measures: [
+      { fn: 'sum', column: 'amount', as: 'sum_amount' },
+      { fn: 'count', as: 'count' },
+    ],
+    groups: [
+      { column: 'ordered_at', grain: 'month', as: 'month' },
+      { column: 'status', as: 'status' },
+    ],
     since: { column: 'ordered_at', amount: 90, unit: 'day' },
     order: { by: 'month', descending: false },
     limit: 100,
@@ -109,16 +153,57 @@ describe('golden statements', () => {
   it('DuckDB', async () => {
     const orders = { layer: 'bronze' as const, name: 'orders' };
     const out = [
-      show('types', ALL_TYPES.map((t) => `${t.kind} → ${duck.typeName(t)} (portable: ${duck.portableTypeName(t)})`).join('\n-- ')),
+      show(
+        'types',
+        ALL_TYPES.map((t) => `${t.kind} → ${duck.typeName(t)} (portable: ${duck.portableTypeName(t)})`).join(
+          '\n-- ',
+        ),
+      ),
       show('bootstrap', duck.BOOTSTRAP.trim()),
       show('create staging', duck.createStaging({ layer: 'bronze', name: '_stage_1_x' }, PARTS)),
-      show('insert a CSV part', duck.insertCsvPart({ layer: 'bronze', name: '_stage_1_x' }, '/w/part-00000.csv', PARTS)),
-      show('a CSV part to Parquet (for Databricks)', duck.csvPartToParquet('/w/part-00000.csv', PARTS, "/w/it's.parquet")),
-      show('read CSV', duck.readFile({ path: '/f/a.csv', format: 'csv', csv: { delimiter: ';', header: true, encoding: 'latin-1' } })),
-      show('read NDJSON with declared columns', duck.readFile({ path: '/f/a.ndjson', format: 'ndjson', columns: [{ key: 'c0', name: 'Due', type: { kind: 'date' }, nullable: true }] })),
-      show('a file to Parquet', duck.fileToParquet(duck.readFile({ path: '/f/a.parquet', format: 'parquet' }), [{ name: 'id', type: { kind: 'int64' } }, { name: 'u', type: { kind: 'uuid' } }, { name: 'x', type: undefined }], '/w/p.parquet')),
+      show(
+        'insert a CSV part',
+        duck.insertCsvPart({ layer: 'bronze', name: '_stage_1_x' }, '/w/part-00000.csv', PARTS),
+      ),
+      show(
+        'a CSV part to Parquet (for Databricks)',
+        duck.csvPartToParquet('/w/part-00000.csv', PARTS, "/w/it's.parquet"),
+      ),
+      show(
+        'read CSV',
+        duck.readFile({
+          path: '/f/a.csv',
+          format: 'csv',
+          csv: { delimiter: ';', header: true, encoding: 'latin-1' },
+        }),
+      ),
+      show(
+        'read NDJSON with declared columns',
+        duck.readFile({
+          path: '/f/a.ndjson',
+          format: 'ndjson',
+          columns: [{ key: 'c0', name: 'Due', type: { kind: 'date' }, nullable: true }],
+        }),
+      ),
+      show(
+        'a file to Parquet',
+        duck.fileToParquet(
+          duck.readFile({ path: '/f/a.parquet', format: 'parquet' }),
+          [
+            { name: 'id', type: { kind: 'int64' } },
+            { name: 'u', type: { kind: 'uuid' } },
+            { name: 'x', type: undefined },
+          ],
+          '/w/p.parquet',
+        ),
+      ),
       show('parquet stats', duck.parquetStats('/w/p.parquet', ['id', 'at'])),
-      show('merge', duck.mergeFrom(orders, { layer: 'bronze', name: '_stage_1_x' }, ['id', 'line'], 'updated_at').join(';\n')),
+      show(
+        'merge',
+        duck
+          .mergeFrom(orders, { layer: 'bronze', name: '_stage_1_x' }, ['id', 'line'], 'updated_at')
+          .join(';\n'),
+      ),
       show('list tables', duck.LIST_TABLES.trim()),
       show('columns', duck.COLUMNS_OF),
       show('count', duck.countRows(orders)),
@@ -168,9 +253,28 @@ describe('golden statements', () => {
         show('drop view', dx.dropView(n, { layer: 'gold', name: 'v' })),
         show('insert run', dx.insertRun(n, { run_id: 'r1' })),
         show('runs', dx.selectRuns(n, 5)),
-        show('state', [dx.deleteState(n, 'bronze.orders').sql, dx.insertState(n, {}).sql, dx.selectState(n, 'bronze.orders').sql].join(';\n')),
-        show('lineage', [dx.deleteLineage(n, orders).sql, dx.insertLineage(n, {}).sql, dx.selectLineage(n, orders).sql].join(';\n')),
-        show('connections', [dx.selectConnections(n), dx.deleteConnection(n, 'shop').sql, dx.insertConnection(n, {}).sql].join(';\n')),
+        show(
+          'state',
+          [
+            dx.deleteState(n, 'bronze.orders').sql,
+            dx.insertState(n, {}).sql,
+            dx.selectState(n, 'bronze.orders').sql,
+          ].join(';\n'),
+        ),
+        show(
+          'lineage',
+          [
+            dx.deleteLineage(n, orders).sql,
+            dx.insertLineage(n, {}).sql,
+            dx.selectLineage(n, orders).sql,
+          ].join(';\n'),
+        ),
+        show(
+          'connections',
+          [dx.selectConnections(n), dx.deleteConnection(n, 'shop').sql, dx.insertConnection(n, {}).sql].join(
+            ';\n',
+          ),
+        ),
         show('transform', (({ sql, named }) => ({ sql, params: named }))(dx.renderTransform(n, PLAN))),
         show('transform table', dx.createTableAs(n, PLAN.target, 'SELECT 1')),
         show('transform preview', dx.previewSelect('SELECT 1', 5)),
@@ -178,12 +282,23 @@ describe('golden statements', () => {
         show('view, replaced', dx.createView(n, { layer: 'gold', name: 'revenue' }, 'SELECT 1', true)),
         show('explain', dx.explain('SELECT 1')),
         show('describe query', dx.describeQuery('SELECT 1')),
-        show('layers in a query', mapLayers("SELECT * FROM bronze.orders o JOIN `silver`.c ON o.id = c.id JOIN tenant_acme.gold.v USING (id) WHERE o.note = 'bronze.x' -- bronze.y", n)),
+        show(
+          'layers in a query',
+          mapLayers(
+            "SELECT * FROM bronze.orders o JOIN `silver`.c ON o.id = c.id JOIN tenant_acme.gold.v USING (id) WHERE o.note = 'bronze.x' -- bronze.y",
+            n,
+          ),
+        ),
       );
     }
     out.push(
       show('types', ALL_TYPES.map((t) => `${t.kind} → ${dx.typeName(t)}`).join('\n-- ')),
-      show('date patterns', ['%Y-%m-%d', '%d/%m/%Y %H:%M:%S', '%d %b %Y', "%Y-%m-%dT%H:%M:%S.%f", "%I:%M %p o'clock"].map((p) => `${p} → ${dx.sparkDatePattern(p)}`).join('\n-- ')),
+      show(
+        'date patterns',
+        ['%Y-%m-%d', '%d/%m/%Y %H:%M:%S', '%d %b %Y', '%Y-%m-%dT%H:%M:%S.%f', "%I:%M %p o'clock"]
+          .map((p) => `${p} → ${dx.sparkDatePattern(p)}`)
+          .join('\n-- '),
+      ),
       ...DRAFTS.map((d, i) => show(`draft ${i + 1}`, dx.renderDraft(d))),
     );
     await expect(out.join('\n')).toMatchFileSnapshot('./__golden__/databricks.sql');
@@ -193,7 +308,8 @@ describe('golden statements', () => {
     for (const t of ALL_TYPES) {
       const back = dx.logicalOf(dx.typeName(t));
       const duckBack = duck.logicalOf(duck.typeName(t));
-      if (['text', 'time', 'timetz', 'interval', 'uuid', 'json'].includes(t.kind)) expect(back).toEqual({ kind: 'text' });
+      if (['text', 'time', 'timetz', 'interval', 'uuid', 'json'].includes(t.kind))
+        expect(back).toEqual({ kind: 'text' });
       else expect(back).toEqual(t);
       expect(duckBack).toEqual(t);
     }
@@ -205,10 +321,19 @@ describe('the Databricks query check', () => {
   const ok: Array<[string, string[]]> = [
     ['SELECT 1', []],
     ['select * from orders', ['bronze.orders']],
-    ['SELECT o.id, c.name FROM bronze.orders o JOIN silver.customers c ON o.customer_id = c.id', ['bronze.orders', 'silver.customers']],
+    [
+      'SELECT o.id, c.name FROM bronze.orders o JOIN silver.customers c ON o.customer_id = c.id',
+      ['bronze.orders', 'silver.customers'],
+    ],
     ['SELECT * FROM `tenant_acme`.`gold`.`revenue` LIMIT 5', ['gold.revenue']],
-    ['WITH t AS (SELECT a, count(*) n FROM bronze.x GROUP BY a) SELECT * FROM t ORDER BY n DESC;', ['bronze.x']],
-    ["SELECT date_trunc('month', ts) AS m, sum(amount) FROM silver.orders WHERE status <> 'DROP TABLE x; --' GROUP BY 1", ['silver.orders']],
+    [
+      'WITH t AS (SELECT a, count(*) n FROM bronze.x GROUP BY a) SELECT * FROM t ORDER BY n DESC;',
+      ['bronze.x'],
+    ],
+    [
+      "SELECT date_trunc('month', ts) AS m, sum(amount) FROM silver.orders WHERE status <> 'DROP TABLE x; --' GROUP BY 1",
+      ['silver.orders'],
+    ],
     ['SELECT a FROM gold.v QUALIFY row_number() OVER (PARTITION BY a ORDER BY b) = 1', ['gold.v']],
     ['SELECT transform(arr, x -> x + 1) FROM bronze.t', ['bronze.t']],
     ['SELECT * FROM _meta.sync_runs', ['_meta.sync_runs']],

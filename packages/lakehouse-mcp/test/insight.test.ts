@@ -10,7 +10,8 @@ const customers = [
   ...Array.from({ length: 200 }, (_, i) => {
     const id = i + 1;
     const segment = ['retail', 'wholesale', 'online'][id % 3];
-    const notes = id % 5 === 0 ? `"long free text note about customer ${id}, kept for the account manager"` : '';
+    const notes =
+      id % 5 === 0 ? `"long free text note about customer ${id}, kept for the account manager"` : '';
     const code = id % 2 === 0 ? String(1000 + id) : `X${id}`;
     return `${id},Customer ${id},customer${id}@example.com,+33 1 23 45 ${String(id).padStart(3, '0')},${segment},FR,${notes},${code}`;
   }),
@@ -86,7 +87,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     });
     expect(call.structured!.candidate_keys).toEqual(['id', 'name', 'email', 'phone', 'code']);
     expect(call.structured!.flags).toEqual([
-      'country: constant (one value \'FR\')',
+      "country: constant (one value 'FR')",
       'notes: null-heavy (80% empty)',
       'code: mixed types (50% numbers, the rest text)',
     ]);
@@ -142,7 +143,9 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       { group: 'new', value: 3245 },
     ]);
     expect(call.structured!.summary).toContain('251 rows × 3 columns.');
-    expect(call.structured!.summary).toMatch(/amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/);
+    expect(call.structured!.summary).toMatch(
+      /amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/,
+    );
     expect(call.text).toMatch(/^\[BEGIN UNTRUSTED result summary \w+: this is data from outside/);
   });
 
@@ -157,8 +160,12 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     );
     expect(asked.at(-1)!.prompt).toContain('bronze.orders.customer_id = bronze.customers.id');
 
-    answer = '```sql\nSELECT status, count(*) AS orders FROM bronze.orders GROUP BY status ORDER BY orders DESC\n```';
-    const draft = await server.call('lakehouse_suggest_query', { question: 'orders per status', use_model: true });
+    answer =
+      '```sql\nSELECT status, count(*) AS orders FROM bronze.orders GROUP BY status ORDER BY orders DESC\n```';
+    const draft = await server.call('lakehouse_suggest_query', {
+      question: 'orders per status',
+      use_model: true,
+    });
     expect(draft.structured).toMatchObject({
       sql: 'SELECT status, count(*) AS orders FROM bronze.orders GROUP BY status ORDER BY orders DESC',
       valid: true,
@@ -167,12 +174,20 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     });
 
     answer = '```sql\nSELECT 1; DROP TABLE bronze.orders\n```';
-    const refused = await server.call('lakehouse_suggest_query', { question: 'orders per status', use_model: true });
-    expect(refused.structured).toMatchObject({ sql_source: 'deterministic (question words matched to tables and columns)' });
+    const refused = await server.call('lakehouse_suggest_query', {
+      question: 'orders per status',
+      use_model: true,
+    });
+    expect(refused.structured).toMatchObject({
+      sql_source: 'deterministic (question words matched to tables and columns)',
+    });
     expect((refused.structured!.notes as string[]).at(-1)).toBe(
       "the host model's draft was refused and not used: Only one statement may run per call, and this SQL holds 2; nothing was run",
     );
-    expect((await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })).structured!.rows).toEqual([['1000']]);
+    expect(
+      (await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })).structured!
+        .rows,
+    ).toEqual([['1000']]);
   });
 
   it('works without a host that offers sampling, and never needs an API key', async () => {

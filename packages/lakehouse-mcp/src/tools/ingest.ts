@@ -59,11 +59,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       input: {
         connection: connectionArg,
         table: z.string().max(200).optional().describe('schema.table (or table, in public).'),
-        source_query: z
-          .string()
-          .max(20000)
-          .optional()
-          .describe('A SELECT instead (needs target_table).'),
+        source_query: z.string().max(20000).optional().describe('A SELECT instead (needs target_table).'),
         target_table: z.string().max(63).optional().describe('Bronze table (default: the source name).'),
         sync_mode: z.enum(['full', 'incremental']).default('full').describe('full or incremental.'),
         cursor_column: z
@@ -284,7 +280,11 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           await staged?.abort();
           const cancelled = ctx.signal.aborted || (isSwitchyardError(err) && err.kind === 'cancelled');
           const cancelledText = `The sync of ${sourceLabel} was cancelled; ${targetLabel} was left as it was.`;
-          const message = cancelled ? cancelledText : isSwitchyardError(err) ? err.message : tenant.engineMessage(err);
+          const message = cancelled
+            ? cancelledText
+            : isSwitchyardError(err)
+              ? err.message
+              : tenant.engineMessage(err);
           await tenant
             .recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
             .catch((e: unknown) => ctx.log.warn(`could not record the failed run: ${String(e)}`));
@@ -301,7 +301,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_upload_file',
       title: 'Load a file into bronze',
       description:
-        'Loads a local file (path) or inline content into a bronze table, replacing it atomically: CSV/TSV (sniffed), XLSX (one sheet), Parquet, JSON, NDJSON; up to 2 GB (LAKEHOUSE_MAX_UPLOAD_MB), XLSX ~100 MB.',
+        'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB (XLSX ~100 MB).',
       toolset: 'ingest',
       input: {
         path: z.string().max(4096).optional().describe('Absolute path of a local file.'),
@@ -406,9 +406,12 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             if (format === 'csv') throw describeCsvError(fileName, message, spec);
-            throw new UserInputError(`${fileName} could not be read as ${format}: ${tenant.engineMessage(err)}`, {
-              hint: 'Check the file, or pass format if the name suggests the wrong one; no table was created or changed',
-            });
+            throw new UserInputError(
+              `${fileName} could not be read as ${format}: ${tenant.engineMessage(err)}`,
+              {
+                hint: 'Check the file, or pass format if the name suggests the wrong one; no table was created or changed',
+              },
+            );
           }
           if (loaded.rows === 0 && format !== 'csv') {
             throw new UserInputError(

@@ -12,15 +12,16 @@ import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import type { TableRef, TenantWarehouse } from '../warehouse/types.js';
 import { n, tenantArg } from './common.js';
 
-const useModel = z
-  .boolean()
-  .default(false)
-  .describe('Also ask the host model (sampling) for a narrative.');
+const useModel = z.boolean().default(false).describe('Also ask the host model (sampling) for a narrative.');
 
 const DIALECT_NAME = { duckdb: 'DuckDB SQL', databricks: 'Databricks SQL (Spark SQL)' } as const;
 
 /** Ask the host's model, when it offers sampling; a refusal or failure is a note, never the tool's failure. */
-async function ask(ctx: ToolContext, system: string, prompt: string): Promise<{ text?: string; note?: string }> {
+async function ask(
+  ctx: ToolContext,
+  system: string,
+  prompt: string,
+): Promise<{ text?: string; note?: string }> {
   if (!ctx.sample) return { note: 'the host offers no sampling, so no model was asked' };
   try {
     const text = (await ctx.sample({ system, prompt, maxTokens: 600, temperature: 0 })).trim();
@@ -95,7 +96,8 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           others,
         });
         const lines = ['column,type,role,notes'];
-        for (const c of analysis.columns) lines.push([c.name, c.type, c.role, c.notes.join('; ')].map(csvField).join(','));
+        for (const c of analysis.columns)
+          lines.push([c.name, c.type, c.role, c.notes.join('; ')].map(csvField).join(','));
         const head = `${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${inspected.sampled ? ` (scan of a ${n(inspected.scanned)}-row sample)` : ''}.`;
         const facts = [
           `Candidate keys: ${analysis.candidateKeys.join(', ') || 'none (no column is unique and complete)'}.`,
@@ -120,11 +122,18 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,
-            columns: analysis.columns.map((c) => ({ name: c.name, type: c.type, role: c.role, notes: c.notes })),
+            columns: analysis.columns.map((c) => ({
+              name: c.name,
+              type: c.type,
+              role: c.role,
+              notes: c.notes,
+            })),
             candidate_keys: analysis.candidateKeys,
             join_paths: analysis.joinPaths,
             flags: analysis.flags,
-            ...(narrative.text ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' } : {}),
+            ...(narrative.text
+              ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' }
+              : {}),
           },
         };
       },
@@ -134,7 +143,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_suggest_query',
       title: 'Draft SQL for a question',
       description:
-        "Drafts one SQL query for a question in the warehouse's dialect, validated by planning it (EXPLAIN), with the tables and columns it uses. Run it with lakehouse_query_sql.",
+        "Drafts SQL for a question in the warehouse's dialect, checked by planning it (EXPLAIN), naming the tables and columns used. Run it with lakehouse_query_sql.",
       toolset: 'insight',
       input: {
         question: z.string().min(3).max(1000).describe('The question in plain words.'),
@@ -162,8 +171,12 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         const dialect = DIALECT_NAME[tenant.dialect];
         if (candidates.length === 0) {
           throw new NotFoundError(
-            only ? `None of ${args.tables!.join(', ')} exists in ${tenant.catalog}` : `Catalog ${tenant.catalog} has no tables yet`,
-            { hint: 'Load data first (lakehouse_sync_table_to_bronze, lakehouse_upload_file), or call lakehouse_list_tables' },
+            only
+              ? `None of ${args.tables!.join(', ')} exists in ${tenant.catalog}`
+              : `Catalog ${tenant.catalog} has no tables yet`,
+            {
+              hint: 'Load data first (lakehouse_sync_table_to_bronze, lakehouse_upload_file), or call lakehouse_list_tables',
+            },
           );
         }
         const drafted = draftQuery(args.question, candidates, (t) => tenant.logicalType(t))!;
@@ -184,7 +197,10 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         if (args.use_model) {
           const schema = candidates
             .slice(0, 20)
-            .map((t) => `${t.ref.layer}.${t.ref.name}(${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`)
+            .map(
+              (t) =>
+                `${t.ref.layer}.${t.ref.name}(${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+            )
             .join('\n');
           const answer = await ask(
             ctx,
@@ -193,12 +209,13 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           );
           const proposed = answer.text ? sqlFromAnswer(answer.text) : undefined;
           if (answer.note) notes.push(answer.note);
-          else if (!proposed) notes.push("the host's model answered without a SELECT; the deterministic draft is kept");
+          else if (!proposed)
+            notes.push("the host's model answered without a SELECT; the deterministic draft is kept");
           else {
             try {
               const checked = await tenant.validateQuery(proposed, ctx.signal);
               sql = proposed;
-              source = "host model (MCP sampling), validated by planning";
+              source = 'host model (MCP sampling), validated by planning';
               tables = checked.tables;
               columns = checked.columns.map((c) => c.name);
               valid = true;
@@ -249,7 +266,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           timeoutMs: args.timeout_seconds * 1000,
           signal: ctx.signal,
         });
-        const s = summarizeResult(result.columns, result.rows, result.truncated, (t) => tenant.logicalType(t));
+        const s = summarizeResult(result.columns, result.rows, result.truncated, (t) =>
+          tenant.logicalType(t),
+        );
         const summary = s.lines.join('\n');
         let narrative: { text?: string; note?: string } = {};
         if (args.use_model) {
@@ -273,7 +292,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
             ...(s.topGroups ? { top_groups: s.topGroups } : {}),
             ...(s.trend ? { trend: { ...s.trend } } : {}),
             summary,
-            ...(narrative.text ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' } : {}),
+            ...(narrative.text
+              ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' }
+              : {}),
           },
         };
       },

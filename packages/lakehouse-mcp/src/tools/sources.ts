@@ -120,7 +120,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
     }),
     defineTool({
       name: 'lakehouse_test_connection',
-      title: 'Test a PostgreSQL source',
+      title: 'Test a source or the warehouse',
       description:
         'Tests a source (version, latency, readable tables) or, without connection, the warehouse (state, user, catalogs). Use it when a sync or query fails.',
       toolset: 'sources',
@@ -136,7 +136,8 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
           if (problem) throw new UserInputError(`The Databricks warehouse is not configured: ${problem}`);
           const started = performance.now();
           const check = await lh.warehouse.check(ctx.signal);
-          if (!check.ok) throw new UpstreamError(`The warehouse is not usable: ${check.lines.slice(1).join('; ')}`);
+          if (!check.ok)
+            throw new UpstreamError(`The warehouse is not usable: ${check.lines.slice(1).join('; ')}`);
           const tenant = await lh.tenant(tenant_id);
           const tables = await tenant.listTables();
           return {
@@ -161,24 +162,17 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
     defineTool({
       name: 'lakehouse_list_source_tables',
       title: 'List tables of a source',
-      description:
-        "Lists a source's tables and views: estimated rows, columns, primary key, readability.",
+      description: "Lists a source's tables and views: estimated rows, columns, primary key, readability.",
       toolset: 'sources',
       input: {
         connection: connectionArg,
         schema: z.string().max(63).optional().describe('Only this schema.'),
-        name_like: z
-          .string()
-          .max(100)
-          .optional()
-          .describe('ILIKE pattern, e.g. %order%.'),
+        name_like: z.string().max(100).optional().describe('ILIKE pattern, e.g. %order%.'),
         limit: z.number().int().min(1).max(1000).default(200).describe('Most tables to list.'),
         tenant_id: tenantArg,
       },
       output: {
-        tables: z
-          .array(z.unknown())
-          .describe('name, kind, estimated_rows, columns, primary_key, readable'),
+        tables: z.array(z.unknown()).describe('name, kind, estimated_rows, columns, primary_key, readable'),
         truncated: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },

@@ -33,7 +33,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_transform_to_silver',
       title: 'Clean a bronze table into silver',
       description:
-        'Builds a silver table from a bronze/silver table by steps in order (rename, cast, trim, lower/upper, parse dates and numbers, fill nulls, drop columns, filter rows, deduplicate). Invalid steps are refused first; dry_run shows SQL and a preview. Atomic; records lineage.',
+        'Builds a silver table from a bronze/silver table by cleaning steps in order (see op). Invalid steps are refused first; dry_run shows SQL and a preview. Atomic; records lineage.',
       toolset: 'transform',
       input: {
         source_table: z.string().min(1).max(200).describe('Input table, e.g. bronze.orders.'),

@@ -23,9 +23,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
       output: {
         catalog: z.string(),
-        tables: z
-          .array(z.unknown())
-          .describe('name, kind, rows, columns, source, last_loaded'),
+        tables: z.array(z.unknown()).describe('name, kind, rows, columns, source, last_loaded'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async ({ layer, tenant_id }) => {
@@ -67,11 +65,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         "A table's columns (type, nullability), rows, lineage and, with profile, per-column null share, approximate distinct count, min/max and top values.",
       toolset: 'warehouse',
       input: {
-        table: z
-          .string()
-          .min(1)
-          .max(200)
-          .describe('layer.table (bare name: bronze).'),
+        table: z.string().min(1).max(200).describe('layer.table (bare name: bronze).'),
         profile: z.boolean().default(true).describe('Per-column profile.'),
         tenant_id: tenantArg,
       },

@@ -260,7 +260,13 @@ export function profile(
   return `SELECT ${parts.join(', ')} FROM ${tableName(n, ref)}${sample(totalRows)}`;
 }
 
-export function topValues(n: Naming, ref: TableRef, column: string, limit: number, totalRows: number): string {
+export function topValues(
+  n: Naming,
+  ref: TableRef,
+  column: string,
+  limit: number,
+  totalRows: number,
+): string {
   const col = ident(column);
   return `SELECT CAST(${col} AS STRING) AS v, count(*) AS n FROM ${tableName(n, ref)}${sample(totalRows)} WHERE ${col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${int(limit)}`;
 }
@@ -446,7 +452,10 @@ export function sparkDatePattern(format: string): string {
 }
 
 /** Render a transform plan to one SELECT with named parameters. */
-export function renderTransform(n: Naming, plan: TransformPlan): Statement & { named: Record<string, unknown> } {
+export function renderTransform(
+  n: Naming,
+  plan: TransformPlan,
+): Statement & { named: Record<string, unknown> } {
   const params: unknown[] = [];
   const bind = (value: unknown): string => {
     params.push(value);
@@ -463,7 +472,9 @@ export function renderTransform(n: Naming, plan: TransformPlan): Statement & { n
       case 'parse_date': {
         const text = `CAST(${expr(e.expr)} AS STRING)`;
         const pattern = bind(sparkDatePattern(e.format));
-        const parsed = e.lenient ? `try_to_timestamp(${text}, ${pattern})` : `to_timestamp(${text}, ${pattern})`;
+        const parsed = e.lenient
+          ? `try_to_timestamp(${text}, ${pattern})`
+          : `to_timestamp(${text}, ${pattern})`;
         return e.to === 'date' ? `CAST(${parsed} AS DATE)` : `CAST(${parsed} AS TIMESTAMP_NTZ)`;
       }
       case 'parse_number': {

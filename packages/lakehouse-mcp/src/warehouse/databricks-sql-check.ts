@@ -107,7 +107,12 @@ export function mapLayers(sql: string, n: Naming): string {
       if (tokens[dot]?.text === '.') {
         const second = next(dot + 1);
         const secondName = nameOf(tokens[second]);
-        if (name === n.tenantCatalog && secondName && layers.has(secondName) && tokens[next(second + 1)]?.text === '.') {
+        if (
+          name === n.tenantCatalog &&
+          secondName &&
+          layers.has(secondName) &&
+          tokens[next(second + 1)]?.text === '.'
+        ) {
           out += `\`${n.catalog.replace(/`/g, '``')}\`.\`${n.schema(secondName as Layer)}\``;
           i = second;
           continue;
@@ -196,7 +201,8 @@ const HINT_QUERY =
 /** Refuse anything but one read-only query over this tenant's tables, with the reason; nothing runs before. */
 export async function checkQuery(text: string, n: Naming): Promise<CheckedQuery> {
   const statements = splitStatements(text);
-  if (statements.length === 0) throw new UserInputError('The SQL holds no statement', { hint: 'Send one SELECT' });
+  if (statements.length === 0)
+    throw new UserInputError('The SQL holds no statement', { hint: 'Send one SELECT' });
   if (statements.length > 1) {
     throw new UserInputError(
       `Only one statement may run per call, and this SQL holds ${statements.length}; nothing was run`,

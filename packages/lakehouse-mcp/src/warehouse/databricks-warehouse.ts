@@ -54,7 +54,7 @@ import type {
   Warehouse,
   WarehouseCheck,
 } from './types.js';
-import { INSPECT_SAMPLE_ROWS } from './types.js';
+import { INSPECT_SAMPLE_ROWS, checkTenantId } from './types.js';
 
 // ---- the driver boundary: what @databricks/sql's DBSQLClient, DBSQLSession and DBSQLOperation offer
 
@@ -104,8 +104,7 @@ export interface DriverModule {
 }
 
 export type DatabricksAuth =
-  | { kind: 'token'; token: string }
-  | { kind: 'oauth-m2m'; clientId: string; clientSecret: string };
+  { kind: 'token'; token: string } | { kind: 'oauth-m2m'; clientId: string; clientSecret: string };
 
 export interface DatabricksSettings {
   /** Workspace host name, e.g. adb-123.4.azuredatabricks.net. */
@@ -174,8 +173,13 @@ function schemaColumns(schema: DriverSchema | null): ColumnInfo[] {
 /** JSON-safe values: BIGINTs as numbers when exact, else text; bytes as hex; dates as ISO text. */
 function cleanValue(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
-  if (value instanceof Date) return value.toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, '');
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
+  if (value instanceof Date)
+    return value
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.000Z$|Z$/, '');
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array)
+    return `\\x${Buffer.from(value).toString('hex')}`;
   if (Array.isArray(value)) return value.map(cleanValue);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cleanValue(v)]));
@@ -244,7 +248,10 @@ function connectionError(err: unknown, host: string): Error | undefined {
       hint: 'Check DATABRICKS_HOST and the network path (proxy, firewall) to the workspace',
     });
   }
-  if (e?.name === 'AuthenticationError' || /\b(401|403)\b|unauthori[sz]ed|invalid access token|credential/i.test(text)) {
+  if (
+    e?.name === 'AuthenticationError' ||
+    /\b(401|403)\b|unauthori[sz]ed|invalid access token|credential/i.test(text)
+  ) {
     return new AuthError(`Databricks at ${host} refused the credentials: ${text.split('\n')[0]}`, {
       hint: 'Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks`',
     });
@@ -275,11 +282,7 @@ export class DatabricksWarehouse implements Warehouse {
   }
 
   async tenant(id: string): Promise<DatabricksTenant> {
-    if (!/^[a-z0-9][a-z0-9_]{0,39}$/.test(id)) {
-      throw new UserInputError(
-        `'${id}' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit`,
-      );
-    }
+    checkTenantId(id);
     let t = this.tenantsById.get(id);
     if (!t) {
       t = new DatabricksTenant(this, id);
@@ -294,7 +297,13 @@ export class DatabricksWarehouse implements Warehouse {
         const rows = await this.run(
           `SHOW SCHEMAS IN ${dx.ident(this.settings.sharedCatalog)} LIKE 'tenant_*_bronze'`,
         );
-        return rows.rows.map((r) => String(r[0]).replace(/^tenant_/, '').replace(/_bronze$/, '')).sort();
+        return rows.rows
+          .map((r) =>
+            String(r[0])
+              .replace(/^tenant_/, '')
+              .replace(/_bronze$/, ''),
+          )
+          .sort();
       }
       const rows = await this.run(`${dx.CATALOGS} LIKE 'tenant_*'`);
       return rows.rows.map((r) => String(r[0]).slice('tenant_'.length)).sort();
@@ -409,9 +418,12 @@ export class DatabricksWarehouse implements Warehouse {
         { hint: 'Try again in a minute or two (lakehouse_test_connection shows its state)' },
       );
     }
-    throw new UpstreamError(`The Databricks SQL warehouse '${info.name}' is ${info.state}, so it cannot run queries`, {
-      hint: 'Start it in the Databricks workspace (SQL Warehouses), or point DATABRICKS_WAREHOUSE_ID at a running one',
-    });
+    throw new UpstreamError(
+      `The Databricks SQL warehouse '${info.name}' is ${info.state}, so it cannot run queries`,
+      {
+        hint: 'Start it in the Databricks workspace (SQL Warehouses), or point DATABRICKS_WAREHOUSE_ID at a running one',
+      },
+    );
   }
 
   // ---- the driver
@@ -522,7 +534,8 @@ export class DatabricksWarehouse implements Warehouse {
       for (;;) {
         const chunk = await op.fetchChunk({ maxRows: 10_000 });
         columns ??= schemaColumns(await op.getSchema());
-        for (const r of chunk) rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
+        for (const r of chunk)
+          rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
         if (!(await op.hasMoreRows())) break;
       }
       return { columns: columns ?? [], rows };
@@ -575,7 +588,9 @@ export class DatabricksWarehouse implements Warehouse {
       return { ok: true, lines, state, user, catalogs };
     } catch (err) {
       const e = connectionError(err, this.settings.host);
-      lines.push(`not usable: ${e ? e.message : err instanceof Error && 'kind' in err ? err.message : databricksMessage(err)}`);
+      lines.push(
+        `not usable: ${e ? e.message : err instanceof Error && 'kind' in err ? err.message : databricksMessage(err)}`,
+      );
       return { ok: false, lines, state };
     }
   }
@@ -648,9 +663,12 @@ export class DatabricksTenant implements TenantWarehouse {
       });
     }
     if (what === 'query' && cls && MISSING.has(cls)) {
-      return new UserInputError(`The query refers to something that does not exist in ${this.catalog}: ${message}`, {
-        hint: "Only this tenant's tables can be queried; call lakehouse_list_tables to see them",
-      });
+      return new UserInputError(
+        `The query refers to something that does not exist in ${this.catalog}: ${message}`,
+        {
+          hint: "Only this tenant's tables can be queried; call lakehouse_list_tables to see them",
+        },
+      );
     }
     if (what === 'query' && cls) return new UserInputError(`Databricks refused the query: ${message}`);
     if (what === 'write' && cls) {
@@ -724,7 +742,11 @@ export class DatabricksTenant implements TenantWarehouse {
       rows = await this.readMeta(s.sql, s.params);
     }
     const layerOf = (schema: string): Layer =>
-      schema === this.naming.schema('bronze') ? 'bronze' : schema === this.naming.schema('silver') ? 'silver' : 'gold';
+      schema === this.naming.schema('bronze')
+        ? 'bronze'
+        : schema === this.naming.schema('silver')
+          ? 'silver'
+          : 'gold';
     return rows.map((r) => ({
       layer: layerOf(String(r[0])),
       name: String(r[1]),
@@ -742,7 +764,11 @@ export class DatabricksTenant implements TenantWarehouse {
     const s = dx.columnsOf(this.naming, ref);
     const rows = await this.readMeta(s.sql, s.params);
     if (rows.length === 0) return undefined;
-    return rows.map((r) => ({ name: String(r[0]), type: String(r[1]), nullable: String(r[2]).toUpperCase() === 'YES' }));
+    return rows.map((r) => ({
+      name: String(r[0]),
+      type: String(r[1]),
+      nullable: String(r[2]).toUpperCase() === 'YES',
+    }));
   }
 
   async rowCount(ref: TableRef): Promise<number> {
@@ -759,7 +785,9 @@ export class DatabricksTenant implements TenantWarehouse {
         format: String(at('format') ?? 'delta'),
         files: at('numFiles') === undefined || at('numFiles') === null ? undefined : Number(at('numFiles')),
         sizeBytes:
-          at('sizeInBytes') === undefined || at('sizeInBytes') === null ? undefined : Number(at('sizeInBytes')),
+          at('sizeInBytes') === undefined || at('sizeInBytes') === null
+            ? undefined
+            : Number(at('sizeInBytes')),
         lastModified: at('lastModified') ? isoOf(String(at('lastModified'))) : undefined,
       };
     } catch {
@@ -783,11 +811,15 @@ export class DatabricksTenant implements TenantWarehouse {
     return dx.renderDraft(draft);
   }
 
-  async profile(ref: TableRef, options: { topValues: number; signal: AbortSignal }): Promise<ColumnProfile[]> {
+  async profile(
+    ref: TableRef,
+    options: { topValues: number; signal: AbortSignal },
+  ): Promise<ColumnProfile[]> {
     const columns = await this.columnsOf(ref);
     if (!columns) throw new NotFoundError(`${ref.layer}.${ref.name} does not exist in ${this.catalog}`);
     const total = await this.rowCount(ref);
-    const stats = (await this.read(dx.profile(this.naming, ref, columns, total), undefined, options.signal)).rows[0]!;
+    const stats = (await this.read(dx.profile(this.naming, ref, columns, total), undefined, options.signal))
+      .rows[0]!;
     const scanned = Number(stats[0]);
     const profiles: ColumnProfile[] = [];
     for (const [i, c] of columns.entries()) {
@@ -819,14 +851,26 @@ export class DatabricksTenant implements TenantWarehouse {
   async preview(ref: TableRef, rows: number): Promise<QueryResult> {
     const started = performance.now();
     const result = await this.read(dx.preview(this.naming, ref, rows));
-    return { columns: result.columns, rows: result.rows, truncated: false, elapsedMs: Math.round(performance.now() - started) };
+    return {
+      columns: result.columns,
+      rows: result.rows,
+      truncated: false,
+      elapsedMs: Math.round(performance.now() - started),
+    };
   }
 
   // ---- the checked query path
 
-  async validateQuery(text: string, signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     const checked = await checkQuery(text, this.naming);
-    const session = { catalog: this.naming.catalog, schema: this.naming.schema('bronze'), timeoutSeconds: 60 };
+    const session = {
+      catalog: this.naming.catalog,
+      schema: this.naming.schema('bronze'),
+      timeoutSeconds: 60,
+    };
     try {
       const plan = await this.runOn(session, dx.explain(checked.sql), signal);
       const planText = plan.rows.map((r) => String(r[0] ?? '')).join('\n');
@@ -853,7 +897,8 @@ export class DatabricksTenant implements TenantWarehouse {
       for (;;) {
         const chunk = await op.fetchChunk({ maxRows: 10_000 });
         columns ??= schemaColumns(await op.getSchema());
-        for (const r of chunk) rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
+        for (const r of chunk)
+          rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
         if (!(await op.hasMoreRows())) break;
       }
       return { columns: columns ?? [], rows };
@@ -958,14 +1003,20 @@ export class DatabricksTenant implements TenantWarehouse {
     } catch (err) {
       if (options.signal.aborted) throw new CancelledError();
       if (timedOut || isTimeout(err)) {
-        throw new UserInputError(`The query was stopped after the time limit of ${options.timeoutMs / 1000} s`, {
-          hint: 'Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300)',
-        });
+        throw new UserInputError(
+          `The query was stopped after the time limit of ${options.timeoutMs / 1000} s`,
+          {
+            hint: 'Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300)',
+          },
+        );
       }
       if (isCancelled(err) && !stopped) {
-        throw new UpstreamError('Databricks cancelled the query before it finished (someone cancelled it in the workspace, or the warehouse stopped)', {
-          hint: 'Run it again; if it keeps happening, check the query history of the warehouse',
-        });
+        throw new UpstreamError(
+          'Databricks cancelled the query before it finished (someone cancelled it in the workspace, or the warehouse stopped)',
+          {
+            hint: 'Run it again; if it keeps happening, check the query history of the warehouse',
+          },
+        );
       }
       throw this.fail(err, 'query');
     } finally {
@@ -1072,7 +1123,12 @@ export class DatabricksTenant implements TenantWarehouse {
     return { rows: await this.rowCount(plan.target) };
   }
 
-  async createView(ref: TableRef, selectSql: string, lineage: LineageRecord, replace: boolean): Promise<void> {
+  async createView(
+    ref: TableRef,
+    selectSql: string,
+    lineage: LineageRecord,
+    replace: boolean,
+  ): Promise<void> {
     const checked = await checkQuery(selectSql, this.naming);
     await this.validateQuery(selectSql);
     await this.ensureBootstrapped();
@@ -1204,7 +1260,8 @@ function qualifyLayers(sql: string, n: dx.Naming): string {
   if (n.shared) return sql; // already mapped to `catalog`.`tenant_x_bronze`
   return sql.replace(
     /(^|[^.`\w])(`?)(bronze|silver|gold)\2\s*\.(?=\s*[`\w])/gi,
-    (_m, pre: string, _q: string, layer: string) => `${pre}${dx.ident(n.catalog)}.${dx.ident(layer.toLowerCase())}.`,
+    (_m, pre: string, _q: string, layer: string) =>
+      `${pre}${dx.ident(n.catalog)}.${dx.ident(layer.toLowerCase())}.`,
   );
 }
 
@@ -1274,7 +1331,14 @@ class DatabricksStagedLoad implements StagedLoad {
 
   /** Convert, measure, PUT, and forget the local copy. */
   private async ship(parquet: string, columns: ColumnSpec[]): Promise<number> {
-    const stats = (await this.rowsOf(duck.parquetStats(parquet, columns.map((c) => c.name))))[0]!;
+    const stats = (
+      await this.rowsOf(
+        duck.parquetStats(
+          parquet,
+          columns.map((c) => c.name),
+        ),
+      )
+    )[0]!;
     columns.forEach((c, i) => {
       const value = stats[i + 1];
       if (value === null || value === undefined) return;
@@ -1315,7 +1379,10 @@ class DatabricksStagedLoad implements StagedLoad {
     const conn = await this.duck();
     await conn.run(statement.sql, statement.params as never);
     this.rows = await this.ship(out, columns);
-    return { rows: this.rows, columns: columns.map((c) => ({ name: c.name, type: dx.typeName(c.type), nullable: true })) };
+    return {
+      rows: this.rows,
+      columns: columns.map((c) => ({ name: c.name, type: dx.typeName(c.type), nullable: true })),
+    };
   }
 
   async maxOf(column: string): Promise<string | null> {
@@ -1346,7 +1413,10 @@ class DatabricksStagedLoad implements StagedLoad {
           await this.tenant.load(dx.createStaging(n, this.staging, columns), signal);
           await this.tenant.load(dx.copyInto(n, this.staging, this.remoteDir), signal, true);
           if (signal.aborted) throw new CancelledError();
-          await this.tenant.load(dx.mergeFrom(n, this.target, this.staging, keys, records.state?.cursorColumn), signal);
+          await this.tenant.load(
+            dx.mergeFrom(n, this.target, this.staging, keys, records.state?.cursorColumn),
+            signal,
+          );
         }
       } else if (this.remoteFiles.length > 0) {
         if (signal.aborted) throw new CancelledError();
@@ -1368,7 +1438,9 @@ class DatabricksStagedLoad implements StagedLoad {
     const n = this.tenant.naming;
     try {
       if (this.stagingCreated) {
-        await this.tenant.load(dx.dropTableIfExists(n, this.staging), new AbortController().signal).catch(() => {});
+        await this.tenant
+          .load(dx.dropTableIfExists(n, this.staging), new AbortController().signal)
+          .catch(() => {});
       }
       for (const remote of this.remoteFiles) {
         await this.tenant.removeRemote(remote, this.workDir).catch(() => {});

@@ -429,7 +429,9 @@ export function portableTypeName(type: LogicalType): string {
 function portableFromText(column: string, col: PartColumn): string {
   if (col.encoding === 'hex') return `unhex(${column})`;
   if (col.encoding === 'json')
-    return col.type.kind === 'json' ? column : `CAST(CAST(${column} AS JSON) AS ${portableTypeName(col.type)})`;
+    return col.type.kind === 'json'
+      ? column
+      : `CAST(CAST(${column} AS JSON) AS ${portableTypeName(col.type)})`;
   const target = portableTypeName(col.type);
   return target === 'VARCHAR' ? column : `CAST(${column} AS ${target})`;
 }
@@ -451,7 +453,9 @@ export function fileToParquet(
   out: string,
 ): Statement {
   const select = columns
-    .map((c) => `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.name)}`)
+    .map(
+      (c) => `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.name)}`,
+    )
     .join(', ');
   return {
     sql: `COPY (SELECT ${select} FROM (${read.sql})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
@@ -472,7 +476,11 @@ export function parquetStats(path: string, columns: string[]): Statement {
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
 
 /** One scan for the schema analysis: per column exact distinct, quantiles, and text shapes; 10 values each. */
-export function inspect(ref: TableRef, columns: Array<{ name: string; type: string }>, totalRows: number): Statement {
+export function inspect(
+  ref: TableRef,
+  columns: Array<{ name: string; type: string }>,
+  totalRows: number,
+): Statement {
   const parts = ['count(*)'];
   for (const c of columns) {
     const col = ident(c.name);
@@ -489,15 +497,25 @@ export function inspect(ref: TableRef, columns: Array<{ name: string; type: stri
     parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $2))` : 'NULL');
     parts.push(text ? `avg(length(${col}))` : 'NULL');
   }
-  const sample = totalRows > INSPECT_SAMPLE_ROWS ? ` USING SAMPLE reservoir(${INSPECT_SAMPLE_ROWS} ROWS) REPEATABLE (42)` : '';
-  return { sql: `SELECT ${parts.join(', ')} FROM ${tableName(ref)}${sample}`, params: [SHAPES.email, SHAPES.phone] };
+  const sample =
+    totalRows > INSPECT_SAMPLE_ROWS
+      ? ` USING SAMPLE reservoir(${INSPECT_SAMPLE_ROWS} ROWS) REPEATABLE (42)`
+      : '';
+  return {
+    sql: `SELECT ${parts.join(', ')} FROM ${tableName(ref)}${sample}`,
+    params: [SHAPES.email, SHAPES.phone],
+  };
 }
 
 /** A drafted query in DuckDB SQL, tables as layer.table. */
 export function renderDraft(draft: QueryDraft): string {
   const select: string[] = [];
   for (const g of draft.groups) {
-    select.push(g.grain ? `date_trunc('${g.grain}', ${ident(g.column)}) AS ${ident(g.as)}` : `${ident(g.column)} AS ${ident(g.as)}`);
+    select.push(
+      g.grain
+        ? `date_trunc('${g.grain}', ${ident(g.column)}) AS ${ident(g.as)}`
+        : `${ident(g.column)} AS ${ident(g.as)}`,
+    );
   }
   for (const m of draft.measures) {
     const col = m.column ? ident(m.column) : '*';
@@ -507,7 +525,9 @@ export function renderDraft(draft: QueryDraft): string {
   if (select.length === 0) select.push(...(draft.columns.length ? draft.columns.map(ident) : ['*']));
   const where: string[] = [];
   if (draft.since) {
-    where.push(`${ident(draft.since.column)} >= current_date - INTERVAL ${Math.trunc(draft.since.amount)} ${draft.since.unit.toUpperCase()}`);
+    where.push(
+      `${ident(draft.since.column)} >= current_date - INTERVAL ${Math.trunc(draft.since.amount)} ${draft.since.unit.toUpperCase()}`,
+    );
   }
   if (draft.year) where.push(`year(${ident(draft.year.column)}) = ${Math.trunc(draft.year.year)}`);
   let sql = `SELECT ${select.join(', ')}\nFROM ${tableName(draft.table)}`;

@@ -48,13 +48,11 @@ import type {
   Warehouse,
   WarehouseCheck,
 } from './types.js';
-import { INSPECT_SAMPLE_ROWS } from './types.js';
+import { INSPECT_SAMPLE_ROWS, TENANT_ID, checkTenantId } from './types.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
 let duckdbModule: Promise<DuckDB> | undefined;
 const loadDuckDB = (): Promise<DuckDB> => (duckdbModule ??= import('@duckdb/node-api'));
-
-export const TENANT_ID = /^[a-z0-9][a-z0-9_]{0,39}$/;
 
 export interface DuckDbWarehouseOptions {
   home: string;
@@ -114,12 +112,10 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   tenant(id: string): Promise<DuckDbTenant> {
-    if (!TENANT_ID.test(id)) {
-      return Promise.reject(
-        new UserInputError(
-          `'${id}' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit`,
-        ),
-      );
+    try {
+      checkTenantId(id);
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
     let opening = this.tenantsById.get(id);
     if (!opening) {
@@ -435,7 +431,10 @@ export class DuckDbTenant implements TenantWarehouse {
 
   // ---- the hardened query path
 
-  async validateQuery(text: string, _signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(
+    text: string,
+    _signal?: AbortSignal,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     return this.read(async (conn) => {
       const prepared = await prepareQuery(conn, text, this.catalog);
       const columns: ColumnInfo[] = [];

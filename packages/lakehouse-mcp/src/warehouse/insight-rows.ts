@@ -3,7 +3,10 @@ import type { ColumnInfo, ColumnInsight } from './types.js';
 const num = (v: unknown): number | null => (v === null || v === undefined || v === '' ? null : Number(v));
 
 /** The row of a dialect's `inspect` scan (count, then 10 values per column) → per-column insights. */
-export function insightsFrom(row: unknown[], columns: ColumnInfo[]): { scanned: number; columns: ColumnInsight[] } {
+export function insightsFrom(
+  row: unknown[],
+  columns: ColumnInfo[],
+): { scanned: number; columns: ColumnInsight[] } {
   const scanned = Number(row[0] ?? 0);
   const out = columns.map((c, i) => {
     const v = row.slice(1 + i * 10, 11 + i * 10);
@@ -22,7 +25,8 @@ export function insightsFrom(row: unknown[], columns: ColumnInfo[]): { scanned: 
       };
     }
     if (v[5] !== null && v[5] !== undefined) {
-      const share = (x: unknown) => (nonNull === 0 ? 0 : Math.round((Number(x ?? 0) / nonNull) * 1000) / 1000);
+      const share = (x: unknown) =>
+        nonNull === 0 ? 0 : Math.round((Number(x ?? 0) / nonNull) * 1000) / 1000;
       insight.text = {
         number: share(v[5]),
         date: share(v[6]),

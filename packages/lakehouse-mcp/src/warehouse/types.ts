@@ -1,8 +1,9 @@
 /**
  * The warehouse seen by the tools. Tools never touch a database engine: they speak in tables, logical
- * column types, transform plans and load records, and a warehouse (embedded DuckDB today, a Databricks SQL
- * warehouse next) carries them out, rendering SQL through its own dialect (see dialect.ts).
+ * column types, transform plans and load records, and a warehouse (embedded DuckDB, or a Databricks SQL
+ * warehouse) carries them out, rendering SQL through its own dialect (duckdb-dialect.ts, databricks-dialect.ts).
  */
+import { UserInputError } from '@switchyard/core';
 
 export type Layer = 'bronze' | 'silver' | 'gold';
 export const LAYERS: readonly Layer[] = ['bronze', 'silver', 'gold'];
@@ -276,7 +277,11 @@ export interface QueryDraft {
   table: TableRef;
   /** Plain columns when there is no aggregate. */
   columns: string[];
-  measures: Array<{ fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct'; column?: string; as: string }>;
+  measures: Array<{
+    fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct';
+    column?: string;
+    as: string;
+  }>;
   groups: Array<{ column: string; grain?: 'day' | 'week' | 'month' | 'quarter' | 'year'; as: string }>;
   since?: { column: string; amount: number; unit: 'day' | 'month' | 'year' };
   year?: { column: string; year: number };
@@ -381,3 +386,14 @@ export const SHAPES = {
 export const INSPECT_SAMPLE_ROWS = 200_000;
 
 export const QUANTILES = [0.01, 0.25, 0.5, 0.75, 0.99] as const;
+
+/** A tenant id names a folder or a catalog: 1-40 lowercase letters, digits or underscores. */
+export const TENANT_ID = /^[a-z0-9][a-z0-9_]{0,39}$/;
+
+export function checkTenantId(id: string): void {
+  if (!TENANT_ID.test(id)) {
+    throw new UserInputError(
+      `'${id}' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit`,
+    );
+  }
+}

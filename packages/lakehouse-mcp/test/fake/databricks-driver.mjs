@@ -81,7 +81,8 @@ function schemaOf(columns) {
 /** An error as the Thrift backend raises it for a failed statement: OperationStateError with the response. */
 function statementError(error) {
   const state = error.state ?? 'ERROR';
-  const code = { ERROR: 'ERROR', CANCELED: 'CANCELED', TIMEOUT: 'TIMEOUT', CLOSED: 'CLOSED' }[state] ?? 'ERROR';
+  const code =
+    { ERROR: 'ERROR', CANCELED: 'CANCELED', TIMEOUT: 'TIMEOUT', CLOSED: 'CLOSED' }[state] ?? 'ERROR';
   const text = error.class
     ? `[${error.class}] ${error.message}${error.sqlState ? ` SQLSTATE: ${error.sqlState}` : ''}`
     : error.message;
@@ -123,7 +124,8 @@ class FakeOperation {
     if (this.rule?.hang && !this.cancelled) {
       await new Promise((resolve) => this.waiters.push(resolve));
     }
-    if (this.cancelled) throw new OperationStateError('CANCELED', { displayMessage: undefined, operationState: 3 });
+    if (this.cancelled)
+      throw new OperationStateError('CANCELED', { displayMessage: undefined, operationState: 3 });
     if (this.rule?.cancelled) throw new OperationStateError('CANCELED', { operationState: 3 });
     if (this.rule?.error) throw statementError(this.rule.error);
   }
@@ -177,7 +179,14 @@ class FakeSession {
     const staging = options.stagingAllowedLocalPath;
     const rule = findRule(sql);
     const op = new FakeOperation(sql, rule);
-    log({ call: 'execute', op: op.id, session: this.id, sql, ...(params ? { params } : {}), ...(staging ? { staging } : {}) });
+    log({
+      call: 'execute',
+      op: op.id,
+      session: this.id,
+      sql,
+      ...(params ? { params } : {}),
+      ...(staging ? { staging } : {}),
+    });
     if (rule?.error && rule.at === 'execute') throw statementError(rule.error);
     if (rule) {
       if (staging !== undefined) await op.ready();
@@ -210,7 +219,10 @@ class FakeSession {
       }
       return op;
     }
-    throw statementError({ class: 'FAKE_NO_SCRIPT', message: `the fake has no answer for: ${sql.slice(0, 200)}` });
+    throw statementError({
+      class: 'FAKE_NO_SCRIPT',
+      message: `the fake has no answer for: ${sql.slice(0, 200)}`,
+    });
   }
 
   async close() {
