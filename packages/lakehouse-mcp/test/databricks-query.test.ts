@@ -2,8 +2,9 @@
 // information_schema and DESCRIBE DETAIL, lakehouse_query_sql checked by the parser, bounded in rows and
 // time and cancelled when cut, Databricks' error classes as answers, and a warehouse that is not running.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { isolatedEnv, runBin, spawnServer, type SpawnedServer } from '@switchyard/testkit';
 import { FakeDatabricks, type Rule } from './databricks-fake.js';
+import { bin } from './helpers.js';
 
 const TABLES: Rule = {
   match: '^WITH cols AS',
@@ -454,6 +455,61 @@ describe('Databricks: credentials and configuration', () => {
     fake = await FakeDatabricks.start();
   });
   afterAll(() => fake.close());
+
+  it('stores a token with login --databricks after testing it, shows the warehouse in status, serves with it, and forgets it with logout', async () => {
+    const WHO: Rule = {
+      match: '^SELECT current_user\\(\\)',
+      columns: [['user', 'string']],
+      rows: [['me@example.com']],
+    };
+    const CATALOGS: Rule = {
+      match: '^SHOW CATALOGS$',
+      columns: [['catalog', 'string']],
+      rows: [['tenant_default']],
+    };
+    fake.script([
+      WHO,
+      CATALOGS,
+      TABLES,
+      { match: '^SELECT name, kind, host, port', columns: [['name', 'string']], rows: [] },
+      { match: '^SELECT run_id, kind', columns: [['run_id', 'string']], rows: [] },
+      { match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] },
+    ]);
+    const env = isolatedEnv({ env: { ...fake.env(), DATABRICKS_TOKEN: undefined } });
+    const wrong = await runBin(bin, ['login', '--databricks'], { env, input: 'dapi-wrong\n' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain('The credentials were not stored.');
+    expect(wrong.stdout + wrong.stderr).not.toContain('dapi-wrong');
+
+    const login = await runBin(bin, ['login', '--databricks'], { env, input: 'dapi-test-token\n' });
+    expect(login.stderr).toContain(`Databricks personal access token for ${fake.host}: `);
+    expect(login.stdout).toContain("warehouse 'Shared warehouse': RUNNING");
+    expect(login.stdout).toMatch(new RegExp(`The token for ${fake.host.replace('.', '\\.')} is stored in `));
+    expect(login.code).toBe(0);
+
+    const status = await runBin(bin, ['status'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(
+      `warehouse: Databricks SQL warehouse /sql/1.0/warehouses/wh1 at ${fake.host}`,
+    );
+    expect(status.stdout).toContain('connected as me@example.com');
+    expect(status.stdout).not.toContain('dapi-test-token');
+
+    const server = await spawnServer(bin, { env });
+    try {
+      expect((await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' })).structured!.rows).toEqual(
+        [[1]],
+      );
+    } finally {
+      await server.close();
+    }
+
+    const logout = await runBin(bin, ['logout', '--databricks'], { env });
+    expect(logout.code).toBe(0);
+    const after = await runBin(bin, ['status'], { env });
+    expect(after.code).toBe(1);
+    expect(after.stdout).toContain('run `lakehouse-mcp login --databricks`');
+  });
 
   it('signs in with OAuth M2M: the driver gets the client, the REST API a token from /oidc/v1/token', async () => {
     fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);

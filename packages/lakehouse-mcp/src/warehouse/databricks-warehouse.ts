@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
   AuthError,
+  errorText,
   CancelledError,
   HttpClient,
   NotFoundError,
@@ -566,7 +567,7 @@ export class DatabricksWarehouse implements Warehouse {
         }
       }
     } catch (err) {
-      if (err instanceof AuthError) return { ok: false, lines: [...lines, err.message] };
+      if (err instanceof AuthError) return { ok: false, lines: [...lines, errorText(err)] };
       lines.push(`warehouse state unknown (${(err as Error).message})`);
     }
     try {
