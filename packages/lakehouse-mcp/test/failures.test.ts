@@ -158,7 +158,7 @@ describe('failures', () => {
       expect(call.text).toBe(
         `The lakehouse folder ${join(blocker, 'lakehouse', 'tenant_default')} cannot be created or written (ENOTDIR). Set LAKEHOUSE_HOME to a folder you can write to, or fix the permissions of this one; nothing was changed.`,
       );
-      expect((await broken.client.listTools()).tools.length).toBe(10);
+      expect((await broken.client.listTools()).tools.length).toBe(13);
     } finally {
       await broken.close();
     }

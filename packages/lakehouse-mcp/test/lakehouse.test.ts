@@ -296,7 +296,10 @@ describe('files, catalog, transforms and views', () => {
     const defaults = await server.call('lakehouse_list_tables', {});
     expect(JSON.stringify(defaults.structured)).not.toContain('mine');
     const bad = await server.call('lakehouse_list_tables', { tenant_id: 'Bad/../x' });
-    expect(bad.text).toMatch(/^Invalid arguments for lakehouse_list_tables: 'tenant_id'/);
+    expect(bad.isError).toBe(true);
+    expect(bad.text).toMatch(
+      /^'Bad\/\.\.\/x' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit/,
+    );
   });
 
   it('serves the table resources and the prompts', async () => {

@@ -31,7 +31,7 @@ import {
   streamParts,
   type SourceShape,
 } from '../sources/postgres.js';
-import { duckMessage, newRunId } from '../warehouse/duckdb-warehouse.js';
+import { newRunId } from '../warehouse/runs.js';
 import type { FileSpec, StagedLoad, SyncRunRecord, TableRef } from '../warehouse/types.js';
 import { connectionArg, n, tenantArg } from './common.js';
 
@@ -54,23 +54,19 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_sync_table_to_bronze',
       title: 'Sync a PostgreSQL table into bronze',
       description:
-        'Copies a source table (or a SELECT) into a bronze table, streamed in batches from one read-only snapshot. full replaces the table; incremental reads rows with cursor_column >= the stored watermark and merges them on the primary key (or key_columns). Atomic: a failed or cancelled sync leaves bronze as it was. Sends progress; full mode reads the whole source.',
+        'Copies a source table or SELECT into bronze from one read-only snapshot. full replaces; incremental reads rows with cursor_column >= the stored watermark, merged on the primary key or key_columns. Atomic; sends progress.',
       toolset: 'ingest',
       input: {
         connection: connectionArg,
         table: z.string().max(200).optional().describe('schema.table (or table, in public).'),
-        source_query: z
-          .string()
-          .max(20000)
-          .optional()
-          .describe('A SELECT instead of a table (needs target_table).'),
+        source_query: z.string().max(20000).optional().describe('A SELECT instead (needs target_table).'),
         target_table: z.string().max(63).optional().describe('Bronze table (default: the source name).'),
         sync_mode: z.enum(['full', 'incremental']).default('full').describe('full or incremental.'),
         cursor_column: z
           .string()
           .max(63)
           .optional()
-          .describe('incremental: an increasing column, e.g. updated_at (remembered).'),
+          .describe('incremental: an increasing column, e.g. updated_at.'),
         key_columns: z
           .array(z.string().max(63))
           .max(16)
@@ -284,14 +280,18 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           await staged?.abort();
           const cancelled = ctx.signal.aborted || (isSwitchyardError(err) && err.kind === 'cancelled');
           const cancelledText = `The sync of ${sourceLabel} was cancelled; ${targetLabel} was left as it was.`;
-          const message = cancelled ? cancelledText : isSwitchyardError(err) ? err.message : duckMessage(err);
+          const message = cancelled
+            ? cancelledText
+            : isSwitchyardError(err)
+              ? err.message
+              : tenant.engineMessage(err);
           await tenant
             .recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
             .catch((e: unknown) => ctx.log.warn(`could not record the failed run: ${String(e)}`));
           if (cancelled) throw new CancelledError(cancelledText);
           if (isSwitchyardError(err)) throw err;
           throw new UpstreamError(
-            `The sync of ${sourceLabel} failed while loading: ${duckMessage(err)}; ${targetLabel} was left as it was`,
+            `The sync of ${sourceLabel} failed while loading: ${tenant.engineMessage(err)}; ${targetLabel} was left as it was`,
           );
         }
       },
@@ -300,7 +300,8 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
     defineTool({
       name: 'lakehouse_upload_file',
       title: 'Load a file into bronze',
-      description: `Loads a local file (path) or small inline content into a bronze table, atomically replacing a table of that name. CSV/TSV (delimiter, header, encoding sniffed), XLSX (one sheet), Parquet, JSON or NDJSON. Files up to 2 GB (LAKEHOUSE_MAX_UPLOAD_MB; XLSX is read in memory: under ~100 MB); inline content up to ${n(INLINE_LIMIT)} characters.`,
+      description:
+        'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB (XLSX ~100 MB).',
       toolset: 'ingest',
       input: {
         path: z.string().max(4096).optional().describe('Absolute path of a local file.'),
@@ -405,9 +406,12 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             if (format === 'csv') throw describeCsvError(fileName, message, spec);
-            throw new UserInputError(`${fileName} could not be read as ${format}: ${duckMessage(err)}`, {
-              hint: 'Check the file, or pass format if the name suggests the wrong one; no table was created or changed',
-            });
+            throw new UserInputError(
+              `${fileName} could not be read as ${format}: ${tenant.engineMessage(err)}`,
+              {
+                hint: 'Check the file, or pass format if the name suggests the wrong one; no table was created or changed',
+              },
+            );
           }
           if (loaded.rows === 0 && format !== 'csv') {
             throw new UserInputError(

@@ -1,4 +1,11 @@
-import { defineTool, registerSecret, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import {
+  defineTool,
+  registerSecret,
+  UpstreamError,
+  UserInputError,
+  z,
+  type ToolDefinition,
+} from '@switchyard/core';
 import type { Lakehouse } from '../lakehouse.js';
 import {
   listSourceTables,
@@ -32,6 +39,8 @@ const reportOutput = {
   latency_ms: z.number(),
   readable_tables: z.number(),
   unreadable_tables: z.array(z.string()),
+  state: z.string().optional(),
+  catalogs: z.array(z.string()).optional(),
 };
 
 function reportData(name: string, r: ConnectionReport) {
@@ -51,7 +60,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_connect_postgres',
       title: 'Register a PostgreSQL source',
       description:
-        'Registers or updates a named PostgreSQL source after testing it. The password goes to the OS keychain, never the catalog; omit it to reuse the stored one (see `lakehouse-mcp login`). Returns the version and readable tables.',
+        'Registers or updates a PostgreSQL source after testing it; the password goes to the OS keychain (omit it to reuse the stored one).',
       toolset: 'sources',
       input: {
         name: z.string().regex(CONNECTION_NAME).describe('Short source name.'),
@@ -63,7 +72,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         ssl_mode: z
           .enum(['disable', 'prefer', 'require', 'verify-full'])
           .default('prefer')
-          .describe('require: SSL unverified; verify-full: SSL, trusted certificate.'),
+          .describe('require: SSL unverified; verify-full: verified.'),
         tenant_id: tenantArg,
       },
       output: reportOutput,
@@ -111,14 +120,40 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
     }),
     defineTool({
       name: 'lakehouse_test_connection',
-      title: 'Test a PostgreSQL source',
+      title: 'Test a source or the warehouse',
       description:
-        'Connects to a registered source and reports the server version, latency, and which tables the user can and cannot read. Use it when a sync fails.',
+        'Tests a source (version, latency, readable tables) or, without connection, the warehouse (state, user, catalogs). Use it when a sync or query fails.',
       toolset: 'sources',
-      input: { connection: connectionArg, tenant_id: tenantArg },
+      input: {
+        connection: connectionArg.optional().describe('Source to test; omit to check the warehouse.'),
+        tenant_id: tenantArg,
+      },
       output: reportOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async ({ connection, tenant_id }, ctx) => {
+        if (!connection) {
+          const problem = lh.databricksProblem();
+          if (problem) throw new UserInputError(`The Databricks warehouse is not configured: ${problem}`);
+          const started = performance.now();
+          const check = await lh.warehouse.check(ctx.signal);
+          if (!check.ok)
+            throw new UpstreamError(`The warehouse is not usable: ${check.lines.slice(1).join('; ')}`);
+          const tenant = await lh.tenant(tenant_id);
+          const tables = await tenant.listTables();
+          return {
+            text: `${check.lines.join('\n')}\nTenant ${tenant.tenant} (${tenant.location}): ${n(tables.length)} tables and views.`,
+            data: {
+              connection: 'warehouse',
+              server_version: lh.warehouse.describe(),
+              user: check.user ?? '',
+              latency_ms: Math.round(performance.now() - started),
+              readable_tables: tables.length,
+              unreadable_tables: [],
+              ...(check.state ? { state: check.state } : {}),
+              ...(check.catalogs ? { catalogs: check.catalogs } : {}),
+            },
+          };
+        }
         const { config } = await lh.connection(tenant_id, connection);
         const report = await testConnection(config, ctx.signal);
         return { text: reportText(connection, config, report), data: reportData(connection, report) };
@@ -127,24 +162,17 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
     defineTool({
       name: 'lakehouse_list_source_tables',
       title: 'List tables of a source',
-      description:
-        "Lists a source's schemas, tables and views with estimated row counts, column counts, primary keys and whether the user can read them. Use it to choose what to sync.",
+      description: "Lists a source's tables and views: estimated rows, columns, primary key, readability.",
       toolset: 'sources',
       input: {
         connection: connectionArg,
         schema: z.string().max(63).optional().describe('Only this schema.'),
-        name_like: z
-          .string()
-          .max(100)
-          .optional()
-          .describe('Only names matching this ILIKE pattern, e.g. %order%.'),
+        name_like: z.string().max(100).optional().describe('ILIKE pattern, e.g. %order%.'),
         limit: z.number().int().min(1).max(1000).default(200).describe('Most tables to list.'),
         tenant_id: tenantArg,
       },
       output: {
-        tables: z
-          .array(z.record(z.string(), z.unknown()))
-          .describe('name, kind, estimated_rows, columns, primary_key, readable'),
+        tables: z.array(z.unknown()).describe('name, kind, estimated_rows, columns, primary_key, readable'),
         truncated: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },

@@ -14,7 +14,7 @@ const step = z.object({
     .max(63)
     .optional()
     .describe(
-      'rename: new name; cast, parse_number: a type (bigint, double, decimal(p,s), text, date, timestamp, …); parse_date: date|timestamp.',
+      'rename: new name; cast/parse_number: a type (bigint, double, decimal(p,s), text, date, …); parse_date: date|timestamp.',
     ),
   format: z.string().max(100).optional().describe('parse_date: strptime pattern, e.g. %d/%m/%Y.'),
   decimal_separator: z.enum(['.', ',']).optional().describe('parse_number separator.'),
@@ -33,7 +33,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_transform_to_silver',
       title: 'Clean a bronze table into silver',
       description:
-        'Builds a silver table from a bronze (or silver) table by applying declared steps in order (rename, cast, trim, lower/upper, parse dates and numbers, fill nulls, drop columns, filter rows, deduplicate). Invalid steps are refused with the reason before anything runs; dry_run returns the SQL and a preview without writing. Replaces the target atomically; records lineage.',
+        'Builds a silver table from a bronze/silver table by cleaning steps in order (see op). Invalid steps are refused first; dry_run shows SQL and a preview. Atomic; records lineage.',
       toolset: 'transform',
       input: {
         source_table: z.string().min(1).max(200).describe('Input table, e.g. bronze.orders.'),
@@ -81,6 +81,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
           sourceColumns,
           steps: args.steps as StepInput[],
           onInvalid: args.on_invalid,
+          logicalOf: (t) => tenant.logicalType(t),
         });
         const rendered = tenant.renderTransform(plan);
         const sqlText = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;
@@ -122,7 +123,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_create_gold_view',
       title: 'Create a gold view',
       description:
-        'Creates a named view in the gold layer from one read-only SELECT over silver/bronze tables (curated, business-ready; always current). The SELECT is checked like lakehouse_query_sql first.',
+        'Creates a gold view from one read-only SELECT over silver/bronze tables, checked like lakehouse_query_sql.',
       toolset: 'transform',
       input: {
         name: z.string().min(1).max(63).describe('View name.'),

@@ -18,14 +18,12 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_list_tables',
       title: 'List lakehouse tables',
       description:
-        "Lists the tenant's tables and views per layer (bronze raw, silver cleaned, gold curated) with rows, columns, source and last load. Cheap; call it first.",
+        "Lists the tenant's tables and views per layer (bronze raw, silver clean, gold curated): rows, columns, source, last load. Call it first.",
       toolset: 'warehouse',
       input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
       output: {
         catalog: z.string(),
-        tables: z
-          .array(z.record(z.string(), z.unknown()))
-          .describe('name, kind, rows, columns, source, last_loaded'),
+        tables: z.array(z.unknown()).describe('name, kind, rows, columns, source, last_loaded'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async ({ layer, tenant_id }) => {
@@ -64,14 +62,10 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_describe_table',
       title: 'Describe a lakehouse table',
       description:
-        'Columns of a table or view (type, nullability), row count, lineage, and with profile a per-column null share, approximate distinct count, min/max and top text values (one scan).',
+        "A table's columns (type, nullability), rows, lineage and, with profile, per-column null share, approximate distinct count, min/max and top values.",
       toolset: 'warehouse',
       input: {
-        table: z
-          .string()
-          .min(1)
-          .max(200)
-          .describe('layer.table, e.g. bronze.orders (a bare name means bronze).'),
+        table: z.string().min(1).max(200).describe('layer.table (bare name: bronze).'),
         profile: z.boolean().default(true).describe('Per-column profile.'),
         tenant_id: tenantArg,
       },
@@ -80,7 +74,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         rows: z.number(),
         lineage: z.string().nullable(),
         columns: z
-          .array(z.record(z.string(), z.unknown()))
+          .array(z.unknown())
           .describe('name, type, nullable, null_share, approx_distinct, min, max, top'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -155,7 +149,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_query_sql',
       title: 'Run a read-only SQL query',
       description:
-        "Runs one read-only DuckDB query on the tenant's catalog (bronze.x, silver.x, gold.x); rows come back as CSV. No writes, no second statement, no files, no other tenants. Capped by max_rows, max_bytes and timeout_seconds (truncated says so); spill_csv writes all rows to a file.",
+        'Runs one read-only SQL query (DuckDB; Spark SQL on Databricks) over bronze.x, silver.x, gold.x; rows as CSV. No writes, files or other tenants; capped by max_rows, max_bytes, timeout_seconds (truncated says so).',
       toolset: 'warehouse',
       input: {
         sql: z.string().min(1).max(100_000).describe('One read-only query.'),

@@ -9,10 +9,12 @@ import type {
   FilterOperator,
   LogicalType,
   PartColumn,
+  QueryDraft,
   Statement,
   TableRef,
   TransformPlan,
 } from './types.js';
+import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from './types.js';
 
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -392,6 +394,8 @@ export function logicalOf(engineType: string): LogicalType | undefined {
     DATE: 'date',
     TIME: 'time',
     'TIME WITH TIME ZONE': 'timetz',
+    TIMETZ: 'timetz',
+    TIMESTAMPTZ: 'timestamptz',
     TIMESTAMP: 'timestamp',
     'TIMESTAMP WITH TIME ZONE': 'timestamptz',
     INTERVAL: 'interval',
@@ -401,4 +405,134 @@ export function logicalOf(engineType: string): LogicalType | undefined {
   };
   const kind = map[t];
   return kind ? ({ kind } as LogicalType) : undefined;
+}
+
+/**
+ * DuckDB types for Parquet files another engine (Databricks) loads: types Spark has no column type for
+ * (TIME, UUID, JSON, month-and-day INTERVAL) are written as their text.
+ */
+export function portableTypeName(type: LogicalType): string {
+  switch (type.kind) {
+    case 'time':
+    case 'timetz':
+    case 'interval':
+    case 'uuid':
+    case 'json':
+      return 'VARCHAR';
+    case 'list':
+      return `${portableTypeName(type.element)}[]`;
+    default:
+      return typeName(type);
+  }
+}
+
+function portableFromText(column: string, col: PartColumn): string {
+  if (col.encoding === 'hex') return `unhex(${column})`;
+  if (col.encoding === 'json')
+    return col.type.kind === 'json'
+      ? column
+      : `CAST(CAST(${column} AS JSON) AS ${portableTypeName(col.type)})`;
+  const target = portableTypeName(col.type);
+  return target === 'VARCHAR' ? column : `CAST(${column} AS ${target})`;
+}
+
+/** A CSV part in the neutral layout → a Parquet file with the part's column names and portable types. */
+export function csvPartToParquet(path: string, columns: PartColumn[], out: string): Statement {
+  const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  const select = columns.map((c, i) => `${portableFromText(`c${i}`, c)} AS ${ident(c.name)}`).join(', ');
+  return {
+    sql: `COPY (SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    params: [path],
+  };
+}
+
+/** A file read by `readFile` → a Parquet file, each column cast to its portable type. */
+export function fileToParquet(
+  read: Statement,
+  columns: Array<{ name: string; type: LogicalType | undefined }>,
+  out: string,
+): Statement {
+  const select = columns
+    .map(
+      (c) => `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.name)}`,
+    )
+    .join(', ');
+  return {
+    sql: `COPY (SELECT ${select} FROM (${read.sql})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    params: read.params,
+  };
+}
+
+export function describeSelect(select: string): string {
+  return `DESCRIBE ${select}`;
+}
+
+/** Rows of a Parquet file and the largest value of each column, as text (for watermarks). */
+export function parquetStats(path: string, columns: string[]): Statement {
+  const maxes = columns.map((c) => `CAST(max(${ident(c)}) AS VARCHAR)`);
+  return { sql: `SELECT ${['count(*)', ...maxes].join(', ')} FROM read_parquet($1)`, params: [path] };
+}
+
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
+
+/** One scan for the schema analysis: per column exact distinct, quantiles, and text shapes; 10 values each. */
+export function inspect(
+  ref: TableRef,
+  columns: Array<{ name: string; type: string }>,
+  totalRows: number,
+): Statement {
+  const parts = ['count(*)'];
+  for (const c of columns) {
+    const col = ident(c.name);
+    const scalar = ORDERABLE.test(c.type) && !c.type.endsWith(']');
+    const numeric = NUMERIC_TYPE.test(c.type);
+    const text = c.type === 'VARCHAR';
+    const d = `CAST(${col} AS DOUBLE)`;
+    parts.push(`count(${col})`, scalar ? `count(DISTINCT ${col})` : 'NULL');
+    parts.push(numeric ? `avg(${d})` : 'NULL', numeric ? `stddev_samp(${d})` : 'NULL');
+    parts.push(numeric ? `quantile_cont(${d}, [${QUANTILES.join(', ')}])` : 'NULL');
+    parts.push(text ? `count(TRY_CAST(${col} AS DOUBLE))` : 'NULL');
+    parts.push(text ? `count(TRY_CAST(${col} AS TIMESTAMP))` : 'NULL');
+    parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $1))` : 'NULL');
+    parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $2))` : 'NULL');
+    parts.push(text ? `avg(length(${col}))` : 'NULL');
+  }
+  const sample =
+    totalRows > INSPECT_SAMPLE_ROWS
+      ? ` USING SAMPLE reservoir(${INSPECT_SAMPLE_ROWS} ROWS) REPEATABLE (42)`
+      : '';
+  return {
+    sql: `SELECT ${parts.join(', ')} FROM ${tableName(ref)}${sample}`,
+    params: [SHAPES.email, SHAPES.phone],
+  };
+}
+
+/** A drafted query in DuckDB SQL, tables as layer.table. */
+export function renderDraft(draft: QueryDraft): string {
+  const select: string[] = [];
+  for (const g of draft.groups) {
+    select.push(
+      g.grain
+        ? `date_trunc('${g.grain}', ${ident(g.column)}) AS ${ident(g.as)}`
+        : `${ident(g.column)} AS ${ident(g.as)}`,
+    );
+  }
+  for (const m of draft.measures) {
+    const col = m.column ? ident(m.column) : '*';
+    const expr = m.fn === 'count_distinct' ? `count(DISTINCT ${col})` : `${m.fn}(${col})`;
+    select.push(`${expr} AS ${ident(m.as)}`);
+  }
+  if (select.length === 0) select.push(...(draft.columns.length ? draft.columns.map(ident) : ['*']));
+  const where: string[] = [];
+  if (draft.since) {
+    where.push(
+      `${ident(draft.since.column)} >= current_date - INTERVAL ${Math.trunc(draft.since.amount)} ${draft.since.unit.toUpperCase()}`,
+    );
+  }
+  if (draft.year) where.push(`year(${ident(draft.year.column)}) = ${Math.trunc(draft.year.year)}`);
+  let sql = `SELECT ${select.join(', ')}\nFROM ${tableName(draft.table)}`;
+  if (where.length) sql += `\nWHERE ${where.join(' AND ')}`;
+  if (draft.groups.length && draft.measures.length) sql += '\nGROUP BY ALL';
+  if (draft.order) sql += `\nORDER BY ${ident(draft.order.by)} ${draft.order.descending ? 'DESC' : 'ASC'}`;
+  return `${sql}\nLIMIT ${Math.trunc(draft.limit)}`;
 }

@@ -8,7 +8,6 @@
  * because a read-only instance does not see another instance's later writes. Loads go to a database file of
  * their own under `work/` and reach the catalog in one transaction at commit.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
@@ -22,9 +21,11 @@ import {
   type Logger,
 } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
+import { insightsFrom } from './insight-rows.js';
 import { RwLock } from './rwlock.js';
 import type {
   ColumnInfo,
+  ColumnInsight,
   ColumnProfile,
   CommitRecords,
   ConnectionRecord,
@@ -32,6 +33,7 @@ import type {
   Layer,
   LineageRecord,
   PartColumn,
+  QueryDraft,
   QueryOptions,
   QueryResult,
   StagedLoad,
@@ -39,17 +41,18 @@ import type {
   SyncRunRecord,
   SyncState,
   TableRef,
+  TableDetails,
   TableSummary,
   TenantWarehouse,
   TransformPlan,
   Warehouse,
+  WarehouseCheck,
 } from './types.js';
+import { INSPECT_SAMPLE_ROWS, TENANT_ID, checkTenantId } from './types.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
 let duckdbModule: Promise<DuckDB> | undefined;
 const loadDuckDB = (): Promise<DuckDB> => (duckdbModule ??= import('@duckdb/node-api'));
-
-export const TENANT_ID = /^[a-z0-9][a-z0-9_]{0,39}$/;
 
 export interface DuckDbWarehouseOptions {
   home: string;
@@ -91,6 +94,11 @@ export class DuckDbWarehouse implements Warehouse {
     return `embedded DuckDB, one database file per tenant under ${this.options.home}`;
   }
 
+  async check(): Promise<WarehouseCheck> {
+    const { version } = await loadDuckDB();
+    return { ok: true, lines: [`embedded DuckDB ${version()}, nothing to reach over the network`] };
+  }
+
   async tenants(): Promise<string[]> {
     try {
       return readdirSync(this.options.home)
@@ -104,12 +112,10 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   tenant(id: string): Promise<DuckDbTenant> {
-    if (!TENANT_ID.test(id)) {
-      return Promise.reject(
-        new UserInputError(
-          `'${id}' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit`,
-        ),
-      );
+    try {
+      checkTenantId(id);
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
     let opening = this.tenantsById.get(id);
     if (!opening) {
@@ -129,6 +135,7 @@ export class DuckDbWarehouse implements Warehouse {
 }
 
 export class DuckDbTenant implements TenantWarehouse {
+  readonly dialect = 'duckdb' as const;
   readonly catalog: string;
   readonly dir: string;
   readonly file: string;
@@ -152,6 +159,48 @@ export class DuckDbTenant implements TenantWarehouse {
     this.spillDir = join(this.dir, 'spill');
     this.log = options.log.child(this.catalog);
     this.lock.onWait = () => this.activeSession?.yieldIfIdle();
+  }
+
+  get location(): string {
+    return this.file;
+  }
+
+  logicalType(engineType: string) {
+    return sql.logicalOf(engineType);
+  }
+
+  engineMessage(err: unknown): string {
+    return duckMessage(err);
+  }
+
+  async details(): Promise<TableDetails | undefined> {
+    return undefined;
+  }
+
+  async inspect(
+    ref: TableRef,
+    columns: ColumnInfo[],
+    signal: AbortSignal,
+  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+    const total = await this.rowCount(ref);
+    const statement = sql.inspect(ref, columns, total);
+    return this.read(async (conn) => {
+      const stop = () => conn.interrupt();
+      signal.addEventListener('abort', stop);
+      try {
+        const row = (await this.rows(conn, statement.sql, statement.params))[0]!;
+        return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError();
+        throw queryError(err, this.catalog);
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    });
+  }
+
+  renderDraft(draft: QueryDraft): string {
+    return sql.renderDraft(draft);
   }
 
   async init(): Promise<void> {
@@ -382,7 +431,10 @@ export class DuckDbTenant implements TenantWarehouse {
 
   // ---- the hardened query path
 
-  async validateQuery(text: string): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(
+    text: string,
+    _signal?: AbortSignal,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     return this.read(async (conn) => {
       const prepared = await prepareQuery(conn, text, this.catalog);
       const columns: ColumnInfo[] = [];
@@ -1107,11 +1159,6 @@ async function readWithSpill(
     elapsedMs: Math.round(performance.now() - started),
     spill: { ...spill, complete },
   };
-}
-
-/** A short random id for runs. */
-export function newRunId(): string {
-  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
 export function fileSize(path: string): number {

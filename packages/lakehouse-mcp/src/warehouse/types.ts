@@ -1,8 +1,9 @@
 /**
  * The warehouse seen by the tools. Tools never touch a database engine: they speak in tables, logical
- * column types, transform plans and load records, and a warehouse (embedded DuckDB today, a Databricks SQL
- * warehouse next) carries them out, rendering SQL through its own dialect (see dialect.ts).
+ * column types, transform plans and load records, and a warehouse (embedded DuckDB, or a Databricks SQL
+ * warehouse) carries them out, rendering SQL through its own dialect (duckdb-dialect.ts, databricks-dialect.ts).
  */
+import { UserInputError } from '@switchyard/core';
 
 export type Layer = 'bronze' | 'silver' | 'gold';
 export const LAYERS: readonly Layer[] = ['bronze', 'silver', 'gold'];
@@ -253,10 +254,73 @@ export interface StagedLoad {
   abort(): Promise<void>;
 }
 
+/** What a bounded scan tells about a column beyond its profile (for the schema analysis). */
+export interface ColumnInsight {
+  name: string;
+  /** Exact distinct values in the scanned rows (null for types that cannot be compared). */
+  distinct: number | null;
+  numeric?: {
+    mean: number | null;
+    stddev: number | null;
+    p01: number | null;
+    p25: number | null;
+    p50: number | null;
+    p75: number | null;
+    p99: number | null;
+  };
+  /** Shares (0-1) of non-null text values that read as a number, a date, an e-mail, a phone number. */
+  text?: { number: number; date: number; email: number; phone: number; avgLength: number | null };
+}
+
+/** A query drafted from a question, engine-neutral; each dialect renders it. */
+export interface QueryDraft {
+  table: TableRef;
+  /** Plain columns when there is no aggregate. */
+  columns: string[];
+  measures: Array<{
+    fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct';
+    column?: string;
+    as: string;
+  }>;
+  groups: Array<{ column: string; grain?: 'day' | 'week' | 'month' | 'quarter' | 'year'; as: string }>;
+  since?: { column: string; amount: number; unit: 'day' | 'month' | 'year' };
+  year?: { column: string; year: number };
+  order?: { by: string; descending: boolean };
+  limit: number;
+}
+
+/** Storage facts of a table where the engine keeps them (Delta's DESCRIBE DETAIL). */
+export interface TableDetails {
+  format: string;
+  files: number | undefined;
+  sizeBytes: number | undefined;
+  lastModified: string | undefined;
+}
+
 export interface TenantWarehouse {
   readonly tenant: string;
   /** The catalog the tenant's tables live in, e.g. `tenant_acme`. */
   readonly catalog: string;
+  /** The SQL the tenant's queries are written in. */
+  readonly dialect: SqlDialect;
+  /** Where the tenant's data lives, in words (a file, a catalog), for `status`. */
+  readonly location: string;
+  /** A local folder for CSV files written by `query` with `spillDir`. */
+  readonly spillDir: string;
+  /** The engine's type name (e.g. DECIMAL(12,2), decimal(12,2)) as a logical type, where there is one. */
+  logicalType(engineType: string): LogicalType | undefined;
+  /** The engine's own reason for a failure, in one line (no stack, no secret). */
+  engineMessage(err: unknown): string;
+  /** Storage facts of a table, where the engine has them. */
+  details(ref: TableRef): Promise<TableDetails | undefined>;
+  /** One bounded scan (a sample above a size) for exact distinct counts, quantiles and text shapes. */
+  inspect(
+    ref: TableRef,
+    columns: ColumnInfo[],
+    signal: AbortSignal,
+  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }>;
+  /** A drafted query as SQL text in this warehouse's dialect (tables written layer.table, as users write them). */
+  renderDraft(draft: QueryDraft): string;
 
   listTables(layer?: Layer): Promise<TableSummary[]>;
   columnsOf(ref: TableRef): Promise<ColumnInfo[] | undefined>;
@@ -266,8 +330,11 @@ export interface TenantWarehouse {
 
   /** One read-only statement, hardened and bounded (the `lakehouse_query_sql` path). */
   query(sql: string, options: QueryOptions): Promise<QueryResult>;
-  /** Plan a read-only query without running it: its result columns and the tables it reads, or why it is refused. */
-  validateQuery(sql: string): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
+  /**
+   * Plan a read-only query without running it (the engine's planner: DuckDB's prepare, Databricks' EXPLAIN):
+   * its result columns and the tables it reads, or why it is refused.
+   */
+  validateQuery(sql: string, signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
 
   stage(target: TableRef, runId: string): Promise<StagedLoad>;
   /** The SQL a plan renders to (for dry runs), and a preview of its first rows. */
@@ -286,12 +353,47 @@ export interface TenantWarehouse {
   lineageOf(ref: TableRef): Promise<LineageRecord | undefined>;
 }
 
+export type SqlDialect = 'duckdb' | 'databricks';
+
 export interface Warehouse {
-  readonly kind: 'duckdb';
+  readonly kind: SqlDialect;
   /** Where the data lives, in words, for `status`. */
   describe(): string;
   tenant(id: string): Promise<TenantWarehouse>;
+  /** Whether the warehouse answers, and what it is, for `status` and the connection test (never hangs). */
+  check(signal: AbortSignal): Promise<WarehouseCheck>;
   /** The tenants that exist, for listings. */
   tenants(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface WarehouseCheck {
+  ok: boolean;
+  /** One line per fact: reachable, state, user, catalogs. */
+  lines: string[];
+  state?: string | undefined;
+  user?: string | undefined;
+  catalogs?: string[] | undefined;
+}
+
+/** Text shapes the schema analysis counts (bound as parameters by each dialect). */
+export const SHAPES = {
+  email: '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$',
+  phone: '^\\+?[0-9][0-9 ().-]{6,18}[0-9]$',
+};
+
+/** Above this many rows the schema analysis reads a sample. */
+export const INSPECT_SAMPLE_ROWS = 200_000;
+
+export const QUANTILES = [0.01, 0.25, 0.5, 0.75, 0.99] as const;
+
+/** A tenant id names a folder or a catalog: 1-40 lowercase letters, digits or underscores. */
+export const TENANT_ID = /^[a-z0-9][a-z0-9_]{0,39}$/;
+
+export function checkTenantId(id: string): void {
+  if (!TENANT_ID.test(id)) {
+    throw new UserInputError(
+      `'${id}' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit`,
+    );
+  }
 }
