@@ -1,5 +1,5 @@
-import { describeRows, fenceUntrusted, formatTable, z } from '@switchyard/core';
-import type { QueryResult } from '../warehouse/types.js';
+import { describeRows, fenceUntrusted, formatTable, NotFoundError, z } from '@switchyard/core';
+import type { ColumnInfo, QueryResult, TableRef, TenantWarehouse } from '../warehouse/types.js';
 
 // The warehouse checks the id (checkTenantId) with a sentence that says what is allowed, so tools/list
 // need not carry the pattern on every tool.
@@ -28,3 +28,20 @@ export function rowsText(
 }
 
 export const columnsOutput = z.array(z.object({ name: z.string(), type: z.string() }));
+
+/** The columns of a table or view, or a NotFoundError naming the tables there are (gold left out if asked). */
+export async function columnsOrNotFound(
+  tenant: TenantWarehouse,
+  ref: TableRef,
+  options: { gold?: boolean } = {},
+): Promise<ColumnInfo[]> {
+  const columns = await tenant.columnsOf(ref);
+  if (columns) return columns;
+  const all = await tenant.listTables();
+  throw new NotFoundError(`There is no table ${ref.layer}.${ref.name} in ${tenant.catalog}`, {
+    candidates: all
+      .filter((t) => options.gold !== false || t.layer !== 'gold')
+      .map((t) => `${t.layer}.${t.name}`),
+    hint: 'Call lakehouse_list_tables to see the tables',
+  });
+}

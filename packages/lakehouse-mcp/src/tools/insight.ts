@@ -10,7 +10,7 @@ import {
 import { analyzeTable, draftQuery, sqlFromAnswer, summarizeResult, type DraftCandidate } from '../insight.js';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import type { TableRef, TenantWarehouse } from '../warehouse/types.js';
-import { n, tenantArg } from './common.js';
+import { columnsOrNotFound, n, tenantArg } from './common.js';
 
 const useModel = z.boolean().default(false).describe('Also ask the host model (sampling) for a narrative.');
 
@@ -71,14 +71,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
         const ref = parseTableRef(args.table, tenant.catalog);
-        const columns = await tenant.columnsOf(ref);
-        if (!columns) {
-          const all = await tenant.listTables();
-          throw new NotFoundError(`There is no table ${ref.layer}.${ref.name} in ${tenant.catalog}`, {
-            candidates: all.map((t) => `${t.layer}.${t.name}`),
-            hint: 'Call lakehouse_list_tables to see the tables',
-          });
-        }
+        const columns = await columnsOrNotFound(tenant, ref);
         const rows = await tenant.rowCount(ref);
         const profiles = await tenant.profile(ref, { topValues: 0, signal: ctx.signal });
         const inspected = await tenant.inspect(ref, columns, ctx.signal);

@@ -1,9 +1,9 @@
-import { defineTool, NotFoundError, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import { defineTool, UserInputError, z, type ToolDefinition } from '@switchyard/core';
 import { sanitizeTableName } from '../files.js';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../transform.js';
 import type { TableRef } from '../warehouse/types.js';
-import { columnsOutput, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, columnsOutput, n, rowsText, tenantArg } from './common.js';
 
 const step = z.object({
   op: z.enum(STEP_OPS).describe('The step.'),
@@ -59,13 +59,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         const source = parseTableRef(args.source_table, tenant.catalog);
         if (source.layer === 'gold')
           throw new UserInputError('Transforms read from bronze or silver, not gold');
-        const sourceColumns = await tenant.columnsOf(source);
-        if (!sourceColumns) {
-          const all = await tenant.listTables();
-          throw new NotFoundError(`There is no table ${source.layer}.${source.name} in ${tenant.catalog}`, {
-            candidates: all.filter((t) => t.layer !== 'gold').map((t) => `${t.layer}.${t.name}`),
-          });
-        }
+        const sourceColumns = await columnsOrNotFound(tenant, source, { gold: false });
         const target: TableRef = {
           layer: 'silver',
           name: sanitizeTableName(args.target_table ?? source.name),

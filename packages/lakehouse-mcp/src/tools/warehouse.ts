@@ -1,14 +1,7 @@
-import {
-  csvField,
-  defineTool,
-  fenceUntrusted,
-  NotFoundError,
-  z,
-  type ToolDefinition,
-} from '@switchyard/core';
+import { csvField, defineTool, fenceUntrusted, z, type ToolDefinition } from '@switchyard/core';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { LAYERS } from '../warehouse/types.js';
-import { columnsOutput, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, columnsOutput, n, rowsText, tenantArg } from './common.js';
 
 const layerArg = z.enum(['bronze', 'silver', 'gold']);
 
@@ -81,14 +74,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
         const ref = parseTableRef(args.table, tenant.catalog);
-        const columns = await tenant.columnsOf(ref);
-        if (!columns) {
-          const all = await tenant.listTables();
-          throw new NotFoundError(`There is no table ${ref.layer}.${ref.name} in ${tenant.catalog}`, {
-            candidates: all.map((t) => `${t.layer}.${t.name}`),
-            hint: 'Call lakehouse_list_tables to see the tables',
-          });
-        }
+        const columns = await columnsOrNotFound(tenant, ref);
         const rows = await tenant.rowCount(ref);
         const lineage = await tenant.lineageOf(ref);
         const lineageText = lineage ? `${lineage.kind} from ${lineage.inputs.join(', ')}` : null;
