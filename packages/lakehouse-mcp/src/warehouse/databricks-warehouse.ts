@@ -530,16 +530,7 @@ export class DatabricksWarehouse implements Warehouse {
     const cancel = () => void op.cancel().catch(() => {});
     options.signal?.addEventListener('abort', cancel);
     try {
-      const rows: unknown[][] = [];
-      let columns: ColumnInfo[] | undefined;
-      for (;;) {
-        const chunk = await op.fetchChunk({ maxRows: 10_000 });
-        columns ??= schemaColumns(await op.getSchema());
-        for (const r of chunk)
-          rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
-        if (!(await op.hasMoreRows())) break;
-      }
-      return { columns: columns ?? [], rows };
+      return await readAll(op);
     } catch (err) {
       if (options.signal?.aborted || isCancelled(err)) throw new CancelledError();
       throw err;
@@ -893,16 +884,7 @@ export class DatabricksTenant implements TenantWarehouse {
     const session = await this.warehouse.session(options, signal);
     const op = await session.executeStatement(sql, {});
     try {
-      const rows: unknown[][] = [];
-      let columns: ColumnInfo[] | undefined;
-      for (;;) {
-        const chunk = await op.fetchChunk({ maxRows: 10_000 });
-        columns ??= schemaColumns(await op.getSchema());
-        for (const r of chunk)
-          rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
-        if (!(await op.hasMoreRows())) break;
-      }
-      return { columns: columns ?? [], rows };
+      return await readAll(op);
     } finally {
       await op.close().catch(() => {});
     }
@@ -1279,6 +1261,19 @@ function isoOf(text: string): string {
   const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`;
   const d = new Date(withZone);
   return Number.isNaN(d.getTime()) ? text : d.toISOString().replace(/\.000Z$/, 'Z');
+}
+
+/** Every row of a finished statement, fetched 10,000 at a time (for the server's own, bounded statements). */
+async function readAll(op: DriverOperation): Promise<{ columns: ColumnInfo[]; rows: unknown[][] }> {
+  const rows: unknown[][] = [];
+  let columns: ColumnInfo[] | undefined;
+  for (;;) {
+    const chunk = await op.fetchChunk({ maxRows: 10_000 });
+    columns ??= schemaColumns(await op.getSchema());
+    for (const r of chunk) rows.push(columns.map((c) => cleanValue((r as Record<string, unknown>)[c.name])));
+    if (!(await op.hasMoreRows())) break;
+  }
+  return { columns: columns ?? [], rows };
 }
 
 const NUMERIC_KINDS = new Set(['int16', 'int32', 'int64', 'float32', 'float64', 'decimal']);
