@@ -3,8 +3,9 @@
 // loads after turning on Node's compile cache (Node 22.1+; a no-op on Node 20).
 // Start-up is most of a stdio server's felt speed: one file instead of hundreds of modules halves it
 // (see bench/). Native and lazily loaded modules stay external and are installed as dependencies.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const pkgDir = resolve(process.argv[2] ?? '.');
@@ -31,6 +32,20 @@ const englishOnlyZod = {
       contents: 'export { default as en } from "./en.js";',
       resolveDir: join(args.path, '..', '..', 'locales'),
     }));
+  },
+};
+
+// The SDK brings its own zod (3.25, which carries a v4 copy) while core uses zod 4: point the SDK's `zod/v3`,
+// `zod/v4` and `zod/v4-mini` at core's zod so that one copy is bundled, not two.
+const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'core');
+const oneZod = {
+  name: 'one-zod',
+  setup(b) {
+    b.onResolve({ filter: /^zod\/(v3|v4|v4-mini)$/ }, (args) =>
+      args.pluginData === 'one-zod'
+        ? undefined
+        : b.resolve(args.path, { resolveDir: coreDir, kind: args.kind, pluginData: 'one-zod' }),
+    );
   },
 };
 
@@ -61,9 +76,15 @@ const ajvOnFirstUse = {
   },
 };
 
-await build({
-  entryPoints: [join(pkgDir, 'dist', 'index.js')],
-  outfile: join(pkgDir, 'dist', 'main.js'),
+rmSync(join(pkgDir, 'dist', 'chunks'), { recursive: true, force: true });
+const result = await build({
+  // Code reached only through import() (a demo, a warehouse's SQL grammars) goes to dist/chunks/ and is
+  // read only when used.
+  entryPoints: { main: join(pkgDir, 'dist', 'index.js') },
+  outdir: join(pkgDir, 'dist'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -73,12 +94,34 @@ await build({
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [englishOnlyZod, ajvOnFirstUse],
+  plugins: [oneZod, englishOnlyZod, ajvOnFirstUse],
   // Bundled CommonJS code calls require(); give it one.
   banner: {
     js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
   },
 });
+
+// What the bundle carries of other people's code, with their licenses: MIT, ISC, BSD and Apache-2.0 all ask
+// that the notice travel with the copy.
+const notices = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = /^(?:[\w-]+:)?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (!m) continue;
+  const dir = resolve(pkgDir, m[1]);
+  const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const title = `${meta.name} ${meta.version} (${meta.license ?? 'see below'})`;
+  if (notices.has(title)) continue;
+  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying|notice)(\.|$)/i.test(f));
+  notices.set(title, file ? readFileSync(join(dir, file), 'utf8').trim() : 'No license file in the package.');
+}
+writeFileSync(
+  join(pkgDir, 'dist', 'THIRD-PARTY-NOTICES.txt'),
+  [`${pkg.name} bundles the following packages.`, '']
+    .concat(
+      [...notices].sort(([a], [b]) => a.localeCompare(b)).map(([title, text]) => `## ${title}\n\n${text}\n`),
+    )
+    .join('\n'),
+);
 
 // The bin: where Node supports it, keep the bundle's compiled bytecode between starts (a host starts the
 // server often), then load it. The cache lives in NODE_COMPILE_CACHE or the OS temp folder.

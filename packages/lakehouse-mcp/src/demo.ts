@@ -2,10 +2,9 @@
  * `lakehouse-mcp demo`: the whole flow with nothing to set up. A throw-away PostgreSQL, this very bin
  * started as a real MCP server over stdio, and each tool call printed as it happens.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import type { CliContext } from '@switchyard/core';
 import { connectStdio, resultText, type CallToolResult } from '@switchyard/core/client';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -33,7 +32,8 @@ ANALYZE orders;
 export async function runDemo(ctx: CliContext): Promise<number> {
   const say = (text: string) => ctx.print(text);
   const work = mkdtempSync(join(tmpdir(), 'lakehouse-demo-'));
-  const bin = fileURLToPath(import.meta.url);
+  // This very bin, as the user ran it (the demo itself is a chunk of the bundle, loaded on use).
+  const bin = realpathSync(process.argv[1]!);
   say('Lakehouse demo: PostgreSQL + a CSV → bronze → silver → gold → SQL, on embedded DuckDB.\n');
   if (process.getuid?.() === 0)
     say('(Running as root: PostgreSQL runs as the system user "postgres", created if missing.)');
@@ -65,7 +65,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     say(`PostgreSQL is up on ${pg.host}:${pg.port} with database "shop" (table orders, 20,000 rows).\n`);
 
     const csv = join(work, 'products.csv');
-    copyFileSync(new URL('../assets/products.csv', import.meta.url), csv);
+    copyFileSync(join(dirname(bin), '..', 'assets', 'products.csv'), csv);
     const home = join(work, 'lakehouse');
     say(`Starting the MCP server: node ${bin} (LAKEHOUSE_HOME=${home})`);
     server = await connectStdio({

@@ -1,5 +1,6 @@
 // The interface as hosts see it: tools/list pinned per tool, the README table in step, the Inspector CLI,
 // the packed tarball run as npx would, and the demo of the README's quick start.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +14,7 @@ import {
   isolatedEnv,
   type SpawnedServer,
 } from '@switchyard/testkit';
+import { FakeDatabricks } from './databricks-fake.js';
 import { bin, packageDir } from './helpers.js';
 
 const TOOLSETS: Record<string, string> = {
@@ -142,6 +144,37 @@ describe('contract', () => {
       expect(rows.structured!.rows).toEqual([['1', 'x']]);
     } finally {
       await packed.close();
+    }
+    // The Databricks query check's SQL grammars are bundled chunks, read on first use: node-sql-parser (89 MB
+    // unpacked) is not installed.
+    const pkg = join(installed.dir, 'node_modules', '@switchyard', 'lakehouse-mcp');
+    expect(readdirSync(join(pkg, 'dist')).sort()).toEqual([
+      'THIRD-PARTY-NOTICES.txt',
+      'bin.js',
+      'chunks',
+      'main.js',
+    ]);
+    expect(readFileSync(join(pkg, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toContain(
+      '## node-sql-parser 5.4.0 (Apache-2.0)',
+    );
+    expect(existsSync(join(installed.dir, 'node_modules', 'node-sql-parser'))).toBe(false);
+    const fake = await FakeDatabricks.start();
+    const dbx = await spawnServer(installed.bin('lakehouse-mcp'), { env: fake.env() });
+    try {
+      fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
+      expect((await dbx.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' })).structured!.rows).toEqual([
+        [1],
+      ]);
+      // Another tenant's catalog is found by the parser's table list: the grammar chunk loaded and answered.
+      const refused = await dbx.call('lakehouse_query_sql', {
+        sql: 'SELECT * FROM tenant_acme.bronze.private',
+      });
+      expect(refused.isError).toBe(true);
+      expect(refused.text).toContain('tenant_acme');
+      expect(fake.statements()).toEqual(['SELECT 1 AS one']);
+    } finally {
+      await dbx.close();
+      await fake.close();
     }
   }, 300_000);
 

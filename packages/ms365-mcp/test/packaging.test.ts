@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('the published package', () => {
-  it('ships only the bundled bin (with its loader), package.json and README', () => {
+  it('ships only the bundled bin (with its loader), its license notices, package.json and README', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json'], {
       cwd: pkgDir,
       encoding: 'utf8',
@@ -31,6 +31,7 @@ describe('the published package', () => {
     const [info] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
     expect(info!.files.map((f) => f.path).sort()).toEqual([
       'README.md',
+      'dist/THIRD-PARTY-NOTICES.txt',
       'dist/bin.js',
       'dist/main.js',
       'package.json',

@@ -15,10 +15,10 @@ beforeAll(async () => {
 afterAll(() => f?.close());
 
 describe('the published package', () => {
-  it('holds only the bundled bin (with its loader), package.json and README', () => {
+  it('holds only the bundled bin (with its loader), its license notices, package.json and README', () => {
     const pkg = join(installed.dir, 'node_modules', '@switchyard', 'powerbi-mcp');
     expect(readdirSync(pkg).sort()).toEqual(['README.md', 'dist', 'package.json']);
-    expect(readdirSync(join(pkg, 'dist'))).toEqual(['bin.js', 'main.js']);
+    expect(readdirSync(join(pkg, 'dist')).sort()).toEqual(['THIRD-PARTY-NOTICES.txt', 'bin.js', 'main.js']);
   });
 
   it('runs from the installed bin: version, help, and a query against the fake', async () => {
