@@ -537,6 +537,24 @@ describe('Databricks: credentials and configuration', () => {
     }
   });
 
+  it('says when the workspace cannot be reached at all, and stays usable', async () => {
+    const server = await fake.spawn({ DATABRICKS_HOST: '127.0.0.1:9' });
+    try {
+      const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
+      expect(call.isError).toBe(true);
+      expect(call.text).toMatch(/^Could not reach Databricks at 127\.0\.0\.1:9 \(ECONNREFUSED\)\. /);
+      expect(call.text).not.toContain('dapi-test-token');
+      const again = await server.call('lakehouse_list_tables', {});
+      expect(again.text).toMatch(/^Could not reach Databricks at 127\.0\.0\.1:9/);
+      const test = await server.call('lakehouse_test_connection', {});
+      expect(test.text).toContain(
+        'Could not reach Databricks at 127.0.0.1:9 (ECONNREFUSED). Check DATABRICKS_HOST and the network path (proxy, firewall) to the workspace.',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a wrong token with the reason, and names what is missing from the configuration', async () => {
     const wrong = await fake.spawn({ DATABRICKS_TOKEN: 'dapi-wrong' });
     try {

@@ -235,6 +235,13 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
+/** The REST call found no workspace at all (name does not resolve, nothing listening, no route). */
+function unreachableError(err: unknown, host: string): UpstreamError | undefined {
+  const cause = (err as { cause?: unknown })?.cause;
+  const found = connectionError(cause ?? err, host);
+  return found instanceof UpstreamError ? found : undefined;
+}
+
 /** A driver or connection failure that is not about a statement (host, credentials, network). */
 function connectionError(err: unknown, host: string): Error | undefined {
   const e = err as { code?: string; name?: string; message?: string; statusCode?: number };
@@ -244,7 +251,7 @@ function connectionError(err: unknown, host: string): Error | undefined {
       hint: 'Check DATABRICKS_HOST (the workspace host, e.g. adb-123.4.azuredatabricks.net)',
     });
   }
-  if (e?.code === 'ECONNREFUSED' || e?.code === 'ETIMEDOUT' || e?.code === 'ECONNRESET') {
+  if (['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'].includes(e?.code ?? '')) {
     return new UpstreamError(`Could not reach Databricks at ${host} (${e.code})`, {
       hint: 'Check DATABRICKS_HOST and the network path (proxy, firewall) to the workspace',
     });
@@ -390,7 +397,10 @@ export class DatabricksWarehouse implements Warehouse {
       info = await this.warehouseState(signal);
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      // The state is a courtesy: without it, the session's own bounded wait applies.
+      // A workspace that cannot be reached at all is said at once; the driver would retry until the session
+      // timeout. Otherwise the state is a courtesy: without it, the session's own bounded wait applies.
+      const unreachable = unreachableError(err, this.settings.host);
+      if (unreachable) throw unreachable;
       this.log.debug(`warehouse state not read: ${(err as Error).message}`);
       return;
     }
@@ -559,6 +569,8 @@ export class DatabricksWarehouse implements Warehouse {
       }
     } catch (err) {
       if (err instanceof AuthError) return { ok: false, lines: [...lines, errorText(err)] };
+      const unreachable = unreachableError(err, this.settings.host);
+      if (unreachable) return { ok: false, lines: [...lines, errorText(unreachable)] };
       lines.push(`warehouse state unknown (${(err as Error).message})`);
     }
     try {
