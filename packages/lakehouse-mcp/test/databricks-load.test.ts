@@ -8,7 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '@switchyard/testkit';
 import { BOOTSTRAP, FakeDatabricks, META_WRITES, type Rule } from './databricks-fake.js';
-import { pgClient, pgInfo } from './helpers.js';
+import { connect, pgClient, pgInfo } from './helpers.js';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -84,16 +84,7 @@ describe('Databricks: loads', () => {
     fake = await FakeDatabricks.start();
     server = await fake.spawn();
     fake.script([BOOTSTRAP, META_WRITES, CONNECTION]);
-    const call = await server.call('lakehouse_connect_postgres', {
-      name: 'lake',
-      host: info.host,
-      port: info.port,
-      database: info.database,
-      user: info.user,
-      password: info.password,
-      ssl_mode: 'disable',
-    });
-    expect(call.isError).toBe(false);
+    await connect(server);
   });
   afterAll(async () => {
     await server.close();

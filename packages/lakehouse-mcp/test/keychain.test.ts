@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretStore } from '@switchyard/core';
 import { keychainStatus, spawnServer } from '@switchyard/testkit';
-import { bin, pgInfo } from './helpers.js';
+import { bin, connect, pgInfo } from './helpers.js';
 
 const status = await keychainStatus();
 
@@ -16,17 +16,7 @@ describe.skipIf(!status.available)('source passwords in the OS keychain', () => 
     const server = await spawnServer(bin, { keychain: true, args: ['--profile', profile] });
     const store = new SecretStore({ env: { ...server.env } });
     try {
-      const call = await server.call('lakehouse_connect_postgres', {
-        name: 'kc',
-        host: info.host,
-        port: info.port,
-        database: info.database,
-        user: info.user,
-        password: info.password,
-        ssl_mode: 'disable',
-        tenant_id: 'kc_tenant',
-      });
-      expect(call.isError).toBe(false);
+      await connect(server, 'kc', { tenant_id: 'kc_tenant' });
       expect(await store.get(`switchyard/lakehouse/${profile}`, 'kc_tenant/kc')).toBe(info.password);
       const configFiles = readdirSync(server.env.SWITCHYARD_CONFIG_DIR!, {
         recursive: true,
