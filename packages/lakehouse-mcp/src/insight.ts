@@ -48,6 +48,9 @@ const TIME = new Set(['date', 'timestamp', 'timestamptz']);
 const AMOUNT =
   /(amount|price|total|revenue|cost|fee|balance|salary|spend|sales|value|paid|tax|discount|margin|profit)/i;
 const TIME_NAME = /(_at|_on|_date|_time|^date|^time|timestamp|^day$|^month$|created|updated|modified)$/i;
+// customer_id, order_key, sku_code, customerId — but not paid, valid or amount_paid.
+const KEY_NAME = /_(id|key|code|uuid)$/i;
+const CAMEL_KEY_NAME = /[a-z0-9](Id|ID|Key|Code|Uuid)$/;
 const NAME_PII =
   /^(first_?name|last_?name|full_?name|surname|given_?name|customer_?name|contact_?name|name)$/i;
 
@@ -95,7 +98,7 @@ export function analyzeTable(options: {
     else if (text && text.phone >= 0.95 && text.number < 0.5) role = 'pii: phone';
     else if (name === 'id' || name === `${own}_id` || name === `${own}id`)
       role = unique || scanned <= 1 ? 'id' : 'foreign key candidate';
-    else if (/(_id|_key|_code|_uuid|id)$/i.test(name) && name !== 'id')
+    else if (KEY_NAME.test(name) || CAMEL_KEY_NAME.test(c.name))
       role = unique ? 'id' : 'foreign key candidate';
     else if (kind && TIME.has(kind)) role = 'timestamp';
     else if (kind === 'boolean') role = 'flag';
@@ -524,7 +527,7 @@ export function summarizeResult(
       const total = [...totals.values()].reduce((a, b) => a + b, 0);
       const lead = topGroups[0]!;
       lines.push(
-        `Top ${columns[g]!.name}: ${topGroups.map((t) => `${t.group} ${t.value}`).join(', ')}${total > 0 ? ` (${lead.group} is ${Math.round((lead.value / total) * 100)}% of the total)` : ''}.`,
+        `Top ${columns[g]!.name} (${m >= 0 ? `sum of ${columns[m]!.name}` : 'rows'}): ${topGroups.map((t) => `${t.group} ${t.value}`).join(', ')}${total > 0 ? ` (${lead.group} is ${Math.round((lead.value / total) * 100)}% of the total)` : ''}.`,
       );
     }
   }

@@ -456,6 +456,14 @@ describe('Databricks: loads', () => {
     expect(fake.statements().find((s) => s.startsWith('CREATE VIEW'))).toBe(
       'CREATE VIEW `tenant_default`.`gold`.`revenue_by_city` AS SELECT city, sum(amount) AS revenue FROM `tenant_default`.`bronze`.sales GROUP BY city',
     );
+    // Planned once, and created from a session in the tenant's catalog (Spark keeps it with the view).
+    expect(fake.statements().filter((s) => s.startsWith('EXPLAIN '))).toHaveLength(1);
+    const log = fake.log();
+    const create = log.find((e) => e.call === 'execute' && e.sql!.startsWith('CREATE VIEW'))!;
+    expect(log.find((e) => e.call === 'openSession' && e.session === create.session)?.request).toMatchObject({
+      initialCatalog: 'tenant_default',
+      initialSchema: 'bronze',
+    });
     fake.script([
       {
         match: '^EXPLAIN ',

@@ -69,7 +69,7 @@ describe('Databricks: catalog and queries', () => {
     const call = await server.call('lakehouse_list_tables', {});
     expect(call.isError).toBe(false);
     expect(call.text).toBe(
-      "Catalog tenant_default: 3 tables and views (rows are DuckDB's count at the last write).\n" +
+      'Catalog tenant_default: 3 tables and views (rows as of the last write).\n' +
         'table,kind,rows,columns,source,last_loaded\n' +
         'bronze.orders,table,1200,5,sync from postgres:shop/public.orders,2024-05-01T10:00:00Z\n' +
         'silver.orders,table,,4,transform from bronze.orders,2024-05-01T10:05:00Z\n' +
@@ -117,6 +117,17 @@ describe('Databricks: catalog and queries', () => {
       },
       { match: '^SELECT target_layer', columns: [['target_layer', 'string']], rows: [] },
       {
+        match: '^DESCRIBE DETAIL `tenant_default`\\.`bronze`\\.`orders`$',
+        columns: [
+          ['format', 'string'],
+          ['name', 'string'],
+          ['numFiles', 'bigint'],
+          ['sizeInBytes', 'bigint'],
+          ['lastModified', 'timestamp'],
+        ],
+        rows: [['delta', 'tenant_default.bronze.orders', 3, 12_345, '2024-05-01T10:00:00Z']],
+      },
+      {
         match: '^SELECT count\\(\\*\\), count\\(\\*\\) - count\\(`id`\\)',
         columns: Array.from({ length: 13 }, (_, i) => [`c${i}`, 'string'] as [string, string]),
         rows: [[4, 0, 4, '1', '4', 1, 2, 'new', 'paid', 0, 4, '1.00', '99.50']],
@@ -135,10 +146,14 @@ describe('Databricks: catalog and queries', () => {
     ]);
     const call = await server.call('lakehouse_describe_table', { table: 'bronze.orders' });
     expect(call.isError).toBe(false);
+    expect(call.text.split('\n')[0]).toBe(
+      'tenant_default.bronze.orders: 4 rows, 3 columns; delta, 3 files, 12,345 bytes, modified 2024-05-01T10:00:00Z.',
+    );
     expect(call.structured).toEqual({
       table: 'tenant_default.bronze.orders',
       rows: 4,
       lineage: null,
+      storage: { format: 'delta', files: 3, size_bytes: 12_345, last_modified: '2024-05-01T10:00:00Z' },
       columns: [
         {
           name: 'id',
@@ -210,7 +225,7 @@ describe('Databricks: catalog and queries', () => {
     expect(session.request).toEqual({
       initialCatalog: 'tenant_default',
       initialSchema: 'bronze',
-      configuration: { STATEMENT_TIMEOUT: '45', TIMEZONE: 'UTC' },
+      configuration: { STATEMENT_TIMEOUT: '60', TIMEZONE: 'UTC' },
     });
     const op = log.find((e) => e.call === 'execute')!.op;
     const after = log.filter((e) => e.op === op).map((e) => e.call);
@@ -276,6 +291,16 @@ describe('Databricks: catalog and queries', () => {
       'a path as a table',
       'SELECT * FROM parquet.`/Volumes/tenant_acme/_meta/landing/x`',
       "The query names parquet./Volumes/tenant_acme/_meta/landing/x, which is outside this tenant's catalog tenant_default; nothing was run. Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
+    ],
+    [
+      'reading files through a quoted, spaced name',
+      "SELECT * FROM `read_files` /* x */ ('/Volumes/tenant_acme/_meta/landing/x')",
+      'The query calls read_files(), which reaches files, secrets, the network or a model, and is not allowed here; nothing was run. Load files with lakehouse_upload_file, then query their bronze tables.',
+    ],
+    [
+      'a model through a quoted name',
+      "SELECT `ai_query`('endpoint', 'hi')",
+      'The query calls ai_query(), which reaches files, secrets, the network or a model, and is not allowed here; nothing was run. Load files with lakehouse_upload_file, then query their bronze tables.',
     ],
     [
       'a secret',

@@ -18,14 +18,14 @@ const customers = [
 ].join('\n');
 
 const orders = [
-  'order_id,customer_id,amount,status,ordered_at',
+  'order_id,customer_id,amount,status,ordered_at,prepaid',
   ...Array.from({ length: 999 }, (_, i) => {
     const id = i + 1;
     const day = String(1 + (id % 28)).padStart(2, '0');
     const month = String(1 + Math.floor(id / 84)).padStart(2, '0');
-    return `${id},${1 + (id % 200)},${10 + (id % 91)},${['new', 'paid', 'shipped', 'cancelled'][id % 4]},2024-${month}-${day} 10:00:00`;
+    return `${id},${1 + (id % 200)},${10 + (id % 91)},${['new', 'paid', 'shipped', 'cancelled'][id % 4]},2024-${month}-${day} 10:00:00,${id % 3 === 0}`;
   }),
-  '1000,7,100000,paid,2024-12-28 10:00:00',
+  '1000,7,100000,paid,2024-12-28 10:00:00,true',
 ].join('\n');
 
 describe('AI-assisted tools (deterministic, local warehouse)', () => {
@@ -61,6 +61,8 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
         { name: 'amount', type: 'BIGINT', role: 'amount', notes: [] },
         { name: 'status', type: 'VARCHAR', role: 'category', notes: [] },
         { name: 'ordered_at', type: 'TIMESTAMP', role: 'timestamp', notes: [] },
+        // Ends in "id" but is no key: a flag.
+        { name: 'prepaid', type: 'BOOLEAN', role: 'flag', notes: [] },
       ],
       candidate_keys: ['order_id'],
       join_paths: ['bronze.orders.customer_id = bronze.customers.id'],

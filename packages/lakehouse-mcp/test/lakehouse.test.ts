@@ -315,7 +315,9 @@ describe('files, catalog, transforms and views', () => {
     );
     await expect(
       server.client.readResource({ uri: 'table://tenant_default/bronze/nope/schema' }),
-    ).rejects.toThrow(/There is no table tenant_default\.bronze\.nope/);
+    ).rejects.toThrow(
+      /There is no table bronze\.nope in tenant_default\. Candidates: bronze\.budget, .*gold\.revenue_by_city\./,
+    );
     const prompt = await server.client.getPrompt({
       name: 'lakehouse_generate_query',
       arguments: { question: 'Which city sells most?' },

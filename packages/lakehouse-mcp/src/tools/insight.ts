@@ -31,17 +31,33 @@ async function ask(
   }
 }
 
-async function tablesWithColumns(tenant: TenantWarehouse, only?: TableRef[]): Promise<DraftCandidate[]> {
+const MAX_CANDIDATES = 60;
+
+/** The tables a draft or a join search looks at, with their columns, and what was left out and why. */
+async function tablesWithColumns(
+  tenant: TenantWarehouse,
+  only?: TableRef[],
+): Promise<{ candidates: DraftCandidate[]; notes: string[] }> {
   const all = await tenant.listTables();
-  const chosen = only
-    ? all.filter((t) => only.some((o) => o.layer === t.layer && o.name === t.name))
-    : all.slice(0, 60);
-  const out: DraftCandidate[] = [];
+  const notes: string[] = [];
+  let chosen = all;
+  if (only) {
+    chosen = all.filter((t) => only.some((o) => o.layer === t.layer && o.name === t.name));
+    const missing = only.filter((o) => !all.some((t) => t.layer === o.layer && t.name === o.name));
+    if (missing.length && chosen.length)
+      notes.push(`${missing.map((m) => `${m.layer}.${m.name}`).join(', ')} not found and left out`);
+  } else if (all.length > MAX_CANDIDATES) {
+    chosen = all.slice(0, MAX_CANDIDATES);
+    notes.push(
+      `only the first ${MAX_CANDIDATES} of ${n(all.length)} tables were considered; pass tables to choose`,
+    );
+  }
+  const candidates: DraftCandidate[] = [];
   for (const t of chosen) {
     const columns = await tenant.columnsOf({ layer: t.layer, name: t.name });
-    if (columns) out.push({ ref: { layer: t.layer, name: t.name }, kind: t.kind, columns });
+    if (columns) candidates.push({ ref: { layer: t.layer, name: t.name }, kind: t.kind, columns });
   }
-  return out;
+  return { candidates, notes };
 }
 
 export function insightTools(lh: Lakehouse): ToolDefinition[] {
@@ -50,7 +66,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_analyze_schema',
       title: 'Analyze a table in business terms',
       description:
-        'A table in business terms: column roles (id, foreign key, timestamp, amount, category, free text, PII), candidate keys, join paths, quality flags (null-heavy, constant, mixed types, outliers). One bounded scan.',
+        'A table in business terms: column roles (id, foreign key, timestamp, amount, category, free text, PII), candidate keys, join paths, quality flags (null-heavy, constant, mixed types, outliers). Reads the table twice (profile, bounded scan).',
       toolset: 'insight',
       input: {
         table: z.string().min(1).max(200).describe('layer.table, e.g. silver.orders.'),
@@ -75,7 +91,8 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         const rows = await tenant.rowCount(ref);
         const profiles = await tenant.profile(ref, { topValues: 0, signal: ctx.signal });
         const inspected = await tenant.inspect(ref, columns, ctx.signal);
-        const others = (await tablesWithColumns(tenant)).filter(
+        const searched = await tablesWithColumns(tenant);
+        const others = searched.candidates.filter(
           (t) => !(t.ref.layer === ref.layer && t.ref.name === ref.name),
         );
         const analysis = analyzeTable({
@@ -94,7 +111,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         const head = `${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${inspected.sampled ? ` (scan of a ${n(inspected.scanned)}-row sample)` : ''}.`;
         const facts = [
           `Candidate keys: ${analysis.candidateKeys.join(', ') || 'none (no column is unique and complete)'}.`,
-          `Join paths: ${analysis.joinPaths.join('; ') || 'none found by name'}.`,
+          `Join paths: ${analysis.joinPaths.join('; ') || 'none found by name'}${searched.notes.length ? ` (${searched.notes.join('; ')})` : ''}.`,
           `Quality flags: ${analysis.flags.join('; ') || 'none'}.`,
         ];
         let narrative: { text?: string; note?: string } = {};
@@ -111,7 +128,8 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
             ? `\n(No narrative: ${narrative.note}.)`
             : '';
         return {
-          text: `${head}\n${fenceUntrusted(lines.join('\n'), 'column roles')}\n${facts.join('\n')}${modelPart}`,
+          // The facts quote cell values (a constant's value, outlier bounds): inside the fence too.
+          text: `${head}\n${fenceUntrusted([...lines, ...facts].join('\n'), 'schema analysis')}${modelPart}`,
           data: {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,
@@ -160,7 +178,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
         const only = args.tables?.map((t) => parseTableRef(t, tenant.catalog));
-        const candidates = await tablesWithColumns(tenant, only);
+        const { candidates, notes: left } = await tablesWithColumns(tenant, only);
         const dialect = DIALECT_NAME[tenant.dialect];
         if (candidates.length === 0) {
           throw new NotFoundError(
@@ -173,7 +191,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           );
         }
         const drafted = draftQuery(args.question, candidates, (t) => tenant.logicalType(t))!;
-        const notes = [...drafted.notes];
+        const notes = [...left, ...drafted.notes];
         let sql = tenant.renderDraft(drafted.draft);
         let source = 'deterministic (question words matched to tables and columns)';
         let tables = drafted.tables;
@@ -245,6 +263,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         truncated: z.boolean(),
         columns: z.array(z.unknown()).describe('name, kind and statistics'),
         top_groups: z.array(z.unknown()).optional(),
+        top_groups_by: z.string().optional().describe('e.g. status by sum of amount'),
         trend: z.unknown().optional(),
         summary: z.string(),
         narrative: z.string().optional(),
@@ -282,7 +301,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
             rows: s.shape.rows,
             truncated: s.shape.truncated,
             columns: s.columns,
-            ...(s.topGroups ? { top_groups: s.topGroups } : {}),
+            ...(s.topGroups ? { top_groups: s.topGroups, top_groups_by: s.topGroupsBy } : {}),
             ...(s.trend ? { trend: { ...s.trend } } : {}),
             summary,
             ...(narrative.text

@@ -76,7 +76,8 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         tenant_id: tenantArg,
       },
       output: reportOutput,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      // destructive: registering an existing name overwrites its host, user and stored password.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
         const service = lh.secretService();

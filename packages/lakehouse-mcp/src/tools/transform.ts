@@ -33,7 +33,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_transform_to_silver',
       title: 'Clean a bronze table into silver',
       description:
-        'Builds a silver table from a bronze/silver table by cleaning steps in order (see op). Invalid steps are refused first; dry_run shows SQL and a preview. Atomic; records lineage.',
+        'Builds silver.<target_table> (replacing it) from a bronze/silver table by cleaning steps in order (see op). Invalid steps are refused first; dry_run shows SQL and a preview. Atomic; records lineage.',
       toolset: 'transform',
       input: {
         source_table: z.string().min(1).max(200).describe('Input table, e.g. bronze.orders.'),
@@ -126,22 +126,12 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         tenant_id: tenantArg,
       },
       output: { view: z.string(), columns: columnsOutput },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
+      // destructive: with replace, an existing view's definition is overwritten.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (args) => {
         const tenant = await lh.tenant(args.tenant_id);
         const ref: TableRef = { layer: 'gold', name: sanitizeTableName(args.name) };
-        const { columns, tables } = await tenant.validateQuery(args.sql);
-        await tenant.createView(
-          ref,
-          args.sql.trim().replace(/;\s*$/, ''),
-          { target: ref, kind: 'view', inputs: tables, definition: args.sql },
-          args.replace,
-        );
+        const { columns } = await tenant.createView(ref, args.sql.trim().replace(/;\s*$/, ''), args.replace);
         return {
           text: `Created view gold.${ref.name} with columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}. Query it with SELECT * FROM gold.${ref.name}.`,
           data: {

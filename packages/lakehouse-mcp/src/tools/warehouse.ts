@@ -33,7 +33,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const head =
           tables.length === 0
             ? `Catalog ${tenant.catalog} has no tables${layer ? ` in ${layer}` : ''} yet. Load data with lakehouse_sync_table_to_bronze or lakehouse_upload_file.`
-            : `Catalog ${tenant.catalog}: ${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views${layer ? ` in ${layer}` : ''} (rows are DuckDB's count at the last write).`;
+            : `Catalog ${tenant.catalog}: ${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views${layer ? ` in ${layer}` : ''} (rows as of the last write).`;
         return {
           text: tables.length ? `${head}\n${lines.join('\n')}` : head,
           data: {
@@ -69,6 +69,15 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         columns: z
           .array(z.unknown())
           .describe('name, type, nullable, null_share, approx_distinct, min, max, top'),
+        storage: z
+          .object({
+            format: z.string(),
+            files: z.number().optional(),
+            size_bytes: z.number().optional(),
+            last_modified: z.string().optional(),
+          })
+          .optional()
+          .describe('Databricks: DESCRIBE DETAIL'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -78,6 +87,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const rows = await tenant.rowCount(ref);
         const lineage = await tenant.lineageOf(ref);
         const lineageText = lineage ? `${lineage.kind} from ${lineage.inputs.join(', ')}` : null;
+        const details = await tenant.details(ref);
         const profiles = args.profile
           ? await tenant.profile(ref, { topValues: 5, signal: ctx.signal })
           : undefined;
@@ -118,7 +128,17 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
             ...(p.top ? { top: p.top } : {}),
           };
         });
-        const head = `${tenant.catalog}.${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${lineageText ? `; ${lineageText}` : ''}.`;
+        const storage = details
+          ? [
+              details.format,
+              details.files !== undefined ? `${n(details.files)} files` : undefined,
+              details.sizeBytes !== undefined ? `${n(details.sizeBytes)} bytes` : undefined,
+              details.lastModified ? `modified ${details.lastModified}` : undefined,
+            ]
+              .filter(Boolean)
+              .join(', ')
+          : undefined;
+        const head = `${tenant.catalog}.${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${lineageText ? `; ${lineageText}` : ''}${storage ? `; ${storage}` : ''}.`;
         return {
           text: `${head}\n${profiles ? fenceUntrusted(lines.join('\n'), 'table profile') : lines.join('\n')}`,
           data: {
@@ -126,6 +146,16 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
             rows,
             lineage: lineageText,
             columns: data,
+            ...(details
+              ? {
+                  storage: {
+                    format: details.format,
+                    ...(details.files !== undefined ? { files: details.files } : {}),
+                    ...(details.sizeBytes !== undefined ? { size_bytes: details.sizeBytes } : {}),
+                    ...(details.lastModified ? { last_modified: details.lastModified } : {}),
+                  },
+                }
+              : {}),
           },
         };
       },

@@ -81,10 +81,13 @@ export function splitStatements(sql: string): string[] {
 
 /**
  * In a shared catalog, `bronze.orders` and `tenant_x.bronze.orders` name the tenant's own schemas:
- * rewrite them to `catalog`.`tenant_x_bronze`.orders. Strings, comments and other names are left alone.
+ * rewrite them to `catalog`.`tenant_x_bronze`.orders. With `qualify` (view bodies, which are resolved when
+ * read), every layer also gets the catalog: `tenant_x`.`bronze`.orders. Strings, comments and other names are
+ * left alone.
  */
-export function mapLayers(sql: string, n: Naming): string {
-  if (!n.shared) return sql;
+export function mapLayers(sql: string, n: Naming, options: { qualify?: boolean } = {}): string {
+  if (!n.shared && !options.qualify) return sql;
+  const catalog = `\`${n.catalog.replace(/`/g, '``')}\``;
   const tokens = tokenize(sql);
   const layers = new Set(['bronze', 'silver', 'gold']);
   const next = (from: number): number => {
@@ -113,12 +116,12 @@ export function mapLayers(sql: string, n: Naming): string {
           layers.has(secondName) &&
           tokens[next(second + 1)]?.text === '.'
         ) {
-          out += `\`${n.catalog.replace(/`/g, '``')}\`.\`${n.schema(secondName as Layer)}\``;
+          out += `${catalog}.\`${n.schema(secondName as Layer)}\``;
           i = second;
           continue;
         }
         if (layers.has(name)) {
-          out += `\`${n.schema(name as Layer)}\``;
+          out += `${options.qualify ? `${catalog}.` : ''}\`${n.schema(name as Layer)}\``;
           continue;
         }
       }
@@ -221,7 +224,10 @@ export async function checkQuery(text: string, n: Naming): Promise<CheckedQuery>
   }
   tokens.forEach((t, i) => {
     const name = nameOf(t);
-    if (t.kind === 'word' && name && FORBIDDEN_FUNCTIONS.has(name) && tokens[i + 1]?.text === '(') {
+    let j = i + 1;
+    while (tokens[j] && (tokens[j]!.kind === 'space' || tokens[j]!.kind === 'comment')) j++;
+    // Quoted (`read_files`) or spaced (read_files /* */ ( ) calls are calls too.
+    if (name && FORBIDDEN_FUNCTIONS.has(name) && tokens[j]?.text === '(') {
       throw new UserInputError(
         `The query calls ${name}(), which reaches files, secrets, the network or a model, and is not allowed here; nothing was run`,
         { hint: 'Load files with lakehouse_upload_file, then query their bronze tables' },

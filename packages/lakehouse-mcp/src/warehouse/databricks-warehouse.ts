@@ -25,7 +25,7 @@ import {
   type Logger,
 } from '@switchyard/core';
 import * as dx from './databricks-dialect.js';
-import { checkQuery } from './databricks-sql-check.js';
+import { checkQuery, mapLayers } from './databricks-sql-check.js';
 import { insightsFrom } from './insight-rows.js';
 import * as duck from './duckdb-dialect.js';
 import type {
@@ -237,8 +237,11 @@ function isTimeout(err: unknown): boolean {
 
 /** The REST call found no workspace at all (name does not resolve, nothing listening, no route). */
 function unreachableError(err: unknown, host: string): UpstreamError | undefined {
-  const cause = (err as { cause?: unknown })?.cause;
-  const found = connectionError(cause ?? err, host);
+  const cause = ((err as { cause?: unknown })?.cause ?? err) as { code?: string };
+  // Only failures that will not pass by themselves; a reset or a slow DNS answer may, so the driver gets its go.
+  if (!['ENOTFOUND', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(cause?.code ?? ''))
+    return undefined;
+  const found = connectionError(cause, host);
   return found instanceof UpstreamError ? found : undefined;
 }
 
@@ -402,6 +405,7 @@ export class DatabricksWarehouse implements Warehouse {
       const unreachable = unreachableError(err, this.settings.host);
       if (unreachable) throw unreachable;
       this.log.debug(`warehouse state not read: ${(err as Error).message}`);
+      this.stateCheckedAt = Date.now(); // not asked again before every statement
       return;
     }
     if (!info || info.state === 'RUNNING') {
@@ -409,7 +413,7 @@ export class DatabricksWarehouse implements Warehouse {
       return;
     }
     if (info.state === 'STOPPED') {
-      await this.restClient()
+      const startFailed = await this.restClient()
         .request({
           method: 'POST',
           path: `/api/2.0/sql/warehouses/${encodeURIComponent(this.settings.warehouseId)}/start`,
@@ -417,7 +421,16 @@ export class DatabricksWarehouse implements Warehouse {
           ...(signal ? { signal } : {}),
           responseType: 'none',
         })
-        .catch((err: unknown) => this.log.warn(`could not start the warehouse: ${(err as Error).message}`));
+        .then(() => undefined)
+        .catch((err: unknown) => err as Error);
+      if (startFailed) {
+        throw new UpstreamError(
+          `The Databricks SQL warehouse '${info.name}' is stopped, and asking it to start failed (${startFailed.message})`,
+          {
+            hint: 'Start it in the Databricks workspace (SQL Warehouses), or ask for permission to start it',
+          },
+        );
+      }
       throw new UpstreamError(
         `The Databricks SQL warehouse '${info.name}' was stopped; it is starting now, which usually takes a few minutes`,
         { hint: 'Try again in a minute or two (lakehouse_test_connection shows its state)' },
@@ -539,6 +552,7 @@ export class DatabricksWarehouse implements Warehouse {
     });
     const cancel = () => void op.cancel().catch(() => {});
     options.signal?.addEventListener('abort', cancel);
+    if (options.signal?.aborted) cancel();
     try {
       return await readAll(op);
     } catch (err) {
@@ -905,7 +919,10 @@ export class DatabricksTenant implements TenantWarehouse {
   async query(text: string, options: QueryOptions): Promise<QueryResult> {
     const checked = await checkQuery(text, this.naming);
     const started = performance.now();
-    const timeoutSeconds = Math.max(1, Math.round(options.timeoutMs / 1000));
+    // Sessions are kept per timeout: a few steps (not one per value asked for) keep their number small; the
+    // client timer below holds the exact limit when the step is longer.
+    const asked = Math.max(1, Math.round(options.timeoutMs / 1000));
+    const timeoutSeconds = TIMEOUT_STEPS.find((t) => t >= asked) ?? asked;
     const session = await this.warehouse.session(
       { catalog: this.naming.catalog, schema: this.naming.schema('bronze'), timeoutSeconds },
       options.signal,
@@ -923,11 +940,15 @@ export class DatabricksTenant implements TenantWarehouse {
       void op.cancel().catch(() => {});
     };
     // STATEMENT_TIMEOUT stops it on the warehouse; this is the backstop if the answer gets lost.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, options.timeoutMs + 5_000);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        stop();
+      },
+      options.timeoutMs + (timeoutSeconds === asked ? 5_000 : 0),
+    );
     options.signal.addEventListener('abort', stop);
+    if (options.signal.aborted) stop();
     const columns: ColumnInfo[] = [];
     const shown: unknown[][] = [];
     let bytes = 0;
@@ -938,7 +959,19 @@ export class DatabricksTenant implements TenantWarehouse {
     async function* all(): AsyncGenerator<unknown[]> {
       for (;;) {
         const chunk = await op.fetchChunk({ maxRows: 1000 });
-        if (columns.length === 0) columns.push(...schemaColumns(await op.getSchema()));
+        if (columns.length === 0) {
+          columns.push(...schemaColumns(await op.getSchema()));
+          // The driver returns rows keyed by column name: two columns of one name would show one twice.
+          const seen = new Set<string>();
+          for (const c of columns) {
+            if (seen.has(c.name)) {
+              throw new UserInputError(`The result has two columns named ${c.name}`, {
+                hint: 'Give them distinct aliases (AS …) and run the query again',
+              });
+            }
+            seen.add(c.name);
+          }
+        }
         for (const raw of chunk) {
           yield columns.map((c) => cleanValue((raw as Record<string, unknown>)[c.name]));
         }
@@ -1121,11 +1154,15 @@ export class DatabricksTenant implements TenantWarehouse {
   async createView(
     ref: TableRef,
     selectSql: string,
-    lineage: LineageRecord,
     replace: boolean,
-  ): Promise<void> {
-    const checked = await checkQuery(selectSql, this.naming);
-    await this.validateQuery(selectSql);
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+    const checked = await this.validateQuery(selectSql);
+    const lineage: LineageRecord = {
+      target: ref,
+      kind: 'view',
+      inputs: checked.tables,
+      definition: selectSql,
+    };
     await this.ensureBootstrapped();
     const s = dx.objectKind(this.naming, ref);
     const kind = (await this.readMeta(s.sql, s.params))[0]?.[0] as string | undefined;
@@ -1134,11 +1171,21 @@ export class DatabricksTenant implements TenantWarehouse {
         hint: 'Pass replace: true to redefine it, or choose another name',
       });
     }
-    // Names in the view are resolved when it is read: qualify the layers with the tenant's catalog.
-    const body = qualifyLayers(checked.sql, this.naming);
+    // Names in a view are resolved when it is read: every layer is qualified with the tenant's catalog, and
+    // the view is created from a session in the tenant's bronze schema, which Spark stores with the view for
+    // the names left unqualified.
+    const body = mapLayers(selectSql, this.naming, { qualify: true });
     if (kind && kind.toUpperCase() !== 'VIEW') await this.write(dx.dropTableIfExists(this.naming, ref));
-    await this.write(dx.createView(this.naming, ref, body, replace));
+    try {
+      await this.runOn(
+        { catalog: this.naming.catalog, schema: this.naming.schema('bronze') },
+        dx.createView(this.naming, ref, body, replace),
+      );
+    } catch (err) {
+      throw this.fail(err, 'write');
+    }
     await this.saveLineage(lineage);
+    return checked;
   }
 
   // ---- metadata
@@ -1250,16 +1297,6 @@ export class DatabricksTenant implements TenantWarehouse {
   }
 }
 
-/** `bronze.x` in a view body → `catalog`.`bronze`.x, so the view does not depend on a session's catalog. */
-function qualifyLayers(sql: string, n: dx.Naming): string {
-  if (n.shared) return sql; // already mapped to `catalog`.`tenant_x_bronze`
-  return sql.replace(
-    /(^|[^.`\w])(`?)(bronze|silver|gold)\2\s*\.(?=\s*[`\w])/gi,
-    (_m, pre: string, _q: string, layer: string) =>
-      `${pre}${dx.ident(n.catalog)}.${dx.ident(layer.toLowerCase())}.`,
-  );
-}
-
 function transformError(err: unknown, tenant: DatabricksTenant): Error {
   if (err instanceof Error && 'kind' in err) return err;
   return new UserInputError(`The transform failed on the data: ${tenant.engineMessage(err)}`, {
@@ -1287,6 +1324,9 @@ async function readAll(op: DriverOperation): Promise<{ columns: ColumnInfo[]; ro
   }
   return { columns: columns ?? [], rows };
 }
+
+/** STATEMENT_TIMEOUT values sessions are opened with (seconds); the tools allow up to 300. */
+const TIMEOUT_STEPS = [10, 30, 60, 120, 300];
 
 const NUMERIC_KINDS = new Set(['int16', 'int32', 'int64', 'float32', 'float64', 'decimal']);
 

@@ -636,11 +636,16 @@ export class DuckDbTenant implements TenantWarehouse {
   async createView(
     ref: TableRef,
     selectSql: string,
-    lineage: LineageRecord,
     replace: boolean,
-  ): Promise<void> {
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     // Checked on the hardened engine first: one read-only query over this tenant's tables, no file access.
-    await this.validateQuery(selectSql);
+    const checked = await this.validateQuery(selectSql);
+    const lineage: LineageRecord = {
+      target: ref,
+      kind: 'view',
+      inputs: checked.tables,
+      definition: selectSql,
+    };
     await this.write(async (conn) => {
       const kind = (await this.rows(conn, sql.OBJECT_KIND, [ref.layer, ref.name]))[0]?.[0] as
         string | undefined;
@@ -660,6 +665,7 @@ export class DuckDbTenant implements TenantWarehouse {
         throw queryError(err, this.catalog);
       }
     });
+    return checked;
   }
 
   // ---- metadata

@@ -341,7 +341,12 @@ export interface TenantWarehouse {
   renderTransform(plan: TransformPlan): Statement;
   previewTransform(plan: TransformPlan, rows: number): Promise<QueryResult>;
   runTransform(plan: TransformPlan, lineage: LineageRecord): Promise<{ rows: number }>;
-  createView(ref: TableRef, selectSql: string, lineage: LineageRecord, replace: boolean): Promise<void>;
+  /** Checks the SELECT once (as validateQuery does), creates the view, records its lineage; returns the check. */
+  createView(
+    ref: TableRef,
+    selectSql: string,
+    replace: boolean,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
 
   // The tenant's metadata (the `_meta` schema on DuckDB).
   listConnections(): Promise<ConnectionRecord[]>;

@@ -254,10 +254,11 @@ export class DBSQLClient {
 
   async openSession(request = {}) {
     const { openSession } = script();
-    log({ call: 'openSession', request });
+    const session = new FakeSession(request);
+    log({ call: 'openSession', session: session.id, request });
     if (openSession?.delayMs) await new Promise((r) => setTimeout(r, openSession.delayMs));
     if (openSession?.error) throw Object.assign(new Error(openSession.error.message), openSession.error);
-    return new FakeSession(request);
+    return session;
   }
 
   async close() {
