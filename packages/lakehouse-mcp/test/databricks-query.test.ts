@@ -1,6 +1,7 @@
 // The read side on Databricks, through the built bin and the fake driver: the catalog tools from
 // information_schema and DESCRIBE DETAIL, lakehouse_query_sql checked by the parser, bounded in rows and
 // time and cancelled when cut, Databricks' error classes as answers, and a warehouse that is not running.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isolatedEnv, runBin, spawnServer, type SpawnedServer } from '@switchyard/testkit';
 import { FakeDatabricks, type Rule } from './databricks-fake.js';
@@ -249,6 +250,12 @@ describe('Databricks: catalog and queries', () => {
     });
     expect(call.structured).toMatchObject({ row_count: 5, truncated: true });
     expect(call.text).toContain('All 2,500 rows are in ');
+    const csv = readFileSync(call.structured!.spill_file as string, 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv).toHaveLength(2501);
+    expect(csv[0]).toBe('n');
+    expect(csv.at(-1)).toBe('2499');
   });
 
   const refusals: Array<[string, string, string]> = [

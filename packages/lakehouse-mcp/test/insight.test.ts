@@ -152,6 +152,8 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
   });
 
   it("asks the host's model through sampling only when use_model is set, and says which part is the model's", async () => {
+    // The earlier tests called all three tools without use_model: the host was never asked.
+    expect(asked).toHaveLength(0);
     const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders', use_model: true });
     expect(call.structured).toMatchObject({
       narrative: 'These are the orders of the shop, one row per order, linked to customers.',
