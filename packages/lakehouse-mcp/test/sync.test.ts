@@ -80,6 +80,7 @@ describe('sync from PostgreSQL', () => {
       ['public.secret_stuff', 'table', []],
     ]);
     expect(list.text).toContain('public.big_orders,table,300000,7,id,yes');
+    expect(list.text).toContain('[BEGIN UNTRUSTED tables of lake');
     const filtered = await server.call('lakehouse_list_source_tables', {
       connection: 'lake',
       name_like: '%order%',

@@ -1,5 +1,7 @@
 import {
   defineTool,
+  fenceUntrusted,
+  formatTable,
   registerSecret,
   UpstreamError,
   UserInputError,
@@ -184,15 +186,22 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
           { schema: args.schema, namePattern: args.name_like, limit: args.limit },
           ctx.signal,
         );
-        const lines = ['name,kind,estimated_rows,columns,primary_key,readable'];
-        for (const t of tables) {
-          lines.push(
-            `${t.schema}.${t.name},${t.kind},${t.estimatedRows ?? ''},${t.columns},${t.primaryKey.join('+')},${t.readable ? 'yes' : 'no'}`,
-          );
-        }
+        // Names come from the source database: quoted as CSV, and fenced as data from outside.
+        const table = formatTable(
+          ['name', 'kind', 'estimated_rows', 'columns', 'primary_key', 'readable'],
+          tables.map((t) => [
+            `${t.schema}.${t.name}`,
+            t.kind,
+            t.estimatedRows ?? '',
+            t.columns,
+            t.primaryKey.join('+'),
+            t.readable ? 'yes' : 'no',
+          ]),
+          { maxRows: tables.length, maxBytes: Number.MAX_SAFE_INTEGER },
+        );
         const head = `${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views in '${args.connection}'${truncated ? ` (truncated at ${args.limit}; filter with schema or name_like)` : ''}. Estimated rows come from PostgreSQL statistics (empty: never analyzed, or a view).`;
         return {
-          text: `${head}\n${lines.join('\n')}`,
+          text: `${head}\n${fenceUntrusted(table.text, `tables of ${args.connection}`)}`,
           data: {
             tables: tables.map((t) => ({
               name: `${t.schema}.${t.name}`,
