@@ -7,6 +7,7 @@ import {
   AuthError,
   NotFoundError,
   PermissionError,
+  RateLimitedError,
   UpstreamError,
   UserInputError,
   stripInvisible,
@@ -19,6 +20,8 @@ export interface OdooFault {
   message: string;
   /** The HTTP status (JSON-2 only; JSON-RPC always answers 200). */
   status?: number;
+  /** The wait a 429 asked for (`Retry-After`), in whole seconds. */
+  retryAfterSeconds?: number | undefined;
 }
 
 /** Thrown by the transports; the client turns it into a typed error once it knows the call. */
@@ -155,16 +158,30 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
       hint: 'Call odoo_list_models to find the technical model name',
     });
   }
-  if (fault.status === 429) {
-    return new UpstreamError(`Odoo is throttling requests (HTTP 429) while running ${where}`, {
-      hint: 'Wait a little and try again, or ask for less at once',
-    });
+  if (fault.status === 429 || name === 'werkzeug.exceptions.TooManyRequests') {
+    return throttled(`while running ${where}`, fault.retryAfterSeconds);
   }
   const status = fault.status ? ` (HTTP ${fault.status})` : '';
   return new UpstreamError(
     `Odoo failed on its side${status} while running ${where}: ${[shortName(name), message].filter(Boolean).join(': ') || 'no details'}`,
     {
       hint: 'Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log',
+    },
+  );
+}
+
+/** Odoo (or a proxy in front of it) refused a call for coming too often; says when to try again. */
+export function throttled(during: string, retryAfterSeconds: number | undefined): RateLimitedError {
+  if (retryAfterSeconds === undefined) {
+    return new RateLimitedError(`Odoo is throttling requests ${during}`, {
+      hint: 'Wait a minute and try again, with fewer calls at once',
+    });
+  }
+  return new RateLimitedError(
+    `Odoo is throttling requests ${during} and asks to wait ${retryAfterSeconds} s`,
+    {
+      hint: `Try again in ${retryAfterSeconds} s or later, with fewer calls at once`,
+      retryAfterSeconds,
     },
   );
 }

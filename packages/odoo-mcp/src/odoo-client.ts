@@ -11,6 +11,7 @@ import {
   UpstreamError,
   UserInputError,
   isSwitchyardError,
+  parseRetryAfter,
   registerSecret,
   type HttpErrorResponse,
   type Logger,
@@ -21,6 +22,7 @@ import {
   authFailure,
   faultToError,
   oneLine,
+  throttled,
   unknownModel,
   type AuthContext,
   type OdooFault,
@@ -154,6 +156,9 @@ export class OdooClient {
     try {
       info = await http.get('/web/version', { signal, anonymous: true });
     } catch (err) {
+      if (err instanceof OdooFaultError && err.fault.status === 429) {
+        throw throttled('while reporting its version', err.fault.retryAfterSeconds);
+      }
       if (err instanceof OdooFaultError) {
         const status = err.fault.status ? ` (HTTP ${err.fault.status})` : '';
         throw new UpstreamError(
@@ -517,6 +522,21 @@ export function parseVersion(
 
 /** JSON-2 failures carry `{name, message, ...}`; keep name and message, never `debug`. */
 function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
+  if (failure.status === 429) {
+    // From Odoo (JSON-2 shape) or a proxy in front of it, on either protocol; the wait it asks for is kept.
+    const waitMs = parseRetryAfter(failure.headers['retry-after']);
+    const body = failure.json as { name?: unknown; message?: unknown } | undefined;
+    const odoo = isOdooErrorBody(body);
+    return new OdooFaultError({
+      name: odoo ? String(body!.name) : '',
+      message:
+        odoo && typeof body!.message === 'string'
+          ? body!.message
+          : oneLine(failure.bodyText.replace(/<[^>]+>/g, ' ')),
+      status: 429,
+      retryAfterSeconds: waitMs === undefined ? undefined : Math.ceil(waitMs / 1000),
+    });
+  }
   if (failure.status >= 500 && !isOdooErrorBody(failure.json)) {
     const text = oneLine(failure.bodyText.replace(/<[^>]+>/g, ' ')).slice(0, 200);
     return new OdooFaultError({ name: '', message: text, status: failure.status });

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, keychainStatus, runBin, spawnServer } from '@switchyard/testkit';
 import { COMPANY_TZ } from './fake/company.js';
-import type { FakeOdoo } from './fake/odoo.js';
-import { bin, odooEnv, spawnOdoo, startOdoo } from './helpers.js';
+import { FakeOdoo } from './fake/odoo.js';
+import { bin, odooEnv, spawnOdoo } from './helpers.js';
 
 const keychain = await keychainStatus();
 
@@ -34,7 +34,7 @@ const WRITE_TOOLS = ['odoo_create_record', 'odoo_delete_record', 'odoo_update_re
 describe('the write switch', () => {
   let fake: FakeOdoo;
   beforeAll(async () => {
-    fake = await startOdoo();
+    fake = await FakeOdoo.start();
   });
   afterAll(() => fake?.close());
 
@@ -83,7 +83,10 @@ describe('login, status and logout', () => {
   let fake: FakeOdoo;
   let old: FakeOdoo;
   beforeAll(async () => {
-    [fake, old] = await Promise.all([startOdoo({ version: '19.0' }), startOdoo({ version: '17.0' })]);
+    [fake, old] = await Promise.all([
+      FakeOdoo.start({ version: '19.0' }),
+      FakeOdoo.start({ version: '17.0' }),
+    ]);
   });
   afterAll(async () => {
     await fake?.close();
@@ -233,7 +236,7 @@ describe('login, status and logout', () => {
 
 describe('protocols and versions', () => {
   it('--protocol jsonrpc on Odoo 19 speaks JSON-RPC only, with a deprecation warning', async () => {
-    const fake = await startOdoo({ version: '19.0' });
+    const fake = await FakeOdoo.start({ version: '19.0' });
     try {
       const server = await spawnOdoo(fake, { args: ['--protocol', 'jsonrpc'] });
       try {
@@ -253,7 +256,7 @@ describe('protocols and versions', () => {
   });
 
   it('--protocol json2 on Odoo 17 is a clear error', async () => {
-    const fake = await startOdoo({ version: '17.0' });
+    const fake = await FakeOdoo.start({ version: '17.0' });
     try {
       const server = await spawnOdoo(fake, { env: { ODOO_PROTOCOL: 'json2' } });
       try {
@@ -270,7 +273,7 @@ describe('protocols and versions', () => {
   });
 
   it('Odoo 16 (no /web/version) is detected through common.version and keeps its own states', async () => {
-    const fake = await startOdoo({ version: '16.0' });
+    const fake = await FakeOdoo.start({ version: '16.0' });
     try {
       const server = await spawnOdoo(fake);
       try {
@@ -283,7 +286,7 @@ describe('protocols and versions', () => {
     } finally {
       await fake.close();
     }
-    const newer = await startOdoo({ version: '17.0' });
+    const newer = await FakeOdoo.start({ version: '17.0' });
     try {
       const server = await spawnOdoo(newer);
       try {
@@ -300,7 +303,7 @@ describe('protocols and versions', () => {
   });
 
   it('Odoo 18 uses read_group and finds storable products by is_storable', async () => {
-    const fake = await startOdoo({ version: '18.0' });
+    const fake = await FakeOdoo.start({ version: '18.0' });
     try {
       const server = await spawnOdoo(fake);
       try {
@@ -324,8 +327,8 @@ describe('protocols and versions', () => {
 
   it('finds the one database, or asks which of several, on both protocols', async () => {
     for (const version of ['17.0', '19.0']) {
-      const single = await startOdoo({ version });
-      const several = await startOdoo({ version, databases: ['acme', 'test'] });
+      const single = await FakeOdoo.start({ version });
+      const several = await FakeOdoo.start({ version, databases: ['acme', 'test'] });
       try {
         const a = await spawnOdoo(single, { env: { ODOO_DB: undefined } });
         try {

@@ -12,8 +12,8 @@ import {
   runInspector,
   type ListedTool,
 } from '@switchyard/testkit';
-import type { FakeOdoo } from './fake/odoo.js';
-import { bin, odooEnv, readme, spawnOdoo, startOdoo } from './helpers.js';
+import { FakeOdoo } from './fake/odoo.js';
+import { bin, odooEnv, readme, spawnOdoo } from './helpers.js';
 
 const snapshots = fileURLToPath(new URL('./__toolsnaps__', import.meta.url));
 
@@ -23,7 +23,7 @@ describe('the tools/list contract', () => {
   const toolsets = new Map<string, string>();
 
   beforeAll(async () => {
-    fake = await startOdoo();
+    fake = await FakeOdoo.start();
     const all = await spawnOdoo(fake, { args: ['--allow-writes'] });
     try {
       tools = (await all.client.listTools()).tools as ListedTool[];
@@ -91,7 +91,7 @@ describe('MCP Inspector CLI', () => {
   let fake: FakeOdoo;
   let env: Record<string, string>;
   beforeAll(async () => {
-    fake = await startOdoo({ version: '17.0' });
+    fake = await FakeOdoo.start({ version: '17.0' });
     env = {
       ...(odooEnv(fake) as Record<string, string>),
       SWITCHYARD_LOG_LEVEL: 'error',

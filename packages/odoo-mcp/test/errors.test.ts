@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
-import { PROTOCOLS, spawnOdoo, startOdoo } from './helpers.js';
+import { PROTOCOLS, spawnOdoo } from './helpers.js';
 
 const NEW_KEY_HINT =
   'Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login` or set ODOO_API_KEY.';
@@ -37,7 +37,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
   let before: string;
 
   beforeAll(async () => {
-    fake = await startOdoo({ version });
+    fake = await FakeOdoo.start({ version });
     host = new URL(fake.url).host;
     server = await spawnOdoo(fake);
     before = dataOf(fake);
@@ -270,6 +270,42 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
     await stillServes();
   });
 
+  it('a 429 from Odoo or from a proxy in front of it says when to try again', async () => {
+    await server.call('odoo_count_records', { model: 'sale.order' });
+    const later =
+      'Odoo is throttling requests while running sale.order.search_count and asks to wait 120 s. Try again in 120 s or later, with fewer calls at once.';
+    // 120 s is longer than core's retry policy waits, so the call fails at once with the wait.
+    fake.fail({
+      model: 'sale.order',
+      method: 'search_count',
+      name: 'werkzeug.exceptions.TooManyRequests',
+      message: '429 Too Many Requests: The user has sent too many requests in a given amount of time.',
+      status: 429,
+      retryAfter: 120,
+    });
+    const odoo = await server.call('odoo_count_records', { model: 'sale.order' });
+    expect(odoo.isError).toBe(true);
+    // JSON-RPC carries Odoo's exception in an HTTP 200, without Retry-After.
+    expect(odoo.text).toBe(
+      protocol === 'json2'
+        ? later
+        : 'Odoo is throttling requests while running sale.order.search_count. Wait a minute and try again, with fewer calls at once.',
+    );
+
+    const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
+    const html = '<html><body><h1>429 Too Many Requests</h1></body></html>';
+    fake.service.inject({ path, status: 429, retryAfter: 120, body: html });
+    const proxy = await server.call('odoo_count_records', { model: 'sale.order' });
+    expect(proxy.isError).toBe(true);
+    expect(proxy.text).toBe(later);
+    // A short wait is waited out.
+    fake.service.inject({ path, status: 429, retryAfter: 0, body: html });
+    expect((await server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
+      '52 sale.order records match.',
+    );
+    await stillServes();
+  });
+
   it('a cancelled call', async () => {
     await server.call('odoo_count_records', { model: 'sale.order' });
     const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
@@ -289,7 +325,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
 
 describe('a server on an unsupported version', () => {
   it('is refused with the version it runs and the one needed', async () => {
-    const old = await startOdoo({ version: '15.0' });
+    const old = await FakeOdoo.start({ version: '15.0' });
     try {
       await withServer(old, {}, async (server) => {
         const call = await server.call('odoo_list_sales_orders', {});

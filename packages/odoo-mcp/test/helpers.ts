@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
-import { FakeOdoo, type FakeOdooOptions } from './fake/odoo.js';
+import type { FakeOdoo } from './fake/odoo.js';
 
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const readme = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -26,10 +26,6 @@ export function odooEnv(fake: FakeOdoo, who: Who = 'admin', extra: Record<string
     SWITCHYARD_LOG_LEVEL: 'debug',
     ...extra,
   };
-}
-
-export async function startOdoo(options: FakeOdooOptions = {}): Promise<FakeOdoo> {
-  return FakeOdoo.start(options);
 }
 
 export function spawnOdoo(

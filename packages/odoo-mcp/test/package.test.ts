@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packAndInstall, runBin, spawnServer } from '@switchyard/testkit';
-import type { FakeOdoo } from './fake/odoo.js';
-import { odooEnv, startOdoo } from './helpers.js';
+import { FakeOdoo } from './fake/odoo.js';
+import { odooEnv } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -14,7 +14,7 @@ describe('the published package', () => {
   let fake: FakeOdoo;
   let installed: ReturnType<typeof packAndInstall>;
   beforeAll(async () => {
-    fake = await startOdoo({ version: '19.0' });
+    fake = await FakeOdoo.start({ version: '19.0' });
     installed = packAndInstall([join(root, 'packages/odoo-mcp')]);
   }, 300_000);
   afterAll(() => fake?.close());

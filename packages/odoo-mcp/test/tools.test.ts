@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '@switchyard/testkit';
 import { COMPANY_TZ, calendar } from './fake/company.js';
-import { DEBUG_MARKER, type FakeOdoo } from './fake/odoo.js';
-import { PROTOCOLS, fenced, spawnOdoo, startOdoo } from './helpers.js';
+import { DEBUG_MARKER, FakeOdoo } from './fake/odoo.js';
+import { PROTOCOLS, fenced, spawnOdoo } from './helpers.js';
 
 describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version, protocol }) => {
   let fake: FakeOdoo;
@@ -13,7 +13,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
   const thisMonth = cal.monthStart(0).slice(0, 7);
 
   beforeAll(async () => {
-    fake = await startOdoo({ version });
+    fake = await FakeOdoo.start({ version });
     server = await spawnOdoo(fake);
   });
   afterAll(async () => {
@@ -269,6 +269,50 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       aggregates: ['amount_residual_signed:sum'],
     });
     expect(fenced(total.text)).toBe('amount_residual_signed:sum,count\n3500,4');
+  });
+
+  it('odoo_list_models and odoo_aggregate_records take no offset: a cut listing says to raise limit or narrow', async () => {
+    const { tools } = await server.client.listTools();
+    for (const name of ['odoo_list_models', 'odoo_aggregate_records']) {
+      const props = Object.keys(tools.find((t) => t.name === name)!.inputSchema.properties ?? {});
+      expect(props).toContain('limit');
+      expect(props).not.toContain('offset');
+    }
+
+    const models = await server.call('odoo_list_models', { query: 'sale', limit: 1 });
+    expect(models.text).toBe(
+      "Models matching 'sale': 1 of 2 rows (truncated; raise limit (up to 200), or use a more specific query, for the rest).\nmodel,label\nsale.order,Sales Order",
+    );
+    expect(models.text).not.toContain('offset');
+    const raised = await server.call('odoo_list_models', { query: 'sale', limit: 2 });
+    expect(raised.text.split('\n')[0]).toBe("Models matching 'sale': 2 of 2 rows.");
+
+    const grouped = await server.call('odoo_aggregate_records', {
+      model: 'sale.order',
+      domain: [['id', '<', 100]],
+      group_by: ['state'],
+      order: 'count desc',
+      limit: 2,
+    });
+    expect(grouped.text.split('\n')[0]).toBe(
+      'sale.order grouped by state: 2 of 4 rows (truncated; raise limit (up to 500), or narrow the domain or group by fewer fields, for the rest).',
+    );
+    expect(grouped.structured).toEqual({
+      columns: ['state', 'count'],
+      rows: [
+        ['sale', 7],
+        ['cancel', 2],
+      ],
+      total: 4,
+      truncated: true,
+    });
+    const all = await server.call('odoo_aggregate_records', {
+      model: 'sale.order',
+      domain: [['id', '<', 100]],
+      group_by: ['state'],
+      limit: 4,
+    });
+    expect(all.structured).toMatchObject({ total: 4, truncated: false });
   });
 
   it("odoo_list_sales_orders lists today's orders in the user's time zone with the company-currency total", async () => {

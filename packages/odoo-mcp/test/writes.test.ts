@@ -2,8 +2,8 @@
 // values are checked against fields_get before anything is sent; Odoo's refusals come back as sentences.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpawnedServer } from '@switchyard/testkit';
-import type { FakeOdoo } from './fake/odoo.js';
-import { PROTOCOLS, spawnOdoo, startOdoo } from './helpers.js';
+import { FakeOdoo } from './fake/odoo.js';
+import { PROTOCOLS, spawnOdoo } from './helpers.js';
 
 describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ version, protocol }) => {
   let fake: FakeOdoo;
@@ -11,7 +11,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
   const writes = () => fake.orm.calls.filter((c) => ['create', 'write', 'unlink'].includes(c.method)).length;
 
   beforeAll(async () => {
-    fake = await startOdoo({ version });
+    fake = await FakeOdoo.start({ version });
     server = await spawnOdoo(fake, { args: ['--allow-writes'] });
   });
   afterAll(async () => {

@@ -58,6 +58,17 @@ export interface TableData {
 }
 
 /**
+ * For a tool without `offset`: the rest comes from a larger limit or a narrower question, never from a
+ * next page, so the reply says that and has no `next_offset`.
+ */
+export interface Unpaged {
+  limit: number;
+  maxLimit: number;
+  /** How to ask for fewer rows, e.g. "narrow the domain". */
+  narrow: string;
+}
+
+/**
  * Rows as CSV (fenced: record values are typed by people) under a line that says what they are, how
  * many there are, and how to get the rest; the same rows as structured data.
  */
@@ -72,6 +83,8 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
   extra?: E;
   footer?: string | undefined;
   fence?: boolean;
+  /** Set by tools that take no `offset`. */
+  unpaged?: Unpaged;
 }): { text: string; data: TableData & E } {
   const table = formatTable(options.columns, options.textRows, {
     maxRows: options.textRows.length,
@@ -79,10 +92,14 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
   });
   const returned = table.returnedRows;
   const more = options.offset + returned < options.total;
-  const nextOffset = more ? options.offset + returned : undefined;
+  const nextOffset = more && !options.unpaged ? options.offset + returned : undefined;
   const rowsLine = describeRows(
     { returnedRows: returned, totalRows: options.total, truncated: more },
-    nextOffset !== undefined ? `pass offset ${nextOffset} for more` : undefined,
+    options.unpaged
+      ? unpagedHint(options.unpaged, returned < options.textRows.length)
+      : nextOffset !== undefined
+        ? `pass offset ${nextOffset} for more`
+        : undefined,
   );
   const tzNote = options.tz ? ` Datetimes in ${options.tz}.` : '';
   const head = `${options.title}: ${rowsLine}${options.offset ? `, from offset ${options.offset}` : ''}.${tzNote}`;
@@ -104,6 +121,13 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
       ...(nextOffset !== undefined ? { next_offset: nextOffset } : {}),
     },
   };
+}
+
+/** A larger limit helps only while below the maximum and when the rows were not cut for size. */
+function unpagedHint(unpaged: Unpaged, cutForSize: boolean): string {
+  return cutForSize || unpaged.limit >= unpaged.maxLimit
+    ? `${unpaged.narrow} for the rest`
+    : `raise limit (up to ${unpaged.maxLimit}), or ${unpaged.narrow}, for the rest`;
 }
 
 /** A filter by name or id on a relation: digits are an id, anything else matches the name. */

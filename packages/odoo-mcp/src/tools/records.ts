@@ -25,6 +25,8 @@ import {
 
 const READ = { readOnlyHint: true } as const;
 
+const MAX_MODELS = 200;
+
 /** A field's description row: selection values as "key=Label; ...". */
 export function describeFields(fields: FieldMap, options: { all?: boolean; search?: string | undefined }) {
   const needle = options.search?.toLowerCase();
@@ -73,7 +75,7 @@ export function recordsTools({ client }: OdooDeps) {
       toolset: 'records',
       input: {
         query: z.string().max(100).optional().describe('Text in the name or label; omit for all.'),
-        limit: z.number().int().min(1).max(200).default(50).describe('Max models (default 50).'),
+        limit: z.number().int().min(1).max(MAX_MODELS).default(50).describe('Max models (default 50).'),
       },
       annotations: READ,
       handler: async ({ query, limit }, { signal }) => {
@@ -100,6 +102,7 @@ export function recordsTools({ client }: OdooDeps) {
           total,
           offset: 0,
           fence: false,
+          unpaged: { limit, maxLimit: MAX_MODELS, narrow: 'use a more specific query' },
         });
       },
     }),
@@ -319,6 +322,7 @@ export function recordsTools({ client }: OdooDeps) {
           dataRows: picked.map((i) => dataRows[i]!),
           total: textRows.length,
           offset: 0,
+          unpaged: { limit, maxLimit: MAX_LIMIT, narrow: 'narrow the domain or group by fewer fields' },
           tz: groups.some((g) => g.info.type === 'datetime') ? session.tz : undefined,
           footer:
             textRows.length >= cap ? `Only the first ${cap} groups were read; narrow the domain.` : undefined,

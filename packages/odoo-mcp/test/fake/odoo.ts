@@ -27,7 +27,16 @@ export interface InjectedFault {
   message: string;
   /** JSON-2 status; JSON-RPC always answers 200. */
   status?: number;
+  /** Seconds, sent as `Retry-After` with a JSON-2 answer (as werkzeug's TooManyRequests does). */
+  retryAfter?: number;
   times?: number;
+}
+
+/** An injected fault, answered with its own status and headers over JSON-2. */
+class InjectedException extends OdooException {
+  constructor(readonly fault: InjectedFault) {
+    super(fault.name, fault.message);
+  }
 }
 
 /** The traceback Odoo puts in `debug`: it must never reach the model. */
@@ -162,14 +171,20 @@ export class FakeOdoo {
       });
       return { body: result ?? null };
     } catch (err) {
+      if (err instanceof InjectedException && err.fault.status) {
+        const { status, retryAfter } = err.fault;
+        const headers = retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : undefined;
+        return this.json2Error(err, status, headers);
+      }
       if (err instanceof OdooException) return this.json2Error(err, STATUS[err.odooName] ?? 500);
       throw err;
     }
   }
 
-  private json2Error(err: OdooException, status: number): FakeReply {
+  private json2Error(err: OdooException, status: number, headers?: Record<string, string>): FakeReply {
     return {
       status,
+      ...(headers ? { headers } : {}),
       body: {
         name: err.odooName,
         message: err.message,
@@ -276,7 +291,7 @@ export class FakeOdoo {
     );
     if (fault) {
       fault.left--;
-      throw new OdooException(fault.name, fault.message);
+      throw new InjectedException(fault);
     }
     if (method.startsWith('_')) {
       throw accessError(`Private methods (such as '${model}.${method}') cannot be called remotely.`);
