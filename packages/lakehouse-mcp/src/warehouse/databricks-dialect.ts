@@ -183,7 +183,7 @@ function layerParams(n: Naming): Record<string, unknown> {
 /** Tables and views of the layers with column counts, lineage and the last successful load. */
 export function listTables(n: Naming, layer: Layer | undefined): NamedStatement {
   return {
-    sql: `WITH cols AS (SELECT table_schema, table_name, count(*) AS n FROM ${infoSchema(n, 'columns')} GROUP BY ALL),
+    sql: `WITH cols AS (SELECT table_schema, table_name, count(*) AS n FROM ${infoSchema(n, 'columns')} WHERE table_schema IN (:bronze, :silver, :gold) GROUP BY ALL),
 runs AS (SELECT target_layer, target_name, max(finished_at) AS at, max_by(rows, finished_at) AS rows FROM ${metaTable(n, 'sync_runs')} WHERE status = 'succeeded' GROUP BY ALL)
 SELECT t.table_schema, t.table_name, t.table_type, r.rows, coalesce(c.n, 0), l.kind, l.inputs, CAST(coalesce(r.at, l.recorded_at) AS STRING)
 FROM ${infoSchema(n, 'tables')} AS t

@@ -165,8 +165,8 @@ const QUERY_START = new Set(['select', 'with', 'values', 'table', 'from']);
 
 type ParserModule = { Parser: new () => ParserInstance };
 interface ParserInstance {
-  astify(sql: string, opt: { database: string }): unknown;
-  tableList(sql: string, opt: { database: string }): string[];
+  /** One pass: the tree and the tables it reads. */
+  parse(sql: string, opt: { database: string }): { ast: unknown; tableList: string[] };
 }
 const GRAMMARS = ['snowflake', 'trino', 'bigquery'] as const;
 const parsers = new Map<string, Promise<ParserInstance>>();
@@ -241,8 +241,7 @@ export async function checkQuery(text: string, n: Naming): Promise<CheckedQuery>
   for (const grammar of GRAMMARS) {
     const parser = await parserFor(grammar);
     try {
-      ast = parser.astify(mapped, { database: grammar });
-      refs = parser.tableList(mapped, { database: grammar });
+      ({ ast, tableList: refs } = parser.parse(mapped, { database: grammar }));
       break;
     } catch (err) {
       firstError ??= err as Error;

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS `tenant_acme`.`_meta`.`sync_state` (target STRING, co
 CREATE TABLE IF NOT EXISTS `tenant_acme`.`_meta`.`lineage` (target_layer STRING, target_name STRING, kind STRING, inputs STRING, definition STRING, recorded_at TIMESTAMP);
 
 -- list tables
-WITH cols AS (SELECT table_schema, table_name, count(*) AS n FROM `tenant_acme`.`information_schema`.`columns` GROUP BY ALL),
+WITH cols AS (SELECT table_schema, table_name, count(*) AS n FROM `tenant_acme`.`information_schema`.`columns` WHERE table_schema IN (:bronze, :silver, :gold) GROUP BY ALL),
 runs AS (SELECT target_layer, target_name, max(finished_at) AS at, max_by(rows, finished_at) AS rows FROM `tenant_acme`.`_meta`.`sync_runs` WHERE status = 'succeeded' GROUP BY ALL)
 SELECT t.table_schema, t.table_name, t.table_type, r.rows, coalesce(c.n, 0), l.kind, l.inputs, CAST(coalesce(r.at, l.recorded_at) AS STRING)
 FROM `tenant_acme`.`information_schema`.`tables` AS t
@@ -152,7 +152,7 @@ CREATE TABLE IF NOT EXISTS `main`.`tenant_acme_meta`.`sync_state` (target STRING
 CREATE TABLE IF NOT EXISTS `main`.`tenant_acme_meta`.`lineage` (target_layer STRING, target_name STRING, kind STRING, inputs STRING, definition STRING, recorded_at TIMESTAMP);
 
 -- list tables
-WITH cols AS (SELECT table_schema, table_name, count(*) AS n FROM `main`.`information_schema`.`columns` GROUP BY ALL),
+WITH cols AS (SELECT table_schema, table_name, count(*) AS n FROM `main`.`information_schema`.`columns` WHERE table_schema IN (:bronze, :silver, :gold) GROUP BY ALL),
 runs AS (SELECT target_layer, target_name, max(finished_at) AS at, max_by(rows, finished_at) AS rows FROM `main`.`tenant_acme_meta`.`sync_runs` WHERE status = 'succeeded' GROUP BY ALL)
 SELECT t.table_schema, t.table_name, t.table_type, r.rows, coalesce(c.n, 0), l.kind, l.inputs, CAST(coalesce(r.at, l.recorded_at) AS STRING)
 FROM `main`.`information_schema`.`tables` AS t
