@@ -421,6 +421,26 @@ describe('Databricks: catalog and queries', () => {
     ]);
   });
 
+  it('opens a new session when the warehouse no longer holds the old one (it stopped or expired it), once', async () => {
+    fake.script([
+      {
+        match: '^SELECT 2 AS two$',
+        times: 1,
+        at: 'execute',
+        error: { message: 'Invalid SessionHandle: SessionHandle [01f0-dead]' },
+      },
+      { match: '^SELECT 2 AS two$', columns: [['two', 'int']], rows: [[2]] },
+    ]);
+    fake.clearLog();
+    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 2 AS two' });
+    expect(call.structured!.rows).toEqual([[2]]);
+    const log = fake.log();
+    const executes = log.filter((e) => e.call === 'execute');
+    expect(executes).toHaveLength(2);
+    expect(executes[1]!.session).not.toBe(executes[0]!.session);
+    expect(log.filter((e) => e.call === 'openSession')).toHaveLength(1);
+  });
+
   it('says at once that a starting warehouse is starting, and starts a stopped one instead of waiting', async () => {
     fake.state = 'STARTING';
     // A new server: the state is checked before its first session.

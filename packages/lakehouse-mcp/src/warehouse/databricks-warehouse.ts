@@ -499,7 +499,7 @@ export class DatabricksWarehouse implements Warehouse {
   ): Promise<DriverSession> {
     await this.ensureRunning(signal);
     const timeout = options.timeoutSeconds ?? 3600;
-    const key = `${options.catalog ?? ''}|${options.schema ?? ''}|${timeout}`;
+    const key = sessionKey(options);
     let opening = this.sessions.get(key);
     if (!opening) {
       opening = (async () => {
@@ -539,17 +539,46 @@ export class DatabricksWarehouse implements Warehouse {
     return opening;
   }
 
+  /**
+   * Start a statement on the session for these options. A session the warehouse no longer holds (it stopped,
+   * or expired an idle session) is dropped and the statement started once more on a fresh one.
+   */
+  async execute(
+    options: { catalog?: string; schema?: string; timeoutSeconds?: number },
+    sql: string,
+    execOptions: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<DriverOperation> {
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.session(options, signal);
+      try {
+        return await session.executeStatement(sql, execOptions as never);
+      } catch (err) {
+        if (attempt > 0 || !isLostSession(err)) throw err;
+        this.log.debug(
+          `databricks: the session was gone (${rawMessage(err).slice(0, 120)}); opening a new one`,
+        );
+        this.sessions.delete(sessionKey(options));
+        void session.close().catch(() => {});
+      }
+    }
+  }
+
   /** Run one statement on the internal session and read its (small) result whole. */
   async run(
     sql: string,
     options: { params?: Record<string, unknown>; signal?: AbortSignal; staging?: string } = {},
   ): Promise<{ columns: ColumnInfo[]; rows: unknown[][] }> {
-    const session = await this.session({}, options.signal);
     this.log.debug(`databricks: ${sql.length > 300 ? `${sql.slice(0, 300)}…` : sql}`);
-    const op = await session.executeStatement(sql, {
-      ...(options.params && Object.keys(options.params).length ? { namedParameters: options.params } : {}),
-      ...(options.staging ? { stagingAllowedLocalPath: [options.staging] } : {}),
-    });
+    const op = await this.execute(
+      {},
+      sql,
+      {
+        ...(options.params && Object.keys(options.params).length ? { namedParameters: options.params } : {}),
+        ...(options.staging ? { stagingAllowedLocalPath: [options.staging] } : {}),
+      },
+      options.signal,
+    );
     const cancel = () => void op.cancel().catch(() => {});
     options.signal?.addEventListener('abort', cancel);
     if (options.signal?.aborted) cancel();
@@ -907,8 +936,7 @@ export class DatabricksTenant implements TenantWarehouse {
     sql: string,
     signal?: AbortSignal,
   ): Promise<{ columns: ColumnInfo[]; rows: unknown[][] }> {
-    const session = await this.warehouse.session(options, signal);
-    const op = await session.executeStatement(sql, {});
+    const op = await this.warehouse.execute(options, sql, {}, signal);
     try {
       return await readAll(op);
     } finally {
@@ -923,13 +951,14 @@ export class DatabricksTenant implements TenantWarehouse {
     // client timer below holds the exact limit when the step is longer.
     const asked = Math.max(1, Math.round(options.timeoutMs / 1000));
     const timeoutSeconds = TIMEOUT_STEPS.find((t) => t >= asked) ?? asked;
-    const session = await this.warehouse.session(
-      { catalog: this.naming.catalog, schema: this.naming.schema('bronze'), timeoutSeconds },
-      options.signal,
-    );
     let op: DriverOperation;
     try {
-      op = await session.executeStatement(checked.sql, { maxRows: Math.min(options.maxRows + 1, 10_000) });
+      op = await this.warehouse.execute(
+        { catalog: this.naming.catalog, schema: this.naming.schema('bronze'), timeoutSeconds },
+        checked.sql,
+        { maxRows: Math.min(options.maxRows + 1, 10_000) },
+        options.signal,
+      );
     } catch (err) {
       throw this.fail(err, 'query');
     }
@@ -1323,6 +1352,17 @@ async function readAll(op: DriverOperation): Promise<{ columns: ColumnInfo[]; ro
     if (!(await op.hasMoreRows())) break;
   }
   return { columns: columns ?? [], rows };
+}
+
+function sessionKey(options: { catalog?: string; schema?: string; timeoutSeconds?: number }): string {
+  return `${options.catalog ?? ''}|${options.schema ?? ''}|${options.timeoutSeconds ?? 3600}`;
+}
+
+/** The warehouse no longer holds the session (it stopped, or expired an idle one). */
+function isLostSession(err: unknown): boolean {
+  return /invalid sessionhandle|session handle.*(not been initialized|already closed)|session \[[^\]]*\] is closed/i.test(
+    rawMessage(err),
+  );
 }
 
 /** STATEMENT_TIMEOUT values sessions are opened with (seconds); the tools allow up to 300. */
