@@ -28,6 +28,11 @@ export interface HttpErrorResponse {
   /** `code` and `message` as found in the usual error shapes. */
   code: string | undefined;
   message: string | undefined;
+  /**
+   * Whether the request was safe to repeat (and so was retried). When it was not, it went out once and a 5xx
+   * leaves its outcome unknown: the upstream may have done it all the same, so check before trying again.
+   */
+  idempotent: boolean;
 }
 
 export interface HttpClientOptions {
@@ -96,6 +101,11 @@ const RETRYABLE_NETWORK = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
 ]);
+/** Network errors after which a request may have reached the upstream (the connection broke under way). */
+const BROKEN_UNDER_WAY = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/** The hint for a request that is not safe to repeat and failed without a clear answer. */
+const MAY_HAVE_GONE_THROUGH =
+  'The request may have gone through all the same: check whether it took effect before trying it again';
 
 type Undici = typeof import('undici');
 let undiciModule: Promise<Undici> | undefined;
@@ -182,7 +192,9 @@ export class HttpClient {
         if (req.signal?.aborted) throw new CancelledError();
         if (timeout.aborted) {
           throw new UpstreamError(`${this.service} did not answer within ${Math.round(timeoutMs / 1000)} s`, {
-            hint: 'Try again; if it keeps happening, ask for less data at once',
+            hint: idempotent
+              ? 'Try again; if it keeps happening, ask for less data at once'
+              : MAY_HAVE_GONE_THROUGH,
             upstream: { service: this.service },
           });
         }
@@ -191,14 +203,20 @@ export class HttpClient {
           await this.pause(backoff(attempt, this.options.baseDelayMs), req.signal);
           continue;
         }
-        throw new UpstreamError(
-          `Could not reach ${this.service} at ${new URL(url).host} (${code ?? (err as Error).message})`,
-          {
-            hint: 'Check the network connection and the configured URL',
+        const where = `${this.service} at ${new URL(url).host}`;
+        const reason = code ?? (err as Error).message;
+        if (!idempotent && code && BROKEN_UNDER_WAY.has(code)) {
+          throw new UpstreamError(`The connection to ${where} broke before the answer came (${reason})`, {
+            hint: MAY_HAVE_GONE_THROUGH,
             upstream: { service: this.service },
             cause: err,
-          },
-        );
+          });
+        }
+        throw new UpstreamError(`Could not reach ${where} (${reason})`, {
+          hint: 'Check the network connection and the configured URL',
+          upstream: { service: this.service },
+          cause: err,
+        });
       }
       const resHeaders = flatHeaders(res.headers);
       const requestId = findRequestId(resHeaders);
@@ -235,7 +253,10 @@ export class HttpClient {
         };
       }
 
-      const failure = await this.failure(method, url, res.statusCode, resHeaders, requestId, res.body);
+      const failure = await this.failure(
+        { method, url, status: res.statusCode, headers: resHeaders, requestId, idempotent },
+        res.body,
+      );
       if (
         (res.statusCode === 401 || res.statusCode === 403) &&
         !refreshed &&
@@ -269,11 +290,7 @@ export class HttpClient {
   }
 
   private async failure(
-    method: HttpMethod,
-    url: string,
-    status: number,
-    headers: Record<string, string>,
-    requestId: string | undefined,
+    response: Pick<HttpErrorResponse, 'method' | 'url' | 'status' | 'headers' | 'requestId' | 'idempotent'>,
     body: Readable & { text(): Promise<string> },
   ): Promise<HttpErrorResponse> {
     const bodyText = (await body.text().catch(() => '')).slice(0, 64 * 1024);
@@ -284,7 +301,7 @@ export class HttpClient {
       json = undefined;
     }
     const { code, message } = errorFields(json);
-    return { service: this.service, method, url, status, headers, bodyText, json, requestId, code, message };
+    return { ...response, service: this.service, bodyText, json, code, message };
   }
 
   private mapError(failure: HttpErrorResponse): Error {
@@ -335,12 +352,12 @@ export function defaultHttpError(failure: HttpErrorResponse): Error {
       );
     }
     default:
-      return new UpstreamError(
-        failure.status >= 500
-          ? `${s} failed on its side (HTTP ${failure.status})`
-          : `${s} refused the request (HTTP ${failure.status})`,
-        { upstream, ...(failure.status >= 500 ? { hint: 'Try again in a moment' } : {}) },
-      );
+      if (failure.status < 500)
+        return new UpstreamError(`${s} refused the request (HTTP ${failure.status})`, { upstream });
+      return new UpstreamError(`${s} failed on its side (HTTP ${failure.status})`, {
+        upstream,
+        hint: failure.idempotent ? 'Try again in a moment' : MAY_HAVE_GONE_THROUGH,
+      });
   }
 }
 

@@ -132,8 +132,52 @@ describe('HttpClient', () => {
       .post('/things', { name: 'x' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
-    expect(errorText(err as UpstreamError)).toContain('Fake API failed on its side (HTTP 503)');
+    expect(errorText(err as UpstreamError)).toBe(
+      'Fake API failed on its side (HTTP 503). Upstream said: Fake API 503. The request may have gone through all the same: check whether it took effect before trying it again.',
+    );
     expect(fake.requestsTo('/api/things', 'POST')).toHaveLength(1);
+  });
+
+  it('tells the error mapper whether the failed request was safe to repeat', async () => {
+    const seen: Array<[string, boolean]> = [];
+    const c = client({
+      maxAttempts: 1,
+      describeError: (f) => {
+        seen.push([f.method, f.idempotent]);
+        return undefined;
+      },
+    });
+    fake.inject({ path: '/api/things', status: 503, times: 3 });
+    const get = await c.get('/things').catch((e: unknown) => e);
+    await c.post('/things', { name: 'x' }).catch(() => undefined);
+    await c.post('/things', { name: 'x' }, { idempotent: true }).catch(() => undefined);
+    expect(seen).toEqual([
+      ['GET', true],
+      ['POST', false],
+      ['POST', true],
+    ]);
+    expect(errorText(get as UpstreamError)).toBe(
+      'Fake API failed on its side (HTTP 503). Upstream said: Fake API 503. Try again in a moment.',
+    );
+  });
+
+  it('says a POST that timed out or lost its connection may have gone through, and does not repeat it', async () => {
+    fake.inject({ path: '/api/things', method: 'POST', delayMs: 1500 });
+    const late = await client({ timeoutMs: 1000 })
+      .post('/things', { name: 'x' })
+      .catch((e: unknown) => e);
+    expect(errorText(late as UpstreamError)).toBe(
+      'Fake API did not answer within 1 s. The request may have gone through all the same: check whether it took effect before trying it again.',
+    );
+
+    fake.inject({ path: '/api/things', method: 'POST', drop: true });
+    const dropped = await client()
+      .post('/things', { name: 'x' })
+      .catch((e: unknown) => e);
+    expect(errorText(dropped as UpstreamError).replace(/localhost:\d+/, 'localhost:PORT')).toMatch(
+      /^The connection to Fake API at localhost:PORT broke before the answer came \((UND_ERR_SOCKET|ECONNRESET)\)\. The request may have gone through all the same: check whether it took effect before trying it again\.$/,
+    );
+    expect(fake.requestsTo('/api/things', 'POST')).toHaveLength(2);
   });
 
   it('retries a dropped connection for GET', async () => {

@@ -11,7 +11,6 @@ import { isPersonalTenant } from './scopes.js';
 
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com/v1.0';
 const SETTINGS_ACCOUNT = 'settings';
-/** msal-node's own margin: a token expiring sooner than this is refreshed. */
 
 /** What `login` remembers so that a host needs no env variables afterwards. Not secret, kept beside the cache. */
 export interface StoredSettings {

@@ -8,6 +8,7 @@ import {
   UserInputError,
   collectPages,
   defaultHttpError,
+  isSwitchyardError,
   parseRetryAfter,
   type Collected,
   type HttpErrorResponse,
@@ -260,7 +261,15 @@ export class Graph {
         },
       );
     }
-    if ([502, 503, 504].includes(r.status)) {
+    const unavailable = [502, 503, 504].includes(r.status);
+    if (r.status >= 500 && !r.idempotent) {
+      // Sent once and not repeated: Graph may have done it anyway, so "try again" could do it twice.
+      return new UpstreamError(
+        `Microsoft Graph ${unavailable ? 'is temporarily unavailable' : 'failed on its side'} (HTTP ${r.status}); the request was not repeated, as it may have gone through all the same`,
+        { upstream, hint: whereToCheck(r.url) },
+      );
+    }
+    if (unavailable) {
       return new UpstreamError(`Microsoft Graph is temporarily unavailable (HTTP ${r.status})`, {
         upstream,
         hint: 'Try again in a minute',
@@ -271,4 +280,29 @@ export class Graph {
     }
     return defaultHttpError(r);
   }
+}
+
+/** Where to look before repeating a request that Graph failed but may have carried out. */
+function whereToCheck(url: string): string {
+  const path = new URL(url).pathname;
+  if (/\/(sendMail|send|reply|replyAll|forward)$/i.test(path))
+    return 'Check Sent Items (ms365_list_messages, folder sentitems) before sending again, so that the mail does not go out twice';
+  if (/\/events$/i.test(path))
+    return 'Check the calendar (ms365_list_events) before creating the event again, so that it is not there twice';
+  if (/:\/(content|createUploadSession)$/i.test(path))
+    return 'Check the folder (ms365_list_files) before uploading again: the file may be there already';
+  if (/\/(messages|createReply|createReplyAll|createForward)$/i.test(path))
+    return 'Check Drafts (ms365_list_messages, folder drafts) before saving it again, so that it is not there twice';
+  if (/\/move$/i.test(path)) return 'Check the destination folder before moving the message again';
+  return 'Check whether it took effect before trying it again';
+}
+
+/**
+ * Whether a failed request may have taken effect all the same: a 5xx, a timeout or a broken connection
+ * (an unreachable host counts too: the error does not tell them apart, and checking first is harmless).
+ */
+export function mayHaveGoneThrough(err: unknown): boolean {
+  if (!isSwitchyardError(err) || err.kind !== 'upstream') return false;
+  const status = err.upstream?.status;
+  return status === undefined || status >= 500;
 }

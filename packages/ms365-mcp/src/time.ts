@@ -1,18 +1,9 @@
-import {
-  UserInputError,
-  checkTimeZone,
-  wallClock,
-  wallTimeToInstant,
-  type WallClock,
-} from '@switchyard/core';
+import { UserInputError, wallClock, wallTimeToInstant, type WallClock } from '@switchyard/core';
 
 /** The zone used when a call names none: `MS365_TIMEZONE`, else the machine's zone. */
 export function defaultZone(env: NodeJS.ProcessEnv = process.env): string {
   return env.MS365_TIMEZONE || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
-
-/** An IANA zone name, checked; Graph accepts the same names in `Prefer: outlook.timezone`. */
-export const checkZone = checkTimeZone;
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/;
 const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;

@@ -40,7 +40,12 @@ beforeAll(async () => {
     end: Date.parse('2025-03-25T10:00:00Z'),
     timeZone: 'Europe/Berlin',
     location: 'Room 4.12',
-    attendees: [{ address: BOB, name: 'Bob Builder', type: 'required' }],
+    attendees: [
+      { address: BOB, name: 'Bob Builder', type: 'required' },
+      { address: 'dana@contoso.com', name: 'Dana Scully', type: 'optional' },
+      // Typed as a name that never resolved to an address.
+      { address: '', name: 'Facilities', type: 'optional' },
+    ],
   });
   world.graph.addEvent(ALICE, {
     subject: 'Vendor call',
@@ -73,7 +78,7 @@ describe('ms365_list_events', () => {
     const r = rows(call.text).map((l) => l.split(',').slice(1).join(','));
     expect(r).toEqual([
       '2025-03-24 09:00–09:15,Team standup,,me,recurring online',
-      '2025-03-25 10:00–11:00,Budget review,Room 4.12,me,1 attendee',
+      '2025-03-25 10:00–11:00,Budget review,Room 4.12,me,3 attendees',
       '2025-03-26 14:00–14:30,Vendor call,,Carol Danvers <carol@fabrikam.com>,1 attendee notResponded',
       '2025-03-31 09:00–09:15,Team standup,,me,recurring online',
       '2025-04-07 09:00–09:15,Team standup,,me,recurring online',
@@ -175,7 +180,17 @@ describe('changing events', () => {
       'Updated "Budget review" 2025-03-25 14:00–15:00 (Europe/Berlin); changed start, end, location, attendees.',
     );
     expect(new Date(review.start).toISOString()).toBe('2025-03-25T13:00:00.000Z');
-    expect(review.attendees.map((a) => a.address)).toEqual([BOB, 'eve@contoso.com']);
+    // The list replaced the required attendees; the optional one with an address stayed, name and all.
+    expect(review.attendees).toEqual([
+      { address: BOB, type: 'required' },
+      { address: 'eve@contoso.com', type: 'required' },
+      { address: 'dana@contoso.com', name: 'Dana Scully', type: 'optional' },
+    ]);
+    await server.call('ms365_update_event', { id: review.id, attendees: [BOB, 'Dana@contoso.com'] });
+    expect(review.attendees).toEqual([
+      { address: BOB, type: 'required' },
+      { address: 'Dana@contoso.com', type: 'required' },
+    ]);
     const nothing = await server.call('ms365_update_event', { id: review.id });
     expect(nothing.text).toBe('Nothing to change: give at least one field besides id.');
   });

@@ -205,6 +205,39 @@ describe('uploading', () => {
     expect(renamed.text).toMatch(/^Uploaded plan 1\.txt \(3 B\)\. id: /);
   });
 
+  it('repeats a small upload through a 503 only when it replaces, and otherwise says to check the folder', async () => {
+    const file = join(local.path, 'minutes.txt');
+    writeFileSync(file, 'agreed');
+    const path = '/v1.0/me/drive/root:/Documents/minutes.txt:/content';
+    const unavailable = {
+      path,
+      method: 'PUT',
+      status: 503,
+      body: { error: { code: 'serviceNotAvailable', message: 'Service unavailable.' } },
+    };
+    world.graph.service.inject(unavailable);
+    const renamed = await server.call('ms365_upload_file', {
+      local_path: file,
+      drive_path: 'Documents/',
+      conflict: 'rename',
+    });
+    expect(renamed.text).toBe(
+      'Microsoft Graph is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same. Upstream said: Microsoft Graph 503 serviceNotAvailable: Service unavailable. Check the folder (ms365_list_files) before uploading again: the file may be there already.',
+    );
+    expect(world.graph.service.requestsTo(path, 'PUT').map((r) => r.status)).toEqual([503]);
+
+    world.graph.service.inject(unavailable);
+    const replaced = await server.call('ms365_upload_file', {
+      local_path: file,
+      drive_path: 'Documents/',
+      conflict: 'replace',
+    });
+    expect(replaced.text).toBe(
+      `Uploaded minutes.txt (6 B). id: ${drive.byPath('Documents/minutes.txt')!.id}`,
+    );
+    expect(world.graph.service.requestsTo(path, 'PUT').map((r) => r.status)).toEqual([503, 503, 201]);
+  });
+
   it('uploads a large file through a session in 320 KiB multiples, without the token on the upload URL', async () => {
     const file = join(local.path, 'dataset.bin');
     writeFileSync(file, randomBytes(12 * MB + 12345));

@@ -392,6 +392,35 @@ describe('sending', () => {
     ).toBeUndefined();
   });
 
+  it('keeps the draft and says to check Sent Items when Graph fails the final send of a large mail', async () => {
+    const big = join(files.path, 'budget.pdf');
+    writeFileSync(big, randomBytes(4 * MB));
+    const send = /^\/v1\.0\/me\/messages\/[^/]+\/send$/;
+    const before = world.graph.service.requestsTo(send, 'POST').length;
+    world.graph.service.inject({
+      path: send,
+      method: 'POST',
+      status: 503,
+      body: { error: { code: 'ServiceUnavailable', message: 'Service unavailable.' } },
+    });
+    const call = await server.call('ms365_send_mail', { to: [BOB], subject: 'Budget', attachments: [big] });
+    const draft = box.inFolder('drafts').find((m) => m.subject === 'Budget')!;
+    expect(call.text).toBe(
+      `Microsoft Graph is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same; if the mail is not in Sent Items, the draft is still in Drafts (draft_id: ${draft.id}). Upstream said: Microsoft Graph 503 ServiceUnavailable: Service unavailable. Check Sent Items (ms365_list_messages, folder sentitems) before sending again, so that the mail does not go out twice.`,
+    );
+    expect(
+      world.graph.service
+        .requestsTo(send, 'POST')
+        .slice(before)
+        .map((r) => r.status),
+    ).toEqual([503]);
+    const resent = await server.call('ms365_send_mail', { draft_id: draft.id });
+    expect(resent.isError).toBe(false);
+    expect(box.inFolder('sentitems').find((m) => m.subject === 'Budget')!.attachments[0]!.bytes).toEqual(
+      readFileSync(big),
+    );
+  });
+
   it('says which attachment breaks the tenant limit, and leaves no draft behind', async () => {
     world.graph.maxMessageBytes = 4 * MB;
     try {

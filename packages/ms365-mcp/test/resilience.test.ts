@@ -126,18 +126,50 @@ describe('server failures', () => {
     expect((await server.call('ms365_list_messages', {})).isError).toBe(false);
   });
 
-  it('never repeats a send after a 503, so no mail goes out twice', async () => {
-    const before = world.graph.service.requestsTo('/v1.0/me/sendMail').length;
-    world.graph.service.inject({
-      path: '/v1.0/me/sendMail',
-      status: 503,
-      times: 1,
-      body: { error: { code: 'ServiceUnavailable', message: 'Service unavailable.' } },
-    });
-    const call = await server.call('ms365_send_mail', { to: ['bob@contoso.com'], subject: 'Once' });
+  const unavailable = { error: { code: 'ServiceUnavailable', message: 'Service unavailable.' } };
+  const mayHaveGoneThrough =
+    'Microsoft Graph is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same. Upstream said: Microsoft Graph 503 ServiceUnavailable: Service unavailable.';
+  const checkSent =
+    'Check Sent Items (ms365_list_messages, folder sentitems) before sending again, so that the mail does not go out twice.';
+
+  interface Row {
+    what: string;
+    tool: string;
+    /** Thunks: the rows are built before beforeAll seeds the messages. */
+    args: () => Record<string, unknown>;
+    path: () => string;
+    check: string;
+  }
+  it.each<Row>([
+    {
+      what: 'a send',
+      tool: 'ms365_send_mail',
+      args: () => ({ to: ['bob@contoso.com'], subject: 'Once' }),
+      path: () => '/v1.0/me/sendMail',
+      check: checkSent,
+    },
+    {
+      what: 'a reply',
+      tool: 'ms365_reply',
+      args: () => ({ id: messages[0]!.id, comment: 'Noted.' }),
+      path: () => `/v1.0/me/messages/${messages[0]!.id}/reply`,
+      check: checkSent,
+    },
+    {
+      what: 'a new event',
+      tool: 'ms365_create_event',
+      args: () => ({ subject: 'Once', start: '2025-06-02T10:00', end: '2025-06-02T11:00' }),
+      path: () => '/v1.0/me/events',
+      check:
+        'Check the calendar (ms365_list_events) before creating the event again, so that it is not there twice.',
+    },
+  ])('never repeats $what after a 503, and says it may have gone through', async (row) => {
+    const before = world.graph.service.requestsTo(row.path(), 'POST').length;
+    world.graph.service.inject({ path: row.path(), method: 'POST', status: 503, body: unavailable });
+    const call = await server.call(row.tool, row.args());
     expect(call.isError).toBe(true);
-    expect(call.text).toMatch(/^Microsoft Graph is temporarily unavailable \(HTTP 503\)\./);
-    expect(world.graph.service.requestsTo('/v1.0/me/sendMail').length - before).toBe(1);
+    expect(call.text).toBe(`${mayHaveGoneThrough} ${row.check}`);
+    expect(world.graph.service.requestsTo(row.path(), 'POST').length - before).toBe(1);
   });
 
   it('says when Graph cannot be reached at all', async () => {

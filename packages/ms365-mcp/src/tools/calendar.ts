@@ -1,8 +1,8 @@
-import { UserInputError, isSwitchyardError, z, type ToolDefinition } from '@switchyard/core';
+import { UserInputError, checkTimeZone, isSwitchyardError, z, type ToolDefinition } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
 import { csvLine, listFooter, oneLine, person, type EmailAddress } from '../format.js';
-import { checkZone, compactLocal, localDateTime, parseTime } from '../time.js';
+import { compactLocal, localDateTime, parseTime } from '../time.js';
 
 interface DateTimeTimeZone {
   dateTime?: string;
@@ -80,11 +80,8 @@ function eventFlags(e: Event): string {
     .join(' ');
 }
 
-function attendeeList(required: string[] | undefined, optional: string[] | undefined) {
-  return [
-    ...checkAddresses(required).map((a) => ({ type: 'required', emailAddress: { address: a } })),
-    ...checkAddresses(optional).map((a) => ({ type: 'optional', emailAddress: { address: a } })),
-  ];
+function requiredAttendees(addresses: string[] | undefined) {
+  return checkAddresses(addresses).map((a) => ({ type: 'required', emailAddress: { address: a } }));
 }
 
 export function calendarTools(m: Ms365): ToolDefinition[] {
@@ -105,7 +102,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['calendar.read'],
       handler: async (a, ctx, graph) => {
-        const zone = checkZone(a.time_zone ?? m.defaultZone);
+        const zone = checkTimeZone(a.time_zone ?? m.defaultZone);
         const from = a.start
           ? parseTime(a.start, zone, 'start')
           : parseTime(localDateTime(new Date(), zone).slice(0, 10), zone, 'start');
@@ -171,7 +168,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       },
       needs: ['calendar.write'],
       handler: async (a, ctx, graph) => {
-        const zone = checkZone(a.time_zone ?? m.defaultZone);
+        const zone = checkTimeZone(a.time_zone ?? m.defaultZone);
         const start = graphTime(a.start, zone, 'start');
         const end = graphTime(a.end, zone, 'end');
         if (end.dateTime! <= start.dateTime!) throw new UserInputError('end must be after start');
@@ -180,7 +177,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
             'An all-day event takes dates: start 2025-03-04, end 2025-03-05 (exclusive)',
           );
         }
-        const attendees = attendeeList(a.attendees, undefined);
+        const attendees = requiredAttendees(a.attendees);
         const created = await graph.post<Event>(
           '/me/events',
           {
@@ -218,7 +215,11 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         start: when('Start, 2025-03-04T09:30 in time_zone.').optional(),
         end: when('End.').optional(),
         time_zone: zoneField,
-        attendees: z.array(address).max(100).optional().describe('Replaces the attendees.'),
+        attendees: z
+          .array(address)
+          .max(100)
+          .optional()
+          .describe('Replaces the required attendees; optional ones stay.'),
         location: z.string().max(255).optional().describe('Place.'),
         body: z.string().max(20_000).optional().describe('Description.'),
         online_meeting: z.boolean().optional().describe('Teams link on/off.'),
@@ -226,7 +227,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       needs: ['calendar.write'],
       handler: async (a, ctx, graph) => {
-        const zone = checkZone(a.time_zone ?? m.defaultZone);
+        const zone = checkTimeZone(a.time_zone ?? m.defaultZone);
         const patch: Record<string, unknown> = {};
         if (a.subject !== undefined) patch.subject = a.subject;
         if (a.start !== undefined) patch.start = graphTime(a.start, zone, 'start');
@@ -245,12 +246,17 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
             signal: ctx.signal,
             ...notFound(a.id),
           });
-          const keep = (type: string) =>
-            (current.attendees ?? [])
-              .filter((x) => x.type === type)
-              .map((x) => x.emailAddress?.address ?? '');
-          // The new list replaces the required attendees; optional ones stay.
-          patch.attendees = attendeeList(a.attendees, keep('optional'));
+          const required = requiredAttendees(a.attendees);
+          const named = new Set(required.map((x) => x.emailAddress.address.toLowerCase()));
+          // Optional attendees stay as Graph has them, unless the new list makes them required; one without
+          // an address cannot be sent back.
+          const optional = (current.attendees ?? []).flatMap((x) => {
+            const found = x.emailAddress?.address?.trim();
+            if (x.type !== 'optional' || !found || named.has(found.toLowerCase())) return [];
+            const name = x.emailAddress?.name;
+            return [{ type: 'optional', emailAddress: { address: found, ...(name ? { name } : {}) } }];
+          });
+          patch.attendees = [...required, ...optional];
         }
         if (Object.keys(patch).length === 0) {
           throw new UserInputError('Nothing to change: give at least one field besides id');
@@ -325,7 +331,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       needs: ['calendar.read', 'calendar.shared'],
       handler: async (a, ctx, graph) => {
         await graph.requireWorkAccount('Finding meeting times', 'ms365_find_meeting_times');
-        const zone = checkZone(a.time_zone ?? m.defaultZone);
+        const zone = checkTimeZone(a.time_zone ?? m.defaultZone);
         const from = a.start ? parseTime(a.start, zone, 'start') : new Date();
         const to = a.end ? parseTime(a.end, zone, 'end') : new Date(from.getTime() + 5 * 86_400_000);
         if (to <= from) throw new UserInputError('end must be after start');

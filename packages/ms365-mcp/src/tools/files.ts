@@ -235,6 +235,8 @@ async function upload(
         method: 'PUT',
         path: `${base}/content`,
         query: { '@microsoft.graph.conflictBehavior': a.conflict },
+        // Repeating a 'rename' upload that did arrive makes a second copy, and a 'fail' one reports a conflict.
+        idempotent: a.conflict === 'replace',
         body: await readFile(file.path),
         headers: { 'content-type': 'application/octet-stream' },
         signal: ctx.signal,

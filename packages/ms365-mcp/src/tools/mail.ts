@@ -11,7 +11,7 @@ import {
   type ToolDefinition,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { shortId, type Graph } from '../graph-client.js';
+import { mayHaveGoneThrough, shortId, type Graph } from '../graph-client.js';
 import {
   csvLine,
   fitBytes,
@@ -523,13 +523,23 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           headers: IMMUTABLE,
           signal: ctx.signal,
         });
+        let sending = false;
         try {
           await attachToDraft(graph, draft.id, files, ctx);
+          sending = true;
           await graph.post(`/me/messages/${encodeURIComponent(draft.id)}/send`, undefined, {
             signal: ctx.signal,
             responseType: 'none',
           });
         } catch (err) {
+          if (sending && mayHaveGoneThrough(err)) {
+            // It may have gone out; if not, the kept draft can be sent by id without uploading again.
+            addNote(
+              err,
+              `if the mail is not in Sent Items, the draft is still in Drafts (draft_id: ${draft.id})`,
+            );
+            throw err;
+          }
           await discardDraft(graph, draft.id, ctx);
           addNote(err, 'the unfinished draft was deleted and nothing was sent');
           throw err;
