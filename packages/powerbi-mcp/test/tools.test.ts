@@ -1,6 +1,6 @@
 // Every tool end to end: the built bin over stdio, signed in as a service principal against the fakes.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
 import { guid, salesModel } from './fake/index.js';
 import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
@@ -372,6 +372,70 @@ describe('refreshes', () => {
     } finally {
       f.pbi.settings.refreshMs = 1500;
     }
+  });
+
+  describe('when Power BI returns no request id', () => {
+    const history = () => f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes;
+    beforeEach(() => {
+      // At the top of the history: an older refresh that completed a moment ago (and none started by
+      // the tests before, which would be seconds old: within the clock skew the tool allows).
+      const older = history().filter((r) => r.refreshType !== 'ViaApi');
+      history().splice(
+        0,
+        Infinity,
+        {
+          requestId: guid(99, 9),
+          id: 99,
+          refreshType: 'OnDemand',
+          startTime: new Date(Date.now() - 20_000).toISOString(),
+          finishesAt: Date.now() - 10_000,
+          outcome: 'Completed',
+        },
+        ...older,
+      );
+      f.pbi.settings.omitRefreshRequestId = true;
+    });
+    afterEach(() => {
+      f.pbi.settings.omitRefreshRequestId = false;
+      f.pbi.settings.refreshListedAfterMs = 0;
+      f.pbi.settings.nextRefreshFailure = undefined;
+    });
+
+    it('follows the refresh it started once the history lists it, not the older one on top', async () => {
+      // The new refresh is listed only after the first poll, and fails; the older one completed.
+      f.pbi.settings.refreshListedAfterMs = 2_000;
+      f.pbi.settings.nextRefreshFailure = JSON.stringify({
+        errorCode: 'DM_GWPipeline_Client_GatewayUnreachable',
+        errorDescription: 'The gateway is offline.',
+      });
+      const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 30 });
+      expect(call.isError).toBe(false);
+      expect(call.text.split('\n')[0]).toBe(
+        "The refresh of dataset 'Sales Model' in workspace 'Sales Analytics' failed (DM_GWPipeline_Client_GatewayUnreachable).",
+      );
+      expect(call.structured).toMatchObject({
+        status: 'failed',
+        error_code: 'DM_GWPipeline_Client_GatewayUnreachable',
+      });
+      expect(call.structured!.request_id).toBeUndefined();
+      expect(history()[0]!.refreshType).toBe('ViaApi');
+    });
+
+    it('says the refresh was accepted but not identified, instead of the older refresh’s outcome', async () => {
+      f.pbi.settings.refreshListedAfterMs = 60_000;
+      const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
+      expect(call.isError).toBe(false);
+      expect(call.text).toMatch(
+        /^Power BI accepted the refresh of dataset 'Sales Model' in workspace 'Sales Analytics', but it could not be identified after \d+ s: Power BI returned no request id and no refresh started since then is in the refresh history yet\. Check its outcome with powerbi_get_refresh_history \(look for a refresh started at or after \S+\)\.$/,
+      );
+      expect(call.text).not.toContain('completed');
+      expect(call.structured).toMatchObject({
+        status: 'accepted',
+        workspace_id: SALES_WS,
+        dataset_id: SALES_MODEL,
+      });
+      expect(call.structured!.request_id).toBeUndefined();
+    });
   });
 });
 

@@ -72,6 +72,29 @@ function seconds(start?: string, end?: string): number | undefined {
   return Number.isNaN(s) || Number.isNaN(e) ? undefined : Math.round((e - s) / 1000);
 }
 
+/**
+ * How far before our own clock a refresh we started may appear to start in Power BI's history: its
+ * `startTime` comes from Power BI's clock, which can be a few seconds off ours.
+ */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * The history entry of the refresh this call started, when Power BI gave no request id: only an entry that
+ * started at or after `startedAt` (less the allowed clock skew) can be it — anything older, like a
+ * completed refresh at the top of the history, is someone else's. Of those, the one that started nearest
+ * to `startedAt`; undefined while none is listed.
+ */
+export function refreshStartedSince(history: Refresh[], startedAt: number): Refresh | undefined {
+  let best: { entry: Refresh; distance: number } | undefined;
+  for (const entry of history) {
+    const start = entry.startTime ? Date.parse(entry.startTime) : Number.NaN;
+    if (Number.isNaN(start) || start < startedAt - CLOCK_SKEW_MS) continue;
+    const distance = Math.abs(start - startedAt);
+    if (!best || distance < best.distance) best = { entry, distance };
+  }
+  return best?.entry;
+}
+
 function describeRefresh(r: Refresh) {
   const failure = decodeServiceException(r.serviceExceptionJson);
   return {
@@ -215,6 +238,8 @@ export function refreshTools(pbi: PowerBi) {
         }
         const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
         let requestId: string | undefined;
+        // Taken before the request: without a request id, the refresh is found by its start time.
+        const requestedAt = Date.now();
         try {
           requestId = await pbi.client.startRefresh(target.workspace.id, target.dataset.id, ctx.signal);
         } catch (err) {
@@ -264,7 +289,11 @@ export function refreshTools(pbi: PowerBi) {
               10,
               ctx.signal,
             );
-            const entry = requestId ? history.find((r) => r.requestId === requestId) : history[0];
+            // Without a request id, never history[0] alone: it can be an older refresh (of the schedule or
+            // someone else) while ours is not listed yet, and its outcome is not ours.
+            const entry = requestId
+              ? history.find((r) => r.requestId === requestId)
+              : refreshStartedSince(history, requestedAt);
             if (!entry) continue;
             last = describeRefresh(entry);
             if (last.status !== 'in progress') break;
@@ -283,7 +312,16 @@ export function refreshTools(pbi: PowerBi) {
           throw err;
         }
         const waited = elapsed();
-        if (!last || last.status === 'in progress') {
+        if (!last) {
+          const why = requestId
+            ? `its request id ${requestId} is not in the refresh history yet`
+            : 'Power BI returned no request id and no refresh started since then is in the refresh history yet';
+          return {
+            text: `Power BI accepted the refresh of ${describeTarget(target)}, but it could not be identified after ${waited} s: ${why}. Check its outcome with powerbi_get_refresh_history (look for a refresh started at or after ${new Date(requestedAt).toISOString()}).`,
+            data: { ...ids, status: 'accepted', waited_seconds: waited },
+          };
+        }
+        if (last.status === 'in progress') {
           return {
             text: `The refresh of ${describeTarget(target)} is still running after ${waited} s; it goes on in Power BI. Follow it with powerbi_get_refresh_history.`,
             data: { ...ids, status: 'in progress', waited_seconds: waited },

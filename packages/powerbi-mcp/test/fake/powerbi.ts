@@ -6,7 +6,7 @@
  *   GET  /groups[?$filter=contains(name,'x') | name eq 'x'][&$top][&$skip]
  *   GET  /groups/{g}/datasets, /groups/{g}/datasets/{d}
  *   POST /groups/{g}/datasets/{d}/executeQueries   (the DAX subset of ./dax.ts)
- *   GET  /groups/{g}/datasets/{d}/refreshes[?$top], POST (202 + Location + RequestId)
+ *   GET  /groups/{g}/datasets/{d}/refreshes[?$top], POST (202 + Location + RequestId, or neither)
  *   GET  /groups/{g}/reports, /groups/{g}/reports/{r}/pages
  *
  * Bearer tokens are checked with FakeAuthority.check and their audience. Error shapes follow the API
@@ -41,6 +41,8 @@ export interface FakeRefresh {
   finishesAt: number;
   outcome: 'Completed' | 'Failed' | 'Disabled';
   serviceExceptionJson?: string;
+  /** When the history starts to list it (ms since epoch); absent: at once. */
+  listedAt?: number;
 }
 
 export interface FakeDataset {
@@ -88,6 +90,10 @@ export interface FakeSettings {
   refreshMs: number;
   /** The serviceExceptionJson of the next refresh, which then fails; undefined: it completes. */
   nextRefreshFailure: string | undefined;
+  /** Answer a started refresh without its request id (no RequestId header, no Location). */
+  omitRefreshRequestId: boolean;
+  /** How long a started refresh stays out of the history (Power BI can list it late). */
+  refreshListedAfterMs: number;
   /** Refuse every token (403 TokenExpired), as after a revocation. */
   refuseAllTokens: boolean;
 }
@@ -115,6 +121,8 @@ export class FakePowerBi {
     queriesPerMinute: 120,
     refreshMs: 1500,
     nextRefreshFailure: undefined,
+    omitRefreshRequestId: false,
+    refreshListedAfterMs: 0,
     refuseAllTokens: false,
   };
   /** Tokens refused once each (then forgotten), to make the server fetch a new one. */
@@ -314,7 +322,9 @@ export class FakePowerBi {
           const d = w.datasets.find((x) => x.id === req.params.d);
           if (!d) return notFound(req.params.d!);
           const top = Number(req.query.get('$top') ?? 60);
-          return { body: { value: d.refreshes.slice(0, top).map(refreshJson) } };
+          const now = Date.now();
+          const listed = d.refreshes.filter((r) => r.listedAt === undefined || now >= r.listedAt);
+          return { body: { value: listed.slice(0, top).map(refreshJson) } };
         }),
       ),
     );
@@ -547,7 +557,11 @@ export class FakePowerBi {
       finishesAt: Date.now() + this.settings.refreshMs,
       outcome: failure ? 'Failed' : 'Completed',
       ...(failure ? { serviceExceptionJson: failure } : {}),
+      ...(this.settings.refreshListedAfterMs > 0
+        ? { listedAt: Date.now() + this.settings.refreshListedAfterMs }
+        : {}),
     });
+    if (this.settings.omitRefreshRequestId) return { status: 202 };
     return {
       status: 202,
       headers: {
