@@ -5,9 +5,23 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
 
+/**
+ * One folder for every temporary folder of a test run (the global setup makes it and removes it at the end),
+ * so the config and data folders of the servers a run starts do not pile up in the OS temp folder.
+ */
+export function setupTestTempRoot(): () => void {
+  const root = mkdtempSync(join(tmpdir(), 'switchyard-run-'));
+  process.env.SWITCHYARD_TEST_TMP = root;
+  return () => rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+}
+
+function testTmp(): string {
+  return process.env.SWITCHYARD_TEST_TMP ?? tmpdir();
+}
+
 /** A fresh temporary folder, removed by `cleanup`. */
 export function tempDir(prefix = 'switchyard-test-'): { path: string; cleanup(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
+  const path = mkdtempSync(join(testTmp(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
@@ -34,8 +48,8 @@ export function isolatedEnv(options: IsolatedEnvOptions = {}): Record<string, st
   }
   const env: Record<string, string> = {
     ...base,
-    SWITCHYARD_CONFIG_DIR: options.configDir ?? mkdtempSync(join(tmpdir(), 'switchyard-config-')),
-    SWITCHYARD_DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-data-')),
+    SWITCHYARD_CONFIG_DIR: options.configDir ?? mkdtempSync(join(testTmp(), 'switchyard-config-')),
+    SWITCHYARD_DATA_DIR: options.dataDir ?? mkdtempSync(join(testTmp(), 'switchyard-data-')),
     SWITCHYARD_KEYCHAIN: options.keychain ? 'on' : 'off',
   };
   if (process.env.NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
