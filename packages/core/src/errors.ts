@@ -90,11 +90,6 @@ export function isSwitchyardError(err: unknown): err is SwitchyardError {
   return err instanceof SwitchyardError;
 }
 
-/** Throw a CancelledError when the signal has fired. */
-export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CancelledError();
-}
-
 /** One line describing an upstream's answer: "Power BI 404 PowerBIEntityNotFound: ... (request id abc)". */
 export function describeUpstream(info: UpstreamInfo): string {
   const head = [info.service, info.status, info.code]

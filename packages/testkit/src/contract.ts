@@ -88,5 +88,3 @@ export function checkReadmeToolTable(readmePath: string, table: string): string 
   }
   return `${readmePath}: the tool table is out of date (run the tests with UPDATE_CONTRACTS=1)`;
 }
-
-export const TOOL_TABLE_MARKERS = { start: START, end: END };
