@@ -165,7 +165,10 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
   return new UpstreamError(
     `Odoo failed on its side${status} while running ${where}: ${[shortName(name), message].filter(Boolean).join(': ') || 'no details'}`,
     {
-      hint: 'Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log',
+      // A write is never repeated: if the failure came after Odoo did it, a retry would do it twice.
+      hint: READ_METHODS.has(call.method)
+        ? 'Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log'
+        : 'The change may have been made all the same: check the records (odoo_search_records) before trying again; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log',
     },
   );
 }

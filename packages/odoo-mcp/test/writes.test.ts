@@ -162,7 +162,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       values: { name: 'Once Only' },
     });
     expect(failed.text).toBe(
-      'Odoo failed on its side (HTTP 503) while running res.partner.create: Service Unavailable. Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
+      'Odoo failed on its side (HTTP 503) while running res.partner.create: Service Unavailable. The change may have been made all the same: check the records (odoo_search_records) before trying again; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
     );
     expect(fake.service.requestsTo(path, 'POST').length).toBe(before + 1);
     expect([...fake.orm.table('res.partner').values()].some((p) => p.name === 'Once Only')).toBe(false);
