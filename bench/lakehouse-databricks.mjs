@@ -66,7 +66,7 @@ try {
   ];
   const syncRules = [
     { match: '^CREATE (CATALOG|SCHEMA|VOLUME|TABLE) IF NOT EXISTS' },
-    { match: '^(INSERT INTO|DELETE FROM) `[^`]+`\\.`(_meta|tenant_\\w+_meta)`\\.' },
+    { match: '^(INSERT INTO|DELETE FROM|MERGE INTO) `[^`]+`\\.`(_meta|tenant_\\w+_meta)`\\.' },
     {
       match: '^SELECT name, kind, host, port, database, user_name',
       columns: [

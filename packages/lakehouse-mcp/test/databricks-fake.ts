@@ -35,7 +35,7 @@ export interface LogEntry {
 export const BOOTSTRAP: Rule = { match: '^CREATE (CATALOG|SCHEMA|VOLUME|TABLE) IF NOT EXISTS' };
 /** Metadata writes (runs, state, lineage, connections). */
 export const META_WRITES: Rule = {
-  match: '^(INSERT INTO|DELETE FROM) `[^`]+`\\.`(_meta|tenant_\\w+_meta)`\\.',
+  match: '^(INSERT INTO|DELETE FROM|MERGE INTO) `[^`]+`\\.`(_meta|tenant_\\w+_meta)`\\.',
 };
 
 export class FakeDatabricks {

@@ -96,9 +96,11 @@ describe('Databricks: loads', () => {
 
   it('registered the connection in the tenant catalog, without the password', () => {
     const insert = registration.find(
-      (e) => e.call === 'execute' && /`_meta`\.`connections` VALUES/.test(e.sql!),
+      (e) => e.call === 'execute' && /`_meta`\.`connections` AS t/.test(e.sql!),
     );
-    expect(insert?.sql).toMatch(/^INSERT INTO `tenant_default`\.`_meta`\.`connections` VALUES/);
+    expect(insert?.sql).toMatch(
+      /^MERGE INTO `tenant_default`\.`_meta`\.`connections` AS t USING \(SELECT :name AS name, /,
+    );
     expect(insert?.params).toMatchObject({ name: 'lake', host: info.host, user_name: info.user });
     expect(JSON.stringify(registration)).not.toContain(info.password);
   });
@@ -224,7 +226,7 @@ describe('Databricks: loads', () => {
     });
     expect(first.isError).toBe(false);
     expect(first.structured).toMatchObject({ rows_read: 100, watermark: '2024-01-05 04:00:00+00' });
-    const state = fake.log().find((e) => e.sql?.includes('`sync_state` VALUES'))!;
+    const state = fake.log().find((e) => e.sql?.includes('`sync_state` AS t USING'))!;
     expect(state.params).toEqual({
       target: 'bronze.customers',
       connection: 'lake',
@@ -278,7 +280,11 @@ describe('Databricks: loads', () => {
     );
     const statements = fake
       .statements()
-      .filter((s) => /^(CREATE TABLE IF NOT EXISTS `tenant_default`\.`bronze`|COPY INTO|MERGE|DROP)/.test(s));
+      .filter((s) =>
+        /^(CREATE TABLE IF NOT EXISTS `tenant_default`\.`bronze`|COPY INTO|MERGE INTO `tenant_default`\.`bronze`|DROP)/.test(
+          s,
+        ),
+      );
     const stage = /`(_stage_\d+_\w+)`/.exec(statements[0]!)![1];
     const dir = /FROM '([^']+)'/.exec(statements[1]!)![1];
     expect(statements).toEqual([
@@ -414,7 +420,7 @@ describe('Databricks: loads', () => {
     expect(run.text).toBe(
       'Built silver.people from bronze.raw_people with 7 steps: 3 rows, columns id int, customer string, price decimal(10,2), day date.',
     );
-    const lineage = fake.log().find((e) => e.sql?.includes('`lineage` VALUES'))!;
+    const lineage = fake.log().find((e) => e.sql?.includes('`lineage` AS t USING'))!;
     expect(lineage.params).toMatchObject({
       layer: 'silver',
       name: 'people',
@@ -498,8 +504,7 @@ describe('Databricks: a shared catalog for workspaces that cannot create catalog
       fake.script([
         { match: '^CREATE (SCHEMA|VOLUME|TABLE) IF NOT EXISTS' },
         {
-          match:
-            '^INSERT INTO `main`\\.`tenant_default_meta`\\.|^DELETE FROM `main`\\.`tenant_default_meta`\\.',
+          match: '^(INSERT INTO|MERGE INTO) `main`\\.`tenant_default_meta`\\.',
         },
         { match: 'information_schema`\\.`columns` WHERE', columns: [['column_name', 'string']], rows: [] },
         { match: '^CREATE OR REPLACE TABLE `main`\\.`tenant_default_bronze`\\.`things`' },

@@ -253,28 +253,9 @@ describe('golden statements', () => {
         show('drop view', dx.dropView(n, { layer: 'gold', name: 'v' })),
         show('insert run', dx.insertRun(n, { run_id: 'r1' })),
         show('runs', dx.selectRuns(n, 5)),
-        show(
-          'state',
-          [
-            dx.deleteState(n, 'bronze.orders').sql,
-            dx.insertState(n, {}).sql,
-            dx.selectState(n, 'bronze.orders').sql,
-          ].join(';\n'),
-        ),
-        show(
-          'lineage',
-          [
-            dx.deleteLineage(n, orders).sql,
-            dx.insertLineage(n, {}).sql,
-            dx.selectLineage(n, orders).sql,
-          ].join(';\n'),
-        ),
-        show(
-          'connections',
-          [dx.selectConnections(n), dx.deleteConnection(n, 'shop').sql, dx.insertConnection(n, {}).sql].join(
-            ';\n',
-          ),
-        ),
+        show('state', [dx.upsertState(n, {}).sql, dx.selectState(n, 'bronze.orders').sql].join(';\n')),
+        show('lineage', [dx.upsertLineage(n, {}).sql, dx.selectLineage(n, orders).sql].join(';\n')),
+        show('connections', [dx.selectConnections(n), dx.upsertConnection(n, {}).sql].join(';\n')),
         show('transform', (({ sql, named }) => ({ sql, params: named }))(dx.renderTransform(n, PLAN))),
         show('transform table', dx.createTableAs(n, PLAN.target, 'SELECT 1')),
         show('transform preview', dx.previewSelect('SELECT 1', 5)),

@@ -346,13 +346,28 @@ export function selectRuns(n: Naming, limit: number): string {
   return `SELECT run_id, kind, connection, source, target_layer, target_name, mode, status, CAST(started_at AS STRING), CAST(finished_at AS STRING), rows, bytes, watermark, error FROM ${metaTable(n, 'sync_runs')} ORDER BY finished_at DESC LIMIT ${int(limit)}`;
 }
 
-export function deleteState(n: Naming, target: string): NamedStatement {
-  return { sql: `DELETE FROM ${metaTable(n, 'sync_state')} WHERE target = :target`, params: { target } };
+/** One statement, so a failure cannot leave the record deleted and not yet written again. */
+function upsert(table: string, keys: string[], columns: Array<[string, string]>): string {
+  const select = columns.map(([name, value]) => `${value} AS ${name}`).join(', ');
+  const on = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
+  return `MERGE INTO ${table} AS t USING (SELECT ${select}) AS s ON ${on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`;
 }
 
-export function insertState(n: Naming, state: Record<string, unknown>): NamedStatement {
+export function upsertState(n: Naming, state: Record<string, unknown>): NamedStatement {
   return {
-    sql: `INSERT INTO ${metaTable(n, 'sync_state')} VALUES (:target, :connection, :source, :cursor_column, :key_columns, :watermark, current_timestamp())`,
+    sql: upsert(
+      metaTable(n, 'sync_state'),
+      ['target'],
+      [
+        ['target', ':target'],
+        ['connection', ':connection'],
+        ['source', ':source'],
+        ['cursor_column', ':cursor_column'],
+        ['key_columns', ':key_columns'],
+        ['watermark', ':watermark'],
+        ['updated_at', 'current_timestamp()'],
+      ],
+    ),
     params: state,
   };
 }
@@ -364,16 +379,20 @@ export function selectState(n: Naming, target: string): NamedStatement {
   };
 }
 
-export function deleteLineage(n: Naming, ref: TableRef): NamedStatement {
+export function upsertLineage(n: Naming, l: Record<string, unknown>): NamedStatement {
   return {
-    sql: `DELETE FROM ${metaTable(n, 'lineage')} WHERE target_layer = :layer AND target_name = :name`,
-    params: { layer: ref.layer, name: ref.name },
-  };
-}
-
-export function insertLineage(n: Naming, l: Record<string, unknown>): NamedStatement {
-  return {
-    sql: `INSERT INTO ${metaTable(n, 'lineage')} VALUES (:layer, :name, :kind, :inputs, :definition, current_timestamp())`,
+    sql: upsert(
+      metaTable(n, 'lineage'),
+      ['target_layer', 'target_name'],
+      [
+        ['target_layer', ':layer'],
+        ['target_name', ':name'],
+        ['kind', ':kind'],
+        ['inputs', ':inputs'],
+        ['definition', ':definition'],
+        ['recorded_at', 'current_timestamp()'],
+      ],
+    ),
     params: l,
   };
 }
@@ -389,13 +408,23 @@ export function selectConnections(n: Naming): string {
   return `SELECT name, kind, host, port, database, user_name, ssl_mode, CAST(created_at AS STRING), CAST(updated_at AS STRING) FROM ${metaTable(n, 'connections')} ORDER BY name`;
 }
 
-export function deleteConnection(n: Naming, name: string): NamedStatement {
-  return { sql: `DELETE FROM ${metaTable(n, 'connections')} WHERE name = :name`, params: { name } };
-}
-
-export function insertConnection(n: Naming, c: Record<string, unknown>): NamedStatement {
+export function upsertConnection(n: Naming, c: Record<string, unknown>): NamedStatement {
   return {
-    sql: `INSERT INTO ${metaTable(n, 'connections')} VALUES (:name, :kind, :host, :port, :database, :user_name, :ssl_mode, CAST(:created_at AS TIMESTAMP), CAST(:updated_at AS TIMESTAMP))`,
+    sql: upsert(
+      metaTable(n, 'connections'),
+      ['name'],
+      [
+        ['name', ':name'],
+        ['kind', ':kind'],
+        ['host', ':host'],
+        ['port', 'CAST(:port AS INT)'],
+        ['database', ':database'],
+        ['user_name', ':user_name'],
+        ['ssl_mode', ':ssl_mode'],
+        ['created_at', 'CAST(:created_at AS TIMESTAMP)'],
+        ['updated_at', 'CAST(:updated_at AS TIMESTAMP)'],
+      ],
+    ),
     params: c,
   };
 }

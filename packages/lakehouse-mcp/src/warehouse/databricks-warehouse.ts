@@ -1096,9 +1096,7 @@ export class DatabricksTenant implements TenantWarehouse {
     await this.recordRun(records.run);
     if (records.state) {
       const s = records.state;
-      const del = dx.deleteState(this.naming, s.target);
-      await this.write(del.sql, del.params);
-      const ins = dx.insertState(this.naming, {
+      const ins = dx.upsertState(this.naming, {
         target: s.target,
         connection: s.connection,
         source: s.source,
@@ -1112,9 +1110,7 @@ export class DatabricksTenant implements TenantWarehouse {
   }
 
   private async saveLineage(l: LineageRecord): Promise<void> {
-    const del = dx.deleteLineage(this.naming, l.target);
-    await this.write(del.sql, del.params);
-    const ins = dx.insertLineage(this.naming, {
+    const ins = dx.upsertLineage(this.naming, {
       layer: l.target.layer,
       name: l.target.name,
       kind: l.kind,
@@ -1239,9 +1235,7 @@ export class DatabricksTenant implements TenantWarehouse {
 
   async saveConnection(c: ConnectionRecord): Promise<void> {
     await this.ensureBootstrapped();
-    const del = dx.deleteConnection(this.naming, c.name);
-    await this.write(del.sql, del.params);
-    const ins = dx.insertConnection(this.naming, {
+    const ins = dx.upsertConnection(this.naming, {
       name: c.name,
       kind: c.kind,
       host: c.host,

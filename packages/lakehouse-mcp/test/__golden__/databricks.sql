@@ -99,19 +99,16 @@ INSERT INTO `tenant_acme`.`_meta`.`sync_runs` VALUES (:run_id, :kind, :connectio
 SELECT run_id, kind, connection, source, target_layer, target_name, mode, status, CAST(started_at AS STRING), CAST(finished_at AS STRING), rows, bytes, watermark, error FROM `tenant_acme`.`_meta`.`sync_runs` ORDER BY finished_at DESC LIMIT 5;
 
 -- state
-DELETE FROM `tenant_acme`.`_meta`.`sync_state` WHERE target = :target;
-INSERT INTO `tenant_acme`.`_meta`.`sync_state` VALUES (:target, :connection, :source, :cursor_column, :key_columns, :watermark, current_timestamp());
+MERGE INTO `tenant_acme`.`_meta`.`sync_state` AS t USING (SELECT :target AS target, :connection AS connection, :source AS source, :cursor_column AS cursor_column, :key_columns AS key_columns, :watermark AS watermark, current_timestamp() AS updated_at) AS s ON t.target = s.target WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *;
 SELECT target, connection, source, cursor_column, key_columns, watermark FROM `tenant_acme`.`_meta`.`sync_state` WHERE target = :target;
 
 -- lineage
-DELETE FROM `tenant_acme`.`_meta`.`lineage` WHERE target_layer = :layer AND target_name = :name;
-INSERT INTO `tenant_acme`.`_meta`.`lineage` VALUES (:layer, :name, :kind, :inputs, :definition, current_timestamp());
+MERGE INTO `tenant_acme`.`_meta`.`lineage` AS t USING (SELECT :layer AS target_layer, :name AS target_name, :kind AS kind, :inputs AS inputs, :definition AS definition, current_timestamp() AS recorded_at) AS s ON t.target_layer = s.target_layer AND t.target_name = s.target_name WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *;
 SELECT target_layer, target_name, kind, inputs, definition FROM `tenant_acme`.`_meta`.`lineage` WHERE target_layer = :layer AND target_name = :name;
 
 -- connections
 SELECT name, kind, host, port, database, user_name, ssl_mode, CAST(created_at AS STRING), CAST(updated_at AS STRING) FROM `tenant_acme`.`_meta`.`connections` ORDER BY name;
-DELETE FROM `tenant_acme`.`_meta`.`connections` WHERE name = :name;
-INSERT INTO `tenant_acme`.`_meta`.`connections` VALUES (:name, :kind, :host, :port, :database, :user_name, :ssl_mode, CAST(:created_at AS TIMESTAMP), CAST(:updated_at AS TIMESTAMP));
+MERGE INTO `tenant_acme`.`_meta`.`connections` AS t USING (SELECT :name AS name, :kind AS kind, :host AS host, CAST(:port AS INT) AS port, :database AS database, :user_name AS user_name, :ssl_mode AS ssl_mode, CAST(:created_at AS TIMESTAMP) AS created_at, CAST(:updated_at AS TIMESTAMP) AS updated_at) AS s ON t.name = s.name WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *;
 
 -- transform
 SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT CAST(`id` AS INT) AS `id`, trim(`name`) AS `name`, CAST(try_to_timestamp(CAST(`day` AS STRING), :p1) AS TIMESTAMP_NTZ) AS `day`, CAST(to_timestamp(CAST(`born` AS STRING), :p2) AS DATE) AS `born`, try_cast(replace(replace(replace(CAST(`price` AS STRING), ' ', ''), '.', ''), ',', '.') AS DECIMAL(10,2)) AS `price`, coalesce(`qty`, CAST(:p3 AS BIGINT)) AS `qty` FROM (SELECT * FROM `tenant_acme`.`bronze`.`raw_people`) AS s1) AS s2 WHERE `name` IN (:p4, :p5)) AS s3 WHERE contains(CAST(`name` AS STRING), :p6)) AS s4 WHERE `qty` >= :p7) AS s5 WHERE `day` IS NOT NULL) AS s6 QUALIFY row_number() OVER (PARTITION BY `id` ORDER BY `day` DESC NULLS LAST) = 1;
@@ -238,19 +235,16 @@ INSERT INTO `main`.`tenant_acme_meta`.`sync_runs` VALUES (:run_id, :kind, :conne
 SELECT run_id, kind, connection, source, target_layer, target_name, mode, status, CAST(started_at AS STRING), CAST(finished_at AS STRING), rows, bytes, watermark, error FROM `main`.`tenant_acme_meta`.`sync_runs` ORDER BY finished_at DESC LIMIT 5;
 
 -- state
-DELETE FROM `main`.`tenant_acme_meta`.`sync_state` WHERE target = :target;
-INSERT INTO `main`.`tenant_acme_meta`.`sync_state` VALUES (:target, :connection, :source, :cursor_column, :key_columns, :watermark, current_timestamp());
+MERGE INTO `main`.`tenant_acme_meta`.`sync_state` AS t USING (SELECT :target AS target, :connection AS connection, :source AS source, :cursor_column AS cursor_column, :key_columns AS key_columns, :watermark AS watermark, current_timestamp() AS updated_at) AS s ON t.target = s.target WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *;
 SELECT target, connection, source, cursor_column, key_columns, watermark FROM `main`.`tenant_acme_meta`.`sync_state` WHERE target = :target;
 
 -- lineage
-DELETE FROM `main`.`tenant_acme_meta`.`lineage` WHERE target_layer = :layer AND target_name = :name;
-INSERT INTO `main`.`tenant_acme_meta`.`lineage` VALUES (:layer, :name, :kind, :inputs, :definition, current_timestamp());
+MERGE INTO `main`.`tenant_acme_meta`.`lineage` AS t USING (SELECT :layer AS target_layer, :name AS target_name, :kind AS kind, :inputs AS inputs, :definition AS definition, current_timestamp() AS recorded_at) AS s ON t.target_layer = s.target_layer AND t.target_name = s.target_name WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *;
 SELECT target_layer, target_name, kind, inputs, definition FROM `main`.`tenant_acme_meta`.`lineage` WHERE target_layer = :layer AND target_name = :name;
 
 -- connections
 SELECT name, kind, host, port, database, user_name, ssl_mode, CAST(created_at AS STRING), CAST(updated_at AS STRING) FROM `main`.`tenant_acme_meta`.`connections` ORDER BY name;
-DELETE FROM `main`.`tenant_acme_meta`.`connections` WHERE name = :name;
-INSERT INTO `main`.`tenant_acme_meta`.`connections` VALUES (:name, :kind, :host, :port, :database, :user_name, :ssl_mode, CAST(:created_at AS TIMESTAMP), CAST(:updated_at AS TIMESTAMP));
+MERGE INTO `main`.`tenant_acme_meta`.`connections` AS t USING (SELECT :name AS name, :kind AS kind, :host AS host, CAST(:port AS INT) AS port, :database AS database, :user_name AS user_name, :ssl_mode AS ssl_mode, CAST(:created_at AS TIMESTAMP) AS created_at, CAST(:updated_at AS TIMESTAMP) AS updated_at) AS s ON t.name = s.name WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *;
 
 -- transform
 SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT CAST(`id` AS INT) AS `id`, trim(`name`) AS `name`, CAST(try_to_timestamp(CAST(`day` AS STRING), :p1) AS TIMESTAMP_NTZ) AS `day`, CAST(to_timestamp(CAST(`born` AS STRING), :p2) AS DATE) AS `born`, try_cast(replace(replace(replace(CAST(`price` AS STRING), ' ', ''), '.', ''), ',', '.') AS DECIMAL(10,2)) AS `price`, coalesce(`qty`, CAST(:p3 AS BIGINT)) AS `qty` FROM (SELECT * FROM `main`.`tenant_acme_bronze`.`raw_people`) AS s1) AS s2 WHERE `name` IN (:p4, :p5)) AS s3 WHERE contains(CAST(`name` AS STRING), :p6)) AS s4 WHERE `qty` >= :p7) AS s5 WHERE `day` IS NOT NULL) AS s6 QUALIFY row_number() OVER (PARTITION BY `id` ORDER BY `day` DESC NULLS LAST) = 1;
