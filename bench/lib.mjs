@@ -2,11 +2,20 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useTempRoot } from '@switchyard/testkit';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Every temporary folder of a bench script (its own, its servers', PostgreSQL's) lives under one root that
+// goes when the script ends, however it ends.
+const removeTempRoot = useTempRoot('switchyard-bench-');
+process.once('exit', removeTempRoot);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.once(signal, () => process.exit(128 + constants.signals[signal]));
+
 export const bareResponder = join(root, 'bench', 'bare-responder.mjs');
 
 /** An environment like a user's first run: empty config and data folders, no keychain prompts. */

@@ -3,11 +3,11 @@
  * started as a real MCP server over stdio, and each tool call printed as it happens.
  */
 import { copyFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CliContext } from '@switchyard/core';
 import { connectStdio, resultText, type CallToolResult } from '@switchyard/core/client';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
 const SEED = `
 CREATE TYPE order_status AS ENUM ('placed', 'shipped', 'delivered', 'returned');
@@ -31,38 +31,55 @@ ANALYZE orders;
 
 export async function runDemo(ctx: CliContext): Promise<number> {
   const say = (text: string) => ctx.print(text);
-  const work = mkdtempSync(join(tmpdir(), 'lakehouse-demo-'));
   // This very bin, as the user ran it (the demo itself is a chunk of the bundle, loaded on use).
   const bin = realpathSync(process.argv[1]!);
-  say('Lakehouse demo: PostgreSQL + a CSV → bronze → silver → gold → SQL, on embedded DuckDB.\n');
-  if (process.getuid?.() === 0)
-    say('(Running as root: PostgreSQL runs as the system user "postgres", created if missing.)');
-  say('Starting a throw-away PostgreSQL (embedded-postgres)…');
-  const pg = await startEmbeddedPostgres();
+  const work = mkdtempSync(join(tmpdir(), 'lakehouse-demo-'));
+  let pg: EmbeddedPostgres | undefined;
   let server: Awaited<ReturnType<typeof connectStdio>> | undefined;
+  // Whatever ends the demo (success, a failure, Ctrl-C, the terminal closing), its server, its PostgreSQL and
+  // its folder go with it.
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await server?.close().catch(() => {});
+      await pg?.stop().catch(() => {});
+      if (!ctx.options.keep) rmSync(work, { recursive: true, force: true });
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nStopped by ${signal}; cleaning up…\n`);
+    void cleanUp().finally(() => process.exit(128 + (osConstants.signals[signal] ?? 1)));
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
   try {
+    say('Lakehouse demo: PostgreSQL + a CSV → bronze → silver → gold → SQL, on embedded DuckDB.\n');
+    if (process.getuid?.() === 0)
+      say('(Running as root: PostgreSQL runs as the system user "postgres", created if missing.)');
+    say('Starting a throw-away PostgreSQL (embedded-postgres)…');
+    pg = await startEmbeddedPostgres();
+    const { host, port, user, password } = pg;
     const { default: pgDriver } = (await import('pg')) as unknown as { default: typeof import('pg') };
     const admin = new pgDriver.Client({
-      host: pg.host,
-      port: pg.port,
-      user: pg.user,
-      password: pg.password,
+      host,
+      port,
+      user,
+      password,
       database: 'postgres',
     });
     await admin.connect();
     await admin.query('CREATE DATABASE shop');
     await admin.end();
     const shop = new pgDriver.Client({
-      host: pg.host,
-      port: pg.port,
-      user: pg.user,
-      password: pg.password,
+      host,
+      port,
+      user,
+      password,
       database: 'shop',
     });
     await shop.connect();
     await shop.query(SEED);
     await shop.end();
-    say(`PostgreSQL is up on ${pg.host}:${pg.port} with database "shop" (table orders, 20,000 rows).\n`);
+    say(`PostgreSQL is up on ${host}:${port} with database "shop" (table orders, 20,000 rows).\n`);
 
     const csv = join(work, 'products.csv');
     copyFileSync(join(dirname(bin), '..', 'assets', 'products.csv'), csv);
@@ -74,6 +91,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
       env: {
         ...(process.env as Record<string, string>),
         LAKEHOUSE_HOME: home,
+        LAKEHOUSE_WAREHOUSE: 'duckdb',
         LAKEHOUSE_FILE_ROOTS: work,
         LAKEHOUSE_TENANT: 'demo',
         SWITCHYARD_CONFIG_DIR: join(work, 'config'),
@@ -88,7 +106,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     let step = 0;
     const call = async (name: string, args: Record<string, unknown>, note: string): Promise<void> => {
       step++;
-      say(`── ${step}. ${note}\n   → ${name} ${JSON.stringify(args).replace(pg.password, '***')}`);
+      say(`── ${step}. ${note}\n   → ${name} ${JSON.stringify(args).replace(password, '***')}`);
       const result = (await server!.client.callTool({ name, arguments: args }, undefined, {
         onprogress: (p) => say(`   … ${p.message ?? p.progress}`),
         timeout: 300_000,
@@ -108,11 +126,11 @@ export async function runDemo(ctx: CliContext): Promise<number> {
       'lakehouse_connect_postgres',
       {
         name: 'shop',
-        host: pg.host,
-        port: pg.port,
+        host,
+        port,
         database: 'shop',
-        user: pg.user,
-        password: pg.password,
+        user,
+        password,
         ssl_mode: 'disable',
       },
       'Register the PostgreSQL source (the password goes to the secret store, not the catalog)',
@@ -158,8 +176,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     if (ctx.options.keep) say(`The demo lakehouse is kept in ${home}.`);
     return 0;
   } finally {
-    await server?.close();
-    await pg.stop();
-    if (!ctx.options.keep) rmSync(work, { recursive: true, force: true });
+    await cleanUp();
+    for (const s of signals) process.off(s, onSignal);
   }
 }

@@ -1,17 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
 
 /**
- * One folder for every temporary folder of a test run (the global setup makes it and removes it at the end),
- * so the config and data folders of the servers a run starts do not pile up in the OS temp folder.
+ * One folder for every temporary folder of a run (a test run's global setup, a bench script), removed by the
+ * function returned. It becomes TMPDIR too, so whatever the run and the processes it spawns put in the OS temp
+ * folder (servers, npm, PostgreSQL, DuckDB) lands there and goes with it. Others may pass through it (not list
+ * it): PostgreSQL runs as the "postgres" user when the run is root.
  */
-export function setupTestTempRoot(): () => void {
-  const root = mkdtempSync(join(tmpdir(), 'switchyard-run-'));
+export function useTempRoot(prefix = 'switchyard-run-'): () => void {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(root, 0o711);
   process.env.SWITCHYARD_TEST_TMP = root;
+  process.env.TMPDIR = root;
   return () => rmSync(root, { recursive: true, force: true, maxRetries: 3 });
 }
 
