@@ -1,11 +1,10 @@
 import { defineProject } from 'vitest/config';
+import { testDefaults } from '../../vitest.shared.js';
 
 export default defineProject({
   test: {
+    ...testDefaults,
     name: 'lakehouse',
-    include: ['test/**/*.test.ts'],
     globalSetup: ['./test/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
   },
 });

@@ -1,10 +1,9 @@
 import { defineProject } from 'vitest/config';
+import { testDefaults } from '../../vitest.shared.js';
 
 export default defineProject({
   test: {
+    ...testDefaults,
     name: 'ms365',
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
   },
 });

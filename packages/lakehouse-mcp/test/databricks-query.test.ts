@@ -401,13 +401,10 @@ describe('Databricks: catalog and queries', () => {
       { sql: 'SELECT * FROM bronze.hanging' },
       { signal: controller.signal },
     );
-    for (let i = 0; i < 100 && !fake.log().some((e) => e.sql === 'SELECT * FROM bronze.hanging'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await expect.poll(() => fake.log().some((e) => e.sql === 'SELECT * FROM bronze.hanging')).toBe(true);
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
-    for (let i = 0; i < 100 && !fake.log().some((e) => e.call === 'cancel'); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => fake.log().some((e) => e.call === 'cancel')).toBe(true);
     expect(
       fake
         .log()

@@ -81,13 +81,16 @@ describe('failures', () => {
     await dropper.query('BEGIN');
     await dropper.query('DROP TABLE vanishing');
     const pending = server.call('lakehouse_sync_table_to_bronze', { connection: 'fail', table: 'vanishing' });
-    for (let i = 0; i < 100; i++) {
-      const waiting = await admin.query(
-        "SELECT 1 FROM pg_stat_activity WHERE datname = 'failures' AND application_name = 'lakehouse-mcp' AND wait_event_type = 'Lock'",
-      );
-      if (waiting.rows.length > 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await expect
+      .poll(
+        async () =>
+          (
+            await admin.query(
+              "SELECT 1 FROM pg_stat_activity WHERE datname = 'failures' AND application_name = 'lakehouse-mcp' AND wait_event_type = 'Lock'",
+            )
+          ).rows.length,
+      )
+      .toBeGreaterThan(0);
     await dropper.query('COMMIT');
     await dropper.end();
     await admin.end();
@@ -123,20 +126,21 @@ describe('failures', () => {
       },
     );
     await expect(pending).rejects.toThrow(/abort/i);
-    let runs: unknown[][] = [];
-    for (let i = 0; i < 100 && runs.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      runs = (
-        await query(
-          server,
-          "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
-        )
-      ).structured!.rows as unknown[][];
-    }
-    expect(runs).toEqual([
-      ['succeeded', null],
-      ['cancelled', 'The sync of public.cancel_src was cancelled; bronze.cancel_me was left as it was.'],
-    ]);
+    // The server records the cancelled run after the client has given up on the call.
+    await expect
+      .poll(
+        async () =>
+          (
+            await query(
+              server,
+              "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
+            )
+          ).structured!.rows,
+      )
+      .toEqual([
+        ['succeeded', null],
+        ['cancelled', 'The sync of public.cancel_src was cancelled; bronze.cancel_me was left as it was.'],
+      ]);
     expect(await count('bronze.cancel_me')).toEqual([['100']]);
     const work = join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'work');
     expect(readdirSync(work)).toEqual([]);

@@ -311,11 +311,15 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
     const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
     fake.service.inject({ path, delayMs: 3000 });
     const controller = new AbortController();
+    const sent = fake.service.requestsTo(path).length;
     const pending = server.call('odoo_count_records', { model: 'sale.order' }, { signal: controller.signal });
-    setTimeout(() => controller.abort('user cancelled'), 300);
+    // Cancel once the count has reached Odoo.
+    await expect.poll(() => fake.service.requestsTo(path).length).toBeGreaterThan(sent);
+    controller.abort('user cancelled');
     await expect(pending).rejects.toThrow();
+    await expect.poll(() => fake.service.requestsTo(path).at(-1)!.abandoned).toBe(true);
     await expect
-      .poll(() => server.stderr(), { timeout: 5000 })
+      .poll(() => server.stderr())
       .toContain(
         'odoo_count_records answered with CancelledError {"message":"The call was cancelled before it finished; nothing was changed by the cancelled part."}',
       );

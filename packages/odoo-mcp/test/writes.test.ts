@@ -169,23 +169,24 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
 
     fake.service.inject({ path, delayMs: 1500 });
     const controller = new AbortController();
+    const sent = fake.service.requestsTo(path, 'POST').length;
     const pending = server.call(
       'odoo_create_record',
       { model: 'res.partner', values: { name: 'Late Partner' } },
       { signal: controller.signal },
     );
-    setTimeout(() => controller.abort('user cancelled'), 300);
+    // Cancel once the create has reached Odoo.
+    await expect.poll(() => fake.service.requestsTo(path, 'POST').length).toBeGreaterThan(sent);
+    controller.abort('user cancelled');
     await expect(pending).rejects.toThrow();
     await expect
-      .poll(() => server.stderr(), { timeout: 5000 })
+      .poll(() => server.stderr())
       .toContain(
         'The call was cancelled while Odoo was running res.partner.create; Odoo may still have applied the change, so check the records before trying again.',
       );
     // Odoo finished the request it had received: the message above is the truth.
     await expect
-      .poll(() => [...fake.orm.table('res.partner').values()].some((p) => p.name === 'Late Partner'), {
-        timeout: 5000,
-      })
+      .poll(() => [...fake.orm.table('res.partner').values()].some((p) => p.name === 'Late Partner'))
       .toBe(true);
   });
 });

@@ -264,16 +264,19 @@ describe('errors a user meets', () => {
   it('a cancelled query: the upstream call stops and the server answers the next call', async () => {
     f.pbi.service.inject({ path: /executeQueries$/, delayMs: 4000 });
     const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 300);
-    const outcome = await s
+    const sent = f.pbi.service.requestsTo(/executeQueries$/).length;
+    const pending = s
       .call('powerbi_execute_dax', { ...at, query: 'EVALUATE Customer' }, { signal: controller.signal })
       .then(
         () => 'answered',
         () => 'rejected',
       );
-    expect(outcome).toBe('rejected');
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Cancel once the query has reached Power BI.
+    await expect.poll(() => f.pbi.service.requestsTo(/executeQueries$/).length).toBeGreaterThan(sent);
+    controller.abort();
+    expect(await pending).toBe('rejected');
+    // The server hung up on Power BI instead of waiting for the (delayed) answer.
+    await expect.poll(() => f.pbi.service.requestsTo(/executeQueries$/).at(-1)!.abandoned).toBe(true);
     await stillWorks();
     await expect
       .poll(() => s.stderr())
@@ -286,14 +289,23 @@ describe('errors a user meets', () => {
     f.pbi.settings.refreshMs = 30_000;
     try {
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 1500);
-      const outcome = await s
+      const seen = f.pbi.service.requests.length;
+      // The refresh was started (POST) and the server has read its state since (GET): it is waiting.
+      const waiting = () => {
+        const since = f.pbi.service.requests.slice(seen).filter((r) => /\/refreshes/.test(r.path));
+        const started = since.findIndex((r) => r.method === 'POST');
+        return started >= 0 && since.slice(started + 1).some((r) => r.method === 'GET');
+      };
+      const pending = s
         .call('powerbi_refresh_dataset', { ...at, wait: true }, { signal: controller.signal })
         .then(
           () => 'answered',
           () => 'rejected',
         );
-      expect(outcome).toBe('rejected');
+      // Cancel while the server waits for the refresh it started (it has read the refresh's state).
+      await expect.poll(waiting).toBe(true);
+      controller.abort();
+      expect(await pending).toBe('rejected');
       await expect
         .poll(() => s.stderr())
         .toContain(

@@ -54,6 +54,8 @@ export interface RecordedRequest {
   body: string;
   status: number;
   at: number;
+  /** The client went away (closed the connection) before the answer was sent: a cancelled call. */
+  abandoned: boolean;
 }
 
 interface Route {
@@ -158,8 +160,12 @@ export class FakeService {
       body: body.toString('utf8'),
       status: 0,
       at: Date.now(),
+      abandoned: false,
     };
     this.requests.push(record);
+    res.once('close', () => {
+      if (!res.writableFinished && record.status !== -1) record.abandoned = true;
+    });
     const send = (reply: FakeReply) => {
       record.status = reply.status ?? 200;
       if (res.headersSent) return;
