@@ -21,6 +21,7 @@ import {
   type Logger,
 } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
+import { checkQueryTree, type QueryTree } from './duckdb-sql-check.js';
 import { insightsFrom } from './insight-rows.js';
 import { RwLock } from './rwlock.js';
 import type {
@@ -436,7 +437,7 @@ export class DuckDbTenant implements TenantWarehouse {
     _signal?: AbortSignal,
   ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
     return this.read(async (conn) => {
-      const prepared = await prepareQuery(conn, text, this.catalog);
+      const { prepared, tables } = await prepareQuery(conn, text, this.catalog);
       const columns: ColumnInfo[] = [];
       for (let i = 0; i < prepared.columnCount; i++) {
         columns.push({
@@ -446,34 +447,14 @@ export class DuckDbTenant implements TenantWarehouse {
         });
       }
       prepared.destroySync();
-      return { columns, tables: await this.tablesOf(conn, text) };
+      return { columns, tables };
     });
-  }
-
-  /** The tables a statement reads, from DuckDB's own parse tree (for lineage). */
-  private async tablesOf(conn: DuckDBConnection, text: string): Promise<string[]> {
-    const rows = await this.rows(conn, sql.PARSE_TREE, [text]);
-    const found = new Set<string>();
-    const walk = (node: unknown): void => {
-      if (Array.isArray(node)) node.forEach(walk);
-      else if (node && typeof node === 'object') {
-        const n = node as Record<string, unknown>;
-        if (n.type === 'BASE_TABLE' && typeof n.table_name === 'string') {
-          found.add(
-            `${typeof n.schema_name === 'string' && n.schema_name ? n.schema_name : 'main'}.${n.table_name}`,
-          );
-        }
-        Object.values(n).forEach(walk);
-      }
-    };
-    walk(JSON.parse(rows[0]![0] as string));
-    return [...found].sort();
   }
 
   async query(text: string, options: QueryOptions): Promise<QueryResult> {
     return this.read(async (conn) => {
       const started = performance.now();
-      const prepared = await prepareQuery(conn, text, this.catalog);
+      const { prepared } = await prepareQuery(conn, text, this.catalog);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -953,7 +934,7 @@ class DuckDbStagedLoad implements StagedLoad {
   }
 }
 
-const QUERY_START = /^(SELECT|WITH|FROM|VALUES|TABLE|DESCRIBE|SHOW|SUMMARIZE|EXPLAIN|PIVOT|UNPIVOT)\b/i;
+const QUERY_START = /^(SELECT|WITH|FROM|VALUES|TABLE|DESCRIBE|SHOW|SUMMARIZE|PIVOT|UNPIVOT)\b/i;
 
 /** The first keyword of a statement, after comments, whitespace and opening parentheses. */
 function leadingKeyword(text: string): string {
@@ -964,6 +945,7 @@ function leadingKeyword(text: string): string {
 const STATEMENT_NAMES: Record<number, string> = {
   2: 'INSERT',
   3: 'UPDATE',
+  4: 'EXPLAIN',
   5: 'DELETE',
   6: 'PREPARE',
   7: 'CREATE',
@@ -990,8 +972,9 @@ const STATEMENT_NAMES: Record<number, string> = {
 };
 
 /**
- * Exactly one statement, which must be a query: DuckDB's own parser counts the statements and names the
- * statement type; nothing runs before both checks pass.
+ * Exactly one statement, which must be a plain query over the tenant's layers: DuckDB's own parser counts the
+ * statements, its parse tree is checked (duckdb-sql-check.ts) and the prepared statement's type must be
+ * SELECT; nothing runs before every check passes. Returns the prepared statement and the tables it reads.
  */
 async function prepareQuery(conn: DuckDBConnection, text: string, catalog: string) {
   let extracted;
@@ -1004,6 +987,12 @@ async function prepareQuery(conn: DuckDBConnection, text: string, catalog: strin
   }
   if (extracted.count === 0)
     throw new UserInputError('The SQL holds no statement', { hint: 'Send one SELECT' });
+  if (extracted.count > 1 && /^(PIVOT|UNPIVOT)$/.test(leadingKeyword(text))) {
+    // Without an IN list DuckDB first creates an ENUM type of the values found: a write.
+    throw new UserInputError('A PIVOT here must list the values it turns into columns; nothing was run', {
+      hint: "Name them: PIVOT bronze.t ON status IN ('new', 'paid') USING count(*)",
+    });
+  }
   if (extracted.count > 1) {
     throw new UserInputError(
       `Only one statement may run per call, and this SQL holds ${extracted.count}; nothing was run`,
@@ -1011,14 +1000,23 @@ async function prepareQuery(conn: DuckDBConnection, text: string, catalog: strin
     );
   }
   const keyword = leadingKeyword(text);
-  if (!QUERY_START.test(keyword)) {
-    throw new UserInputError(
-      `Only read-only queries can run here, and this is a ${keyword || 'non-query'} statement; nothing was run`,
-      {
-        hint: 'Use SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); data changes go through the sync, upload and transform tools',
-      },
-    );
+  if (!QUERY_START.test(keyword)) throw notAQuery(keyword);
+  const tree = JSON.parse(
+    (await conn.runAndReadAll(sql.PARSE_TREE, [text])).getRows()[0]![0] as string,
+  ) as QueryTree;
+  if (tree.error) {
+    // Not a SELECT (a write after a WITH, say): name its kind. Preparing binds, it does not run.
+    const type = await extracted
+      .prepare(0)
+      .then((p) => {
+        const t = p.statementType as number;
+        p.destroySync();
+        return t;
+      })
+      .catch(() => undefined);
+    if (type !== undefined && type !== 1) throw notAQuery(STATEMENT_NAMES[type]);
   }
+  const tables = checkQueryTree(tree, catalog);
   let prepared;
   try {
     prepared = await extracted.prepare(0);
@@ -1026,14 +1024,20 @@ async function prepareQuery(conn: DuckDBConnection, text: string, catalog: strin
     throw queryError(err, catalog);
   }
   const type = prepared.statementType as number;
-  if (type !== 1 && type !== 4) {
+  if (type !== 1) {
     prepared.destroySync();
-    throw new UserInputError(
-      `Only read-only queries can run here, and this is a ${STATEMENT_NAMES[type] ?? 'non-query'} statement; nothing was run`,
-      { hint: 'Use a single SELECT; data changes go through the sync, upload and transform tools' },
-    );
+    throw notAQuery(STATEMENT_NAMES[type]);
   }
-  return prepared;
+  return { prepared, tables };
+}
+
+function notAQuery(kind: string | undefined): UserInputError {
+  const what = kind
+    ? `this is ${/^([AEIO]|U[^S])/i.test(kind) ? 'an' : 'a'} ${kind} statement`
+    : 'this is not a query';
+  return new UserInputError(`Only read-only queries can run here, and ${what}; nothing was run`, {
+    hint: 'Use a single SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT … IN (…)); data changes go through the sync, upload and transform tools',
+  });
 }
 
 function queryError(err: unknown, catalog: string): Error {
