@@ -297,7 +297,8 @@ describe('Databricks: catalog and queries', () => {
     [
       'a path as a table',
       'SELECT * FROM parquet.`/Volumes/tenant_acme/_meta/landing/x`',
-      "The query names parquet./Volumes/tenant_acme/_meta/landing/x, which is outside this tenant's catalog tenant_default; nothing was run. Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
+      // Refused by the path rule (files cannot be read) before the catalog rule, with the hint that helps.
+      'The query reads the path /volumes/tenant_acme/_meta/landing/x as a parquet table, and files cannot be read here; nothing was run. Load files with lakehouse_upload_file, then query their bronze tables.',
     ],
     [
       'reading files through a quoted, spaced name',
