@@ -180,7 +180,7 @@ export class SecretStore {
    * needs that key; with one only values above {@link KEYCHAIN_VALUE_LIMIT} (`largeValues`) do.
    */
   async checkKey(options: { largeValues?: boolean; service?: string } = {}): Promise<void> {
-    if ((await this.keychain()) && !options.largeValues) return;
+    if ((await this.probe).keychain && !options.largeValues) return;
     const state = await this.readKey();
     if ('key' in state) return;
     const lost = await this.lostSecrets();
@@ -294,7 +294,9 @@ export class SecretStore {
 
   /** The file key from the keychain, else from the key file; missing, or damaged (not 32 bytes of base64). */
   private async readKey(): Promise<KeyState> {
-    const keychain = await this.keychain();
+    // No warning about a missing keychain here: checking the key (before a login prompt) stores nothing.
+    const probe = await this.probe;
+    const keychain = probe.keychain ? guarded(probe.keychain) : undefined;
     if (keychain) {
       const stored = await keychain.getPassword('switchyard', this.keyAccount());
       if (stored !== null) {

@@ -262,7 +262,10 @@ async function logout(ctx: CliContext): Promise<number> {
     [ACCOUNTS.tokenCache]: 'the cached tokens',
   };
   // Everything the profile stored goes, readable or not: no key is needed to remove it.
-  for (const account of await ctx.secrets.clear(service)) removed.push(names[account] ?? account);
+  const cleared = await ctx.secrets.clear(service);
+  const order = Object.values(ACCOUNTS) as string[];
+  cleared.sort((a, b) => (order.indexOf(a) >>> 0) - (order.indexOf(b) >>> 0));
+  for (const account of cleared) removed.push(names[account] ?? account);
   ctx.print(
     removed.length > 0
       ? `Signed out of profile ${ctx.profile}: removed ${removed.join(', ')}.`
