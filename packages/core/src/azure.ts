@@ -14,7 +14,7 @@ import type {
 import { AuthError, CancelledError, UpstreamError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { registerSecret } from './redact.js';
-import { withLock, type SecretStore } from './secret-store.js';
+import { SecretKeyError, withLock, type SecretStore } from './secret-store.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -135,6 +135,9 @@ export class AzureSignIn {
     signal?: AbortSignal;
     timeoutSeconds?: number;
   }): Promise<AzureToken> {
+    // The token cache is stored encrypted: a lost or damaged key must stop the sign-in before the
+    // user is asked to sign in, not fail once they have.
+    await this.options.secrets.checkKey({ largeValues: true, service: this.options.cacheService });
     const app = await this.publicClient();
     const msalRequest = {
       scopes: request.scopes,
@@ -224,9 +227,17 @@ export class AzureSignIn {
   async signOut(): Promise<number> {
     const app = await this.publicClient();
     const cache = app.getTokenCache();
-    const accounts = await cache.getAllAccounts();
-    for (const account of accounts) await cache.removeAccount(account);
     this.held.clear();
+    let accounts: AccountInfo[];
+    try {
+      accounts = await cache.getAllAccounts();
+    } catch (err) {
+      // A cache whose key is lost holds nothing usable: remove it without reading it.
+      if (!(err instanceof SecretKeyError)) throw err;
+      await this.options.secrets.delete(this.options.cacheService, this.cacheAccount());
+      return 0;
+    }
+    for (const account of accounts) await cache.removeAccount(account);
     await this.options.secrets.delete(this.options.cacheService, this.cacheAccount());
     return accounts.length;
   }

@@ -20,7 +20,40 @@ export interface SecretStoreOptions {
   log?: Logger;
   /** The keychain probe to use instead of the process-wide one (tests). */
   keychain?: Promise<KeychainProbe>;
+  /**
+   * The commands that replace lost secrets of a service the store cannot name a server for, e.g.
+   * "`my-mcp logout`" and "`my-mcp login`". Services named `switchyard/<server>/<profile>` need none.
+   */
+  recoveryHint?: (service: string) => { logout: string; login: string } | undefined;
 }
+
+/** The stored secrets of one service that the file key can no longer decrypt. */
+export interface LostSecrets {
+  service: string;
+  accounts: string[];
+  /** What replaces them: e.g. "`odoo-mcp logout`", then "`odoo-mcp login`". */
+  recovery: { logout: string; login: string };
+}
+
+/**
+ * The key of the encrypted file entries is missing or damaged while entries encrypted with it exist:
+ * they cannot be read, and no new key is made until they are removed (the servers' `logout`).
+ */
+export class SecretKeyError extends AuthError {
+  readonly problem: 'missing' | 'damaged';
+  readonly lost: LostSecrets[];
+  constructor(
+    message: string,
+    options: { hint: string; problem: 'missing' | 'damaged'; lost: LostSecrets[] },
+  ) {
+    super(message, { hint: options.hint });
+    this.problem = options.problem;
+    this.lost = options.lost;
+  }
+}
+
+/** A key as stored, or what is wrong with it. */
+type KeyState = { key: Buffer } | { problem: 'missing' | 'damaged'; where: string };
 
 interface FileEntry {
   v: 1;
@@ -44,6 +77,7 @@ export class SecretStore {
   private readonly log: Logger;
   private readonly env: NodeJS.ProcessEnv;
   private readonly probe: Promise<KeychainProbe>;
+  private readonly recoveryHint: SecretStoreOptions['recoveryHint'];
   private key: Promise<Buffer> | undefined;
 
   constructor(options: SecretStoreOptions = {}) {
@@ -51,6 +85,7 @@ export class SecretStore {
     this.configDir = options.configDir ?? switchyardPaths(this.env).config;
     this.log = options.log ?? silentLogger;
     this.probe = options.keychain ?? openKeychain(this.env);
+    this.recoveryHint = options.recoveryHint;
   }
 
   /** Where secrets go on this machine, in words, for `status`. */
@@ -112,6 +147,46 @@ export class SecretStore {
     return fromKeychain || existed;
   }
 
+  /**
+   * Remove every entry of a service, from the keychain and the encrypted files (damaged files and
+   * entries whose key is lost too: no key is needed). Returns the accounts that were removed.
+   */
+  async clear(service: string): Promise<string[]> {
+    const removed = new Set<string>();
+    const keychain = await this.keychain();
+    if (keychain) {
+      for (const c of await keychain.findCredentials(KEYCHAIN_PREFIX + service)) {
+        if (await keychain.deletePassword(KEYCHAIN_PREFIX + service, c.account)) removed.add(c.account);
+      }
+    }
+    const dir = this.serviceDir(service);
+    for (const file of await readdir(dir).catch(() => [] as string[])) {
+      const path = join(dir, file);
+      if (file.endsWith('.json')) {
+        const entry = await readFile(path, 'utf8')
+          .then((raw) => JSON.parse(raw) as Partial<FileEntry>)
+          .catch(() => undefined);
+        if (entry?.service === service && typeof entry.account === 'string') removed.add(entry.account);
+      }
+      await rm(path, { force: true });
+    }
+    await rm(dir, { recursive: true, force: true });
+    return [...removed].sort();
+  }
+
+  /**
+   * Throw the clear {@link SecretKeyError} now, before anything is asked, when the key of the encrypted
+   * files is missing or damaged and entries encrypted with it exist. Without a keychain every value
+   * needs that key; with one only values above {@link KEYCHAIN_VALUE_LIMIT} (`largeValues`) do.
+   */
+  async checkKey(options: { largeValues?: boolean; service?: string } = {}): Promise<void> {
+    if ((await this.probe).keychain && !options.largeValues) return;
+    const state = await this.readKey();
+    if ('key' in state) return;
+    const lost = await this.lostSecrets();
+    if (lost.length > 0) throw this.keyError(state, lost, options.service);
+  }
+
   /** The accounts stored for a service, from both places. */
   async list(service: string): Promise<string[]> {
     const accounts = new Set<string>();
@@ -169,9 +244,10 @@ export class SecretStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    const key = await this.fileKey(service);
     try {
       const entry = JSON.parse(raw) as FileEntry;
-      const decipher = createDecipheriv('aes-256-gcm', await this.fileKey(), Buffer.from(entry.iv, 'base64'));
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(entry.iv, 'base64'));
       decipher.setAAD(aad(service, account));
       decipher.setAuthTag(Buffer.from(entry.tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(entry.data, 'base64')), decipher.final()]).toString(
@@ -181,7 +257,7 @@ export class SecretStore {
       throw new AuthError(
         `The stored secret '${account}' of ${service} cannot be read: its file ${path} is damaged or was encrypted with another key`,
         {
-          hint: 'Sign in again to replace it (the login command of this server); other stored secrets are unaffected',
+          hint: `Run ${this.recovery(service).logout}, then ${this.recovery(service).login}, to replace it; other stored secrets are unaffected`,
         },
       );
     }
@@ -189,7 +265,7 @@ export class SecretStore {
 
   private async writeEntry(service: string, account: string, value: string): Promise<void> {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', await this.fileKey(), iv);
+    const cipher = createCipheriv('aes-256-gcm', await this.fileKey(service), iv);
     cipher.setAAD(aad(service, account));
     const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
     const entry: FileEntry = {
@@ -205,34 +281,142 @@ export class SecretStore {
     await atomicWrite(path, JSON.stringify(entry));
   }
 
-  private fileKey(): Promise<Buffer> {
-    const loading = (this.key ??= this.loadOrCreateKey());
+  /** The file key: loaded, or made when no entry exists that another key encrypted. */
+  private fileKey(service: string): Promise<Buffer> {
+    const loading = (this.key ??= this.loadOrCreateKey(service));
     loading.catch(() => (this.key = undefined));
     return loading;
   }
 
-  private async loadOrCreateKey(): Promise<Buffer> {
-    const keychain = await this.keychain();
-    const account = `file-key:${hash(this.configDir, 16)}`;
-    const read = async (): Promise<Buffer | undefined> => {
-      const stored = keychain ? await keychain.getPassword('switchyard', account) : null;
-      if (stored) return Buffer.from(stored, 'base64');
-      const fromFile = await readFile(this.keyFile(), 'utf8').catch(() => undefined);
-      return fromFile ? Buffer.from(fromFile.trim(), 'base64') : undefined;
-    };
-    const existing = await read();
-    if (existing) return existing;
+  private keyAccount(): string {
+    return `file-key:${hash(this.configDir, 16)}`;
+  }
+
+  /** The file key from the keychain, else from the key file; missing, or damaged (not 32 bytes of base64). */
+  private async readKey(): Promise<KeyState> {
+    // No warning about a missing keychain here: checking the key (before a login prompt) stores nothing.
+    const probe = await this.probe;
+    const keychain = probe.keychain ? guarded(probe.keychain) : undefined;
+    if (keychain) {
+      const stored = await keychain.getPassword('switchyard', this.keyAccount());
+      if (stored !== null) {
+        return parseKey(stored) ?? { problem: 'damaged', where: 'the file key in the OS keychain' };
+      }
+    }
+    let text: string;
+    try {
+      text = await readFile(this.keyFile(), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return { problem: 'missing', where: keychain ? 'the file key in the OS keychain' : this.keyFile() };
+    }
+    return parseKey(text) ?? { problem: 'damaged', where: this.keyFile() };
+  }
+
+  private async loadOrCreateKey(service: string): Promise<Buffer> {
+    const first = await this.readKey();
+    if ('key' in first) return first.key;
     await mkdir(this.configDir, { recursive: true, mode: 0o700 });
     // Two processes may both find no key: the lock makes exactly one create it.
     return withLock(`${this.keyFile()}.lock`, async () => {
-      const again = await read();
-      if (again) return again;
+      const state = await this.readKey();
+      if ('key' in state) return state.key;
+      // A new key would orphan every entry the old one encrypted: only make one when there is none.
+      const lost = await this.lostSecrets();
+      if (lost.length > 0) throw this.keyError(state, lost, service);
+      const keychain = await this.keychain();
       const key = randomBytes(32);
-      if (keychain) await keychain.setPassword('switchyard', account, key.toString('base64'));
+      if (state.problem === 'damaged' && state.where === this.keyFile()) {
+        // Nothing is overwritten: the damaged key file is kept beside the new one.
+        const aside = `${this.keyFile()}.damaged-${Date.now()}`;
+        await rename(this.keyFile(), aside);
+        this.log.warn(
+          `the key file ${this.keyFile()} was damaged and encrypted nothing; it was moved to ${aside}`,
+        );
+      }
+      if (keychain) await keychain.setPassword('switchyard', this.keyAccount(), key.toString('base64'));
       else await atomicWrite(this.keyFile(), key.toString('base64'));
       return key;
     });
   }
+
+  /** Every encrypted file entry, by service, with the accounts (names only: nothing is decrypted). */
+  private async lostSecrets(): Promise<LostSecrets[]> {
+    const byService = new Map<string, Set<string>>();
+    const root = this.secretsDir();
+    for (const dir of await readdir(root).catch(() => [] as string[])) {
+      const files = await readdir(join(root, dir)).catch(() => [] as string[]);
+      for (const file of files.filter((f) => f.endsWith('.json'))) {
+        const entry = await readFile(join(root, dir, file), 'utf8')
+          .then((raw) => JSON.parse(raw) as Partial<FileEntry>)
+          .catch(() => undefined);
+        // A file that is not an entry (damaged JSON) holds nothing any key could decrypt.
+        if (typeof entry?.service !== 'string' || typeof entry.account !== 'string' || !entry.data) continue;
+        if (join(root, dir) !== this.serviceDir(entry.service)) continue;
+        const accounts = byService.get(entry.service) ?? new Set<string>();
+        accounts.add(entry.account);
+        byService.set(entry.service, accounts);
+      }
+    }
+    return [...byService.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([service, accounts]) => ({
+        service,
+        accounts: [...accounts].sort(),
+        recovery: this.recovery(service),
+      }));
+  }
+
+  /** The commands that replace a service's secrets: `<server> logout`, then `<server> login`. */
+  private recovery(service: string): { logout: string; login: string } {
+    const m = /^switchyard\/([a-z0-9][a-z0-9-]*)\/(.+)$/.exec(service);
+    if (m) {
+      const profile = m[2] === 'default' ? '' : ` --profile ${m[2]}`;
+      return { logout: `\`${m[1]}-mcp logout${profile}\``, login: `\`${m[1]}-mcp login${profile}\`` };
+    }
+    return (
+      this.recoveryHint?.(service) ?? {
+        logout: `the logout command of the server that stored ${service}`,
+        login: 'its login command',
+      }
+    );
+  }
+
+  private keyError(
+    state: Exclude<KeyState, { key: Buffer }>,
+    lost: LostSecrets[],
+    service?: string,
+  ): SecretKeyError {
+    // The caller's own service first: its recovery is the one the user is about to need.
+    const ordered = [
+      ...lost.filter((l) => l.service === service),
+      ...lost.filter((l) => l.service !== service),
+    ];
+    const count = ordered.reduce((n, l) => n + l.accounts.length, 0);
+    const what = ordered.map((l) => `${l.service} (${l.accounts.join(', ')})`).join('; ');
+    const why =
+      state.problem === 'missing'
+        ? `${state.where === this.keyFile() ? `the key file ${state.where}` : state.where} that encrypts them is missing`
+        : `${state.where === this.keyFile() ? `the key file ${state.where}` : state.where} that encrypts them is damaged (not a 32-byte key)`;
+    // Every logout first: a new key is made only once none of the lost entries remain.
+    const hint = `Run ${list(ordered.map((l) => l.recovery.logout))}, then ${list(ordered.map((l) => l.recovery.login))}, to store them again under a new key (nothing was changed)`;
+    return new SecretKeyError(
+      `${count} stored secret${count === 1 ? '' : 's'} can no longer be read because ${why}: ${what}`,
+      { hint, problem: state.problem, lost: ordered },
+    );
+  }
+}
+
+function list(items: string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
+}
+
+/** 32 bytes of base64, or undefined when the text is anything else. */
+function parseKey(text: string): { key: Buffer } | undefined {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) return undefined;
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === 32 ? { key } : undefined;
 }
 
 /** Keychain calls whose failures (a locked keyring, a dismissed prompt) say what to do. */

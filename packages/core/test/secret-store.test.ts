@@ -1,9 +1,10 @@
-import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   KEYCHAIN_VALUE_LIMIT,
+  SecretKeyError,
   SecretStore,
   errorText,
   openKeychain,
@@ -148,6 +149,128 @@ describe('SecretStore without a keychain (encrypted files, key in a 0600 key fil
       expect(readdirSync(shared.path).filter((f) => f.endsWith('.lock'))).toEqual([]);
     } finally {
       shared.cleanup();
+    }
+  });
+});
+
+describe('SecretStore whose key file is lost or damaged', () => {
+  const setup = async () => {
+    const dir = tempDir();
+    const store = new SecretStore({ configDir: dir.path, keychain: noKeychain });
+    await store.set('switchyard/odoo/default', 'api_key', 'odoo-key-value-123');
+    await store.set('switchyard/odoo/default', 'connection', '{"url":"https://acme.test"}');
+    await store.set('switchyard/powerbi/work', 'msal-token-cache', 'T'.repeat(5000));
+    const keyFile = join(dir.path, 'secret.key');
+    const snapshot = () => new Map(secretFiles(dir.path).map((f) => [f, readFileSync(f, 'utf8')]));
+    return {
+      dir,
+      keyFile,
+      before: snapshot(),
+      snapshot,
+      fresh: () => new SecretStore({ configDir: dir.path, keychain: noKeychain }),
+    };
+  };
+  const lostMessage = (why: string) =>
+    `3 stored secrets can no longer be read because the key file ${why}: switchyard/odoo/default (api_key, connection); switchyard/powerbi/work (msal-token-cache). Run \`odoo-mcp logout\` and \`powerbi-mcp logout --profile work\`, then \`odoo-mcp login\` and \`powerbi-mcp login --profile work\`, to store them again under a new key (nothing was changed).`;
+
+  it('says which secrets a deleted key file lost and how to replace them, and makes no new key', async () => {
+    const { dir, keyFile, before, snapshot, fresh } = await setup();
+    try {
+      rmSync(keyFile);
+      const store = fresh();
+      const read = await store.get('switchyard/odoo/default', 'connection').catch((e: unknown) => e);
+      expect(read).toBeInstanceOf(SecretKeyError);
+      expect(errorText(read as AuthError)).toBe(lostMessage(`${keyFile} that encrypts them is missing`));
+      expect(errorText(read as AuthError)).not.toMatch(/odoo-key-value|TTTT|acme\.test/);
+      // A write needs a key too, and none is made while the entries exist.
+      await expect(store.set('switchyard/odoo/default', 'api_key', 'new-value-456')).rejects.toThrow(
+        /can no longer be read because the key file .* is missing/,
+      );
+      await expect(store.checkKey()).rejects.toBeInstanceOf(SecretKeyError);
+      expect(existsSync(keyFile)).toBe(false);
+      expect(snapshot()).toEqual(before);
+      // A secret that was never stored is still simply absent.
+      expect(await store.get('switchyard/ms365/default', 'settings')).toBeUndefined();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('reports a damaged key file as damaged, not as a RangeError, and overwrites nothing', async () => {
+    for (const garbage of ['c2hvcnQ=', 'not base64 at all!!', '', Buffer.alloc(48, 1).toString('base64')]) {
+      const { dir, keyFile, before, snapshot, fresh } = await setup();
+      try {
+        writeFileSync(keyFile, garbage, { mode: 0o600 });
+        const store = fresh();
+        const read = await store.get('switchyard/odoo/default', 'api_key').catch((e: unknown) => e);
+        expect(read).toBeInstanceOf(SecretKeyError);
+        expect(errorText(read as AuthError)).toBe(
+          lostMessage(`${keyFile} that encrypts them is damaged (not a 32-byte key)`),
+        );
+        await expect(store.set('switchyard/odoo/default', 'api_key', 'x')).rejects.toBeInstanceOf(
+          SecretKeyError,
+        );
+        expect(readFileSync(keyFile, 'utf8')).toBe(garbage);
+        expect(snapshot()).toEqual(before);
+      } finally {
+        dir.cleanup();
+      }
+    }
+  });
+
+  it('lets logout remove the unreadable entries without the key, then stores anew under a new key', async () => {
+    const { dir, keyFile, fresh } = await setup();
+    try {
+      writeFileSync(keyFile, 'garbage', { mode: 0o600 });
+      const store = fresh();
+      // An orphaned file of the service goes too.
+      const odooDir = join(
+        secretFiles(dir.path).find((f) => readFileSync(f, 'utf8').includes('"api_key"'))!,
+        '..',
+      );
+      writeFileSync(join(odooDir, 'leftover.json'), '{"v":1,"garb');
+      expect(await store.clear('switchyard/odoo/default')).toEqual(['api_key', 'connection']);
+      expect(existsSync(odooDir)).toBe(false);
+      expect(await store.clear('switchyard/odoo/default')).toEqual([]);
+      // The other service's entry still blocks a new key, and the message now names only it.
+      const err = await store
+        .set('switchyard/odoo/default', 'api_key', 'new-value-456')
+        .catch((e: unknown) => e);
+      expect(errorText(err as AuthError)).toMatch(
+        /^1 stored secret can no longer be read because .*: switchyard\/powerbi\/work \(msal-token-cache\)\. Run `powerbi-mcp logout --profile work`, then `powerbi-mcp login --profile work`, to store them again/,
+      );
+      expect(await store.delete('switchyard/powerbi/work', 'msal-token-cache')).toBe(true);
+      await store.checkKey();
+      await store.set('switchyard/odoo/default', 'api_key', 'new-value-456');
+      expect(await fresh().get('switchyard/odoo/default', 'api_key')).toBe('new-value-456');
+      expect(readFileSync(keyFile, 'utf8')).not.toBe('garbage');
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      // The damaged key file was kept aside, not overwritten.
+      const aside = readdirSync(dir.path).filter((f) => f.startsWith('secret.key.damaged-'));
+      expect(aside).toHaveLength(1);
+      expect(readFileSync(join(dir.path, aside[0]!), 'utf8')).toBe('garbage');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('makes a new key silently when the key file is missing and nothing was encrypted with it', async () => {
+    const dir = tempDir();
+    try {
+      const store = new SecretStore({ configDir: dir.path, keychain: noKeychain });
+      await store.checkKey();
+      expect(await store.get('svc', 'a')).toBeUndefined();
+      expect(existsSync(join(dir.path, 'secret.key'))).toBe(false);
+      await store.set('svc', 'a', 'first-value');
+      expect(statSync(join(dir.path, 'secret.key')).mode & 0o777).toBe(0o600);
+      // Its entries removed, a lost key is replaced silently too.
+      rmSync(join(dir.path, 'secret.key'));
+      expect(await store.clear('svc')).toEqual(['a']);
+      const again = new SecretStore({ configDir: dir.path, keychain: noKeychain });
+      await again.set('svc', 'b', 'second-value');
+      expect(await again.get('svc', 'b')).toBe('second-value');
+    } finally {
+      dir.cleanup();
     }
   });
 });

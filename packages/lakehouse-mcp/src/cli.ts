@@ -1,4 +1,10 @@
-import { packageVersion, UserInputError, type CliContext, type CliDefinition } from '@switchyard/core';
+import {
+  packageVersion,
+  SecretKeyError,
+  UserInputError,
+  type CliContext,
+  type CliDefinition,
+} from '@switchyard/core';
 import { Lakehouse, settingsFromEnv } from './lakehouse.js';
 import { createLakehouseServer } from './server.js';
 import { testConnection } from './sources/postgres.js';
@@ -175,6 +181,26 @@ export const cli: CliDefinition = {
           removed ? 'Removed the stored Databricks secret.' : 'No stored Databricks secret to remove.',
         );
         return;
+      }
+      if (!ctx.options.connection) {
+        // When the store's key is lost, none of the profile's secrets can be read: remove them all (no key
+        // is needed), so that login can store them again under a new key.
+        const service = lh.secretService();
+        const lost = await lh.secrets
+          .checkKey({ largeValues: true, service })
+          .then(() => undefined)
+          .catch((err: unknown) => {
+            if (err instanceof SecretKeyError && err.lost.some((l) => l.service === service)) return err;
+            throw err;
+          });
+        if (lost) {
+          const removed = await lh.secrets.clear(service);
+          await lh.close();
+          ctx.print(
+            `Removed the ${removed.length} unreadable stored secret${removed.length === 1 ? '' : 's'} of profile ${ctx.profile} (${removed.join(', ')}); the connections stay registered. Store them again with login --connection NAME (and login --databricks).`,
+          );
+          return;
+        }
       }
       try {
         const tenant = await lh.tenant(undefined);

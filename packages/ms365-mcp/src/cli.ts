@@ -1,5 +1,6 @@
 import {
   AuthError,
+  SecretKeyError,
   UserInputError,
   errorText,
   isSwitchyardError,
@@ -75,9 +76,9 @@ async function logout(ctx: CliContext): Promise<number> {
   } catch (err) {
     if (!(err instanceof AuthError)) throw err;
   }
-  // Everything this profile stored: token cache, settings, unfinished upload sessions.
-  for (const account of await ctx.secrets.list(m.auth.service))
-    await ctx.secrets.delete(m.auth.service, account);
+  // Everything this profile stored (token cache, settings, unfinished upload sessions), readable or not:
+  // no key is needed to remove it, so this is also the way out when the store's key was lost.
+  await ctx.secrets.clear(m.auth.service);
   ctx.print(
     accounts > 0
       ? `Signed out of profile ${ctx.profile}: removed ${accounts} account(s) and the token cache.`
@@ -89,7 +90,17 @@ async function logout(ctx: CliContext): Promise<number> {
 async function status(ctx: CliContext): Promise<number> {
   const { m } = buildMs365(ctx);
   const auth = m.auth;
-  const { clientId, tenantId } = await auth.settings();
+  let settings: { clientId: string | undefined; tenantId: string };
+  try {
+    settings = await auth.settings();
+  } catch (err) {
+    // The stored settings cannot be read (the store's key is lost): say what was lost and what to run.
+    if (!(err instanceof SecretKeyError)) throw err;
+    ctx.print(`${NAME} ${VERSION}, profile ${ctx.profile}`);
+    ctx.print(`Signed in: no. ${errorText(err)}`);
+    return 1;
+  }
+  const { clientId, tenantId } = settings;
   const supplied = auth.usesSuppliedToken;
   const personal = supplied
     ? isPersonalTenant(auth.suppliedToken().account?.tenantId)

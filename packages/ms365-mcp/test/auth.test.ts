@@ -1,3 +1,5 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer } from '@switchyard/testkit';
 import { CONSUMER_TENANT } from './fake/graph.js';
@@ -51,6 +53,37 @@ function requestedScopes(): string[] {
 }
 
 describe('login, status, logout', () => {
+  it('with a lost or damaged store key, login says what was lost before any device code; logout then login recovers', async () => {
+    const dirs = folders();
+    try {
+      expect((await login(world, dirs)).code).toBe(0);
+      const keyFile = join(dirs.configDir, 'secret.key');
+      const sentence = (why: string) =>
+        `2 stored secrets can no longer be read because the key file ${keyFile} that encrypts them is ${why}: switchyard/ms365/default (msal-token-cache, settings). Run \`ms365-mcp logout\`, then \`ms365-mcp login\`, to store them again under a new key (nothing was changed).`;
+      for (const [why, damage] of [
+        ['missing', () => rmSync(keyFile)],
+        ['damaged (not a 32-byte key)', () => writeFileSync(keyFile, 'x'.repeat(44))],
+      ] as const) {
+        damage();
+        const deviceCodes = world.authority.service.requestsTo(/devicecode$/, 'POST').length;
+        for (const env of [{}, { MS365_TENANT_ID: 'organizations' }]) {
+          const refused = await login(world, dirs, { env });
+          expect(refused.code).toBe(1);
+          expect(refused.stderr.trim().split('\n').at(-1)).toBe(`ms365-mcp: ${sentence(why)}`);
+          expect(refused.stderr).not.toMatch(/devicelogin|Invalid key length/);
+        }
+        expect(world.authority.service.requestsTo(/devicecode$/, 'POST').length).toBe(deviceCodes);
+        expect((await cli(world, dirs, ['status'])).stdout).toContain(`Signed in: no. ${sentence(why)}\n`);
+        const out = await cli(world, dirs, ['logout']);
+        expect(out.code).toBe(0);
+        expect((await login(world, dirs)).code).toBe(0);
+        expect((await cli(world, dirs, ['status'])).stdout).toContain('Signed in: alice@contoso.com\n');
+      }
+    } finally {
+      dirs.cleanup();
+    }
+  });
+
   it('signs in with a device code shown on stderr, and asks for the scopes of every toolset', async () => {
     const dirs = folders();
     try {

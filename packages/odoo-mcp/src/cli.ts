@@ -1,4 +1,5 @@
 import {
+  SecretKeyError,
   UserInputError,
   errorText,
   isSwitchyardError,
@@ -151,6 +152,8 @@ export const cli: CliDefinition = {
       },
     ],
     async action(ctx) {
+      // A lost or damaged key of the encrypted store stops the login before anything is asked.
+      await ctx.secrets.checkKey({ service: serviceName(ctx.profile) });
       const stored = await readStored(ctx);
       const rawUrl = (ctx.options.url as string | undefined) ?? stored?.url;
       if (!rawUrl) {
@@ -211,11 +214,10 @@ export const cli: CliDefinition = {
   logout: {
     description: 'remove the stored API key and connection of the profile',
     async action(ctx) {
-      const service = serviceName(ctx.profile);
-      const key = await ctx.secrets.delete(service, KEY_ACCOUNT);
-      const connection = await ctx.secrets.delete(service, CONNECTION_ACCOUNT);
+      // Everything the profile stored goes, readable or not: no key is needed to remove it.
+      const removed = await ctx.secrets.clear(serviceName(ctx.profile));
       ctx.print(
-        key || connection
+        removed.length > 0
           ? `Removed the stored Odoo API key and connection of profile ${ctx.profile}.`
           : `Nothing was stored for profile ${ctx.profile}.`,
       );
@@ -234,7 +236,9 @@ export const cli: CliDefinition = {
         settings = await resolveSettings(ctx);
       } catch (err) {
         if (!isSwitchyardError(err)) throw err;
-        print(`Not configured: ${errorText(err)}`);
+        print(
+          `${err instanceof SecretKeyError ? 'Stored secrets unreadable' : 'Not configured'}: ${errorText(err)}`,
+        );
         return 1;
       }
       print(

@@ -1,5 +1,7 @@
 // The command line: login / status / logout with the secret store, the write switch and its start-up
 // errors, protocol detection and override, database discovery, and versions 16 and 18.
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, keychainStatus, runBin, spawnServer } from '@switchyard/testkit';
 import { COMPANY_TZ } from './fake/company.js';
@@ -153,6 +155,39 @@ describe('login, status and logout', () => {
     expect((await runBin(bin, ['logout'], { env })).stdout.trim()).toBe(
       'Nothing was stored for profile default.',
     );
+  });
+
+  it('after the key file is lost or damaged, says what was lost, and logout then login recovers', async () => {
+    const env = isolatedEnv();
+    const keyFile = join(env.SWITCHYARD_CONFIG_DIR!, 'secret.key');
+    const login = () => runBin(bin, ['login', '--url', fake.url], { env, input: `${fake.adminKey}\n` });
+    expect((await login()).code).toBe(0);
+    const sentence = (why: string) =>
+      `2 stored secrets can no longer be read because the key file ${keyFile} that encrypts them is ${why}: switchyard/odoo/default (api_key, connection). Run \`odoo-mcp logout\`, then \`odoo-mcp login\`, to store them again under a new key (nothing was changed).`;
+    for (const [why, damage] of [
+      ['missing', () => rmSync(keyFile)],
+      ['damaged (not a 32-byte key)', () => writeFileSync(keyFile, 'c2hvcnQ=')],
+    ] as const) {
+      damage();
+      const status = await runBin(bin, ['status'], { env });
+      expect(status.code).toBe(1);
+      expect(status.stdout.split('\n')[1]).toBe(`Stored secrets unreadable: ${sentence(why)}`);
+      // login without logout refuses before asking for a key, and no new key is made.
+      const refused = await login();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n').at(-1)).toBe(`odoo-mcp: ${sentence(why)}`);
+      expect(refused.stderr).not.toContain('Odoo API key:');
+      expect(existsSync(keyFile)).toBe(why !== 'missing');
+      const logout = await runBin(bin, ['logout'], { env });
+      expect(logout.code).toBe(0);
+      expect(logout.stdout.trim()).toBe('Removed the stored Odoo API key and connection of profile default.');
+      const again = await login();
+      expect(again.code).toBe(0);
+      expect(again.stdout + again.stderr).not.toContain(fake.adminKey);
+      const healthy = await runBin(bin, ['status'], { env });
+      expect(healthy.code).toBe(0);
+      expect(healthy.stdout).toContain('User: Mitchell Admin (admin), uid 2, company Acme Robotics');
+    }
   });
 
   it('stores nothing when Odoo refuses the key', async () => {

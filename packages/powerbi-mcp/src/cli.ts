@@ -141,6 +141,9 @@ async function login(ctx: CliContext): Promise<number> {
       hint: 'Pass --client-id (or set POWERBI_CLIENT_ID); the README shows how to register the app',
     });
   }
+  // A lost or damaged key of the encrypted store stops the sign-in before a secret or a device code is
+  // asked for (the token cache and a certificate are large values, kept in encrypted files).
+  await ctx.secrets.checkKey({ largeValues: !o.servicePrincipal || Boolean(o.certificate), service });
   let stored: StoredSignIn;
   if (o.servicePrincipal) {
     const tenantId = (o.tenant as string | undefined)?.trim();
@@ -258,9 +261,11 @@ async function logout(ctx: CliContext): Promise<number> {
     [ACCOUNTS.certificate]: 'the certificate',
     [ACCOUNTS.tokenCache]: 'the cached tokens',
   };
-  for (const account of Object.values(ACCOUNTS)) {
-    if (await ctx.secrets.delete(service, account)) removed.push(names[account]!);
-  }
+  // Everything the profile stored goes, readable or not: no key is needed to remove it.
+  const cleared = await ctx.secrets.clear(service);
+  const order = Object.values(ACCOUNTS) as string[];
+  cleared.sort((a, b) => (order.indexOf(a) >>> 0) - (order.indexOf(b) >>> 0));
+  for (const account of cleared) removed.push(names[account] ?? account);
   ctx.print(
     removed.length > 0
       ? `Signed out of profile ${ctx.profile}: removed ${removed.join(', ')}.`

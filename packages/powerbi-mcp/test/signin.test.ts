@@ -2,7 +2,7 @@
 // principal (secret from env or stored by `login`, certificate), device code through the CLI, a supplied
 // token, clouds, and what `status` and `logout` say.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, keychainStatus, runBin, spawnServer, tempDir } from '@switchyard/testkit';
@@ -307,6 +307,48 @@ describe('delegated sign-in by device code', () => {
         expect(f.authority.service.requestsTo(/token$/, 'POST').length).toBe(tokenPosts + 1);
       } finally {
         await server.close();
+      }
+    } finally {
+      m.cleanup();
+    }
+  });
+
+  it('with a lost or damaged store key, login says what was lost before any prompt; logout then login recovers', async () => {
+    const m = machine();
+    try {
+      expect((await deviceLogin(m, ['--client-id', PUBLIC_APP, '--tenant', TENANT])).code).toBe(0);
+      const keyFile = join(m.configDir, 'secret.key');
+      const sentence = (why: string) =>
+        `powerbi-mcp: 2 stored secrets can no longer be read because the key file ${keyFile} that encrypts them is ${why}: switchyard/powerbi/default (config, msal-token-cache). Run \`powerbi-mcp logout\`, then \`powerbi-mcp login\`, to store them again under a new key (nothing was changed).`;
+      for (const [why, damage] of [
+        ['damaged (not a 32-byte key)', () => writeFileSync(keyFile, 'bm90IGEga2V5')],
+        ['missing', () => rmSync(keyFile)],
+      ] as const) {
+        damage();
+        const deviceCodes = f.authority.service.requestsTo(/devicecode$/, 'POST').length;
+        const user = await m.run(['login', '--client-id', PUBLIC_APP, '--tenant', TENANT]);
+        expect(user.code).toBe(1);
+        expect(user.stderr.trim().split('\n').at(-1)).toBe(sentence(why));
+        expect(user.stderr).not.toMatch(/enter the code|RangeError|Invalid key length/);
+        expect(f.authority.service.requestsTo(/devicecode$/, 'POST').length).toBe(deviceCodes);
+        const app = await m.run(
+          ['login', '--service-principal', '--tenant', TENANT, '--client-id', SP.clientId],
+          `${SP.secret}\n`,
+        );
+        expect(app.code).toBe(1);
+        expect(app.stderr.trim().split('\n').at(-1)).toBe(sentence(why));
+        expect(app.stderr).not.toMatch(/Client secret of app|RangeError|Invalid key length/);
+        const status = await m.run(['status']);
+        expect(status.stdout.split('\n')[1]).toBe(
+          `Signed in: no. ${sentence(why).replace('powerbi-mcp: ', '')}`,
+        );
+        const logout = await m.run(['logout']);
+        expect(logout.code).toBe(0);
+        expect(logout.stdout.trim()).toBe(
+          'Signed out of profile default: removed the sign-in settings, the cached tokens.',
+        );
+        expect((await deviceLogin(m, ['--client-id', PUBLIC_APP, '--tenant', TENANT])).code).toBe(0);
+        expect((await m.run(['status'])).stdout.split('\n')[1]).toMatch(/^Signed in: alice@contoso\.com/);
       }
     } finally {
       m.cleanup();
