@@ -167,6 +167,16 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       const stop = () => void running.close();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      process.once('SIGHUP', stop);
+      await running.stopping;
+      // A host that went away must not leave the server behind holding files and locks: whatever is still
+      // running (a long query, a load) gets a moment to stop, then the process leaves.
+      setTimeout(() => {
+        ctx.log.warn('still busy when asked to stop; leaving without waiting for the work in progress');
+        // process.exit() would wait for native work that ignores interruption (a database engine joins its
+        // threads at exit); a signal does not.
+        process.kill(process.pid, 'SIGKILL');
+      }, EXIT_GRACE_MS).unref();
       await running.closed;
       // Give stdout a moment to flush, then leave even if a library holds a handle open.
       setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
@@ -185,6 +195,9 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
 
   await program.parseAsync(argv);
 }
+
+/** How long a server may take to release its resources once asked to stop (stdin closed, SIGTERM). */
+const EXIT_GRACE_MS = 1500;
 
 function toOption(o: CliOption): Option {
   const option = new Option(o.flags, o.env ? `${o.description} (env ${o.env})` : o.description);

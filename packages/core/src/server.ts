@@ -115,7 +115,9 @@ export interface ServeOptions {
 
 export interface RunningServer {
   tools: ToolDefinition[];
-  /** Resolves when the server has shut down (client closed stdin, or a signal). */
+  /** Resolves when shutting down begins (the client closed stdin, or close() was called). */
+  stopping: Promise<void>;
+  /** Resolves when the server has shut down and released its resources. */
   closed: Promise<void>;
   close(): Promise<void>;
 }
@@ -134,9 +136,12 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let resolveStopping!: () => void;
+  const stopping = new Promise<void>((resolve) => (resolveStopping = resolve));
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      resolveStopping();
       try {
         await def.close?.();
       } catch (err) {
@@ -152,7 +157,7 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   stdin.once('close', () => void close());
   server.onclose = () => void close();
   log.info(`${def.name} ${def.version} serving ${tools.length} tools over stdio`);
-  return { tools, closed, close };
+  return { tools, stopping, closed, close };
 }
 
 function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger): Server {
@@ -222,6 +227,7 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
         : undefined,
     };
     const started = performance.now();
+    toolLog.debug('started');
     try {
       const reply = await tool.handler(parsed.data as Record<string, unknown>, ctx);
       if (extra.signal.aborted) throw new CancelledError();

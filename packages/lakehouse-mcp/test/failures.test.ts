@@ -1,12 +1,14 @@
 // Every failure the issue lists: the exact sentence the model sees, and the data and the server survive.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { isolatedEnv, tempDir, type SpawnedServer } from '@switchyard/testkit';
 import { freePort } from '../src/embedded-postgres.js';
-import { connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
+import { bin, connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
 
 describe('failures', () => {
   let server: SpawnedServer;
@@ -216,5 +218,65 @@ describe('failures', () => {
     );
     const tables = await server.call('lakehouse_list_tables', {});
     expect(JSON.stringify(tables.structured)).not.toContain('empty');
+  });
+});
+
+describe('a host that goes away', () => {
+  const LONG_QUERY =
+    'SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 7';
+
+  /** A server over raw stdio, busy with a query that would run for two minutes. */
+  async function busyServer(home: string) {
+    const child = spawn(process.execPath, [bin], {
+      env: isolatedEnv({ env: { LAKEHOUSE_HOME: home, SWITCHYARD_LOG_LEVEL: 'debug' } }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => void (stderr += c.toString('utf8')));
+    const exited = once(child, 'exit');
+    child.stdout.resume();
+    const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'lakehouse_query_sql', arguments: { sql: LONG_QUERY, timeout_seconds: 120 } },
+    });
+    // The query is running once the server has opened the warehouse for it.
+    await expect.poll(() => stderr).toMatch(/lakehouse_query_sql: started/);
+    await new Promise((r) => setTimeout(r, 300));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  const stillOpens = async (home: string) => {
+    const next = await startLakehouse({ LAKEHOUSE_HOME: home });
+    try {
+      expect((await query(next, 'SELECT 42 AS answer')).structured!.rows).toEqual([[42]]);
+    } finally {
+      await next.close();
+    }
+  };
+
+  // The bound the issue sets is 2 s; 15 s here keeps the test honest on a loaded machine while still far
+  // below the two minutes the query would have run (and held the tenant's lock) before.
+  it.each([
+    ['its stdin closes', (c: ReturnType<typeof spawn>) => c.stdin!.end()],
+    ['it gets SIGTERM', (c: ReturnType<typeof spawn>) => c.kill('SIGTERM')],
+  ])('leaves at once when %s during a long query, and the tenant opens again', async (_how, stop) => {
+    const { path: home } = tempDir('lakehouse-exit-');
+    const server = await busyServer(home);
+    const started = Date.now();
+    stop(server.child);
+    const [code] = (await server.exited) as [number | null];
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await stillOpens(home);
   });
 });

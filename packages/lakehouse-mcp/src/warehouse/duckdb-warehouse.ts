@@ -145,6 +145,10 @@ export class DuckDbTenant implements TenantWarehouse {
   readonly lock = new RwLock();
   /** The load holding the write lock across steps, if any: it lets go when idle and someone waits. */
   activeSession: WriteSession | undefined;
+  /** Connections with a statement running, interrupted when the server stops. */
+  readonly running = new Set<DuckDBConnection>();
+  /** Set once the server stops: no new statement starts. */
+  closing = false;
   private reader: DuckDBInstance | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -293,9 +297,11 @@ export class DuckDbTenant implements TenantWarehouse {
     return this.lock.write(async () => {
       this.closeReader();
       const { instance, conn } = await this.openWriter();
+      this.running.add(conn);
       try {
         return await fn(conn);
       } finally {
+        this.running.delete(conn);
         conn.closeSync();
         instance.closeSync();
       }
@@ -310,6 +316,7 @@ export class DuckDbTenant implements TenantWarehouse {
   /** Run with a connection to the hardened read-only engine. */
   read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.lock.read(async () => {
+      if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.reader ??= await this.openWithRetry(this.file, {
         ...this.engineOptions(),
@@ -319,9 +326,11 @@ export class DuckDbTenant implements TenantWarehouse {
         lock_configuration: 'true',
       });
       const conn = await this.reader.connect();
+      this.running.add(conn);
       try {
         return await fn(conn);
       } finally {
+        this.running.delete(conn);
         conn.closeSync();
         // Another process may want to write: do not hold the file open when idle.
         this.idleTimer = setTimeout(() => {
@@ -338,8 +347,18 @@ export class DuckDbTenant implements TenantWarehouse {
     this.reader = undefined;
   }
 
+  /** Stop what is running (a long query, a load) and release the file. */
   async close(): Promise<void> {
-    await this.lock.write(async () => this.closeReader());
+    this.closing = true;
+    // An interrupt that lands before a statement starts executing is lost: repeat it until all have stopped.
+    // (Node cannot exit while DuckDB still runs a statement: the engine waits for it.)
+    const interrupter = setInterval(() => this.running.forEach((conn) => conn.interrupt()), 50);
+    this.running.forEach((conn) => conn.interrupt());
+    try {
+      await this.lock.write(async () => this.closeReader());
+    } finally {
+      clearInterval(interrupter);
+    }
   }
 
   private async rows(conn: DuckDBConnection, text: string, params: unknown[] = []): Promise<unknown[][]> {
@@ -455,6 +474,10 @@ export class DuckDbTenant implements TenantWarehouse {
     return this.read(async (conn) => {
       const started = performance.now();
       const { prepared } = await prepareQuery(conn, text, this.catalog);
+      if (this.closing) {
+        prepared.destroySync();
+        throw new CancelledError('The server is stopping; nothing was run.');
+      }
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -802,7 +825,13 @@ export class WriteSession {
           throw err;
         }
       }
-      return await fn(this.engine.conn);
+      const conn = this.engine.conn;
+      this.tenant.running.add(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        this.tenant.running.delete(conn);
+      }
     } finally {
       this.busy = false;
     }
