@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { errorText, isSwitchyardError, UserInputError } from './errors.js';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './log.js';
+import { splitDirList } from './local-files.js';
 import { switchyardPaths, type SwitchyardPaths } from './paths.js';
 import { redact } from './redact.js';
 import { SecretStore } from './secret-store.js';
@@ -21,12 +22,19 @@ export interface CliOption {
   fallbackEnv?: string;
   choices?: string[];
   default?: string | boolean;
+  /**
+   * A list of folders: the flag may repeat, each value may hold several (comma- or path-delimiter-separated),
+   * and both env variables add to it. The option's value is then a string array.
+   */
+  list?: boolean;
 }
 
 export interface CliContext {
   /** The CLI's name, e.g. `powerbi-mcp`. */
   name: string;
   version: string;
+  /** The server's env prefix, e.g. `POWERBI`. */
+  envPrefix: string;
   /** Every option (global and the command's own), camelCased, with env fallbacks applied. */
   options: Record<string, unknown>;
   profile: string;
@@ -107,6 +115,14 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       fallbackEnv: 'SWITCHYARD_PROFILE',
     },
     {
+      flags: '--allow-dir <dir>',
+      description:
+        'let tools read and save local files under this folder too (repeatable; comma-separated); the default is ~/Downloads/<server> only',
+      env: `${P}_ALLOWED_DIRS`,
+      fallbackEnv: 'SWITCHYARD_ALLOWED_DIRS',
+      list: true,
+    },
+    {
       flags: '--log-level <level>',
       description: `stderr log level: ${LOG_LEVELS.join(', ')}`,
       env: 'SWITCHYARD_LOG_LEVEL',
@@ -131,6 +147,7 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
     return {
       name: def.name,
       version: def.version,
+      envPrefix: P,
       options,
       profile: (options.profile as string | undefined) || 'default',
       modes: {
@@ -202,6 +219,11 @@ const EXIT_GRACE_MS = 1500;
 function toOption(o: CliOption): Option {
   const option = new Option(o.flags, o.env ? `${o.description} (env ${o.env})` : o.description);
   if (o.choices) option.choices(o.choices);
+  if (o.list)
+    option.argParser((value: string, previous: string[] | undefined) => [
+      ...(previous ?? []),
+      ...splitDirList(value),
+    ]);
   if (o.default !== undefined) option.default(o.default);
   return option;
 }
@@ -219,6 +241,16 @@ function applyEnv(
   const options = { ...raw };
   for (const spec of specs) {
     const key = camel(spec.flags);
+    if (spec.list) {
+      // Folders add up: the flags, then the server's variable, then the shared one.
+      const all = [
+        ...((options[key] as string[] | undefined) ?? []),
+        ...splitDirList(spec.env ? env[spec.env] : undefined),
+        ...splitDirList(spec.fallbackEnv ? env[spec.fallbackEnv] : undefined),
+      ];
+      options[key] = all.filter((d, i) => all.indexOf(d) === i);
+      continue;
+    }
     const fromFlag = options[key];
     const isDefault = spec.default !== undefined && fromFlag === spec.default;
     if (fromFlag !== undefined && !isDefault) continue;

@@ -6,6 +6,7 @@ export * from './resource.js';
 export * from './server.js';
 export * from './cli.js';
 export * from './paths.js';
+export * from './local-files.js';
 export * from './keychain.js';
 export * from './secret-store.js';
 export * from './http.js';

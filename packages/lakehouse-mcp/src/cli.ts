@@ -17,6 +17,8 @@ function settingsOf(ctx: CliContext, warehouse?: string) {
     tenant: ctx.options.tenant as string | undefined,
     profile: ctx.profile,
     dataDir: ctx.paths.data,
+    allowDirs: (ctx.options.allowDir as string[] | undefined) ?? [],
+    paths: ctx.paths,
     warehouse: warehouse ?? (ctx.options.warehouse as string | undefined),
     catalog: ctx.options.databricksCatalog as string | undefined,
   });
@@ -241,7 +243,7 @@ export const cli: CliDefinition = {
         }
         ctx.print(`default tenant: ${lh.settings.defaultTenant}`);
         ctx.print(`secrets: ${await lh.secrets.describe()}`);
-        ctx.print(`files may be uploaded from: ${lh.settings.fileRoots.join(', ')}`);
+        ctx.print(lh.settings.files.describe());
         const tenants = new Set([...(await lh.warehouse.tenants()), lh.settings.defaultTenant]);
         for (const id of tenants) {
           const tenant = await lh.tenant(id);
@@ -279,7 +281,7 @@ export const cli: CliDefinition = {
   helpText: `Environment:
   LAKEHOUSE_HOME          where tenant catalogs live (default: <data dir>/lakehouse)
   LAKEHOUSE_TENANT        default tenant (default: default)
-  LAKEHOUSE_FILE_ROOTS    folders files may be uploaded from (default: home, current and temp folders)
+  LAKEHOUSE_FILE_ROOTS    more folders files may be uploaded from, besides ~/Downloads/lakehouse-mcp and --allow-dir
   LAKEHOUSE_MAX_UPLOAD_MB largest upload (default 2048)
   LAKEHOUSE_SYNC_PART_MB  size of one sync batch on disk (default 32)
   LAKEHOUSE_MEMORY_LIMIT  DuckDB memory limit of the query engine (default 1GB)

@@ -2,10 +2,10 @@
  * Local files → something the warehouse can load: where a path may come from, what format a file is, how a
  * CSV is encoded, and spreadsheets converted to typed NDJSON (the warehouse engine reads the rest itself).
  */
-import { createWriteStream, openSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { createWriteStream, openSync, readSync, closeSync } from 'node:fs';
 import { once } from 'node:events';
-import { basename, extname, isAbsolute, join, resolve, sep } from 'node:path';
-import { PermissionError, UserInputError } from '@switchyard/core';
+import { basename, extname, join } from 'node:path';
+import { UserInputError, type LocalFiles } from '@switchyard/core';
 import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
 
 export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
@@ -43,67 +43,20 @@ export function checkFileName(name: string): string {
   return name;
 }
 
-/**
- * A file path the server may read: absolute, without `..` segments, not hidden, a regular file, and (after
- * following links) inside one of the allowed roots.
- */
-export function checkReadablePath(
+/** A file the server may load: core's local-file policy, then the upload size limit. */
+export async function readableUpload(
+  files: LocalFiles,
   path: string,
-  roots: string[],
   maxBytes: number,
-): { path: string; size: number } {
-  if (!isAbsolute(path)) {
-    throw new UserInputError(`path must be absolute, and '${path}' is not`, {
-      hint: 'Pass the full path of the file',
-    });
-  }
-  if (path.split(/[/\\]/).includes('..')) {
-    throw new UserInputError(`'${path}' contains '..', and paths that climb out of a folder are refused`, {
-      hint: 'Pass the file\'s full path without ".." segments',
-    });
-  }
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new UserInputError(`There is no file at ${path}`, { hint: 'Check the path' });
-  }
-  const root = roots
-    .map((r) => {
-      try {
-        return realpathSync(r);
-      } catch {
-        return undefined;
-      }
-    })
-    .find((r) => r !== undefined && (real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)));
-  if (!root) {
-    throw new PermissionError(
-      `${path} is outside the folders files may be loaded from (${roots.join(', ')})`,
-      {
-        hint: 'Move the file into one of them, or add its folder to LAKEHOUSE_FILE_ROOTS',
-      },
-    );
-  }
-  if (
-    real
-      .slice(root.length)
-      .split(sep)
-      .some((p) => p.startsWith('.'))
-  ) {
-    throw new PermissionError(`${path} is in a hidden file or folder, and those are not loaded`, {
-      hint: 'Copy the file to a visible folder first',
-    });
-  }
-  const stat = statSync(real);
-  if (!stat.isFile()) throw new UserInputError(`${path} is not a regular file`);
-  if (stat.size > maxBytes) {
+): Promise<{ path: string; size: number }> {
+  const file = await files.readable(path, 'path');
+  if (file.size > maxBytes) {
     throw new UserInputError(
-      `${basename(path)} is ${formatBytes(stat.size)}, over the limit of ${formatBytes(maxBytes)} for one upload`,
+      `${basename(path)} is ${formatBytes(file.size)}, over the limit of ${formatBytes(maxBytes)} for one upload`,
       { hint: 'Split the file, or raise LAKEHOUSE_MAX_UPLOAD_MB' },
     );
   }
-  return { path: real, size: stat.size };
+  return { path: file.path, size: file.size };
 }
 
 export function formatBytes(n: number): string {
@@ -409,10 +362,6 @@ function typeFor(kinds: Set<string>): LogicalType {
   if ([...kinds].every((k) => k === 'date' || k === 'timestamp')) return { kind: 'timestamp' };
   if ([...kinds].every((k) => k === 'boolean')) return { kind: 'boolean' };
   return { kind: 'text' };
-}
-
-export function defaultFileRoots(home: string, cwd: string, tmp: string): string[] {
-  return [home, cwd, tmp].filter((p, i, all) => p && all.indexOf(p) === i).map((p) => resolve(p));
 }
 
 export { join };

@@ -2,17 +2,18 @@
  * What every tool shares: the warehouse, the default tenant, the secret store, the limits. Built once in
  * `createServer` without touching disk or network; the warehouse opens a tenant on first use.
  */
-import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuthError,
   NotFoundError,
+  LocalFiles,
   registerSecret,
+  splitDirList,
   UserInputError,
+  type SwitchyardPaths,
   type Logger,
   type SecretStore,
 } from '@switchyard/core';
-import { defaultFileRoots } from './files.js';
 import type { PostgresConfig } from './sources/postgres.js';
 import { DatabricksWarehouse, type DatabricksAuth } from './warehouse/databricks-warehouse.js';
 import { DuckDbWarehouse } from './warehouse/duckdb-warehouse.js';
@@ -64,7 +65,8 @@ export interface LakehouseSettings {
   /** Bytes per CSV part while syncing. */
   partBytes: number;
   maxUploadBytes: number;
-  fileRoots: string[];
+  /** Where uploads may read local files from (core's policy). */
+  files: LocalFiles;
   memoryLimit: string;
   loadMemoryLimit: string;
   warehouse: SqlDialect;
@@ -78,6 +80,9 @@ export function settingsFromEnv(
     tenant?: string | undefined;
     profile: string;
     dataDir: string;
+    /** `--allow-dir` and its env variables, gathered by the CLI. */
+    allowDirs?: string[];
+    paths?: SwitchyardPaths;
     warehouse?: string | undefined;
     catalog?: string | undefined;
   },
@@ -87,16 +92,24 @@ export function settingsFromEnv(
     throw new UserInputError(`'${warehouse}' is not a warehouse: use duckdb or databricks`);
   }
   const home = options.home || env.LAKEHOUSE_HOME || join(options.dataDir, 'lakehouse');
-  const roots = env.LAKEHOUSE_FILE_ROOTS
-    ? env.LAKEHOUSE_FILE_ROOTS.split(/[:;]/).filter(Boolean)
-    : defaultFileRoots(homedir(), process.cwd(), tmpdir());
+  const files = new LocalFiles({
+    server: 'lakehouse-mcp',
+    envPrefix: 'LAKEHOUSE',
+    allowDirs: options.allowDirs ?? [],
+    // LAKEHOUSE_FILE_ROOTS (older than --allow-dir) adds folders to read from.
+    readRoots: splitDirList(env.LAKEHOUSE_FILE_ROOTS?.replaceAll(';', ',')),
+    // The warehouse files, staged loads and spills are the server's own, like Switchyard's folders.
+    denied: [home],
+    env,
+    ...(options.paths ? { paths: options.paths } : {}),
+  });
   return {
     home,
     defaultTenant: options.tenant || env.LAKEHOUSE_TENANT || 'default',
     profile: options.profile,
     partBytes: Math.max(1, Number(env.LAKEHOUSE_SYNC_PART_MB) || 32) * 1024 * 1024,
     maxUploadBytes: Math.max(1, Number(env.LAKEHOUSE_MAX_UPLOAD_MB) || 2048) * 1024 * 1024,
-    fileRoots: roots,
+    files,
     memoryLimit: env.LAKEHOUSE_MEMORY_LIMIT || '1GB',
     loadMemoryLimit: env.LAKEHOUSE_LOAD_MEMORY_LIMIT || '128MB',
     warehouse,

@@ -27,8 +27,11 @@ export async function pgClient(database?: string): Promise<pg.Client> {
 }
 
 /** A server with its own lakehouse home, config and data folders. */
-export async function startLakehouse(env: Record<string, string> = {}): Promise<SpawnedServer> {
-  return spawnServer(bin, { env: { LAKEHOUSE_SYNC_PART_MB: '4', ...env } });
+export async function startLakehouse(
+  env: Record<string, string> = {},
+  options: { args?: string[]; cwd?: string } = {},
+): Promise<SpawnedServer> {
+  return spawnServer(bin, { env: { LAKEHOUSE_SYNC_PART_MB: '4', ...env }, ...options });
 }
 
 export async function connect(server: SpawnedServer, name = 'lake', extra: Record<string, unknown> = {}) {

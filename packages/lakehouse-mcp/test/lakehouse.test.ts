@@ -1,11 +1,11 @@
 // Files into bronze, the catalog tools, silver transforms, gold views, tenants, resources, prompts and the CLI.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBin, type SpawnedServer } from '@switchyard/testkit';
+import { isolatedEnv, runBin, type SpawnedServer } from '@switchyard/testkit';
 import { bin, connect, pgInfo, query, startLakehouse } from './helpers.js';
 
 describe('files, catalog, transforms and views', () => {
@@ -89,19 +89,16 @@ describe('files, catalog, transforms and views', () => {
     expect(traversal.text).toBe(
       "'../../x' is not a plain file name: folders and '..' are not allowed in file_name. Pass just the name, e.g. orders.csv; to load a file from disk, pass path instead.",
     );
+    const where = `lakehouse-mcp reads local files only under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${files}; allow another folder with --allow-dir <folder> or LAKEHOUSE_ALLOWED_DIRS.`;
     const climbing = await server.call('lakehouse_upload_file', { path: `${files}/../../etc/passwd` });
-    expect(climbing.text).toBe(
-      `'${files}/../../etc/passwd' contains '..', and paths that climb out of a folder are refused. Pass the file's full path without ".." segments.`,
-    );
+    expect(climbing.text).toBe(`'${files}/../../etc/passwd' contains '..', which is refused: ${where}`);
     const outside = await server.call('lakehouse_upload_file', { path: '/etc/passwd', format: 'csv' });
-    expect(outside.text).toBe(
-      `/etc/passwd is outside the folders files may be loaded from (${files}). Move the file into one of them, or add its folder to LAKEHOUSE_FILE_ROOTS.`,
-    );
+    expect(outside.text).toBe(`'/etc/passwd' is outside the allowed folders: ${where}`);
     const hiddenDir = mkdtempSync(join(files, '.hidden-'));
     writeFileSync(join(hiddenDir, 'k.csv'), 'a\n1\n');
     const hidden = await server.call('lakehouse_upload_file', { path: join(hiddenDir, 'k.csv') });
     expect(hidden.text).toBe(
-      `${join(hiddenDir, 'k.csv')} is in a hidden file or folder, and those are not loaded. Copy the file to a visible folder first.`,
+      `'${join(hiddenDir, 'k.csv')}' is hidden or in a hidden folder, and those are refused: ${where}`,
     );
     writeFileSync(join(files, 'big.csv'), `a\n${'1\n'.repeat(600_000)}`);
     const big = await server.call('lakehouse_upload_file', { path: join(files, 'big.csv') });
@@ -417,6 +414,64 @@ describe('datasource resources and the command line', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(
       `lakehouse-mcp: PostgreSQL at ${info.host}:${info.port} refused the password for user 'reader' (28P01).`,
+    );
+  });
+});
+
+describe('local files only under the allowed folders, whatever the working directory', () => {
+  let server: SpawnedServer;
+  let allowed: string;
+  let extra: string;
+  beforeAll(async () => {
+    allowed = mkdtempSync(join(tmpdir(), 'lakehouse-allowed-'));
+    extra = mkdtempSync(join(tmpdir(), 'lakehouse-extra-'));
+    // Some hosts start servers in '/': before, the working directory (and home, and tmp) was a root by default.
+    server = await startLakehouse({}, { cwd: '/', args: ['--allow-dir', allowed] });
+  });
+  afterAll(() => server.close());
+
+  it('refuses /etc/shadow and /etc/passwd (absolute or relative to /) and loads nothing', async () => {
+    const where = `lakehouse-mcp reads local files only under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${allowed}; allow another folder with --allow-dir <folder> or LAKEHOUSE_ALLOWED_DIRS.`;
+    for (const path of ['/etc/shadow', '/etc/passwd']) {
+      const call = await server.call('lakehouse_upload_file', { path, delimiter: ':', header: false });
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(`'${path}' is outside the allowed folders: ${where}`);
+    }
+    const relative = await server.call('lakehouse_upload_file', { path: 'etc/passwd', format: 'csv' });
+    expect(relative.text).toBe(
+      `path 'etc/passwd' is not an absolute path: give the full path, e.g. ${join(homedir(), 'Downloads', 'lakehouse-mcp', 'report.pdf')}; ${where}`,
+    );
+    const tables = await server.call('lakehouse_list_tables', {});
+    expect(tables.text).not.toMatch(/shadow|passwd/);
+  });
+
+  it('loads a file under an --allow-dir folder', async () => {
+    writeFileSync(join(allowed, 'regions.csv'), 'region,amount\nnorth,10\nsouth,20\n');
+    const call = await server.call('lakehouse_upload_file', { path: join(allowed, 'regions.csv') });
+    expect(call.text).toBe(
+      'Loaded regions.csv into bronze.regions: 2 rows, 2 columns (region VARCHAR, amount BIGINT).',
+    );
+  });
+
+  it('gathers the folders of --allow-dir, LAKEHOUSE_ALLOWED_DIRS, SWITCHYARD_ALLOWED_DIRS and LAKEHOUSE_FILE_ROOTS', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lakehouse-status-'));
+    const env = isolatedEnv({
+      env: {
+        LAKEHOUSE_HOME: home,
+        LAKEHOUSE_ALLOWED_DIRS: `${allowed}/a,${allowed}/b`,
+        SWITCHYARD_ALLOWED_DIRS: `${allowed}/c`,
+        LAKEHOUSE_FILE_ROOTS: extra,
+      },
+    });
+    const status = await runBin(
+      bin,
+      ['--allow-dir', `${allowed}/x`, '--allow-dir', `${allowed}/y`, 'status'],
+      {
+        env,
+      },
+    );
+    expect(status.stdout).toContain(
+      `local files are read and saved under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${allowed}/x, ${allowed}/y, ${allowed}/a, ${allowed}/b, ${allowed}/c, and read under ${extra}`,
     );
   });
 });

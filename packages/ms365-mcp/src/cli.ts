@@ -183,5 +183,6 @@ export const cli: CliDefinition = {
   MS365_GRAPH_URL       Graph endpoint (default ${DEFAULT_GRAPH_URL})
   AZURE_AUTHORITY_HOST  sign-in authority (default https://login.microsoftonline.com)
   MS365_TIMEZONE        default time zone for calendar tools (IANA name)
-  MS365_DOWNLOAD_DIR    default folder for downloads`,
+  MS365_DOWNLOAD_DIR    default folder for downloads and uploads (default ~/Downloads/ms365-mcp)
+  MS365_ALLOWED_DIRS    more folders tools may read and save files in (like --allow-dir)`,
 };

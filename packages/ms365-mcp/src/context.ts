@@ -1,5 +1,6 @@
 import {
   defineTool,
+  type LocalFiles,
   type Logger,
   type SecretStore,
   type ToolAnnotations,
@@ -12,7 +13,6 @@ import { Ms365Auth } from './auth.js';
 import { GraphHub, type Graph } from './graph-client.js';
 import { ScopePlan, type Capability } from './scopes.js';
 import { UploadSessions } from './upload.js';
-import { defaultDownloadDir } from './local-files.js';
 import { defaultZone } from './time.js';
 
 type Shape = z.ZodRawShape;
@@ -37,7 +37,8 @@ export interface GraphToolSpec<I extends Shape, O extends Shape | undefined> {
 export interface Ms365Options {
   env: NodeJS.ProcessEnv;
   profile: string;
-  dataDir: string;
+  /** Where tools may read and save local files. */
+  files: LocalFiles;
   secrets: () => SecretStore;
   log: Logger;
   clientId?: string | undefined;
@@ -50,7 +51,7 @@ export class Ms365 {
   readonly hub: GraphHub;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
-  readonly downloadDir: string;
+  readonly files: LocalFiles;
   readonly uploads: UploadSessions;
   private readonly needs = new Map<string, Capability[]>();
   private served: string[] | undefined;
@@ -61,7 +62,7 @@ export class Ms365 {
     this.log = options.log;
     this.auth = new Ms365Auth(options);
     this.hub = new GraphHub(this.auth, options.log);
-    this.downloadDir = defaultDownloadDir(options.env, options.dataDir);
+    this.files = options.files;
     this.uploads = new UploadSessions(options.secrets, this.auth.service);
   }
 

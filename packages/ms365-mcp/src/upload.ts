@@ -4,11 +4,13 @@ import {
   NotFoundError,
   UpstreamError,
   isSwitchyardError,
+  readSlice,
+  type LocalFile,
   type Logger,
   type SecretStore,
 } from '@switchyard/core';
 import type { Graph } from './graph-client.js';
-import { formatBytes, readSlice, type LocalFile } from './local-files.js';
+import { formatBytes } from './local-files.js';
 
 /** OneDrive wants chunks in multiples of 320 KiB: 16 × 320 KiB = 5 MiB. */
 export const DRIVE_CHUNK = 16 * 320 * 1024;

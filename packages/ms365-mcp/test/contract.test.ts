@@ -37,16 +37,15 @@ const TOOLSETS: Record<string, string[]> = {
   ],
   sharepoint: ['ms365_search_sites', 'ms365_list_site_libraries', 'ms365_list_library_files'],
 };
+// The download tools write local files, so they are not read-only (rule 7).
 const READ_ONLY = [
   'ms365_list_messages',
   'ms365_get_message',
-  'ms365_download_attachment',
   'ms365_list_events',
   'ms365_find_meeting_times',
   'ms365_list_files',
   'ms365_search_files',
   'ms365_read_file',
-  'ms365_download_file',
   'ms365_search_sites',
   'ms365_list_site_libraries',
   'ms365_list_library_files',
@@ -87,7 +86,7 @@ describe('the tools/list contract', () => {
       (await listTools(['--read-only', '--tools', 'ms365_send_mail', '--toolsets', 'mail'])).map(
         (t) => t.name,
       ),
-    ).toEqual(READ_ONLY.slice(0, 3));
+    ).toEqual(READ_ONLY.slice(0, 2));
   });
 
   it('keeps tools/list with every tool under 16 KB, each tool described and every input bounded', () => {
@@ -138,6 +137,15 @@ describe('the tools/list contract', () => {
     expect(byName.ms365_update_event).toMatchObject({ destructiveHint: true, openWorldHint: true });
     expect(byName.ms365_cancel_event).toMatchObject({ destructiveHint: true, openWorldHint: true });
     expect(byName.ms365_upload_file).toMatchObject({ destructiveHint: true, openWorldHint: false });
+    // Saving to local disk is a write; never overwriting makes it non-destructive.
+    for (const name of ['ms365_download_attachment', 'ms365_download_file']) {
+      expect(byName[name]).toEqual({
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      });
+    }
   });
 
   it('matches the schema snapshots and the README tool table', () => {

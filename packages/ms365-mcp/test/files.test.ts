@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, type SpawnedServer } from '@switchyard/testkit';
 import { MB, type Drive, type FakeSite } from './fake/graph.js';
@@ -21,6 +21,7 @@ let server: SpawnedServer;
 let drive: Drive;
 let site: FakeSite;
 const local = tempDir('ms365-local-');
+const outside = tempDir('ms365-outside-');
 const rows = (text: string) => text.split('\n').slice(2, -1);
 const UNIT = 320 * 1024;
 
@@ -46,7 +47,8 @@ beforeAll(async () => {
   site.drives[0]!.put('Pipeline/forecast.csv', 'deal,value\nacme,100\n');
   world.graph.addSite('contoso.sharepoint.com', '/sites/HR', 'Human Resources', ['Policies']);
   dirs = folders();
-  server = await signedInServer(world, dirs);
+  // The flag form of the allowed roots; mail.test.ts uses the env form.
+  server = await signedInServer(world, dirs, { args: ['--allow-dir', local.path] });
 });
 
 afterAll(async () => {
@@ -54,6 +56,7 @@ afterAll(async () => {
   await world?.close();
   dirs?.cleanup();
   local.cleanup();
+  outside.cleanup();
 });
 
 describe('browsing and searching', () => {
@@ -129,12 +132,15 @@ describe('reading and downloading', () => {
     expect(call.text).not.toContain('secret instructions');
   });
 
-  it('saves a non-text file locally and returns the path', async () => {
+  it('points a non-text file to ms365_download_file (a read-only tool writes nothing), which saves it to ~/Downloads/ms365-mcp', async () => {
     const call = await server.call('ms365_read_file', { path: 'Documents/Q1 report #2.pdf' });
-    const path = join(dirs.dataDir, 'ms365', 'downloads', 'Q1 report #2.pdf');
     expect(call.text).toBe(
-      `Q1 report #2.pdf is not a text file (application/pdf, 2.9 KB); saved it to ${path} for a local tool to open.`,
+      'Q1 report #2.pdf is not a text file (application/pdf, 2.9 KB); save it with ms365_download_file for a local tool to open.',
     );
+    expect(existsSync(join(dirs.home, 'Downloads'))).toBe(false);
+    const saved = await server.call('ms365_download_file', { path: 'Documents/Q1 report #2.pdf' });
+    const path = join(dirs.home, 'Downloads', 'ms365-mcp', 'Q1 report #2.pdf');
+    expect(saved.text).toBe(`Saved Q1 report #2.pdf (2.9 KB) to ${path}`);
     expect(readFileSync(path).equals(drive.byPath('Documents/Q1 report #2.pdf')!.content)).toBe(true);
   });
 
@@ -166,8 +172,121 @@ describe('reading and downloading', () => {
     );
     const relative = await server.call('ms365_download_file', { path: 'readme.txt', folder: 'downloads' });
     expect(relative.text).toBe(
-      "folder 'downloads' is not an absolute path. Give the full path, e.g. /home/me/report.pdf or ~/report.pdf.",
+      `folder 'downloads' is not an absolute path: give the full path, e.g. ${join(downloads(), 'report.pdf')}; ${where('saves files')}`,
     );
+  });
+});
+
+/** The download folder ms365-mcp uses by default: ~/Downloads/ms365-mcp of the served bin's HOME. */
+const downloads = () => join(dirs.home, 'Downloads', 'ms365-mcp');
+/** The end of every refusal: the roots, and how to add one. */
+const where = (what: 'reads local files' | 'saves files') =>
+  `ms365-mcp ${what} only under ${downloads()}, ${local.path}; allow another folder with --allow-dir <folder> or MS365_ALLOWED_DIRS.`;
+/** Requests that would carry something out or save something: anything but a metadata GET. */
+const sent = (from: number) =>
+  world.graph.service.requests
+    .slice(from)
+    .filter((r) => r.method !== 'GET' || /\/content$|^\/download\//.test(r.path))
+    .map((r) => `${r.method} ${r.path}`);
+
+describe('local files only under the allowed folders (paths a prompt injection might pass)', () => {
+  it.each([
+    ['/etc/passwd', () => '/etc/passwd', () => `'/etc/passwd' is outside the allowed folders`],
+    [
+      'a link inside the allowed folder that leads outside',
+      () => {
+        writeFileSync(join(outside.path, 'private.txt'), 'private');
+        symlinkSync(join(outside.path, 'private.txt'), join(local.path, 'innocent.txt'));
+        return join(local.path, 'innocent.txt');
+      },
+      () =>
+        `'${join(local.path, 'innocent.txt')}' (which leads to ${join(outside.path, 'private.txt')}) is outside the allowed folders`,
+    ],
+    [
+      "'..' out of the allowed folder",
+      () => `${local.path}/../${basename(outside.path)}/private.txt`,
+      () => `'${local.path}/../${basename(outside.path)}/private.txt' contains '..', which is refused`,
+    ],
+    [
+      "the server's own environment",
+      () => '/proc/self/environ',
+      () =>
+        `'/proc/self/environ' (which leads to /proc/PID/environ) is in /proc, which Switchyard never reads or writes`,
+    ],
+    [
+      "Switchyard's key file",
+      () => join(dirs.configDir, 'secret.key'),
+      () =>
+        `'${join(dirs.configDir, 'secret.key')}' is in ${dirs.configDir}, which Switchyard never reads or writes`,
+    ],
+    [
+      "a link to Switchyard's key file",
+      () => {
+        symlinkSync(join(dirs.configDir, 'secret.key'), join(local.path, 'key.txt'));
+        return join(local.path, 'key.txt');
+      },
+      () =>
+        `'${join(local.path, 'key.txt')}' (which leads to ${join(dirs.configDir, 'secret.key')}) is in ${dirs.configDir}, which Switchyard never reads or writes`,
+    ],
+  ])('refuses to upload %s, and uploads nothing', async (_what, path, sentence) => {
+    expect(existsSync(join(dirs.configDir, 'secret.key'))).toBe(true);
+    const before = world.graph.service.requests.length;
+    const call = await server.call('ms365_upload_file', { local_path: path(), drive_path: 'Loot/' });
+    expect(call.isError).toBe(true);
+    expect(call.text.replace(/\/proc\/\d+\//, '/proc/PID/')).toBe(
+      `${sentence()}: ${where('reads local files')}`,
+    );
+    expect(sent(before)).toEqual([]);
+    expect(drive.byPath('Loot')).toBeUndefined();
+  });
+
+  it.each([
+    ['into site-packages, where a .pth runs at every Python start', '~/.local/lib/python3.11/site-packages'],
+    ['into the autostart folder', '~/.config/autostart'],
+    ['into any folder outside the allowed ones', 'OUTSIDE'],
+    ['into a hidden folder under an allowed one', 'HIDDEN'],
+  ])('refuses to download %s, and writes nothing', async (_what, folder) => {
+    const target =
+      folder === 'OUTSIDE'
+        ? join(outside.path, 'drop')
+        : folder === 'HIDDEN'
+          ? join(local.path, '.config', 'autostart')
+          : folder;
+    const before = world.graph.service.requests.length;
+    const call = await server.call('ms365_download_file', {
+      path: 'readme.txt',
+      folder: target,
+      save_as: 'evil.pth',
+    });
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe(
+      `'${target}' ${
+        folder === 'HIDDEN'
+          ? 'is hidden or in a hidden folder, and those are refused'
+          : 'is outside the allowed folders'
+      }: ${where('saves files')}`,
+    );
+    expect(sent(before)).toEqual([]);
+    expect(existsSync(join(dirs.home, '.local'))).toBe(false);
+    expect(existsSync(join(dirs.home, '.config'))).toBe(false);
+    expect(existsSync(join(local.path, '.config'))).toBe(false);
+    expect(readdirSync(outside.path)).not.toContain('drop');
+  });
+
+  it('uploads from and downloads into a folder under the allowed one, end to end', async () => {
+    mkdirSync(join(local.path, 'exports'), { recursive: true });
+    writeFileSync(join(local.path, 'exports', 'q2.csv'), 'q,amount\n2,10\n');
+    const up = await server.call('ms365_upload_file', {
+      local_path: join(local.path, 'exports', 'q2.csv'),
+      drive_path: 'Reports/',
+    });
+    expect(up.text).toBe(`Uploaded q2.csv (14 B). id: ${drive.byPath('Reports/q2.csv')!.id}`);
+    const down = await server.call('ms365_download_file', {
+      path: 'Reports/q2.csv',
+      folder: join(local.path, 'copies', '2025'),
+    });
+    expect(down.text).toBe(`Saved q2.csv (14 B) to ${join(local.path, 'copies', '2025', 'q2.csv')}`);
+    expect(readFileSync(join(local.path, 'copies', '2025', 'q2.csv'), 'utf8')).toBe('q,amount\n2,10\n');
   });
 });
 

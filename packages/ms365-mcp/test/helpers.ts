@@ -50,18 +50,23 @@ export function hostEnv(world: World, extra: Record<string, string | undefined> 
 export interface Folders {
   configDir: string;
   dataDir: string;
+  /** The served bin's HOME, so that `~` and the default ~/Downloads/ms365-mcp never reach the real one. */
+  home: string;
   cleanup(): void;
 }
 
 export function folders(): Folders {
   const config = tempDir('ms365-config-');
   const data = tempDir('ms365-data-');
+  const home = tempDir('ms365-home-');
   return {
     configDir: config.path,
     dataDir: data.path,
+    home: home.path,
     cleanup: () => {
       config.cleanup();
       data.cleanup();
+      home.cleanup();
     },
   };
 }
@@ -118,7 +123,7 @@ export async function signedInServer(
   return spawnServer(bin, {
     configDir: dirs.configDir,
     dataDir: dirs.dataDir,
-    env: hostEnv(world, options.env),
+    env: hostEnv(world, { HOME: dirs.home, ...options.env }),
     ...(options.args ? { args: options.args } : {}),
   });
 }

@@ -89,6 +89,8 @@ export async function spawnServer(
   bin: string,
   options: IsolatedEnvOptions & {
     args?: string[];
+    /** The server's working directory (some hosts start servers in `/`). */
+    cwd?: string;
     sampling?: Parameters<typeof connectStdio>[0]['sampling'];
   } = {},
 ): Promise<SpawnedServer> {
@@ -97,6 +99,7 @@ export async function spawnServer(
     command: process.execPath,
     args: [bin, ...(options.args ?? [])],
     env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.sampling ? { sampling: options.sampling } : {}),
   });
   return {

@@ -12,7 +12,7 @@ import {
 } from '@switchyard/core';
 import {
   checkFileName,
-  checkReadablePath,
+  readableUpload,
   describeCsvError,
   detectFormat,
   formatBytes,
@@ -304,7 +304,11 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB (XLSX ~100 MB).',
       toolset: 'ingest',
       input: {
-        path: z.string().max(4096).optional().describe('Absolute path of a local file.'),
+        path: z
+          .string()
+          .max(4096)
+          .optional()
+          .describe('Absolute path of a local file under an allowed folder.'),
         content: z.string().max(INLINE_LIMIT).optional().describe('Inline content instead of path.'),
         content_encoding: z
           .enum(['utf-8', 'base64'])
@@ -341,7 +345,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         let fileName: string;
         let sourcePath: string | undefined;
         if (args.path) {
-          sourcePath = checkReadablePath(args.path, lh.settings.fileRoots, lh.settings.maxUploadBytes).path;
+          sourcePath = (await readableUpload(lh.settings.files, args.path, lh.settings.maxUploadBytes)).path;
           fileName = basename(sourcePath);
         } else {
           if (!args.file_name)

@@ -5,7 +5,9 @@ import {
   fenceUntrusted,
   htmlToText,
   isSwitchyardError,
+  plainFileName,
   registerSecret,
+  safeFileName,
   stripInvisible,
   z,
   type ToolContext,
@@ -15,14 +17,7 @@ import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
 import { csvLine, encodePath, listFooter, oneLine } from '../format.js';
-import {
-  checkSaveAs,
-  formatBytes,
-  localFile,
-  safeFileName,
-  saveStream,
-  targetFolder,
-} from '../local-files.js';
+import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
 import { DRIVE_CHUNK, UploadInterruptedError, nextOffset, sessionStatus, uploadChunks } from '../upload.js';
 
@@ -181,6 +176,7 @@ async function metadata(graph: Graph, a: Parameters<typeof itemRef>[0], signal: 
 }
 
 async function download(
+  m: Ms365,
   graph: Graph,
   item: ReturnType<typeof itemRef>,
   meta: DriveItem,
@@ -195,7 +191,7 @@ async function download(
     signal,
     ...item.notFound,
   });
-  return saveStream(res.data, dir, name || safeFileName(meta.name));
+  return m.files.save(res.data, dir, name || safeFileName(meta.name));
 }
 
 async function upload(
@@ -209,7 +205,7 @@ async function upload(
   },
   ctx: ToolContext,
 ) {
-  const file = await localFile(a.local_path);
+  const file = await m.files.readable(a.local_path, 'local_path');
   const target =
     !a.drive_path || a.drive_path.endsWith('/') ? `${a.drive_path ?? ''}${file.name}` : a.drive_path;
   const encoded = encodePath(target);
@@ -363,7 +359,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_read_file',
       title: 'Read a file',
       description:
-        'Text of a txt/md/csv/json/html file up to max_bytes, fenced as untrusted; other types are saved locally, path returned.',
+        'Text of a txt/md/csv/json/html file up to max_bytes, fenced as untrusted; other types: use ms365_download_file.',
       toolset: 'files',
       input: {
         ...itemFields,
@@ -375,16 +371,9 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of a file');
         const { item, meta } = await metadata(graph, a, ctx.signal);
         if (!isTextLike(meta)) {
-          const saved = await download(
-            graph,
-            item,
-            meta,
-            await targetFolder(undefined, m.downloadDir),
-            '',
-            ctx.signal,
-          );
+          // Saving it would write to disk, and this tool is read-only: ms365_download_file saves it.
           return {
-            text: `${oneLine(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); saved it to ${saved.path} for a local tool to open.`,
+            text: `${oneLine(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); save it with ms365_download_file for a local tool to open.`,
           };
         }
         const res = await graph.request<Uint8Array>({
@@ -420,17 +409,27 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        folder: z.string().max(1024).optional().describe('Local folder; default MS365_DOWNLOAD_DIR.'),
+        folder: z
+          .string()
+          .max(1024)
+          .optional()
+          .describe('Local folder under an allowed root; default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
       needs: ['files.read'],
       handler: async (a, ctx, graph) => {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of a file');
-        const name = a.save_as ? checkSaveAs(a.save_as) : '';
-        const dir = await targetFolder(a.folder, m.downloadDir);
+        const name = a.save_as ? plainFileName(a.save_as) : '';
+        const dir = await m.files.folder(a.folder);
         const { item, meta } = await metadata(graph, a, ctx.signal);
-        const saved = await download(graph, item, meta, dir, name, ctx.signal);
+        const saved = await download(m, graph, item, meta, dir, name, ctx.signal);
         return { text: `Saved ${oneLine(meta.name, 200)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
       },
     }),
@@ -439,7 +438,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_upload_file',
       title: 'Upload a file',
       description:
-        'Upload a local file to OneDrive or a library. Large files resume: after an interruption call again with the same arguments.',
+        'Upload a local file (under an allowed folder) to OneDrive or a library. Large files resume: after an interruption call again with the same arguments.',
       toolset: 'files',
       input: {
         local_path: z.string().max(1024).describe('Absolute local path.'),

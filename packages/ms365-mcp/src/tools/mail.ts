@@ -4,9 +4,12 @@ import {
   fenceUntrusted,
   htmlToText,
   isSwitchyardError,
+  plainFileName,
   registerSecret,
+  safeFileName,
   stripInvisible,
   z,
+  type LocalFile,
   type ToolContext,
   type ToolDefinition,
 } from '@switchyard/core';
@@ -22,15 +25,7 @@ import {
   person,
   type EmailAddress,
 } from '../format.js';
-import {
-  checkSaveAs,
-  formatBytes,
-  localFile,
-  safeFileName,
-  saveStream,
-  targetFolder,
-  type LocalFile,
-} from '../local-files.js';
+import { formatBytes } from '../local-files.js';
 import { compactUtc, parseTime } from '../time.js';
 import { MAIL_CHUNK, uploadChunks } from '../upload.js';
 
@@ -129,10 +124,10 @@ function messageBody(args: {
   };
 }
 
-async function localAttachments(paths: string[] | undefined): Promise<LocalFile[]> {
+async function localAttachments(m: Ms365, paths: string[] | undefined): Promise<LocalFile[]> {
   const files: LocalFile[] = [];
   for (const p of paths ?? []) {
-    const f = await localFile(p, 'attachment');
+    const f = await m.files.readable(p, 'attachment');
     if (f.size > MAX_ATTACHMENT) {
       throw new UserInputError(
         `The attachment ${f.name} is ${formatBytes(f.size)}; Outlook takes attachments up to 150 MB`,
@@ -488,7 +483,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         if (!a.to?.length) throw new UserInputError("'to' needs at least one address (or pass draft_id)");
         if (a.subject === undefined) throw new UserInputError("'subject' is required for a new message");
         const message = messageBody(a);
-        const files = await localAttachments(a.attachments);
+        const files = await localAttachments(m, a.attachments);
         const total = files.reduce((n, f) => n + f.size, 0);
         const summary = `"${oneLine(a.subject, 80)}" to ${[...(a.to ?? []), ...(a.cc ?? []), ...(a.bcc ?? [])].length} recipient(s)${
           files.length ? ` with ${files.length} attachment(s), ${formatBytes(total)}` : ''
@@ -571,7 +566,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       needs: ['mail.write'],
       handler: async (a, ctx, graph) => {
         const message = messageBody(a);
-        const files = await localAttachments(a.attachments);
+        const files = await localAttachments(m, a.attachments);
         const draft = await graph.post<Message>('/me/messages', message, {
           headers: IMMUTABLE,
           signal: ctx.signal,
@@ -648,14 +643,24 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       input: {
         message_id: z.string().max(1000).describe('Message id.'),
         attachment_id: z.string().max(2000).describe('Attachment id.'),
-        folder: z.string().max(1024).optional().describe('Local folder; default MS365_DOWNLOAD_DIR.'),
+        folder: z
+          .string()
+          .max(1024)
+          .optional()
+          .describe('Local folder under an allowed root; default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
       needs: ['mail.read'],
       handler: async (a, ctx, graph) => {
-        const name = a.save_as ? checkSaveAs(a.save_as) : undefined;
-        const dir = await targetFolder(a.folder, m.downloadDir);
+        const name = a.save_as ? plainFileName(a.save_as) : undefined;
+        const dir = await m.files.folder(a.folder);
         const path = `/me/messages/${encodeURIComponent(a.message_id)}/attachments/${encodeURIComponent(a.attachment_id)}`;
         const notFound = {
           notFound: `Message ${shortId(a.message_id)} has no attachment with id '${shortId(a.attachment_id)}'`,
@@ -674,7 +679,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           signal: ctx.signal,
           ...notFound,
         });
-        const saved = await saveStream(res.data, dir, name ?? safeFileName(meta.name, 'attachment'));
+        const saved = await m.files.save(res.data, dir, name ?? safeFileName(meta.name, 'attachment'));
         return { text: `Saved ${oneLine(meta.name, 120)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
       },
     }),
