@@ -328,42 +328,6 @@ const FILE_FORMATS = new Set([
 /** Catalogs that are never a tenant's. */
 const FOREIGN_CATALOGS = new Set(['system', 'samples', 'hive_metastore', 'spark_catalog']);
 
-/** Words that end a table position rather than name a table (`SELECT table FROM t`). */
-const CLAUSE_WORDS = new Set([
-  'select',
-  'from',
-  'where',
-  'group',
-  'having',
-  'order',
-  'qualify',
-  'window',
-  'limit',
-  'offset',
-  'union',
-  'except',
-  'intersect',
-  'minus',
-  'cluster',
-  'distribute',
-  'sort',
-  'join',
-  'on',
-  'using',
-  'inner',
-  'left',
-  'right',
-  'full',
-  'cross',
-  'natural',
-  'semi',
-  'anti',
-  'outer',
-  'as',
-  'pivot',
-  'unpivot',
-  'tablesample',
-]);
 /** Words after which a FROM list is over at that level of parentheses. */
 const FROM_ENDS = new Set([
   'where',
@@ -383,9 +347,29 @@ const FROM_ENDS = new Set([
   'distribute',
   'sort',
 ]);
+/** Words that end a table position rather than name a table (`SELECT table FROM t`). */
+const CLAUSE_WORDS = new Set([
+  ...FROM_ENDS,
+  'from',
+  'join',
+  'on',
+  'using',
+  'inner',
+  'left',
+  'right',
+  'full',
+  'cross',
+  'natural',
+  'semi',
+  'anti',
+  'outer',
+  'as',
+  'pivot',
+  'unpivot',
+  'tablesample',
+]);
+/** Words that start a query (a statement, or a subquery in parentheses). */
 const QUERY_WORDS = new Set(['select', 'with', 'values', 'table']);
-
-const QUERY_START = new Set(['select', 'with', 'values', 'table']);
 
 type ParserModule = { Parser: new () => ParserInstance };
 interface ParserInstance {
@@ -561,7 +545,7 @@ export async function checkQuery(text: string, n: Naming): Promise<CheckedQuery>
   const code = tokens.filter((t) => !blank(t));
   const first = code.find((t) => t.text !== '(');
   const keyword = first?.kind === 'word' ? first.text.toUpperCase() : '';
-  if (!QUERY_START.has(keyword.toLowerCase())) {
+  if (!QUERY_WORDS.has(keyword.toLowerCase())) {
     refuse(
       `Only read-only queries can run here, and this is a ${short(keyword) || 'non-query'} statement`,
       HINT_QUERY,
