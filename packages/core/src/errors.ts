@@ -130,5 +130,5 @@ export function errorText(err: SwitchyardError): string {
 
 function ensureSentence(text: string): string {
   const trimmed = text.trim();
-  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+  return /[.!?][»)]?$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }

@@ -7,6 +7,7 @@ import {
   isSwitchyardError,
   registerSecret,
   stripInvisible,
+  untrusted,
   z,
   type ToolContext,
   type ToolDefinition,
@@ -14,7 +15,7 @@ import {
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, listFooter, oneLine } from '../format.js';
+import { csvLine, encodePath, fencedCsv, listFooter, oneLine } from '../format.js';
 import {
   checkSaveAs,
   formatBytes,
@@ -153,8 +154,11 @@ export async function listFolder(
   const where = a.item_id ? `folder ${shortId(a.item_id)}` : `/${(a.path ?? '').replace(/^\/+/, '')}`;
   return [
     `${a.drive_id ? 'Library' : 'OneDrive'} ${where}; modified in UTC.`,
-    'name,kind,size,modified,id',
-    ...page.items.map((i) => itemLine(i, false)),
+    fencedCsv(
+      'file list',
+      'name,kind,size,modified,id',
+      page.items.map((i) => itemLine(i, false)),
+    ),
     listFooter(page, 'item'),
   ].join('\n');
 }
@@ -351,8 +355,11 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         return {
           text: [
             `Search "${oneLine(a.query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
-            'name,folder,kind,size,modified,id',
-            ...page.items.map((i) => itemLine(i, true)),
+            fencedCsv(
+              'file list',
+              'name,folder,kind,size,modified,id',
+              page.items.map((i) => itemLine(i, true)),
+            ),
             listFooter(page, 'item'),
           ].join('\n'),
         };
@@ -384,7 +391,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
             ctx.signal,
           );
           return {
-            text: `${oneLine(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); saved it to ${saved.path} for a local tool to open.`,
+            text: `${untrusted(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); saved it to ${saved.path} for a local tool to open.`,
           };
         }
         const res = await graph.request<Uint8Array>({
@@ -402,7 +409,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         const cut = size > bytes.length;
         return {
           text: [
-            `${oneLine(meta.name, 200)} (${formatBytes(size)}, modified ${compactUtc(meta.lastModifiedDateTime)})${
+            `${untrusted(meta.name, 200)} (${formatBytes(size)}, modified ${compactUtc(meta.lastModifiedDateTime)})${
               cut
                 ? `: first ${formatBytes(bytes.length)} only (truncated; ms365_download_file gets all of it)`
                 : ''
@@ -431,7 +438,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         const dir = await targetFolder(a.folder, m.downloadDir);
         const { item, meta } = await metadata(graph, a, ctx.signal);
         const saved = await download(graph, item, meta, dir, name, ctx.signal);
-        return { text: `Saved ${oneLine(meta.name, 200)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
+        return { text: `Saved ${untrusted(meta.name, 200)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
       },
     }),
 

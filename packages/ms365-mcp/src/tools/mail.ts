@@ -6,6 +6,7 @@ import {
   isSwitchyardError,
   registerSecret,
   stripInvisible,
+  untrusted,
   z,
   type ToolContext,
   type ToolDefinition,
@@ -14,6 +15,7 @@ import type { Ms365 } from '../context.js';
 import { mayHaveGoneThrough, shortId, type Graph } from '../graph-client.js';
 import {
   csvLine,
+  fencedCsv,
   fitBytes,
   listFooter,
   odataString,
@@ -376,8 +378,11 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         const order = useSearch ? 'by relevance' : 'newest first';
         const lines = [
           `${where}, ${order}. Flags: U unread, A attachments, ! important, F flagged.`,
-          `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
-          ...page.items.map((msg) => messageLine(msg, showTo)),
+          fencedCsv(
+            'mail list',
+            `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
+            page.items.map((msg) => messageLine(msg, showTo)),
+          ),
           listFooter(page, 'message'),
         ];
         return { text: lines.join('\n') };
@@ -427,6 +432,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           msg.importance === 'high' ? 'important' : '',
           msg.flag?.flagStatus === 'flagged' ? 'flagged' : '',
         ].filter(Boolean);
+        // Headers, attachment names and the body all come from the sender: one fence holds them.
         const lines = [
           `From: ${person(msg.from)}`,
           `To: ${people(msg.toRecipients, 20)}`,
@@ -443,8 +449,8 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             );
           }
         }
-        lines.push(fenceUntrusted(body, 'email body'));
-        return { text: lines.join('\n') };
+        lines.push('', body);
+        return { text: fenceUntrusted(lines.join('\n'), 'email') };
       },
     }),
 
@@ -623,7 +629,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             ...notFoundMessage(a.id),
           });
           return {
-            text: `Saved a ${a.mode.replace('_', '-')} draft "${oneLine(draft.subject, 80)}". draft_id: ${draft.id}`,
+            text: `Saved a ${a.mode.replace('_', '-')} draft ${untrusted(draft.subject, 80)}. draft_id: ${draft.id}`,
           };
         }
         await graph.post(`${path}/${action}`, payload, {
@@ -675,7 +681,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           ...notFound,
         });
         const saved = await saveStream(res.data, dir, name ?? safeFileName(meta.name, 'attachment'));
-        return { text: `Saved ${oneLine(meta.name, 120)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
+        return { text: `Saved ${untrusted(meta.name, 120)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
       },
     }),
 
@@ -720,7 +726,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           .filter(Boolean);
         return {
           text: [
-            `Moved ${moved} message${moved === 1 ? '' : 's'} to ${target.name}.`,
+            `Moved ${moved} message${moved === 1 ? '' : 's'} to ${target.id === target.name ? target.name : untrusted(target.name, 200)}.`,
             ...(failed.length ? [`Not moved: ${failed.join('; ')}`] : []),
             ...changed,
           ].join('\n'),
