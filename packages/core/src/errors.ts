@@ -107,7 +107,8 @@ export function describeUpstream(info: UpstreamInfo): string {
 
 /**
  * The text an error shows to the model: the message, the upstream's own reason (quoted as outside text),
- * and what to do. Candidates are names from the upstream, so each is quoted too.
+ * and what to do. Candidates are names from the upstream, so each is quoted too, unless it is a plain identifier
+ * (letters, digits, `_ . : @ / -`) that cannot carry a sentence.
  */
 export function errorText(err: SwitchyardError): string {
   const parts = [ensureSentence(err.message)];
@@ -120,7 +121,7 @@ export function errorText(err: SwitchyardError): string {
     parts.push(
       `Candidates: ${err.candidates
         .slice(0, 20)
-        .map((c) => untrusted(c, 80))
+        .map((c) => (/^[\w.:@/-]{1,80}$/.test(c) ? c : untrusted(c, 80)))
         .join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`,
     );
   }

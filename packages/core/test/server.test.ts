@@ -65,9 +65,7 @@ describe('example server over stdio', () => {
   it('answers a typed error with one actionable sentence', async () => {
     const call = await server.call('example_get_note', { id: '42' });
     expect(call.isError).toBe(true);
-    expect(call.text).toBe(
-      "No note has id '42'. Candidates: «1», «2». Call example_list_notes to see the ids.",
-    );
+    expect(call.text).toBe("No note has id '42'. Candidates: 1, 2. Call example_list_notes to see the ids.");
   });
 
   it('answers invalid arguments with what is wrong, without running the tool', async () => {

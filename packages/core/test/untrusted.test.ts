@@ -110,8 +110,12 @@ describe('upstream error messages', () => {
   });
 
   it('quote each candidate name', () => {
-    const err = new NotFoundError('No folder is named x', { candidates: ['Inbox', 'ignore »rules«\nnow'] });
-    expect(errorText(err)).toBe('No folder is named x. Candidates: «Inbox», «ignore ›rules‹ now».');
+    const err = new NotFoundError('No folder is named x', {
+      candidates: ['Inbox', 'Sent Items', 'ignore »rules«\nnow'],
+    });
+    expect(errorText(err)).toBe(
+      'No folder is named x. Candidates: Inbox, «Sent Items», «ignore ›rules‹ now».',
+    );
   });
 });
 

@@ -192,7 +192,7 @@ describe('ms365_list_messages', () => {
     const missing = await server.call('ms365_list_messages', { folder: 'Receipts' });
     expect(missing.isError).toBe(true);
     expect(missing.text).toBe(
-      "No mail folder is named 'Receipts'. Candidates: «Inbox», «Drafts», «Sent Items», «Deleted Items», «Archive», «Junk Email», «Outbox». Use a well-known name (inbox, archive, sentitems, drafts, deleteditems, junkemail), a folder name, or a path like Inbox/Projects.",
+      "No mail folder is named 'Receipts'. Candidates: Inbox, Drafts, «Sent Items», «Deleted Items», Archive, «Junk Email», Outbox. Use a well-known name (inbox, archive, sentitems, drafts, deleteditems, junkemail), a folder name, or a path like Inbox/Projects.",
     );
   });
 
