@@ -1,3 +1,5 @@
+import { cleanInline, untrusted } from './untrusted.js';
+
 /**
  * Typed errors that core turns into `isError` tool results with one actionable sentence.
  * Servers throw these; anything else is "unexpected" and gets an id that is logged with its stack.
@@ -90,26 +92,37 @@ export function isSwitchyardError(err: unknown): err is SwitchyardError {
   return err instanceof SwitchyardError;
 }
 
-/** One line describing an upstream's answer: "Power BI 404 PowerBIEntityNotFound: ... (request id abc)". */
+/**
+ * One line describing an upstream's answer: `Power BI 404 PowerBIEntityNotFound: «…» (request id abc)`.
+ * The upstream's own words are outside text: cleaned to one bounded line and quoted with {@link untrusted}.
+ */
 export function describeUpstream(info: UpstreamInfo): string {
-  const head = [info.service, info.status, info.code]
+  const head = [info.service, info.status, info.code === undefined ? undefined : cleanInline(info.code, 80)]
     .filter((part) => part !== undefined && part !== '')
     .join(' ');
-  const message = info.message ? `: ${info.message}` : '';
-  const requestId = info.requestId ? ` (request id ${info.requestId})` : '';
+  const message = info.message ? `: ${untrusted(info.message, 300)}` : '';
+  const requestId = info.requestId ? ` (request id ${cleanInline(info.requestId, 80)})` : '';
   return `${head}${message}${requestId}`;
 }
 
-/** The text an error shows to the model: the message, the upstream's own reason, and what to do. */
+/**
+ * The text an error shows to the model: the message, the upstream's own reason (quoted as outside text),
+ * and what to do. Candidates are names from the upstream, so each is quoted too, unless it is a plain identifier
+ * (letters, digits, `_ . : @ / -`) that cannot carry a sentence.
+ */
 export function errorText(err: SwitchyardError): string {
   const parts = [ensureSentence(err.message)];
   if (err.upstream && (err.upstream.code || err.upstream.message || err.upstream.status)) {
     const said = describeUpstream(err.upstream);
-    if (!err.message.includes(said)) parts.push(`Upstream said: ${ensureSentence(said)}`);
+    const quoted = err.upstream.message ? untrusted(err.upstream.message, 300) : said;
+    if (!err.message.includes(quoted)) parts.push(`Upstream said: ${ensureSentence(said)}`);
   }
   if (err instanceof NotFoundError && err.candidates && err.candidates.length > 0) {
     parts.push(
-      `Candidates: ${err.candidates.slice(0, 20).join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`,
+      `Candidates: ${err.candidates
+        .slice(0, 20)
+        .map((c) => (/^[\w.:@/-]{1,80}$/.test(c) ? c : untrusted(c, 80)))
+        .join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`,
     );
   }
   if (err.hint) parts.push(ensureSentence(err.hint));
@@ -118,5 +131,5 @@ export function errorText(err: SwitchyardError): string {
 
 function ensureSentence(text: string): string {
   const trimmed = text.trim();
-  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+  return /[.!?][»)]?$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }

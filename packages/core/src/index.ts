@@ -13,5 +13,6 @@ export * from './http.js';
 export * from './azure.js';
 export * from './shape.js';
 export * from './untrusted.js';
+export * from './html-text.js';
 export { z } from 'zod';
 export * from './time.js';

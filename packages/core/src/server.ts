@@ -18,6 +18,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { CancelledError, errorText, isSwitchyardError } from './errors.js';
+import { cleanStructured } from './untrusted.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
@@ -237,7 +238,8 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
         if (!checked.success) {
           throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
         }
-        result.structuredContent = reply.data as Record<string, unknown>;
+        // Rule 7 for the structured copy: the same cleaning as fenced text (see docs/architecture.md).
+        result.structuredContent = cleanStructured(reply.data as Record<string, unknown>);
       }
       toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
       return result;

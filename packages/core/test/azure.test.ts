@@ -208,7 +208,7 @@ describe('device code and silent refresh', () => {
       );
       // The AADSTS code is said once, not repeated from the start of Azure AD's description.
       expect(errorText(err as AuthError)).toContain(
-        'Upstream said: Azure AD AADSTS70008: The provided authorization code or refresh token',
+        'Upstream said: Azure AD AADSTS70008: «The provided authorization code or refresh token',
       );
       expect(await s.signOut()).toBe(1);
       expect(await s.accounts()).toEqual([]);

@@ -91,7 +91,7 @@ describe('HttpClient', () => {
       requestId: 'rid-404',
     });
     expect(errorText(err as NotFoundError)).toBe(
-      'Fake API has no such item, or the caller cannot see it. Upstream said: Fake API 404 ItemNotFound: The thing does not exist. (request id rid-404).',
+      'Fake API has no such item, or the caller cannot see it. Upstream said: Fake API 404 ItemNotFound: «The thing does not exist.» (request id rid-404).',
     );
   });
 

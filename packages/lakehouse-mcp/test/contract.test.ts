@@ -193,7 +193,7 @@ describe('contract', () => {
     expect(demo.stdout).toContain(
       "Synced public.orders from 'shop' into bronze.orders (incremental, first run: 20,000 rows loaded in full)",
     );
-    expect(demo.stdout).toContain('Loaded products.csv into bronze.products: 9 rows');
+    expect(demo.stdout).toContain('Loaded «products.csv» into bronze.products: 9 rows');
     expect(demo.stdout).toContain('Built silver.products from bronze.products with 5 steps: 8 rows');
     expect(demo.stdout).toMatch(/category,orders,revenue\n\s+outerwear,5000,562450\.00/);
     expect(demo.stdout).toContain('Done.');

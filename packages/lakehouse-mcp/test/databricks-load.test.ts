@@ -119,9 +119,9 @@ describe('Databricks: loads', () => {
       file_name: 'sales.csv',
     });
     expect(call.isError).toBe(false);
-    expect(call.text).toBe(
-      'Loaded sales.csv into bronze.sales: 4 rows, 4 columns (id BIGINT, city STRING, amount DOUBLE, day DATE).',
-    );
+    expect(call.text.split('\n')[0]).toBe('Loaded «sales.csv» into bronze.sales: 4 rows, 4 columns.');
+    // Column names come from the file: fenced.
+    expect(call.text).toContain('\nid BIGINT, city STRING, amount DOUBLE, day DATE\n[END UNTRUSTED columns ');
     const log = fake.log().filter((e) => e.call === 'execute');
     const put = log.find((e) => e.sql!.startsWith('PUT '))!;
     const runDir = put.staging![0]!;
@@ -320,7 +320,7 @@ describe('Databricks: loads', () => {
     });
     expect(call.isError).toBe(true);
     expect(call.text).toBe(
-      "Databricks refused a privilege: [PERMISSION_DENIED] User does not have WRITE VOLUME on Volume 'tenant_default._meta.landing'. (SQLSTATE 42501). Ask a workspace admin to grant the principal USE CATALOG and CREATE SCHEMA on tenant_default, and CREATE TABLE, MODIFY, READ VOLUME and WRITE VOLUME on its schemas.",
+      "Databricks refused a privilege: «[PERMISSION_DENIED] User does not have WRITE VOLUME on Volume 'tenant_default._meta.landing'. (SQLSTATE 42501)». Ask a workspace admin to grant the principal USE CATALOG and CREATE SCHEMA on tenant_default, and CREATE TABLE, MODIFY, READ VOLUME and WRITE VOLUME on its schemas.",
     );
     const statements = fake.statements();
     expect(statements.some((s) => s.startsWith('CREATE OR REPLACE'))).toBe(false);
@@ -348,7 +348,7 @@ describe('Databricks: loads', () => {
       tenant_id: 'newco',
     });
     expect(call.text).toBe(
-      'The Databricks principal may not create the catalog tenant_newco: [PERMISSION_DENIED] User does not have CREATE CATALOG on Metastore. (SQLSTATE 42501). Ask an admin to create it (CREATE CATALOG tenant_newco) and grant the principal USE CATALOG, CREATE SCHEMA on it, or set LAKEHOUSE_DATABRICKS_CATALOG to an existing catalog where it may create schemas.',
+      'The Databricks principal may not create the catalog tenant_newco: «[PERMISSION_DENIED] User does not have CREATE CATALOG on Metastore. (SQLSTATE 42501)». Ask an admin to create it (CREATE CATALOG tenant_newco) and grant the principal USE CATALOG, CREATE SCHEMA on it, or set LAKEHOUSE_DATABRICKS_CATALOG to an existing catalog where it may create schemas.',
     );
   });
 
@@ -491,7 +491,7 @@ describe('Databricks: loads', () => {
       sql: 'SELECT sum(amout) FROM bronze.sales',
     });
     expect(bad.text).toBe(
-      "The query refers to something that does not exist in tenant_default: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `amout` cannot be resolved. (SQLSTATE 42703). Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
+      "The query refers to something that does not exist in tenant_default: «[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `amout` cannot be resolved. (SQLSTATE 42703)». Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
     );
   });
 });

@@ -23,9 +23,11 @@ describe('files, catalog, transforms and views', () => {
     const path = join(files, 'Kunden Liste.csv');
     writeFileSync(path, Buffer.from('name;stadt;umsatz\nMüller;Köln;12\nGarçon;Zürich;7\n', 'latin1'));
     const call = await server.call('lakehouse_upload_file', { path });
-    expect(call.text).toBe(
-      'Loaded Kunden Liste.csv (latin-1) into bronze.kunden_liste: 2 rows, 3 columns (name VARCHAR, stadt VARCHAR, umsatz BIGINT).',
+    expect(call.text.split('\n')[0]).toBe(
+      'Loaded «Kunden Liste.csv» (latin-1) into bronze.kunden_liste: 2 rows, 3 columns.',
     );
+    // Column names come from the file: fenced.
+    expect(call.text).toContain('\nname VARCHAR, stadt VARCHAR, umsatz BIGINT\n[END UNTRUSTED columns ');
     expect(await rows('SELECT name, stadt FROM bronze.kunden_liste ORDER BY umsatz DESC')).toEqual([
       ['Müller', 'Köln'],
       ['Garçon', 'Zürich'],
@@ -72,8 +74,12 @@ describe('files, catalog, transforms and views', () => {
       path: join(files, 'budget.xlsx'),
       sheet: 'Budget',
     });
-    expect(xlsx.text).toBe(
-      "Loaded budget.xlsx from sheet 'Budget' into bronze.budget: 2 rows, 4 columns (Dept VARCHAR, Amount DOUBLE, Approved BOOLEAN, Due DATE).",
+    expect(xlsx.text.split('\n')[0]).toBe(
+      'Loaded «budget.xlsx» from sheet «Budget» into bronze.budget: 2 rows, 4 columns.',
+    );
+    // Column names come from the file: fenced.
+    expect(xlsx.text).toContain(
+      '\nDept VARCHAR, Amount DOUBLE, Approved BOOLEAN, Due DATE\n[END UNTRUSTED columns ',
     );
     expect(
       await rows('SELECT Dept, Amount, Approved, Due::VARCHAR FROM bronze.budget ORDER BY Dept'),

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { fenceProblems, injection, type SpawnedServer } from '@switchyard/testkit';
 import { query, startLakehouse } from './helpers.js';
 
 describe('lakehouse_query_sql safety', () => {
@@ -246,7 +246,52 @@ describe('lakehouse_query_sql safety', () => {
     const bad = await query(server, 'SELEC 1');
     expect(bad.text).toMatch(/^The SQL could not be parsed: Parser Error: syntax error at or near "SELEC"/);
     const col = await query(server, 'SELECT nme FROM bronze.things');
-    expect(col.text).toMatch(/^DuckDB refused the query: Binder Error: Referenced column "nme" not found/);
+    expect(col.text).toMatch(/^DuckDB refused the query: «Binder Error: Referenced column "nme" not found/);
     await intact();
+  });
+});
+
+// Rule 7: a column name or a cell written by whoever made the file reaches the model only inside a fence, in
+// the text and in the structured copy, and DuckDB's error quoting a cell is quoted as outside text.
+describe('text from a file stays inside a fence', () => {
+  const NEEDLE = 'SYSTEM OVERRIDE';
+  const evil = injection(NEEDLE);
+  const csv = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    server = await startLakehouse();
+  });
+  afterAll(() => server.close());
+
+  it('in lakehouse_upload_file, lakehouse_list_tables, lakehouse_describe_table and lakehouse_query_sql', async () => {
+    const up = await server.call('lakehouse_upload_file', {
+      content: `id,${csv(evil)}\n1,${csv(evil)}\n2,plain\n`,
+      file_name: 'evil.csv',
+    });
+    expect(up.isError, up.text).toBe(false);
+    expect(up.text).toContain(NEEDLE);
+    expect(fenceProblems(up.text, NEEDLE, { quoted: true })).toEqual([]);
+
+    const tables = await server.call('lakehouse_list_tables', {});
+    expect(fenceProblems(tables.text, 'evil.csv')).toEqual([]);
+
+    const desc = await server.call('lakehouse_describe_table', { table: 'bronze.evil' });
+    expect(desc.isError, desc.text).toBe(false);
+    expect(desc.text).toContain(NEEDLE);
+    expect(fenceProblems(desc.text, NEEDLE)).toEqual([]);
+
+    const rows = await query(server, 'SELECT * FROM bronze.evil ORDER BY id');
+    expect(rows.isError, rows.text).toBe(false);
+    expect(rows.text).toContain(NEEDLE);
+    expect(fenceProblems(rows.text, NEEDLE)).toEqual([]);
+    // The structured copy carries the cell, cleaned the same way: no marker look-alike passes.
+    const structured = JSON.stringify(rows.structured);
+    expect(structured).toContain(NEEDLE);
+    expect(structured).not.toMatch(/(begin|end)\W*untrusted/i);
+    expect(structured).toContain('(fence marker removed)');
+
+    const cast = await query(server, 'SELECT CAST(COLUMNS(* EXCLUDE (id)) AS INTEGER) FROM bronze.evil');
+    expect(cast.isError).toBe(true);
+    expect(fenceProblems(cast.text, NEEDLE, { quoted: true })).toEqual([]);
   });
 });

@@ -1,15 +1,24 @@
-import { csvField, stripInvisible, type Collected } from '@switchyard/core';
+import { cleanInline, csvField, fenceUntrusted, type Collected } from '@switchyard/core';
 
 export interface EmailAddress {
   emailAddress?: { name?: string; address?: string };
 }
 
-/** One line of text from outside: invisible characters gone, whitespace collapsed, cut at `max` chars. */
+/**
+ * One line of text from outside: invisible characters gone, whitespace collapsed, fence-marker look-alikes
+ * neutralised, cut at `max` chars. It is not marked: put it inside a fence ({@link fencedCsv}), or quote it
+ * with core's `untrusted()` when it stands in a sentence of ours.
+ */
 export function oneLine(text: string | undefined, max = 200): string {
-  const clean = stripInvisible(text ?? '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  return cleanInline(text, max);
+}
+
+/**
+ * Rows from Graph as one fence around the CSV (header included): a list costs one fence, not one per field,
+ * and names, subjects and previews never stand outside it.
+ */
+export function fencedCsv(source: string, header: string, lines: string[]): string {
+  return fenceUntrusted([header, ...lines].join('\n'), source);
 }
 
 /** `Alice Example <alice@contoso.com>`, or just the address when the name adds nothing. */

@@ -277,7 +277,7 @@ describe('a call without a usable sign-in', () => {
       const call = await server.call('ms365_list_messages', {});
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
-        'The saved sign-in can no longer be refreshed (AADSTS70008). Upstream said: Azure AD AADSTS70008: The provided authorization code or refresh token has expired due to inactivity or was already used. Run `ms365-mcp login` in a terminal.',
+        'The saved sign-in can no longer be refreshed (AADSTS70008). Upstream said: Azure AD AADSTS70008: «The provided authorization code or refresh token has expired due to inactivity or was already used.» Run `ms365-mcp login` in a terminal.',
       );
       expect((await login(world, dirs)).code).toBe(0);
       expect((await server.call('ms365_list_messages', {})).text).toContain('Hello Alice');
@@ -297,7 +297,7 @@ describe('a call without a usable sign-in', () => {
       world.authority.revokeRefreshTokens();
       const call = await server.call('ms365_list_messages', {});
       expect(call.text).toBe(
-        'The saved sign-in can no longer be refreshed (AADSTS70008). Upstream said: Azure AD AADSTS70008: The provided authorization code or refresh token has expired due to inactivity or was already used. Run `ms365-mcp login` in a terminal.',
+        'The saved sign-in can no longer be refreshed (AADSTS70008). Upstream said: Azure AD AADSTS70008: «The provided authorization code or refresh token has expired due to inactivity or was already used.» Run `ms365-mcp login` in a terminal.',
       );
       expect(world.graph.service.requestsTo('/v1.0/me/mailFolders/inbox/messages').at(-1)!.status).toBe(401);
     } finally {
@@ -322,7 +322,7 @@ describe('consent', () => {
         const send = await server.call('ms365_send_mail', { to: [ALICE], subject: 'hi', body: 'x' });
         expect(send.isError).toBe(true);
         expect(send.text).toMatch(
-          /^The account has not consented to the scopes Mail\.Send for this app \(AADSTS65001\)\. Upstream said: Azure AD AADSTS65001: .* Missing: Mail\.Send\. Ask an administrator to grant consent to the app registration, or run `ms365-mcp login` in a terminal and accept the consent prompt\.$/,
+          /^The account has not consented to the scopes Mail\.Send for this app \(AADSTS65001\)\. Upstream said: Azure AD AADSTS65001: «.* Missing: Mail\.Send»\. Ask an administrator to grant consent to the app registration, or run `ms365-mcp login` in a terminal and accept the consent prompt\.$/,
         );
         // The refused refresh did not cost the sign-in.
         expect((await server.call('ms365_list_events', {})).isError).toBe(false);
@@ -350,7 +350,7 @@ describe('consent', () => {
       expect((await server.call('ms365_list_messages', {})).text).toContain('Hello Alice');
       const call = await server.call('ms365_send_mail', { to: [DANA], subject: 'x' });
       expect(call.text).toMatch(
-        /^The sign-in has no consent for Mail\.Send, Mail\.ReadWrite, which this call needs\. Upstream said: Microsoft Graph 403 ErrorAccessDenied: Access is denied\. Check credentials and try again\. \(request id [0-9a-f-]{36}\)\. Supply a token that carries this scope, or unset MS365_ACCESS_TOKEN and sign in\.$/,
+        /^The sign-in has no consent for Mail\.Send, Mail\.ReadWrite, which this call needs\. Upstream said: Microsoft Graph 403 ErrorAccessDenied: «Access is denied\. Check credentials and try again\.» \(request id [0-9a-f-]{36}\)\. Supply a token that carries this scope, or unset MS365_ACCESS_TOKEN and sign in\.$/,
       );
       expect(server.stderr()).not.toContain(token);
       expect(call.text).not.toContain(token);
@@ -371,7 +371,7 @@ describe('consent', () => {
     try {
       const call = await server.call('ms365_list_messages', {});
       expect(call.text).toMatch(
-        /^Microsoft Graph refused the token in MS365_ACCESS_TOKEN \(expired, revoked or not for Graph\)\. Upstream said: Microsoft Graph 401 InvalidAuthenticationToken: Lifetime validation failed, the token is expired\. \(request id [0-9a-f-]{36}\)\. Supply a fresh token, or unset MS365_ACCESS_TOKEN and run `ms365-mcp login` in a terminal\.$/,
+        /^Microsoft Graph refused the token in MS365_ACCESS_TOKEN \(expired, revoked or not for Graph\)\. Upstream said: Microsoft Graph 401 InvalidAuthenticationToken: «Lifetime validation failed, the token is expired\.» \(request id [0-9a-f-]{36}\)\. Supply a fresh token, or unset MS365_ACCESS_TOKEN and run `ms365-mcp login` in a terminal\.$/,
       );
     } finally {
       await server.close();

@@ -18,7 +18,7 @@ let server: SpawnedServer;
 let standup: FakeEvent;
 let review: FakeEvent;
 
-const rows = (text: string) => text.split('\n').slice(2, -1);
+const rows = (text: string) => text.split('\n').slice(3, -2);
 
 beforeAll(async () => {
   world = await startWorld();
@@ -74,7 +74,8 @@ describe('ms365_list_events', () => {
     expect(call.isError).toBe(false);
     const lines = call.text.split('\n');
     expect(lines[0]).toBe('Events 2025-03-24 00:00 → 2025-04-08 00:00, times in Europe/Berlin.');
-    expect(lines[1]).toBe('id,when,subject,location,organizer,flags');
+    expect(lines[1]).toMatch(/^\[BEGIN UNTRUSTED event list [0-9a-f]{8}: /);
+    expect(lines[2]).toBe('id,when,subject,location,organizer,flags');
     const r = rows(call.text).map((l) => l.split(',').slice(1).join(','));
     expect(r).toEqual([
       '2025-03-24 09:00–09:15,Team standup,,me,recurring online',
@@ -146,7 +147,7 @@ describe('changing events', () => {
     const id = /id: (\S+)$/.exec(call.text)![1]!;
     const event = world.graph.events.get(id)!;
     expect(call.text).toBe(
-      `Created "Planning" 2025-04-02 15:00–16:30 (Europe/Berlin); invitations sent to 1 attendee(s).\nJoin: ${event.joinUrl}\nid: ${id}`,
+      `Created «Planning» 2025-04-02 15:00–16:30 (Europe/Berlin); invitations sent to 1 attendee(s).\nJoin: ${event.joinUrl}\nid: ${id}`,
     );
     expect(new Date(event.start).toISOString()).toBe('2025-04-02T13:00:00.000Z');
     expect(event.attendees).toEqual([{ address: BOB, type: 'required' }]);
@@ -165,7 +166,7 @@ describe('changing events', () => {
       end: '2025-04-03T10:30-04:00',
       time_zone: 'Europe/Berlin',
     });
-    expect(call.text.split('\n')[0]).toBe('Created "Call with NY" 2025-04-03 16:00–16:30 (Europe/Berlin).');
+    expect(call.text.split('\n')[0]).toBe('Created «Call with NY» 2025-04-03 16:00–16:30 (Europe/Berlin).');
   });
 
   it('updates only the fields given and says what changed', async () => {
@@ -177,7 +178,7 @@ describe('changing events', () => {
       attendees: [BOB, 'eve@contoso.com'],
     });
     expect(call.text).toBe(
-      'Updated "Budget review" 2025-03-25 14:00–15:00 (Europe/Berlin); changed start, end, location, attendees.',
+      'Updated «Budget review» 2025-03-25 14:00–15:00 (Europe/Berlin); changed start, end, location, attendees.',
     );
     expect(new Date(review.start).toISOString()).toBe('2025-03-25T13:00:00.000Z');
     // The list replaced the required attendees; the optional one with an address stayed, name and all.
@@ -236,7 +237,7 @@ describe('changing events', () => {
     const call = await server.call('ms365_cancel_event', { id });
     expect(call.isError).toBe(true);
     expect(call.text).toMatch(
-      /^Only the organizer can cancel this meeting, and you are an attendee\. Upstream said: Microsoft Graph 400 ErrorInvalidRequest: Your request can't be completed\. You need to be an organizer to cancel a meeting\. \(request id [0-9a-f-]{36}\)\. Decline it in Outlook instead, or ask the organizer\.$/,
+      /^Only the organizer can cancel this meeting, and you are an attendee\. Upstream said: Microsoft Graph 400 ErrorInvalidRequest: «Your request can't be completed\. You need to be an organizer to cancel a meeting\.» \(request id [0-9a-f-]{36}\)\. Decline it in Outlook instead, or ask the organizer\.$/,
     );
   });
 

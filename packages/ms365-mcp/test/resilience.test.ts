@@ -57,7 +57,7 @@ describe('throttling', () => {
     const call = await server.call('ms365_list_messages', {});
     expect(call.isError).toBe(true);
     expect(call.text).toBe(
-      'Microsoft Graph is throttling requests and asks to wait 120 s. Upstream said: Microsoft Graph 429 TooManyRequests: Too many requests. Wait that long and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox.',
+      'Microsoft Graph is throttling requests and asks to wait 120 s. Upstream said: Microsoft Graph 429 TooManyRequests: «Too many requests.» Wait that long and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox.',
     );
     expect(world.graph.service.requestsTo(INBOX).length - before).toBe(1);
   });
@@ -67,7 +67,7 @@ describe('throttling', () => {
     world.graph.service.inject({ path: INBOX, status: 429, retryAfter: 1, body: throttled, times: 10 });
     const call = await server.call('ms365_list_messages', {});
     expect(call.text).toBe(
-      'Microsoft Graph is throttling requests and asks to wait 1 s. Upstream said: Microsoft Graph 429 TooManyRequests: Too many requests. Wait that long and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox.',
+      'Microsoft Graph is throttling requests and asks to wait 1 s. Upstream said: Microsoft Graph 429 TooManyRequests: «Too many requests.» Wait that long and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox.',
     );
     expect(world.graph.service.requestsTo(INBOX).length - before).toBe(4);
   });
@@ -83,7 +83,7 @@ describe('throttling', () => {
     });
     const call = await server.call('ms365_list_messages', {});
     expect(call.text).toBe(
-      'Microsoft Graph refused the call: too many requests were running against this mailbox at once (its MailboxConcurrency limit is 4). Upstream said: Microsoft Graph 429 ApplicationThrottled: Application is over its MailboxConcurrency limit. Wait 60 seconds and try again; other apps using the same mailbox count toward the limit.',
+      'Microsoft Graph refused the call: too many requests were running against this mailbox at once (its MailboxConcurrency limit is 4). Upstream said: Microsoft Graph 429 ApplicationThrottled: «Application is over its MailboxConcurrency limit.» Wait 60 seconds and try again; other apps using the same mailbox count toward the limit.',
     );
   });
 
@@ -122,14 +122,14 @@ describe('server failures', () => {
     });
     const call = await server.call('ms365_list_messages', {});
     expect(call.text).toBe(
-      'Microsoft Graph is temporarily unavailable (HTTP 503). Upstream said: Microsoft Graph 503 ServiceUnavailable: Service unavailable. Try again in a minute.',
+      'Microsoft Graph is temporarily unavailable (HTTP 503). Upstream said: Microsoft Graph 503 ServiceUnavailable: «Service unavailable.» Try again in a minute.',
     );
     expect((await server.call('ms365_list_messages', {})).isError).toBe(false);
   });
 
   const unavailable = { error: { code: 'ServiceUnavailable', message: 'Service unavailable.' } };
   const mayHaveGoneThrough =
-    'Microsoft Graph is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same. Upstream said: Microsoft Graph 503 ServiceUnavailable: Service unavailable.';
+    'Microsoft Graph is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same. Upstream said: Microsoft Graph 503 ServiceUnavailable: «Service unavailable.»';
   const checkSent =
     'Check Sent Items (ms365_list_messages, folder sentitems) before sending again, so that the mail does not go out twice.';
 

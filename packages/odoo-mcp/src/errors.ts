@@ -10,7 +10,9 @@ import {
   RateLimitedError,
   UpstreamError,
   UserInputError,
+  cleanInline,
   stripInvisible,
+  untrusted,
 } from '@switchyard/core';
 
 /** An error as Odoo reported it. */
@@ -48,14 +50,16 @@ export interface AuthContext {
   now?: Date;
 }
 
-/** The first line of Odoo's message, without invisible characters, kept short. */
+/**
+ * The first line of Odoo's message, quoted as outside text (core's `untrusted`: one bounded line, no
+ * invisible characters or fence-marker look-alikes, in «»); '' when Odoo said nothing.
+ */
 export function oneLine(text: string, max = 300): string {
   const line =
     stripInvisible(text)
       .split(/\r?\n/)
       .find((l) => l.trim()) ?? '';
-  const trimmed = line.trim().replace(/\s+/g, ' ');
-  return trimmed.length > max ? `${trimmed.slice(0, max - 1)}…` : trimmed;
+  return line.trim() ? untrusted(line, max) : '';
 }
 
 const READ_METHODS = new Set([
@@ -141,7 +145,7 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
   }
   if (/database "[^"]+" does not exist/.test(fault.message)) {
     const db = /database "([^"]+)"/.exec(fault.message)?.[1];
-    return new NotFoundError(`Odoo has no database '${db ?? auth.db ?? '?'}'`, {
+    return new NotFoundError(`Odoo has no database ${untrusted(db ?? auth.db ?? '?', 100)}`, {
       hint: 'Set ODOO_DB to the database name shown in Odoo’s database selector',
     });
   }
@@ -190,7 +194,7 @@ export function throttled(during: string, retryAfterSeconds: number | undefined)
 }
 
 function shortName(name: string): string {
-  return name.replace(/^builtins\./, '');
+  return cleanInline(name.replace(/^builtins\./, ''), 100);
 }
 
 /** Access errors name the model and the missing right; the groups that would grant it, when Odoo lists them. */
@@ -204,9 +208,11 @@ function accessError(raw: string, call: CallInfo): PermissionError {
     'Ask an Odoo administrator to give this user the right (or use the API key of a user who has it)';
   if (acl) {
     const right = VERB_RIGHT[acl[1]!.toLowerCase()] ?? rightOf(call.method);
-    const granted = groups.length > 0 ? ` It is granted to: ${groups.join('; ')}.` : '';
+    // Group and model descriptions are Odoo's words, which an administrator (or an attacker) can set.
+    const granted =
+      groups.length > 0 ? ` It is granted to: ${groups.map((g) => untrusted(g, 100)).join('; ')}.` : '';
     return new PermissionError(
-      `Odoo denied ${right} access to ${acl[3]} (${acl[2]}): this user lacks the ${right} right on that model.${granted}`,
+      `Odoo denied ${right} access to ${acl[3]} (${untrusted(acl[2], 100)}): this user lacks the ${right} right on that model.${granted}`,
       { hint },
     );
   }

@@ -16,12 +16,11 @@ import {
   type HttpErrorResponse,
   type Logger,
 } from '@switchyard/core';
-import { isTimeZone } from '@switchyard/core';
+import { cleanInline, isTimeZone, untrusted } from '@switchyard/core';
 import {
   OdooFaultError,
   authFailure,
   faultToError,
-  oneLine,
   throttled,
   unknownModel,
   type AuthContext,
@@ -162,7 +161,7 @@ export class OdooClient {
       if (err instanceof OdooFaultError) {
         const status = err.fault.status ? ` (HTTP ${err.fault.status})` : '';
         throw new UpstreamError(
-          `Odoo failed on its side${status} while reporting its version${err.fault.message ? `: ${err.fault.message}` : ''}`,
+          `Odoo failed on its side${status} while reporting its version${err.fault.message ? `: ${untrusted(err.fault.message, 300)}` : ''}`,
           { hint: 'Try again in a moment' },
         );
       }
@@ -532,13 +531,13 @@ function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
       message:
         odoo && typeof body!.message === 'string'
           ? body!.message
-          : oneLine(failure.bodyText.replace(/<[^>]+>/g, ' ')),
+          : cleanInline(failure.bodyText.replace(/<[^>]+>/g, ' '), 300),
       status: 429,
       retryAfterSeconds: waitMs === undefined ? undefined : Math.ceil(waitMs / 1000),
     });
   }
   if (failure.status >= 500 && !isOdooErrorBody(failure.json)) {
-    const text = oneLine(failure.bodyText.replace(/<[^>]+>/g, ' ')).slice(0, 200);
+    const text = cleanInline(failure.bodyText.replace(/<[^>]+>/g, ' '), 200);
     return new OdooFaultError({ name: '', message: text, status: failure.status });
   }
   if (!failure.url.includes('/json/2/')) return undefined;

@@ -201,7 +201,7 @@ describe('login, status and logout', () => {
     const lines = login.stderr.trim().split('\n');
     expect(lines.at(-2)).toBe('Odoo API key: ');
     expect(lines.at(-1)).toBe(
-      'odoo-mcp: Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login --profile work` or set ODOO_API_KEY.',
+      'odoo-mcp: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired. Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login --profile work` or set ODOO_API_KEY.',
     );
     expect(login.stderr).not.toContain('not-a-valid-key-1234567890');
     expect((await runBin(bin, ['status', '--profile', 'work'], { env })).code).toBe(1);
@@ -250,7 +250,7 @@ describe('login, status and logout', () => {
       env: { ...env, ODOO_API_KEY: 'wrong-key-abcdef123456', ODOO_PROTOCOL: 'auto' },
     });
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain('Connection failed: Odoo refused the API key (401 Invalid apikey)');
+    expect(bad.stdout).toContain('Connection failed: Odoo refused the API key (401 «Invalid apikey»)');
     const noTz = await runBin(bin, ['status'], { env: isolatedEnv({ env: odooEnv(fake, 'notz') }) });
     const machineTz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
     expect(noTz.stdout).toContain(`Time zone: ${machineTz} (the user has none set; this machine's)`);

@@ -1,7 +1,7 @@
 // Every error the issue lists, on both protocols, with the exact sentence the model sees; after each,
 // the server still answers and Odoo's data is unchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { fenceProblems, injection, type SpawnedServer } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
 import { PROTOCOLS, spawnOdoo } from './helpers.js';
 
@@ -63,7 +63,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
         protocol === 'json2'
-          ? `Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. ${NEW_KEY_HINT}`
+          ? `Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired. ${NEW_KEY_HINT}`
           : `Odoo refused the sign-in of 'admin' on database 'acme' (authenticate answered false): the login or API key is wrong, revoked or expired. ${NEW_KEY_HINT}`,
       );
       expect(bad.stderr()).not.toContain('wrong-key-0123456789abcdef');
@@ -82,7 +82,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       async (bad) => {
         const call = await bad.call('odoo_list_sales_orders', {});
         expect(call.text).toBe(
-          `The Odoo API key expired on 2020-01-31, so Odoo refuses it (${protocol === 'json2' ? '401 Invalid apikey' : 'authenticate answered false'}). ${NEW_KEY_HINT}`,
+          `The Odoo API key expired on 2020-01-31, so Odoo refuses it (${protocol === 'json2' ? '401 «Invalid apikey»' : 'authenticate answered false'}). ${NEW_KEY_HINT}`,
         );
         expect(bad.stderr()).toContain('the Odoo API key expired on 2020-01-31');
       },
@@ -98,8 +98,8 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
         const call = await s.call('odoo_count_records', { model: 'res.partner' });
         expect(call.text).toBe(
           protocol === 'json2'
-            ? `Odoo refused the API key (401 Invalid apikey): the key is wrong, revoked or expired. ${NEW_KEY_HINT}`
-            : `Odoo refused the sign-in of 'admin' on database 'acme' (Access Denied): the login or API key is wrong, revoked or expired. ${NEW_KEY_HINT}`,
+            ? `Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired. ${NEW_KEY_HINT}`
+            : `Odoo refused the sign-in of 'admin' on database 'acme' («Access Denied»): the login or API key is wrong, revoked or expired. ${NEW_KEY_HINT}`,
         );
       });
     } finally {
@@ -132,11 +132,11 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       const call = await sales.call('odoo_list_employees', {});
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
-        'Odoo denied read access to hr.employee (Employee): this user lacks the read right on that model. It is granted to: Employees / Officer: Manage all employees; Administration / Settings. Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
+        'Odoo denied read access to hr.employee («Employee»): this user lacks the read right on that model. It is granted to: «Employees / Officer: Manage all employees»; «Administration / Settings». Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
       );
       const invoices = await sales.call('odoo_search_records', { model: 'account.move' });
       expect(invoices.text).toBe(
-        'Odoo denied read access to account.move (Journal Entry): this user lacks the read right on that model. It is granted to: Invoicing / Billing; Administration / Settings. Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
+        'Odoo denied read access to account.move («Journal Entry»): this user lacks the read right on that model. It is granted to: «Invoicing / Billing»; «Administration / Settings». Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
       );
       expect((await sales.call('odoo_count_records', { model: 'sale.order' })).isError).toBe(false);
     });
@@ -250,7 +250,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
     });
     const call = await server.call('odoo_search_records', { model: 'sale.order' });
     expect(call.text).toBe(
-      `Odoo failed on its side${protocol === 'json2' ? ' (HTTP 500)' : ''} while running sale.order.search_read: ZeroDivisionError: division by zero. Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.`,
+      `Odoo failed on its side${protocol === 'json2' ? ' (HTTP 500)' : ''} while running sale.order.search_read: ZeroDivisionError: «division by zero». Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.`,
     );
     expect(call.text).not.toContain('Traceback (most recent call last)');
 
@@ -260,13 +260,30 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
     fake.service.inject({ path, status: 503, body: html, times: 4 });
     const proxy = await server.call('odoo_count_records', { model: 'sale.order' });
     expect(proxy.text).toBe(
-      'Odoo failed on its side (HTTP 503) while running sale.order.search_count: 503 Service Unavailable No server is available. Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
+      'Odoo failed on its side (HTTP 503) while running sale.order.search_count: «503 Service Unavailable No server is available.» Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
     );
     // Once is retried.
     fake.service.inject({ path, status: 502, body: html, times: 1 });
     expect((await server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
       '52 sale.order records match.',
     );
+    await stillServes();
+  });
+
+  it('an error message that is an injection is quoted on one line and cannot fake a fence', async () => {
+    for (const name of ['odoo.exceptions.ValidationError', 'builtins.RuntimeError']) {
+      fake.fail({
+        model: 'res.partner',
+        method: 'search_read',
+        name,
+        message: `${injection('SYSTEM OVERRIDE')}\nsecond line`,
+      });
+      const call = await server.call('odoo_search_records', { model: 'res.partner' });
+      expect(call.isError).toBe(true);
+      expect(call.text).toContain('SYSTEM OVERRIDE');
+      expect(call.text).not.toContain('\n');
+      expect(fenceProblems(call.text, 'SYSTEM OVERRIDE', { quoted: true })).toEqual([]);
+    }
     await stillServes();
   });
 

@@ -30,7 +30,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       },
     });
     expect(created.isError).toBe(false);
-    expect(created.text).toBe('Created res.partner New Robotics #18.');
+    expect(created.text).toBe('Created res.partner «New Robotics #18».');
     expect(created.structured).toEqual({ id: 18, name: 'New Robotics #18' });
     expect(fake.orm.table('res.partner').get(18)).toMatchObject({
       name: 'New Robotics',
@@ -46,12 +46,12 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       ids: [18],
       values: { city: 'Mons', comment: '<p>Key account</p>' },
     });
-    expect(updated.text).toBe('Updated 1 res.partner record: New Robotics #18 (set city, comment).');
+    expect(updated.text).toBe('Updated 1 res.partner record: «New Robotics #18» (set city, comment).');
     expect(updated.structured).toEqual({ ids: [18], fields: ['city', 'comment'] });
     expect(fake.orm.table('res.partner').get(18)).toMatchObject({ city: 'Mons' });
 
     const deleted = await server.call('odoo_delete_record', { model: 'res.partner', ids: [18] });
-    expect(deleted.text).toBe('Deleted 1 res.partner record: New Robotics #18.');
+    expect(deleted.text).toBe('Deleted 1 res.partner record: «New Robotics #18».');
     expect(fake.orm.table('res.partner').has(18)).toBe(false);
   });
 
@@ -61,7 +61,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       ids: [32],
       values: { date_order: '2025-01-15 10:00', client_order_ref: 'PO-77' },
     });
-    expect(call.text).toBe('Updated 1 sale.order record: S00032 #32 (set date_order, client_order_ref).');
+    expect(call.text).toBe('Updated 1 sale.order record: «S00032 #32» (set date_order, client_order_ref).');
     // Brussels is UTC+1 in January.
     expect(fake.orm.table('sale.order').get(32)).toMatchObject({
       date_order: '2025-01-15 09:00:00',
@@ -130,7 +130,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
     );
     const needed = await server.call('odoo_delete_record', { model: 'res.partner', ids: [10] });
     expect(needed.text).toBe(
-      'Odoo refused res.partner.unlink: The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.',
+      'Odoo refused res.partner.unlink: «The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.»',
     );
     expect(fake.orm.table('res.partner').has(10)).toBe(true);
     const invalid = await server.call('odoo_create_record', {
@@ -138,13 +138,13 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       values: { parent_id: 1 },
     });
     expect(invalid.text).toBe(
-      'Odoo refused hr.department.create: The operation cannot be completed: Missing required fields on Department: Department Name. Change the values as the message says and try again.',
+      'Odoo refused hr.department.create: «The operation cannot be completed: Missing required fields on Department: Department Name». Change the values as the message says and try again.',
     );
     const sales = await spawnOdoo(fake, { who: 'sales', args: ['--allow-writes'] });
     try {
       const denied = await sales.call('odoo_delete_record', { model: 'sale.order', ids: [32] });
       expect(denied.text).toBe(
-        'Odoo denied delete access to sale.order (Sales Order): this user lacks the delete right on that model. It is granted to: Administration / Settings. Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
+        'Odoo denied delete access to sale.order («Sales Order»): this user lacks the delete right on that model. It is granted to: «Administration / Settings». Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
       );
     } finally {
       await sales.close();
@@ -162,7 +162,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       values: { name: 'Once Only' },
     });
     expect(failed.text).toBe(
-      'Odoo failed on its side (HTTP 503) while running res.partner.create: Service Unavailable. The change may have been made all the same: check the records (odoo_search_records) before trying again; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
+      'Odoo failed on its side (HTTP 503) while running res.partner.create: «Service Unavailable». The change may have been made all the same: check the records (odoo_search_records) before trying again; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
     );
     expect(fake.service.requestsTo(path, 'POST').length).toBe(before + 1);
     expect([...fake.orm.table('res.partner').values()].some((p) => p.name === 'Once Only')).toBe(false);

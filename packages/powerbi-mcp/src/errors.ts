@@ -6,6 +6,7 @@ import {
   PermissionError,
   RateLimitedError,
   UserInputError,
+  untrusted,
   type HttpErrorResponse,
   type UpstreamInfo,
 } from '@switchyard/core';
@@ -20,8 +21,8 @@ export class DaxQueryError extends UserInputError {
   ) {
     super(
       line !== undefined
-        ? `The DAX query failed at line ${line}, column ${column}: ${detail}`
-        : `The DAX query failed: ${detail}`,
+        ? `The DAX query failed at line ${line}, column ${column}: ${untrusted(detail, 300)}`
+        : `The DAX query failed: ${untrusted(detail, 300)}`,
       {
         hint: 'Check the table, column and measure names with powerbi_get_dataset_schema, fix the query and run it again',
       },

@@ -4,6 +4,7 @@ import {
   PermissionError,
   UpstreamError,
   isSwitchyardError,
+  untrusted,
   type Logger,
 } from '@switchyard/core';
 import type { Credential, PowerBiAuth } from './auth.js';
@@ -273,7 +274,7 @@ export class PowerBiClient {
         return lookupError;
       }
       return new PermissionError(
-        `${who} cannot query dataset '${dataset.name}': it lacks Build permission on it`,
+        `${who} cannot query dataset ${untrusted(dataset.name, 120)}: it lacks Build permission on it`,
         {
           ...upstream,
           hint: 'Grant Build permission on the semantic model (its ⋯ menu → Manage permissions), or a Contributor role or higher in its workspace',
@@ -288,7 +289,7 @@ export class PowerBiClient {
       const dataset = await lookUp().catch(() => undefined);
       if (dataset?.isEffectiveIdentityRequired) {
         return new PermissionError(
-          `Power BI does not let a service principal query dataset '${dataset.name}' because it uses row-level security`,
+          `Power BI does not let a service principal query dataset ${untrusted(dataset.name, 120)} because it uses row-level security`,
           {
             ...upstream,
             hint: `Sign in as a user instead (${this.auth.loginCommand()}) and query as yourself or with impersonated_user; service principals cannot query RLS or SSO datasets through executeQueries, whatever the tenant settings`,

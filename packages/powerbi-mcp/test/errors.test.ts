@@ -62,7 +62,7 @@ const cases: Case[] = [
     tool: 'powerbi_execute_dax',
     args: { ...at, query: 'EVALUATE\nTOPN(5, Sales, Sales[Amnt])' },
     answer:
-      "The DAX query failed at line 2, column 16: Column 'Amnt' in table 'Sales' cannot be found or may not be used in this expression. Check the table, column and measure names with powerbi_get_dataset_schema, fix the query and run it again.",
+      "The DAX query failed at line 2, column 16: «Column 'Amnt' in table 'Sales' cannot be found or may not be used in this expression.» Check the table, column and measure names with powerbi_get_dataset_schema, fix the query and run it again.",
   },
   {
     what: '401 GroupNotAccessible: no access to the workspace',
@@ -76,7 +76,7 @@ const cases: Case[] = [
     tool: 'powerbi_execute_dax',
     args: { ...at, dataset: 'Restricted Model', query: 'EVALUATE Customer' },
     answer:
-      "victor@contoso.com cannot query dataset 'Restricted Model': it lacks Build permission on it. Upstream said: Power BI 404 PowerBIEntityNotFound (request id <id>). Grant Build permission on the semantic model (its ⋯ menu → Manage permissions), or a Contributor role or higher in its workspace.",
+      'victor@contoso.com cannot query dataset «Restricted Model»: it lacks Build permission on it. Upstream said: Power BI 404 PowerBIEntityNotFound (request id <id>). Grant Build permission on the semantic model (its ⋯ menu → Manage permissions), or a Contributor role or higher in its workspace.',
   },
   {
     what: '403 with x-powerbi-error-info that a fresh token does not cure',
@@ -107,7 +107,7 @@ const cases: Case[] = [
     tool: 'powerbi_execute_dax',
     args: { ...at, dataset: 'Sales Model (RLS)', query: 'EVALUATE Customer' },
     answer:
-      "Power BI does not let a service principal query dataset 'Sales Model (RLS)' because it uses row-level security. Upstream said: Power BI 401 PowerBINotAuthorizedException (request id <id>). Sign in as a user instead (`powerbi-mcp login`) and query as yourself or with impersonated_user; service principals cannot query RLS or SSO datasets through executeQueries, whatever the tenant settings.",
+      'Power BI does not let a service principal query dataset «Sales Model (RLS)» because it uses row-level security. Upstream said: Power BI 401 PowerBINotAuthorizedException (request id <id>). Sign in as a user instead (`powerbi-mcp login`) and query as yourself or with impersonated_user; service principals cannot query RLS or SSO datasets through executeQueries, whatever the tenant settings.',
   },
   {
     what: 'a network failure (every connection dropped, retries spent)',
@@ -122,27 +122,27 @@ const cases: Case[] = [
     what: 'a dataset id that does not exist in the workspace',
     tool: 'powerbi_execute_dax',
     args: { workspace: 'Sales Analytics', dataset: guid(99, 2), query: 'EVALUATE Customer' },
-    answer: `Workspace ${guid(1, 1)} has no dataset ${guid(99, 2)}, or it is hidden from the caller. Upstream said: Power BI 404 ItemNotFound: Dataset ${guid(99, 2)} is not found! please verify datasetId is correct and user have sufficient permissions. List the datasets with powerbi_list_datasets.`,
+    answer: `Workspace ${guid(1, 1)} has no dataset ${guid(99, 2)}, or it is hidden from the caller. Upstream said: Power BI 404 ItemNotFound: «Dataset ${guid(99, 2)} is not found! please verify datasetId is correct and user have sufficient permissions.» List the datasets with powerbi_list_datasets.`,
   },
   {
     what: 'an unknown workspace name, answered with candidates',
     tool: 'powerbi_list_reports',
     args: { workspace: 'Sales' },
     answer:
-      "No workspace is named 'Sales'. Candidates: Sales Analytics. Names must match exactly; pass one of the candidates or an id.",
+      "No workspace is named 'Sales'. Candidates: «Sales Analytics». Names must match exactly; pass one of the candidates or an id.",
   },
   {
     what: 'an ambiguous workspace name, answered with candidates',
     tool: 'powerbi_list_datasets',
     args: { workspace: 'Shared' },
-    answer: `2 workspaces are named 'Shared'. Candidates: Shared (${guid(3, 1)}), Shared (${guid(4, 1)}). Pass the id instead of the name.`,
+    answer: `2 workspaces are named 'Shared'. Candidates: «Shared (${guid(3, 1)})», «Shared (${guid(4, 1)})». Pass the id instead of the name.`,
   },
   {
     what: 'an unknown dataset name, answered with candidates',
     tool: 'powerbi_get_refresh_history',
     args: { workspace: 'Sales Analytics', dataset: 'sales' },
     answer:
-      "No dataset in workspace 'Sales Analytics' is named 'sales'. Candidates: Sales Model, Sales Model (RLS). Names must match exactly; pass one of the candidates or an id.",
+      "No dataset in workspace «Sales Analytics» is named 'sales'. Candidates: «Sales Model», «Sales Model (RLS)». Names must match exactly; pass one of the candidates or an id.",
   },
   {
     what: 'a refresh by a caller without write permission',
@@ -157,7 +157,7 @@ const cases: Case[] = [
     tool: 'powerbi_refresh_dataset',
     args: { workspace: 'Sales Analytics', dataset: 'Live Connection' },
     answer:
-      "Power BI refused to refresh dataset 'Live Connection' in workspace 'Sales Analytics'. Upstream said: Power BI 400 InvalidRequest: Dataset is not refreshable: it uses a live connection (request id <id>). Check that the dataset imports data (live and DirectQuery models need no refresh) and that no refresh is running already.",
+      'Power BI refused to refresh dataset «Live Connection» in workspace «Sales Analytics». Upstream said: Power BI 400 InvalidRequest: «Dataset is not refreshable: it uses a live connection» (request id <id>). Check that the dataset imports data (live and DirectQuery models need no refresh) and that no refresh is running already.',
   },
   {
     what: 'max_rows over the hard bound',
@@ -190,9 +190,9 @@ describe('errors a user meets', () => {
       expect(result.isError).toBe(false);
       const lines = result.text.split('\n');
       expect(lines[0]).toBe(
-        'PARTIAL RESULT: Power BI stopped after 100 rows and said: More than 100 rows in a query result. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.',
+        'PARTIAL RESULT: Power BI stopped after 100 rows and said: «More than 100 rows in a query result». These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.',
       );
-      expect(lines[1]).toBe("100 rows from dataset 'Sales Model' in workspace 'Sales Analytics'.");
+      expect(lines[1]).toBe('100 rows from dataset «Sales Model» in workspace «Sales Analytics».');
       expect(result.structured).toMatchObject({
         row_count: 100,
         returned: 100,
@@ -309,7 +309,7 @@ describe('errors a user meets', () => {
       await expect
         .poll(() => s.stderr())
         .toContain(
-          'answered with CancelledError {"message":"Stopped waiting for the refresh of dataset \'Sales Model\' in workspace \'Sales Analytics\'; the refresh itself goes on in Power BI (follow it with powerbi_get_refresh_history)."}',
+          'answered with CancelledError {"message":"Stopped waiting for the refresh of dataset «Sales Model» in workspace «Sales Analytics»; the refresh itself goes on in Power BI (follow it with powerbi_get_refresh_history)."}',
         );
       expect(f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes[0]!.finishesAt).toBeGreaterThan(
         Date.now(),

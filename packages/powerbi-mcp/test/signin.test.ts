@@ -160,7 +160,7 @@ describe('service principal', () => {
       // The question goes to stderr on its own line when the answer is piped; the error follows it.
       expect(login.stderr.trim()).toBe(
         `Client secret of app ${SP.clientId}: \n` +
-          "powerbi-mcp: Azure AD refused the app's credentials during service principal sign-in. Upstream said: Azure AD AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID. Check the tenant id, client id and secret or certificate (an expired secret gives AADSTS7000222).",
+          "powerbi-mcp: Azure AD refused the app's credentials during service principal sign-in. Upstream said: Azure AD AADSTS7000215: «Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.» Check the tenant id, client id and secret or certificate (an expired secret gives AADSTS7000222).",
       );
       expect(login.stdout + login.stderr).not.toContain(wrong);
       expect((await m.run(['status'])).code).toBe(1);

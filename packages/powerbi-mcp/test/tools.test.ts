@@ -55,7 +55,7 @@ describe('powerbi_list_workspaces', () => {
 describe('powerbi_list_datasets', () => {
   it('lists the semantic models of a workspace named by name or id', async () => {
     const byName = await s.call('powerbi_list_datasets', { workspace: 'Sales Analytics' });
-    expect(byName.text.split('\n')[0]).toBe("4 semantic models in workspace 'Sales Analytics'.");
+    expect(byName.text.split('\n')[0]).toBe('4 semantic models in workspace «Sales Analytics».');
     expect(byName.text).toContain(`${SALES_MODEL},Sales Model,owner@contoso.com,true,Abf,false`);
     expect(byName.structured!.datasets).toContainEqual({
       id: guid(2, 2),
@@ -84,7 +84,7 @@ describe('powerbi_get_dataset_schema', () => {
     expect(call.isError).toBe(false);
     expect(queries() - before).toBe(4);
     const lines = call.text.split('\n');
-    expect(lines[0]).toBe("# Schema of dataset 'Sales Model' in workspace 'Sales Analytics'");
+    expect(lines[0]).toBe('# Schema of dataset «Sales Model» in workspace «Sales Analytics»');
     expect(lines[1]).toBe(
       "3 tables, 10 columns, 4 measures, 2 relationships; read with the INFO.VIEW functions. In DAX write columns as 'Table'[Column] and measures as [Measure].",
     );
@@ -110,7 +110,7 @@ describe('powerbi_get_dataset_schema', () => {
     });
     expect(queries() - before).toBe(4);
     expect(again.text.split('\n')[0]).toMatch(
-      /^# Schema of dataset 'Sales Model' in workspace 'Sales Analytics' \(cached \d+ s ago\)$/,
+      /^# Schema of dataset «Sales Model» in workspace «Sales Analytics» \(cached \d+ s ago\)$/,
     );
     const sales = (
       again.structured!.tables as Array<{ name: string; columns: unknown[]; measures: unknown[] }>
@@ -130,7 +130,7 @@ describe('powerbi_get_dataset_schema', () => {
       expect(call.isError).toBe(false);
       expect(call.structured).toMatchObject({ source: 'COLUMNSTATISTICS', relationships: [] });
       expect(call.text).toContain(
-        "Note: The INFO.VIEW functions were refused (The DAX query failed at line 1, column 10: The user does not have permission to call the INFO.VIEW.TABLES function.), so this comes from COLUMNSTATISTICS(): types are guessed from each column's min and max, and measures, descriptions, hidden flags and relationships are unknown.",
+        "Note: The INFO.VIEW functions were refused (The DAX query failed at line 1, column 10: «The user does not have permission to call the INFO.VIEW.TABLES function.»), so this comes from COLUMNSTATISTICS(): types are guessed from each column's min and max, and measures, descriptions, hidden flags and relationships are unknown.",
       );
       expect(call.text).toContain('Quantity (Int64 (guessed), 10 distinct, 1…10)');
       expect(call.text).not.toContain('RowNumber-');
@@ -166,7 +166,7 @@ describe('powerbi_execute_dax', () => {
       partial: false,
     });
     expect(call.text.split('\n')[0]).toBe(
-      "4 rows from dataset 'Sales Model' in workspace 'Sales Analytics'.",
+      '4 rows from dataset «Sales Model» in workspace «Sales Analytics».',
     );
     expect(call.text).toContain(
       `Product[Category],[Units]\n${expected.map(([c, n]) => `${c},${n}`).join('\n')}\n[END UNTRUSTED`,
@@ -185,7 +185,7 @@ describe('powerbi_execute_dax', () => {
   it('caps rows at max_rows and says how many exist', async () => {
     const call = await s.call('powerbi_execute_dax', { ...at, query: "EVALUATE 'Sales'" });
     expect(call.text.split('\n')[0]).toBe(
-      "200 of 1,000 rows (truncated; raise max_rows or use spill: true for all rows) from dataset 'Sales Model' in workspace 'Sales Analytics'.",
+      '200 of 1,000 rows (truncated; raise max_rows or use spill: true for all rows) from dataset «Sales Model» in workspace «Sales Analytics».',
     );
     expect(call.structured).toMatchObject({
       row_count: 1000,
@@ -230,7 +230,7 @@ describe('powerbi_execute_dax', () => {
     const path = call.structured!.spill_path as string;
     expect(path.startsWith(`${s.env.SWITCHYARD_DATA_DIR}/spill/powerbi-mcp/`)).toBe(true);
     expect(call.text.split('\n')[0]).toBe(
-      `Wrote all 1,000 rows (${Math.ceil((call.structured!.spill_bytes as number) / 1024)} KB) of the result from dataset 'Sales Model' in workspace 'Sales Analytics' to ${path}. Preview of the first 20 rows:`,
+      `Wrote all 1,000 rows (${Math.ceil((call.structured!.spill_bytes as number) / 1024)} KB) of the result from dataset «Sales Model» in workspace «Sales Analytics» to ${path}. Preview of the first 20 rows:`,
     );
     expect(call.structured).toMatchObject({ row_count: 1000, returned: 20, truncated: true });
     const csv = readFileSync(path, 'utf8').trimEnd().split('\n');
@@ -256,7 +256,7 @@ describe('powerbi_execute_dax', () => {
 describe('powerbi_list_reports', () => {
   it('lists reports with their pages in page order', async () => {
     const call = await s.call('powerbi_list_reports', { workspace: 'Sales Analytics', include_pages: true });
-    expect(call.text.split('\n')[0]).toBe("2 reports in workspace 'Sales Analytics'.");
+    expect(call.text.split('\n')[0]).toBe('2 reports in workspace «Sales Analytics».');
     expect(call.text).toContain(
       `${guid(1, 3)},Sales Overview,${SALES_MODEL},PowerBIReport,Overview; By Region; Details`,
     );
@@ -287,7 +287,7 @@ describe('refreshes', () => {
       top: 3,
     });
     expect(call.text.split('\n')[0]).toMatch(
-      /^Last 3 refreshes of dataset 'Restricted Model' in workspace 'Sales Analytics': 1 failed; last success ended \S+\.$/,
+      /^Last 3 refreshes of dataset «Restricted Model» in workspace «Sales Analytics»: 1 failed; last success ended \S+\.$/,
     );
     const failed = (call.structured!.refreshes as Array<Record<string, unknown>>)[1]!;
     expect(failed).toMatchObject({
@@ -308,7 +308,7 @@ describe('refreshes', () => {
     const started = f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes[0]!;
     expect(f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes).toHaveLength(before + 1);
     expect(call.text).toBe(
-      `Started a refresh of dataset 'Sales Model' in workspace 'Sales Analytics' (request id ${started.requestId}). It runs in Power BI; follow it with powerbi_get_refresh_history.`,
+      `Started a refresh of dataset «Sales Model» in workspace «Sales Analytics» (request id ${started.requestId}). It runs in Power BI; follow it with powerbi_get_refresh_history.`,
     );
     expect(call.structured).toEqual({
       workspace_id: SALES_WS,
@@ -340,7 +340,7 @@ describe('refreshes', () => {
     );
     expect(call.isError).toBe(false);
     expect(call.text.split('\n')[0]).toBe(
-      "The refresh of dataset 'Sales Model' in workspace 'Sales Analytics' failed (ModelRefresh_ShortMessage_ProcessingError).",
+      'The refresh of dataset «Sales Model» in workspace «Sales Analytics» failed (ModelRefresh_ShortMessage_ProcessingError).',
     );
     expect(call.text).toContain(
       "the model failed while processing the data — Column 'Amount' contains a text value.",
@@ -354,7 +354,7 @@ describe('refreshes', () => {
     expect(progress[0]).toMatchObject({
       progress: 0,
       total: 60,
-      message: "refresh of 'Sales Model' started",
+      message: 'refresh of «Sales Model» started',
     });
     expect(progress[1]).toMatchObject({ progress: 1, total: 60, message: 'refresh in progress after 1 s' });
     for (let i = 1; i < progress.length; i++)
@@ -366,7 +366,7 @@ describe('refreshes', () => {
     try {
       const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
       expect(call.text).toMatch(
-        /^The refresh of dataset 'Sales Model' in workspace 'Sales Analytics' is still running after \d+ s; it goes on in Power BI\. Follow it with powerbi_get_refresh_history\.$/,
+        /^The refresh of dataset «Sales Model» in workspace «Sales Analytics» is still running after \d+ s; it goes on in Power BI\. Follow it with powerbi_get_refresh_history\.$/,
       );
       expect(call.structured).toMatchObject({ status: 'in progress' });
     } finally {
@@ -411,7 +411,7 @@ describe('refreshes', () => {
       const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 30 });
       expect(call.isError).toBe(false);
       expect(call.text.split('\n')[0]).toBe(
-        "The refresh of dataset 'Sales Model' in workspace 'Sales Analytics' failed (DM_GWPipeline_Client_GatewayUnreachable).",
+        'The refresh of dataset «Sales Model» in workspace «Sales Analytics» failed (DM_GWPipeline_Client_GatewayUnreachable).',
       );
       expect(call.structured).toMatchObject({
         status: 'failed',
@@ -426,7 +426,7 @@ describe('refreshes', () => {
       const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
       expect(call.isError).toBe(false);
       expect(call.text).toMatch(
-        /^Power BI accepted the refresh of dataset 'Sales Model' in workspace 'Sales Analytics', but it could not be identified after \d+ s: Power BI returned no request id and no refresh started since then is in the refresh history yet\. Check its outcome with powerbi_get_refresh_history \(look for a refresh started at or after \S+\)\.$/,
+        /^Power BI accepted the refresh of dataset «Sales Model» in workspace «Sales Analytics», but it could not be identified after \d+ s: Power BI returned no request id and no refresh started since then is in the refresh history yet\. Check its outcome with powerbi_get_refresh_history \(look for a refresh started at or after \S+\)\.$/,
       );
       expect(call.text).not.toContain('completed');
       expect(call.structured).toMatchObject({

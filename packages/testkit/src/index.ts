@@ -5,3 +5,4 @@ export * from './spawn.js';
 export * from './keychain.js';
 export * from './contract.js';
 export * from './pack.js';
+export * from './untrusted.js';

@@ -14,6 +14,7 @@ import {
   PermissionError,
   UpstreamError,
   UserInputError,
+  untrusted,
 } from '@switchyard/core';
 import type { LogicalType, PartColumn } from '../warehouse/types.js';
 
@@ -53,9 +54,12 @@ export function describePgError(err: unknown, config: PostgresConfig, timeoutMs?
         { hint: 'Check the password, then call lakehouse_connect_postgres again with the right one' },
       );
     case '28000':
-      return new AuthError(`PostgreSQL at ${where(config)} refused user '${config.user}': ${e.message}`, {
-        hint: "Check the user name and the server's pg_hba.conf rules for this host",
-      });
+      return new AuthError(
+        `PostgreSQL at ${where(config)} refused user '${config.user}': ${untrusted(e.message, 300)}`,
+        {
+          hint: "Check the user name and the server's pg_hba.conf rules for this host",
+        },
+      );
     case '3D000':
       return new NotFoundError(`PostgreSQL at ${where(config)} has no database '${config.database}'`, {
         hint: 'Check the database name (lakehouse_test_connection lists nothing until it exists)',
@@ -79,11 +83,16 @@ export function describePgError(err: unknown, config: PostgresConfig, timeoutMs?
         hint: 'Check the host, the port and the network path to the server',
       });
     case '42501':
-      return new PermissionError(`PostgreSQL user '${config.user}' lacks a privilege: ${e.message} (42501)`, {
-        hint: `Ask the database owner to GRANT SELECT on the table to ${config.user}`,
-      });
+      return new PermissionError(
+        `PostgreSQL user '${config.user}' lacks a privilege: ${untrusted(e.message, 300)} (42501)`,
+        {
+          hint: `Ask the database owner to GRANT SELECT on the table to ${config.user}`,
+        },
+      );
     case '57014':
-      return new UpstreamError(`PostgreSQL cancelled the statement: ${e.message}`, { upstream });
+      return new UpstreamError(`PostgreSQL cancelled the statement: ${untrusted(e.message, 300)}`, {
+        upstream,
+      });
   }
   if (/timeout/i.test(e.message)) {
     return new UpstreamError(
@@ -98,16 +107,18 @@ export function describePgError(err: unknown, config: PostgresConfig, timeoutMs?
   }
   if (/self[- ]signed|certificate/i.test(e.message)) {
     return new UpstreamError(
-      `The certificate of PostgreSQL at ${where(config)} was not trusted: ${e.message}`,
+      `The certificate of PostgreSQL at ${where(config)} was not trusted: ${untrusted(e.message, 300)}`,
       {
         hint: "Install the server's CA for Node (NODE_EXTRA_CA_CERTS), or use ssl_mode 'require' to encrypt without verifying",
       },
     );
   }
   if (e.code && /^[0-9A-Z]{5}$/.test(e.code)) {
-    return new UpstreamError(`PostgreSQL answered ${e.code}: ${e.message}`);
+    return new UpstreamError(`PostgreSQL answered ${e.code}: ${untrusted(e.message, 300)}`);
   }
-  return new UpstreamError(`The connection to PostgreSQL at ${where(config)} failed: ${e.message}`);
+  return new UpstreamError(
+    `The connection to PostgreSQL at ${where(config)} failed: ${untrusted(e.message, 300)}`,
+  );
 }
 
 /** Open a connection with the session settings every read relies on (UTC, ISO dates, exact floats). */

@@ -7,6 +7,8 @@ import {
   NotFoundError,
   UpstreamError,
   UserInputError,
+  fenceUntrusted,
+  untrusted,
   z,
   type ToolDefinition,
 } from '@switchyard/core';
@@ -389,7 +391,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
               outPath: join(staged.workDir, 'sheet.ndjson'),
             });
             spec = converted.spec;
-            note = ` from sheet '${converted.sheet}'`;
+            note = ` from sheet ${untrusted(converted.sheet, 100)}`;
           } else if (format === 'csv') {
             const encoding = sniffEncoding(path);
             spec = {
@@ -448,7 +450,8 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           );
           const columns = loaded.columns.map((c) => ({ name: c.name, type: c.type }));
           return {
-            text: `Loaded ${fileName}${note} into bronze.${target.name}: ${n(result.rows)} rows, ${columns.length} columns (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}).`,
+            // Column names come from the file's header: fenced; the file name is quoted.
+            text: `Loaded ${untrusted(fileName, 200)}${note} into bronze.${target.name}: ${n(result.rows)} rows, ${columns.length} columns.\n${fenceUntrusted(columns.map((c) => `${c.name} ${c.type}`).join(', '), 'columns')}`,
             data: {
               table: `${tenant.catalog}.bronze.${target.name}`,
               rows: result.rows,

@@ -35,7 +35,8 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
             ? `Catalog ${tenant.catalog} has no tables${layer ? ` in ${layer}` : ''} yet. Load data with lakehouse_sync_table_to_bronze or lakehouse_upload_file.`
             : `Catalog ${tenant.catalog}: ${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views${layer ? ` in ${layer}` : ''} (rows as of the last write).`;
         return {
-          text: tables.length ? `${head}\n${lines.join('\n')}` : head,
+          // Table names and sources come from files and source databases: fenced.
+          text: tables.length ? `${head}\n${fenceUntrusted(lines.join('\n'), 'table list')}` : head,
           data: {
             catalog: tenant.catalog,
             tables: tables.map((t) => ({
@@ -140,7 +141,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           : undefined;
         const head = `${tenant.catalog}.${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${lineageText ? `; ${lineageText}` : ''}${storage ? `; ${storage}` : ''}.`;
         return {
-          text: `${head}\n${profiles ? fenceUntrusted(lines.join('\n'), 'table profile') : lines.join('\n')}`,
+          text: `${head}\n${fenceUntrusted(lines.join('\n'), profiles ? 'table profile' : 'table columns')}`,
           data: {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,

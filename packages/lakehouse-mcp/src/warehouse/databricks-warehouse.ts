@@ -23,6 +23,7 @@ import {
   UpstreamError,
   UserInputError,
   type Logger,
+  untrusted,
 } from '@switchyard/core';
 import * as dx from './databricks-dialect.js';
 import { checkQuery, mapLayers } from './databricks-sql-check.js';
@@ -366,7 +367,7 @@ export class DatabricksWarehouse implements Warehouse {
         const message = (body.message ?? body.error_description ?? r.message) as string | undefined;
         if (r.status === 401 || r.status === 403) {
           return new AuthError(
-            `Databricks at ${this.settings.host} refused the credentials (${r.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''})`,
+            `Databricks at ${this.settings.host} refused the credentials (${r.status}${code ? ` ${code}` : ''}${message ? `: ${untrusted(message, 300)}` : ''})`,
             {
               hint: 'Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks`',
             },
@@ -425,7 +426,7 @@ export class DatabricksWarehouse implements Warehouse {
         .catch((err: unknown) => err as Error);
       if (startFailed) {
         throw new UpstreamError(
-          `The Databricks SQL warehouse '${info.name}' is stopped, and asking it to start failed (${startFailed.message})`,
+          `The Databricks SQL warehouse '${info.name}' is stopped, and asking it to start failed (${untrusted(startFailed.message, 300)})`,
           {
             hint: 'Start it in the Databricks workspace (SQL Warehouses), or ask for permission to start it',
           },
@@ -700,7 +701,8 @@ export class DatabricksTenant implements TenantWarehouse {
     if (conn) return conn;
     if (isCancelled(err)) return new CancelledError();
     const cls = errorClass(err);
-    const message = databricksMessage(err);
+    // Databricks' own words (they quote names and values from the data): one bounded, quoted line.
+    const message = untrusted(databricksMessage(err), 300);
     if (cls && DENIED.has(cls)) {
       return new PermissionError(`Databricks refused a privilege: ${message}`, {
         hint:
@@ -761,7 +763,7 @@ export class DatabricksTenant implements TenantWarehouse {
           const cls = errorClass(err);
           if (cls && DENIED.has(cls) && /^CREATE CATALOG/.test(statement)) {
             throw new PermissionError(
-              `The Databricks principal may not create the catalog ${this.naming.catalog}: ${databricksMessage(err)}`,
+              `The Databricks principal may not create the catalog ${this.naming.catalog}: ${untrusted(databricksMessage(err), 300)}`,
               {
                 hint: `Ask an admin to create it (CREATE CATALOG ${this.naming.catalog}) and grant the principal USE CATALOG, CREATE SCHEMA on it, or set LAKEHOUSE_DATABRICKS_CATALOG to an existing catalog where it may create schemas`,
               },

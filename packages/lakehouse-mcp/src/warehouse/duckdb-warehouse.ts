@@ -19,6 +19,7 @@ import {
   UpstreamError,
   UserInputError,
   type Logger,
+  untrusted,
 } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
 import { checkQueryTree, type QueryTree } from './duckdb-sql-check.js';
@@ -1073,24 +1074,30 @@ function queryError(err: unknown, catalog: string): Error {
   if (err instanceof Error && 'kind' in err) return err;
   const message = duckMessage(err);
   if (/^Permission Error|file system operations are disabled|disabled by configuration/i.test(message)) {
-    return new UserInputError(`Reading or writing files is disabled for queries: ${message}`, {
-      hint: 'Load a file with lakehouse_upload_file first, then query its bronze table',
-    });
+    return new UserInputError(
+      `Reading or writing files is disabled for queries: ${untrusted(message, 300)}`,
+      {
+        hint: 'Load a file with lakehouse_upload_file first, then query its bronze table',
+      },
+    );
   }
   if (/^Catalog Error|Catalog "[^"]*" does not exist/i.test(message)) {
-    return new UserInputError(`The query refers to something that does not exist in ${catalog}: ${message}`, {
-      hint: `Only this tenant's tables can be queried; call lakehouse_list_tables to see them`,
-    });
+    return new UserInputError(
+      `The query refers to something that does not exist in ${catalog}: ${untrusted(message, 300)}`,
+      {
+        hint: `Only this tenant's tables can be queried; call lakehouse_list_tables to see them`,
+      },
+    );
   }
   if (
     /^(Parser|Binder|Conversion|Invalid Input|Out of Range|Not implemented|Constraint|Catalog) Error/i.test(
       message,
     )
   ) {
-    return new UserInputError(`DuckDB refused the query: ${message}`);
+    return new UserInputError(`DuckDB refused the query: ${untrusted(message, 300)}`);
   }
   if (/^INTERRUPT/i.test(message)) return new CancelledError();
-  return new UpstreamError(`DuckDB could not run the query: ${message}`);
+  return new UpstreamError(`DuckDB could not run the query: ${untrusted(message, 300)}`);
 }
 
 function transformError(err: unknown): Error {

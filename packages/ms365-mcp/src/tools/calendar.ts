@@ -1,7 +1,14 @@
-import { UserInputError, checkTimeZone, isSwitchyardError, z, type ToolDefinition } from '@switchyard/core';
+import {
+  UserInputError,
+  checkTimeZone,
+  isSwitchyardError,
+  untrusted,
+  z,
+  type ToolDefinition,
+} from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, listFooter, oneLine, person, type EmailAddress } from '../format.js';
+import { csvLine, fencedCsv, listFooter, oneLine, person, type EmailAddress } from '../format.js';
 import { compactLocal, localDateTime, parseTime } from '../time.js';
 
 interface DateTimeTimeZone {
@@ -127,16 +134,19 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         const shownZone = page.items[0]?.start?.timeZone ?? zone;
         const lines = [
           `Events ${wall(from, zone)} → ${wall(to, zone)}, times in ${shownZone}.`,
-          'id,when,subject,location,organizer,flags',
-          ...page.items.map((e) =>
-            csvLine([
-              e.id,
-              span(e),
-              oneLine(e.subject, 100),
-              oneLine(e.location?.displayName, 60),
-              e.isOrganizer ? 'me' : person(e.organizer, 60),
-              eventFlags(e),
-            ]),
+          fencedCsv(
+            'event list',
+            'id,when,subject,location,organizer,flags',
+            page.items.map((e) =>
+              csvLine([
+                e.id,
+                span(e),
+                oneLine(e.subject, 100),
+                oneLine(e.location?.displayName, 60),
+                e.isOrganizer ? 'me' : person(e.organizer, 60),
+                eventFlags(e),
+              ]),
+            ),
           ),
           listFooter(page, 'event'),
         ];
@@ -194,7 +204,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         );
         return {
           text: [
-            `Created "${oneLine(created.subject, 100)}" ${span(created)} (${created.start?.timeZone ?? zone})${
+            `Created ${untrusted(created.subject, 100)} ${span(created)} (${created.start?.timeZone ?? zone})${
               attendees.length ? `; invitations sent to ${attendees.length} attendee(s)` : ''
             }.`,
             ...(created.onlineMeeting?.joinUrl ? [`Join: ${created.onlineMeeting.joinUrl}`] : []),
@@ -271,7 +281,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         });
         const e = updated.data;
         return {
-          text: `Updated "${oneLine(e.subject, 100)}" ${span(e)} (${e.start?.timeZone ?? zone}); changed ${Object.keys(patch).join(', ')}.`,
+          text: `Updated ${untrusted(e.subject, 100)} ${span(e)} (${e.start?.timeZone ?? zone}); changed ${Object.keys(patch).join(', ')}.`,
         };
       },
     }),

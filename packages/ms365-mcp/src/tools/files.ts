@@ -9,6 +9,7 @@ import {
   registerSecret,
   safeFileName,
   stripInvisible,
+  untrusted,
   z,
   type ToolContext,
   type ToolDefinition,
@@ -16,7 +17,7 @@ import {
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, listFooter, oneLine } from '../format.js';
+import { csvLine, encodePath, fencedCsv, listFooter, oneLine } from '../format.js';
 import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
 import { DRIVE_CHUNK, UploadInterruptedError, nextOffset, sessionStatus, uploadChunks } from '../upload.js';
@@ -148,8 +149,11 @@ export async function listFolder(
   const where = a.item_id ? `folder ${shortId(a.item_id)}` : `/${(a.path ?? '').replace(/^\/+/, '')}`;
   return [
     `${a.drive_id ? 'Library' : 'OneDrive'} ${where}; modified in UTC.`,
-    'name,kind,size,modified,id',
-    ...page.items.map((i) => itemLine(i, false)),
+    fencedCsv(
+      'file list',
+      'name,kind,size,modified,id',
+      page.items.map((i) => itemLine(i, false)),
+    ),
     listFooter(page, 'item'),
   ].join('\n');
 }
@@ -347,8 +351,11 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         return {
           text: [
             `Search "${oneLine(a.query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
-            'name,folder,kind,size,modified,id',
-            ...page.items.map((i) => itemLine(i, true)),
+            fencedCsv(
+              'file list',
+              'name,folder,kind,size,modified,id',
+              page.items.map((i) => itemLine(i, true)),
+            ),
             listFooter(page, 'item'),
           ].join('\n'),
         };
@@ -373,7 +380,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         if (!isTextLike(meta)) {
           // Saving it would write to disk, and this tool is read-only: ms365_download_file saves it.
           return {
-            text: `${oneLine(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); save it with ms365_download_file for a local tool to open.`,
+            text: `${untrusted(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); save it with ms365_download_file for a local tool to open.`,
           };
         }
         const res = await graph.request<Uint8Array>({
@@ -391,7 +398,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         const cut = size > bytes.length;
         return {
           text: [
-            `${oneLine(meta.name, 200)} (${formatBytes(size)}, modified ${compactUtc(meta.lastModifiedDateTime)})${
+            `${untrusted(meta.name, 200)} (${formatBytes(size)}, modified ${compactUtc(meta.lastModifiedDateTime)})${
               cut
                 ? `: first ${formatBytes(bytes.length)} only (truncated; ms365_download_file gets all of it)`
                 : ''
@@ -430,7 +437,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         const dir = await m.files.folder(a.folder);
         const { item, meta } = await metadata(graph, a, ctx.signal);
         const saved = await download(m, graph, item, meta, dir, name, ctx.signal);
-        return { text: `Saved ${oneLine(meta.name, 200)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
+        return { text: `Saved ${untrusted(meta.name, 200)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
       },
     }),
 

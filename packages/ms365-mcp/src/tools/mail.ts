@@ -8,6 +8,7 @@ import {
   registerSecret,
   safeFileName,
   stripInvisible,
+  untrusted,
   z,
   type LocalFile,
   type ToolContext,
@@ -17,6 +18,7 @@ import type { Ms365 } from '../context.js';
 import { mayHaveGoneThrough, shortId, type Graph } from '../graph-client.js';
 import {
   csvLine,
+  fencedCsv,
   fitBytes,
   listFooter,
   odataString,
@@ -371,8 +373,11 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         const order = useSearch ? 'by relevance' : 'newest first';
         const lines = [
           `${where}, ${order}. Flags: U unread, A attachments, ! important, F flagged.`,
-          `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
-          ...page.items.map((msg) => messageLine(msg, showTo)),
+          fencedCsv(
+            'mail list',
+            `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
+            page.items.map((msg) => messageLine(msg, showTo)),
+          ),
           listFooter(page, 'message'),
         ];
         return { text: lines.join('\n') };
@@ -422,6 +427,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           msg.importance === 'high' ? 'important' : '',
           msg.flag?.flagStatus === 'flagged' ? 'flagged' : '',
         ].filter(Boolean);
+        // Headers, attachment names and the body all come from the sender: one fence holds them.
         const lines = [
           `From: ${person(msg.from)}`,
           `To: ${people(msg.toRecipients, 20)}`,
@@ -438,8 +444,8 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             );
           }
         }
-        lines.push(fenceUntrusted(body, 'email body'));
-        return { text: lines.join('\n') };
+        lines.push('', body);
+        return { text: fenceUntrusted(lines.join('\n'), 'email') };
       },
     }),
 
@@ -618,7 +624,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             ...notFoundMessage(a.id),
           });
           return {
-            text: `Saved a ${a.mode.replace('_', '-')} draft "${oneLine(draft.subject, 80)}". draft_id: ${draft.id}`,
+            text: `Saved a ${a.mode.replace('_', '-')} draft ${untrusted(draft.subject, 80)}. draft_id: ${draft.id}`,
           };
         }
         await graph.post(`${path}/${action}`, payload, {
@@ -680,7 +686,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           ...notFound,
         });
         const saved = await m.files.save(res.data, dir, name ?? safeFileName(meta.name, 'attachment'));
-        return { text: `Saved ${oneLine(meta.name, 120)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
+        return { text: `Saved ${untrusted(meta.name, 120)} (${formatBytes(saved.bytes)}) to ${saved.path}` };
       },
     }),
 
@@ -725,7 +731,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           .filter(Boolean);
         return {
           text: [
-            `Moved ${moved} message${moved === 1 ? '' : 's'} to ${target.name}.`,
+            `Moved ${moved} message${moved === 1 ? '' : 's'} to ${target.id === target.name ? target.name : untrusted(target.name, 200)}.`,
             ...(failed.length ? [`Not moved: ${failed.join('; ')}`] : []),
             ...changed,
           ].join('\n'),

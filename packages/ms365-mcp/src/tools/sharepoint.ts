@@ -1,6 +1,6 @@
 import { UserInputError, z, type ToolDefinition } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { csvLine, listFooter, oneLine } from '../format.js';
+import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
 import { itemFields, listFolder } from './files.js';
 
 interface Site {
@@ -71,8 +71,11 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
         return {
           text: [
             `Sites matching "${oneLine(a.query, 100)}":`,
-            'name,url,id',
-            ...page.items.map((s) => csvLine([oneLine(s.displayName ?? s.name, 120), s.webUrl ?? '', s.id])),
+            fencedCsv(
+              'site list',
+              'name,url,id',
+              page.items.map((s) => csvLine([oneLine(s.displayName ?? s.name, 120), s.webUrl ?? '', s.id])),
+            ),
             listFooter(page, 'site'),
           ].join('\n'),
         };
@@ -107,8 +110,11 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
         return {
           text: [
             `Libraries of ${oneLine(a.site, 200)}:`,
-            'name,url,drive_id',
-            ...page.items.map((d) => csvLine([oneLine(d.name, 120), d.webUrl ?? '', d.id])),
+            fencedCsv(
+              'library list',
+              'name,url,drive_id',
+              page.items.map((d) => csvLine([oneLine(d.name, 120), d.webUrl ?? '', d.id])),
+            ),
             listFooter(page, 'library', 'libraries'),
           ].join('\n'),
         };

@@ -1,4 +1,12 @@
-import { NotFoundError, UserInputError, defineTool, fenceUntrusted, formatTable, z } from '@switchyard/core';
+import {
+  NotFoundError,
+  UserInputError,
+  defineTool,
+  fenceUntrusted,
+  formatTable,
+  untrusted,
+  z,
+} from '@switchyard/core';
 import { validateDomain } from '../domain.js';
 import {
   checkFieldNames,
@@ -129,7 +137,7 @@ export function recordsTools({ client }: OdooDeps) {
             ? ''
             : ' (technical ones hidden; all=true shows them)';
         return {
-          text: `${model}: ${shown} of ${total} fields${scope}.\n${table.text}`,
+          text: `${model}: ${shown} of ${total} fields${scope}.\n${fenceUntrusted(table.text, 'Odoo fields')}`,
           data: {
             columns: FIELD_COLUMNS,
             rows: rows.slice(0, table.returnedRows),
@@ -361,7 +369,7 @@ export function recordReply(
   const name =
     typeof row.display_name === 'string' ? row.display_name : typeof row.name === 'string' ? row.name : '';
   return {
-    text: `${model} #${id}${name ? ` (${name})` : ''}. Datetimes in ${tz}.\n${fenceUntrusted(table.text, 'Odoo data')}`,
+    text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.\n${fenceUntrusted(table.text, 'Odoo data')}`,
     data: { id, record },
   };
 }

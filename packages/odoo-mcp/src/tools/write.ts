@@ -1,4 +1,4 @@
-import { UserInputError, defineTool, z } from '@switchyard/core';
+import { UserInputError, defineTool, untrusted, z } from '@switchyard/core';
 import { localToUtc, parseDate } from '../dates.js';
 import { unknownField } from '../fields.js';
 import type { FieldMap, OdooClient } from '../odoo-client.js';
@@ -159,7 +159,7 @@ export function writeTools({ client }: OdooDeps) {
         );
         const id = Array.isArray(created) ? created[0]! : created;
         const [name] = await displayNames(client, model, [id], signal);
-        return { text: `Created ${model} ${name}.`, data: { id, name: name! } };
+        return { text: `Created ${model} ${untrusted(name, 120)}.`, data: { id, name: name! } };
       },
     }),
 
@@ -179,7 +179,7 @@ export function writeTools({ client }: OdooDeps) {
         await client.call(model, 'write', { ids, vals }, { signal, write: true });
         const set = Object.keys(vals);
         return {
-          text: `Updated ${plural(ids.length, model)}: ${names.join(', ')} (set ${set.join(', ')}).`,
+          text: `Updated ${plural(ids.length, model)}: ${names.map((n) => untrusted(n, 120)).join(', ')} (set ${set.join(', ')}).`,
           data: { ids, fields: set },
         };
       },
@@ -199,7 +199,10 @@ export function writeTools({ client }: OdooDeps) {
         await client.fields(checkModel(model), signal);
         const names = await displayNames(client, model, ids, signal);
         await client.call(model, 'unlink', { ids }, { signal, write: true });
-        return { text: `Deleted ${plural(ids.length, model)}: ${names.join(', ')}.`, data: { ids } };
+        return {
+          text: `Deleted ${plural(ids.length, model)}: ${names.map((n) => untrusted(n, 120)).join(', ')}.`,
+          data: { ids },
+        };
       },
     }),
   ];

@@ -1,4 +1,4 @@
-import { defineTool, spillCsv, spillDir, z } from '@switchyard/core';
+import { defineTool, spillCsv, spillDir, untrusted, z } from '@switchyard/core';
 import {
   countLine,
   describeTarget,
@@ -83,7 +83,7 @@ export function daxTools(pbi: PowerBi) {
         const lines: string[] = [];
         if (partial) {
           lines.push(
-            `PARTIAL RESULT: Power BI stopped after ${plural(rowCount, 'row')} and said: ${result.partialError}. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.`,
+            `PARTIAL RESULT: Power BI stopped after ${plural(rowCount, 'row')} and said: ${untrusted(result.partialError, 300)}. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.`,
           );
         }
         let spilled: { path: string; bytes: number } | undefined;

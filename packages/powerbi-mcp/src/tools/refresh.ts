@@ -1,6 +1,7 @@
 import {
   AuthError,
   CancelledError,
+  cleanInline,
   PermissionError,
   defineTool,
   fenceUntrusted,
@@ -330,7 +331,7 @@ export function refreshTools(pbi: PowerBi) {
         const outcome =
           last.status === 'completed'
             ? `The refresh of ${describeTarget(target)} completed${last.duration_seconds !== undefined ? ` in ${last.duration_seconds} s` : ''}.`
-            : `The refresh of ${describeTarget(target)} ${last.status}${last.error_code ? ` (${last.error_code})` : ''}.${last.error ? `\n${fenceUntrusted(last.error, 'Power BI refresh error')}` : ''}`;
+            : `The refresh of ${describeTarget(target)} ${last.status}${last.error_code ? ` (${cleanInline(last.error_code, 100)})` : ''}.${last.error ? `\n${fenceUntrusted(last.error, 'Power BI refresh error')}` : ''}`;
         return {
           text: outcome,
           data: {

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fenceProblems, injection, type SpawnedServer } from '@switchyard/testkit';
+import { ALICE, folders, signedInServer, startWorld, type Folders, type World } from './helpers.js';
+
+// Rule 7: a subject, preview, name or location written by an outsider reaches the model only inside a fence.
+const NEEDLE = 'SYSTEM OVERRIDE';
+const evil = injection(NEEDLE);
+
+let world: World;
+let dirs: Folders;
+let server: SpawnedServer;
+let messageId: string;
+
+beforeAll(async () => {
+  world = await startWorld();
+  const box = world.graph.mailbox(ALICE);
+  messageId = box.add({
+    subject: evil,
+    from: { name: `Mallory ${evil}`, address: 'mallory@evil.example' },
+    received: Date.parse('2025-03-10T09:00:00Z'),
+    body: { contentType: 'text', content: `Preview: ${evil}\nMore text.` },
+  }).id;
+  world.graph.addEvent(ALICE, {
+    subject: evil,
+    location: evil,
+    start: Date.parse('2025-03-11T09:00:00Z'),
+    end: Date.parse('2025-03-11T10:00:00Z'),
+    organizer: { name: evil, address: 'mallory@evil.example' },
+  });
+  world.graph.drive(ALICE).put(`Shared/${evil.replace(/\//g, '-')}.txt`, `file text ${evil}`);
+  dirs = folders();
+  server = await signedInServer(world, dirs);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await world?.close();
+  dirs?.cleanup();
+});
+
+describe('text from outside stays inside a fence', () => {
+  it('ms365_list_messages: subject, sender name and preview', async () => {
+    const call = await server.call('ms365_list_messages', {});
+    expect(call.isError).toBe(false);
+    expect(call.text).toContain(NEEDLE);
+    expect(fenceProblems(call.text, NEEDLE)).toEqual([]);
+  });
+
+  it('ms365_get_message: headers and body', async () => {
+    const call = await server.call('ms365_get_message', { id: messageId });
+    expect(call.isError).toBe(false);
+    expect(call.text).toMatch(/Subject: .*SYSTEM OVERRIDE/);
+    expect(fenceProblems(call.text, NEEDLE)).toEqual([]);
+  });
+
+  it('ms365_list_events: subject, location and organizer', async () => {
+    const call = await server.call('ms365_list_events', {
+      start: '2025-03-11',
+      end: '2025-03-12',
+      time_zone: 'UTC',
+    });
+    expect(call.isError).toBe(false);
+    expect(call.text).toContain(NEEDLE);
+    expect(fenceProblems(call.text, NEEDLE)).toEqual([]);
+  });
+
+  it('ms365_list_files and ms365_read_file: file names and text', async () => {
+    const list = await server.call('ms365_list_files', { path: 'Shared' });
+    expect(list.isError).toBe(false);
+    expect(list.text).toContain(NEEDLE);
+    expect(fenceProblems(list.text, NEEDLE)).toEqual([]);
+    const id = /,(\S+)\n\[END UNTRUSTED/.exec(list.text)?.[1];
+    const file = await server.call('ms365_read_file', { item_id: id });
+    expect(file.isError).toBe(false);
+    expect(fenceProblems(file.text, NEEDLE, { quoted: true })).toEqual([]);
+  });
+});
