@@ -454,9 +454,9 @@ describe('local files only under the allowed folders, whatever the working direc
   it('loads a file under an --allow-dir folder', async () => {
     writeFileSync(join(allowed, 'regions.csv'), 'region,amount\nnorth,10\nsouth,20\n');
     const call = await server.call('lakehouse_upload_file', { path: join(allowed, 'regions.csv') });
-    expect(call.text).toBe(
-      'Loaded regions.csv into bronze.regions: 2 rows, 2 columns (region VARCHAR, amount BIGINT).',
-    );
+    expect(call.isError).toBe(false);
+    expect(call.text.split('\n')[0]).toBe('Loaded «regions.csv» into bronze.regions: 2 rows, 2 columns.');
+    expect(call.text).toContain('region VARCHAR');
   });
 
   it('gathers the folders of --allow-dir, LAKEHOUSE_ALLOWED_DIRS, SWITCHYARD_ALLOWED_DIRS and LAKEHOUSE_FILE_ROOTS', async () => {
