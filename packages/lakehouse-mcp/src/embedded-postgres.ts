@@ -43,6 +43,9 @@ export async function freePort(): Promise<number> {
 const CHILD = `
 const o = JSON.parse(process.env.SWITCHYARD_EMBEDDED_PG);
 delete process.env.SWITCHYARD_EMBEDDED_PG;
+// A parent that died closes these pipes: a log line must not crash the clean-up.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 const { rmSync } = await import('node:fs');
 const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
 const before = new Map(events.map((e) => [e, process.listeners(e)]));
