@@ -77,14 +77,7 @@ const ajvOnFirstUse = {
 };
 
 rmSync(join(pkgDir, 'dist', 'chunks'), { recursive: true, force: true });
-const result = await build({
-  // Code reached only through import() (a demo, a warehouse's SQL grammars) goes to dist/chunks/ and is
-  // read only when used.
-  entryPoints: { main: join(pkgDir, 'dist', 'index.js') },
-  outdir: join(pkgDir, 'dist'),
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  metafile: true,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -99,12 +92,34 @@ const result = await build({
   banner: {
     js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
   },
+};
+// Programs a server starts as child processes ("bundle.workers": name -> compiled entry) are bundled on their
+// own, beside main.js, so that starting one reads one file and never the server's code.
+const workers = await Promise.all(
+  Object.entries(pkg.bundle?.workers ?? {}).map(([name, entry]) =>
+    build({
+      ...common,
+      entryPoints: { [name]: join(pkgDir, entry) },
+      outdir: join(pkgDir, 'dist'),
+      metafile: true,
+    }),
+  ),
+);
+const result = await build({
+  // Code reached only through import() (a demo, a warehouse's SQL grammars) goes to dist/chunks/ and is
+  // read only when used.
+  entryPoints: { main: join(pkgDir, 'dist', 'index.js') },
+  outdir: join(pkgDir, 'dist'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
+  ...common,
 });
 
 // What the bundle carries of other people's code, with their licenses: MIT, ISC, BSD and Apache-2.0 all ask
 // that the notice travel with the copy.
 const notices = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [result, ...workers].flatMap((r) => Object.keys(r.metafile.inputs))) {
   const m = /^(?:[\w-]+:)?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!m) continue;
   const dir = resolve(pkgDir, m[1]);

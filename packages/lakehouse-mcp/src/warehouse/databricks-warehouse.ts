@@ -1046,7 +1046,7 @@ export class DatabricksTenant implements TenantWarehouse {
           dir: options.spillDir,
           name: this.catalog,
         });
-        spill = { ...result, complete };
+        spill = { ...result, complete: complete && result.complete };
       } else {
         for await (const row of rows) if (!take(row)) break;
       }
