@@ -178,4 +178,11 @@ describe('an upload is bounded in memory', () => {
     const sums = await query(server, 'SELECT count(*), sum(id), min(booked), max(memo) FROM bronze.ledger');
     expect(sums.structured!.rows).toEqual([['300000', '45000150000', '2024-01-01', 'entry 999']]);
   });
+
+  it('keeps the tenant folder and database for the user alone (0700, 0600)', () => {
+    const tenantDir = join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default');
+    for (const name of ['', 'tenant_default.duckdb']) {
+      expect((statSync(join(tenantDir, name)).mode & 0o777).toString(8)).toBe(name ? '600' : '700');
+    }
+  });
 });

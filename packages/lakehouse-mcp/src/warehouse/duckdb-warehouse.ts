@@ -9,7 +9,16 @@
  * because a read-only instance does not see another instance's later writes. Loads go to a database file of
  * their own under `work/` and reach the catalog in one transaction at commit.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, accessSync, constants } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, NotFoundError, UserInputError, type Logger } from '@switchyard/core';
@@ -65,7 +74,11 @@ export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
   private readonly tenantsById = new Map<string, Promise<DuckDbTenant>>();
 
-  constructor(private readonly options: DuckDbWarehouseOptions) {}
+  constructor(private readonly options: DuckDbWarehouseOptions) {
+    // Every file DuckDB makes natively (the database, its WAL, temp spills) is for this user alone: DuckDB
+    // takes no file mode, so the process's umask sets it.
+    process.umask(0o077);
+  }
 
   describe(): string {
     return `embedded DuckDB, one database file per tenant under ${this.options.home}`;
@@ -196,6 +209,9 @@ export class DuckDbTenant implements TenantWarehouse {
       mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
       mkdirSync(this.spillDir, { recursive: true, mode: 0o700 });
       accessSync(this.dir, constants.W_OK);
+      // Tenants made by earlier versions got the default modes (0755 folder, 0644 database).
+      chmodSync(this.dir, 0o700);
+      if (existsSync(this.file)) chmodSync(this.file, 0o600);
     } catch (err) {
       throw fsFailure(this.dir, err);
     }
