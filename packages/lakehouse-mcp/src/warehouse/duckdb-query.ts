@@ -115,7 +115,7 @@ export async function prepareQuery(conn: DuckDBConnection, text: string, catalog
   try {
     extracted = await conn.extractStatements(text);
   } catch (err) {
-    throw new UserInputError(`The SQL could not be parsed: ${duckMessage(err)}`, {
+    throw new UserInputError(`The SQL could not be parsed: ${untrusted(duckMessage(err), 300)}`, {
       hint: 'Send exactly one SELECT statement in DuckDB SQL',
     });
   }
