@@ -157,6 +157,7 @@ describe('contract', () => {
       'bin.js',
       'chunks',
       'main.js',
+      'query-worker.js',
     ]);
     expect(readFileSync(join(pkg, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toContain(
       '## node-sql-parser 5.4.0 (Apache-2.0)',
