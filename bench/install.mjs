@@ -1,8 +1,8 @@
 // First `npx` start from a cold cache, per server: pack every public package as `npm publish` would, then run
 // `npm exec --yes --package <tarball> -- <bin> --version` from an empty folder with an empty npm cache, as a
 // host's `npx -y @switchyard/<name>` does on a new machine. Third-party packages come from the npm registry.
-// Prints the seconds until the bin answered, the MB the install takes on disk and its package count (and the
-// largest packages, which is where to look when the figure grows).
+// Prints the seconds until the bin answered, the MB the installed tree takes on disk (and, beside it, the npm
+// cache's copy of the tarballs), its package count, and the largest packages: where to look when a figure grows.
 // Run after `npm run build`: `node bench/install.mjs [lakehouse-mcp ...]`. Figures are printed, never asserted.
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -36,7 +36,19 @@ for (const p of packages) {
   const started = process.hrtime.bigint();
   const out = run(
     'npm',
-    ['exec', '--yes', '--prefer-online', '--cache', cache, '--no-audit', '--no-fund', ...specs, '--', binName, '--version'],
+    [
+      'exec',
+      '--yes',
+      '--prefer-online',
+      '--cache',
+      cache,
+      '--no-audit',
+      '--no-fund',
+      ...specs,
+      '--',
+      binName,
+      '--version',
+    ],
     { cwd },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -49,6 +61,7 @@ for (const p of packages) {
     version: out.trim(),
     seconds: round(seconds),
     mbOnDisk: round(diskBytes(modules) / 2 ** 20),
+    npmCacheMb: round(diskBytes(join(cache, '_cacache')) / 2 ** 20),
     packages: installed.length,
     largest: sizes
       .sort((a, b) => b.bytes - a.bytes)

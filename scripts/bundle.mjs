@@ -31,7 +31,9 @@ const leftOut = {
     if (!leaveOut.length) return;
     b.onResolve({ filter: /.*/ }, (args) => {
       if (args.namespace === 'left-out' || args.pluginData === 'left-out') return undefined;
-      const target = /^\.\.?\//.test(args.path) ? join(args.resolveDir, args.path) : `node_modules/${args.path}`;
+      const target = /^\.\.?\//.test(args.path)
+        ? join(args.resolveDir, args.path)
+        : `node_modules/${args.path}`;
       const hit = leaveOut.find(([path]) => target.replaceAll('\\', '/').endsWith(`node_modules/${path}`));
       return hit ? { path: hit[0], namespace: 'left-out', pluginData: hit[1] } : undefined;
     });

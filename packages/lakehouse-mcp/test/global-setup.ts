@@ -2,10 +2,7 @@
 // a few hundred thousand rows, a table without a primary key and a view. Tests find it in LAKEHOUSE_TEST_PG.
 import pg from 'pg';
 // The throw-away PostgreSQL lives with the demo, whose runtime needs it; the server's tests share it.
-import {
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-} from '../../lakehouse-demo/src/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lakehouse-demo/src/embedded-postgres.js';
 
 export const SEED = `
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');

@@ -51,7 +51,9 @@ export function bareImports(file: string): Set<string> {
   const requireName = /^(__)?require\d*$/;
   const isRequire = (node: { type: string; name?: string; callee?: { type: string; name?: string } }) =>
     (node.type === 'Identifier' && requireName.test(node.name!)) ||
-    (node.type === 'CallExpression' && node.callee?.type === 'Identifier' && /require/i.test(node.callee.name!));
+    (node.type === 'CallExpression' &&
+      node.callee?.type === 'Identifier' &&
+      /require/i.test(node.callee.name!));
   simple(tree, {
     ImportDeclaration: (n) => literal(n.source),
     ExportAllDeclaration: (n) => literal(n.source),
@@ -78,7 +80,12 @@ export function bareImports(file: string): Set<string> {
   const packages = new Set<string>();
   for (const s of specifiers) {
     if (/^(\.|\/|[a-z]+:)/.test(s) || builtinModules.includes(s.split('/')[0]!)) continue;
-    packages.add(s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+    packages.add(
+      s
+        .split('/')
+        .slice(0, s.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
   }
   return packages;
 }

@@ -19,7 +19,11 @@ const servers = readdirSync(packagesDir)
 describe('bundled packages declare exactly what they load', () => {
   it('finds the servers and the demo', () => {
     expect(servers.map((s) => s.manifest.name)).toEqual(
-      expect.arrayContaining(['@switchyard/lakehouse-mcp', '@switchyard/lakehouse-demo', '@switchyard/odoo-mcp']),
+      expect.arrayContaining([
+        '@switchyard/lakehouse-mcp',
+        '@switchyard/lakehouse-demo',
+        '@switchyard/odoo-mcp',
+      ]),
     );
   });
 
