@@ -2,7 +2,10 @@
 // Bundles a server's compiled entry (dist/index.js) into one file (dist/main.js) that its bin (dist/bin.js)
 // loads after turning on Node's compile cache (Node 22.1+; a no-op on Node 20).
 // Start-up is most of a stdio server's felt speed: one file instead of hundreds of modules halves it
-// (see bench/). Native and lazily loaded modules stay external and are installed as dependencies.
+// (see bench/). Pure-JS dependencies are bundled too, those reached only through import() into chunks read on
+// first use: an install then fetches a few native packages instead of hundreds of small ones (bench/install.mjs).
+// Native modules stay external and are runtime dependencies of the package (test/bundle-externals.test.ts
+// in testkit checks every server's bundle against its package.json).
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +20,29 @@ const external = [
   'undici',
   ...(pkg.bundle?.external ?? []),
 ];
+
+// Parts of a bundled dependency a server never uses and that would drag native binaries in (package.json
+// "bundle.leaveOut": { "<package>/<path inside it>": "why" }). Loading one throws MODULE_NOT_FOUND, as an
+// optional dependency that is not installed does, with the reason in the message.
+const leaveOut = Object.entries(pkg.bundle?.leaveOut ?? {});
+const leftOut = {
+  name: 'left-out',
+  setup(b) {
+    if (!leaveOut.length) return;
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.namespace === 'left-out' || args.pluginData === 'left-out') return undefined;
+      const target = /^\.\.?\//.test(args.path)
+        ? join(args.resolveDir, args.path)
+        : `node_modules/${args.path}`;
+      const hit = leaveOut.find(([path]) => target.replaceAll('\\', '/').endsWith(`node_modules/${path}`));
+      return hit ? { path: hit[0], namespace: 'left-out', pluginData: hit[1] } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is left out of this bundle: `)} + ${JSON.stringify(args.pluginData)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
 
 // zod 4 re-exports every locale (`z.locales`, ~300 KB: a fifth of a bundle) though it only ever configures
 // English; our messages are English. Parsing them costs start-up time, so the bundle gets English alone.
@@ -87,10 +113,20 @@ const common = {
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [oneZod, englishOnlyZod, ajvOnFirstUse],
-  // Bundled CommonJS code calls require(); give it one.
+  plugins: [oneZod, englishOnlyZod, ajvOnFirstUse, leftOut],
+  // Bundled CommonJS code calls require() and may compute paths from __dirname at load time (open's xdg-open):
+  // give it both. A path so computed points into dist/, where no package file is: whatever reads files of its
+  // own package at run time stays external.
+  define: { __dirname: '__switchyardDirname', __filename: '__switchyardFilename' },
   banner: {
-    js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __switchyardRequire } from 'node:module';",
+      "import { dirname as __switchyardDirnameOf } from 'node:path';",
+      "import { fileURLToPath as __switchyardPath } from 'node:url';",
+      'const require = __switchyardRequire(import.meta.url);',
+      'const __switchyardFilename = __switchyardPath(import.meta.url);',
+      'const __switchyardDirname = __switchyardDirnameOf(__switchyardFilename);',
+    ].join(' '),
   },
 };
 // Programs a server starts as child processes ("bundle.workers": name -> compiled entry) are bundled on their
@@ -126,8 +162,12 @@ for (const input of [result, ...workers].flatMap((r) => Object.keys(r.metafile.i
   const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const title = `${meta.name} ${meta.version} (${meta.license ?? 'see below'})`;
   if (notices.has(title)) continue;
-  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying|notice)(\.|$)/i.test(f));
-  notices.set(title, file ? readFileSync(join(dir, file), 'utf8').trim() : 'No license file in the package.');
+  const files = readdirSync(dir).filter((f) => /^(licen[cs]e|copying|notice)([.-]|$)/i.test(f));
+  notices.set(
+    title,
+    files.map((f) => readFileSync(join(dir, f), 'utf8').trim()).join('\n\n') ||
+      `No license file in the package; its package.json says: ${meta.license ?? 'nothing'}.`,
+  );
 }
 writeFileSync(
   join(pkgDir, 'dist', 'THIRD-PARTY-NOTICES.txt'),
