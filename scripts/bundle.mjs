@@ -14,9 +14,9 @@ import { build } from 'esbuild';
 const pkgDir = resolve(process.argv[2] ?? '.');
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const external = [
-  // native addons, and what core loads only when a call needs it
+  // the OS keychain is a native addon; undici stays a package of its own so that its
+  // global dispatcher is one object whoever loads it
   '@napi-rs/keyring',
-  '@azure/msal-node',
   'undici',
   ...(pkg.bundle?.external ?? []),
 ];
