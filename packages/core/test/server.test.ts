@@ -100,6 +100,17 @@ describe('example server over stdio', () => {
     expect(server.stderr()).not.toContain('hunter2-super-secret');
   });
 
+  it('keeps a password inside a URL out of successful results and the debug log', async () => {
+    const added = await server.call('example_add_note', { text: 'proxy https://me:pa55word@proxy.local/' });
+    const id = /note (\d+)/.exec(added.text)![1]!;
+    const read = await server.call('example_get_note', { id });
+    expect(read.text).toBe('proxy https://me:[redacted]@proxy.local/');
+    const list = await server.call('example_list_notes', {});
+    expect(JSON.stringify(list.result)).not.toContain('pa55word');
+    expect(server.stderr()).not.toContain('pa55word');
+    await server.call('example_delete_note', { id });
+  });
+
   it('logs an unhandled rejection and keeps serving', async () => {
     await server.call('example_fail_badly', { mode: 'unhandled' });
     await expect
