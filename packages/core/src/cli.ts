@@ -72,6 +72,11 @@ export interface CliDefinition {
   commands?: Record<string, CliCommand>;
   /** Extra help text (environment variables, examples). */
   helpText?: string;
+  /**
+   * The command that stores one account of this server's secrets again, when plain `login` does not (e.g.
+   * `lakehouse-mcp login --connection sales`): named in the hint when the secret store's key was lost.
+   */
+  loginFor?: (service: string, account: string) => string | undefined;
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -161,7 +166,11 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       env,
       paths: switchyardPaths(env),
       get secrets() {
-        return (secrets ??= new SecretStore({ env, log }));
+        return (secrets ??= new SecretStore({
+          env,
+          log,
+          ...(def.loginFor ? { loginFor: def.loginFor } : {}),
+        }));
       },
       print: (text) => void process.stdout.write(`${redact(text)}\n`),
       ask,

@@ -25,6 +25,11 @@ export interface SecretStoreOptions {
    * "`my-mcp logout`" and "`my-mcp login`". Services named `switchyard/<server>/<profile>` need none.
    */
   recoveryHint?: (service: string) => { logout: string; login: string } | undefined;
+  /**
+   * The command that stores one account of a service again, when the server's plain `login` does not (the
+   * lakehouse's `login --connection NAME`); undefined for the default.
+   */
+  loginFor?: (service: string, account: string) => string | undefined;
 }
 
 /** The stored secrets of one service that the file key can no longer decrypt. */
@@ -78,6 +83,7 @@ export class SecretStore {
   private readonly env: NodeJS.ProcessEnv;
   private readonly probe: Promise<KeychainProbe>;
   private readonly recoveryHint: SecretStoreOptions['recoveryHint'];
+  private readonly loginFor: SecretStoreOptions['loginFor'];
   private key: Promise<Buffer> | undefined;
 
   constructor(options: SecretStoreOptions = {}) {
@@ -86,6 +92,7 @@ export class SecretStore {
     this.log = options.log ?? silentLogger;
     this.probe = options.keychain ?? openKeychain(this.env);
     this.recoveryHint = options.recoveryHint;
+    this.loginFor = options.loginFor;
   }
 
   /** Where secrets go on this machine, in words, for `status`. */
@@ -257,7 +264,7 @@ export class SecretStore {
       throw new AuthError(
         `The stored secret '${account}' of ${service} cannot be read: its file ${path} is damaged or was encrypted with another key`,
         {
-          hint: `Run ${this.recovery(service).logout}, then ${this.recovery(service).login}, to replace it; other stored secrets are unaffected`,
+          hint: `Run ${this.recovery(service, [account]).logout}, then ${this.recovery(service, [account]).login}, to replace it; other stored secrets are unaffected`,
         },
       );
     }
@@ -363,12 +370,19 @@ export class SecretStore {
       .map(([service, accounts]) => ({
         service,
         accounts: [...accounts].sort(),
-        recovery: this.recovery(service),
+        recovery: this.recovery(service, [...accounts].sort()),
       }));
   }
 
-  /** The commands that replace a service's secrets: `<server> logout`, then `<server> login`. */
-  private recovery(service: string): { logout: string; login: string } {
+  /** The commands that replace a service's secrets: `<server> logout`, then `<server> login` (per account). */
+  private recovery(service: string, accounts: string[]): { logout: string; login: string } {
+    const base = this.defaultRecovery(service);
+    const logins = accounts.map((account) => this.loginFor?.(service, account));
+    if (logins.length === 0 || logins.some((l) => l === undefined)) return base;
+    return { logout: base.logout, login: list([...new Set(logins as string[])]) };
+  }
+
+  private defaultRecovery(service: string): { logout: string; login: string } {
     const m = /^switchyard\/([a-z0-9][a-z0-9-]*)\/(.+)$/.exec(service);
     if (m) {
       const profile = m[2] === 'default' ? '' : ` --profile ${m[2]}`;
