@@ -1,4 +1,4 @@
-import { cleanInline, untrusted } from './untrusted.js';
+import { cleanInline, plainOrUntrusted, untrusted } from './untrusted.js';
 
 /**
  * Typed errors that core turns into `isError` tool results with one actionable sentence.
@@ -121,7 +121,7 @@ export function errorText(err: SwitchyardError): string {
     parts.push(
       `Candidates: ${err.candidates
         .slice(0, 20)
-        .map((c) => (/^[\w.:@/-]{1,80}$/.test(c) ? c : untrusted(c, 80)))
+        .map((c) => plainOrUntrusted(c, 80))
         .join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`,
     );
   }
