@@ -16,7 +16,7 @@ export interface UpstreamInfo {
 }
 
 export type ErrorKind =
-  'user_input' | 'auth' | 'not_found' | 'permission' | 'upstream' | 'rate_limited' | 'cancelled';
+  'user_input' | 'auth' | 'not_found' | 'permission' | 'upstream' | 'rate_limited' | 'cancelled' | 'busy';
 
 export interface SwitchyardErrorOptions {
   /** What the user (or model) can do about it: a command to run, a permission to grant. */
@@ -76,6 +76,11 @@ export class RateLimitedError extends SwitchyardError {
     super(message, options);
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
+}
+
+/** Something local is held by another process (a lock) for longer than we wait; trying again later helps. */
+export class BusyError extends SwitchyardError {
+  readonly kind = 'busy' as const;
 }
 
 /** The caller cancelled the request (MCP `notifications/cancelled`, or an aborted signal). */

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthError } from './errors.js';
+import { withLock } from './lock.js';
 import { openKeychain, type Keychain, type KeychainProbe } from './keychain.js';
 import { silentLogger, type Logger } from './log.js';
 import { switchyardPaths } from './paths.js';
@@ -325,26 +326,30 @@ export class SecretStore {
     if ('key' in first) return first.key;
     await mkdir(this.configDir, { recursive: true, mode: 0o700 });
     // Two processes may both find no key: the lock makes exactly one create it.
-    return withLock(`${this.keyFile()}.lock`, async () => {
-      const state = await this.readKey();
-      if ('key' in state) return state.key;
-      // A new key would orphan every entry the old one encrypted: only make one when there is none.
-      const lost = await this.lostSecrets();
-      if (lost.length > 0) throw this.keyError(state, lost, service);
-      const keychain = await this.keychain();
-      const key = randomBytes(32);
-      if (state.problem === 'damaged' && state.where === this.keyFile()) {
-        // Nothing is overwritten: the damaged key file is kept beside the new one.
-        const aside = `${this.keyFile()}.damaged-${Date.now()}`;
-        await rename(this.keyFile(), aside);
-        this.log.warn(
-          `the key file ${this.keyFile()} was damaged and encrypted nothing; it was moved to ${aside}`,
-        );
-      }
-      if (keychain) await keychain.setPassword('switchyard', this.keyAccount(), key.toString('base64'));
-      else await atomicWrite(this.keyFile(), key.toString('base64'));
-      return key;
-    });
+    return withLock(
+      `${this.keyFile()}.lock`,
+      async () => {
+        const state = await this.readKey();
+        if ('key' in state) return state.key;
+        // A new key would orphan every entry the old one encrypted: only make one when there is none.
+        const lost = await this.lostSecrets();
+        if (lost.length > 0) throw this.keyError(state, lost, service);
+        const keychain = await this.keychain();
+        const key = randomBytes(32);
+        if (state.problem === 'damaged' && state.where === this.keyFile()) {
+          // Nothing is overwritten: the damaged key file is kept beside the new one.
+          const aside = `${this.keyFile()}.damaged-${Date.now()}`;
+          await rename(this.keyFile(), aside);
+          this.log.warn(
+            `the key file ${this.keyFile()} was damaged and encrypted nothing; it was moved to ${aside}`,
+          );
+        }
+        if (keychain) await keychain.setPassword('switchyard', this.keyAccount(), key.toString('base64'));
+        else await atomicWrite(this.keyFile(), key.toString('base64'));
+        return key;
+      },
+      { what: 'The secret store key' },
+    );
   }
 
   /** Every encrypted file entry, by service, with the accounts (names only: nothing is decrypted). */
@@ -477,30 +482,5 @@ export async function atomicWrite(path: string, content: string | Uint8Array, mo
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
-  }
-}
-
-/** A cross-process lock on a file created with O_EXCL; a lock older than `staleMs` is taken over. */
-export async function withLock<T>(lockPath: string, fn: () => Promise<T>, staleMs = 10_000): Promise<T> {
-  const deadline = Date.now() + staleMs * 2;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(lockPath).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > staleMs || Date.now() > deadline) await rm(lockPath, { force: true });
-      else await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockPath, { force: true });
   }
 }
