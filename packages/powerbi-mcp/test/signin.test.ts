@@ -88,7 +88,9 @@ describe('service principal', () => {
         `Signed in: service principal ${SP.clientId} in tenant ${TENANT}, with client credentials from env POWERBI_CLIENT_SECRET`,
         `Cloud: public (API ${f.pbi.apiUrl}, authority ${f.authority.host})`,
       ]);
-      expect(lines[3]).toMatch(/^Access token valid until \d{4}-\d\d-\d\dT[\d:.]+Z \((59|60) min from now\)$/);
+      expect(lines[3]).toMatch(
+        /^Access token valid until \d{4}-\d\d-\d\dT[\d:.]+Z \((59|60) min from now\)$/,
+      );
       expect(lines.slice(4, 6)).toEqual([
         'Workspaces reachable: 27',
         "DAX queries: work (checked on 'Sales Model' in 'Sales Analytics')",
