@@ -1,8 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
 
 /**
@@ -283,4 +284,16 @@ export function runInspector(
     env: { ...(process.env as Record<string, string>), ...options.env },
     timeoutMs: options.timeoutMs ?? 60_000,
   });
+}
+
+/** Every package of the repository with a bin (the servers): its bin name and its built `dist/bin.js`. */
+export function serverBins(): Array<{ name: string; bin: string }> {
+  const packages = fileURLToPath(new URL('../..', import.meta.url));
+  return readdirSync(packages)
+    .map((dir) => ({ dir, json: join(packages, dir, 'package.json') }))
+    .filter(({ json }) => existsSync(json))
+    .flatMap(({ dir, json }) => {
+      const bin = (JSON.parse(readFileSync(json, 'utf8')) as { bin?: Record<string, string> }).bin;
+      return bin ? [{ name: Object.keys(bin)[0]!, bin: join(packages, dir, 'dist', 'bin.js') }] : [];
+    });
 }
