@@ -102,6 +102,28 @@ describe('service principal', () => {
     }
   });
 
+  it('keeps a password inside POWERBI_API_URL (a proxy) out of status, tool results and the debug log', async () => {
+    const PASSWORD = 'Pr0xyPassw0rd';
+    const apiUrl = f.pbi.apiUrl.replace('://', `://proxy-user:${PASSWORD}@`);
+    const m = machine({ ...fakeEnv(f), POWERBI_API_URL: apiUrl, SWITCHYARD_LOG_LEVEL: 'debug' });
+    try {
+      const status = await m.run(['status']);
+      expect(status.stdout).toContain(`API ${apiUrl.replace(PASSWORD, '[redacted]')}`);
+      expect(status.stdout + status.stderr).not.toContain(PASSWORD);
+      const server = await m.server();
+      try {
+        const call = await server.call('powerbi_list_workspaces', {});
+        expect(JSON.stringify(call.result)).not.toContain(PASSWORD);
+        await expect.poll(() => server.stderr()).toContain('DEBUG');
+        expect(server.stderr()).not.toContain(PASSWORD);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      m.cleanup();
+    }
+  });
+
   it('stored by `login --service-principal` with the secret piped on stdin, used by the server, removed by logout', async () => {
     const m = machine();
     try {
