@@ -1,6 +1,8 @@
 /**
- * Keeps secrets out of logs, error messages and tool results. Every secret core resolves is registered
- * here, and every line core writes to stderr or returns as an error passes through `redact`.
+ * Keeps secrets out of logs, error messages and tool results: the one rule every server shares. Every secret core
+ * resolves is registered here, and everything a server says passes through `redact`: each stderr line (the logger,
+ * and the CLI's stderr as a whole), each line a command prints, each tool result (text and structured, success or
+ * error) and resource read.
  */
 
 const known = new Set<string>();
@@ -17,7 +19,9 @@ const patterns: Array<[RegExp, string]> = [
     '$1$2[redacted]',
   ],
   [/\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
-  [/(postgres(?:ql)?:\/\/[^:/\s]+:)[^@\s]+@/gi, '$1[redacted]@'],
+  // A password inside any URL's userinfo (`https://user:pass@host`, `postgres://…`): configured base URLs carry
+  // them to proxies, and URLs end up in error messages, status lines and debug logs.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#]+@/gi, '$1[redacted]@'],
 ];
 
 export function redact(text: string): string {
@@ -27,4 +31,36 @@ export function redact(text: string): string {
   }
   for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
   return out;
+}
+
+/** Every string inside a JSON-like value redacted (a structured tool result). */
+export function redactValue<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactValue(item)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v)])) as T;
+  }
+  return value;
+}
+
+const REDACTING = Symbol('redacting');
+
+/**
+ * Pass everything written to a stream through `redact` (a CLI's stderr, where libraries write too). Text is
+ * written in whole lines in practice, so a secret is not split between two writes.
+ */
+export function redactWrites(stream: NodeJS.WriteStream): void {
+  const guarded = stream as NodeJS.WriteStream & { [REDACTING]?: true };
+  if (guarded[REDACTING]) return;
+  guarded[REDACTING] = true;
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+    write(
+      typeof chunk === 'string'
+        ? redact(chunk)
+        : chunk instanceof Uint8Array
+          ? redact(Buffer.from(chunk).toString('utf8'))
+          : chunk,
+      ...rest,
+    )) as typeof stream.write;
 }
