@@ -1,8 +1,10 @@
 /**
  * Keeps secrets out of logs, error messages and tool results: the one rule every server shares. Every secret core
- * resolves is registered here, and everything a server says passes through `redact`: each stderr line (the logger,
- * and the CLI's stderr as a whole), each line a command prints, each tool result (text and structured, success or
- * error) and resource read.
+ * resolves is registered here. Logs, printed lines and error messages pass through `redact`: known secrets, URL
+ * passwords, and anything that looks like a credential (`password=…`, bearer tokens, JWTs). Successful tool
+ * results and resource reads pass through `redactSecrets`: known secrets and URL passwords only, because they
+ * carry the user's own data (a mail that says "password: …", a table with a `token` column), which the user asked
+ * for and which is not ours to mask.
  */
 
 const known = new Set<string>();
@@ -24,21 +26,33 @@ const patterns: Array<[RegExp, string]> = [
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#]+@/gi, '$1[redacted]@'],
 ];
 
+const URL_PASSWORD = patterns[patterns.length - 1]!;
+
 export function redact(text: string): string {
-  let out = text;
-  for (const secret of known) {
-    if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-  }
+  let out = redactKnown(text);
   for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
   return out;
 }
 
-/** Every string inside a JSON-like value redacted (a structured tool result). */
-export function redactValue<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((item: unknown) => redactValue(item)) as T;
+/** Known secrets and URL passwords only: for answers that carry the user's own data. */
+export function redactSecrets(text: string): string {
+  return redactKnown(text).replace(URL_PASSWORD[0], URL_PASSWORD[1]);
+}
+
+function redactKnown(text: string): string {
+  let out = text;
+  for (const secret of known) {
+    if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+/** Every string inside a JSON-like value passed through `rule` (a structured tool result). */
+export function redactValue<T>(value: T, rule: (text: string) => string = redact): T {
+  if (typeof value === 'string') return rule(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactValue(item, rule)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, rule)])) as T;
   }
   return value;
 }

@@ -21,7 +21,7 @@ import {
 import { CancelledError, errorText, isSwitchyardError } from './errors.js';
 import { cleanStructured } from './untrusted.js';
 import type { Logger } from './log.js';
-import { redact, redactValue } from './redact.js';
+import { redact, redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { selectTools, type ModeOptions, type ToolContext, type ToolDefinition } from './tool.js';
@@ -275,14 +275,17 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
     try {
       const reply = await tool.handler(parsed.data as Record<string, unknown>, ctx);
       if (extra.signal.aborted) throw new CancelledError();
-      const result: CallToolResult = { content: [{ type: 'text', text: redact(reply.text) }] };
+      const result: CallToolResult = { content: [{ type: 'text', text: redactSecrets(reply.text) }] };
       if (tool.outputSchema) {
         const checked = tool.outputSchema.safeParse(reply.data);
         if (!checked.success) {
           throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
         }
         // Rule 7 for the structured copy: the same cleaning as fenced text (see docs/architecture.md).
-        result.structuredContent = redactValue(cleanStructured(reply.data as Record<string, unknown>));
+        result.structuredContent = redactValue(
+          cleanStructured(reply.data as Record<string, unknown>),
+          redactSecrets,
+        );
       }
       toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
       return result;
@@ -367,7 +370,11 @@ function registerResources(server: Server, resources: ResourceDefinition[], log:
         const content = await def.read(params, { signal: extra.signal, log });
         return {
           contents: [
-            { uri, mimeType: content.mimeType ?? def.mimeType ?? 'text/plain', text: redact(content.text) },
+            {
+              uri,
+              mimeType: content.mimeType ?? def.mimeType ?? 'text/plain',
+              text: redactSecrets(content.text),
+            },
           ],
         };
       } catch (err) {

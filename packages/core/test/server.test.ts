@@ -111,6 +111,16 @@ describe('example server over stdio', () => {
     await server.call('example_delete_note', { id });
   });
 
+  it("leaves the user's own data alone in a successful result: only known secrets and URL passwords are masked", async () => {
+    const added = await server.call('example_add_note', {
+      text: 'wifi password: correct-horse, token=abc123def',
+    });
+    const id = /note (\d+)/.exec(added.text)![1]!;
+    const read = await server.call('example_get_note', { id });
+    expect(read.text).toBe('wifi password: correct-horse, token=abc123def');
+    await server.call('example_delete_note', { id });
+  });
+
   it('logs an unhandled rejection and keeps serving', async () => {
     await server.call('example_fail_badly', { mode: 'unhandled' });
     await expect
