@@ -84,6 +84,8 @@ export class QuerySandbox {
   private killedFor: KillReason | undefined;
   private watch: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
+  /** A describe or query was sent since the last release: the worker may hold the file open. */
+  private engineMayBeOpen = false;
 
   constructor(
     private readonly setup: SandboxSetup,
@@ -107,10 +109,19 @@ export class QuerySandbox {
     ) as Promise<QueryResult>;
   }
 
+  /** Start the worker ahead of the first query (a tenant was opened), so that query does not wait for it. */
+  warm(): void {
+    if (this.child) return;
+    void this.start()
+      .then(() => this.settle())
+      .catch(() => {});
+  }
+
   /** Close the worker's engine (a writer is about to open the file); the process stays for the next query. */
   async release(): Promise<void> {
-    if (!this.child) return;
+    if (!this.child || !this.engineMayBeOpen) return;
     await this.request({ type: 'release' }, 10_000).catch(() => this.kill());
+    this.engineMayBeOpen = false;
   }
 
   /** End the worker now, whatever it runs; pending requests fail as stopped. */
@@ -153,6 +164,7 @@ export class QuerySandbox {
     });
     child.once('exit', (code, signal) => {
       const reason = this.killedFor;
+      this.engineMayBeOpen = false;
       this.child = undefined;
       this.ready = undefined;
       this.killedFor = undefined;
@@ -199,6 +211,7 @@ export class QuerySandbox {
   ): Promise<unknown> {
     if (signal?.aborted) throw new CancelledError();
     const child = await this.start();
+    if (message.type !== 'release') this.engineMayBeOpen = true;
     const id = this.nextId++;
     const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     if (this.idle) clearTimeout(this.idle);

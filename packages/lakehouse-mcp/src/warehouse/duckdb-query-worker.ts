@@ -10,7 +10,7 @@
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { toErrorRecord } from '@switchyard/core';
-import { describeQuery, openEngine, runQuery, type QueryRun } from './duckdb-query.js';
+import { describeQuery, loadDuckDB, openEngine, runQuery, type QueryRun } from './duckdb-query.js';
 import type { SandboxReply, SandboxRequest, SandboxSetup } from './duckdb-query-sandbox.js';
 
 const setup = JSON.parse(process.env.SWITCHYARD_LAKEHOUSE_QUERY ?? '{}') as SandboxSetup;
@@ -72,4 +72,6 @@ process.on('message', (request: SandboxRequest) => {
     send({ id: request.id, ok: true, value: null });
   } else void answer(request);
 });
+// DuckDB's native module loads while the server waits for its first query.
+void loadDuckDB().catch(() => {});
 send({ id: 0, ok: true, value: 'ready' });

@@ -216,6 +216,7 @@ export class DuckDbTenant implements TenantWarehouse {
       throw fsFailure(this.dir, err);
     }
     this.removeAbandonedRuns();
+    this.sandbox.warm();
     await this.write(async (conn) => {
       await conn.run(sql.BOOTSTRAP);
       // Staging tables of loads whose process died mid-way.
