@@ -6,3 +6,5 @@ export * from './keychain.js';
 export * from './contract.js';
 export * from './pack.js';
 export * from './untrusted.js';
+export * from './registry.js';
+export * from './claude-code.js';
