@@ -131,6 +131,11 @@ export async function startLocalRegistry(options: { uplink?: string } = {}): Pro
       "  '@switchyard/*':",
       '    access: $all',
       '    publish: $authenticated',
+      // Every other scope, then everything else (verdaccio's `**` does not match a scoped name): the uplink.
+      "  '@*/*':",
+      '    access: $all',
+      '    publish: $authenticated',
+      '    proxy: npmjs',
       "  '**':",
       '    access: $all',
       '    publish: $authenticated',
@@ -138,7 +143,7 @@ export async function startLocalRegistry(options: { uplink?: string } = {}): Pro
       'server:',
       '  keepAliveTimeout: 60',
       'max_body_size: 200mb',
-      'log: { type: stdout, format: json, level: warn }',
+      `log: { type: stdout, format: json, level: ${process.env.SWITCHYARD_REGISTRY_LOG ?? 'warn'} }`,
       '',
     ].join('\n'),
   );
