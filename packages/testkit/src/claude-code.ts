@@ -52,9 +52,14 @@ export async function claudeCode(
       rmSync(staging, { recursive: true, force: true });
       throw new Error(`Claude Code ${version} did not install for ${platform}:\n${install.stderr}`);
     }
-    rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, '..'), { recursive: true });
-    renameSync(staging, dir);
+    try {
+      renameSync(staging, dir);
+    } catch (err) {
+      // Another run installed the same version meanwhile: use theirs.
+      rmSync(staging, { recursive: true, force: true });
+      if (!existsSync(binary(dir))) throw err;
+    }
   }
   return { bin: binary(dir), version };
 }
