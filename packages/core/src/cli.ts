@@ -268,7 +268,8 @@ function applyEnv(
   return options;
 }
 
-function describeFailure(err: unknown): string {
+/** The one line a CLI prints when a command fails: the error's sentence, or an id whose stack goes to stderr. */
+export function describeFailure(err: unknown): string {
   if (isSwitchyardError(err)) return redact(errorText(err));
   const id = randomBytes(4).toString('hex');
   process.stderr.write(

@@ -133,3 +133,36 @@ function ensureSentence(text: string): string {
   const trimmed = text.trim();
   return /[.!?][»)]?$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
+
+/** An error as it crosses a process boundary (a child process answering over IPC). */
+export interface ErrorRecord {
+  kind: ErrorKind | 'unexpected';
+  message: string;
+  hint?: string;
+}
+
+export function toErrorRecord(err: unknown): ErrorRecord {
+  if (isSwitchyardError(err)) return { kind: err.kind, message: err.message, hint: err.hint };
+  return { kind: 'unexpected', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The typed error a record stands for; an unknown kind becomes an UpstreamError with the same words. */
+export function fromErrorRecord(record: ErrorRecord): SwitchyardError {
+  const options = { hint: record.hint };
+  switch (record.kind) {
+    case 'user_input':
+      return new UserInputError(record.message, options);
+    case 'auth':
+      return new AuthError(record.message, options);
+    case 'not_found':
+      return new NotFoundError(record.message, options);
+    case 'permission':
+      return new PermissionError(record.message, options);
+    case 'rate_limited':
+      return new RateLimitedError(record.message, options);
+    case 'cancelled':
+      return new CancelledError(record.message);
+    default:
+      return new UpstreamError(record.message, options);
+  }
+}

@@ -269,15 +269,6 @@ export const cli: CliDefinition = {
       }
     },
   },
-  commands: {
-    demo: {
-      description:
-        'run the whole flow against a throw-away PostgreSQL: start this server over MCP, sync a table, upload a CSV, build silver and gold, query (no account needed)',
-      options: [{ flags: '--keep', description: 'keep the demo lakehouse folder and print its path' }],
-      // Loaded on use: the demo's MCP client stays out of the server's start-up.
-      action: async (ctx) => (await import('./demo.js')).runDemo(ctx),
-    },
-  },
   helpText: `Environment:
   LAKEHOUSE_HOME          where tenant catalogs live (default: <data dir>/lakehouse)
   LAKEHOUSE_TENANT        default tenant (default: default)

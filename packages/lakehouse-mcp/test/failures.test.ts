@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, tempDir, type SpawnedServer } from '@switchyard/testkit';
-import { freePort } from '../src/embedded-postgres.js';
+import { freePort } from '../../lakehouse-demo/src/embedded-postgres.js';
 import { bin, connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
 
 describe('failures', () => {

@@ -8,3 +8,4 @@ export * from './pack.js';
 export * from './untrusted.js';
 export * from './registry.js';
 export * from './claude-code.js';
+export * from './bundle.js';

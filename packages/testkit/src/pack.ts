@@ -1,9 +1,45 @@
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Pack packages as `npm publish` would (`npm pack`) and install the tarballs into an empty folder, as
+ * `npx -y @switchyard/<name>` would. Returns the folder and a function giving a bin's path inside it.
+ * Servers bundle core into their bin, so the server's own folder is usually all it needs; list any
+ * workspace package it depends on at run time first. `ignoreScripts` installs as a user with
+ * `npm_config_ignore_scripts=true` (or a locked-down npm) would: no package's install script runs.
+ */
+export function packAndInstall(
+  packageDirs: string[],
+  options: { ignoreScripts?: boolean } = {},
+): { dir: string; bin(name: string): string } {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-pack-'));
+  const tarballs = packageDirs.map((pkg) => {
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: resolve(pkg),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const [info] = JSON.parse(out) as Array<{ filename: string }>;
+    return join(dir, info!.filename);
+  });
+  const app = join(dir, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty-folder', private: true }));
+  const flags = ['--no-audit', '--no-fund', '--prefer-offline', '--omit=dev'];
+  if (options.ignoreScripts) flags.push('--ignore-scripts');
+  execFileSync('npm', ['install', ...flags, ...tarballs], {
+    cwd: app,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { dir: app, bin: (name: string) => join(app, 'node_modules', '.bin', name) };
+}
 
 /**
  * The files `npm publish` would put in a package's tarball (`npm pack --dry-run`), sorted. Installing and
- * running the published packages is the registry test's (test/published.test.ts); this pins what ships.
+ * starting the published servers from a registry is testkit's test/published.test.ts; this pins what ships.
  */
 export function packedFiles(packageDir: string): string[] {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'acorn';
+import { bareImports } from './bundle.js';
 import { runCommand, tempDir, type CommandResult } from './spawn.js';
 
 /** The repository's root, from this file (`packages/testkit/{src,dist}/registry.*`). */
@@ -276,88 +276,21 @@ export function npxInstalled(cache: string, name: string): string | undefined {
   return undefined;
 }
 
-const BUILTINS = new Set(builtinModules);
-
-/** The package a bare specifier names (`@scope/pkg/sub` → `@scope/pkg`, `pkg/sub` → `pkg`). */
-function packageOf(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-}
-
 /**
- * The modules an installed package's shipped code loads from outside itself: every bare specifier of an
- * `import`, `export … from`, `import()` or `require()` (under whatever name the bundler gave `require`, e.g.
- * `require2` from `createRequire`) in its `.js`/`.mjs`/`.cjs` files, other than Node's built-ins. The code
- * is parsed, not searched: a specifier inside a string or template (ajv's code generator) is not a load.
- * Returns package name → the files that load it.
+ * The packages an installed package's shipped code loads from outside itself (every `.js`/`.mjs`/`.cjs` file
+ * in it, node_modules aside: what npm installed is what was published), read from the syntax tree by
+ * {@link bareImports}. Returns package name → the files that load it.
  */
 export function externalModules(pkgDir: string): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of shippedCode(pkgDir)) {
-    const rel = relative(pkgDir, file);
-    const ast = parse(readFileSync(file, 'utf8'), {
-      ecmaVersion: 'latest',
-      sourceType: file.endsWith('.cjs') ? 'script' : 'module',
-      allowHashBang: true,
-      allowReturnOutsideFunction: true,
-      allowAwaitOutsideFunction: true,
-    });
-    for (const spec of loadedSpecifiers(ast)) {
-      if (spec.startsWith('.') || spec.startsWith('/') || /^[a-z]+:/.test(spec)) continue;
-      const name = packageOf(spec);
-      if (BUILTINS.has(name) || BUILTINS.has(spec)) continue;
+    for (const name of bareImports(file)) {
       const files = found.get(name) ?? [];
-      if (!files.includes(rel)) files.push(rel);
+      files.push(relative(pkgDir, file));
       found.set(name, files);
     }
   }
   return found;
-}
-
-type Node = { type: string; [key: string]: unknown };
-
-function literal(node: unknown): string | undefined {
-  const n = node as Node | undefined;
-  if (n?.type === 'Literal' && typeof n.value === 'string') return n.value;
-  if (n?.type === 'TemplateLiteral' && (n.expressions as unknown[]).length === 0)
-    return (n.quasis as Array<{ value: { cooked: string } }>)[0]?.value.cooked;
-  return undefined;
-}
-
-function loadedSpecifiers(root: unknown): string[] {
-  const out: string[] = [];
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (!node || typeof node !== 'object') continue;
-    if (Array.isArray(node)) {
-      stack.push(...(node as unknown[]));
-      continue;
-    }
-    const n = node as Node;
-    let spec: string | undefined;
-    if (
-      n.type === 'ImportDeclaration' ||
-      n.type === 'ExportNamedDeclaration' ||
-      n.type === 'ExportAllDeclaration' ||
-      n.type === 'ImportExpression'
-    )
-      spec = literal(n.source);
-    else if (n.type === 'CallExpression') {
-      const callee = n.callee as Node;
-      const name =
-        callee.type === 'Identifier'
-          ? (callee.name as string)
-          : callee.type === 'MemberExpression' && (callee.property as Node).type === 'Identifier'
-            ? `${(callee.object as Node).name as string}.${(callee.property as Node).name as string}`
-            : '';
-      if (/require\d*(\.resolve)?$/i.test(name)) spec = literal((n.arguments as unknown[])[0]);
-    }
-    if (spec !== undefined) out.push(spec);
-    for (const [key, value] of Object.entries(n))
-      if (key !== 'type' && value && typeof value === 'object') stack.push(value);
-  }
-  return out;
 }
 
 function shippedCode(dir: string): string[] {

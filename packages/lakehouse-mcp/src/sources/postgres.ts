@@ -516,7 +516,11 @@ export async function streamParts(
   shape: SourceShape,
   options: StreamOptions,
 ): Promise<number> {
-  const { to: copyTo } = (await import('pg-copy-streams')) as typeof import('pg-copy-streams');
+  // Bundled, a CommonJS package imported on use offers its exports as `default` only.
+  const copyStreams = (await import('pg-copy-streams')) as typeof import('pg-copy-streams') & {
+    default?: typeof import('pg-copy-streams');
+  };
+  const copyTo = (copyStreams.default ?? copyStreams).to;
   let whereClause = '';
   if (options.cursor) {
     await client.query("SELECT set_config('lakehouse.watermark', $1, true)", [options.cursor.watermark]);
