@@ -24,6 +24,8 @@ export interface ConnectOptions {
   /** Answer the server's sampling requests (declares the `sampling` capability). */
   sampling?: (request: { system?: string; prompt: string; maxTokens: number }) => Promise<string>;
   clientName?: string;
+  /** How long `initialize` may take (the SDK's default is 60 s; a cold `npx` install can take longer). */
+  timeoutMs?: number;
 }
 
 /** Spawn a server and connect an MCP client to it over stdio; stderr is collected, not inherited. */
@@ -56,7 +58,7 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
     });
   }
   try {
-    await client.connect(transport);
+    await client.connect(transport, options.timeoutMs ? { timeout: options.timeoutMs } : undefined);
   } catch (err) {
     await transport.close().catch(() => {});
     throw new Error(`The server did not start: ${(err as Error).message}\n${stderr}`, { cause: err });

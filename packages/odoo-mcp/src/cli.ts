@@ -228,45 +228,52 @@ export const cli: CliDefinition = {
 
   status: {
     description: 'show the server version, protocol, user and groups, and what is misconfigured',
+    // Every status ends with where secrets go: it says whether the OS keychain module loaded and answers.
     async action(ctx) {
-      const print = ctx.print;
-      print(`odoo-mcp ${version}, profile ${ctx.profile}`);
-      let settings;
-      try {
-        settings = await resolveSettings(ctx);
-      } catch (err) {
-        if (!isSwitchyardError(err)) throw err;
-        print(
-          `${err instanceof SecretKeyError ? 'Stored secrets unreadable' : 'Not configured'}: ${errorText(err)}`,
-        );
-        return 1;
-      }
-      print(
-        `Odoo: ${settings.url} (from ${settings.urlSource})${settings.db ? `, database ${settings.db}` : ''}`,
-      );
-      print(
-        `API key: from ${settings.keySource === 'env' ? 'ODOO_API_KEY' : `the ${settings.keySource === 'keychain' ? 'OS keychain' : 'encrypted file store'}`}; ${expiryText(settings.keyExpires)}`,
-      );
-      const client = clientFor(ctx, async () => settings);
-      try {
-        const session = await client.session();
-        const user = await userInfo(client, session);
-        print(
-          `Server: Odoo ${session.version.version}; protocol ${protocolName(session.protocol)} (${session.forced ? 'forced' : 'detected'})${session.db ? `; database ${session.db}` : ''}`,
-        );
-        print(`User: ${user.name} (${user.login}), uid ${session.uid}, company ${user.company}`);
-        print(
-          `Time zone: ${session.tz}${session.tzFromUser ? " (the user's)" : " (the user has none set; this machine's)"}`,
-        );
-        print(`Groups (${user.groups.length}): ${user.groups.join('; ') || 'none'}`);
-      } catch (err) {
-        if (!isSwitchyardError(err)) throw err;
-        print(`Connection failed: ${errorText(err)}`);
-        return 1;
-      }
-      const writes = ctx.options.allowWrites === true && !ctx.modes.readOnly;
-      print(`Writes: ${writes ? 'enabled (--allow-writes)' : 'off (start with --allow-writes to enable)'}`);
-      return 0;
+      const code = await connectionStatus(ctx);
+      ctx.print(`Secrets: ${await ctx.secrets.describe()}`);
+      return code;
     },
   },
 };
+
+async function connectionStatus(ctx: CliContext): Promise<number> {
+  const print = ctx.print;
+  print(`odoo-mcp ${version}, profile ${ctx.profile}`);
+  let settings;
+  try {
+    settings = await resolveSettings(ctx);
+  } catch (err) {
+    if (!isSwitchyardError(err)) throw err;
+    print(
+      `${err instanceof SecretKeyError ? 'Stored secrets unreadable' : 'Not configured'}: ${errorText(err)}`,
+    );
+    return 1;
+  }
+  print(
+    `Odoo: ${settings.url} (from ${settings.urlSource})${settings.db ? `, database ${settings.db}` : ''}`,
+  );
+  print(
+    `API key: from ${settings.keySource === 'env' ? 'ODOO_API_KEY' : `the ${settings.keySource === 'keychain' ? 'OS keychain' : 'encrypted file store'}`}; ${expiryText(settings.keyExpires)}`,
+  );
+  const client = clientFor(ctx, async () => settings);
+  try {
+    const session = await client.session();
+    const user = await userInfo(client, session);
+    print(
+      `Server: Odoo ${session.version.version}; protocol ${protocolName(session.protocol)} (${session.forced ? 'forced' : 'detected'})${session.db ? `; database ${session.db}` : ''}`,
+    );
+    print(`User: ${user.name} (${user.login}), uid ${session.uid}, company ${user.company}`);
+    print(
+      `Time zone: ${session.tz}${session.tzFromUser ? " (the user's)" : " (the user has none set; this machine's)"}`,
+    );
+    print(`Groups (${user.groups.length}): ${user.groups.join('; ') || 'none'}`);
+  } catch (err) {
+    if (!isSwitchyardError(err)) throw err;
+    print(`Connection failed: ${errorText(err)}`);
+    return 1;
+  }
+  const writes = ctx.options.allowWrites === true && !ctx.modes.readOnly;
+  print(`Writes: ${writes ? 'enabled (--allow-writes)' : 'off (start with --allow-writes to enable)'}`);
+  return 0;
+}

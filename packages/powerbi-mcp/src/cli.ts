@@ -223,7 +223,14 @@ async function login(ctx: CliContext): Promise<number> {
   return 0;
 }
 
+/** Every status ends with where secrets go: it says whether the OS keychain module loaded and answers. */
 async function status(ctx: CliContext): Promise<number> {
+  const code = await signInStatus(ctx);
+  ctx.print(`Secrets: ${await ctx.secrets.describe()}`);
+  return code;
+}
+
+async function signInStatus(ctx: CliContext): Promise<number> {
   const auth = authFor(ctx);
   const client = reachClient(ctx, auth);
   ctx.print(`Profile: ${ctx.profile}`);
@@ -249,7 +256,6 @@ async function status(ctx: CliContext): Promise<number> {
     return 1;
   }
   const ok = await checkReach(ctx, client);
-  ctx.print(`Secrets: ${await ctx.secrets.describe()}`);
   return ok ? 0 : 1;
 }
 

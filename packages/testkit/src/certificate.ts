@@ -58,5 +58,14 @@ export async function setupTestCertificate(): Promise<void> {
   if (!process.env.SWITCHYARD_TEST_CERT_DIR)
     process.env.SWITCHYARD_TEST_CERT_DIR = mkdtempSync(join(tmpdir(), 'switchyard-cert-'));
   const cert = await testCertificate();
-  process.env.NODE_EXTRA_CA_CERTS = cert.certPath;
+  // The machine's own extra CAs (a TLS-inspecting proxy's, which the registry uplink and npm go through)
+  // stay trusted beside ours: NODE_EXTRA_CA_CERTS names one file, so both go in one bundle.
+  const machine = process.env.NODE_EXTRA_CA_CERTS;
+  if (machine && machine !== cert.certPath && existsSync(machine)) {
+    const bundle = join(process.env.SWITCHYARD_TEST_CERT_DIR, 'trusted.pem');
+    writeFileSync(bundle, `${readFileSync(machine, 'utf8').trimEnd()}\n${cert.cert}`);
+    process.env.NODE_EXTRA_CA_CERTS = bundle;
+  } else {
+    process.env.NODE_EXTRA_CA_CERTS = cert.certPath;
+  }
 }

@@ -6,4 +6,6 @@ export * from './keychain.js';
 export * from './contract.js';
 export * from './pack.js';
 export * from './untrusted.js';
+export * from './registry.js';
+export * from './claude-code.js';
 export * from './bundle.js';

@@ -36,3 +36,17 @@ export function packAndInstall(
   });
   return { dir: app, bin: (name: string) => join(app, 'node_modules', '.bin', name) };
 }
+
+/**
+ * The files `npm publish` would put in a package's tarball (`npm pack --dry-run`), sorted. Installing and
+ * starting the published servers from a registry is testkit's test/published.test.ts; this pins what ships.
+ */
+export function packedFiles(packageDir: string): string[] {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: resolve(packageDir),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const [info] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
+  return info!.files.map((f) => f.path).sort();
+}
