@@ -6,3 +6,4 @@ export * from './keychain.js';
 export * from './contract.js';
 export * from './pack.js';
 export * from './untrusted.js';
+export * from './servers.js';

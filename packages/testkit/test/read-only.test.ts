@@ -1,20 +1,9 @@
 // Rule 7 over every server at once: --read-only serves no tool that writes anywhere (upstream or local disk),
 // and read-only is decided by readOnlyHint alone, so every tool it serves must say readOnlyHint: true.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnServer, tempDir, type ListedTool } from '@switchyard/testkit';
+import { serverPackages, spawnServer, tempDir, type ListedTool } from '@switchyard/testkit';
 
-const packages = fileURLToPath(new URL('../..', import.meta.url));
-/** Every package with a bin: the servers. */
-const servers = readdirSync(packages)
-  .map((dir) => ({ dir, json: join(packages, dir, 'package.json') }))
-  .filter(({ json }) => existsSync(json))
-  .flatMap(({ dir, json }) => {
-    const bin = (JSON.parse(readFileSync(json, 'utf8')) as { bin?: Record<string, string> }).bin;
-    return bin ? [{ name: Object.keys(bin)[0]!, bin: join(packages, dir, 'dist', 'bin.js') }] : [];
-  });
+const servers = serverPackages();
 const dirs = tempDir('read-only-');
 afterAll(() => dirs.cleanup());
 
