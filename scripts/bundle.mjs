@@ -6,6 +6,7 @@
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const pkgDir = resolve(process.argv[2] ?? '.');
@@ -101,6 +102,26 @@ const result = await build({
   },
 });
 
+// Every package the bundle still imports (or require()s, as core does the keyring) must be installed with it:
+// a dependency the workspace happens to hoist (core's) would be missing from a user's `npx` install of this
+// package alone.
+const builtins = new Set(builtinModules);
+const missing = new Set();
+const required = (name) => pkg.dependencies?.[name] || missing.add(name);
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  for (const { path, external } of output.imports) {
+    if (!external || path.startsWith('node:') || builtins.has(path) || path.startsWith('.')) continue;
+    required(path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]);
+  }
+  const code = file.endsWith('.js') ? readFileSync(file, 'utf8') : '';
+  for (const name of external) if (new RegExp(`\\brequire\\d*\\("${name}["/]`).test(code)) required(name);
+}
+if (missing.size) {
+  throw new Error(
+    `${pkg.name}: the bundle imports ${[...missing].join(', ')}, missing from its dependencies`,
+  );
+}
+
 // What the bundle carries of other people's code, with their licenses: MIT, ISC, BSD and Apache-2.0 all ask
 // that the notice travel with the copy.
 const notices = new Map();
@@ -129,7 +150,8 @@ writeFileSync(
 // only then loads the bundle. Where Node supports it, it keeps the bundle's compiled bytecode between starts
 // (a host starts the server often); the cache lives in NODE_COMPILE_CACHE or the OS temp folder.
 const engines = /^>=\s*(\d+)\.(\d+)(?:\.(\d+))?$/.exec(pkg.engines?.node ?? '');
-if (!engines) throw new Error(`${pkg.name}: engines.node must read ">=MAJOR.MINOR[.PATCH]" for the bin's check`);
+if (!engines)
+  throw new Error(`${pkg.name}: engines.node must read ">=MAJOR.MINOR[.PATCH]" for the bin's check`);
 const need = engines.slice(1).map((n) => Number(n ?? 0));
 const binName = Object.keys(pkg.bin ?? {})[0] ?? pkg.name;
 const bin = join(pkgDir, 'dist', 'bin.js');

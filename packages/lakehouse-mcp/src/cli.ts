@@ -1,4 +1,5 @@
 import {
+  commandHint,
   packageVersion,
   SecretKeyError,
   UserInputError,
@@ -199,7 +200,7 @@ export const cli: CliDefinition = {
           const removed = await lh.secrets.clear(service);
           await lh.close();
           ctx.print(
-            `Removed the ${removed.length} unreadable stored secret${removed.length === 1 ? '' : 's'} of profile ${ctx.profile} (${removed.join(', ')}); the connections stay registered. Store them again with login --connection NAME (and login --databricks).`,
+            `Removed the ${removed.length} unreadable stored secret${removed.length === 1 ? '' : 's'} of profile ${ctx.profile} (${removed.join(', ')}); the connections stay registered. Store them again with ${commandHint('lakehouse-mcp login --connection NAME')} (and ${commandHint('lakehouse-mcp login --databricks')}).`,
           );
           return;
         }
@@ -255,7 +256,7 @@ export const cli: CliDefinition = {
           for (const c of await tenant.listConnections()) {
             const stored = await lh.secrets.get(lh.secretService(), lh.secretAccount(id, c.name));
             ctx.print(
-              `  connection ${c.name}: ${c.user}@${c.host}:${c.port}/${c.database} (ssl ${c.sslMode}); password ${stored ? 'stored' : 'MISSING: run lakehouse-mcp login --connection ' + c.name}`,
+              `  connection ${c.name}: ${c.user}@${c.host}:${c.port}/${c.database} (ssl ${c.sslMode}); password ${stored ? 'stored' : `MISSING: run ${commandHint(`lakehouse-mcp login --connection ${c.name}`)}`}`,
             );
           }
           for (const r of await tenant.lastRuns(5)) {

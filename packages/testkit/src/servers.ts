@@ -71,9 +71,13 @@ export function olderNode(version: string): string {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { filename } = (JSON.parse(out) as Array<{ filename: string }>)[0]!;
-  execFileSync('tar', ['xzf', filename, `package/bin/${process.platform === 'win32' ? 'node.exe' : 'node'}`], {
-    cwd: partial,
-  });
+  execFileSync(
+    'tar',
+    ['xzf', filename, `package/bin/${process.platform === 'win32' ? 'node.exe' : 'node'}`],
+    {
+      cwd: partial,
+    },
+  );
   rmSync(join(partial, filename));
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);

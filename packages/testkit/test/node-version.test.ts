@@ -60,9 +60,9 @@ describe('the bin checks the Node version first', () => {
             'install a current Node.js LTS from https://nodejs.org and restart the app that started it.\n',
         );
         // Only the bin itself was resolved: the bundle (dist/main.js) and its imports never began to load.
-        expect(run.loaded.filter((u) => u.startsWith('file:')).map((u) => u.slice(u.lastIndexOf('/') + 1))).toEqual([
-          'bin.js',
-        ]);
+        expect(
+          run.loaded.filter((u) => u.startsWith('file:')).map((u) => u.slice(u.lastIndexOf('/') + 1)),
+        ).toEqual(['bin.js']);
       }
     },
   );
