@@ -15,9 +15,9 @@ beforeAll(async () => {
 afterAll(() => f?.close());
 
 describe('the published package', () => {
-  it('holds only the bundled bin (with its loader), its license notices, package.json and README', () => {
+  it('holds only the bundled bin (with its loader), its license and notices, package.json and README', () => {
     const pkg = join(installed.dir, 'node_modules', '@switchyard', 'powerbi-mcp');
-    expect(readdirSync(pkg).sort()).toEqual(['README.md', 'dist', 'package.json']);
+    expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
     expect(readdirSync(join(pkg, 'dist')).sort()).toEqual(['THIRD-PARTY-NOTICES.txt', 'bin.js', 'main.js']);
   });
 
