@@ -8,20 +8,26 @@
 // settings, which name files of this repository. npm reads the scripts before `prepack`, so `postpack` still
 // runs.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** A package.json as published. */
+export function publishedManifest(pkg) {
+  const { devDependencies: _dev, bundle: _bundle, scripts: _scripts, ...published } = pkg;
+  return published;
+}
 
 const file = 'package.json';
 const original = 'package.json.repo';
 const step = process.argv[2];
 
-if (step === 'prepack') {
-  if (existsSync(original)) throw new Error(`${original} exists: a previous pack did not finish; restore it first`);
+if (process.argv[1] !== fileURLToPath(import.meta.url)) {
+  // imported for publishedManifest()
+} else if (step === 'prepack') {
+  if (existsSync(original))
+    throw new Error(`${original} exists: a previous pack did not finish; restore it first`);
   const text = readFileSync(file, 'utf8');
-  const pkg = JSON.parse(text);
   writeFileSync(original, text);
-  delete pkg.devDependencies;
-  delete pkg.bundle;
-  delete pkg.scripts;
-  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(publishedManifest(JSON.parse(text)), null, 2)}\n`);
 } else if (step === 'postpack') {
   if (existsSync(original)) renameSync(original, file);
 } else {
