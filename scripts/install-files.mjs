@@ -11,6 +11,7 @@
 //
 //   node scripts/install-files.mjs          rewrite them
 //   node scripts/install-files.mjs --check  exit 1, naming the files that are out of step (a test runs this)
+// `lerna version` runs it too (the root `version` script), so a release's new versions reach these files.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
