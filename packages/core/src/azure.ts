@@ -14,7 +14,8 @@ import type {
 import { AuthError, CancelledError, UpstreamError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { registerSecret } from './redact.js';
-import { SecretKeyError, withLock, type SecretStore } from './secret-store.js';
+import { withLock } from './lock.js';
+import { SecretKeyError, type SecretStore } from './secret-store.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -249,7 +250,12 @@ export class AzureSignIn {
       .update(`${this.options.cacheService}\n${this.cacheAccount()}`)
       .digest('hex')
       .slice(0, 16);
-    return withLock(join(dir, `token-cache-${name}.lock`), fn, 30_000);
+    // The wait stays well under the HTTP timeout (30 s), so a held lock is reported as such, not as a slow upstream.
+    return withLock(join(dir, `token-cache-${name}.lock`), fn, {
+      what: 'The sign-in token cache',
+      waitMs: 10_000,
+      staleMs: 30_000,
+    });
   }
 
   private cacheAccount(): string {

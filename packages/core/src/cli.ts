@@ -7,7 +7,7 @@ import { errorText, isSwitchyardError, UserInputError } from './errors.js';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './log.js';
 import { splitDirList } from './local-files.js';
 import { switchyardPaths, type SwitchyardPaths } from './paths.js';
-import { redact } from './redact.js';
+import { redact, redactWrites } from './redact.js';
 import { SecretStore } from './secret-store.js';
 import { serveStdio, type ServerDefinition } from './server.js';
 import { parseList, type ModeOptions } from './tool.js';
@@ -72,6 +72,11 @@ export interface CliDefinition {
   commands?: Record<string, CliCommand>;
   /** Extra help text (environment variables, examples). */
   helpText?: string;
+  /**
+   * The command that stores one account of this server's secrets again, when plain `login` does not (e.g.
+   * `lakehouse-mcp login --connection sales`): named in the hint when the secret store's key was lost.
+   */
+  loginFor?: (service: string, account: string) => string | undefined;
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -87,6 +92,8 @@ export function packageVersion(moduleUrl: string): string {
  * `--help`, `--profile`, `--log-level` and the modes (`--toolsets`, `--tools`, `--read-only`).
  */
 export async function runCli(def: CliDefinition, argv: string[] = process.argv): Promise<void> {
+  // Whatever reaches stderr (our logger, a command's own lines, a library's message) is redacted on the way.
+  redactWrites(process.stderr);
   const env = process.env;
   const P = def.envPrefix;
   const common: CliOption[] = [
@@ -159,9 +166,13 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       env,
       paths: switchyardPaths(env),
       get secrets() {
-        return (secrets ??= new SecretStore({ env, log }));
+        return (secrets ??= new SecretStore({
+          env,
+          log,
+          ...(def.loginFor ? { loginFor: def.loginFor } : {}),
+        }));
       },
-      print: (text) => void process.stdout.write(`${text}\n`),
+      print: (text) => void process.stdout.write(`${redact(text)}\n`),
       ask,
     };
   };
@@ -268,7 +279,8 @@ function applyEnv(
   return options;
 }
 
-function describeFailure(err: unknown): string {
+/** The one line a CLI prints when a command fails: the error's sentence, or an id whose stack goes to stderr. */
+export function describeFailure(err: unknown): string {
   if (isSwitchyardError(err)) return redact(errorText(err));
   const id = randomBytes(4).toString('hex');
   process.stderr.write(

@@ -1,4 +1,4 @@
-import { cleanInline, untrusted } from './untrusted.js';
+import { cleanInline, plainOrUntrusted, untrusted } from './untrusted.js';
 
 /**
  * Typed errors that core turns into `isError` tool results with one actionable sentence.
@@ -16,7 +16,7 @@ export interface UpstreamInfo {
 }
 
 export type ErrorKind =
-  'user_input' | 'auth' | 'not_found' | 'permission' | 'upstream' | 'rate_limited' | 'cancelled';
+  'user_input' | 'auth' | 'not_found' | 'permission' | 'upstream' | 'rate_limited' | 'cancelled' | 'busy';
 
 export interface SwitchyardErrorOptions {
   /** What the user (or model) can do about it: a command to run, a permission to grant. */
@@ -78,6 +78,11 @@ export class RateLimitedError extends SwitchyardError {
   }
 }
 
+/** Something local is held by another process (a lock) for longer than we wait; trying again later helps. */
+export class BusyError extends SwitchyardError {
+  readonly kind = 'busy' as const;
+}
+
 /** The caller cancelled the request (MCP `notifications/cancelled`, or an aborted signal). */
 export class CancelledError extends SwitchyardError {
   readonly kind = 'cancelled' as const;
@@ -121,7 +126,7 @@ export function errorText(err: SwitchyardError): string {
     parts.push(
       `Candidates: ${err.candidates
         .slice(0, 20)
-        .map((c) => (/^[\w.:@/-]{1,80}$/.test(c) ? c : untrusted(c, 80)))
+        .map((c) => plainOrUntrusted(c, 80))
         .join(', ')}${err.candidates.length > 20 ? ', …' : ''}.`,
     );
   }
@@ -132,4 +137,37 @@ export function errorText(err: SwitchyardError): string {
 function ensureSentence(text: string): string {
   const trimmed = text.trim();
   return /[.!?][»)]?$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** An error as it crosses a process boundary (a child process answering over IPC). */
+export interface ErrorRecord {
+  kind: ErrorKind | 'unexpected';
+  message: string;
+  hint?: string;
+}
+
+export function toErrorRecord(err: unknown): ErrorRecord {
+  if (isSwitchyardError(err)) return { kind: err.kind, message: err.message, hint: err.hint };
+  return { kind: 'unexpected', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The typed error a record stands for; an unknown kind becomes an UpstreamError with the same words. */
+export function fromErrorRecord(record: ErrorRecord): SwitchyardError {
+  const options = { hint: record.hint };
+  switch (record.kind) {
+    case 'user_input':
+      return new UserInputError(record.message, options);
+    case 'auth':
+      return new AuthError(record.message, options);
+    case 'not_found':
+      return new NotFoundError(record.message, options);
+    case 'permission':
+      return new PermissionError(record.message, options);
+    case 'rate_limited':
+      return new RateLimitedError(record.message, options);
+    case 'cancelled':
+      return new CancelledError(record.message);
+    default:
+      return new UpstreamError(record.message, options);
+  }
 }

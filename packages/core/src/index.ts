@@ -10,6 +10,7 @@ export * from './paths.js';
 export * from './local-files.js';
 export * from './keychain.js';
 export * from './secret-store.js';
+export * from './lock.js';
 export * from './http.js';
 export * from './azure.js';
 export * from './shape.js';

@@ -102,12 +102,12 @@ export class LocalFiles {
     ]).map((d) => resolve(expandHome(d)));
   }
 
-  /** One line for `status`. */
+  /** One line for every server's `status`: where tools may read and save, and how to allow more. */
   describe(): string {
     const extra = this.readRoots.filter((r) => !this.writeRoots.includes(r));
     return `local files are read and saved under ${this.writeRoots.join(', ')}${
       extra.length ? `, and read under ${extra.join(', ')}` : ''
-    }`;
+    } (--allow-dir, ${this.envPrefix}_ALLOWED_DIRS or SWITCHYARD_ALLOWED_DIRS add folders)`;
   }
 
   /** A local file a tool may read (to upload, attach or load): checked against the policy, then stat'ed. */

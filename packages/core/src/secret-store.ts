@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandHint } from './command-hint.js';
 import { AuthError } from './errors.js';
+import { withLock } from './lock.js';
 import { openKeychain, type Keychain, type KeychainProbe } from './keychain.js';
 import { silentLogger, type Logger } from './log.js';
 import { switchyardPaths } from './paths.js';
@@ -26,6 +27,11 @@ export interface SecretStoreOptions {
    * "`my-mcp logout`" and "`my-mcp login`". Services named `switchyard/<server>/<profile>` need none.
    */
   recoveryHint?: (service: string) => { logout: string; login: string } | undefined;
+  /**
+   * The command that stores one account of a service again, when the server's plain `login` does not (the
+   * lakehouse's `login --connection NAME`); undefined for the default.
+   */
+  loginFor?: (service: string, account: string) => string | undefined;
 }
 
 /** The stored secrets of one service that the file key can no longer decrypt. */
@@ -79,6 +85,7 @@ export class SecretStore {
   private readonly env: NodeJS.ProcessEnv;
   private readonly probe: Promise<KeychainProbe>;
   private readonly recoveryHint: SecretStoreOptions['recoveryHint'];
+  private readonly loginFor: SecretStoreOptions['loginFor'];
   private key: Promise<Buffer> | undefined;
 
   constructor(options: SecretStoreOptions = {}) {
@@ -87,6 +94,7 @@ export class SecretStore {
     this.log = options.log ?? silentLogger;
     this.probe = options.keychain ?? openKeychain(this.env);
     this.recoveryHint = options.recoveryHint;
+    this.loginFor = options.loginFor;
   }
 
   /** Where secrets go on this machine, in words, for `status`. */
@@ -258,7 +266,7 @@ export class SecretStore {
       throw new AuthError(
         `The stored secret '${account}' of ${service} cannot be read: its file ${path} is damaged or was encrypted with another key`,
         {
-          hint: `Run ${this.recovery(service).logout}, then ${this.recovery(service).login}, to replace it; other stored secrets are unaffected`,
+          hint: `Run ${this.recovery(service, [account]).logout}, then ${this.recovery(service, [account]).login}, to replace it; other stored secrets are unaffected`,
         },
       );
     }
@@ -319,26 +327,30 @@ export class SecretStore {
     if ('key' in first) return first.key;
     await mkdir(this.configDir, { recursive: true, mode: 0o700 });
     // Two processes may both find no key: the lock makes exactly one create it.
-    return withLock(`${this.keyFile()}.lock`, async () => {
-      const state = await this.readKey();
-      if ('key' in state) return state.key;
-      // A new key would orphan every entry the old one encrypted: only make one when there is none.
-      const lost = await this.lostSecrets();
-      if (lost.length > 0) throw this.keyError(state, lost, service);
-      const keychain = await this.keychain();
-      const key = randomBytes(32);
-      if (state.problem === 'damaged' && state.where === this.keyFile()) {
-        // Nothing is overwritten: the damaged key file is kept beside the new one.
-        const aside = `${this.keyFile()}.damaged-${Date.now()}`;
-        await rename(this.keyFile(), aside);
-        this.log.warn(
-          `the key file ${this.keyFile()} was damaged and encrypted nothing; it was moved to ${aside}`,
-        );
-      }
-      if (keychain) await keychain.setPassword('switchyard', this.keyAccount(), key.toString('base64'));
-      else await atomicWrite(this.keyFile(), key.toString('base64'));
-      return key;
-    });
+    return withLock(
+      `${this.keyFile()}.lock`,
+      async () => {
+        const state = await this.readKey();
+        if ('key' in state) return state.key;
+        // A new key would orphan every entry the old one encrypted: only make one when there is none.
+        const lost = await this.lostSecrets();
+        if (lost.length > 0) throw this.keyError(state, lost, service);
+        const keychain = await this.keychain();
+        const key = randomBytes(32);
+        if (state.problem === 'damaged' && state.where === this.keyFile()) {
+          // Nothing is overwritten: the damaged key file is kept beside the new one.
+          const aside = `${this.keyFile()}.damaged-${Date.now()}`;
+          await rename(this.keyFile(), aside);
+          this.log.warn(
+            `the key file ${this.keyFile()} was damaged and encrypted nothing; it was moved to ${aside}`,
+          );
+        }
+        if (keychain) await keychain.setPassword('switchyard', this.keyAccount(), key.toString('base64'));
+        else await atomicWrite(this.keyFile(), key.toString('base64'));
+        return key;
+      },
+      { what: 'The secret store key' },
+    );
   }
 
   /** Every encrypted file entry, by service, with the accounts (names only: nothing is decrypted). */
@@ -364,12 +376,19 @@ export class SecretStore {
       .map(([service, accounts]) => ({
         service,
         accounts: [...accounts].sort(),
-        recovery: this.recovery(service),
+        recovery: this.recovery(service, [...accounts].sort()),
       }));
   }
 
-  /** The commands that replace a service's secrets: `<server> logout`, then `<server> login`. */
-  private recovery(service: string): { logout: string; login: string } {
+  /** The commands that replace a service's secrets: `<server> logout`, then `<server> login` (per account). */
+  private recovery(service: string, accounts: string[]): { logout: string; login: string } {
+    const base = this.defaultRecovery(service);
+    const logins = accounts.map((account) => this.loginFor?.(service, account));
+    if (logins.length === 0 || logins.some((l) => l === undefined)) return base;
+    return { logout: base.logout, login: list([...new Set(logins as string[])]) };
+  }
+
+  private defaultRecovery(service: string): { logout: string; login: string } {
     const m = /^switchyard\/([a-z0-9][a-z0-9-]*)\/(.+)$/.exec(service);
     if (m) {
       const profile = m[2] === 'default' ? '' : ` --profile ${m[2]}`;
@@ -467,30 +486,5 @@ export async function atomicWrite(path: string, content: string | Uint8Array, mo
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
-  }
-}
-
-/** A cross-process lock on a file created with O_EXCL; a lock older than `staleMs` is taken over. */
-export async function withLock<T>(lockPath: string, fn: () => Promise<T>, staleMs = 10_000): Promise<T> {
-  const deadline = Date.now() + staleMs * 2;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(lockPath).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > staleMs || Date.now() > deadline) await rm(lockPath, { force: true });
-      else await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockPath, { force: true });
   }
 }

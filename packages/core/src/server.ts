@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
   ErrorCode,
   GetPromptRequestSchema,
+  InitializeRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
@@ -15,12 +15,14 @@ import {
   McpError,
   ReadResourceRequestSchema,
   type CallToolResult,
+  type JSONRPCRequest,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { CancelledError, errorText, isSwitchyardError } from './errors.js';
 import { cleanStructured } from './untrusted.js';
 import type { Logger } from './log.js';
-import { redact } from './redact.js';
+import { redact, redactSecrets, redactValue } from './redact.js';
+import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { selectTools, type ModeOptions, type ToolContext, type ToolDefinition } from './tool.js';
 
@@ -74,8 +76,8 @@ export function describeTool(tool: ToolDefinition): Tool {
   return entry;
 }
 
-/** One sentence naming each wrong argument and what is wrong with it. */
-export function describeInputIssues(toolName: string, error: z.ZodError): string {
+/** The wrong fields of a zod error, each in a few words: `'id' is required`, `unknown argument 'limt'`. */
+function issueList(error: { issues: readonly z.core.$ZodIssue[] }): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
     const path = issue.path.join('.');
     if (issue.code === 'unrecognized_keys')
@@ -84,7 +86,20 @@ export function describeInputIssues(toolName: string, error: z.ZodError): string
     return path ? `'${path}': ${issue.message}` : issue.message;
   });
   const more = error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '';
-  return `Invalid arguments for ${toolName}: ${parts.join('; ')}${more}. Check the tool's input schema and call it again.`;
+  return `${parts.join('; ')}${more}`;
+}
+
+/** One sentence naming each wrong argument and what is wrong with it. */
+export function describeInputIssues(toolName: string, error: z.ZodError): string {
+  return `Invalid arguments for ${toolName}: ${issueList(error)}. Check the tool's input schema and call it again.`;
+}
+
+/** The sentence of a `-32602 Invalid params` answer to a request whose params break the MCP schema. */
+export function describeRequestIssues(
+  method: string,
+  error: { issues: readonly z.core.$ZodIssue[] },
+): string {
+  return `Invalid params for ${method}: ${issueList(error)}; see the MCP specification of ${method}.`;
 }
 
 function shortId(): string {
@@ -128,12 +143,13 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   const { log } = options;
   const tools = selectTools(def.tools, options.modes, log);
   const server = buildServer(def, tools, log);
-  const transport = new StdioServerTransport(
-    options.stdin as NodeJS.ReadStream | undefined,
-    options.stdout as NodeJS.WriteStream | undefined,
-  );
-  transport.onerror = (error) =>
-    log.warn(`ignored input that is not a JSON-RPC message: ${error.message.slice(0, 200)}`);
+  const transport = new StdioLineTransport({
+    log,
+    screen: screenRequest,
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+    ...(options.stdout ? { stdout: options.stdout } : {}),
+  });
+  transport.onerror = (error) => log.warn(`stdin failed: ${error.message.slice(0, 200)}`);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -159,6 +175,33 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   server.onclose = () => void close();
   log.info(`${def.name} ${def.version} serving ${tools.length} tools over stdio`);
   return { tools, stopping, closed, close };
+}
+
+/**
+ * The MCP schema of each request a server answers. A request whose params break it is answered `-32602 Invalid
+ * params` with one sentence before it reaches the SDK, which would answer `-32603` with a raw zod dump.
+ */
+interface RequestSchema {
+  safeParse(value: unknown): { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } };
+}
+
+const REQUEST_SCHEMAS = new Map<string, RequestSchema>(
+  [
+    InitializeRequestSchema,
+    ListToolsRequestSchema,
+    CallToolRequestSchema,
+    ListResourcesRequestSchema,
+    ListResourceTemplatesRequestSchema,
+    ReadResourceRequestSchema,
+    ListPromptsRequestSchema,
+    GetPromptRequestSchema,
+    CompleteRequestSchema,
+  ].map((schema): [string, RequestSchema] => [schema.shape.method.value, schema]),
+);
+
+function screenRequest(request: JSONRPCRequest): string | undefined {
+  const parsed = REQUEST_SCHEMAS.get(request.method)?.safeParse(request);
+  return parsed?.error && !parsed.success ? describeRequestIssues(request.method, parsed.error) : undefined;
 }
 
 function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger): Server {
@@ -232,14 +275,17 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
     try {
       const reply = await tool.handler(parsed.data as Record<string, unknown>, ctx);
       if (extra.signal.aborted) throw new CancelledError();
-      const result: CallToolResult = { content: [{ type: 'text', text: reply.text }] };
+      const result: CallToolResult = { content: [{ type: 'text', text: redactSecrets(reply.text) }] };
       if (tool.outputSchema) {
         const checked = tool.outputSchema.safeParse(reply.data);
         if (!checked.success) {
           throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
         }
         // Rule 7 for the structured copy: the same cleaning as fenced text (see docs/architecture.md).
-        result.structuredContent = cleanStructured(reply.data as Record<string, unknown>);
+        result.structuredContent = redactValue(
+          cleanStructured(reply.data as Record<string, unknown>),
+          redactSecrets,
+        );
       }
       toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
       return result;
@@ -323,7 +369,13 @@ function registerResources(server: Server, resources: ResourceDefinition[], log:
       try {
         const content = await def.read(params, { signal: extra.signal, log });
         return {
-          contents: [{ uri, mimeType: content.mimeType ?? def.mimeType ?? 'text/plain', text: content.text }],
+          contents: [
+            {
+              uri,
+              mimeType: content.mimeType ?? def.mimeType ?? 'text/plain',
+              text: redactSecrets(content.text),
+            },
+          ],
         };
       } catch (err) {
         throw toMcpError(err);

@@ -96,20 +96,31 @@ export interface SpillResult {
   path: string;
   rows: number;
   bytes: number;
+  /** False when the file stopped at its size cap before the last row. */
+  complete: boolean;
 }
+
+/** The most a spill file may hold unless the caller says otherwise: 1 GiB. */
+export const SPILL_MAX_BYTES = 1024 ** 3;
 
 /** Where spill files go: `<data dir>/spill/<server>`. */
 export function spillDir(server: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(switchyardPaths(env).data, 'spill', server);
 }
 
-/** Write every row to a CSV file (streamed, with backpressure) and return its path. */
+/**
+ * Write every row to a CSV file (streamed, with backpressure) and return its path. The file stops before the
+ * row that would take it past `maxBytes` (1 GiB by default): a spill never fills the disk.
+ */
 export async function spillCsv(options: {
   columns: readonly string[];
   rows: Iterable<Cell[]> | AsyncIterable<Cell[]>;
   dir: string;
   name: string;
+  maxBytes?: number;
 }): Promise<SpillResult> {
+  const maxBytes = options.maxBytes ?? SPILL_MAX_BYTES;
+  let complete = true;
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const safe = options.name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 60) || 'result';
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -124,12 +135,17 @@ export async function spillCsv(options: {
   try {
     await write(options.columns.map(csvField).join(',') + '\n');
     for await (const row of options.rows) {
-      await write(row.map((v) => csvField(formatCell(v, Number.MAX_SAFE_INTEGER))).join(',') + '\n');
+      const line = row.map((v) => csvField(formatCell(v, Number.MAX_SAFE_INTEGER))).join(',') + '\n';
+      if (bytes + Buffer.byteLength(line) > maxBytes) {
+        complete = false;
+        break;
+      }
+      await write(line);
       rows++;
     }
   } finally {
     out.end();
     await once(out, 'close');
   }
-  return { path, rows, bytes };
+  return { path, rows, bytes, complete };
 }

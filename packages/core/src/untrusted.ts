@@ -108,6 +108,16 @@ export function untrusted(value: unknown, max = 200): string {
 }
 
 /**
+ * A short value from outside standing in our own sentence: as it is when it is a plain token that cannot carry a
+ * sentence (letters, digits and `_ . : @ / + -`, no spaces: an enum value, an address, an id), else quoted with
+ * {@link untrusted}.
+ */
+export function plainOrUntrusted(value: unknown, max = 80): string {
+  const text = String(value ?? '');
+  return text.length <= max && /^[\w.:@/+-]+$/.test(text) ? text : untrusted(text, max);
+}
+
+/**
  * Mark text that came from outside (an email body, a cell, a list of names) as data, not instructions.
  * The markers carry a random tag, and look-alikes of a marker inside the text are neutralised, so the
  * content cannot fake its own end.

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runBin, spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { isolatedEnv, runBin, spawnRaw, spawnServer, type SpawnedServer } from '@switchyard/testkit';
 
 const bin = fileURLToPath(new URL('./fixtures/example-server.mjs', import.meta.url));
 
@@ -100,6 +98,27 @@ describe('example server over stdio', () => {
     const call = await server.call('example_fail_badly', { mode: 'secret' });
     expect(call.text).toBe('The password [redacted] was refused by the fake upstream.');
     expect(server.stderr()).not.toContain('hunter2-super-secret');
+  });
+
+  it('keeps a password inside a URL out of successful results and the debug log', async () => {
+    const added = await server.call('example_add_note', { text: 'proxy https://me:pa55word@proxy.local/' });
+    const id = /note (\d+)/.exec(added.text)![1]!;
+    const read = await server.call('example_get_note', { id });
+    expect(read.text).toBe('proxy https://me:[redacted]@proxy.local/');
+    const list = await server.call('example_list_notes', {});
+    expect(JSON.stringify(list.result)).not.toContain('pa55word');
+    expect(server.stderr()).not.toContain('pa55word');
+    await server.call('example_delete_note', { id });
+  });
+
+  it("leaves the user's own data alone in a successful result: only known secrets and URL passwords are masked", async () => {
+    const added = await server.call('example_add_note', {
+      text: 'wifi password: correct-horse, token=abc123def',
+    });
+    const id = /note (\d+)/.exec(added.text)![1]!;
+    const read = await server.call('example_get_note', { id });
+    expect(read.text).toBe('wifi password: correct-horse, token=abc123def');
+    await server.call('example_delete_note', { id });
   });
 
   it('logs an unhandled rejection and keeps serving', async () => {
@@ -244,70 +263,66 @@ describe('modes', () => {
 });
 
 describe('the process', () => {
-  const start = () => {
-    const child = spawn(process.execPath, [bin, '--log-level', 'debug'], {
-      env: isolatedEnv(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const send = (msg: object | string) =>
-      child.stdin.write(`${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n`);
-    const lines = () => stdout.split('\n').filter(Boolean);
-    return { child, send, lines, stderr: () => stderr };
-  };
+  const start = () => spawnRaw(bin, { args: ['--log-level', 'debug'] });
   const init = {
     jsonrpc: '2.0',
     id: 1,
     method: 'initialize',
     params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
   };
+  const line = (msg: object | string) => `${typeof msg === 'string' ? msg : JSON.stringify(msg)}\n`;
 
   it('writes nothing but JSON-RPC to stdout and survives garbage on stdin', async () => {
     const p = start();
-    p.send(init);
-    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    p.send('this is not json');
-    p.send('{"jsonrpc":"2.0","id":');
-    p.send({ hello: 'world' });
-    p.send({
-      jsonrpc: '2.0',
-      id: 2,
-      method: 'tools/call',
-      params: { name: 'example_slow_count', arguments: { n: 3, step_ms: 1 } },
-    });
-    p.send({
-      jsonrpc: '2.0',
-      id: 3,
-      method: 'tools/call',
-      params: { name: 'example_fail_badly', arguments: { mode: 'throw' } },
-    });
-    p.send({ jsonrpc: '2.0', id: 4, method: 'tools/list' });
-    await expect.poll(() => p.lines().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
-    for (const line of p.lines()) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
-    const ids = p.lines().map((l) => (JSON.parse(l) as { id?: number }).id);
+    for (const msg of [
+      init,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      'this is not json',
+      '{"jsonrpc":"2.0","id":',
+      { hello: 'world' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'example_slow_count', arguments: { n: 3, step_ms: 1 } },
+      },
+      {
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: { name: 'example_fail_badly', arguments: { mode: 'throw' } },
+      },
+      { jsonrpc: '2.0', id: 4, method: 'tools/list' },
+    ])
+      await p.write(line(msg));
+    await p.answer((m) => m.id === 4, 10_000);
+    await expect.poll(() => p.messages().length).toBeGreaterThanOrEqual(7);
+    for (const message of p.messages()) expect(message).toMatchObject({ jsonrpc: '2.0' });
+    const ids = p.messages().map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining([1, 2, 3, 4]));
-    expect(p.stderr()).toContain('ignored input that is not a JSON-RPC message');
-    expect(p.child.exitCode).toBeNull();
+    // Each unusable line is answered as JSON-RPC 2.0 says (two parse errors, one invalid request), with id null.
+    expect(
+      p
+        .messages()
+        .filter((m) => m.id === null)
+        .map((m) => (m.error as { code: number }).code),
+    ).toEqual([-32700, -32700, -32600]);
+    expect(p.stderr()).toContain('answered a line that is not JSON with a parse error');
+    expect(p.alive()).toBe(true);
     p.child.kill('SIGTERM');
   });
 
   it('exits cleanly on SIGTERM and when stdin closes', async () => {
     const a = start();
-    a.send(init);
-    await expect.poll(() => a.lines().length).toBe(1);
+    await a.write(line(init));
+    await a.answer((m) => m.id === 1);
     a.child.kill('SIGTERM');
-    const [codeA] = (await once(a.child, 'exit')) as [number | null];
-    expect(codeA).toBe(0);
+    expect(await a.close()).toBe(0);
 
     const b = start();
-    b.send(init);
-    await expect.poll(() => b.lines().length).toBe(1);
-    b.child.stdin.end();
-    const [codeB] = (await once(b.child, 'exit')) as [number | null];
-    expect(codeB).toBe(0);
+    await b.write(line(init));
+    await b.answer((m) => m.id === 1);
+    expect(await b.close()).toBe(0);
   });
 
   it('logs at the chosen level on stderr', async () => {

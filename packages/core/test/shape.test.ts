@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   describeRows,
@@ -73,6 +73,29 @@ describe('spillCsv', () => {
     expect(text.split('\n')[0]).toBe('n,label');
     expect(text.split('\n')[10_000]).toBe('9999,row 9999');
     expect(Buffer.byteLength(text)).toBe(result.bytes);
+    expect(result.complete).toBe(true);
+  });
+
+  it('stops before the row that would pass its size cap, and says the file is not complete', async () => {
+    let pulled = 0;
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield [pulled, 'x'.repeat(100)];
+      }
+    }
+    const result = await spillCsv({
+      columns: ['n', 'pad'],
+      rows: endless(),
+      dir: dir.path,
+      name: 'big',
+      maxBytes: 10_000,
+    });
+    expect(result.complete).toBe(false);
+    expect(result.bytes).toBeLessThanOrEqual(10_000);
+    expect(statSync(result.path).size).toBe(result.bytes);
+    expect(result.rows).toBe(readFileSync(result.path, 'utf8').trimEnd().split('\n').length - 1);
+    expect(pulled).toBe(result.rows + 1);
   });
 });
 

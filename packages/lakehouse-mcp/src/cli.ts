@@ -86,6 +86,26 @@ const connectionOptions = [
   },
 ];
 
+/**
+ * The login that stores one lost secret again: a connection's password needs `--connection NAME` (plain `login`
+ * refuses to run without it), a Databricks secret `--databricks`. Accounts are `<tenant>/<connection>`,
+ * `databricks/<host>` and `databricks/<host>/<client id>` (see Lakehouse.secretAccount, databricksAccount).
+ */
+export function secretLogin(service: string, account: string): string | undefined {
+  const profile = /^switchyard\/lakehouse\/(.+)$/.exec(service)?.[1];
+  if (profile === undefined) return undefined;
+  const profileArg = profile === 'default' ? '' : ` --profile ${profile}`;
+  const databricks = /^databricks\/[^/]*(?:\/(.+))?$/.exec(account);
+  if (databricks) {
+    return `\`${commandHint(`lakehouse-mcp login --databricks${databricks[1] ? ` --client-id ${databricks[1]}` : ''}${profileArg}`)}\``;
+  }
+  const slash = account.indexOf('/');
+  if (slash <= 0) return undefined;
+  const tenant = account.slice(0, slash);
+  const tenantArg = tenant === 'default' ? '' : ` --tenant ${tenant}`;
+  return `\`${commandHint(`lakehouse-mcp login --connection ${account.slice(slash + 1)}${tenantArg}${profileArg}`)}\``;
+}
+
 export const cli: CliDefinition = {
   name: 'lakehouse-mcp',
   version,
@@ -109,6 +129,7 @@ export const cli: CliDefinition = {
     },
   ],
   createServer: (ctx) => createLakehouseServer(lakehouseOf(ctx), version),
+  loginFor: secretLogin,
   login: {
     description:
       'store the password of a PostgreSQL connection in the keychain (and register it when --host, --database and --user are given), testing it first; with --databricks, the Databricks token or OAuth secret',
@@ -142,6 +163,8 @@ export const cli: CliDefinition = {
         const sslMode = (
           ctx.options.host ? ctx.options.sslMode : (existing?.sslMode ?? ctx.options.sslMode)
         ) as 'disable' | 'prefer' | 'require' | 'verify-full';
+        // A lost store key is said before the password is asked for: it could not be stored anyway.
+        await lh.secrets.checkKey({ service: lh.secretService() });
         const password = await ctx.ask(`Password for ${user}@${host}:${port}/${database}: `, {
           hidden: true,
         });
@@ -268,15 +291,6 @@ export const cli: CliDefinition = {
       } finally {
         await lh.close();
       }
-    },
-  },
-  commands: {
-    demo: {
-      description:
-        'run the whole flow against a throw-away PostgreSQL: start this server over MCP, sync a table, upload a CSV, build silver and gold, query (no account needed)',
-      options: [{ flags: '--keep', description: 'keep the demo lakehouse folder and print its path' }],
-      // Loaded on use: the demo's MCP client stays out of the server's start-up.
-      action: async (ctx) => (await import('./demo.js')).runDemo(ctx),
     },
   },
   helpText: `Environment:

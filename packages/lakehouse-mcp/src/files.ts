@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { basename, extname, join } from 'node:path';
 import { UserInputError, type LocalFiles } from '@switchyard/core';
 import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
+import { mergedRanges } from './xlsx-merges.js';
 
 export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
 
@@ -232,8 +233,21 @@ function cellValue(value: unknown): CellValue {
   return String(value);
 }
 
+/** One sheet of a workbook as exceljs's streaming reader gives it. */
+interface SheetReader extends AsyncIterable<ExcelRow> {
+  id: number;
+  name: string;
+}
+interface ExcelRow {
+  number: number;
+  hasValues: boolean;
+  cellCount: number;
+  getCell(column: number): { value: unknown };
+}
+
 /**
- * A spreadsheet sheet → NDJSON with keys c0..cN and declared column types, ready for the warehouse.
+ * A spreadsheet sheet → NDJSON with keys c0..cN and declared column types, ready for the warehouse. The
+ * workbook is streamed (exceljs's streaming reader), so memory does not grow with the number of rows.
  * Refuses header rows with merged cells: their column names would be guesses.
  */
 export async function spreadsheetToNdjson(options: {
@@ -247,111 +261,153 @@ export async function spreadsheetToNdjson(options: {
     default?: typeof import('exceljs');
   } & typeof import('exceljs');
   const ExcelJS = mod.default ?? mod;
-  const workbook = new ExcelJS.Workbook();
-  try {
-    await workbook.xlsx.readFile(options.path);
-  } catch (err) {
-    throw new UserInputError(
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(options.path, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    // Styles tell dates from numbers.
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'emit',
+  });
+  const unreadable = (err: unknown) =>
+    new UserInputError(
       `${options.fileName} could not be read as an Excel workbook: ${(err as Error).message}`,
       {
         hint: 'Check that it is an .xlsx file (not .xls or a renamed CSV)',
       },
     );
+  const sheetNames = () =>
+    ((reader as unknown as { model?: { sheets?: Array<{ name: string }> } }).model?.sheets ?? []).map(
+      (s) => s.name,
+    );
+  const out = createWriteStream(options.outPath);
+  let found:
+    { name: string; rows: number; columns: Array<ColumnSpec & { key: string }>; id: number } | undefined;
+  let header: ExcelRow | undefined;
+  try {
+    let index = 0;
+    for await (const sheet of reader as unknown as AsyncIterable<SheetReader>) {
+      index++;
+      const wanted =
+        found === undefined &&
+        (options.sheet === undefined
+          ? index === 1
+          : typeof options.sheet === 'number'
+            ? sheet.name === sheetNames()[options.sheet - 1]
+            : sheet.name === options.sheet);
+      if (!wanted) {
+        // The zip is one stream: a sheet passed over is still read through.
+        for await (const _row of sheet) void _row;
+        continue;
+      }
+      const kinds: Array<Set<string>> = [];
+      const used: boolean[] = [];
+      let width = 0;
+      let rows = 0;
+      for await (const row of sheet) {
+        if (row.number < options.headerRow) continue;
+        if (row.number === options.headerRow) {
+          header = row;
+          width = Math.max(width, row.cellCount);
+          continue;
+        }
+        if (!row.hasValues) continue;
+        width = Math.max(width, row.cellCount);
+        const record: Record<string, unknown> = {};
+        for (let i = 0; i < row.cellCount; i++) {
+          const v = cellValue(row.getCell(i + 1).value);
+          if (v === null) continue;
+          const seen = (kinds[i] ??= new Set());
+          used[i] = true;
+          if (v instanceof Date) {
+            seen.add(v.getUTCHours() + v.getUTCMinutes() + v.getUTCSeconds() === 0 ? 'date' : 'timestamp');
+            record[`c${i}`] = v.toISOString().replace('Z', '');
+          } else if (typeof v === 'number') {
+            seen.add(Number.isSafeInteger(v) ? 'int' : 'float');
+            record[`c${i}`] = v;
+          } else if (typeof v === 'boolean') {
+            seen.add('boolean');
+            record[`c${i}`] = v;
+          } else {
+            seen.add('text');
+            record[`c${i}`] = v;
+          }
+        }
+        rows++;
+        if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
+      }
+      found = { name: sheet.name, rows, columns: columnsOf(header, width, kinds, used), id: sheet.id };
+    }
+  } catch (err) {
+    out.destroy();
+    if (err instanceof UserInputError) throw err;
+    throw unreadable(err);
   }
-  const sheets = workbook.worksheets;
-  const names = sheets.map((s) => s.name);
-  const ws =
-    options.sheet === undefined
-      ? sheets[0]
-      : typeof options.sheet === 'number'
-        ? sheets[options.sheet - 1]
-        : sheets.find((s) => s.name === options.sheet);
-  if (!ws) {
+  out.end();
+  await once(out, 'close');
+  if (!found) {
     throw new UserInputError(
-      `${options.fileName} has no sheet ${JSON.stringify(options.sheet ?? 1)}; its sheets are ${names.map((n) => `'${n}'`).join(', ')}`,
+      `${options.fileName} has no sheet ${JSON.stringify(options.sheet ?? 1)}; its sheets are ${sheetNames()
+        .map((n) => `'${n}'`)
+        .join(', ')}`,
     );
   }
-  const lastRow = ws.actualRowCount === 0 ? 0 : ws.rowCount;
-  if (lastRow < options.headerRow) {
+  if (!header && found.rows === 0) {
     throw new UserInputError(
-      `Sheet '${ws.name}' of ${options.fileName} is empty: there is nothing to load, and no table was created or changed`,
+      `Sheet '${found.name}' of ${options.fileName} is empty: there is nothing to load, and no table was created or changed`,
     );
   }
-  const merges = ((ws.model as unknown as { merges?: string[] }).merges ?? []).filter((range) => {
+  const merges = (
+    await mergedRanges(options.path, found.id).catch((err: unknown) => {
+      throw unreadable(err);
+    })
+  ).filter((range) => {
     const rows = [...range.matchAll(/[A-Z]+(\d+)/g)].map((m) => Number(m[1]));
-    const top = Math.min(...rows);
-    const bottom = Math.max(...rows);
-    return top <= options.headerRow && bottom >= options.headerRow;
+    return Math.min(...rows) <= options.headerRow && Math.max(...rows) >= options.headerRow;
   });
   if (merges.length > 0) {
     throw new UserInputError(
-      `Sheet '${ws.name}' of ${options.fileName} has merged cells in its header row (${merges.join(', ')}), so its column names are ambiguous`,
+      `Sheet '${found.name}' of ${options.fileName} has merged cells in its header row (${merges.join(', ')}), so its column names are ambiguous`,
       {
         hint: 'Unmerge the header cells so each column has its own name, or pass header_row to use another row; nothing was loaded',
       },
     );
   }
-  const header = ws.getRow(options.headerRow);
-  const width = Math.max(ws.columnCount, header.cellCount);
-  const columnNames: string[] = [];
+  if (found.rows === 0) {
+    throw new UserInputError(
+      `Sheet '${found.name}' of ${options.fileName} has a header but no data rows: there is nothing to load, and no table was created or changed`,
+    );
+  }
+  return {
+    spec: { path: options.outPath, format: 'ndjson', columns: found.columns },
+    sheet: found.name,
+    rows: found.rows,
+  };
+}
+
+/**
+ * Column names from the header row (unique, case-insensitively; `column_<n>` where a header is blank) and
+ * types from the values seen. Trailing columns with neither a header nor values are dropped; read_json maps
+ * keys c0..cN by name, so each kept column keeps its original index as its key.
+ */
+function columnsOf(
+  header: ExcelRow | undefined,
+  width: number,
+  kinds: Array<Set<string> | undefined>,
+  used: boolean[],
+): Array<ColumnSpec & { key: string }> {
   const seen = new Set<string>();
-  for (let i = 1; i <= width; i++) {
-    let name = String(cellValue(header.getCell(i).value) ?? '').trim() || `column_${i}`;
+  const columns: Array<ColumnSpec & { key: string }> = [];
+  for (let i = 0; i < width; i++) {
+    const headerText = header ? cellValue(header.getCell(i + 1).value) : null;
+    let name = String(headerText ?? '').trim() || `column_${i + 1}`;
     const base = name;
     for (let n = 2; seen.has(name.toLowerCase()); n++) name = `${base}_${n}`;
     seen.add(name.toLowerCase());
-    columnNames.push(name);
+    if (!used[i] && (headerText === null || headerText === '')) continue;
+    columns.push({ name, type: typeFor(kinds[i] ?? new Set()), nullable: true, key: `c${i}` });
   }
-  // Trailing columns with neither a header nor values are dropped below.
-  const kinds: Array<Set<string>> = columnNames.map(() => new Set());
-  const used = columnNames.map(() => false);
-  const out = createWriteStream(options.outPath);
-  let rows = 0;
-  for (let r = options.headerRow + 1; r <= lastRow; r++) {
-    const row = ws.getRow(r);
-    if (!row.hasValues) continue;
-    const record: Record<string, unknown> = {};
-    for (let i = 0; i < width; i++) {
-      const v = cellValue(row.getCell(i + 1).value);
-      if (v === null) continue;
-      used[i] = true;
-      if (v instanceof Date) {
-        kinds[i]!.add(v.getUTCHours() + v.getUTCMinutes() + v.getUTCSeconds() === 0 ? 'date' : 'timestamp');
-        record[`c${i}`] = v.toISOString().replace('Z', '');
-      } else if (typeof v === 'number') {
-        kinds[i]!.add(Number.isSafeInteger(v) ? 'int' : 'float');
-        record[`c${i}`] = v;
-      } else if (typeof v === 'boolean') {
-        kinds[i]!.add('boolean');
-        record[`c${i}`] = v;
-      } else {
-        kinds[i]!.add('text');
-        record[`c${i}`] = v;
-      }
-    }
-    rows++;
-    if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'close');
-  if (rows === 0) {
-    throw new UserInputError(
-      `Sheet '${ws.name}' of ${options.fileName} has a header but no data rows: there is nothing to load, and no table was created or changed`,
-    );
-  }
-  const columns: ColumnSpec[] = [];
-  columnNames.forEach((name, i) => {
-    const headerText = cellValue(header.getCell(i + 1).value);
-    if (!used[i] && (headerText === null || headerText === '')) return;
-    columns.push({ name, type: typeFor(kinds[i]!), nullable: true });
-  });
-  // read_json maps keys c0..cN by name: keep the original indexes of the kept columns.
-  const declared = columns.map((c) => ({ ...c, key: `c${columnNames.indexOf(c.name)}` }));
-  return {
-    spec: { path: options.outPath, format: 'ndjson', columns: declared },
-    sheet: ws.name,
-    rows,
-  };
+  return columns;
 }
 
 function typeFor(kinds: Set<string>): LogicalType {

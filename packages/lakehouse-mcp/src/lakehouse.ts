@@ -70,6 +70,10 @@ export interface LakehouseSettings {
   files: LocalFiles;
   memoryLimit: string;
   loadMemoryLimit: string;
+  /** Resident memory the query process may reach before it is stopped. */
+  queryProcessBytes: number;
+  /** Disk a query engine may use for temp files, e.g. `4GB`. */
+  tempLimit: string;
   warehouse: SqlDialect;
   databricks: DatabricksConfig;
 }
@@ -113,6 +117,8 @@ export function settingsFromEnv(
     files,
     memoryLimit: env.LAKEHOUSE_MEMORY_LIMIT || '1GB',
     loadMemoryLimit: env.LAKEHOUSE_LOAD_MEMORY_LIMIT || '128MB',
+    queryProcessBytes: Math.max(256, Number(env.LAKEHOUSE_QUERY_MEMORY_MB) || 2048) * 1024 * 1024,
+    tempLimit: env.LAKEHOUSE_TEMP_LIMIT || '4GB',
     warehouse,
     databricks: databricksFromEnv(env, { catalog: options.catalog }),
   };
@@ -147,6 +153,8 @@ export class Lakehouse {
             log,
             memoryLimit: settings.memoryLimit,
             loadMemoryLimit: settings.loadMemoryLimit,
+            queryProcessBytes: settings.queryProcessBytes,
+            tempLimit: settings.tempLimit,
           });
   }
 

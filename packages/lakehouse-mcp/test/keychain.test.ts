@@ -1,10 +1,10 @@
 // With a real OS keychain (Secret Service in CI), a source password lands there under the lakehouse service
 // and nowhere else; without one the test says why it is skipped (SWITCHYARD_REQUIRE_KEYCHAIN=1 makes that fail).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretStore } from '@switchyard/core';
-import { keychainStatus, spawnServer } from '@switchyard/testkit';
+import { isolatedEnv, keychainStatus, runBin, spawnServer } from '@switchyard/testkit';
 import { bin, connect, pgInfo } from './helpers.js';
 
 const status = await keychainStatus();
@@ -34,5 +34,30 @@ describe.skipIf(!status.available)('source passwords in the OS keychain', () => 
       await store.delete(`switchyard/lakehouse/${profile}`, 'kc_tenant/kc');
       await server.close();
     }
+  });
+});
+
+describe('a lost key of the encrypted file store', () => {
+  it('names the login that stores each connection again, with --connection NAME (and --tenant)', async () => {
+    const server = await spawnServer(bin);
+    const { SWITCHYARD_CONFIG_DIR: configDir, SWITCHYARD_DATA_DIR: dataDir } = server.env;
+    try {
+      await connect(server, 'shop');
+      await connect(server, 'crm', { tenant_id: 'acme' });
+    } finally {
+      await server.close();
+    }
+    rmSync(join(configDir!, 'secret.key'));
+    const env = isolatedEnv({ configDir: configDir!, dataDir: dataDir! });
+    const lines = async (args: string[]) => {
+      const run = await runBin(bin, args, { env });
+      expect(run.code).not.toBe(0);
+      return run.stderr;
+    };
+    // Plain `lakehouse-mcp login` refuses to run without --connection: the hint must not send the user there.
+    const expected =
+      'Run `lakehouse-mcp logout`, then `lakehouse-mcp login --connection crm --tenant acme` and `lakehouse-mcp login --connection shop`, to store them again under a new key (nothing was changed).';
+    expect(await lines(['status'])).toContain(expected);
+    expect(await lines(['login', '--connection', 'shop'])).toContain(expected);
   });
 });

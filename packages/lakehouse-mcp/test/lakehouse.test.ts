@@ -201,8 +201,11 @@ describe('files, catalog, transforms and views', () => {
       steps,
       on_invalid: 'null',
     });
-    expect(run.text).toBe(
-      'Built silver.people from bronze.raw_people with 10 steps: 3 rows, columns id INTEGER, customer VARCHAR, price DECIMAL(10,2), day DATE.',
+    expect(run.text.split('\n')[0]).toBe(
+      'Built silver.people from bronze.raw_people with 10 steps: 3 rows, 4 columns.',
+    );
+    expect(run.text).toContain(
+      '\nid INTEGER, customer VARCHAR, price DECIMAL(10,2), day DATE\n[END UNTRUSTED columns ',
     );
     expect(
       await rows('SELECT id, customer, price::VARCHAR, day::VARCHAR FROM silver.people ORDER BY id'),
@@ -219,27 +222,27 @@ describe('files, catalog, transforms and views', () => {
     const invalid: Array<[Record<string, unknown>, string]> = [
       [
         { op: 'trim', column: 'nope' },
-        "Step 1 (trim) is invalid: there is no column 'nope'. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+        "Step 1 (trim) is invalid: there is no column 'nope'. The columns before this step are: «id, name, price, day, segment». Nothing was changed.",
       ],
       [
         { op: 'upper', column: 'id' },
-        "Step 1 (upper) is invalid: 'id' is BIGINT, and upper needs a text column. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+        "Step 1 (upper) is invalid: 'id' is BIGINT, and upper needs a text column. The columns before this step are: «id, name, price, day, segment». Nothing was changed.",
       ],
       [
         { op: 'cast', column: 'id', to: 'money' },
-        "Step 1 (cast) is invalid: 'to' must be one of boolean, smallint, integer, bigint, real, double, decimal(p,s), text, date, time, timestamp, timestamptz, interval, uuid, json. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+        "Step 1 (cast) is invalid: 'to' must be one of boolean, smallint, integer, bigint, real, double, decimal(p,s), text, date, time, timestamp, timestamptz, interval, uuid, json. The columns before this step are: «id, name, price, day, segment». Nothing was changed.",
       ],
       [
         { op: 'rename', column: 'id', to: 'name' },
-        "Step 1 (rename) is invalid: a column named 'name' already exists. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+        "Step 1 (rename) is invalid: a column named 'name' already exists. The columns before this step are: «id, name, price, day, segment». Nothing was changed.",
       ],
       [
         { op: 'filter_rows', column: 'id', operator: 'gt' },
-        "Step 1 (filter_rows) is invalid: 'value' must be a string, number or boolean for gt. The columns before this step are: id, name, price, day, segment. Nothing was changed.",
+        "Step 1 (filter_rows) is invalid: 'value' must be a string, number or boolean for gt. The columns before this step are: «id, name, price, day, segment». Nothing was changed.",
       ],
       [
         { op: 'drop_columns', columns: ['id', 'name', 'price', 'day', 'segment'] },
-        'Step 1 (drop_columns) is invalid: it would drop every column. The columns before this step are: id, name, price, day, segment. Nothing was changed.',
+        'Step 1 (drop_columns) is invalid: it would drop every column. The columns before this step are: «id, name, price, day, segment». Nothing was changed.',
       ],
     ];
     for (const [step, answer] of invalid) {
@@ -258,9 +261,10 @@ describe('files, catalog, transforms and views', () => {
       name: 'Revenue by City',
       sql: 'SELECT city, sum(amount) AS revenue FROM bronze.sales GROUP BY city',
     });
-    expect(view.text).toBe(
-      'Created view gold.revenue_by_city with columns city VARCHAR, revenue DOUBLE. Query it with SELECT * FROM gold.revenue_by_city.',
+    expect(view.text.split('\n')[0]).toBe(
+      'Created view gold.revenue_by_city with 2 columns; query it with SELECT * FROM gold.revenue_by_city.',
     );
+    expect(view.text).toContain('\ncity VARCHAR, revenue DOUBLE\n[END UNTRUSTED columns ');
     expect(await rows('SELECT * FROM gold.revenue_by_city ORDER BY city')).toEqual([
       ['Lyon', null],
       ['Nice', 7.25],

@@ -244,7 +244,7 @@ describe('lakehouse_query_sql safety', () => {
 
   it("answers SQL errors with DuckDB's own reason", async () => {
     const bad = await query(server, 'SELEC 1');
-    expect(bad.text).toMatch(/^The SQL could not be parsed: Parser Error: syntax error at or near "SELEC"/);
+    expect(bad.text).toMatch(/^The SQL could not be parsed: «Parser Error: syntax error at or near "SELEC"/);
     const col = await query(server, 'SELECT nme FROM bronze.things');
     expect(col.text).toMatch(/^DuckDB refused the query: «Binder Error: Referenced column "nme" not found/);
     await intact();
@@ -293,5 +293,30 @@ describe('text from a file stays inside a fence', () => {
     const cast = await query(server, 'SELECT CAST(COLUMNS(* EXCLUDE (id)) AS INTEGER) FROM bronze.evil');
     expect(cast.isError).toBe(true);
     expect(fenceProblems(cast.text, NEEDLE, { quoted: true })).toEqual([]);
+  });
+
+  it('in lakehouse_transform_to_silver (dry run, build, refused step) and lakehouse_create_gold_view', async () => {
+    const transform = (extra: Record<string, unknown>) =>
+      server.call('lakehouse_transform_to_silver', {
+        source_table: 'bronze.evil',
+        target_table: 'evil',
+        ...extra,
+      });
+    const dry = await transform({ steps: [{ op: 'deduplicate', columns: ['id'] }], dry_run: true });
+    expect(dry.isError, dry.text).toBe(false);
+    expect(fenceProblems(dry.text.split('\nSQL:')[0]!, NEEDLE)).toEqual([]);
+    const built = await transform({ steps: [{ op: 'deduplicate', columns: ['id'] }] });
+    expect(built.isError, built.text).toBe(false);
+    expect(built.text).toContain(NEEDLE);
+    expect(fenceProblems(built.text, NEEDLE)).toEqual([]);
+    const refused = await transform({ steps: [{ op: 'trim', columns: ['nope'] }] });
+    expect(refused.isError).toBe(true);
+    expect(fenceProblems(refused.text, NEEDLE, { quoted: true })).toEqual([]);
+    const view = await server.call('lakehouse_create_gold_view', {
+      name: 'evil_view',
+      sql: 'SELECT * FROM bronze.evil',
+    });
+    expect(view.isError, view.text).toBe(false);
+    expect(fenceProblems(view.text, NEEDLE)).toEqual([]);
   });
 });

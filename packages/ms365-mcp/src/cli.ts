@@ -113,6 +113,7 @@ async function status(ctx: CliContext): Promise<number> {
   );
   out(`Graph: ${auth.graphUrl}${auth.graphUrl === DEFAULT_GRAPH_URL ? '' : ' (MS365_GRAPH_URL)'}`);
   out(`Scopes the served tools need: ${needed.join(' ')}`);
+  out(m.files.describe());
 
   let ok = true;
   try {

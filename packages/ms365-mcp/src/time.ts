@@ -1,4 +1,4 @@
-import { UserInputError, wallClock, wallTimeToInstant, type WallClock } from '@switchyard/core';
+import { UserInputError, untrusted, wallClock, wallTimeToInstant, type WallClock } from '@switchyard/core';
 
 /** The zone used when a call names none: `MS365_TIMEZONE`, else the machine's zone. */
 export function defaultZone(env: NodeJS.ProcessEnv = process.env): string {
@@ -45,5 +45,7 @@ export function compactUtc(iso: string | undefined): string {
 /** Graph's `2025-03-04T09:30:00.0000000` as `2025-03-04 09:30`. */
 export function compactLocal(dateTime: string | undefined): string {
   if (!dateTime) return '';
+  // Graph's text: shown as a time only when it is one; anything else is quoted as outside text.
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(dateTime)) return untrusted(dateTime, 40);
   return dateTime.slice(0, 16).replace('T', ' ');
 }

@@ -6,6 +6,7 @@ import { tempDir, type SpawnedServer } from '@switchyard/testkit';
 import { MB, type Drive, type FakeSite } from './fake/graph.js';
 import {
   ALICE,
+  cli,
   getsWithoutSelect,
   folders,
   noPort,
@@ -190,6 +191,18 @@ const sent = (from: number) =>
     .map((r) => `${r.method} ${r.path}`);
 
 describe('local files only under the allowed folders (paths a prompt injection might pass)', () => {
+  it('status names every folder tools may use: the default, --allow-dir and both env variables', async () => {
+    const [flag, own, shared] = ['flag', 'own', 'shared'].map((n) => join(outside.path, n));
+    const status = await cli(world, dirs, ['--allow-dir', flag!, 'status'], {
+      HOME: dirs.home,
+      MS365_ALLOWED_DIRS: own,
+      SWITCHYARD_ALLOWED_DIRS: shared,
+    });
+    expect(status.stdout).toContain(
+      `local files are read and saved under ${join(dirs.home, 'Downloads', 'ms365-mcp')}, ${flag}, ${own}, ${shared} (--allow-dir, MS365_ALLOWED_DIRS or SWITCHYARD_ALLOWED_DIRS add folders)`,
+    );
+  });
+
   it.each([
     ['/etc/passwd', () => '/etc/passwd', () => `'/etc/passwd' is outside the allowed folders`],
     [

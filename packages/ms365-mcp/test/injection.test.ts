@@ -64,6 +64,49 @@ describe('text from outside stays inside a fence', () => {
     expect(fenceProblems(call.text, NEEDLE)).toEqual([]);
   });
 
+  it('ms365_find_meeting_times: attendees, availability, times and the empty reason', async () => {
+    // Graph's findMeetingTimes answer (learn.microsoft.com/graph/api/user-findmeetingtimes, meetingTimeSuggestionsResult)
+    // with outside text in every string the tool shows.
+    const path = '/v1.0/me/findMeetingTimes';
+    world.graph.service.inject({
+      method: 'POST',
+      path,
+      status: 200,
+      body: {
+        emptySuggestionsReason: '',
+        meetingTimeSuggestions: [
+          {
+            confidence: 50,
+            organizerAvailability: evil,
+            attendeeAvailability: [
+              { attendee: { type: 'required', emailAddress: { address: evil } }, availability: evil },
+            ],
+            meetingTimeSlot: {
+              start: { dateTime: `${evil}T09:00:00`, timeZone: 'UTC' },
+              end: { dateTime: '2025-03-12T10:00:00.0000000', timeZone: 'UTC' },
+            },
+          },
+        ],
+      },
+    });
+    const args = { attendees: ['bob@contoso.com'], start: '2025-03-12T08:00', end: '2025-03-12T17:00' };
+    const slots = await server.call('ms365_find_meeting_times', { ...args, time_zone: 'UTC' });
+    expect(slots.isError).toBe(false);
+    expect(slots.text).toContain(NEEDLE);
+    expect(fenceProblems(slots.text, NEEDLE, { quoted: true })).toEqual([]);
+
+    world.graph.service.inject({
+      method: 'POST',
+      path,
+      status: 200,
+      body: { emptySuggestionsReason: evil, meetingTimeSuggestions: [] },
+    });
+    const none = await server.call('ms365_find_meeting_times', { ...args, time_zone: 'UTC' });
+    expect(none.isError).toBe(false);
+    expect(none.text).toContain(NEEDLE);
+    expect(fenceProblems(none.text, NEEDLE, { quoted: true })).toEqual([]);
+  });
+
   it('ms365_list_files and ms365_read_file: file names and text', async () => {
     const list = await server.call('ms365_list_files', { path: 'Shared' });
     expect(list.isError).toBe(false);

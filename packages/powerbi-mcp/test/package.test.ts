@@ -1,6 +1,6 @@
 // As `npx -y @switchyard/powerbi-mcp` would: the packed tarball installed in an empty folder, its bin run
 // from there. Only this package is packed: its bin bundles core, so core need not be installed.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packAndInstall, runBin, spawnServer } from '@switchyard/testkit';
@@ -18,7 +18,14 @@ describe('the published package', () => {
   it('holds only the bundled bin (with its loader), its license and notices, package.json and README', () => {
     const pkg = join(installed.dir, 'node_modules', '@switchyard', 'powerbi-mcp');
     expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
-    expect(readdirSync(join(pkg, 'dist')).sort()).toEqual(['THIRD-PARTY-NOTICES.txt', 'bin.js', 'main.js']);
+    // msal-node (pure JS, loaded on first sign-in) is a bundled chunk, not a dependency.
+    expect(readdirSync(join(pkg, 'dist')).sort()).toEqual([
+      'THIRD-PARTY-NOTICES.txt',
+      'bin.js',
+      'chunks',
+      'main.js',
+    ]);
+    expect(existsSync(join(installed.dir, 'node_modules', '@azure', 'msal-node'))).toBe(false);
   });
 
   it('runs from the installed bin: version, help, and a query against the fake', async () => {

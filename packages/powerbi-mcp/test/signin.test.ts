@@ -88,13 +88,37 @@ describe('service principal', () => {
         `Signed in: service principal ${SP.clientId} in tenant ${TENANT}, with client credentials from env POWERBI_CLIENT_SECRET`,
         `Cloud: public (API ${f.pbi.apiUrl}, authority ${f.authority.host})`,
       ]);
-      expect(lines[3]).toMatch(/^Token: valid until \d{4}-\d\d-\d\dT[\d:.]+Z \((59|60) min from now\)$/);
+      expect(lines[3]).toMatch(
+        /^Access token valid until \d{4}-\d\d-\d\dT[\d:.]+Z \((59|60) min from now\)$/,
+      );
       expect(lines.slice(4, 6)).toEqual([
         'Workspaces reachable: 27',
         "DAX queries: work (checked on 'Sales Model' in 'Sales Analytics')",
       ]);
       expect(lines[6]).toMatch(/^Secrets: encrypted files under /);
       expect(status.stdout + status.stderr).not.toContain(SP.secret);
+    } finally {
+      m.cleanup();
+    }
+  });
+
+  it('keeps a password inside POWERBI_API_URL (a proxy) out of status, tool results and the debug log', async () => {
+    const PASSWORD = 'Pr0xyPassw0rd';
+    const apiUrl = f.pbi.apiUrl.replace('://', `://proxy-user:${PASSWORD}@`);
+    const m = machine({ ...fakeEnv(f), POWERBI_API_URL: apiUrl, SWITCHYARD_LOG_LEVEL: 'debug' });
+    try {
+      const status = await m.run(['status']);
+      expect(status.stdout).toContain(`API ${apiUrl.replace(PASSWORD, '[redacted]')}`);
+      expect(status.stdout + status.stderr).not.toContain(PASSWORD);
+      const server = await m.server();
+      try {
+        const call = await server.call('powerbi_list_workspaces', {});
+        expect(JSON.stringify(call.result)).not.toContain(PASSWORD);
+        await expect.poll(() => server.stderr()).toContain('DEBUG');
+        expect(server.stderr()).not.toContain(PASSWORD);
+      } finally {
+        await server.close();
+      }
     } finally {
       m.cleanup();
     }

@@ -6,4 +6,5 @@ export * from './keychain.js';
 export * from './contract.js';
 export * from './pack.js';
 export * from './untrusted.js';
+export * from './bundle.js';
 export * from './servers.js';

@@ -58,15 +58,21 @@ function oneAtATime<T>(lock: string, work: () => T): T {
  * Pack packages as `npm publish` would (`npm pack`) and install the tarballs into an empty folder, as
  * `npx -y @switchyard/<name>` would. Returns the folder and a function giving a bin's path inside it.
  * Servers bundle core into their bin, so the server's own folder is usually all it needs; list any
- * workspace package it depends on at run time first.
+ * workspace package it depends on at run time first. `ignoreScripts` installs as a user with
+ * `npm_config_ignore_scripts=true` (or a locked-down npm) would: no package's install script runs.
  */
-export function packAndInstall(packageDirs: string[]): { dir: string; bin(name: string): string } {
+export function packAndInstall(
+  packageDirs: string[],
+  options: { ignoreScripts?: boolean } = {},
+): { dir: string; bin(name: string): string } {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-pack-'));
   const tarballs = packTarballs(packageDirs, dir);
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty-folder', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=dev', ...tarballs], {
+  const flags = ['--no-audit', '--no-fund', '--prefer-offline', '--omit=dev'];
+  if (options.ignoreScripts) flags.push('--ignore-scripts');
+  execFileSync('npm', ['install', ...flags, ...tarballs], {
     cwd: app,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,18 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PackageManifest } from './bundle.js';
 
 /** The monorepo's root folder. */
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-export interface PackageManifest {
-  name: string;
+/** A package.json as this repository writes them. */
+export interface WorkspaceManifest extends PackageManifest {
   version: string;
   description?: string;
-  private?: boolean;
-  bin?: Record<string, string>;
   engines?: { node?: string };
-  files?: string[];
   mcpName?: string;
   [key: string]: unknown;
 }
@@ -22,7 +20,7 @@ export interface WorkspacePackage {
   /** The folder under packages/, e.g. `powerbi-mcp`. */
   folder: string;
   dir: string;
-  json: PackageManifest;
+  json: WorkspaceManifest;
 }
 
 export interface ServerPackage extends WorkspacePackage {
@@ -41,15 +39,20 @@ export function workspacePackages(): WorkspacePackage[] {
     .map((folder) => ({
       folder,
       dir: join(root, folder),
-      json: JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8')) as PackageManifest,
+      json: JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8')) as WorkspaceManifest,
     }));
 }
 
-/** Every package with a bin: the servers. */
-export function serverPackages(): ServerPackage[] {
+/** Every package with a bin: the MCP servers and the lakehouse demo. */
+export function binPackages(): ServerPackage[] {
   return workspacePackages().flatMap((p) =>
     p.json.bin ? [{ ...p, name: Object.keys(p.json.bin)[0]!, bin: join(p.dir, 'dist', 'bin.js') }] : [],
   );
+}
+
+/** Every MCP server: a package whose bin ends in `-mcp` (the demo is not one). */
+export function serverPackages(): ServerPackage[] {
+  return binPackages().filter((p) => p.name.endsWith('-mcp'));
 }
 
 /**

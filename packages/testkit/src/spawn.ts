@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
+import { serverPackages } from './servers.js';
 
 /**
  * One folder for every temporary folder of a run (a test run's global setup, a bench script), removed by the
@@ -121,6 +122,105 @@ export async function spawnServer(
   };
 }
 
+/** A server spoken to line by line, below any MCP client: for input a client library would never send. */
+export interface RawServer {
+  child: ChildProcessWithoutNullStreams;
+  /** Write bytes to the server's stdin as they are (add the newline yourself). */
+  write(data: string | Buffer): Promise<void>;
+  /** The JSON messages the server wrote to stdout so far, in order. */
+  messages(): Array<Record<string, unknown>>;
+  /** Wait for the first message (of those received, or to come) that matches. */
+  answer(
+    match: (message: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  stderr(): string;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** Close stdin and wait for the exit code (killed after `timeoutMs`). */
+  close(timeoutMs?: number): Promise<number | null>;
+}
+
+/** A JSON-RPC `initialize` request line (protocol 2025-11-25) with id `id`. */
+export function initializeLine(id: number | string = 0): string {
+  return `${JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  })}\n`;
+}
+
+/** Spawn a built server bin with node and talk to it in raw stdio lines. */
+export function spawnRaw(bin: string, options: IsolatedEnvOptions & { args?: string[] } = {}): RawServer {
+  const child = spawn(process.execPath, [bin, ...(options.args ?? [])], {
+    env: isolatedEnv(options),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const received: Array<Record<string, unknown>> = [];
+  const waiters = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    let newline;
+    while ((newline = out.indexOf('\n')) !== -1) {
+      const line = out.slice(0, newline);
+      out = out.slice(newline + 1);
+      received.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      for (const wake of waiters) wake();
+      resolve(code);
+    }),
+  );
+  child.stdin.on('error', () => {});
+  return {
+    child,
+    write: (data) =>
+      new Promise((resolve, reject) => child.stdin.write(data, (e) => (e ? reject(e) : resolve()))),
+    messages: () => received,
+    answer: (match, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = received.find(match);
+          if (found) return finish(() => resolve(found));
+          if (exitCode !== undefined)
+            return finish(() =>
+              reject(new Error(`the server exited (${exitCode}) without that answer:\n${err}`)),
+            );
+        };
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`no matching answer within ${timeoutMs} ms:\n${err}`))),
+          timeoutMs,
+        );
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      }),
+    stderr: () => err,
+    alive: () => exitCode === undefined,
+    close: async (timeoutMs = 10_000) => {
+      if (exitCode !== undefined) return exitCode;
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
 export interface CommandResult {
   code: number | null;
   stdout: string;
@@ -184,4 +284,9 @@ export function runInspector(
     env: { ...(process.env as Record<string, string>), ...options.env },
     timeoutMs: options.timeoutMs ?? 60_000,
   });
+}
+
+/** Every MCP server of the repository (a package whose bin ends in `-mcp`; the demo is not one): its bin name and built `dist/bin.js`. */
+export function serverBins(): Array<{ name: string; bin: string }> {
+  return serverPackages().map(({ name, bin }) => ({ name, bin }));
 }

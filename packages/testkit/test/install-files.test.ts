@@ -4,7 +4,7 @@
 // Cursor install links in each README.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -87,6 +87,7 @@ describe('package metadata', () => {
     expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 Switchyard contributors\n/);
     expect(published.map((p) => p.folder)).toEqual([
       'core',
+      'lakehouse-demo',
       'lakehouse-mcp',
       'ms365-mcp',
       'odoo-mcp',
@@ -112,7 +113,7 @@ describe('package metadata', () => {
         `https://github.com/switchyard/switchyard/tree/main/packages/${folder}#readme`,
       );
       expect(pkg.bugs).toEqual({ url: 'https://github.com/switchyard/switchyard/issues' });
-      if (pkg.bin) expect(pkg.mcpName).toBe(`io.github.switchyard/${folder}`);
+      if (folder.endsWith('-mcp')) expect(pkg.mcpName).toBe(`io.github.switchyard/${folder}`);
       const files = packedFiles(p.dir);
       expect(files).toContain('LICENSE');
       expect(files).toContain('README.md');
@@ -123,6 +124,7 @@ describe('package metadata', () => {
 
 describe('the published package.json', () => {
   const unpacked = new Map<string, string>();
+  const tarballOf = new Map<string, string>();
   beforeAll(() => {
     const before = published.map((p) => read(join(p.dir, 'package.json')));
     const tarballs = packTarballs(
@@ -134,6 +136,7 @@ describe('the published package.json', () => {
       execFileSync('mkdir', ['-p', dest]);
       execFileSync('tar', ['xzf', tarballs[i]!, '-C', dest]);
       unpacked.set(p.folder, join(dest, 'package'));
+      tarballOf.set(p.json.name, tarballs[i]!);
     });
     // prepack rewrote each package.json for the pack only: postpack put it back.
     expect(published.map((p) => read(join(p.dir, 'package.json')))).toEqual(before);
@@ -157,6 +160,13 @@ describe('the published package.json', () => {
   it.each(published.map((p) => [p.folder] as const))(
     '%s: npm install inside it finds everything',
     async (folder) => {
+      // A dependency on another package of ours (the demo's on lakehouse-mcp) is published with it: its tarball.
+      const manifestPath = join(unpacked.get(folder)!, 'package.json');
+      const manifest = json<{ dependencies?: Record<string, string> }>(manifestPath);
+      for (const name of Object.keys(manifest.dependencies ?? {})) {
+        if (tarballOf.has(name)) manifest.dependencies![name] = `file:${tarballOf.get(name)}`;
+      }
+      writeFileSync(manifestPath, JSON.stringify(manifest));
       const run = await npmQuiet(
         ['install', '--dry-run', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
         unpacked.get(folder)!,

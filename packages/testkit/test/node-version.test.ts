@@ -1,12 +1,13 @@
-// Issue 13 part 3: every server's bin refuses a Node older than its engines.node in one sentence, with a
+// Issue 13 part 3: every bin (the servers', the demo's) refuses a Node older than its engines.node in one sentence, with a
 // non-zero exit, before it loads anything else; a Node that is new enough runs it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { olderNode, runCommand, serverPackages, tempDir } from '@switchyard/testkit';
+import { binPackages, olderNode, runCommand, tempDir } from '@switchyard/testkit';
 
-const servers = serverPackages();
+// Every bin: the servers and the lakehouse demo.
+const servers = binPackages();
 const dirs = tempDir('node-version-');
 afterAll(() => dirs.cleanup());
 

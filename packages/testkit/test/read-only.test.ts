@@ -1,9 +1,9 @@
 // Rule 7 over every server at once: --read-only serves no tool that writes anywhere (upstream or local disk),
 // and read-only is decided by readOnlyHint alone, so every tool it serves must say readOnlyHint: true.
 import { afterAll, describe, expect, it } from 'vitest';
-import { serverPackages, spawnServer, tempDir, type ListedTool } from '@switchyard/testkit';
+import { serverBins, spawnServer, tempDir, type ListedTool } from '@switchyard/testkit';
 
-const servers = serverPackages();
+const servers = serverBins();
 const dirs = tempDir('read-only-');
 afterAll(() => dirs.cleanup());
 

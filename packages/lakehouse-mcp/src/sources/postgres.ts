@@ -121,6 +121,26 @@ export function describePgError(err: unknown, config: PostgresConfig, timeoutMs?
   );
 }
 
+/** The settings each open client was made with: what {@link cancelBackend} needs for its second connection. */
+const configs = new WeakMap<Client, PostgresConfig>();
+
+/**
+ * Stop the statement a client is running, on the server: `pg_cancel_backend` from a second connection. Closing
+ * the client's socket is not enough: PostgreSQL notices a gone client only when it next writes to it, so a
+ * statement still computing (a sort, a join, a slow function) would run to its end.
+ */
+export async function cancelBackend(client: Client): Promise<void> {
+  const pid = (client as unknown as { processID?: number | null }).processID;
+  const config = configs.get(client);
+  if (!pid || !config) return;
+  const other = await connectPostgres(config, { timeoutMs: 5_000 });
+  try {
+    await other.query('SELECT pg_cancel_backend($1)', [pid]);
+  } finally {
+    await other.end().catch(() => {});
+  }
+}
+
 /** Open a connection with the session settings every read relies on (UTC, ISO dates, exact floats). */
 export async function connectPostgres(
   config: PostgresConfig,
@@ -147,6 +167,7 @@ export async function connectPostgres(
       await client.query(
         "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; SET bytea_output = 'hex'",
       );
+      configs.set(client, config);
       return client;
     } catch (err) {
       await client.end().catch(() => {});
@@ -516,7 +537,11 @@ export async function streamParts(
   shape: SourceShape,
   options: StreamOptions,
 ): Promise<number> {
-  const { to: copyTo } = (await import('pg-copy-streams')) as typeof import('pg-copy-streams');
+  // Bundled, a CommonJS package imported on use offers its exports as `default` only.
+  const copyStreams = (await import('pg-copy-streams')) as typeof import('pg-copy-streams') & {
+    default?: typeof import('pg-copy-streams');
+  };
+  const copyTo = (copyStreams.default ?? copyStreams).to;
   let whereClause = '';
   if (options.cursor) {
     await client.query("SELECT set_config('lakehouse.watermark', $1, true)", [options.cursor.watermark]);
@@ -527,9 +552,11 @@ export async function streamParts(
   const copy = client.query(
     copyTo(`COPY (SELECT ${select} FROM ${shape.from}${whereClause}) TO STDOUT WITH (FORMAT csv)`),
   );
+  let stopping: Promise<void> | undefined;
   const abort = () => {
+    // The statement is cancelled on the server (it may be computing, not writing), and the socket closed.
+    stopping = cancelBackend(client).catch(() => {});
     copy.destroy(new CancelledError());
-    // Closing the socket ends the server's work too.
     (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   };
   options.signal.addEventListener('abort', abort, { once: true });
@@ -580,6 +607,7 @@ export async function streamParts(
   } catch (err) {
     out?.destroy();
     await loading.catch(() => {});
+    await stopping;
     if (options.signal.aborted) throw new CancelledError();
     throw err;
   } finally {

@@ -45,3 +45,8 @@ export async function columnsOrNotFound(
     hint: 'Call lakehouse_list_tables to see the tables',
   });
 }
+
+/** Column names and types for an answer; names come from files and source tables, so they are fenced. */
+export function columnsText(columns: ReadonlyArray<{ name: string; type: string }>): string {
+  return fenceUntrusted(columns.map((c) => `${c.name} ${c.type}`).join(', '), 'columns');
+}

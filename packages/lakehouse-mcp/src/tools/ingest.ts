@@ -7,7 +7,6 @@ import {
   NotFoundError,
   UpstreamError,
   UserInputError,
-  fenceUntrusted,
   untrusted,
   z,
   type ToolDefinition,
@@ -35,7 +34,7 @@ import {
 } from '../sources/postgres.js';
 import { newRunId } from '../warehouse/runs.js';
 import type { FileSpec, StagedLoad, SyncRunRecord, TableRef } from '../warehouse/types.js';
-import { connectionArg, n, tenantArg } from './common.js';
+import { columnsText, connectionArg, n, tenantArg } from './common.js';
 
 const INLINE_LIMIT = 1_000_000;
 
@@ -451,7 +450,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           const columns = loaded.columns.map((c) => ({ name: c.name, type: c.type }));
           return {
             // Column names come from the file's header: fenced; the file name is quoted.
-            text: `Loaded ${untrusted(fileName, 200)}${note} into bronze.${target.name}: ${n(result.rows)} rows, ${columns.length} columns.\n${fenceUntrusted(columns.map((c) => `${c.name} ${c.type}`).join(', '), 'columns')}`,
+            text: `Loaded ${untrusted(fileName, 200)}${note} into bronze.${target.name}: ${n(result.rows)} rows, ${columns.length} columns.\n${columnsText(columns)}`,
             data: {
               table: `${tenant.catalog}.bronze.${target.name}`,
               rows: result.rows,

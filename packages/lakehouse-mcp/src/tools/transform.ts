@@ -3,7 +3,7 @@ import { sanitizeTableName } from '../files.js';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../transform.js';
 import type { TableRef } from '../warehouse/types.js';
-import { columnsOrNotFound, columnsOutput, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, columnsOutput, columnsText, n, rowsText, tenantArg } from './common.js';
 
 const step = z.object({
   op: z.enum(STEP_OPS).describe('The step.'),
@@ -84,7 +84,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         if (args.dry_run) {
           const shown = rowsText(preview, 'preview');
           return {
-            text: `Dry run: silver.${target.name} would have columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}. Nothing was written.\nSQL:\n${sqlText}\nPreview: ${shown.text}`,
+            text: `Dry run: silver.${target.name} would have ${columns.length} columns. Nothing was written.\n${columnsText(columns)}\nSQL:\n${sqlText}\nPreview: ${shown.text}`,
             data: {
               target: `${tenant.catalog}.silver.${target.name}`,
               dry_run: true,
@@ -101,7 +101,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
           definition: JSON.stringify({ steps: args.steps, on_invalid: args.on_invalid }),
         });
         return {
-          text: `Built silver.${target.name} from ${source.layer}.${source.name} with ${args.steps.length} step${args.steps.length === 1 ? '' : 's'}: ${n(rows)} rows, columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}.`,
+          text: `Built silver.${target.name} from ${source.layer}.${source.name} with ${args.steps.length} step${args.steps.length === 1 ? '' : 's'}: ${n(rows)} rows, ${columns.length} columns.\n${columnsText(columns)}`,
           data: {
             target: `${tenant.catalog}.silver.${target.name}`,
             dry_run: false,
@@ -133,7 +133,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         const ref: TableRef = { layer: 'gold', name: sanitizeTableName(args.name) };
         const { columns } = await tenant.createView(ref, args.sql.trim().replace(/;\s*$/, ''), args.replace);
         return {
-          text: `Created view gold.${ref.name} with columns ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}. Query it with SELECT * FROM gold.${ref.name}.`,
+          text: `Created view gold.${ref.name} with ${columns.length} columns; query it with SELECT * FROM gold.${ref.name}.\n${columnsText(columns)}`,
           data: {
             view: `${tenant.catalog}.gold.${ref.name}`,
             columns: columns.map((c) => ({ name: c.name, type: c.type })),

@@ -456,10 +456,10 @@ export class DatabricksWarehouse implements Warehouse {
 
   private async driverClient(): Promise<DriverClient> {
     this.client ??= (async () => {
-      const spec = this.settings.driverModule
-        ? pathToFileURL(this.settings.driverModule).href
-        : '@databricks/sql';
-      const loaded = (await import(spec)) as DriverModule & { default?: DriverModule };
+      // A literal specifier, so that the bundle carries the driver in a chunk of its own.
+      const loaded = (await (this.settings.driverModule
+        ? import(pathToFileURL(this.settings.driverModule).href)
+        : import('@databricks/sql'))) as DriverModule & { default?: DriverModule };
       const mod = loaded.DBSQLClient ? loaded : loaded.default!;
       const log = this.settings.log;
       // The driver's own logger writes to stdout, which belongs to MCP: route it to stderr at debug.
@@ -467,8 +467,12 @@ export class DatabricksWarehouse implements Warehouse {
         logger: { log: (level: string, message: string) => log.debug(`driver ${level}: ${message}`) },
       });
       const auth = await this.settings.auth();
+      // The driver appends a port of its own (443 unless told): a host given as host:port (a proxy, a
+      // local endpoint) goes to it in two parts.
+      const url = new URL(`https://${this.settings.host}`);
       const options: Record<string, unknown> = {
-        host: this.settings.host,
+        host: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
         path: this.settings.httpPath,
         telemetryEnabled: false,
         userAgentEntry: 'switchyard-lakehouse-mcp',
@@ -1047,7 +1051,7 @@ export class DatabricksTenant implements TenantWarehouse {
           dir: options.spillDir,
           name: this.catalog,
         });
-        spill = { ...result, complete };
+        spill = { ...result, complete: complete && result.complete };
       } else {
         for await (const row of rows) if (!take(row)) break;
       }

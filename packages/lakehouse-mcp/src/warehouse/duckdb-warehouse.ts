@@ -4,25 +4,27 @@
  *
  * Writers and readers never share an engine: every change runs on a short-lived read-write instance whose
  * file access is limited to the tenant's work folder; every read runs on a read-only instance with external
- * access disabled and its configuration locked. In this process a readers-writer lock keeps them apart,
+ * access disabled and its configuration locked. User SQL runs on such an instance in a child process
+ * (duckdb-query-sandbox.ts), which the server kills when a query outlives its time or memory limit. In this process a readers-writer lock keeps them apart,
  * because a read-only instance does not see another instance's later writes. Loads go to a database file of
  * their own under `work/` and reach the catalog in one transaction at commit.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
 import {
-  CancelledError,
-  NotFoundError,
-  PermissionError,
-  spillCsv,
-  UpstreamError,
-  UserInputError,
-  type Logger,
-  untrusted,
-} from '@switchyard/core';
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { CancelledError, NotFoundError, UserInputError, type Logger } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
-import { checkQueryTree, type QueryTree } from './duckdb-sql-check.js';
+import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './duckdb-query.js';
+import { QuerySandbox } from './duckdb-query-sandbox.js';
 import { insightsFrom } from './insight-rows.js';
 import { RwLock } from './rwlock.js';
 import type {
@@ -52,10 +54,6 @@ import type {
 } from './types.js';
 import { INSPECT_SAMPLE_ROWS, TENANT_ID, checkTenantId } from './types.js';
 
-type DuckDB = typeof import('@duckdb/node-api');
-let duckdbModule: Promise<DuckDB> | undefined;
-const loadDuckDB = (): Promise<DuckDB> => (duckdbModule ??= import('@duckdb/node-api'));
-
 export interface DuckDbWarehouseOptions {
   home: string;
   log: Logger;
@@ -63,34 +61,24 @@ export interface DuckDbWarehouseOptions {
   memoryLimit?: string;
   /** Memory a loading engine may use; lower keeps a sync's footprint flat. */
   loadMemoryLimit?: string;
+  /** Resident memory the query process may reach before it is stopped (2 GiB by default). */
+  queryProcessBytes?: number;
+  /** Disk a query's engine may fill with temp files when its memory is not enough, e.g. `4GB`. */
+  tempLimit?: string;
   threads?: number;
 }
 
 const pathLiteral = sql.stringLiteral;
 
-/** The first line of a DuckDB error, plus its "Did you mean" suggestion when it has one. */
-export function duckMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const lines = text.split('\n').map((l) => l.trim());
-  const hint = lines.find((l) => /^Did you mean/i.test(l));
-  const first = (lines[0] ?? '')
-    .replace(/\s*LINE \d+:.*$/, '')
-    .replace(/^Failed to (extract statements|prepare query|execute prepared statement|bind value): /i, '');
-  return hint ? `${first} ${hint}` : first;
-}
-
-function fsFailure(dir: string, err: unknown): PermissionError {
-  const code = (err as NodeJS.ErrnoException).code ?? 'error';
-  return new PermissionError(`The lakehouse folder ${dir} cannot be created or written (${code})`, {
-    hint: 'Set LAKEHOUSE_HOME to a folder you can write to, or fix the permissions of this one; nothing was changed',
-  });
-}
-
 export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
   private readonly tenantsById = new Map<string, Promise<DuckDbTenant>>();
 
-  constructor(private readonly options: DuckDbWarehouseOptions) {}
+  constructor(private readonly options: DuckDbWarehouseOptions) {
+    // Every file DuckDB makes natively (the database, its WAL, temp spills) is for this user alone: DuckDB
+    // takes no file mode, so the process's umask sets it.
+    process.umask(0o077);
+  }
 
   describe(): string {
     return `embedded DuckDB, one database file per tenant under ${this.options.home}`;
@@ -151,6 +139,8 @@ export class DuckDbTenant implements TenantWarehouse {
   /** Set once the server stops: no new statement starts. */
   closing = false;
   private reader: DuckDBInstance | undefined;
+  /** Where user SQL runs: a child process the server can always stop. */
+  private readonly sandbox: QuerySandbox;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
@@ -164,6 +154,11 @@ export class DuckDbTenant implements TenantWarehouse {
     this.workDir = join(this.dir, 'work');
     this.spillDir = join(this.dir, 'spill');
     this.log = options.log.child(this.catalog);
+    this.sandbox = new QuerySandbox(
+      { file: this.file, catalog: this.catalog, dir: this.dir, options: this.readerOptions() },
+      options.queryProcessBytes ?? 2 * 1024 ** 3,
+      this.log,
+    );
     this.lock.onWait = () => this.activeSession?.yieldIfIdle();
   }
 
@@ -214,6 +209,9 @@ export class DuckDbTenant implements TenantWarehouse {
       mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
       mkdirSync(this.spillDir, { recursive: true, mode: 0o700 });
       accessSync(this.dir, constants.W_OK);
+      // Tenants made by earlier versions got the default modes (0755 folder, 0644 database).
+      chmodSync(this.dir, 0o700);
+      if (existsSync(this.file)) chmodSync(this.file, 0o600);
     } catch (err) {
       throw fsFailure(this.dir, err);
     }
@@ -246,35 +244,25 @@ export class DuckDbTenant implements TenantWarehouse {
       autoload_known_extensions: 'false',
       // Hand freed memory back to the system soon, so a long load does not keep its peak.
       allocator_flush_threshold: '32MB',
+      // What a statement may spill to disk when memory is not enough.
+      max_temp_directory_size: this.options.tempLimit ?? '4GB',
     };
   }
 
-  private async openWithRetry(path: string, options: Record<string, string>): Promise<DuckDBInstance> {
-    const { DuckDBInstance } = await loadDuckDB();
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      try {
-        return await DuckDBInstance.create(path, options);
-      } catch (err) {
-        const message = duckMessage(err);
-        if (!/lock/i.test(message) || Date.now() > deadline) {
-          if (/lock/i.test(message)) {
-            throw new UpstreamError(`The catalog ${this.catalog} is in use by another process`, {
-              upstream: { service: 'DuckDB', message },
-              hint: 'Close the other lakehouse-mcp or DuckDB process that has it open, then try again',
-            });
-          }
-          if (/permission|read-only file system|No such file/i.test(message)) throw fsFailure(this.dir, err);
-          throw err;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  /** The hardened read-only engine: no files, no extensions, settings locked. */
+  private readerOptions(): Record<string, string> {
+    return {
+      ...this.engineOptions(),
+      access_mode: 'READ_ONLY',
+      enable_external_access: 'false',
+      allow_community_extensions: 'false',
+      lock_configuration: 'true',
+    };
   }
 
   /** A read-write engine on the tenant file; file access limited to the work folder (and one file to read). */
   async openWriter(readPath?: string): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
-    const instance = await this.openWithRetry(this.file, {
+    const instance = await openEngine(this.file, this.catalog, this.dir, {
       ...this.engineOptions(),
       memory_limit: this.options.loadMemoryLimit ?? '256MB',
     });
@@ -296,7 +284,7 @@ export class DuckDbTenant implements TenantWarehouse {
   /** Run with a read-write connection; file access limited to this tenant's work folder. */
   write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.lock.write(async () => {
-      this.closeReader();
+      await this.releaseFile();
       const { instance, conn } = await this.openWriter();
       this.running.add(conn);
       try {
@@ -319,13 +307,7 @@ export class DuckDbTenant implements TenantWarehouse {
     return this.lock.read(async () => {
       if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
       if (this.idleTimer) clearTimeout(this.idleTimer);
-      this.reader ??= await this.openWithRetry(this.file, {
-        ...this.engineOptions(),
-        access_mode: 'READ_ONLY',
-        enable_external_access: 'false',
-        allow_community_extensions: 'false',
-        lock_configuration: 'true',
-      });
+      this.reader ??= await openEngine(this.file, this.catalog, this.dir, this.readerOptions());
       const conn = await this.reader.connect();
       this.running.add(conn);
       try {
@@ -342,6 +324,12 @@ export class DuckDbTenant implements TenantWarehouse {
     });
   }
 
+  /** Close every read-only engine on the file (this process's and the query process's): a writer is next. */
+  async releaseFile(): Promise<void> {
+    this.closeReader();
+    await this.sandbox.release();
+  }
+
   closeReader(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.reader?.closeSync();
@@ -351,6 +339,7 @@ export class DuckDbTenant implements TenantWarehouse {
   /** Stop what is running (a long query, a load) and release the file. */
   async close(): Promise<void> {
     this.closing = true;
+    this.sandbox.kill({ kind: 'cancelled' });
     // An interrupt that lands before a statement starts executing is lost: repeat it until all have stopped.
     // (Node cannot exit while DuckDB still runs a statement: the engine waits for it.)
     const interrupter = setInterval(() => this.running.forEach((conn) => conn.interrupt()), 50);
@@ -452,64 +441,23 @@ export class DuckDbTenant implements TenantWarehouse {
 
   // ---- the hardened query path
 
-  async validateQuery(
-    text: string,
-    _signal?: AbortSignal,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
-    return this.read(async (conn) => {
-      const { prepared, tables } = await prepareQuery(conn, text, this.catalog);
-      const columns: ColumnInfo[] = [];
-      for (let i = 0; i < prepared.columnCount; i++) {
-        columns.push({
-          name: prepared.columnName(i),
-          type: prepared.columnType(i).toString(),
-          nullable: true,
-        });
-      }
-      prepared.destroySync();
-      return { columns, tables };
+  /** User SQL: checked, prepared and run in the query process, under this process's read lock. */
+  private sandboxed<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.read(async () => {
+      if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
+      return fn();
     });
   }
 
+  async validateQuery(
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+    return this.sandboxed(() => this.sandbox.describe(text, signal));
+  }
+
   async query(text: string, options: QueryOptions): Promise<QueryResult> {
-    return this.read(async (conn) => {
-      const started = performance.now();
-      const { prepared } = await prepareQuery(conn, text, this.catalog);
-      if (this.closing) {
-        prepared.destroySync();
-        throw new CancelledError('The server is stopping; nothing was run.');
-      }
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        conn.interrupt();
-      }, options.timeoutMs);
-      const cancel = () => conn.interrupt();
-      options.signal.addEventListener('abort', cancel);
-      try {
-        const result = await prepared.stream();
-        if (!options.spillDir) {
-          const read = await readBounded(result, options.maxRows, options.maxBytes);
-          return { ...read, elapsedMs: Math.round(performance.now() - started) };
-        }
-        return await readWithSpill(result, options, this.catalog, started);
-      } catch (err) {
-        if (options.signal.aborted) throw new CancelledError();
-        if (timedOut) {
-          throw new UserInputError(
-            `The query was stopped after the time limit of ${options.timeoutMs / 1000} s`,
-            {
-              hint: 'Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300)',
-            },
-          );
-        }
-        throw queryError(err, this.catalog);
-      } finally {
-        clearTimeout(timer);
-        options.signal.removeEventListener('abort', cancel);
-        prepared.destroySync();
-      }
-    });
+    return this.sandboxed(() => this.sandbox.query(text, options));
   }
 
   // ---- loads
@@ -817,7 +765,7 @@ export class WriteSession {
       if (!this.engine) {
         this.release = await this.tenant.lock.acquireWrite();
         try {
-          this.tenant.closeReader();
+          await this.tenant.releaseFile();
           this.engine = await this.tenant.openWriter(this.readPath);
           this.tenant.activeSession = this;
         } catch (err) {
@@ -964,247 +912,11 @@ class DuckDbStagedLoad implements StagedLoad {
   }
 }
 
-const QUERY_START = /^(SELECT|WITH|FROM|VALUES|TABLE|DESCRIBE|SHOW|SUMMARIZE|PIVOT|UNPIVOT)\b/i;
-
-/** The first keyword of a statement, after comments, whitespace and opening parentheses. */
-function leadingKeyword(text: string): string {
-  const stripped = text.replace(/^(\s|\(|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)+/, '');
-  return /^[A-Za-z_]+/.exec(stripped)?.[0]?.toUpperCase() ?? '';
-}
-
-const STATEMENT_NAMES: Record<number, string> = {
-  2: 'INSERT',
-  3: 'UPDATE',
-  4: 'EXPLAIN',
-  5: 'DELETE',
-  6: 'PREPARE',
-  7: 'CREATE',
-  8: 'EXECUTE',
-  9: 'ALTER',
-  10: 'transaction',
-  11: 'COPY',
-  12: 'ANALYZE',
-  13: 'SET',
-  14: 'CREATE FUNCTION',
-  15: 'DROP',
-  16: 'EXPORT',
-  17: 'PRAGMA',
-  18: 'VACUUM',
-  19: 'CALL',
-  20: 'SET',
-  21: 'INSTALL/LOAD',
-  23: 'extension',
-  25: 'ATTACH',
-  26: 'DETACH',
-  28: 'COPY DATABASE',
-  29: 'UPDATE EXTENSIONS',
-  30: 'MERGE',
-};
-
-/**
- * Exactly one statement, which must be a plain query over the tenant's layers: DuckDB's own parser counts the
- * statements, its parse tree is checked (duckdb-sql-check.ts) and the prepared statement's type must be
- * SELECT; nothing runs before every check passes. Returns the prepared statement and the tables it reads.
- */
-async function prepareQuery(conn: DuckDBConnection, text: string, catalog: string) {
-  let extracted;
-  try {
-    extracted = await conn.extractStatements(text);
-  } catch (err) {
-    throw new UserInputError(`The SQL could not be parsed: ${duckMessage(err)}`, {
-      hint: 'Send exactly one SELECT statement in DuckDB SQL',
-    });
-  }
-  if (extracted.count === 0)
-    throw new UserInputError('The SQL holds no statement', { hint: 'Send one SELECT' });
-  if (extracted.count > 1 && /^(PIVOT|UNPIVOT)$/.test(leadingKeyword(text))) {
-    // Without an IN list DuckDB first creates an ENUM type of the values found: a write.
-    throw new UserInputError('A PIVOT here must list the values it turns into columns; nothing was run', {
-      hint: "Name them: PIVOT bronze.t ON status IN ('new', 'paid') USING count(*)",
-    });
-  }
-  if (extracted.count > 1) {
-    throw new UserInputError(
-      `Only one statement may run per call, and this SQL holds ${extracted.count}; nothing was run`,
-      { hint: 'Send a single SELECT without a second statement after a semicolon' },
-    );
-  }
-  const keyword = leadingKeyword(text);
-  if (!QUERY_START.test(keyword)) throw notAQuery(keyword);
-  const tree = JSON.parse(
-    (await conn.runAndReadAll(sql.PARSE_TREE, [text])).getRows()[0]![0] as string,
-  ) as QueryTree;
-  if (tree.error) {
-    // Not a SELECT (a write after a WITH, say): name its kind. Preparing binds, it does not run.
-    const type = await extracted
-      .prepare(0)
-      .then((p) => {
-        const t = p.statementType as number;
-        p.destroySync();
-        return t;
-      })
-      .catch(() => undefined);
-    if (type !== undefined && type !== 1) throw notAQuery(STATEMENT_NAMES[type]);
-  }
-  const tables = checkQueryTree(tree, catalog);
-  let prepared;
-  try {
-    prepared = await extracted.prepare(0);
-  } catch (err) {
-    throw queryError(err, catalog);
-  }
-  const type = prepared.statementType as number;
-  if (type !== 1) {
-    prepared.destroySync();
-    throw notAQuery(STATEMENT_NAMES[type]);
-  }
-  return { prepared, tables };
-}
-
-function notAQuery(kind: string | undefined): UserInputError {
-  const what = kind
-    ? `this is ${/^([AEIO]|U[^S])/i.test(kind) ? 'an' : 'a'} ${kind} statement`
-    : 'this is not a query';
-  return new UserInputError(`Only read-only queries can run here, and ${what}; nothing was run`, {
-    hint: 'Use a single SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT … IN (…)); data changes go through the sync, upload and transform tools',
-  });
-}
-
-function queryError(err: unknown, catalog: string): Error {
-  if (err instanceof Error && 'kind' in err) return err;
-  const message = duckMessage(err);
-  if (/^Permission Error|file system operations are disabled|disabled by configuration/i.test(message)) {
-    return new UserInputError(
-      `Reading or writing files is disabled for queries: ${untrusted(message, 300)}`,
-      {
-        hint: 'Load a file with lakehouse_upload_file first, then query its bronze table',
-      },
-    );
-  }
-  if (/^Catalog Error|Catalog "[^"]*" does not exist/i.test(message)) {
-    return new UserInputError(
-      `The query refers to something that does not exist in ${catalog}: ${untrusted(message, 300)}`,
-      {
-        hint: `Only this tenant's tables can be queried; call lakehouse_list_tables to see them`,
-      },
-    );
-  }
-  if (
-    /^(Parser|Binder|Conversion|Invalid Input|Out of Range|Not implemented|Constraint|Catalog) Error/i.test(
-      message,
-    )
-  ) {
-    return new UserInputError(`DuckDB refused the query: ${untrusted(message, 300)}`);
-  }
-  if (/^INTERRUPT/i.test(message)) return new CancelledError();
-  return new UpstreamError(`DuckDB could not run the query: ${untrusted(message, 300)}`);
-}
-
 function transformError(err: unknown): Error {
   if (err instanceof Error && 'kind' in err) return err;
   return new UserInputError(`The transform failed on the data: ${duckMessage(err)}`, {
     hint: "Fix the step named in the message, or set on_invalid: 'null' to turn values that do not convert into NULL; nothing was changed",
   });
-}
-
-/** Interval and blob values as readable text; everything else as DuckDB's JSON conversion gives it. */
-function cleanValue(value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const v = value as Record<string, unknown>;
-    if ('months' in v && 'days' in v && 'micros' in v && Object.keys(v).length === 3) {
-      return `${String(v.months)} months ${String(v.days)} days ${String(v.micros)} microseconds`;
-    }
-  }
-  if (typeof value === 'string' && value.startsWith('\\x') && /^(\\x[0-9A-F]{2})+$/.test(value)) {
-    return `\\x${value.replace(/\\x/g, '').toLowerCase()}`;
-  }
-  return value;
-}
-
-async function readBounded(
-  result: DuckDBResult,
-  maxRows: number,
-  maxBytes: number,
-): Promise<Omit<QueryResult, 'elapsedMs'>> {
-  const { JsonDuckDBValueConverter } = await loadDuckDB();
-  const columns = result.columnNames().map((name, i) => ({
-    name,
-    type: result.columnType(i).toString(),
-    nullable: true,
-  }));
-  const rows: unknown[][] = [];
-  let bytes = 0;
-  let truncated = false;
-  outer: for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    for (const raw of chunk.convertRows(JsonDuckDBValueConverter) as unknown[][]) {
-      const row = raw.map(cleanValue);
-      const size = Buffer.byteLength(JSON.stringify(row));
-      if (rows.length >= maxRows || (bytes + size > maxBytes && rows.length > 0)) {
-        truncated = true;
-        break outer;
-      }
-      rows.push(row);
-      bytes += size;
-    }
-  }
-  return { columns, rows, truncated };
-}
-
-async function readWithSpill(
-  result: DuckDBResult,
-  options: QueryOptions,
-  name: string,
-  started: number,
-): Promise<QueryResult> {
-  const { JsonDuckDBValueConverter } = await loadDuckDB();
-  const columns = result
-    .columnNames()
-    .map((n, i) => ({ name: n, type: result.columnType(i).toString(), nullable: true }));
-  const shown: unknown[][] = [];
-  let shownBytes = 0;
-  let truncated = false;
-  const limit = options.spillMaxRows ?? 1_000_000;
-  let complete = true;
-  async function* all(): AsyncGenerator<unknown[]> {
-    let n = 0;
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) return;
-      for (const raw of chunk.convertRows(JsonDuckDBValueConverter) as unknown[][]) {
-        if (n >= limit) {
-          complete = false;
-          return;
-        }
-        const row = raw.map(cleanValue);
-        n++;
-        const size = Buffer.byteLength(JSON.stringify(row));
-        if (
-          !truncated &&
-          shown.length < options.maxRows &&
-          (shownBytes + size <= options.maxBytes || shown.length === 0)
-        ) {
-          shown.push(row);
-          shownBytes += size;
-        } else truncated = true;
-        yield row;
-      }
-    }
-  }
-  const spill = await spillCsv({
-    columns: columns.map((c) => c.name),
-    rows: all(),
-    dir: options.spillDir!,
-    name,
-  });
-  return {
-    columns,
-    rows: shown,
-    truncated,
-    elapsedMs: Math.round(performance.now() - started),
-    spill: { ...spill, complete },
-  };
 }
 
 export function fileSize(path: string): number {

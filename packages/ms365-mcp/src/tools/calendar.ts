@@ -2,6 +2,7 @@ import {
   UserInputError,
   checkTimeZone,
   isSwitchyardError,
+  plainOrUntrusted,
   untrusted,
   z,
   type ToolDefinition,
@@ -386,16 +387,19 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         if (suggestions.length === 0) {
           return {
             text: `No ${a.duration_minutes}-minute slot fits between ${wall(from, zone)} and ${wall(to, zone)} (${zone})${
-              result.emptySuggestionsReason ? `: ${result.emptySuggestionsReason}` : ''
+              result.emptySuggestionsReason ? `: ${plainOrUntrusted(result.emptySuggestionsReason, 100)}` : ''
             }. Try a wider window or work_hours_only false.`,
           };
         }
         const lines = suggestions.map((s, i) => {
           const busy = (s.attendeeAvailability ?? [])
             .filter((x) => x.availability && x.availability !== 'free')
-            .map((x) => `${x.attendee?.emailAddress?.address ?? '?'} ${x.availability}`);
+            .map(
+              (x) =>
+                `${plainOrUntrusted(x.attendee?.emailAddress?.address ?? '?', 100)} ${plainOrUntrusted(x.availability, 40)}`,
+            );
           if (s.organizerAvailability && s.organizerAvailability !== 'free')
-            busy.unshift(`you ${s.organizerAvailability}`);
+            busy.unshift(`you ${plainOrUntrusted(s.organizerAvailability, 40)}`);
           const st = compactLocal(s.meetingTimeSlot?.start?.dateTime);
           const en = compactLocal(s.meetingTimeSlot?.end?.dateTime);
           return `${i + 1}. ${st}–${en.slice(0, 10) === st.slice(0, 10) ? en.slice(11) : en}, confidence ${Math.round(s.confidence ?? 0)}%, ${busy.length ? busy.join(', ') : 'everyone free'}`;

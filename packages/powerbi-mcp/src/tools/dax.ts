@@ -86,7 +86,7 @@ export function daxTools(pbi: PowerBi) {
             `PARTIAL RESULT: Power BI stopped after ${plural(rowCount, 'row')} and said: ${untrusted(result.partialError, 300)}. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.`,
           );
         }
-        let spilled: { path: string; bytes: number } | undefined;
+        let spilled: { path: string; rows: number; bytes: number; complete: boolean } | undefined;
         if (spill) {
           spilled = await spillCsv({
             columns: result.columns,
@@ -103,7 +103,7 @@ export function daxTools(pbi: PowerBi) {
         const truncated = table.returnedRows < rowCount;
         if (spilled) {
           lines.push(
-            `Wrote all ${plural(rowCount, 'row')} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
+            `Wrote ${spilled.complete ? 'all ' : ''}${plural(spilled.rows, 'row')}${spilled.complete ? '' : ` of ${rowCount.toLocaleString('en-US')} (the file stopped at its 1 GiB cap)`} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
           );
         } else {
           lines.push(

@@ -1,13 +1,31 @@
 /**
- * `lakehouse-mcp demo`: the whole flow with nothing to set up. A throw-away PostgreSQL, this very bin
- * started as a real MCP server over stdio, and each tool call printed as it happens.
+ * `lakehouse-demo`: the whole flow with nothing to set up. A throw-away PostgreSQL, the installed
+ * lakehouse-mcp bin started as a real MCP server over stdio, and each tool call printed as it happens.
  */
-import { copyFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CliContext } from '@switchyard/core';
+import { fileURLToPath } from 'node:url';
+import pgDriver from 'pg';
 import { connectStdio, resultText, type CallToolResult } from '@switchyard/core/client';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
+
+export interface DemoOptions {
+  /** Keep the demo lakehouse folder and print its path. */
+  keep: boolean;
+  print(text: string): void;
+}
+
+/** The bin of the lakehouse-mcp package this demo depends on, as npm installed it. */
+export function lakehouseBin(): string {
+  const manifest = createRequire(import.meta.url).resolve('@switchyard/lakehouse-mcp/package.json');
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> };
+  return join(dirname(manifest), bin['lakehouse-mcp']!);
+}
+
+/** The sample CSV shipped in this package's assets (the bundle is dist/main.js, one level down). */
+const SAMPLE_CSV = fileURLToPath(new URL('../assets/products.csv', import.meta.url));
 
 const SEED = `
 CREATE TYPE order_status AS ENUM ('placed', 'shipped', 'delivered', 'returned');
@@ -29,10 +47,9 @@ FROM generate_series(1, 20000) AS g;
 ANALYZE orders;
 `;
 
-export async function runDemo(ctx: CliContext): Promise<number> {
-  const say = (text: string) => ctx.print(text);
-  // This very bin, as the user ran it (the demo itself is a chunk of the bundle, loaded on use).
-  const bin = realpathSync(process.argv[1]!);
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const say = (text: string) => options.print(text);
+  const bin = lakehouseBin();
   const work = mkdtempSync(join(tmpdir(), 'lakehouse-demo-'));
   let pg: EmbeddedPostgres | undefined;
   let server: Awaited<ReturnType<typeof connectStdio>> | undefined;
@@ -43,7 +60,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     (cleaning ??= (async () => {
       await server?.close().catch(() => {});
       await pg?.stop().catch(() => {});
-      if (!ctx.options.keep) rmSync(work, { recursive: true, force: true });
+      if (!options.keep) rmSync(work, { recursive: true, force: true });
     })());
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nStopped by ${signal}; cleaning up…\n`);
@@ -58,7 +75,6 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     say('Starting a throw-away PostgreSQL (embedded-postgres)…');
     pg = await startEmbeddedPostgres();
     const { host, port, user, password } = pg;
-    const { default: pgDriver } = (await import('pg')) as unknown as { default: typeof import('pg') };
     const admin = new pgDriver.Client({
       host,
       port,
@@ -82,7 +98,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     say(`PostgreSQL is up on ${host}:${port} with database "shop" (table orders, 20,000 rows).\n`);
 
     const csv = join(work, 'products.csv');
-    copyFileSync(join(dirname(bin), '..', 'assets', 'products.csv'), csv);
+    copyFileSync(SAMPLE_CSV, csv);
     const home = join(work, 'lakehouse');
     say(`Starting the MCP server: node ${bin} (LAKEHOUSE_HOME=${home})`);
     server = await connectStdio({
@@ -173,7 +189,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     say(
       'Done. Every step above went through the MCP protocol to the built server, as an assistant would call it.',
     );
-    if (ctx.options.keep) say(`The demo lakehouse is kept in ${home}.`);
+    if (options.keep) say(`The demo lakehouse is kept in ${home}.`);
     return 0;
   } finally {
     await cleanUp();

