@@ -178,16 +178,43 @@ writeFileSync(
     .join('\n'),
 );
 
-// The bin: where Node supports it, keep the bundle's compiled bytecode between starts (a host starts the
-// server often), then load it. The cache lives in NODE_COMPILE_CACHE or the OS temp folder.
+// The bin refuses an older Node than engines.node before anything else loads: the bundle needs what that Node
+// brings, and an older one would fail on an import or a syntax error that says nothing about the version. So
+// the bin is written in syntax old Nodes parse (no top-level await, no static import, no `?.`), checks, and
+// only then loads the bundle. Where Node supports it, it keeps the bundle's compiled bytecode between starts
+// (a host starts the server often); the cache lives in NODE_COMPILE_CACHE or the OS temp folder.
+const engines = /^>=\s*(\d+)\.(\d+)(?:\.(\d+))?$/.exec(pkg.engines?.node ?? '');
+if (!engines)
+  throw new Error(`${pkg.name}: engines.node must read ">=MAJOR.MINOR[.PATCH]" for the bin's check`);
+const need = engines.slice(1).map((n) => Number(n ?? 0));
+const binName = Object.keys(pkg.bin ?? {})[0] ?? pkg.name;
 const bin = join(pkgDir, 'dist', 'bin.js');
 writeFileSync(
   bin,
   [
     '#!/usr/bin/env node',
-    "import module from 'node:module';",
-    'module.enableCompileCache?.();',
-    "await import('./main.js');",
+    `var need = ${JSON.stringify(need)};`,
+    "var have = process.versions.node.split('.').map(Number);",
+    'var old = have[0] !== need[0] ? have[0] < need[0] : have[1] !== need[1] ? have[1] < need[1] : have[2] < need[2];',
+    'if (old) {',
+    '  process.stderr.write(',
+    `    ${JSON.stringify(`${binName} needs Node.js ${need.join('.')} or newer but was started with Node.js `)} +`,
+    '      process.versions.node +',
+    "      ' (' + process.execPath + '): install a current Node.js LTS from https://nodejs.org and restart the app that started it.\\n'",
+    '  );',
+    '  process.exitCode = 1;',
+    '} else {',
+    "  import('node:module')",
+    '    .then(function (m) {',
+    '      if (m.default.enableCompileCache) m.default.enableCompileCache();',
+    "      return import('./main.js');",
+    '    })',
+    '    .catch(function (err) {',
+    '      process.stderr.write((err && err.stack) || String(err));',
+    "      process.stderr.write('\\n');",
+    '      process.exitCode = 1;',
+    '    });',
+    '}',
     '',
   ].join('\n'),
 );

@@ -5,6 +5,7 @@ export * from './tool.js';
 export * from './resource.js';
 export * from './server.js';
 export * from './cli.js';
+export * from './command-hint.js';
 export * from './paths.js';
 export * from './local-files.js';
 export * from './keychain.js';

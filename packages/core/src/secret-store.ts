@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { commandHint } from './command-hint.js';
 import { AuthError } from './errors.js';
 import { withLock } from './lock.js';
 import { openKeychain, type Keychain, type KeychainProbe } from './keychain.js';
@@ -391,7 +392,10 @@ export class SecretStore {
     const m = /^switchyard\/([a-z0-9][a-z0-9-]*)\/(.+)$/.exec(service);
     if (m) {
       const profile = m[2] === 'default' ? '' : ` --profile ${m[2]}`;
-      return { logout: `\`${m[1]}-mcp logout${profile}\``, login: `\`${m[1]}-mcp login${profile}\`` };
+      return {
+        logout: `\`${commandHint(`${m[1]}-mcp logout${profile}`)}\``,
+        login: `\`${commandHint(`${m[1]}-mcp login${profile}`)}\``,
+      };
     }
     return (
       this.recoveryHint?.(service) ?? {

@@ -1,4 +1,5 @@
 import {
+  commandHint,
   packageVersion,
   SecretKeyError,
   UserInputError,
@@ -96,13 +97,13 @@ export function secretLogin(service: string, account: string): string | undefine
   const profileArg = profile === 'default' ? '' : ` --profile ${profile}`;
   const databricks = /^databricks\/[^/]*(?:\/(.+))?$/.exec(account);
   if (databricks) {
-    return `\`lakehouse-mcp login --databricks${databricks[1] ? ` --client-id ${databricks[1]}` : ''}${profileArg}\``;
+    return `\`${commandHint(`lakehouse-mcp login --databricks${databricks[1] ? ` --client-id ${databricks[1]}` : ''}${profileArg}`)}\``;
   }
   const slash = account.indexOf('/');
   if (slash <= 0) return undefined;
   const tenant = account.slice(0, slash);
   const tenantArg = tenant === 'default' ? '' : ` --tenant ${tenant}`;
-  return `\`lakehouse-mcp login --connection ${account.slice(slash + 1)}${tenantArg}${profileArg}\``;
+  return `\`${commandHint(`lakehouse-mcp login --connection ${account.slice(slash + 1)}${tenantArg}${profileArg}`)}\``;
 }
 
 export const cli: CliDefinition = {
@@ -222,7 +223,7 @@ export const cli: CliDefinition = {
           const removed = await lh.secrets.clear(service);
           await lh.close();
           ctx.print(
-            `Removed the ${removed.length} unreadable stored secret${removed.length === 1 ? '' : 's'} of profile ${ctx.profile} (${removed.join(', ')}); the connections stay registered. Store them again with login --connection NAME (and login --databricks).`,
+            `Removed the ${removed.length} unreadable stored secret${removed.length === 1 ? '' : 's'} of profile ${ctx.profile} (${removed.join(', ')}); the connections stay registered. Store them again with ${commandHint('lakehouse-mcp login --connection NAME')} (and ${commandHint('lakehouse-mcp login --databricks')}).`,
           );
           return;
         }
@@ -278,7 +279,7 @@ export const cli: CliDefinition = {
           for (const c of await tenant.listConnections()) {
             const stored = await lh.secrets.get(lh.secretService(), lh.secretAccount(id, c.name));
             ctx.print(
-              `  connection ${c.name}: ${c.user}@${c.host}:${c.port}/${c.database} (ssl ${c.sslMode}); password ${stored ? 'stored' : 'MISSING: run lakehouse-mcp login --connection ' + c.name}`,
+              `  connection ${c.name}: ${c.user}@${c.host}:${c.port}/${c.database} (ssl ${c.sslMode}); password ${stored ? 'stored' : `MISSING: run ${commandHint(`lakehouse-mcp login --connection ${c.name}`)}`}`,
             );
           }
           for (const r of await tenant.lastRuns(5)) {

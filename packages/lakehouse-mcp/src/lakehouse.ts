@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import {
+  commandHint,
   AuthError,
   NotFoundError,
   LocalFiles,
@@ -198,7 +199,7 @@ export class Lakehouse {
     }
     if (!auth) {
       throw new AuthError(`No Databricks credentials for ${d.host ?? 'the workspace'}`, {
-        hint: 'Set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks` in a terminal',
+        hint: `Set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\` in a terminal`,
       });
     }
     registerSecret(auth.kind === 'token' ? auth.token : auth.clientSecret);
@@ -231,13 +232,13 @@ export class Lakehouse {
         candidates: known,
         hint: known.length
           ? 'Use one of the candidates, or register it with lakehouse_connect_postgres'
-          : 'Register one with lakehouse_connect_postgres (or `lakehouse-mcp login --connection NAME` in a terminal)',
+          : `Register one with lakehouse_connect_postgres (or \`${commandHint('lakehouse-mcp login --connection NAME')}\` in a terminal)`,
       });
     }
     const password = await this.secrets.get(this.secretService(), this.secretAccount(tenant.tenant, name));
     if (password === undefined) {
       throw new AuthError(`The password of connection '${name}' is not in the keychain`, {
-        hint: `Run \`lakehouse-mcp login --connection ${name}${tenant.tenant === this.settings.defaultTenant ? '' : ` --tenant ${tenant.tenant}`}\` in a terminal, or call lakehouse_connect_postgres again with the password`,
+        hint: `Run \`${commandHint(`lakehouse-mcp login --connection ${name}${tenant.tenant === this.settings.defaultTenant ? '' : ` --tenant ${tenant.tenant}`}`)}\` in a terminal, or call lakehouse_connect_postgres again with the password`,
       });
     }
     return {

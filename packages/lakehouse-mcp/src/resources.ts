@@ -1,4 +1,5 @@
 import {
+  commandHint,
   definePrompt,
   defineResource,
   fenceUntrusted,
@@ -178,9 +179,9 @@ export const lakehousePrompts: PromptDefinition[] = [
     build: ({ connection, error }) =>
       `The PostgreSQL source '${connection}' is not working${error ? `; the error was: ${error}` : ''}.\n` +
       `1. Call lakehouse_test_connection for '${connection}' and read its answer.\n` +
-      '2. Connection refused or no answer: the host, port, firewall or the server not running. Password refused (28P01): the password changed; the user runs `lakehouse-mcp login --connection NAME` or calls lakehouse_connect_postgres with the new one. No pg_hba entry (28000): the server does not allow this host or user. SSL errors: adjust ssl_mode.\n' +
+      `2. Connection refused or no answer: the host, port, firewall or the server not running. Password refused (28P01): the password changed; the user runs \`${commandHint('lakehouse-mcp login --connection NAME')}\` or calls lakehouse_connect_postgres with the new one. No pg_hba entry (28000): the server does not allow this host or user. SSL errors: adjust ssl_mode.\n` +
       '3. Tables listed as not readable: the owner must GRANT SELECT (and USAGE on the schema) to the user.\n' +
-      '4. Explain the cause and the one next step in plain words. Never ask the user to paste a password into the chat if `lakehouse-mcp login` can be used.',
+      `4. Explain the cause and the one next step in plain words. Never ask the user to paste a password into the chat if \`${commandHint('lakehouse-mcp login')}\` can be used.`,
   }),
   definePrompt({
     name: 'lakehouse_generate_query',

@@ -133,6 +133,7 @@ describe('contract', () => {
     // installed.
     const files = packedFiles(packageDir);
     expect(files.filter((f) => !f.startsWith('dist/chunks/'))).toEqual([
+      'LICENSE',
       'README.md',
       'dist/THIRD-PARTY-NOTICES.txt',
       'dist/bin.js',

@@ -1,5 +1,6 @@
 import {
   AuthError,
+  commandHint,
   AzureSignIn,
   authorityHostFor,
   suppliedToken,
@@ -54,7 +55,9 @@ export class Ms365Auth {
 
   /** The command that signs in, for hints: includes `--profile` when it is not the default one. */
   get loginCommand(): string {
-    return `ms365-mcp login${this.options.profile === 'default' ? '' : ` --profile ${this.options.profile}`}`;
+    return commandHint(
+      `ms365-mcp login${this.options.profile === 'default' ? '' : ` --profile ${this.options.profile}`}`,
+    );
   }
 
   get loginHint(): string {

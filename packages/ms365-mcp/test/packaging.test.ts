@@ -7,10 +7,11 @@ import { packedFiles } from '@switchyard/testkit';
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the published package', () => {
-  it('ships only the bundled bin (with its loader), its license notices, package.json and README', () => {
+  it('ships only the bundled bin (with its loader), its license and notices, package.json and README', () => {
     // msal-node (pure JS, loaded on first sign-in) is a bundled chunk, not a dependency.
     const files = packedFiles(pkgDir).map((f) => f.replace(/^dist\/chunks\/.*/, 'dist/chunks/*'));
     expect([...new Set(files)]).toEqual([
+      'LICENSE',
       'README.md',
       'dist/THIRD-PARTY-NOTICES.txt',
       'dist/bin.js',

@@ -87,8 +87,8 @@ async function userInfo(client: OdooClient, session: OdooSession): Promise<UserI
   };
 }
 
-function expiryText(expires: string | undefined): string {
-  if (!expires) return 'expiry unknown (login --key-expires YYYY-MM-DD records it)';
+function expiryText(expires: string | undefined, profile: string): string {
+  if (!expires) return `expiry unknown (${loginCommand(profile)} --key-expires YYYY-MM-DD records it)`;
   const days = Math.floor((Date.parse(`${expires}T00:00:00Z`) - Date.now()) / 86_400_000);
   return days < 0 ? `EXPIRED on ${expires}` : `expires ${expires} (in ${days} day${days === 1 ? '' : 's'})`;
 }
@@ -182,7 +182,7 @@ export const cli: CliDefinition = {
         if (!process.stdin.isTTY) {
           throw new UserInputError(
             `Odoo ${server.version} is reached over JSON-RPC, which signs in with a login; nothing was stored`,
-            { hint: 'Run login again with --username <login>' },
+            { hint: `Run \`${loginCommand(ctx.profile)} --username <login>\` again` },
           );
         }
         settings.username = (await ctx.ask('Odoo login (user name or email): ')).trim();
@@ -254,7 +254,7 @@ async function connectionStatus(ctx: CliContext): Promise<number> {
     `Odoo: ${settings.url} (from ${settings.urlSource})${settings.db ? `, database ${settings.db}` : ''}`,
   );
   print(
-    `API key: from ${settings.keySource === 'env' ? 'ODOO_API_KEY' : `the ${settings.keySource === 'keychain' ? 'OS keychain' : 'encrypted file store'}`}; ${expiryText(settings.keyExpires)}`,
+    `API key: from ${settings.keySource === 'env' ? 'ODOO_API_KEY' : `the ${settings.keySource === 'keychain' ? 'OS keychain' : 'encrypted file store'}`}; ${expiryText(settings.keyExpires, ctx.profile)}`,
   );
   const client = clientFor(ctx, async () => settings);
   try {

@@ -2,7 +2,7 @@
  * Where the connection comes from: flags and env first (ODOO_URL, ODOO_DB, ODOO_USERNAME, ODOO_API_KEY),
  * then what `odoo-mcp login` stored for the profile (the API key in the keychain, the rest beside it).
  */
-import { AuthError, UserInputError, type CliContext, type SecretSource } from '@switchyard/core';
+import { AuthError, commandHint, UserInputError, type CliContext, type SecretSource } from '@switchyard/core';
 import { parseDate } from './dates.js';
 import type { OdooSettings, Protocol } from './odoo-client.js';
 
@@ -23,7 +23,7 @@ export interface ResolvedSettings extends OdooSettings {
 }
 
 export function loginCommand(profile: string): string {
-  return `odoo-mcp login${profile === 'default' ? '' : ` --profile ${profile}`}`;
+  return commandHint(`odoo-mcp login${profile === 'default' ? '' : ` --profile ${profile}`}`);
 }
 
 /** "https://acme.odoo.com/odoo/action-123" → "https://acme.odoo.com"; other paths (a proxy prefix) stay. */

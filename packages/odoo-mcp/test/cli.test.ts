@@ -215,7 +215,7 @@ describe('login, status and logout', () => {
     });
     expect(noUser.code).toBe(2);
     expect(noUser.stderr.trim().split('\n').at(-1)).toBe(
-      'odoo-mcp: Odoo 17.0 is reached over JSON-RPC, which signs in with a login; nothing was stored. Run login again with --username <login>.',
+      'odoo-mcp: Odoo 17.0 is reached over JSON-RPC, which signs in with a login; nothing was stored. Run `odoo-mcp login --profile legacy --username <login>` again.',
     );
     const login = await runBin(
       bin,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   AuthError,
+  commandHint,
   AzureSignIn,
   authorityHostFor,
   decodeJwtClaims,
@@ -138,7 +139,7 @@ export class PowerBiAuth {
   /** `powerbi-mcp login`, with the profile when it is not the default one. */
   loginCommand(extra = ''): string {
     const profile = this.options.profile === 'default' ? '' : ` --profile ${this.options.profile}`;
-    return `\`${this.options.cliName} login${extra ? ` ${extra}` : ''}${profile}\``;
+    return `\`${commandHint(`${this.options.cliName} login${extra ? ` ${extra}` : ''}${profile}`)}\``;
   }
 
   get profile(): string {

@@ -5,10 +5,11 @@ import { packedFiles } from '@switchyard/testkit';
 import { packageDir } from './helpers.js';
 
 describe('the published package', () => {
-  it('holds only the bundled bin (with its loader), its license notices, package.json and README', () => {
+  it('holds only the bundled bin (with its loader), its license and notices, package.json and README', () => {
     // msal-node (pure JS, loaded on first sign-in) is a bundled chunk, not a dependency.
     const files = packedFiles(packageDir).map((f) => f.replace(/^dist\/chunks\/.*/, 'dist/chunks/*'));
     expect([...new Set(files)]).toEqual([
+      'LICENSE',
       'README.md',
       'dist/THIRD-PARTY-NOTICES.txt',
       'dist/bin.js',

@@ -1,7 +1,58 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
+/**
+ * Pack packages as `npm publish` would (`npm pack`) into `dest`; returns the tarballs' paths. A package's
+ * prepack rewrites its package.json for the pack's duration (scripts/publish-manifest.mjs), so test files that
+ * pack the same package at once take turns.
+ */
+export function packTarballs(packageDirs: string[], dest: string): string[] {
+  return packageDirs.map((pkg) =>
+    oneAtATime(join(resolve(pkg), '.pack-lock'), () => {
+      const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dest], {
+        cwd: resolve(pkg),
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const [info] = JSON.parse(out) as Array<{ filename: string }>;
+      return join(dest, info!.filename);
+    }),
+  );
+}
+
+/** The files `npm pack` would put in a package's tarball (`npm pack --dry-run`), sorted. */
+export function packedFiles(packageDir: string): string[] {
+  return oneAtATime(join(resolve(packageDir), '.pack-lock'), () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json'], {
+      cwd: resolve(packageDir),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const [info] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
+    return info!.files.map((f) => f.path).sort();
+  });
+}
+
+/** Run `work` while holding a lock folder (mkdir is atomic across processes); waits up to two minutes. */
+function oneAtATime<T>(lock: string, work: () => T): T {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
 
 /**
  * Pack packages as `npm publish` would (`npm pack`) and install the tarballs into an empty folder, as
@@ -15,15 +66,7 @@ export function packAndInstall(
   options: { ignoreScripts?: boolean } = {},
 ): { dir: string; bin(name: string): string } {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-pack-'));
-  const tarballs = packageDirs.map((pkg) => {
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
-      cwd: resolve(pkg),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const [info] = JSON.parse(out) as Array<{ filename: string }>;
-    return join(dir, info!.filename);
-  });
+  const tarballs = packTarballs(packageDirs, dir);
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty-folder', private: true }));

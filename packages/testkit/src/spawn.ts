@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
+import { serverPackages } from './servers.js';
 
 /**
  * One folder for every temporary folder of a run (a test run's global setup, a bench script), removed by the
@@ -288,13 +288,5 @@ export function runInspector(
 
 /** Every MCP server of the repository (a package whose bin ends in `-mcp`; the demo is not one): its bin name and built `dist/bin.js`. */
 export function serverBins(): Array<{ name: string; bin: string }> {
-  const packages = fileURLToPath(new URL('../..', import.meta.url));
-  return readdirSync(packages)
-    .map((dir) => ({ dir, json: join(packages, dir, 'package.json') }))
-    .filter(({ json }) => existsSync(json))
-    .flatMap(({ dir, json }) => {
-      const bin = (JSON.parse(readFileSync(json, 'utf8')) as { bin?: Record<string, string> }).bin;
-      return bin ? [{ name: Object.keys(bin)[0]!, bin: join(packages, dir, 'dist', 'bin.js') }] : [];
-    })
-    .filter((s) => s.name.endsWith('-mcp'));
+  return serverPackages().map(({ name, bin }) => ({ name, bin }));
 }

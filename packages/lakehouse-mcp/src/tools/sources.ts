@@ -1,4 +1,5 @@
 import {
+  commandHint,
   defineTool,
   fenceUntrusted,
   formatTable,
@@ -87,7 +88,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         const password = args.password ?? (await lh.secrets.get(service, account));
         if (password === undefined) {
           throw new UserInputError(`No password is stored for connection '${args.name}', so one is needed`, {
-            hint: `Pass password, or run \`lakehouse-mcp login --connection ${args.name}\` in a terminal first`,
+            hint: `Pass password, or run \`${commandHint(`lakehouse-mcp login --connection ${args.name}`)}\` in a terminal first`,
           });
         }
         // Masked in every log line and message from here on, even if the connection test fails.

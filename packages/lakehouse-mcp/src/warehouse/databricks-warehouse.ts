@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
+  commandHint,
   AuthError,
   errorText,
   CancelledError,
@@ -265,7 +266,7 @@ function connectionError(err: unknown, host: string): Error | undefined {
     /\b(401|403)\b|unauthori[sz]ed|invalid access token|credential/i.test(text)
   ) {
     return new AuthError(`Databricks at ${host} refused the credentials: ${text.split('\n')[0]}`, {
-      hint: 'Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks`',
+      hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
     });
   }
   return undefined;
@@ -369,7 +370,7 @@ export class DatabricksWarehouse implements Warehouse {
           return new AuthError(
             `Databricks at ${this.settings.host} refused the credentials (${r.status}${code ? ` ${code}` : ''}${message ? `: ${untrusted(message, 300)}` : ''})`,
             {
-              hint: 'Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run `lakehouse-mcp login --databricks`',
+              hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
             },
           );
         }
