@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, withoutNpmEnv } from './registry.js';
+import { withoutNpmEnv } from './registry.js';
+import { repoRoot } from './servers.js';
 import { runCommand } from './spawn.js';
 
 /**

@@ -22,19 +22,6 @@ export function packTarballs(packageDirs: string[], dest: string): string[] {
   );
 }
 
-/** The files `npm pack` would put in a package's tarball (`npm pack --dry-run`), sorted. */
-export function packedFiles(packageDir: string): string[] {
-  return oneAtATime(join(resolve(packageDir), '.pack-lock'), () => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json'], {
-      cwd: resolve(packageDir),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const [info] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
-    return info!.files.map((f) => f.path).sort();
-  });
-}
-
 /** Run `work` while holding a lock folder (mkdir is atomic across processes); waits up to two minutes. */
 function oneAtATime<T>(lock: string, work: () => T): T {
   const deadline = Date.now() + 120_000;
@@ -83,6 +70,7 @@ export function packAndInstall(
 /**
  * The files `npm publish` would put in a package's tarball (`npm pack --dry-run`), sorted. Installing and
  * starting the published servers from a registry is testkit's test/published.test.ts; this pins what ships.
+ * Scripts are skipped, so no lock is needed: prepack's manifest rewrite keeps "files" as it is.
  */
 export function packedFiles(packageDir: string): string[] {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {

@@ -4,58 +4,43 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bareImports } from './bundle.js';
+import { workspacePackages, type WorkspaceManifest } from './servers.js';
 import { runCommand, tempDir, type CommandResult } from './spawn.js';
 
-/** The repository's root, from this file (`packages/testkit/{src,dist}/registry.*`). */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-export interface WorkspacePackage {
+/** A workspace package as the registry sees it: its npm name, version and bins. */
+export interface PublishedPackage {
   name: string;
   version: string;
   dir: string;
-  private: boolean;
   /** bin name → file, as package.json declares it. */
   bin: Record<string, string>;
-  json: Record<string, unknown>;
+  json: WorkspaceManifest;
 }
 
-/** Every package under `packages/*`, read from its package.json at the working tree's version. */
-export function workspacePackages(root = repoRoot): WorkspacePackage[] {
-  const packages = join(root, 'packages');
-  return readdirSync(packages)
-    .map((d) => join(packages, d))
-    .filter((dir) => existsSync(join(dir, 'package.json')))
-    .map((dir) => {
-      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-      const bin = json.bin;
-      return {
-        name: json.name as string,
-        version: json.version as string,
-        dir,
-        private: json.private === true,
-        bin:
-          typeof bin === 'string'
-            ? { [(json.name as string).replace(/^@[^/]+\//, '')]: bin }
-            : ((bin as Record<string, string> | undefined) ?? {}),
-        json,
-      };
-    })
+/** The packages `npm publish` would publish: every workspace package not marked private. */
+export function publishablePackages(): PublishedPackage[] {
+  return workspacePackages()
+    .filter((p) => p.json.private !== true)
+    .map((p) => ({
+      name: p.json.name,
+      version: p.json.version,
+      dir: p.dir,
+      bin:
+        typeof p.json.bin === 'string'
+          ? { [p.json.name.replace(/^@[^/]+\//, '')]: p.json.bin }
+          : (p.json.bin ?? {}),
+      json: p.json,
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** The packages `npm publish` would publish: every one not marked private. */
-export function publishablePackages(root = repoRoot): WorkspacePackage[] {
-  return workspacePackages(root).filter((p) => !p.private);
 }
 
 /**
  * The MCP servers among them: a published package whose bin is named `<system>-mcp` (the convention every
  * server's README starts with: `npx -y @switchyard/<system>-mcp`).
  */
-export function serverPackages(root = repoRoot): WorkspacePackage[] {
-  return publishablePackages(root).filter((p) => Object.keys(p.bin).some((b) => b.endsWith('-mcp')));
+export function publishedServers(): PublishedPackage[] {
+  return publishablePackages().filter((p) => Object.keys(p.bin).some((b) => b.endsWith('-mcp')));
 }
 
 /** npm's own variables (`npm test` exports the caller's config as `npm_config_*`): none may leak to a user. */

@@ -286,7 +286,7 @@ export function runInspector(
   });
 }
 
-/** Every MCP server of the repository (a package whose bin ends in `-mcp`; the demo is not one): its bin name and built `dist/bin.js`. */
+/** Every MCP server of the repository (see servers.ts): its bin name and built `dist/bin.js`. */
 export function serverBins(): Array<{ name: string; bin: string }> {
   return serverPackages().map(({ name, bin }) => ({ name, bin }));
 }

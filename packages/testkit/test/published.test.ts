@@ -13,15 +13,15 @@ import {
   npxInstalled,
   publishablePackages,
   runCommand,
-  serverPackages,
+  publishedServers,
   startLocalRegistry,
   undeclaredExternals,
   type LocalRegistry,
-  type WorkspacePackage,
+  type PublishedPackage,
 } from '@switchyard/testkit';
 
 const published = publishablePackages();
-const servers = serverPackages();
+const servers = publishedServers();
 const others = published.filter((p) => !servers.some((s) => s.name === p.name));
 /** Seconds from spawning `npx -y` on a cold cache to `initialize` answered, per server, for the report. */
 const firstStart = new Map<string, number>();
@@ -168,7 +168,7 @@ describe('the packages published to a registry', () => {
  * What was installed is the package at this version, everything its shipped code loads from outside itself is
  * a declared runtime dependency, and the OS keychain module loads from where the package sits.
  */
-async function expectInstalledPackageWhole(dir: string, pkg: WorkspacePackage): Promise<void> {
+async function expectInstalledPackageWhole(dir: string, pkg: PublishedPackage): Promise<void> {
   const require = createRequire(join(dir, 'package.json'));
   expect((require('./package.json') as { version: string }).version).toBe(pkg.version);
   expect(undeclaredExternals(dir), `${pkg.name} loads modules it does not declare`).toEqual([]);
