@@ -231,7 +231,8 @@ function firstSentence(text: string, max = 200): string {
     stripInvisible(text)
       .split(/\r?\n/)
       .find((l) => l.trim()) ?? '';
-  const sentence = /^.*?[.!?](?=\s|$)/.exec(line.trim())?.[0] ?? line;
+  // The closing full stop stays outside the quote, where the sentence around it puts its own.
+  const sentence = (/^.*?[.!?](?=\s|$)/.exec(line.trim())?.[0] ?? line).replace(/[.]$/, '');
   return sentence.trim() ? untrusted(sentence, max) : '';
 }
 

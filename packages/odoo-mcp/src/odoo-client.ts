@@ -362,6 +362,16 @@ export class OdooClient {
     const said404 = err instanceof UpstreamError && /HTTP 404/.test(err.message);
     const saidNoDb = err instanceof NotFoundError && /no database/.test(err.message);
     if (!(said404 || saidNoDb)) return err;
+    if (said404 && this.knownVersion?.assumed && (await this.settings()).protocol === 'json2') {
+      // Forced JSON-2 skipped the version check; now that it failed, the version can say why.
+      const found = await this.serverVersion(signal).catch(() => undefined);
+      if (found && found.major < JSON2_MAJOR) {
+        return new UserInputError(
+          `Odoo ${found.version} at ${host} has no JSON-2 API (it arrived in Odoo ${JSON2_MAJOR}.0), so --protocol json2 cannot work`,
+          { hint: 'Remove --protocol json2 (or ODOO_PROTOCOL) to use JSON-RPC' },
+        );
+      }
+    }
     const list = await this.listDatabases(signal);
     if (!db) {
       return list && list.length > 1

@@ -418,7 +418,10 @@ export function buildCompany(orm: Orm, options: CompanyOptions): void {
     name: 'account.invoice.report',
     description: 'Invoices Statistics',
     order: 'id',
-    fields: { move_id: m2o('account.move', 'Invoice'), price_subtotal: { type: 'monetary', string: 'Untaxed Total' } },
+    fields: {
+      move_id: m2o('account.move', 'Invoice'),
+      price_subtotal: { type: 'monetary', string: 'Untaxed Total' },
+    },
   });
   // Window actions, as the menus open them (odoo/addons/base/models/ir_actions.py `ir.actions.act_window`; names
   // and models of account/views/account_move_views.xml, sale/views/sale_views.xml, hr/views/hr_employee_views.xml).

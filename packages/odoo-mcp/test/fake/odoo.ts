@@ -362,7 +362,7 @@ export class FakeOdoo {
     const k = kwargs as Record<string, never>;
     switch (method) {
       case 'fields_get':
-        return orm.fieldsGet(model, k.attributes);
+        return orm.fieldsGet(model, k.attributes, env);
       case 'context_get': {
         const user = orm.users.get(env.uid)!;
         return { lang: user.lang, tz: user.tz, uid: env.uid };

@@ -549,10 +549,14 @@ export class Orm {
 
   // ---- methods ----------------------------------------------------------------------------------
 
-  fieldsGet(model: string, attributes?: string[]): Record<string, Record<string, unknown>> {
+  fieldsGet(model: string, attributes?: string[], env?: Env): Record<string, Record<string, unknown>> {
     const def = this.model(model);
     const out: Record<string, Record<string, unknown>> = {};
+    const restricted = this.fieldGroups.get(model) ?? {};
+    const user = env ? this.users.get(env.uid) : undefined;
     for (const [name, f] of Object.entries(def.fields)) {
+      // odoo/models.py `fields_get` leaves out the fields restricted to groups the user is not in.
+      if (restricted[name] && !restricted[name]!.some((g) => user?.groups.includes(g))) continue;
       const full: Record<string, unknown> = {
         string: f.string,
         type: f.type,
