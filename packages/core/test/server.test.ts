@@ -84,12 +84,17 @@ describe('example server over stdio', () => {
     ['example_get_note', { id: 5 }, "'id' must be a string, not the number 5"],
     ['example_get_note', { id: { x: 1 } }, "'id' must be a string, not an object"],
     ['example_get_note', {}, "'id' is required"],
-  ])('%s %j says the expected type and what came, and "required" only when absent', async (tool, args, said) => {
-    const call = await server.call(tool, args);
-    expect(call.isError).toBe(true);
-    expect(call.text).toBe(`Invalid arguments for ${tool}: ${said}. Check the tool's input schema and call it again.`);
-    if (Object.keys(args).length > 0) expect(call.text).not.toContain('required');
-  });
+  ])(
+    '%s %j says the expected type and what came, and "required" only when absent',
+    async (tool, args, said) => {
+      const call = await server.call(tool, args);
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        `Invalid arguments for ${tool}: ${said}. Check the tool's input schema and call it again.`,
+      );
+      if (Object.keys(args).length > 0) expect(call.text).not.toContain('required');
+    },
+  );
 
   it('gives an unexpected exception an id and logs the stack with the same id', async () => {
     const call = await server.call('example_fail_badly', { mode: 'throw' });
