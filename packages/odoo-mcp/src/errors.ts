@@ -143,6 +143,7 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
   if (name === 'odoo.exceptions.AccessDenied') {
     return authFailure(auth, message || 'Access Denied');
   }
+  // Exception classes of odoo/exceptions.py, named `<module>.<class>` by odoo/http.py `serialize_exception`.
   if (name === 'odoo.exceptions.AccessError') return accessError(fault.message, call);
   if (name === 'odoo.exceptions.MissingError') {
     const ids = call.ids && call.ids.length > 0 ? call.ids : undefined;
@@ -176,6 +177,7 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
         : {},
     );
   }
+  // psycopg2's OperationalError when odoo/sql_db.py connects to a database that does not exist.
   if (/database "[^"]+" does not exist/.test(fault.message)) {
     const db = /database "([^"]+)"/.exec(fault.message)?.[1];
     return new NotFoundError(`Odoo has no database ${untrusted(db ?? auth.db ?? '?', 100)}`, {

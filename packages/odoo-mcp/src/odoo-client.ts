@@ -279,6 +279,7 @@ export class OdooClient {
       uid = result;
     }
     const partial = { version, protocol, forced: Boolean(settings.protocol), db, uid: uid ?? 0 };
+    // `res.users.context_get` answers {lang, tz, uid} (odoo/addons/base/models/res_users.py).
     const context = (await this.invoke(partial, 'res.users', 'context_get', {}, { signal }).catch(
       async (err: unknown) => {
         throw await this.explainDatabase(err, db, host, signal);
@@ -472,7 +473,10 @@ export class OdooClient {
     }
   }
 
-  /** One JSON-RPC call; errors (HTTP 200 with `error`) become OdooFaultError. */
+  /**
+   * One JSON-RPC call; errors (HTTP 200 with `{error: {code, message, data: {name, message, arguments, context,
+   * debug}}}`, `JsonRPCDispatcher.handle_error` and `serialize_exception` in odoo/http.py) become OdooFaultError.
+   */
   private async rpc(
     params: { service: string; method: string; args: unknown[] },
     signal: AbortSignal | undefined,
@@ -604,7 +608,12 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** JSON-2 failures carry `{name, message, ...}`; keep name and message, never `debug`. */
+/**
+ * JSON-2 failures carry `{name, message, arguments, context, debug}` with the exception's `http_status` or the
+ * werkzeug code (`Json2RpcDispatcher.handle_error`, addons/rpc/controllers/json2.py; statuses from
+ * odoo/exceptions.py); keep name and message, never `debug`. Without a database, the route does not exist and
+ * odoo/http.py serves werkzeug's HTML 404 page.
+ */
 function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
   if (failure.status === 429) {
     // From Odoo (JSON-2 shape) or a proxy in front of it, on either protocol; the wait it asks for is kept.
