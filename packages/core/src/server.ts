@@ -76,30 +76,78 @@ export function describeTool(tool: ToolDefinition): Tool {
   return entry;
 }
 
-/** The wrong fields of a zod error, each in a few words: `'id' is required`, `unknown argument 'limt'`. */
-function issueList(error: { issues: readonly z.core.$ZodIssue[] }): string {
+/** What zod expected, in words a model reads: `number` → "a number", `int` → "a whole number". */
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  bigint: 'a whole number',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+  record: 'an object',
+  date: 'a date',
+  null: 'null',
+};
+
+/** What was given instead, by its JSON type and a short preview: `the string "lots"`, `the number 5`. */
+export function describeGiven(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object') return 'an object';
+  const preview = JSON.stringify(value) ?? String(value);
+  const short = preview.length > 40 ? `${preview.slice(0, 39)}…"` : preview;
+  if (typeof value === 'string') return `the string ${short}`;
+  if (typeof value === 'number') return `the number ${short}`;
+  if (typeof value === 'boolean') return `${short}`;
+  return typeof value;
+}
+
+/** The value at a zod path inside the raw input; `absent` when a step of the path is not there. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): { absent: boolean; value?: unknown } {
+  let node: unknown = input;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return { absent: true };
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node === undefined ? { absent: true } : { absent: false, value: node };
+}
+
+/**
+ * The wrong fields of a zod error, each in a few words: `'id' is required`, `'limit' must be a number, not the
+ * string "lots"`, `unknown argument 'limt'`. Zod 4 leaves the input out of its issues, so the value is read from
+ * the arguments themselves: only a field that is truly absent is called required.
+ */
+function issueList(error: { issues: readonly z.core.$ZodIssue[] }, input: unknown): string {
   const parts = error.issues.slice(0, 5).map((issue) => {
-    const path = issue.path.join('.');
+    const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys')
       return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    if (issue.code === 'invalid_type' && issue.input === undefined) return `'${path}' is required`;
-    return path ? `'${path}': ${issue.message}` : issue.message;
+    const at = valueAt(input, issue.path);
+    if (issue.code === 'invalid_type') {
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      if (at.absent) return path ? `'${path}' is required` : `${expected} is required`;
+      return `${path ? `'${path}'` : 'the arguments'} must be ${expected}, not ${describeGiven(at.value)}`;
+    }
+    const given = !at.absent && issue.code === 'invalid_value' ? `, not ${describeGiven(at.value)}` : '';
+    return path ? `'${path}': ${issue.message}${given}` : `${issue.message}${given}`;
   });
   const more = error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '';
   return `${parts.join('; ')}${more}`;
 }
 
 /** One sentence naming each wrong argument and what is wrong with it. */
-export function describeInputIssues(toolName: string, error: z.ZodError): string {
-  return `Invalid arguments for ${toolName}: ${issueList(error)}. Check the tool's input schema and call it again.`;
+export function describeInputIssues(toolName: string, error: z.ZodError, input?: unknown): string {
+  return `Invalid arguments for ${toolName}: ${issueList(error, input)}. Check the tool's input schema and call it again.`;
 }
 
 /** The sentence of a `-32602 Invalid params` answer to a request whose params break the MCP schema. */
 export function describeRequestIssues(
   method: string,
   error: { issues: readonly z.core.$ZodIssue[] },
+  request?: unknown,
 ): string {
-  return `Invalid params for ${method}: ${issueList(error)}; see the MCP specification of ${method}.`;
+  return `Invalid params for ${method}: ${issueList(error, request)}; see the MCP specification of ${method}.`;
 }
 
 function shortId(): string {
@@ -201,7 +249,9 @@ const REQUEST_SCHEMAS = new Map<string, RequestSchema>(
 
 function screenRequest(request: JSONRPCRequest): string | undefined {
   const parsed = REQUEST_SCHEMAS.get(request.method)?.safeParse(request);
-  return parsed?.error && !parsed.success ? describeRequestIssues(request.method, parsed.error) : undefined;
+  return parsed?.error && !parsed.success
+    ? describeRequestIssues(request.method, parsed.error, request)
+    : undefined;
 }
 
 function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger): Server {
@@ -229,11 +279,12 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
       );
     }
     const toolLog = log.child(tool.name);
-    const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
+    const args = request.params.arguments ?? {};
+    const parsed = tool.inputSchema.safeParse(args);
     if (!parsed.success) {
       return {
         isError: true,
-        content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error) }],
+        content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error, args) }],
       };
     }
     const progressToken = request.params._meta?.progressToken;
@@ -416,9 +467,10 @@ function registerPrompts(server: Server, prompts: PromptDefinition[]): void {
   server.setRequestHandler(GetPromptRequestSchema, (request) => {
     const prompt = byName.get(request.params.name);
     if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${request.params.name}'`);
-    const parsed = z.object(prompt.args).safeParse(request.params.arguments ?? {});
+    const promptArgs = request.params.arguments ?? {};
+    const parsed = z.object(prompt.args).safeParse(promptArgs);
     if (!parsed.success)
-      throw new McpError(ErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error));
+      throw new McpError(ErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error, promptArgs));
     const built = prompt.build(parsed.data);
     const messages = typeof built === 'string' ? [{ role: 'user' as const, text: built }] : built;
     return {

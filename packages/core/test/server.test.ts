@@ -76,6 +76,26 @@ describe('example server over stdio', () => {
     expect(extra.text).toContain("unknown argument 'limt'");
   });
 
+  // Zod 4 leaves the input out of its issues: a wrong type used to read as "'limit' is required".
+  it.each([
+    ['example_list_notes', { limit: 'lots' }, `'limit' must be a number, not the string "lots"`],
+    ['example_list_notes', { limit: null }, "'limit' must be a number, not null"],
+    ['example_list_notes', { limit: [1] }, "'limit' must be a number, not an array of 1 item"],
+    ['example_get_note', { id: 5 }, "'id' must be a string, not the number 5"],
+    ['example_get_note', { id: { x: 1 } }, "'id' must be a string, not an object"],
+    ['example_get_note', {}, "'id' is required"],
+  ])(
+    '%s %j says the expected type and what came, and "required" only when absent',
+    async (tool, args, said) => {
+      const call = await server.call(tool, args);
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        `Invalid arguments for ${tool}: ${said}. Check the tool's input schema and call it again.`,
+      );
+      if (Object.keys(args).length > 0) expect(call.text).not.toContain('required');
+    },
+  );
+
   it('gives an unexpected exception an id and logs the stack with the same id', async () => {
     const call = await server.call('example_fail_badly', { mode: 'throw' });
     expect(call.isError).toBe(true);

@@ -176,12 +176,13 @@ export const cli: CliDefinition = {
       };
       const client = clientFor(ctx, async () => settings);
       // The version needs no key: know the protocol (and whether a login is needed) before asking for it.
-      const server = await client.serverVersion();
-      const protocol = settings.protocol ?? (server.major >= JSON2_MAJOR ? 'json2' : 'jsonrpc');
+      // A configured protocol needs no probe.
+      const server = settings.protocol ? undefined : await client.serverVersion();
+      const protocol = settings.protocol ?? (server!.major >= JSON2_MAJOR ? 'json2' : 'jsonrpc');
       if (protocol === 'jsonrpc' && !settings.username) {
         if (!process.stdin.isTTY) {
           throw new UserInputError(
-            `Odoo ${server.version} is reached over JSON-RPC, which signs in with a login; nothing was stored`,
+            `${server ? `Odoo ${server.version}` : 'Odoo'} is reached over JSON-RPC, which signs in with a login; nothing was stored`,
             { hint: `Run \`${loginCommand(ctx.profile)} --username <login>\` again` },
           );
         }

@@ -24,6 +24,11 @@ export interface OdooFault {
   status?: number;
   /** The wait a 429 asked for (`Retry-After`), in whole seconds. */
   retryAfterSeconds?: number | undefined;
+  /**
+   * The JSON-RPC `error.code` (odoo/http.py `JsonRPCDispatcher.handle_error`): 200 for any exception, 404 for a
+   * werkzeug NotFound (Odoo 20 answers so when JSON-RPC's object service is off), 100 for an expired session.
+   */
+  rpcCode?: number | undefined;
 }
 
 /** Thrown by the transports; the client turns it into a typed error once it knows the call. */
@@ -47,6 +52,8 @@ export interface AuthContext {
   keyExpires?: string | undefined;
   /** The login command to suggest, with `--profile` when not the default one. */
   loginCommand: string;
+  /** The server is Odoo 19.1 or newer, where a key used by a program needs the 'rpc' scope. */
+  keyScopes?: boolean | undefined;
   now?: Date;
 }
 
@@ -99,13 +106,19 @@ export function authFailure(ctx: AuthContext, said: string): AuthError {
       hint,
     });
   }
+  // From Odoo 19.1 a key without the 'rpc' scope is refused like a wrong one (res.users.apikeys._check_credentials).
+  const scope = ctx.keyScopes
+    ? ", or lacks the 'rpc' scope Odoo 19.1 and later require of a key used by a program"
+    : '';
   if (ctx.protocol === 'jsonrpc' && ctx.username) {
     return new AuthError(
-      `Odoo refused the sign-in of '${ctx.username}' on database '${ctx.db ?? '?'}' (${said}): the login or API key is wrong, revoked or expired`,
+      `Odoo refused the sign-in of '${ctx.username}' on database '${ctx.db ?? '?'}' (${said}): the login or API key is wrong, revoked or expired${scope}`,
       { hint },
     );
   }
-  return new AuthError(`Odoo refused the API key (${said}): the key is wrong, revoked or expired`, { hint });
+  return new AuthError(`Odoo refused the API key (${said}): the key is wrong, revoked or expired${scope}`, {
+    hint,
+  });
 }
 
 /** Turn what Odoo said about one call into the error a tool answers with. */
@@ -114,12 +127,23 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
   const name = fault.name;
   const where = `${call.model}.${call.method}`;
 
+  if (fault.rpcCode === 404) {
+    // addons/rpc/controllers/jsonrpc.py (Odoo 20): `request.not_found()` unless rpc.use_deprecated_services is set.
+    return new UpstreamError(
+      "Odoo answered JSON-RPC with 404: this Odoo does not serve JSON-RPC's sign-in and object services (Odoo 20 turns them off unless an administrator sets the system parameter rpc.use_deprecated_services)",
+      {
+        hint: 'Use JSON-2 instead: remove --protocol jsonrpc (or ODOO_PROTOCOL); or ask an Odoo administrator to set rpc.use_deprecated_services',
+      },
+    );
+  }
+
   if (name === 'werkzeug.exceptions.Unauthorized' || fault.status === 401) {
     return authFailure(auth, `${fault.status ?? 401} ${message || 'Unauthorized'}`);
   }
   if (name === 'odoo.exceptions.AccessDenied') {
     return authFailure(auth, message || 'Access Denied');
   }
+  // Exception classes of odoo/exceptions.py, named `<module>.<class>` by odoo/http.py `serialize_exception`.
   if (name === 'odoo.exceptions.AccessError') return accessError(fault.message, call);
   if (name === 'odoo.exceptions.MissingError') {
     const ids = call.ids && call.ids.length > 0 ? call.ids : undefined;
@@ -130,6 +154,16 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
       `${call.model} has ${what} (it does not exist, was deleted, or is archived out of reach)`,
       { hint: 'Use odoo_search_records to find the ids that exist' },
     );
+  }
+  // JSON-RPC: odoo/service/model.py `execute_cr` raises UserError("Object %s doesn't exist").
+  // JSON-2: addons/rpc/controllers/json2.py raises NotFound("the model 'x' does not exist").
+  if (
+    (name === 'odoo.exceptions.UserError' && /^Object \S+ doesn't exist/.test(fault.message)) ||
+    (name === 'werkzeug.exceptions.NotFound' && /^the model '[^']*' does not exist/.test(fault.message))
+  ) {
+    return new NotFoundError(`Odoo has no model '${call.model}'`, {
+      hint: 'Call odoo_list_models to find the technical model name',
+    });
   }
   if (
     name === 'odoo.exceptions.ValidationError' ||
@@ -143,23 +177,19 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
         : {},
     );
   }
+  // psycopg2's OperationalError when odoo/sql_db.py connects to a database that does not exist.
   if (/database "[^"]+" does not exist/.test(fault.message)) {
     const db = /database "([^"]+)"/.exec(fault.message)?.[1];
     return new NotFoundError(`Odoo has no database ${untrusted(db ?? auth.db ?? '?', 100)}`, {
       hint: 'Set ODOO_DB to the database name shown in Odoo’s database selector',
     });
   }
-  if (name === 'builtins.KeyError' && call.method === 'fields_get') {
-    return new NotFoundError(`Odoo has no model '${call.model}'`, {
-      hint: 'Call odoo_list_models to find the technical model name',
-    });
-  }
   if (fault.status === 422 || name === 'builtins.ValueError' || name === 'builtins.TypeError') {
     return new UserInputError(`Odoo rejected ${where} as invalid: ${message}`);
   }
   if (fault.status === 404 || name === 'werkzeug.exceptions.NotFound') {
-    return new NotFoundError(`Odoo has no model '${call.model}' or it offers no method '${call.method}'`, {
-      hint: 'Call odoo_list_models to find the technical model name',
+    return new NotFoundError(`Odoo's ${call.model} offers no method '${call.method}': ${message}`, {
+      hint: 'Call odoo_list_models to check the model; the method may need an app that is not installed',
     });
   }
   if (fault.status === 429 || name === 'werkzeug.exceptions.TooManyRequests') {
@@ -197,38 +227,112 @@ function shortName(name: string): string {
   return cleanInline(name.replace(/^builtins\./, ''), 100);
 }
 
-/** Access errors name the model and the missing right; the groups that would grant it, when Odoo lists them. */
+/** Odoo's first sentence, quoted as outside text; the whole first line when it has no full stop. */
+function firstSentence(text: string, max = 200): string {
+  const line =
+    stripInvisible(text)
+      .split(/\r?\n/)
+      .find((l) => l.trim()) ?? '';
+  // The closing full stop stays outside the quote, where the sentence around it puts its own.
+  const sentence = (/^.*?[.!?](?=\s|$)/.exec(line.trim())?.[0] ?? line).replace(/[.]$/, '');
+  return sentence.trim() ? untrusted(sentence, max) : '';
+}
+
+/** The lines of one block of an Odoo message that start with "- " (rules, groups), quoted. */
+function listed(text: string, after: RegExp): string[] {
+  const at = text.search(after);
+  if (at < 0) return [];
+  const block = text.slice(at).split(/\n\s*\n/)[0]!;
+  return [...block.matchAll(/^\s*-\s+(.+?)\s*$/gm)].map((m) => untrusted(m[1]!, 100)).slice(0, 6);
+}
+
+/**
+ * An AccessError told apart by what an administrator must change, each with Odoo's own sentence quoted:
+ * - a model access right (ir.model.access, odoo/addons/base/models/ir_model.py): "You are not allowed to access
+ *   'Employee' (hr.employee) records." plus the groups that have it;
+ * - a record rule (ir.rule, odoo/addons/base/models/ir_rule.py): "Due to security restrictions, you are not allowed
+ *   to access …" (older: "Uh-oh! Looks like you have stumbled upon some top-secret records."), with the rules and a
+ *   multi-company note in debug mode;
+ * - field access (`groups=` on a field, odoo/models.py): "You do not have enough rights to access the fields …";
+ * - companies (odoo/api.py): "Access to unauthorized or invalid companies.";
+ * - the API key's own scope: "The API key's scope '…' does not …".
+ */
 function accessError(raw: string, call: CallInfo): PermissionError {
   const text = stripInvisible(raw);
-  const acl = /not allowed to (\w+) '([^']+)' \(([\w.]+)\)/.exec(text);
-  const groups = [...text.matchAll(/^\s*-\s+(.+?)\s*$/gm)]
-    .map((m) => m[1]!)
-    .filter((g) => !/\(\S+: [\d, ]+\)$/.test(g));
-  const hint =
-    'Ask an Odoo administrator to give this user the right (or use the API key of a user who has it)';
+  const said = firstSentence(text);
+  const saidPart = said ? `; Odoo said ${said}` : '';
+  const modelIn = (m: RegExpExecArray | null) => (m?.[1] && /^[\w.]+$/.test(m[1]) ? m[1] : call.model);
+
+  const isRule =
+    /^\s*Due to security restrictions, you are not allowed to/.test(text) || /top-secret records/.test(text);
+  if (isRule) {
+    const verb = /not allowed to (\w+) '/.exec(text)?.[1] ?? /doesn't have '(\w+)' access/.exec(text)?.[1];
+    const right = (verb && VERB_RIGHT[verb.toLowerCase()]) ?? rightOf(call.method);
+    const model = modelIn(/\(([\w.]+)\)(?: records)?/.exec(text));
+    const rules = listed(text, /following rules|Blame the following rules/);
+    const ruleText = rules.length ? ` The rules: ${rules.join('; ')}.` : '';
+    const company = /multi-company/.test(text);
+    if (company) {
+      return new PermissionError(
+        `Odoo refused ${right} access to some ${model} records: a multi-company record rule excludes them, so they probably belong to a company this user is not allowed in or has not selected${saidPart}.${ruleText}`,
+        {
+          hint: "An Odoo administrator can add that company to the user's Allowed Companies (Settings → Users → the user); model access rights do not help here",
+        },
+      );
+    }
+    return new PermissionError(
+      `Odoo refused ${right} access to some ${model} records: a record rule excludes them for this user, who may still ${right} other ${model} records${saidPart}.${ruleText}`,
+      {
+        hint: `An Odoo administrator can review the record rules of ${model} (Settings → Technical → Security → Record Rules) for this user's groups; adding model access rights does not help`,
+      },
+    );
+  }
+
+  const acl = /You are not allowed to (\w+) '[^']*' \(([\w.]+)\)/.exec(text);
   if (acl) {
     const right = VERB_RIGHT[acl[1]!.toLowerCase()] ?? rightOf(call.method);
-    // Group and model descriptions are Odoo's words, which an administrator (or an attacker) can set.
-    const granted =
-      groups.length > 0 ? ` It is granted to: ${groups.map((g) => untrusted(g, 100)).join('; ')}.` : '';
+    const groups = listed(text, /allowed for the following groups/);
+    const granted = groups.length > 0 ? ` It is granted to: ${groups.join('; ')}.` : ' No group grants it.';
     return new PermissionError(
-      `Odoo denied ${right} access to ${acl[3]} (${untrusted(acl[2], 100)}): this user lacks the ${right} right on that model.${granted}`,
-      { hint },
+      `Odoo denied ${right} access to ${acl[2]}: this user lacks the model access right (ir.model.access) to ${right} that model${saidPart}.${granted}`,
+      {
+        hint:
+          groups.length > 0
+            ? 'An Odoo administrator can add this user to one of those groups (Settings → Users → the user → Access Rights), or use the API key of a user who has the right'
+            : 'An Odoo administrator can grant the right with an access rule (Settings → Technical → Security → Access Rights), or use the API key of a user who has it',
+      },
     );
   }
-  const rule = /have '(\w+)' access to/.exec(text);
-  const record = /\(([\w.]+): ([\d, ]+)\)/.exec(text);
-  if (rule) {
-    const model = record?.[1] ?? call.model;
-    const ids = record?.[2] ? ` (ids ${record[2].trim()})` : '';
+
+  if (/You do not have enough rights to access the fields|Fields:\s*\n/.test(text)) {
+    const fields = /the fields "([^"]+)"/.exec(text)?.[1];
+    const names = fields ? ` ${untrusted(fields, 200)}` : '';
     return new PermissionError(
-      `Odoo's record rules deny ${VERB_RIGHT[rule[1]!] ?? rule[1]} access to some ${model} records${ids} for this user`,
-      { hint },
+      `Odoo denied access to the field${fields?.includes(',') ? 's' : ''}${names} of ${call.model}: they are restricted to some groups, though the model itself is readable${saidPart}`,
+      {
+        hint: 'Leave those fields out (odoo_describe_model lists the others); or an Odoo administrator can add this user to a group that may read them',
+      },
     );
   }
+
+  if (/unauthorized or invalid companies/.test(text)) {
+    return new PermissionError(`Odoo refused a company this user is not allowed in${saidPart}`, {
+      hint: "An Odoo administrator can add the company to the user's Allowed Companies (Settings → Users → the user)",
+    });
+  }
+
+  if (/The API key's scope/.test(text)) {
+    return new PermissionError(
+      `Odoo refused ${call.model}.${call.method} because of the API key's own scope, not the user's rights${saidPart}`,
+      {
+        hint: 'Create an API key whose scope includes this model and operation, or use a key without a narrower scope',
+      },
+    );
+  }
+
   const right = rightOf(call.method);
-  return new PermissionError(`Odoo denied ${right} access to ${call.model} for this user: ${oneLine(raw)}`, {
-    hint,
+  return new PermissionError(`Odoo denied ${right} access to ${call.model} for this user${saidPart}`, {
+    hint: 'Ask an Odoo administrator to give this user the right (or use the API key of a user who has it)',
   });
 }
 

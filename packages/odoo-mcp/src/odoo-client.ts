@@ -20,6 +20,7 @@ import { cleanInline, isTimeZone, untrusted } from '@switchyard/core';
 import {
   OdooFaultError,
   authFailure,
+  oneLine,
   faultToError,
   throttled,
   unknownModel,
@@ -51,6 +52,8 @@ export interface ServerVersion {
   version: string;
   major: number;
   minor: number;
+  /** Not reported by the server (a forced protocol): what the protocol implies. */
+  assumed?: boolean;
 }
 
 export interface OdooSession {
@@ -109,6 +112,8 @@ export class OdooClient {
   private readonly fieldCache = new Map<string, Promise<FieldMap>>();
   private currencyPromise: Promise<{ id: number; name: string }> | undefined;
   private rpcId = 0;
+  /** The version once detected, for error sentences that depend on it. */
+  private knownVersion: ServerVersion | undefined;
 
   constructor(options: OdooClientOptions) {
     this.options = options;
@@ -139,8 +144,10 @@ export class OdooClient {
   }
 
   private authContext(settings: OdooSettings, protocol: Protocol, db?: string): AuthContext {
+    const v = this.knownVersion;
     return {
       protocol,
+      keyScopes: v && !v.assumed ? v.major > 19 || (v.major === 19 && v.minor >= 1) : undefined,
       username: settings.username,
       db: db ?? settings.db,
       keyExpires: settings.keyExpires,
@@ -148,12 +155,21 @@ export class OdooClient {
     };
   }
 
-  /** The server version, without signing in (`/web/version`, or `common.version` on older servers). */
+  /**
+   * The server version, without signing in: `GET /web/version` (Odoo 19+ answers `{version_info, version}`), and
+   * when that route is missing (Odoo ≤ 18 answers 404) or answers without a version, JSON-RPC `common.version`,
+   * which every Odoo serves. When neither answers like Odoo, one sentence says what each said.
+   */
   async serverVersion(signal?: AbortSignal): Promise<ServerVersion> {
     const http = await this.client();
-    let info: { server_version?: string; server_version_info?: unknown[] } | undefined;
+    const host = new URL(http.baseUrl).host;
+    let webSaid: string;
     try {
-      info = await http.get('/web/version', { signal, anonymous: true });
+      const text = await http.get<string>('/web/version', { signal, anonymous: true, responseType: 'text' });
+      const json = parseJson(text);
+      const found = readVersion(json);
+      if (found) return found;
+      webSaid = `GET /web/version answered ${json === undefined ? 'with something that is not JSON' : 'JSON without a version'}`;
     } catch (err) {
       if (err instanceof OdooFaultError && err.fault.status === 429) {
         throw throttled('while reporting its version', err.fault.retryAfterSeconds);
@@ -166,20 +182,32 @@ export class OdooClient {
         );
       }
       if (!(err instanceof NotFoundError)) throw err;
-      // Odoo 16 has no /web/version: ask the JSON-RPC common service instead.
-      info = (await this.rpc({ service: 'common', method: 'version', args: [] }, signal, true).catch(
-        (rpcErr: unknown) => {
-          if (rpcErr instanceof NotFoundError || rpcErr instanceof OdooFaultError) {
-            throw new UpstreamError(
-              `Nothing at ${new URL(http.baseUrl).host} answers like Odoo (no /web/version, no /jsonrpc)`,
-              { hint: 'Check that ODOO_URL points at the Odoo server itself (e.g. https://acme.odoo.com)' },
-            );
-          }
-          throw rpcErr;
-        },
-      )) as typeof info;
+      webSaid = 'GET /web/version answered 404';
     }
-    return parseVersion(info);
+    // Odoo 17 and 18 have no /web/version route; every Odoo answers the JSON-RPC common service.
+    let rpcSaid: string;
+    try {
+      const info = await this.rpc({ service: 'common', method: 'version', args: [] }, signal, true);
+      const found = readVersion(info);
+      if (found) return found;
+      rpcSaid = 'JSON-RPC common.version answered without a version';
+    } catch (err) {
+      if (err instanceof OdooFaultError && err.fault.status === 429) {
+        throw throttled('while reporting its version', err.fault.retryAfterSeconds);
+      }
+      if (!(err instanceof NotFoundError || err instanceof OdooFaultError || err instanceof UpstreamError)) {
+        throw err;
+      }
+      rpcSaid =
+        err instanceof NotFoundError
+          ? 'POST /jsonrpc answered 404'
+          : err instanceof OdooFaultError
+            ? `JSON-RPC common.version failed${err.fault.message ? ` (${oneLine(err.fault.message, 120)})` : ''}`
+            : 'POST /jsonrpc answered with something that is not JSON-RPC';
+    }
+    throw new UpstreamError(`${host} does not answer like an Odoo server: ${webSaid}, and ${rpcSaid}`, {
+      hint: 'Check that ODOO_URL is the address of the Odoo server itself (e.g. https://acme.odoo.com), not a page, a login portal or another service; with --protocol json2 or jsonrpc no version check is made',
+    });
   }
 
   /** Connect once: version, protocol, sign-in (JSON-RPC), and the user's context. */
@@ -202,7 +230,11 @@ export class OdooClient {
   private async connect(signal?: AbortSignal): Promise<OdooSession> {
     const settings = await this.settings();
     const host = new URL(settings.url).host;
-    const version = await this.serverVersion(signal);
+    // A configured protocol needs no probe: the version is then only known where the protocol tells it.
+    const version = settings.protocol
+      ? await this.versionWithout(settings.protocol, signal)
+      : await this.serverVersion(signal);
+    this.knownVersion = version;
     if (version.major < MIN_MAJOR) {
       throw new UpstreamError(
         `Odoo at ${host} runs version ${version.version}, which odoo-mcp does not support; it needs Odoo ${MIN_MAJOR}.0 or newer`,
@@ -247,6 +279,7 @@ export class OdooClient {
       uid = result;
     }
     const partial = { version, protocol, forced: Boolean(settings.protocol), db, uid: uid ?? 0 };
+    // `res.users.context_get` answers {lang, tz, uid} (odoo/addons/base/models/res_users.py).
     const context = (await this.invoke(partial, 'res.users', 'context_get', {}, { signal }).catch(
       async (err: unknown) => {
         throw await this.explainDatabase(err, db, host, signal);
@@ -270,6 +303,31 @@ export class OdooClient {
       `connected to Odoo ${version.version} at ${host} over ${protocol === 'json2' ? 'JSON-2' : 'JSON-RPC'} as uid ${session.uid}`,
     );
     return session;
+  }
+
+  /**
+   * The version under a forced protocol, without `/web/version`: JSON-RPC's own `common.version` when that is the
+   * protocol (best effort), otherwise what the protocol implies (JSON-2 exists from Odoo 19).
+   */
+  private async versionWithout(protocol: Protocol, signal?: AbortSignal): Promise<ServerVersion> {
+    if (protocol === 'jsonrpc') {
+      try {
+        const found = readVersion(
+          await this.rpc({ service: 'common', method: 'version', args: [] }, signal, true),
+        );
+        if (found) return found;
+      } catch (err) {
+        if (err instanceof CancelledError) throw err;
+        this.log.debug('common.version did not answer; going on with --protocol jsonrpc');
+      }
+      return { version: 'unknown (JSON-RPC forced)', major: MIN_MAJOR + 1, minor: 0, assumed: true };
+    }
+    return {
+      version: `${JSON2_MAJOR}.0 or newer (JSON-2 forced)`,
+      major: JSON2_MAJOR,
+      minor: 0,
+      assumed: true,
+    };
   }
 
   /** Without ODOO_DB, a JSON-RPC sign-in needs the one database the server lists. */
@@ -305,6 +363,16 @@ export class OdooClient {
     const said404 = err instanceof UpstreamError && /HTTP 404/.test(err.message);
     const saidNoDb = err instanceof NotFoundError && /no database/.test(err.message);
     if (!(said404 || saidNoDb)) return err;
+    if (said404 && this.knownVersion?.assumed && (await this.settings()).protocol === 'json2') {
+      // Forced JSON-2 skipped the version check; now that it failed, the version can say why.
+      const found = await this.serverVersion(signal).catch(() => undefined);
+      if (found && found.major < JSON2_MAJOR) {
+        return new UserInputError(
+          `Odoo ${found.version} at ${host} has no JSON-2 API (it arrived in Odoo ${JSON2_MAJOR}.0), so --protocol json2 cannot work`,
+          { hint: 'Remove --protocol json2 (or ODOO_PROTOCOL) to use JSON-RPC' },
+        );
+      }
+    }
     const list = await this.listDatabases(signal);
     if (!db) {
       return list && list.length > 1
@@ -405,7 +473,10 @@ export class OdooClient {
     }
   }
 
-  /** One JSON-RPC call; errors (HTTP 200 with `error`) become OdooFaultError. */
+  /**
+   * One JSON-RPC call; errors (HTTP 200 with `{error: {code, message, data: {name, message, arguments, context,
+   * debug}}}`, `JsonRPCDispatcher.handle_error` and `serialize_exception` in odoo/http.py) become OdooFaultError.
+   */
   private async rpc(
     params: { service: string; method: string; args: unknown[] },
     signal: AbortSignal | undefined,
@@ -423,6 +494,7 @@ export class OdooClient {
       throw new OdooFaultError({
         name: data.name ?? 'odoo.error',
         message: data.message ?? reply.error.message ?? 'Odoo Server Error',
+        rpcCode: reply.error.code,
       });
     }
     if (!reply || !('result' in reply)) {
@@ -498,28 +570,50 @@ export class OdooClient {
   }
 }
 
-/** The version from `/web/version` or `common.version`. */
-export function parseVersion(
-  info: { server_version?: string; server_version_info?: unknown[] } | undefined,
-): ServerVersion {
-  const parts = info?.server_version_info;
-  const text = info?.server_version ?? '';
-  let major = Array.isArray(parts) ? Number(String(parts[0]).replace(/^saas~/, '')) : NaN;
-  let minor = Array.isArray(parts) ? Number(parts[1]) : NaN;
-  if (!Number.isFinite(major)) {
+/**
+ * The version in either shape Odoo answers: `/web/version` (19+: `{version_info: [19, 0, 0, "final", 0, ""],
+ * version: "19.0"}`, addons/rpc/controllers/__init__.py) or JSON-RPC `common.version` (`server_version`,
+ * `server_version_info`, odoo/service/common.py). Odoo Online writes `["saas~19", 1, …]` / "saas~19.1".
+ * Undefined when neither shape is there.
+ */
+export function readVersion(info: unknown): ServerVersion | undefined {
+  if (!info || typeof info !== 'object' || Array.isArray(info)) return undefined;
+  const o = info as Record<string, unknown>;
+  const parts = Array.isArray(o.version_info)
+    ? o.version_info
+    : Array.isArray(o.server_version_info)
+      ? o.server_version_info
+      : undefined;
+  const rawText = typeof o.version === 'string' ? o.version : o.server_version;
+  // Odoo's words: kept only when they look like a version ("19.0", "saas~19.1", "19.0+e").
+  const text = typeof rawText === 'string' && /^[\w~.+-]{1,40}$/.test(rawText) ? rawText : '';
+  let major = parts ? Number(String(parts[0]).replace(/^saas~/, '')) : NaN;
+  let minor = parts ? Number(parts[1]) : NaN;
+  if (!Number.isInteger(major)) {
     const m = /(\d+)\.(\d+)/.exec(text);
     major = m ? Number(m[1]) : NaN;
     minor = m ? Number(m[2]) : 0;
   }
-  if (!Number.isFinite(major)) {
-    throw new UpstreamError('Odoo did not report its version, so this may not be an Odoo server', {
-      hint: 'Check that ODOO_URL points at the Odoo server itself (e.g. https://acme.odoo.com)',
-    });
-  }
-  return { version: text || `${major}.${minor}`, major, minor: Number.isFinite(minor) ? minor : 0 };
+  if (!Number.isInteger(major) || major <= 0) return undefined;
+  const safeMinor = Number.isInteger(minor) ? minor : 0;
+  return { version: text || `${major}.${safeMinor}`, major, minor: safeMinor };
 }
 
-/** JSON-2 failures carry `{name, message, ...}`; keep name and message, never `debug`. */
+function parseJson(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON-2 failures carry `{name, message, arguments, context, debug}` with the exception's `http_status` or the
+ * werkzeug code (`Json2RpcDispatcher.handle_error`, addons/rpc/controllers/json2.py; statuses from
+ * odoo/exceptions.py); keep name and message, never `debug`. Without a database, the route does not exist and
+ * odoo/http.py serves werkzeug's HTML 404 page.
+ */
 function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
   if (failure.status === 429) {
     // From Odoo (JSON-2 shape) or a proxy in front of it, on either protocol; the wait it asks for is kept.

@@ -5,10 +5,16 @@ import type { FakeOdoo } from './fake/odoo.js';
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const readme = fileURLToPath(new URL('../README.md', import.meta.url));
 
-/** The two protocols, each on a server version that uses it by default. */
+/**
+ * The Odoo versions the servers' tests run against, each with the protocol odoo-mcp picks for it: 17 and 18 speak
+ * JSON-RPC (no /web/version, so common.version tells the version), 19 and 20 JSON-2 (20 keeps JSON-RPC's object
+ * service off unless rpc.use_deprecated_services is set).
+ */
 export const PROTOCOLS = [
   { version: '17.0', protocol: 'jsonrpc' as const },
+  { version: '18.0', protocol: 'jsonrpc' as const },
   { version: '19.0', protocol: 'json2' as const },
+  { version: '20.0', protocol: 'json2' as const },
 ];
 
 export type Who = 'admin' | 'sales' | 'notz';

@@ -35,7 +35,10 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     } else {
       expect(paths.has('/json/2/…')).toBe(false);
       expect(paths.has('/jsonrpc')).toBe(true);
-      const auth = fake.service.requestsTo('/jsonrpc').map((r) => JSON.parse(r.body).params);
+      const auth = fake.service
+        .requestsTo('/jsonrpc')
+        .map((r) => JSON.parse(r.body).params)
+        .filter((p) => p.method !== 'version');
       expect(auth[0]).toEqual({
         service: 'common',
         method: 'authenticate',
@@ -52,10 +55,42 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     const call = await server.call('odoo_list_models', { query: 'sale' });
     expect(call.isError).toBe(false);
     expect(call.text).toBe(
-      "Models matching 'sale': 2 of 2 rows.\nmodel,label\nsale.order,Sales Order\nsale.order.line,Sales Order Line",
+      "Models matching 'sale': 2 of 2 rows.\nmodel,label,matched\nsale.order,Sales Order,business word\nsale.order.line,Sales Order Line,business word",
     );
     const byLabel = await server.call('odoo_list_models', { query: 'journal entry' });
-    expect(byLabel.text).toContain('account.move,Journal Entry');
+    expect(byLabel.text).toContain('account.move,Journal Entry,business word');
+  });
+
+  // account.move's label is "Journal Entry": a label search for "invoice" found only account.invoice.report.
+  it.each([
+    ['invoice', 'account.move'],
+    ['invoices', 'account.move'],
+    ['vendor bill', 'account.move'],
+    ['customer', 'res.partner'],
+    ['stock', 'stock.quant'],
+    ['employee', 'hr.employee'],
+    ['product', 'product.product'],
+    ['quotation', 'sale.order'],
+  ])('odoo_list_models %j finds %s first, by business word', async (query, model) => {
+    const call = await server.call('odoo_list_models', { query });
+    expect(call.isError).toBe(false);
+    const rows = call.text.split('\n').slice(2);
+    expect(rows[0]!.split(',')[0]).toBe(model);
+    // Only models installed here are offered: the table's account.payment or crm.lead are not in this database.
+    for (const row of rows) expect(fake.orm.models.has(row.split(',')[0]!)).toBe(true);
+  });
+
+  it('odoo_list_models also finds the models behind the menu actions named like the query', async () => {
+    const call = await server.call('odoo_list_models', { query: 'Bills' });
+    expect(call.text.split('\n').slice(1, 3)).toEqual([
+      'model,label,matched',
+      'account.move,Journal Entry,business word',
+    ]);
+    const action = await server.call('odoo_list_models', { query: 'Credit Notes' });
+    expect(action.text).toContain('account.move,Journal Entry');
+    // The menu actions were asked, as well as ir.model.
+    const viaMenu = fake.orm.calls.filter((c) => c.model === 'ir.actions.act_window');
+    expect(viaMenu.length).toBeGreaterThan(0);
   });
 
   it('odoo_describe_model trims technical fields unless asked, and shows selection values', async () => {
@@ -282,7 +317,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
 
     const models = await server.call('odoo_list_models', { query: 'sale', limit: 1 });
     expect(models.text).toBe(
-      "Models matching 'sale': 1 of 2 rows (truncated; raise limit (up to 200), or use a more specific query, for the rest).\nmodel,label\nsale.order,Sales Order",
+      "Models matching 'sale': 1 of 2 rows (truncated; raise limit (up to 200), or use a more specific query, for the rest).\nmodel,label,matched\nsale.order,Sales Order,business word",
     );
     expect(models.text).not.toContain('offset');
     const raised = await server.call('odoo_list_models', { query: 'sale', limit: 2 });

@@ -144,7 +144,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
     try {
       const denied = await sales.call('odoo_delete_record', { model: 'sale.order', ids: [32] });
       expect(denied.text).toBe(
-        'Odoo denied delete access to sale.order («Sales Order»): this user lacks the delete right on that model. It is granted to: «Administration / Settings». Ask an Odoo administrator to give this user the right (or use the API key of a user who has it).',
+        "Odoo denied delete access to sale.order: this user lacks the model access right (ir.model.access) to delete that model; Odoo said «You are not allowed to delete 'Sales Order' (sale.order) records». It is granted to: «Administration / Settings». An Odoo administrator can add this user to one of those groups (Settings → Users → the user → Access Rights), or use the API key of a user who has the right.",
       );
     } finally {
       await sales.close();

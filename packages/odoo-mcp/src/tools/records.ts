@@ -1,3 +1,4 @@
+import { findModels } from '../models.js';
 import {
   NotFoundError,
   UserInputError,
@@ -79,34 +80,23 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_list_models',
       title: 'Find Odoo models',
       description:
-        'Finds models whose technical name or label contains a text ("invoice" finds account.move). Use when unsure of a model name. One call.',
+        'Finds models by business word, label, technical name or menu ("invoice" or "vendor bill" finds account.move, "customer" res.partner, "quotation" sale.order). Use when unsure of a model name. One call.',
       toolset: 'records',
       input: {
-        query: z.string().max(100).optional().describe('Text in the name or label; omit for all.'),
+        query: z.string().max(100).optional().describe('A business word, label or name; omit for all.'),
         limit: z.number().int().min(1).max(MAX_MODELS).default(50).describe('Max models (default 50).'),
       },
       annotations: READ,
       handler: async ({ query, limit }, { signal }) => {
         await client.session(signal);
         const q = query?.trim();
-        const domain = [
-          ['transient', '=', false],
-          ...(q ? ['|', ['model', 'ilike', q], ['name', 'ilike', q]] : []),
-        ];
-        const [rows, total] = await Promise.all([
-          client.call<Array<{ model: string; name: string }>>(
-            'ir.model',
-            'search_read',
-            { domain, fields: ['model', 'name'], limit, order: 'model' },
-            { signal },
-          ),
-          client.call<number>('ir.model', 'search_count', { domain }, { signal }),
-        ]);
+        const { hits, total } = await findModels(client, q, limit, signal);
+        const rows = hits.map((h) => [h.model, h.label, h.matched]);
         return tableReply({
           title: q ? `Models matching '${q}'` : 'Models',
-          columns: ['model', 'label'],
-          textRows: rows.map((r) => [r.model, r.name]),
-          dataRows: rows.map((r) => [r.model, r.name]),
+          columns: ['model', 'label', 'matched'],
+          textRows: rows,
+          dataRows: rows,
           total,
           offset: 0,
           fence: false,

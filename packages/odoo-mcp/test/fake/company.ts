@@ -413,11 +413,44 @@ export function buildCompany(orm: Orm, options: CompanyOptions): void {
     fields: {},
   });
 
+  // A report model whose label says "Invoices": what a label-only search for "invoice" used to find alone.
+  orm.define({
+    name: 'account.invoice.report',
+    description: 'Invoices Statistics',
+    order: 'id',
+    fields: {
+      move_id: m2o('account.move', 'Invoice'),
+      price_subtotal: { type: 'monetary', string: 'Untaxed Total' },
+    },
+  });
+  // Window actions, as the menus open them (odoo/addons/base/models/ir_actions.py `ir.actions.act_window`; names
+  // and models of account/views/account_move_views.xml, sale/views/sale_views.xml, hr/views/hr_employee_views.xml).
+  orm.define({
+    name: 'ir.actions.act_window',
+    description: 'Action Window',
+    order: 'name',
+    fields: { name: char('Action Name'), res_model: char('Destination Model') },
+  });
+
   for (const def of orm.models.values()) {
     orm.insert('ir.model', { model: def.name, name: def.description, transient: def.transient === true });
   }
 
   // ---- records ----------------------------------------------------------------------------------
+  for (const [name, model] of [
+    ['Invoices', 'account.move'],
+    ['Bills', 'account.move'],
+    ['Credit Notes', 'account.move'],
+    ['Customers', 'res.partner'],
+    ['Vendors', 'res.partner'],
+    ['Quotations', 'sale.order'],
+    ['Sales Orders', 'sale.order'],
+    ['Employees', 'hr.employee'],
+    ['Products', 'product.product'],
+    ['Inventory', 'stock.quant'],
+  ]) {
+    orm.insert('ir.actions.act_window', { name, res_model: model });
+  }
   orm.insert('res.country', { id: 1, name: 'Belgium', code: 'BE' });
   orm.insert('res.country', { id: 2, name: 'United States', code: 'US' });
   orm.insert('res.country', { id: 3, name: 'France', code: 'FR' });
@@ -445,6 +478,7 @@ export function buildCompany(orm: Orm, options: CompanyOptions): void {
         'res.currency': 'r',
         'res.country': 'r',
         'ir.model': 'r',
+        'ir.actions.act_window': 'r',
         'product.product': 'r',
         'product.category': 'r',
         'uom.uom': 'r',

@@ -1,21 +1,51 @@
 /**
- * A fake Odoo server on testkit's FakeService, speaking both external APIs with Odoo's real shapes:
- * - JSON-2 (Odoo 19+): POST /json/2/<model>/<method>, `Authorization: bearer <key>`, optional
- *   X-Odoo-Database; errors as HTTP 4xx/5xx with {name, message, arguments, context, debug}.
- * - JSON-RPC (all versions, deprecated in 19): POST /jsonrpc, services common/db/object; errors as
- *   HTTP 200 with {error: {code, message, data: {name, message, debug, ...}}}.
- * - GET /web/version (17+; older servers only answer common.version).
+ * A fake Odoo server on testkit's FakeService, answering as Odoo's own source does, per version (17.0, 18.0, 19.0,
+ * saas~19.1, 20.0). Every shape and message comes from shapes.ts, which names the Odoo file it is taken from:
+ * - `GET /web/version`, `/json/version` (19+ only; addons/rpc/controllers/__init__.py);
+ * - JSON-RPC `POST /jsonrpc`: services common / db / object (odoo/service/common.py, db.py, model.py; errors from
+ *   `JsonRPCDispatcher.handle_error` in odoo/http.py); on 20 gated by `rpc.use_deprecated_services`
+ *   (addons/rpc/controllers/jsonrpc.py); no `db` service from 19.1;
+ * - JSON-2 `POST /json/2/<model>/<method>` (19+; addons/rpc/controllers/json2.py), bearer API keys checked with
+ *   the 'rpc' scope (`_auth_method_bearer`, odoo/addons/base/models/ir_http.py).
  */
 import { FakeService, type FakeRequest, type FakeReply } from '@switchyard/testkit';
 import { buildCompany } from './company.js';
 import { METHOD_PARAMS, OdooException, Orm, RECORD_METHODS, accessError, type Env } from './orm.js';
+import {
+  DEBUG_MARKER,
+  HTTP_STATUS,
+  NOT_FOUND_DESCRIPTION,
+  NOT_FOUND_HTML,
+  accessDenied,
+  commonVersionBody,
+  invalidApiKey,
+  json2BadArgument,
+  json2UnknownModel,
+  jsonRpcError,
+  listDbDisabled,
+  noDatabase,
+  privateMethod,
+  profileOf,
+  rpcUnknownModel,
+  serializeException,
+  unknownMethod,
+  unknownService,
+  webVersionBody,
+  werkzeug,
+  type Raised,
+  type VersionProfile,
+} from './shapes.js';
+
+export { DEBUG_MARKER };
 
 export interface FakeOdooOptions {
-  /** As Odoo reports it: "17.0", "18.0", "19.0", "16.0", "15.0", "saas~18.2". */
+  /** As Odoo reports it: "17.0", "18.0", "19.0", "saas~19.1", "20.0" (also "16.0", "15.0" for refusals). */
   version?: string;
   databases?: string[];
   /** db.list answers (list_db = True); otherwise it is refused. */
   listDatabases?: boolean;
+  /** Odoo 20: the system parameter `rpc.use_deprecated_services` that keeps /jsonrpc's object service on. */
+  deprecatedRpc?: boolean;
   hireDateField?: boolean;
   now?: Date;
 }
@@ -39,32 +69,29 @@ class InjectedException extends OdooException {
   }
 }
 
-/** The traceback Odoo puts in `debug`: it must never reach the model. */
-export const DEBUG_MARKER =
-  'Traceback (most recent call last):\n  File "/opt/odoo/odoo/http.py", line 2220, in _serve_db';
+const raise = (e: Raised) =>
+  new OdooException(e.name, e.message, { status: e.status, arguments: e.arguments, headers: e.headers });
 
-const STATUS: Record<string, number> = {
-  'odoo.exceptions.AccessError': 403,
-  'odoo.exceptions.AccessDenied': 403,
-  'odoo.exceptions.MissingError': 404,
-  'odoo.exceptions.UserError': 422,
-  'odoo.exceptions.ValidationError': 422,
-  'builtins.TypeError': 422,
+const HTML_404: FakeReply = {
+  status: 404,
+  headers: { 'content-type': 'text/html; charset=utf-8' },
+  body: NOT_FOUND_HTML,
 };
-
-const NOT_FOUND_HTML =
-  '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server.</p>\n';
 
 export class FakeOdoo {
   readonly service: FakeService;
   readonly orm: Orm;
+  readonly profile: VersionProfile;
   readonly version: string;
   readonly major: number;
   readonly minor: number;
   readonly databases: string[];
   listDatabases: boolean;
+  deprecatedRpc: boolean;
   /** API key → uid. */
   readonly keys = new Map<string, number>();
+  /** API key → its scope (`res.users.apikeys.scope`); null = a key made without one. */
+  readonly keyScopes = new Map<string, string | null>();
   readonly adminKey = 'odoo-admin-key-7d1f00c2a9e84b6b';
   readonly salesKey = 'odoo-sales-key-41b9aa0e5c2d4f83';
   readonly notzKey = 'odoo-notz-key-5e6a1b2c3d4e5f60';
@@ -73,20 +100,28 @@ export class FakeOdoo {
   private constructor(service: FakeService, options: FakeOdooOptions) {
     this.service = service;
     this.version = options.version ?? '19.0';
-    const m = /(\d+)\.(\d+)/.exec(this.version)!;
-    this.major = Number(m[1]);
-    this.minor = Number(m[2]);
+    this.profile = profileOf(this.version);
+    this.major = this.profile.major;
+    this.minor = this.profile.minor;
     this.databases = options.databases ?? ['acme'];
     this.listDatabases = options.listDatabases ?? true;
+    this.deprecatedRpc = options.deprecatedRpc ?? false;
     this.orm = new Orm(this.major);
     buildCompany(this.orm, {
       major: this.major,
       hireDateField: options.hireDateField ?? true,
       now: options.now ?? new Date(),
     });
-    this.keys.set(this.adminKey, 2);
-    this.keys.set(this.salesKey, 6);
-    this.keys.set(this.notzKey, 8);
+    // From 19.1 a key must be created with the 'rpc' scope to be used by a program.
+    const scope = this.profile.keyNeedsRpcScope ? 'rpc' : null;
+    for (const [key, uid] of [
+      [this.adminKey, 2],
+      [this.salesKey, 6],
+      [this.notzKey, 8],
+    ] as const) {
+      this.keys.set(key, uid);
+      this.keyScopes.set(key, scope);
+    }
     this.routes();
   }
 
@@ -108,94 +143,90 @@ export class FakeOdoo {
     this.keys.delete(key);
   }
 
+  /**
+   * The uid of a key checked for the 'rpc' scope, as `res.users.apikeys._check_credentials(scope='rpc', key)`
+   * does (odoo/addons/base/models/res_users.py): up to 19.0 `scope IS NULL OR scope = 'rpc'`, from 19.1 'rpc' only.
+   */
+  private uidOfKey(key: string): number | undefined {
+    const uid = this.keys.get(key);
+    if (uid === undefined) return undefined;
+    const scope = this.keyScopes.get(key) ?? null;
+    const ok = this.profile.keyNeedsRpcScope ? scope === 'rpc' : scope === null || scope === 'rpc';
+    return ok ? uid : undefined;
+  }
+
   close(): Promise<void> {
     return this.service.close();
   }
 
-  private versionInfo() {
-    return {
-      server_version: this.version,
-      server_version_info: [this.major, this.minor, 0, 'final', 0, ''],
-      server_serie: this.version,
-      protocol_version: 1,
-    };
-  }
-
   private routes(): void {
-    this.service.route('GET', '/web/version', () =>
-      this.major >= 17
-        ? { body: this.versionInfo() }
-        : { status: 404, headers: { 'content-type': 'text/html' }, body: NOT_FOUND_HTML },
-    );
+    const version = () => (this.profile.webVersion ? { body: webVersionBody(this.profile) } : HTML_404);
+    this.service.route('GET', '/web/version', version);
+    this.service.route('GET', '/json/version', version);
     this.service.route('POST', '/jsonrpc', (req) => this.jsonRpc(req));
     this.service.route('POST', '/json/2/:model/:method', (req) => this.json2(req));
   }
 
-  // ---- JSON-2 -------------------------------------------------------------------------------------
+  // ---- JSON-2 (addons/rpc/controllers/json2.py) ------------------------------------------------------
 
   private json2(req: FakeRequest): FakeReply {
-    const html404 = {
-      status: 404,
-      headers: { 'content-type': 'text/html; charset=utf-8' },
-      body: NOT_FOUND_HTML,
-    };
-    if (this.major < 19) return html404;
+    if (!this.profile.json2) return HTML_404;
     const header = req.headers['x-odoo-database'];
     const db =
       typeof header === 'string' ? header : this.databases.length === 1 ? this.databases[0] : undefined;
-    // Without a known database, no JSON-2 route exists: the server answers its HTML 404 page.
-    if (!db || !this.databases.includes(db)) return html404;
+    // Without a known database, odoo/http.py serves from the no-database routing map, where no JSON-2 route
+    // exists: werkzeug's HTML 404 page.
+    if (!db || !this.databases.includes(db)) return HTML_404;
     const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
-    const uid = auth ? this.keys.get(auth[1]!.trim()) : undefined;
-    if (!uid) {
-      return this.json2Error(new OdooException('werkzeug.exceptions.Unauthorized', 'Invalid apikey'), 401);
-    }
+    const uid = auth ? this.uidOfKey(auth[1]!.trim()) : undefined;
+    if (!uid) return this.json2Error(raise(invalidApiKey()));
     const { model, method } = req.params as { model: string; method: string };
-    if (!this.orm.models.has(model)) {
-      return this.json2Error(
-        new OdooException('werkzeug.exceptions.NotFound', `model '${model}' not found`),
-        404,
-      );
-    }
+    if (!this.orm.models.has(model)) return this.json2Error(raise(json2UnknownModel(model)));
     let body: Record<string, unknown>;
     try {
       body = (req.json<Record<string, unknown>>() ?? {}) as Record<string, unknown>;
-    } catch {
-      return this.json2Error(new OdooException('werkzeug.exceptions.BadRequest', 'Invalid JSON data'), 400);
+    } catch (err) {
+      return this.json2Error(
+        raise(werkzeug('BadRequest', `could not parse the body as json: ${(err as Error).message}`)),
+      );
     }
     const { ids, context, ...kwargs } = body;
     try {
-      const result = this.dispatch(model, method, (ids as number[] | undefined) ?? undefined, kwargs, {
-        uid,
-        context: (context as Record<string, unknown>) ?? {},
-      });
+      const result = this.dispatch(
+        model,
+        method,
+        (ids as number[] | undefined) ?? undefined,
+        kwargs,
+        { uid, context: (context as Record<string, unknown>) ?? {} },
+        'json2',
+      );
       return { body: result ?? null };
     } catch (err) {
-      if (err instanceof InjectedException && err.fault.status) {
-        const { status, retryAfter } = err.fault;
-        const headers = retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : undefined;
-        return this.json2Error(err, status, headers);
-      }
-      if (err instanceof OdooException) return this.json2Error(err, STATUS[err.odooName] ?? 500);
-      throw err;
+      if (!(err instanceof OdooException)) throw err;
+      // An unknown method is an AttributeError turned into NotFound(exc.args[0]); a bad keyword argument an
+      // UnprocessableEntity (json2.py `web_json_2_rpc`).
+      if (err.odooName === 'builtins.AttributeError')
+        return this.json2Error(raise(werkzeug('NotFound', err.message)));
+      return this.json2Error(err);
     }
   }
 
-  private json2Error(err: OdooException, status: number, headers?: Record<string, string>): FakeReply {
+  /** `Json2RpcDispatcher.handle_error` (json2.py): status from `http_status` or the werkzeug code, else 500. */
+  private json2Error(err: OdooException): FakeReply {
+    let status = err.extra.status ?? HTTP_STATUS[err.odooName] ?? 500;
+    let headers = err.extra.headers;
+    if (err instanceof InjectedException && err.fault.status) {
+      status = err.fault.status;
+      if (err.fault.retryAfter !== undefined) headers = { 'retry-after': String(err.fault.retryAfter) };
+    }
     return {
       status,
       ...(headers ? { headers } : {}),
-      body: {
-        name: err.odooName,
-        message: err.message,
-        arguments: [err.message, status],
-        context: {},
-        debug: `${DEBUG_MARKER}\n${err.odooName}: ${err.message}`,
-      },
+      body: serializeException({ name: err.odooName, message: err.message, arguments: err.extra.arguments }),
     };
   }
 
-  // ---- JSON-RPC -----------------------------------------------------------------------------------
+  // ---- JSON-RPC (odoo/http.py dispatch_rpc; addons/rpc/controllers/jsonrpc.py from 19) -----------------
 
   private jsonRpc(req: FakeRequest): FakeReply {
     const call = req.json<{
@@ -204,34 +235,28 @@ export class FakeOdoo {
     }>();
     const id = call?.id ?? null;
     const ok = (result: unknown): FakeReply => ({ body: { jsonrpc: '2.0', id, result } });
-    const fail = (err: OdooException): FakeReply => ({
-      body: {
-        jsonrpc: '2.0',
-        id,
-        error: {
-          code: 200,
-          message: 'Odoo Server Error',
-          data: {
-            name: err.odooName,
-            debug: `${DEBUG_MARKER}\n${err.odooName}: ${err.message}`,
-            message: err.message,
-            arguments: [err.message],
-            context: {},
-          },
-        },
-      },
-    });
     const { service, method, args = [] } = call?.params ?? {};
     try {
-      if (service === 'common' && method === 'version') return ok(this.versionInfo());
-      if (service === 'db' && method === 'list') {
-        if (!this.listDatabases) throw new OdooException('odoo.exceptions.AccessDenied', 'Access Denied');
-        return ok(this.databases);
+      const signsIn = service === 'common' && (method === 'authenticate' || method === 'login');
+      if (this.profile.rpcNeedsParameter && (service === 'object' || signsIn)) {
+        this.checkDb(args[0] as string);
+        if (!this.deprecatedRpc) {
+          throw raise({ ...werkzeug('NotFound', NOT_FOUND_DESCRIPTION), arguments: [NOT_FOUND_DESCRIPTION] });
+        }
       }
-      if (service === 'common' && (method === 'authenticate' || method === 'login')) {
+      if (service === 'common' && method === 'version') return ok(commonVersionBody(this.profile));
+      if (service === 'db') {
+        if (!this.profile.dbService) throw raise(unknownService('db'));
+        if (method === 'list') {
+          if (!this.listDatabases) throw raise(listDbDisabled());
+          return ok(this.databases);
+        }
+      }
+      if (signsIn) {
+        // odoo/service/common.py `exp_authenticate`: the uid, or False when res.users.authenticate refuses.
         const [db, login, key] = args as [string, string, string];
         this.checkDb(db);
-        const uid = this.keys.get(key);
+        const uid = this.uidOfKey(key);
         const user = uid ? this.orm.users.get(uid) : undefined;
         return ok(user && user.login === login ? uid : false);
       }
@@ -246,35 +271,49 @@ export class FakeOdoo {
           Record<string, unknown>,
         ];
         this.checkDb(db);
-        if (!uid || this.keys.get(key) !== uid)
-          throw new OdooException('odoo.exceptions.AccessDenied', 'Access Denied');
-        this.orm.model(model);
+        // odoo/service/model.py `dispatch` → odoo/service/security.py `check`: AccessDenied for a bad key.
+        if (!uid || this.uidOfKey(key) !== uid) throw raise(accessDenied());
+        if (!this.orm.models.has(model)) throw raise(rpcUnknownModel(model));
         const params = METHOD_PARAMS[name];
         const { context, ...named } = kwargs;
         const rest = RECORD_METHODS.has(name) ? positional.slice(1) : positional;
         const ids = RECORD_METHODS.has(name) ? (positional[0] as number[]) : undefined;
         if (params) rest.forEach((value, i) => (named[params[i] ?? `arg${i}`] = value));
         return ok(
-          this.dispatch(model, name, ids, named, {
-            uid,
-            context: (context as Record<string, unknown>) ?? {},
-          }),
+          this.dispatch(
+            model,
+            name,
+            ids,
+            named,
+            {
+              uid,
+              context: (context as Record<string, unknown>) ?? {},
+            },
+            'jsonrpc',
+          ),
         );
       }
-      throw new OdooException('builtins.KeyError', `'${String(service)}.${String(method)}'`);
+      if (service === 'common') {
+        // odoo/service/common.py `dispatch`: `raise Exception("Method not found: %s" % method)`.
+        throw new OdooException('builtins.Exception', `Method not found: ${String(method)}`);
+      }
+      throw raise(unknownService(String(service)));
     } catch (err) {
-      if (err instanceof OdooException) return fail(err);
+      if (err instanceof OdooException) {
+        return {
+          body: jsonRpcError(id, {
+            name: err.odooName,
+            message: err.message,
+            arguments: err.extra.arguments,
+          }),
+        };
+      }
       throw err;
     }
   }
 
   private checkDb(db: string): void {
-    if (!this.databases.includes(db)) {
-      throw new OdooException(
-        'psycopg2.OperationalError',
-        `connection to server at "localhost" (127.0.0.1), port 5432 failed: FATAL:  database "${db}" does not exist\n`,
-      );
-    }
+    if (!this.databases.includes(db)) throw raise(noDatabase(db));
   }
 
   // ---- the ORM, as both protocols reach it -------------------------------------------------------
@@ -285,6 +324,7 @@ export class FakeOdoo {
     ids: number[] | undefined,
     kwargs: Record<string, unknown>,
     env: Env,
+    via: 'json2' | 'jsonrpc',
   ): unknown {
     const fault = this.faults.find(
       (f) => f.left > 0 && (!f.model || f.model === model) && (!f.method || f.method === method),
@@ -293,22 +333,24 @@ export class FakeOdoo {
       fault.left--;
       throw new InjectedException(fault);
     }
-    if (method.startsWith('_')) {
-      throw accessError(`Private methods (such as '${model}.${method}') cannot be called remotely.`);
-    }
+    if (method.startsWith('_')) throw accessError(privateMethod(model, method));
     const params = METHOD_PARAMS[method];
-    if (!params || (method === 'formatted_read_group' && this.major < 19)) {
-      throw new OdooException(
-        'builtins.AttributeError',
-        `The method '${method}' does not exist on the model '${model}'`,
-      );
+    if (
+      !params ||
+      (method === 'formatted_read_group' && !this.profile.formattedReadGroup) ||
+      (method === 'read_group' && !this.profile.readGroup)
+    ) {
+      throw raise(unknownMethod(this.profile, model, method));
     }
     const unknown = Object.keys(kwargs).find((k) => !params.includes(k));
     if (unknown) {
-      throw new OdooException(
-        'builtins.TypeError',
-        `${method}() got an unexpected keyword argument '${unknown}'`,
-      );
+      // JSON-2 binds the signature first (json2.py): 422. Over JSON-RPC, Python's own TypeError.
+      throw via === 'json2'
+        ? raise(json2BadArgument(unknown))
+        : new OdooException(
+            'builtins.TypeError',
+            `${method}() got an unexpected keyword argument '${unknown}'`,
+          );
     }
     const orm = this.orm;
     orm.calls.push({
@@ -320,7 +362,7 @@ export class FakeOdoo {
     const k = kwargs as Record<string, never>;
     switch (method) {
       case 'fields_get':
-        return orm.fieldsGet(model, k.attributes);
+        return orm.fieldsGet(model, k.attributes, env);
       case 'context_get': {
         const user = orm.users.get(env.uid)!;
         return { lang: user.lang, tz: user.tz, uid: env.uid };
@@ -363,10 +405,7 @@ export class FakeOdoo {
         orm.checkAccess(model, 'unlink', env);
         return orm.unlink(model, ids ?? [], env);
       default:
-        throw new OdooException(
-          'builtins.AttributeError',
-          `The method '${method}' does not exist on the model '${model}'`,
-        );
+        throw raise(unknownMethod(this.profile, model, method));
     }
   }
 }

@@ -1,3 +1,5 @@
+import { aclMessage, fieldAccessMessage, ruleMessage } from './shapes.js';
+
 /**
  * A small in-memory Odoo ORM for the fake server: models with fields_get metadata, records, computed
  * fields, domain evaluation (prefix notation, dotted paths, any/not any, child_of, like/ilike, active_test),
@@ -5,10 +7,13 @@
  * writes, and a per-group access list that raises Odoo's own AccessError text.
  */
 
+/** An exception raised inside the fake Odoo: its Python class path and message (see shapes.ts for each). */
 export class OdooException extends Error {
   constructor(
     readonly odooName: string,
     message: string,
+    /** werkzeug exceptions carry their own HTTP status, args and headers (shapes.ts `werkzeug`). */
+    readonly extra: { status?: number; arguments?: unknown[]; headers?: Record<string, string> } = {},
   ) {
     super(message);
   }
@@ -76,6 +81,21 @@ export interface Group {
   rights: Record<string, string>;
 }
 
+/**
+ * A record rule (ir.rule, odoo/addons/base/models/ir_rule.py): records of `model` the rule's groups (or everyone,
+ * when global) may reach for the operations it applies to.
+ */
+export interface RecordRule {
+  name: string;
+  model: string;
+  /** Groups it applies to; none = a global rule. */
+  groups?: number[];
+  operations: Array<'read' | 'write' | 'create' | 'unlink'>;
+  allows: (rec: Rec, user: User) => boolean;
+  /** The rule's domain names company_id (the multi-company note of `_make_access_error`). */
+  company?: boolean;
+}
+
 export interface User {
   id: number;
   login: string;
@@ -84,6 +104,8 @@ export interface User {
   tz: string | false;
   lang: string;
   companyId: number;
+  /** In group_no_one (debug mode rights): record-rule errors then list records, user and rules. */
+  debug?: boolean;
 }
 
 const STANDARD: Record<string, FieldDef> = {
@@ -96,7 +118,6 @@ const STANDARD: Record<string, FieldDef> = {
 };
 
 const RIGHT_OF: Record<string, string> = { read: 'r', write: 'w', create: 'c', unlink: 'u' };
-const VERB: Record<string, string> = { read: 'access', write: 'modify', create: 'create', unlink: 'delete' };
 
 export const METHOD_PARAMS: Record<string, string[]> = {
   search_read: ['domain', 'fields', 'offset', 'limit', 'order'],
@@ -168,6 +189,9 @@ export class Orm {
   private readonly nextIds = new Map<string, number>();
   readonly groups = new Map<number, Group>();
   readonly users = new Map<number, User>();
+  readonly rules: RecordRule[] = [];
+  /** model → field → the groups allowed to read it (`groups=` on a field, odoo/fields.py). */
+  readonly fieldGroups = new Map<string, Record<string, number[]>>();
   /** Every ORM call, for assertions about what the client used. */
   readonly calls: Array<{ model: string; method: string; uid: number; args: Record<string, unknown> }> = [];
 
@@ -209,13 +233,80 @@ export class Orm {
     if (user && user.groups.some((id) => grants(this.groups.get(id)!))) return;
     const allowed = [...this.groups.values()].filter(grants).map((g) => g.fullName);
     const def = this.model(model);
-    throw accessError(
-      `You are not allowed to ${VERB[operation]} '${def.description}' (${model}) records.\n\n` +
-        (allowed.length
-          ? `This operation is allowed for the following groups:\n${allowed.map((g) => `\t- ${g}`).join('\n')}`
-          : 'No group currently allows this operation.') +
-        '\n\nContact your administrator to request access if necessary.',
+    throw accessError(aclMessage(operation, def.description, model, allowed));
+  }
+
+  /** The rules that apply to this user for this operation on this model. */
+  private rulesFor(model: string, operation: RecordRule['operations'][number], user: User): RecordRule[] {
+    return this.rules.filter(
+      (r) =>
+        r.model === model &&
+        r.operations.includes(operation) &&
+        (!r.groups || r.groups.some((g) => user.groups.includes(g))),
     );
+  }
+
+  /** Whether every applying rule lets the user reach the record (group rules are OR-ed, global AND-ed). */
+  private ruleAllows(
+    model: string,
+    operation: RecordRule['operations'][number],
+    rec: Rec,
+    env: Env,
+  ): boolean {
+    const user = this.users.get(env.uid);
+    if (!user) return true;
+    const rules = this.rulesFor(model, operation, user);
+    const global = rules.filter((r) => !r.groups);
+    const grouped = rules.filter((r) => r.groups);
+    return (
+      global.every((r) => r.allows(rec, user)) &&
+      (!grouped.length || grouped.some((r) => r.allows(rec, user)))
+    );
+  }
+
+  /** `_check_record_rules` (odoo/models.py): refuse records a rule excludes, with ir_rule.py's message. */
+  checkRules(model: string, operation: RecordRule['operations'][number], ids: number[], env: Env): void {
+    const user = this.users.get(env.uid);
+    if (!user) return;
+    const failing = ids
+      .map((id) => this.table(model).get(id))
+      .filter((rec): rec is Rec => Boolean(rec) && !this.ruleAllows(model, operation, rec!, env));
+    if (!failing.length) return;
+    const rules = this.rulesFor(model, operation, user).filter((r) =>
+      failing.some((rec) => !r.allows(rec, user)),
+    );
+    const def = this.model(model);
+    throw accessError(
+      ruleMessage({
+        operation,
+        description: def.description,
+        model,
+        debug: user.debug
+          ? {
+              records: failing
+                .slice(0, 6)
+                .map((rec) => `${this.displayName(model, rec)} (id=${rec.id})`)
+                .join(', '),
+              user: `${user.name} (id=${user.id})`,
+              rules: rules.map((r) => r.name),
+              company: rules.some((r) => r.company),
+            }
+          : undefined,
+      }),
+    );
+  }
+
+  /** Fields restricted by `groups=` that this user may not read (odoo/models.py `_check_field_access`). */
+  checkFieldAccess(model: string, fields: string[], operation: string, env: Env): void {
+    const restricted = this.fieldGroups.get(model);
+    const user = this.users.get(env.uid);
+    if (!restricted || !user) return;
+    const denied = fields.filter(
+      (f) => restricted[f] && !restricted[f]!.some((g) => user.groups.includes(g)),
+    );
+    if (denied.length) {
+      throw accessError(fieldAccessMessage(denied, this.model(model).description, model, operation));
+    }
   }
 
   // ---- values -----------------------------------------------------------------------------------
@@ -267,7 +358,10 @@ export class Orm {
       full.push(['active', '=', true]);
     }
     const tree = parseDomain(full, model);
-    const rows = [...this.table(model).values()].filter((rec) => this.evalNode(model, rec, tree, env));
+    // Record rules narrow every search silently (odoo/models.py `_search` adds ir.rule's `_compute_domain`).
+    const rows = [...this.table(model).values()].filter(
+      (rec) => this.evalNode(model, rec, tree, env) && this.ruleAllows(model, 'read', rec, env),
+    );
     return this.sort(model, rows, order ?? def.order, env);
   }
 
@@ -455,10 +549,14 @@ export class Orm {
 
   // ---- methods ----------------------------------------------------------------------------------
 
-  fieldsGet(model: string, attributes?: string[]): Record<string, Record<string, unknown>> {
+  fieldsGet(model: string, attributes?: string[], env?: Env): Record<string, Record<string, unknown>> {
     const def = this.model(model);
     const out: Record<string, Record<string, unknown>> = {};
+    const restricted = this.fieldGroups.get(model) ?? {};
+    const user = env ? this.users.get(env.uid) : undefined;
     for (const [name, f] of Object.entries(def.fields)) {
+      // odoo/models.py `fields_get` leaves out the fields restricted to groups the user is not in.
+      if (restricted[name] && !restricted[name]!.some((g) => user?.groups.includes(g))) continue;
       const full: Record<string, unknown> = {
         string: f.string,
         type: f.type,
@@ -487,14 +585,23 @@ export class Orm {
 
   read(model: string, ids: number[], fields: string[] | undefined, env: Env): Array<Record<string, unknown>> {
     const def = this.model(model);
-    const names = fields?.length ? fields : Object.keys(def.fields);
+    const restricted = this.fieldGroups.get(model) ?? {};
+    const user = this.users.get(env.uid);
+    // Without a field list, Odoo reads only the fields the user may (odoo/models.py `_determine_fields_to_fetch`).
+    const names = fields?.length
+      ? fields
+      : Object.keys(def.fields).filter(
+          (f) => !restricted[f] || restricted[f]!.some((g) => user?.groups.includes(g)),
+        );
     this.checkFields(model, names);
+    this.checkFieldAccess(model, names, 'read', env);
     const missing = ids.filter((id) => !this.table(model).has(id));
     if (missing.length) {
       throw missingError(
         `Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},), User: ${env.uid})`,
       );
     }
+    this.checkRules(model, 'read', ids, env);
     return ids.map((id) => {
       const rec = this.table(model).get(id)!;
       const row: Record<string, unknown> = { id };
@@ -761,6 +868,7 @@ export class Orm {
         `Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},), User: ${env.uid})`,
       );
     }
+    this.checkRules(model, 'write', ids, env);
     const clean = this.cleanValues(model, vals);
     for (const id of ids)
       Object.assign(table.get(id)!, clean, { write_uid: env.uid, write_date: utcString(Date.now()) });
@@ -775,6 +883,7 @@ export class Orm {
         `Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},), User: ${env.uid})`,
       );
     }
+    this.checkRules(model, 'unlink', ids, env);
     for (const [name, def] of this.models) {
       for (const [fname, f] of Object.entries(def.fields)) {
         if (f.type !== 'many2one' || f.relation !== model || !f.required) continue;
