@@ -9,3 +9,4 @@ export * from './untrusted.js';
 export * from './registry.js';
 export * from './claude-code.js';
 export * from './bundle.js';
+export * from './table.js';

@@ -80,8 +80,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         candidate_keys: z.array(z.string()),
         join_paths: z.array(z.string()),
         flags: z.array(z.string()),
-        narrative: z.string().optional(),
-        narrative_source: z.string().optional(),
+        narrative_source: z.string().optional().describe('Who wrote the narrative in the text.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -142,9 +141,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
             candidate_keys: analysis.candidateKeys,
             join_paths: analysis.joinPaths,
             flags: analysis.flags,
-            ...(narrative.text
-              ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' }
-              : {}),
+            ...(narrative.text ? { narrative_source: 'host model (MCP sampling)' } : {}),
           },
         };
       },
@@ -261,13 +258,10 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         rows: z.number(),
         truncated: z.boolean(),
-        columns: z.array(z.unknown()).describe('name, kind and statistics'),
         top_groups: z.array(z.unknown()).optional(),
         top_groups_by: z.string().optional().describe('e.g. status by sum of amount'),
         trend: z.unknown().optional(),
-        summary: z.string(),
-        narrative: z.string().optional(),
-        narrative_source: z.string().optional(),
+        narrative_source: z.string().optional().describe('Who wrote the narrative in the text.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -300,13 +294,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             rows: s.shape.rows,
             truncated: s.shape.truncated,
-            columns: s.columns,
             ...(s.topGroups ? { top_groups: s.topGroups, top_groups_by: s.topGroupsBy } : {}),
             ...(s.trend ? { trend: { ...s.trend } } : {}),
-            summary,
-            ...(narrative.text
-              ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' }
-              : {}),
+            ...(narrative.text ? { narrative_source: 'host model (MCP sampling)' } : {}),
           },
         };
       },
