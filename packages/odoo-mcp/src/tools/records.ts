@@ -106,7 +106,6 @@ export function recordsTools({ client }: OdooDeps) {
           title: q ? `Models matching '${q}'` : 'Models',
           columns: ['model', 'label'],
           textRows: rows.map((r) => [r.model, r.name]),
-          dataRows: rows.map((r) => [r.model, r.name]),
           total,
           offset: 0,
           fence: false,
@@ -197,7 +196,6 @@ export function recordsTools({ client }: OdooDeps) {
           title: model,
           columns,
           textRows: shaped.text,
-          dataRows: shaped.data,
           total,
           offset,
           tz: session.tz,
@@ -216,7 +214,7 @@ export function recordsTools({ client }: OdooDeps) {
         id: z.number().int().min(1).max(2_147_483_647).describe('The record id.'),
         fields: fieldsArg,
       },
-      output: { id: z.number(), record: z.record(z.string(), z.unknown()) },
+      output: { id: z.number(), fields: z.number().describe('Fields in the text.'), truncated: z.boolean() },
       annotations: READ,
       handler: async ({ model, id, fields }, { signal }) => {
         const session = await client.session(signal);
@@ -316,7 +314,6 @@ export function recordsTools({ client }: OdooDeps) {
         const cap = 5000;
         const rows = await groupedRead(client, session, model, checked, groups, aggs, { limit: cap, signal });
         const textRows = rows.map((r) => [...r.keys.map((k) => k.text), ...r.values, r.count]);
-        const dataRows = rows.map((r) => [...r.keys.map((k) => k.data), ...r.values, r.count]);
         const indexes = textRows.map((_, i) => i);
         if (sortIndex !== undefined) {
           const key = (row: unknown[]) => row[sortIndex!];
@@ -327,7 +324,6 @@ export function recordsTools({ client }: OdooDeps) {
           title: `${model} grouped${groups.length ? ` by ${groups.map((g) => g.spec).join(', ')}` : ''}`,
           columns,
           textRows: picked.map((i) => textRows[i]!),
-          dataRows: picked.map((i) => dataRows[i]!),
           total: textRows.length,
           offset: 0,
           unpaged: { limit, maxLimit: MAX_LIMIT, narrow: 'narrow the domain or group by fewer fields' },
@@ -348,7 +344,7 @@ function compare(a: unknown, b: unknown): number {
   return String(a).localeCompare(String(b));
 }
 
-/** One record as "field,value" lines, fenced, with the same values as structured data. */
+/** One record as "field,value" lines, fenced; the structure says which record and whether it was cut. */
 export function recordReply(
   model: string,
   id: number,
@@ -358,8 +354,6 @@ export function recordReply(
   tz: string,
 ) {
   const shaped = shapeRows([row], names, meta, tz);
-  const record: Record<string, unknown> = {};
-  names.forEach((n, i) => (record[n] = shaped.data[0]![i]));
   const lines = names.map((n, i) => [n, shaped.text[0]![i]]);
   const table = formatTable(['field', 'value'], lines, {
     maxRows: lines.length,
@@ -370,6 +364,6 @@ export function recordReply(
     typeof row.display_name === 'string' ? row.display_name : typeof row.name === 'string' ? row.name : '';
   return {
     text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.\n${fenceUntrusted(table.text, 'Odoo data')}`,
-    data: { id, record },
+    data: { id, fields: table.returnedRows, truncated: table.truncated },
   };
 }

@@ -55,11 +55,11 @@ export function daxTools(pbi: PowerBi) {
             'Write every row to a CSV file and return its path plus a preview, instead of rows in the answer.',
           ),
       },
+      // Rows travel once, as the fenced CSV of the text (or the spill file); the structure says what came.
       output: {
         columns: z.array(z.string()),
-        rows: z.array(z.array(z.unknown())),
         row_count: z.number(),
-        returned: z.number(),
+        returned: z.number().describe('Rows in the text.'),
         truncated: z.boolean(),
         partial: z.boolean(),
         partial_reason: z.string().optional(),
@@ -67,6 +67,8 @@ export function daxTools(pbi: PowerBi) {
         spill_bytes: z.number().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
+      // The seed chat backend's names (powerbi_execute_dax(workspace_id, dataset_id, dax_query)).
+      aliases: { workspace_id: 'workspace', dataset_id: 'dataset', dax_query: 'query' },
       handler: async (
         { workspace, dataset, query, max_rows, include_nulls, impersonated_user, spill },
         ctx,
@@ -100,7 +102,7 @@ export function daxTools(pbi: PowerBi) {
           maxRows: shown,
           maxBytes: TEXT_MAX_BYTES,
         });
-        const truncated = table.returnedRows < rowCount;
+        const truncated = table.returnedRows < rowCount || table.cutCells > 0;
         if (spilled) {
           lines.push(
             `Wrote ${spilled.complete ? 'all ' : ''}${plural(spilled.rows, 'row')}${spilled.complete ? '' : ` of ${rowCount.toLocaleString('en-US')} (the file stopped at its 1 GiB cap)`} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
@@ -112,7 +114,9 @@ export function daxTools(pbi: PowerBi) {
               rowCount,
               truncated,
               ['row', 'rows'],
-              table.returnedRows < Math.min(max_rows, rowCount)
+              table.cutCells > 0 && table.returnedRows === rowCount
+                ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
+                : table.returnedRows < Math.min(max_rows, rowCount)
                 ? 'cut at 64 KB of text; use spill: true for all rows'
                 : 'raise max_rows or use spill: true for all rows',
             )} from ${describeTarget(target)}.`,
@@ -123,7 +127,6 @@ export function daxTools(pbi: PowerBi) {
           text: lines.join('\n'),
           data: {
             columns: result.columns,
-            rows: result.rows.slice(0, table.returnedRows),
             row_count: rowCount,
             returned: table.returnedRows,
             truncated,

@@ -145,7 +145,8 @@ export function refreshTools(pbi: PowerBi) {
       output: {
         workspace_id: z.string(),
         dataset_id: z.string(),
-        refreshes: z.array(refreshShape),
+        returned: z.number().describe('Refreshes in the text.'),
+        failed: z.number(),
         last_success: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
@@ -179,7 +180,8 @@ export function refreshTools(pbi: PowerBi) {
           data: {
             workspace_id: target.workspace.id,
             dataset_id: target.dataset.id,
-            refreshes: history,
+            returned: history.length,
+            failed,
             ...(lastSuccess ? { last_success: lastSuccess } : {}),
           },
         };
