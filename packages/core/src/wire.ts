@@ -66,7 +66,7 @@ function segments(text: string): Segment[] {
   return out;
 }
 
-/** Whole lines of `body` that fit `budget`; when not even the first fits, that line cut with its size stated. */
+/** Whole lines of `body` that fit `budget`, then the start of the next one with its size stated if room allows. */
 function linesWithin(body: string, budget: number): string {
   const lines = body.split('\n');
   const kept: string[] = [];
@@ -74,7 +74,9 @@ function linesWithin(body: string, budget: number): string {
   for (const line of lines) {
     const size = jsonTextBytes(line) + (kept.length > 0 ? 2 : 0);
     if (used + size > budget) {
-      if (kept.length === 0) kept.push(cutValue(line, budget));
+      // A line larger than what is left (one huge cell or body) shows its start and its size, when room allows.
+      const left = budget - used - (kept.length > 0 ? 2 : 0);
+      if (kept.length === 0 || left >= 256) kept.push(cutValue(line, left));
       break;
     }
     kept.push(line);
