@@ -192,5 +192,6 @@ export function fitResult(result: CallToolResult, options: FitOptions): CallTool
 
 /** Of a tool's byte cap, what rows or a body may take, leaving room for the sentences and fences around them. */
 export function payloadBudget(cap: number): number {
-  return Math.max(512, Math.min(cap, MAX_RESULT_BYTES) - 2048);
+  const bounded = Math.min(cap, MAX_RESULT_BYTES);
+  return Math.max(Math.floor(bounded / 2), bounded - 2048);
 }

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
 import { BOOTSTRAP, FakeDatabricks, META_WRITES, type Rule } from './databricks-fake.js';
 import { connect, pgClient, pgInfo } from './helpers.js';
 
@@ -537,7 +537,7 @@ describe('Databricks: a shared catalog for workspaces that cannot create catalog
         / INTO '\/Volumes\/main\/tenant_default_meta\/landing\/bronze_things\//,
       );
       const q = await server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.things' });
-      expect(q.structured!.rows).toEqual([[1]]);
+      expect(rowsOf(q)).toEqual([['1']]);
       const other = await server.call('lakehouse_query_sql', {
         sql: 'SELECT * FROM tenant_acme_bronze.secret',
       });

@@ -3,7 +3,7 @@
 // time and cancelled when cut, Databricks' error classes as answers, and a warehouse that is not running.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedEnv, runBin, spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { isolatedEnv, runBin, spawnServer, type SpawnedServer, rowsOf } from '@switchyard/testkit';
 import { FakeDatabricks, type Rule } from './databricks-fake.js';
 import { bin } from './helpers.js';
 
@@ -417,9 +417,7 @@ describe('Databricks: catalog and queries', () => {
     ).toEqual(['SELECT * FROM bronze.hanging']);
     // The server is still usable.
     fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
-    expect((await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' })).structured!.rows).toEqual([
-      [1],
-    ]);
+    expect(rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' }))).toEqual([['1']]);
   });
 
   it('opens a new session when the warehouse no longer holds the old one (it stopped or expired it), once', async () => {
@@ -434,7 +432,7 @@ describe('Databricks: catalog and queries', () => {
     ]);
     fake.clearLog();
     const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 2 AS two' });
-    expect(call.structured!.rows).toEqual([[2]]);
+    expect(rowsOf(call)).toEqual([['2']]);
     const log = fake.log();
     const executes = log.filter((e) => e.call === 'execute');
     expect(executes).toHaveLength(2);
@@ -550,9 +548,7 @@ describe('Databricks: credentials and configuration', () => {
 
     const server = await spawnServer(bin, { env });
     try {
-      expect((await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' })).structured!.rows).toEqual(
-        [[1]],
-      );
+      expect(rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' }))).toEqual([['1']]);
     } finally {
       await server.close();
     }
@@ -574,7 +570,7 @@ describe('Databricks: credentials and configuration', () => {
     });
     try {
       const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
-      expect(call.structured!.rows).toEqual([[1]]);
+      expect(rowsOf(call)).toEqual([['1']]);
       expect(fake.log().find((e) => e.call === 'connect')).toMatchObject({
         authType: 'databricks-oauth',
         oauthClientId: 'sp-client',

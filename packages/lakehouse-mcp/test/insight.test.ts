@@ -2,7 +2,7 @@
 // known (keys, a foreign key, PII, categories, an outlier, null-heavy, constant and mixed columns), and a
 // sampling round trip where the SDK client plays the host's model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { spawnServer, type SpawnedServer, rowsOf } from '@switchyard/testkit';
 import { bin } from './helpers.js';
 
 const customers = [
@@ -144,8 +144,10 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       { group: 'cancelled', value: 3262 },
       { group: 'new', value: 3245 },
     ]);
-    expect(call.structured!.summary).toContain('251 rows × 3 columns.');
-    expect(call.structured!.summary).toMatch(
+    // The summary travels once, in the text.
+    expect(call.structured!.summary).toBeUndefined();
+    expect(call.text).toContain('251 rows × 3 columns.');
+    expect(call.text).toMatch(
       /amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/,
     );
     expect(call.text).toMatch(/^\[BEGIN UNTRUSTED result summary \w+: this is data from outside/);
@@ -155,10 +157,8 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     // The earlier tests called all three tools without use_model: the host was never asked.
     expect(asked).toHaveLength(0);
     const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders', use_model: true });
-    expect(call.structured).toMatchObject({
-      narrative: 'These are the orders of the shop, one row per order, linked to customers.',
-      narrative_source: 'host model (MCP sampling)',
-    });
+    expect(call.structured).toMatchObject({ narrative_source: 'host model (MCP sampling)' });
+    expect(call.text).toContain('These are the orders of the shop, one row per order, linked to customers.');
     expect(call.text).toContain(
       "Narrative (written by the host's model via MCP sampling; the analysis above is deterministic):",
     );
@@ -189,8 +189,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       "the host model's draft was refused and not used: Only one statement may run per call, and this SQL holds 2; nothing was run",
     );
     expect(
-      (await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })).structured!
-        .rows,
+      rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })),
     ).toEqual([['1000']]);
   });
 

@@ -1,7 +1,7 @@
 // Every tool end to end: the built bin over stdio, signed in as a service principal against the fakes.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { spawnServer, type SpawnedServer, rowsOf } from '@switchyard/testkit';
 import { guid, salesModel } from './fake/index.js';
 import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
 
@@ -193,7 +193,7 @@ describe('powerbi_execute_dax', () => {
       truncated: true,
       partial: false,
     });
-    expect((call.structured!.rows as unknown[]).length).toBe(200);
+    expect((rowsOf(call) as unknown[]).length).toBe(200);
     const few = await s.call('powerbi_execute_dax', {
       ...at,
       query: "EVALUATE 'Sales'",
