@@ -21,7 +21,10 @@ const fenced = (body: string) => `Some rows:\n${fenceUntrusted(body, 'query resu
 
 describe('fitResult', () => {
   it('leaves an answer within its cap as it is', () => {
-    const result = { content: [{ type: 'text' as const, text: fenced('a,b\n1,2') }], structuredContent: { n: 1 } };
+    const result = {
+      content: [{ type: 'text' as const, text: fenced('a,b\n1,2') }],
+      structuredContent: { n: 1 },
+    };
     expect(fitResult(result, { cap: 4096 })).toBe(result);
   });
 
@@ -35,7 +38,9 @@ describe('fitResult', () => {
     expect(jsonBytes(fitted)).toBeLessThanOrEqual(32_768);
     const text = (fitted.content[0] as { text: string }).text;
     expect(text).toContain('[cut: 2,000,000 bytes in full]');
-    expect(text).toMatch(/Answer cut to fit its 32,768-byte cap \([\d,]+ bytes in full\); narrow the query\.\]$/);
+    expect(text).toMatch(
+      /Answer cut to fit its 32,768-byte cap \([\d,]+ bytes in full\); narrow the query\.\]$/,
+    );
     expect(fenceProblems(text, 'xxxx')).toEqual([]);
     expect(fitted.structuredContent).toMatchObject({ truncated: true, row_count: 1 });
     expect(fitted.structuredContent!.original_bytes).toBeGreaterThan(2_000_000);
@@ -48,11 +53,15 @@ describe('fitResult', () => {
     const text = (fitted.content[0] as { text: string }).text;
     expect(fenceProblems(text, 'say')).toEqual([]);
     // Every row kept is whole.
-    for (const line of text.split('\n').filter((l) => /^\d+,/.test(l))) expect(line).toMatch(/^\d+,"say ""hi""\\n"$/);
+    for (const line of text.split('\n').filter((l) => /^\d+,/.test(l)))
+      expect(line).toMatch(/^\d+,"say ""hi""\\n"$/);
   });
 
   it('never lets a cap exceed the most a tool may take', () => {
-    const fitted = fitResult({ content: [{ type: 'text', text: 'y'.repeat(3_000_000) }] }, { cap: 10 * 1024 ** 2 });
+    const fitted = fitResult(
+      { content: [{ type: 'text', text: 'y'.repeat(3_000_000) }] },
+      { cap: 10 * 1024 ** 2 },
+    );
     expect(jsonBytes(fitted)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
   });
 
@@ -79,7 +88,10 @@ describe('tool byte caps and aliases', () => {
   });
 
   it('renames aliases, and leaves an alias given beside its name for the schema to refuse', () => {
-    expect(resolveAliases({ dataset_id: 'd', max_bytes: 1 }, tool.aliases)).toEqual({ dataset: 'd', max_bytes: 1 });
+    expect(resolveAliases({ dataset_id: 'd', max_bytes: 1 }, tool.aliases)).toEqual({
+      dataset: 'd',
+      max_bytes: 1,
+    });
     const both = resolveAliases({ dataset_id: 'd', dataset: 'e' }, tool.aliases);
     expect(tool.inputSchema.safeParse(both).success).toBe(false);
   });

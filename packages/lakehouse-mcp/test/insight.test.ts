@@ -147,9 +147,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     // The summary travels once, in the text.
     expect(call.structured!.summary).toBeUndefined();
     expect(call.text).toContain('251 rows × 3 columns.');
-    expect(call.text).toMatch(
-      /amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/,
-    );
+    expect(call.text).toMatch(/amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/);
     expect(call.text).toMatch(/^\[BEGIN UNTRUSTED result summary \w+: this is data from outside/);
   });
 

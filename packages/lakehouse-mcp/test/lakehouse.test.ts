@@ -84,8 +84,8 @@ describe('files, catalog, transforms and views', () => {
     expect(
       await rows('SELECT Dept, Amount, Approved, Due::VARCHAR FROM bronze.budget ORDER BY Dept'),
     ).toEqual([
-      ['Ops', 800, false, '2024-04-15'],
-      ['Sales', 1200.5, true, '2024-03-01'],
+      ['Ops', '800', 'false', '2024-04-15'],
+      ['Sales', '1200.5', 'true', '2024-03-01'],
     ]);
     expect(await rows('SELECT sum(v) FROM bronze.measures')).toEqual([['67.5']]);
   });
@@ -139,7 +139,12 @@ describe('files, catalog, transforms and views', () => {
       'Paris',
       'Paris (2); Lyon (1); Nice (1)',
     ]);
-    expect(columns.find((c) => c[0] === 'amount')).toMatchObject({ 1: 'DOUBLE', 3: '0.25', 5: '7.25', 6: '20.0' });
+    expect(columns.find((c) => c[0] === 'amount')).toMatchObject({
+      1: 'DOUBLE',
+      3: '0.25',
+      5: '7.25',
+      6: '20.0',
+    });
     const missing = await server.call('lakehouse_describe_table', { table: 'silver.nope' });
     expect(missing.text).toMatch(
       /^There is no table silver\.nope in tenant_default\. Candidates: bronze\.\w+/,
@@ -204,9 +209,9 @@ describe('files, catalog, transforms and views', () => {
     expect(
       await rows('SELECT id, customer, price::VARCHAR, day::VARCHAR FROM silver.people ORDER BY id'),
     ).toEqual([
-      [1, 'ann', '1234.50', '2024-01-03'],
-      [2, 'bob', '12.00', '2024-01-04'],
-      [3, 'cy', '0.00', null],
+      ['1', 'ann', '1234.50', '2024-01-03'],
+      ['2', 'bob', '12.00', '2024-01-04'],
+      ['3', 'cy', '0.00', ''],
     ]);
     const lineage = await rows(
       "SELECT kind, inputs FROM _meta.lineage WHERE target_layer = 'silver' AND target_name = 'people'",
@@ -260,9 +265,9 @@ describe('files, catalog, transforms and views', () => {
     );
     expect(view.text).toContain('\ncity VARCHAR, revenue DOUBLE\n[END UNTRUSTED columns ');
     expect(await rows('SELECT * FROM gold.revenue_by_city ORDER BY city')).toEqual([
-      ['Lyon', null],
-      ['Nice', 7.25],
-      ['Paris', 30.5],
+      ['Lyon', ''],
+      ['Nice', '7.25'],
+      ['Paris', '30.5'],
     ]);
     const again = await server.call('lakehouse_create_gold_view', {
       name: 'revenue_by_city',

@@ -147,32 +147,34 @@ describe('sync from PostgreSQL', () => {
     expect(row1.isError).toBe(false);
     // Rows travel as CSV text: each value as the text shows it (JSON for lists, empty for NULL).
     const v = firstRow(row1);
-    expect(v).toEqual(asText({
-      num: '1234567890.12',
-      wide: '1234567890123456789012345678.0123456789',
-      big: '9007199254740993',
-      t: 'plain, "quoted"\nand multi-line',
-      ch: 'ab ',
-      day: '2024-02-29',
-      tod: '13:45:30.123456',
-      ts: '2024-02-29 13:45:30.123456',
-      tstz_us: String(Date.UTC(2024, 1, 29, 11, 45, 30, 123) * 1000 + 456),
-      span_ok: true,
-      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-      k: 'v',
-      doc_b: 'null',
-      raw: 'DEADBEEF00',
-      ints: '[1, 2, NULL, 4]',
-      texts: ['a b', 'c,d', null, 'e"f'],
-      nums: '[1.50, -2.25]',
-      feeling: 'happy',
-      cash: '12.34',
-      addr: '192.168.1.1',
-      r: 1.5,
-      d: 2.718281828459045,
-      flag: true,
-      dom: 7,
-    }));
+    expect(v).toEqual(
+      asText({
+        num: '1234567890.12',
+        wide: '1234567890123456789012345678.0123456789',
+        big: '9007199254740993',
+        t: 'plain, "quoted"\nand multi-line',
+        ch: 'ab ',
+        day: '2024-02-29',
+        tod: '13:45:30.123456',
+        ts: '2024-02-29 13:45:30.123456',
+        tstz_us: String(Date.UTC(2024, 1, 29, 11, 45, 30, 123) * 1000 + 456),
+        span_ok: true,
+        u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+        k: 'v',
+        doc_b: 'null',
+        raw: 'DEADBEEF00',
+        ints: '[1, 2, NULL, 4]',
+        texts: ['a b', 'c,d', null, 'e"f'],
+        nums: '[1.50, -2.25]',
+        feeling: 'happy',
+        cash: '12.34',
+        addr: '192.168.1.1',
+        r: 1.5,
+        d: 2.718281828459045,
+        flag: true,
+        dom: 7,
+      }),
+    );
     const nulls = await query(
       server,
       `SELECT count(*) FILTER (WHERE COLUMNS(* EXCLUDE (id)) IS NULL) FROM bronze.all_types WHERE id = 2`,
@@ -186,19 +188,21 @@ describe('sync from PostgreSQL', () => {
        FROM bronze.all_types WHERE id = 3`,
     );
     const ev = firstRow(edge);
-    expect(ev).toEqual(asText({
-      empty_text: true,
-      nan: true,
-      neg_inf: true,
-      ts: 'infinity',
-      tstz_inf: true,
-      span_ok: true,
-      raw: '',
-      ints: '0',
-      texts: [''],
-      docb: '[]',
-      doc: 'null',
-    }));
+    expect(ev).toEqual(
+      asText({
+        empty_text: true,
+        nan: true,
+        neg_inf: true,
+        ts: 'infinity',
+        tstz_inf: true,
+        span_ok: true,
+        raw: '',
+        ints: '0',
+        texts: [''],
+        docb: '[]',
+        doc: 'null',
+      }),
+    );
   });
 
   it('streams a 300,000-row table in batches with progress, and the totals match the source', async () => {

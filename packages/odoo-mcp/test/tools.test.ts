@@ -397,9 +397,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     expect(hired.text.split('\n')[0]).toBe(
       `Employees, hired ${cal.monthStart(0)} to ${cal.date(0).slice(0, 8)}${new Date(Date.UTC(+cal.today.slice(0, 4), +cal.today.slice(5, 7), 0)).getUTCDate()}: 2 of 2 rows.`,
     );
-    expect(new Set(rowsOf(hired).map((r) => r[1]))).toEqual(
-      new Set(['Jeffrey Kelly', 'Tina Williamson']),
-    );
+    expect(new Set(rowsOf(hired).map((r) => r[1]))).toEqual(new Set(['Jeffrey Kelly', 'Tina Williamson']));
     const since = await server.call('odoo_list_employees', { hired_since: cal.monthStart(-1) });
     expect(since.structured).toMatchObject({ total: 3 });
   });
