@@ -352,17 +352,17 @@ describe('sync from PostgreSQL', () => {
       'SELECT id, name FROM bronze.customers WHERE id IN (3, 4, 101) ORDER BY id',
     );
     expect(rowsOf(rows)).toEqual([
-      [3, 'renamed 3'],
-      [4, 'renamed 4'],
-      [101, 'newcomer'],
+      ['3', 'renamed 3'],
+      ['4', 'renamed 4'],
+      ['101', 'newcomer'],
     ]);
     const runs = await query(
       server,
       "SELECT status, rows, bytes > 0, duration_ms >= 0, watermark FROM _meta.sync_runs WHERE source = 'public.customers' ORDER BY finished_at",
     );
     expect(rowsOf(runs)).toEqual([
-      ['succeeded', '100', true, true, '2024-01-05 04:00:00+00'],
-      ['succeeded', '4', true, true, '2024-02-02 00:00:00+00'],
+      ['succeeded', '100', 'true', 'true', '2024-01-05 04:00:00+00'],
+      ['succeeded', '4', 'true', 'true', '2024-02-02 00:00:00+00'],
     ]);
     const state = await query(
       server,

@@ -10,3 +10,4 @@ export * from './registry.js';
 export * from './claude-code.js';
 export * from './bundle.js';
 export * from './table.js';
+export * from './wire.js';

@@ -1,4 +1,12 @@
-import { defineTool, spillCsv, spillDir, untrusted, z } from '@switchyard/core';
+import {
+  DEFAULT_RESULT_BYTES,
+  defineTool,
+  payloadBudget,
+  spillCsv,
+  spillDir,
+  untrusted,
+  z,
+} from '@switchyard/core';
 import {
   countLine,
   describeTarget,
@@ -11,7 +19,8 @@ import {
 
 export const MAX_ROWS = 100_000;
 const PREVIEW_ROWS = 20;
-const TEXT_MAX_BYTES = 64 * 1024;
+// The rows' share of the answer's byte cap (core holds the whole answer to it).
+const TEXT_MAX_BYTES = payloadBudget(DEFAULT_RESULT_BYTES);
 
 export function daxTools(pbi: PowerBi) {
   return [
@@ -37,7 +46,7 @@ export function daxTools(pbi: PowerBi) {
           .min(1)
           .max(MAX_ROWS)
           .default(200)
-          .describe('Rows to return in the answer (1-100000); the text is also cut at 64 KB.'),
+          .describe('Rows to return in the answer (1-100000); the whole answer is also cut at 64 KB.'),
         include_nulls: z
           .boolean()
           .default(true)
@@ -117,7 +126,7 @@ export function daxTools(pbi: PowerBi) {
               table.cutCells > 0 && table.returnedRows === rowCount
                 ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
                 : table.returnedRows < Math.min(max_rows, rowCount)
-                ? 'cut at 64 KB of text; use spill: true for all rows'
+                ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
                 : 'raise max_rows or use spill: true for all rows',
             )} from ${describeTarget(target)}.`,
           );
