@@ -23,7 +23,18 @@ export function doubledPayload(call: Call): string[] {
   if (!data) return problems;
   const visit = (value: unknown, path: string): void => {
     if (Array.isArray(value)) {
-      if (value.length > 3 && value.some((v) => v !== null && typeof v === 'object'))
+      // Rows (arrays), or records two or more of whose values stand in the text too (column metadata, a name
+      // and a type the text does not show, is not a copy).
+      const copies = value.filter((v) =>
+        Array.isArray(v)
+          ? v.length > 0
+          : v !== null &&
+            typeof v === 'object' &&
+            Object.values(v).filter(
+              (x) => (typeof x === 'string' || typeof x === 'number') && call.text.includes(String(x)),
+            ).length >= 2,
+      );
+      if (value.length > 1 && copies.length > value.length / 2)
         problems.push(`${path} holds ${value.length} rows or records beside the text`);
       value.forEach((v, i) => visit(v, `${path}[${i}]`));
     } else if (value && typeof value === 'object') {

@@ -363,7 +363,16 @@ export function recordReply(
   const name =
     typeof row.display_name === 'string' ? row.display_name : typeof row.name === 'string' ? row.name : '';
   return {
-    text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.\n${fenceUntrusted(table.text, 'Odoo data')}`,
+    text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.${cutNote(table)}\n${fenceUntrusted(table.text, 'Odoo data')}`,
     data: { id, fields: table.returnedRows, truncated: table.truncated },
   };
+}
+
+/** What was cut of a record's values, and how large the largest was. */
+function cutNote(table: { cutCells: number; longestCell: number; returnedRows: number; truncated: boolean }): string {
+  if (!table.truncated) return '';
+  const n = (x: number) => x.toLocaleString('en-US');
+  return table.cutCells
+    ? ` Truncated: ${n(table.cutCells)} value${table.cutCells === 1 ? '' : 's'} cut at 2,000 characters (the longest is ${n(table.longestCell)} in full); ask for fewer fields or read the record in Odoo for the rest.`
+    : ` Truncated: ${n(table.returnedRows)} fields shown; ask for fewer fields for the rest.`;
 }
