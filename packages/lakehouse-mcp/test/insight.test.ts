@@ -130,11 +130,11 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       question: 'average amount',
       tables: ['bronze.orders'],
     });
-    expect(only.structured).toMatchObject({
-      tables: ['bronze.orders'],
-      columns: ['amount'],
-      sql_source: 'deterministic (question words matched to tables and columns)',
-    });
+    expect(only.structured).toMatchObject({ tables: ['bronze.orders'], model_written: false });
+    expect(only.text).toContain(
+      'A DuckDB SQL draft (deterministic (question words matched to tables and columns))',
+    );
+    expect(only.text).toContain('Relies on bronze.orders (columns amount).');
   });
 
   it('summarizes a query result: shape, statistics, top groups, change over time', async () => {
@@ -175,7 +175,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     );
     expect(draft.structured).toMatchObject({
       valid: true,
-      sql_source: 'host model (MCP sampling), validated by planning',
+      model_written: true,
       tables: ['bronze.orders'],
     });
 
@@ -184,9 +184,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       question: 'orders per status',
       use_model: true,
     });
-    expect(refused.structured).toMatchObject({
-      sql_source: 'deterministic (question words matched to tables and columns)',
-    });
+    expect(refused.structured).toMatchObject({ model_written: false });
     expect(refused.text).toContain(
       "the host model's draft was refused and not used: Only one statement may run per call, and this SQL holds 2; nothing was run.",
     );

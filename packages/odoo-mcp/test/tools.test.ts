@@ -95,7 +95,6 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     );
     // The rows travel once, in the CSV above; the structure says what came.
     expect(call.structured).toEqual({
-      columns: ['id', 'name', 'email', 'phone', 'city', 'country_id', 'is_company'],
       returned: 3,
       total: 3,
       truncated: false,
@@ -294,7 +293,6 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       'sale.order grouped by state: 2 of 4 rows (truncated; raise limit (up to 500), or narrow the domain or group by fewer fields, for the rest).',
     );
     expect(grouped.structured).toEqual({
-      columns: ['state', 'count'],
       returned: 2,
       total: 4,
       truncated: true,

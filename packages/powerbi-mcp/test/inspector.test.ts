@@ -66,7 +66,6 @@ describe('MCP Inspector CLI', () => {
     };
     expect(result.isError ?? false).toBe(false);
     expect(result.structuredContent).toEqual({
-      columns: ['[orders]'],
       row_count: 1,
       returned: 1,
       truncated: false,

@@ -34,7 +34,11 @@ export function rowsText(
   );
   const truncated = result.truncated || table.truncated;
   const summary = describeRows({ ...table, truncated }, moreHint);
-  return { text: `${summary}\n${fenceUntrusted(table.text, source)}`, returned: table.returnedRows, truncated };
+  return {
+    text: `${summary}\n${fenceUntrusted(table.text, source)}`,
+    returned: table.returnedRows,
+    truncated,
+  };
 }
 
 export const columnsOutput = z.array(z.object({ name: z.string(), type: z.string() }));

@@ -159,8 +159,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         valid: z.boolean(),
         dialect: z.string(),
         tables: z.array(z.string()),
-        columns: z.array(z.string()),
-        sql_source: z.string(),
+        model_written: z.boolean().describe("The host's model wrote the SQL (sampling)."),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -228,7 +227,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           : `A ${dialect} draft that does NOT plan (${error}); fix it before running.`;
         return {
           text: `${head}\n\`\`\`sql\n${sql}\n\`\`\`\nRelies on ${tables.join(', ')}${columns.length ? ` (columns ${columns.join(', ')})` : ''}.${notes.length ? `\nNotes: ${notes.join('; ')}.` : ''}`,
-          data: { valid, dialect: tenant.dialect, tables, columns, sql_source: source },
+          data: { valid, dialect: tenant.dialect, tables, model_written: source.startsWith('host model') },
         };
       },
     }),

@@ -61,7 +61,6 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        lineage: z.string().nullable(),
         column_count: z.number(),
         storage: z
           .object({
@@ -128,7 +127,6 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,
-            lineage: lineageText,
             column_count: columns.length,
             ...(details
               ? {
@@ -161,7 +159,6 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       },
       // Rows travel once, as the fenced CSV of the text; the structure says what came and how to get the rest.
       output: {
-        columns: columnsOutput,
         row_count: z.number().describe('Rows in the text.'),
         truncated: z.boolean(),
         elapsed_ms: z.number(),
@@ -188,7 +185,6 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           text: `${shown.text}${spill}\n(${result.elapsedMs} ms)`,
           ...(more ? { more } : {}),
           data: {
-            columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
             row_count: shown.returned,
             truncated: shown.truncated,
             elapsed_ms: result.elapsedMs,

@@ -42,7 +42,6 @@ export const offsetArg = z.number().int().min(0).max(1_000_000).default(0).descr
 
 /** Output of every tabular tool: what came and how to get the rest; the rows travel once, as the CSV of the text. */
 export const tableOutput = {
-  columns: z.array(z.string()),
   returned: z.number().describe('Rows in the text.'),
   total: z.number(),
   truncated: z.boolean(),
@@ -50,7 +49,6 @@ export const tableOutput = {
 };
 
 export interface TableData {
-  columns: string[];
   returned: number;
   total: number;
   truncated: boolean;
@@ -113,7 +111,6 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
     text,
     data: {
       ...(options.extra as E),
-      columns: options.columns,
       returned,
       total: options.total,
       truncated: more || table.cutCells > 0,

@@ -369,7 +369,12 @@ export function recordReply(
 }
 
 /** What was cut of a record's values, and how large the largest was. */
-function cutNote(table: { cutCells: number; longestCell: number; returnedRows: number; truncated: boolean }): string {
+function cutNote(table: {
+  cutCells: number;
+  longestCell: number;
+  returnedRows: number;
+  truncated: boolean;
+}): string {
   if (!table.truncated) return '';
   const n = (x: number) => x.toLocaleString('en-US');
   return table.cutCells

@@ -66,7 +66,6 @@ export function daxTools(pbi: PowerBi) {
       },
       // Rows travel once, as the fenced CSV of the text (or the spill file); the structure says what came.
       output: {
-        columns: z.array(z.string()),
         row_count: z.number(),
         returned: z.number().describe('Rows in the text.'),
         truncated: z.boolean(),
@@ -126,8 +125,8 @@ export function daxTools(pbi: PowerBi) {
               table.cutCells > 0 && table.returnedRows === rowCount
                 ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
                 : table.returnedRows < Math.min(max_rows, rowCount)
-                ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
-                : 'raise max_rows or use spill: true for all rows',
+                  ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
+                  : 'raise max_rows or use spill: true for all rows',
             )} from ${describeTarget(target)}.`,
           );
         }
@@ -135,7 +134,6 @@ export function daxTools(pbi: PowerBi) {
         return {
           text: lines.join('\n'),
           data: {
-            columns: result.columns,
             row_count: rowCount,
             returned: table.returnedRows,
             truncated,
