@@ -56,6 +56,8 @@ async function weigh(server, label, env, calls) {
           : 0,
         resultBytes,
         lineBytes: Buffer.byteLength(JSON.stringify({ result, jsonrpc: '2.0', id: 1 })) + 1,
+        // What travels beside the text: the result's wrapper, escapes and structuredContent.
+        extraBytes: resultBytes - textBytes,
         ratio: round(resultBytes / Math.max(1, textBytes), 2),
       });
     }
