@@ -28,7 +28,10 @@ import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
 import {
   resolveAliases,
   selectTools,
-  type ModeOptions, type ToolContext, type ToolDefinition } from './tool.js';
+  type ModeOptions,
+  type ToolContext,
+  type ToolDefinition,
+} from './tool.js';
 
 /** Everything a server is: its identity, its tools (all of them; modes pick), resources and prompts. */
 export interface ServerDefinition {
@@ -233,9 +236,7 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
       );
     }
     const toolLog = log.child(tool.name);
-    const parsed = tool.inputSchema.safeParse(
-      resolveAliases(request.params.arguments ?? {}, tool.aliases),
-    );
+    const parsed = tool.inputSchema.safeParse(resolveAliases(request.params.arguments ?? {}, tool.aliases));
     if (!parsed.success) {
       return fitResult(
         { isError: true, content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error) }] },

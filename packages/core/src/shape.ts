@@ -99,7 +99,14 @@ export function formatTable(
   }
   const total = options.totalRows;
   const truncated = returned < rows.length || (total !== undefined && total > returned) || cutCells > 0;
-  return { text: lines.join('\n'), returnedRows: returned, totalRows: total, truncated, cutCells, longestCell };
+  return {
+    text: lines.join('\n'),
+    returnedRows: returned,
+    totalRows: total,
+    truncated,
+    cutCells,
+    longestCell,
+  };
 }
 
 /** The length in characters of a cell as text in full. */

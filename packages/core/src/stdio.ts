@@ -64,7 +64,9 @@ export class StdioLineTransport implements Transport {
       // The last guard (rule 6): a message a host could not read would end its session, so it never leaves.
       const id = 'id' in message ? message.id : undefined;
       const what = 'method' in message ? message.method : 'answer';
-      this.options.log.error(`refused to send a ${bytes}-byte ${what}, over the ${this.ceiling}-byte ceiling`);
+      this.options.log.error(
+        `refused to send a ${bytes}-byte ${what}, over the ${this.ceiling}-byte ceiling`,
+      );
       if (id === undefined || 'method' in message) return Promise.resolve();
       line = `${JSON.stringify({
         jsonrpc: '2.0',

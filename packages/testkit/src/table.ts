@@ -51,7 +51,8 @@ export function fencedBodies(text: string): string[] {
  */
 export function tableOf(call: { text: string }, fence?: number): TextTable {
   const bodies = fencedBodies(call.text);
-  const body = fence !== undefined ? bodies[fence] : (bodies.find((b) => b.split('\n')[0]!.includes(',')) ?? bodies[0]);
+  const body =
+    fence !== undefined ? bodies[fence] : (bodies.find((b) => b.split('\n')[0]!.includes(',')) ?? bodies[0]);
   if (body === undefined) throw new Error(`no fenced table in: ${call.text.slice(0, 300)}`);
   const [columns = [], ...rows] = parseCsv(body);
   return { columns, rows };

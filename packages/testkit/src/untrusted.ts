@@ -15,7 +15,8 @@ export function injection(needle: string): string {
 }
 
 /** A fence as core writes it: label, tag and body in groups 1-3. */
-export const FENCE_PATTERN = /\[BEGIN UNTRUSTED ([^\n]*?) ([0-9a-f]{8}): [^\n\]]*\]\n([\s\S]*?)\n\[END UNTRUSTED \1 \2\]/g;
+export const FENCE_PATTERN =
+  /\[BEGIN UNTRUSTED ([^\n]*?) ([0-9a-f]{8}): [^\n\]]*\]\n([\s\S]*?)\n\[END UNTRUSTED \1 \2\]/g;
 const QUOTED = /«[^«»\n]*»/g;
 
 /**

@@ -41,8 +41,6 @@ export function rowsText(
   };
 }
 
-export const columnsOutput = z.array(z.object({ name: z.string(), type: z.string() }));
-
 /** The columns of a table or view, or a NotFoundError naming the tables there are (gold left out if asked). */
 export async function columnsOrNotFound(
   tenant: TenantWarehouse,

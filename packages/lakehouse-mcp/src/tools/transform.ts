@@ -3,7 +3,7 @@ import { sanitizeTableName } from '../files.js';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../transform.js';
 import type { TableRef } from '../warehouse/types.js';
-import { columnsOrNotFound, columnsOutput, columnsText, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, columnsText, n, rowsText, tenantArg } from './common.js';
 
 const step = z.object({
   op: z.enum(STEP_OPS).describe('The step.'),

@@ -9,7 +9,7 @@ import {
 } from '@switchyard/core';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { LAYERS } from '../warehouse/types.js';
-import { columnsOrNotFound, columnsOutput, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, n, rowsText, tenantArg } from './common.js';
 
 const layerArg = z.enum(['bronze', 'silver', 'gold']);
 

@@ -13,24 +13,6 @@ import { readSchema, renderSchema, type DatasetSchema } from '../schema.js';
 
 const SCHEMA_MAX_BYTES = 40 * 1024;
 
-const column = z.object({
-  name: z.string(),
-  data_type: z.string().optional(),
-  hidden: z.boolean(),
-  description: z.string().optional(),
-  expression: z.string().optional(),
-  min: z.unknown().optional(),
-  max: z.unknown().optional(),
-  cardinality: z.number().optional(),
-});
-const measure = z.object({
-  name: z.string(),
-  expression: z.string().optional(),
-  format_string: z.string().optional(),
-  description: z.string().optional(),
-  hidden: z.boolean(),
-});
-
 /** The schema of a dataset, from the cache when it is fresh. */
 export async function datasetSchema(
   pbi: PowerBi,

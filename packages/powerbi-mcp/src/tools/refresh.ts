@@ -112,17 +112,6 @@ function describeRefresh(r: Refresh) {
   };
 }
 
-const refreshShape = z.object({
-  request_id: z.string(),
-  type: z.string(),
-  status: z.string(),
-  start_time: z.string(),
-  end_time: z.string(),
-  duration_seconds: z.number().optional(),
-  error_code: z.string().optional(),
-  error: z.string().optional(),
-});
-
 export function refreshTools(pbi: PowerBi) {
   return [
     defineTool({
