@@ -82,10 +82,7 @@ for (const version of ['19.0', '17.0']) {
     await fake.close();
   }
 }
-print(
-  'odoo: a 20-order listing (its text, and the whole result) and added latency per call',
-  rows,
-);
+print('odoo: a 20-order listing (its text, and the whole result) and added latency per call', rows);
 
 /** One search_count straight to the fake, as the server sends it. */
 function upstreamCount(fake, version) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { switchyardPaths } from './paths.js';
+import { z } from 'zod';
 import { jsonTextBytes } from './wire.js';
 
 export type Cell = unknown;
@@ -185,4 +186,18 @@ export async function spillCsv(options: {
     await once(out, 'close');
   }
   return { path, rows, bytes, complete };
+}
+
+/** Output fields of a tool whose rows can have cells cut: how many, and the longest one's full length. */
+export const cutCellsOutput = {
+  cut_cells: z.number().optional().describe('Cells cut at 500 characters.'),
+  longest_cell_chars: z.number().optional().describe('Full length of the longest cut cell.'),
+};
+
+/** The structured side of cut cells, stated as the text states it (nothing when none was cut). */
+export function cutCellsData(table: Pick<TableText, 'cutCells' | 'longestCell'>): {
+  cut_cells?: number;
+  longest_cell_chars?: number;
+} {
+  return table.cutCells ? { cut_cells: table.cutCells, longest_cell_chars: table.longestCell } : {};
 }

@@ -29,7 +29,12 @@ describe('lakehouse answers within their caps on the wire', () => {
     expect(call.isError, call.text).toBe(false);
     expect(resultBytes(call)).toBeLessThanOrEqual(32_768);
     expect(call.text).toContain('1 row (truncated; 1 cell cut (the longest is 2,000,000 characters in full)');
-    expect(call.structured).toMatchObject({ row_count: 1, truncated: true });
+    expect(call.structured).toMatchObject({
+      row_count: 1,
+      truncated: true,
+      cut_cells: 1,
+      longest_cell_chars: 2_000_000,
+    });
     expect(JSON.stringify(call.structured)).not.toContain('xxxx');
     expect(fenceProblems(call.text, 'xxxx')).toEqual([]);
   });

@@ -35,7 +35,13 @@ describe('odoo answers within their caps on the wire', () => {
     expect(call.text).toContain(
       'Truncated: 1 value cut at 2,000 characters (the longest is 3,000,000 in full)',
     );
-    expect(call.structured).toEqual({ id: 14, fields: 2, truncated: true });
+    expect(call.structured).toEqual({
+      id: 14,
+      fields: 2,
+      truncated: true,
+      cut_cells: 1,
+      longest_cell_chars: 3_000_000,
+    });
     expect(fenceProblems(call.text, 'nnnn')).toEqual([]);
   });
 

@@ -73,7 +73,12 @@ describe('powerbi answers within their caps on the wire', () => {
     expect(call.isError, call.text).toBe(false);
     expect(resultBytes(call)).toBeLessThanOrEqual(DEFAULT_RESULT_BYTES);
     const shown = rowsOf(call).length;
-    expect(call.structured).toMatchObject({ row_count: 20_050, returned: shown, truncated: true });
+    expect(call.structured).toMatchObject({
+      row_count: 20_050,
+      returned: shown,
+      truncated: true,
+      longest_cell_chars: 2_000_000,
+    });
     expect(call.text.split('\n')[0]).toMatch(
       /^[\d,]+ of 20,050 rows \(truncated; cut at \d+ KB of text; use spill: true/,
     );

@@ -1,4 +1,5 @@
 import {
+  cutCellsData,
   DEFAULT_RESULT_BYTES,
   describeRows,
   fenceUntrusted,
@@ -26,7 +27,7 @@ export function rowsText(
   source: string,
   moreHint?: string,
   maxBytes = payloadBudget(DEFAULT_RESULT_BYTES),
-): { text: string; returned: number; truncated: boolean } {
+): { text: string; returned: number; truncated: boolean; cut: ReturnType<typeof cutCellsData> } {
   const table = formatTable(
     result.columns.map((c) => c.name),
     result.rows,
@@ -38,6 +39,7 @@ export function rowsText(
     text: `${summary}\n${fenceUntrusted(table.text, source)}`,
     returned: table.returnedRows,
     truncated,
+    cut: cutCellsData(table),
   };
 }
 

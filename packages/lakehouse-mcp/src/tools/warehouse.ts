@@ -1,5 +1,6 @@
 import {
   csvField,
+  cutCellsOutput,
   defineTool,
   fenceUntrusted,
   maxBytesArg,
@@ -163,6 +164,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         truncated: z.boolean(),
         elapsed_ms: z.number(),
         spill_file: z.string().optional(),
+        ...cutCellsOutput,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -187,6 +189,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             row_count: shown.returned,
             truncated: shown.truncated,
+            ...shown.cut,
             elapsed_ms: result.elapsedMs,
             ...(result.spill ? { spill_file: result.spill.path } : {}),
           },

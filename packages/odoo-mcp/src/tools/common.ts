@@ -1,4 +1,12 @@
-import { UserInputError, describeRows, fenceUntrusted, formatTable, z } from '@switchyard/core';
+import {
+  UserInputError,
+  cutCellsData,
+  cutCellsOutput,
+  describeRows,
+  fenceUntrusted,
+  formatTable,
+  z,
+} from '@switchyard/core';
 import type { OdooClient } from '../odoo-client.js';
 
 /** What every tool works with. */
@@ -46,6 +54,7 @@ export const tableOutput = {
   total: z.number(),
   truncated: z.boolean(),
   next_offset: z.number().optional(),
+  ...cutCellsOutput,
 };
 
 export interface TableData {
@@ -53,6 +62,8 @@ export interface TableData {
   total: number;
   truncated: boolean;
   next_offset?: number;
+  cut_cells?: number;
+  longest_cell_chars?: number;
 }
 
 /**
@@ -115,6 +126,7 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
       total: options.total,
       truncated: more || table.cutCells > 0,
       ...(nextOffset !== undefined ? { next_offset: nextOffset } : {}),
+      ...cutCellsData(table),
     },
   };
 }

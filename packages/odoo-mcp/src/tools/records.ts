@@ -4,6 +4,8 @@ import {
   defineTool,
   fenceUntrusted,
   formatTable,
+  cutCellsData,
+  cutCellsOutput,
   untrusted,
   z,
 } from '@switchyard/core';
@@ -214,7 +216,12 @@ export function recordsTools({ client }: OdooDeps) {
         id: z.number().int().min(1).max(2_147_483_647).describe('The record id.'),
         fields: fieldsArg,
       },
-      output: { id: z.number(), fields: z.number().describe('Fields in the text.'), truncated: z.boolean() },
+      output: {
+        id: z.number(),
+        fields: z.number().describe('Fields in the text.'),
+        truncated: z.boolean(),
+        ...cutCellsOutput,
+      },
       annotations: READ,
       handler: async ({ model, id, fields }, { signal }) => {
         const session = await client.session(signal);
@@ -364,7 +371,7 @@ export function recordReply(
     typeof row.display_name === 'string' ? row.display_name : typeof row.name === 'string' ? row.name : '';
   return {
     text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.${cutNote(table)}\n${fenceUntrusted(table.text, 'Odoo data')}`,
-    data: { id, fields: table.returnedRows, truncated: table.truncated },
+    data: { id, fields: table.returnedRows, truncated: table.truncated, ...cutCellsData(table) },
   };
 }
 

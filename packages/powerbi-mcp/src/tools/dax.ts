@@ -1,4 +1,6 @@
 import {
+  cutCellsData,
+  cutCellsOutput,
   DEFAULT_RESULT_BYTES,
   defineTool,
   payloadBudget,
@@ -73,6 +75,7 @@ export function daxTools(pbi: PowerBi) {
         partial_reason: z.string().optional(),
         spill_path: z.string().optional(),
         spill_bytes: z.number().optional(),
+        ...cutCellsOutput,
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
       // The seed chat backend's names (powerbi_execute_dax(workspace_id, dataset_id, dax_query)).
@@ -137,6 +140,7 @@ export function daxTools(pbi: PowerBi) {
             row_count: rowCount,
             returned: table.returnedRows,
             truncated,
+            ...cutCellsData(table),
             partial,
             ...(partial ? { partial_reason: result.partialError } : {}),
             ...(spilled ? { spill_path: spilled.path, spill_bytes: spilled.bytes } : {}),
