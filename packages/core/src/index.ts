@@ -14,6 +14,7 @@ export * from './lock.js';
 export * from './http.js';
 export * from './azure.js';
 export * from './shape.js';
+export * from './wire.js';
 export * from './untrusted.js';
 export * from './html-text.js';
 export { z } from 'zod';

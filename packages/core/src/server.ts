@@ -24,7 +24,14 @@ import type { Logger } from './log.js';
 import { redact, redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
-import { selectTools, type ModeOptions, type ToolContext, type ToolDefinition } from './tool.js';
+import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
+import {
+  resolveAliases,
+  selectTools,
+  type ModeOptions,
+  type ToolContext,
+  type ToolDefinition,
+} from './tool.js';
 
 /** Everything a server is: its identity, its tools (all of them; modes pick), resources and prompts. */
 export interface ServerDefinition {
@@ -279,14 +286,18 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
       );
     }
     const toolLog = log.child(tool.name);
-    const args = request.params.arguments ?? {};
+    const args = resolveAliases(request.params.arguments ?? {}, tool.aliases);
     const parsed = tool.inputSchema.safeParse(args);
     if (!parsed.success) {
-      return {
-        isError: true,
-        content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error, args) }],
-      };
+      return fitResult(
+        {
+          isError: true,
+          content: [{ type: 'text', text: describeInputIssues(tool.name, parsed.error, args) }],
+        },
+        { cap: DEFAULT_RESULT_BYTES },
+      );
     }
+    const cap = tool.maxBytes(parsed.data as Record<string, unknown>);
     const progressToken = request.params._meta?.progressToken;
     const clientCaps = server.getClientCapabilities();
     const ctx: ToolContext = {
@@ -339,12 +350,16 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
         );
       }
       toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
-      return result;
+      // Rule 6: the whole answer within the tool's cap, cut the same way in text and structure if it is not.
+      return fitResult(result, { cap, more: reply.more });
     } catch (err) {
-      return errorResult(
-        extra.signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
-        toolLog,
-        tool.name,
+      return fitResult(
+        errorResult(
+          extra.signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
+          toolLog,
+          tool.name,
+        ),
+        { cap },
       );
     }
   });

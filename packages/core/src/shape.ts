@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { switchyardPaths } from './paths.js';
+import { z } from 'zod';
+import { jsonTextBytes } from './wire.js';
 
 export type Cell = unknown;
 
@@ -13,14 +15,18 @@ export interface TableText {
   returnedRows: number;
   /** All rows the source has, when known. */
   totalRows: number | undefined;
+  /** True when rows were left out or a cell was cut. */
   truncated: boolean;
+  /** Cells cut at `maxCellChars`, and the length of the longest one in full (characters). */
+  cutCells: number;
+  longestCell: number;
 }
 
 export interface TableOptions {
   format?: 'csv' | 'markdown';
   /** Rows to show at most. Default 200. */
   maxRows?: number;
-  /** Bytes of text at most (UTF-8). Default 32 KiB. */
+  /** Bytes of text at most, as it travels (UTF-8 inside a JSON string). Default 32 KiB. */
   maxBytes?: number;
   totalRows?: number;
   /** Cut each cell to this many characters. Default 500. */
@@ -65,31 +71,63 @@ export function formatTable(
     format === 'csv' ? cells.map(csvField).join(',') : `| ${cells.map(markdownField).join(' | ')} |`;
   const lines = [line(columns)];
   if (format === 'markdown') lines.push(`|${columns.map(() => '---').join('|')}|`);
-  let bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+  // Newlines count 2 bytes each: `\n` once the text is a JSON string.
+  let bytes = lines.reduce((n, l) => n + jsonTextBytes(l) + 2, 0);
   let returned = 0;
+  let cutCells = 0;
+  let longestCell = 0;
   for (const row of rows) {
     if (returned >= maxRows) break;
-    const text = line(row.map((v) => formatCell(v, maxCell)));
-    const size = Buffer.byteLength(text) + 1;
+    let rowCut = 0;
+    let rowLongest = 0;
+    const text = line(
+      row.map((v) => {
+        const cell = formatCell(v, maxCell);
+        if (cell.length === maxCell && cell.endsWith('…')) {
+          rowCut++;
+          rowLongest = Math.max(rowLongest, cellLength(v));
+        }
+        return cell;
+      }),
+    );
+    const size = jsonTextBytes(text) + 2;
     if (bytes + size > maxBytes && returned > 0) break;
     lines.push(text);
     bytes += size;
     returned++;
+    cutCells += rowCut;
+    longestCell = Math.max(longestCell, rowLongest);
   }
   const total = options.totalRows;
-  const truncated = returned < rows.length || (total !== undefined && total > returned);
-  return { text: lines.join('\n'), returnedRows: returned, totalRows: total, truncated };
+  const truncated = returned < rows.length || (total !== undefined && total > returned) || cutCells > 0;
+  return {
+    text: lines.join('\n'),
+    returnedRows: returned,
+    totalRows: total,
+    truncated,
+    cutCells,
+    longestCell,
+  };
+}
+
+/** The length in characters of a cell as text in full. */
+function cellLength(value: Cell): number {
+  return formatCell(value, Number.MAX_SAFE_INTEGER).length;
 }
 
 /** "200 of 1,234 rows (truncated: ...)" — the line that tells a model what it is looking at. */
 export function describeRows(
-  table: Pick<TableText, 'returnedRows' | 'totalRows' | 'truncated'>,
+  table: Pick<TableText, 'returnedRows' | 'totalRows' | 'truncated'> &
+    Partial<Pick<TableText, 'cutCells' | 'longestCell'>>,
   moreHint?: string,
 ): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const of = table.totalRows !== undefined ? ` of ${n(table.totalRows)}` : '';
   const head = `${n(table.returnedRows)}${of} row${(table.totalRows ?? table.returnedRows) === 1 ? '' : 's'}`;
-  return table.truncated ? `${head} (truncated${moreHint ? `; ${moreHint}` : ''})` : head;
+  const cells = table.cutCells
+    ? `; ${n(table.cutCells)} cell${table.cutCells === 1 ? '' : 's'} cut (the longest is ${n(table.longestCell ?? 0)} characters in full)`
+    : '';
+  return table.truncated ? `${head} (truncated${cells}${moreHint ? `; ${moreHint}` : ''})` : head;
 }
 
 export interface SpillResult {
@@ -148,4 +186,18 @@ export async function spillCsv(options: {
     await once(out, 'close');
   }
   return { path, rows, bytes, complete };
+}
+
+/** Output fields of a tool whose rows can have cells cut: how many, and the longest one's full length. */
+export const cutCellsOutput = {
+  cut_cells: z.number().optional().describe('Cells cut at 500 characters.'),
+  longest_cell_chars: z.number().optional().describe('Full length of the longest cut cell.'),
+};
+
+/** The structured side of cut cells, stated as the text states it (nothing when none was cut). */
+export function cutCellsData(table: Pick<TableText, 'cutCells' | 'longestCell'>): {
+  cut_cells?: number;
+  longest_cell_chars?: number;
+} {
+  return table.cutCells ? { cut_cells: table.cutCells, longest_cell_chars: table.longestCell } : {};
 }

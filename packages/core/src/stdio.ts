@@ -7,6 +7,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from './log.js';
+import { WIRE_CEILING_BYTES } from './wire.js';
 
 /** The largest message a server reads from stdin (the SDK's own limit, so hosts see no change in what fits). */
 export const MAX_INPUT_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -16,6 +17,8 @@ export interface StdioTransportOptions {
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
   maxMessageBytes?: number;
+  /** The largest message written to stdout (default {@link WIRE_CEILING_BYTES}); a larger answer becomes an error. */
+  maxOutputBytes?: number;
   /** Checks a request before it is dispatched: a sentence saying what is wrong with its params, or undefined. */
   screen?: (request: JSONRPCRequest) => string | undefined;
 }
@@ -36,6 +39,7 @@ export class StdioLineTransport implements Transport {
   private readonly stdin: NodeJS.ReadableStream;
   private readonly stdout: NodeJS.WritableStream;
   private readonly max: number;
+  private readonly ceiling: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private oversized: { bytes: number; scanner: TopLevelIdScanner } | undefined;
@@ -44,6 +48,7 @@ export class StdioLineTransport implements Transport {
     this.stdin = options.stdin ?? process.stdin;
     this.stdout = options.stdout ?? process.stdout;
     this.max = options.maxMessageBytes ?? MAX_INPUT_MESSAGE_BYTES;
+    this.ceiling = options.maxOutputBytes ?? WIRE_CEILING_BYTES;
   }
 
   start(): Promise<void> {
@@ -53,8 +58,27 @@ export class StdioLineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage | ErrorReply): Promise<void> {
+    let line = `${JSON.stringify(message)}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (bytes > this.ceiling) {
+      // The last guard (rule 6): a message a host could not read would end its session, so it never leaves.
+      const id = 'id' in message ? message.id : undefined;
+      const what = 'method' in message ? message.method : 'answer';
+      this.options.log.error(
+        `refused to send a ${bytes}-byte ${what}, over the ${this.ceiling}-byte ceiling`,
+      );
+      if (id === undefined || 'method' in message) return Promise.resolve();
+      line = `${JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: ErrorCode.InternalError,
+          message: `The answer would be ${bytes.toLocaleString('en-US')} bytes, over the ${this.ceiling.toLocaleString('en-US')}-byte limit of one message; ask for less (a narrower query, fewer rows, a smaller max_bytes).`,
+        },
+      })}\n`;
+    }
     return new Promise((resolve) => {
-      if (this.stdout.write(`${JSON.stringify(message)}\n`)) resolve();
+      if (this.stdout.write(line)) resolve();
       else this.stdout.once('drain', resolve);
     });
   }

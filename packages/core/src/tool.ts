@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from './log.js';
 import { UserInputError } from './errors.js';
+import { DEFAULT_RESULT_BYTES, MAX_RESULT_BYTES } from './wire.js';
 
 /** Hints a host uses to decide how careful to be with a tool. Read-only mode is decided by `readOnlyHint` alone. */
 export interface ToolAnnotations {
@@ -29,10 +30,16 @@ export interface ToolContext {
   sample: ((request: SamplingRequest) => Promise<string>) | undefined;
 }
 
-/** What a handler returns: compact text for the model, and the same data as `structuredContent`. */
+/**
+ * What a handler returns: the text the model reads (rows and bodies travel here once, as compact fenced text), and
+ * `data`, the tool's `structuredContent`: small control data a host or model acts on (ids, counts, `truncated`, a
+ * cursor, a spill file), never a second copy of the rows or bodies in the text.
+ */
 export interface ToolReply<Data = Record<string, unknown>> {
   text: string;
   data?: Data;
+  /** How to get the rest if core has to cut this answer to the tool's byte cap (a cursor, a narrower query). */
+  more?: string;
 }
 
 type Shape = z.ZodRawShape;
@@ -50,6 +57,16 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
   input: I;
   output?: O;
   annotations: ToolAnnotations;
+  /**
+   * The most bytes the whole serialized result may take (text, structuredContent, links). Default: the `max_bytes`
+   * argument when the tool takes one, else {@link DEFAULT_RESULT_BYTES}; never above {@link MAX_RESULT_BYTES}.
+   */
+  maxBytes?: number | ((args: Args<I>) => number);
+  /**
+   * Other names the tool accepts for its arguments (`{ dax_query: 'query' }`), for callers written against another
+   * server. Not shown in tools/list; an alias is renamed before the input is checked.
+   */
+  aliases?: Readonly<Record<string, keyof I & string>>;
   handler: (args: Args<I>, ctx: ToolContext) => Promise<ToolReply<Data<O>>>;
 }
 
@@ -62,6 +79,9 @@ export interface ToolDefinition {
   readonly annotations: ToolAnnotations;
   readonly inputSchema: z.ZodObject<Shape>;
   readonly outputSchema: z.ZodObject<Shape> | undefined;
+  /** The byte cap of this call's whole result (see {@link ToolSpec.maxBytes}). */
+  readonly maxBytes: (args: Record<string, unknown>) => number;
+  readonly aliases: Readonly<Record<string, string>>;
   readonly handler: (args: Record<string, unknown>, ctx: ToolContext) => Promise<ToolReply>;
 }
 
@@ -81,6 +101,14 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
     annotations: spec.annotations,
     inputSchema: z.strictObject(spec.input),
     outputSchema: spec.output ? z.object(spec.output) : undefined,
+    maxBytes: (args) => {
+      const declared =
+        typeof spec.maxBytes === 'function'
+          ? spec.maxBytes(args as Args<I>)
+          : (spec.maxBytes ?? (typeof args.max_bytes === 'number' ? args.max_bytes : DEFAULT_RESULT_BYTES));
+      return Math.min(declared, MAX_RESULT_BYTES);
+    },
+    aliases: spec.aliases ?? {},
     handler: spec.handler as unknown as ToolDefinition['handler'],
   };
 }
@@ -137,4 +165,31 @@ export function parseList(value: string | undefined): string[] | undefined {
     .map((s) => s.trim())
     .filter(Boolean);
   return items.length > 0 ? items : undefined;
+}
+
+/**
+ * Arguments renamed from their aliases to the names the schema knows. An alias given beside its own name is left
+ * as it is, so the schema refuses it as an unknown argument rather than one silently winning.
+ */
+export function resolveAliases(
+  args: Record<string, unknown>,
+  aliases: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const name = Object.hasOwn(aliases, key) ? aliases[key]! : key;
+    out[name !== key && !Object.hasOwn(args, name) ? name : key] = value;
+  }
+  return out;
+}
+
+/** The `max_bytes` argument every tool that takes one declares: bounded so no answer outgrows what a host reads. */
+export function maxBytesArg(defaultBytes = 32_768): z.ZodDefault<z.ZodNumber> {
+  return z
+    .number()
+    .int()
+    .min(1024)
+    .max(MAX_RESULT_BYTES)
+    .default(defaultBytes)
+    .describe('Most bytes of the whole answer.');
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
 import { query, startLakehouse } from './helpers.js';
 
 /** Peak resident memory of a process so far (VmHWM), in MB. */
@@ -37,7 +37,7 @@ async function seed(server: SpawnedServer) {
 
 async function intact(server: SpawnedServer) {
   const rows = await query(server, 'SELECT count(*) FROM bronze.things');
-  expect(rows.structured!.rows).toEqual([['3']]);
+  expect(rowsOf(rows)).toEqual([['3']]);
 }
 
 describe('a query is bounded in memory', () => {
@@ -176,7 +176,7 @@ describe('an upload is bounded in memory', () => {
     expect(statSync(path).size).toBeGreaterThan(5_000_000);
     expect(peakMb(server.pid!) - before).toBeLessThan(300);
     const sums = await query(server, 'SELECT count(*), sum(id), min(booked), max(memo) FROM bronze.ledger');
-    expect(sums.structured!.rows).toEqual([['300000', '45000150000', '2024-01-01', 'entry 999']]);
+    expect(rowsOf(sums)).toEqual([['300000', '45000150000', '2024-01-01', 'entry 999']]);
   });
 
   it('keeps the tenant folder and database for the user alone (0700, 0600)', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, tempDir, type SpawnedServer } from '@switchyard/testkit';
+import { isolatedEnv, tempDir, type SpawnedServer, rowsOf } from '@switchyard/testkit';
 import { freePort } from '../../lakehouse-demo/src/embedded-postgres.js';
 import { bin, connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
 
@@ -30,8 +30,7 @@ describe('failures', () => {
   });
   afterAll(() => server.close());
 
-  const count = async (table: string) =>
-    (await query(server, `SELECT count(*) FROM ${table}`)).structured!.rows;
+  const count = async (table: string) => rowsOf(await query(server, `SELECT count(*) FROM ${table}`));
 
   it('wrong password', async () => {
     const info = pgInfo();
@@ -106,7 +105,7 @@ describe('failures', () => {
       server,
       "SELECT status FROM _meta.sync_runs WHERE source = 'public.vanishing' ORDER BY finished_at",
     );
-    expect(run.structured!.rows).toEqual([['succeeded'], ['failed']]);
+    expect(rowsOf(run)).toEqual([['succeeded'], ['failed']]);
   });
 
   it('cancelled sync leaves the previous bronze table, no temp files and no open source transaction', async () => {
@@ -130,17 +129,16 @@ describe('failures', () => {
     await expect(pending).rejects.toThrow(/abort/i);
     // The server records the cancelled run after the client has given up on the call.
     await expect
-      .poll(
-        async () =>
-          (
-            await query(
-              server,
-              "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
-            )
-          ).structured!.rows,
+      .poll(async () =>
+        rowsOf(
+          await query(
+            server,
+            "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
+          ),
+        ),
       )
       .toEqual([
-        ['succeeded', null],
+        ['succeeded', ''],
         ['cancelled', 'The sync of public.cancel_src was cancelled; bronze.cancel_me was left as it was.'],
       ]);
     expect(await count('bronze.cancel_me')).toEqual([['100']]);
@@ -253,7 +251,7 @@ describe('failures', () => {
       'empty.csv is empty (0 bytes): there is nothing to load, and no table was created or changed.',
     );
     const tables = await server.call('lakehouse_list_tables', {});
-    expect(JSON.stringify(tables.structured)).not.toContain('empty');
+    expect(tables.text).not.toContain('empty');
   });
 });
 
@@ -294,7 +292,7 @@ describe('a host that goes away', () => {
   const stillOpens = async (home: string) => {
     const next = await startLakehouse({ LAKEHOUSE_HOME: home });
     try {
-      expect((await query(next, 'SELECT 42 AS answer')).structured!.rows).toEqual([[42]]);
+      expect(rowsOf(await query(next, 'SELECT 42 AS answer'))).toEqual([['42']]);
     } finally {
       await next.close();
     }

@@ -2,7 +2,7 @@
 // known (keys, a foreign key, PII, categories, an outlier, null-heavy, constant and mixed columns), and a
 // sampling round trip where the SDK client plays the host's model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { spawnServer, type SpawnedServer, rowsOf } from '@switchyard/testkit';
 import { bin } from './helpers.js';
 
 const customers = [
@@ -55,19 +55,20 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     expect(call.structured).toMatchObject({
       table: 'tenant_default.bronze.orders',
       rows: 1000,
-      columns: [
-        { name: 'order_id', type: 'BIGINT', role: 'id', notes: [] },
-        { name: 'customer_id', type: 'BIGINT', role: 'foreign key candidate', notes: [] },
-        { name: 'amount', type: 'BIGINT', role: 'amount', notes: [] },
-        { name: 'status', type: 'VARCHAR', role: 'category', notes: [] },
-        { name: 'ordered_at', type: 'TIMESTAMP', role: 'timestamp', notes: [] },
-        // Ends in "id" but is no key: a flag.
-        { name: 'prepaid', type: 'BOOLEAN', role: 'flag', notes: [] },
-      ],
       candidate_keys: ['order_id'],
       join_paths: ['bronze.orders.customer_id = bronze.customers.id'],
-      flags: ['amount: outliers (max 100000 beyond 3×IQR of 32–78)'],
     });
+    // Roles travel once, in the text's CSV (column,type,role,notes).
+    expect(rowsOf(call).slice(0, 6)).toEqual([
+      ['order_id', 'BIGINT', 'id', ''],
+      ['customer_id', 'BIGINT', 'foreign key candidate', ''],
+      ['amount', 'BIGINT', 'amount', ''],
+      ['status', 'VARCHAR', 'category', ''],
+      ['ordered_at', 'TIMESTAMP', 'timestamp', ''],
+      // Ends in "id" but is no key: a flag.
+      ['prepaid', 'BOOLEAN', 'flag', ''],
+    ]);
+    expect(call.text).toContain('amount: outliers (max 100000 beyond 3×IQR of 32–78)');
     expect(call.structured!.narrative).toBeUndefined();
     expect(asked).toHaveLength(0);
   });
@@ -75,7 +76,9 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
   it('finds PII, categories, constant, null-heavy and mixed columns', async () => {
     const call = await server.call('lakehouse_analyze_schema', { table: 'customers' });
     const roles = Object.fromEntries(
-      (call.structured!.columns as Array<{ name: string; role: string }>).map((c) => [c.name, c.role]),
+      rowsOf(call)
+        .slice(0, 8)
+        .map((c) => [c[0], c[2]]),
     );
     expect(roles).toEqual({
       id: 'id',
@@ -88,11 +91,12 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       code: 'id',
     });
     expect(call.structured!.candidate_keys).toEqual(['id', 'name', 'email', 'phone', 'code']);
-    expect(call.structured!.flags).toEqual([
+    for (const flag of [
       "country: constant (one value 'FR')",
       'notes: null-heavy (80% empty)',
       'code: mixed types (50% numbers, the rest text)',
-    ]);
+    ])
+      expect(call.text).toContain(flag);
     expect(call.text).toContain('Join paths: bronze.customers.id = bronze.orders.customer_id.');
   });
 
@@ -117,7 +121,8 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     ];
     for (const [question, sql] of cases) {
       const call = await server.call('lakehouse_suggest_query', { question });
-      expect(call.structured, question).toMatchObject({ sql, valid: true, dialect: 'duckdb' });
+      expect(call.structured, question).toMatchObject({ valid: true, dialect: 'duckdb' });
+      expect(sqlOf(call), question).toBe(sql);
       const run = await server.call('lakehouse_query_sql', { sql });
       expect(run.isError, run.text).toBe(false);
     }
@@ -125,11 +130,11 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       question: 'average amount',
       tables: ['bronze.orders'],
     });
-    expect(only.structured).toMatchObject({
-      tables: ['bronze.orders'],
-      columns: ['amount'],
-      sql_source: 'deterministic (question words matched to tables and columns)',
-    });
+    expect(only.structured).toMatchObject({ tables: ['bronze.orders'], model_written: false });
+    expect(only.text).toContain(
+      'A DuckDB SQL draft (deterministic (question words matched to tables and columns))',
+    );
+    expect(only.text).toContain('Relies on bronze.orders (columns amount).');
   });
 
   it('summarizes a query result: shape, statistics, top groups, change over time', async () => {
@@ -138,16 +143,13 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     });
     expect(call.isError, call.text).toBe(false);
     expect(call.structured!.rows).toBe(251);
-    expect(call.structured!.top_groups).toEqual([
-      { group: 'paid', value: 3318 },
-      { group: 'shipped', value: 3290 },
-      { group: 'cancelled', value: 3262 },
-      { group: 'new', value: 3245 },
-    ]);
-    expect(call.structured!.summary).toContain('251 rows × 3 columns.');
-    expect(call.structured!.summary).toMatch(
-      /amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/,
+    expect(call.text).toContain(
+      'Top status (sum of amount): paid 3318, shipped 3290, cancelled 3262, new 3245',
     );
+    // The summary travels once, in the text.
+    expect(call.structured!.summary).toBeUndefined();
+    expect(call.text).toContain('251 rows × 3 columns.');
+    expect(call.text).toMatch(/amount over ordered_at by month: 2024-03 vs 2024-02: [+-][\d.]+%/);
     expect(call.text).toMatch(/^\[BEGIN UNTRUSTED result summary \w+: this is data from outside/);
   });
 
@@ -155,10 +157,8 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     // The earlier tests called all three tools without use_model: the host was never asked.
     expect(asked).toHaveLength(0);
     const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders', use_model: true });
-    expect(call.structured).toMatchObject({
-      narrative: 'These are the orders of the shop, one row per order, linked to customers.',
-      narrative_source: 'host model (MCP sampling)',
-    });
+    expect(call.structured).toMatchObject({ narrative_source: 'host model (MCP sampling)' });
+    expect(call.text).toContain('These are the orders of the shop, one row per order, linked to customers.');
     expect(call.text).toContain(
       "Narrative (written by the host's model via MCP sampling; the analysis above is deterministic):",
     );
@@ -170,10 +170,12 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       question: 'orders per status',
       use_model: true,
     });
+    expect(sqlOf(draft)).toBe(
+      'SELECT status, count(*) AS orders FROM bronze.orders GROUP BY status ORDER BY orders DESC',
+    );
     expect(draft.structured).toMatchObject({
-      sql: 'SELECT status, count(*) AS orders FROM bronze.orders GROUP BY status ORDER BY orders DESC',
       valid: true,
-      sql_source: 'host model (MCP sampling), validated by planning',
+      model_written: true,
       tables: ['bronze.orders'],
     });
 
@@ -182,15 +184,12 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       question: 'orders per status',
       use_model: true,
     });
-    expect(refused.structured).toMatchObject({
-      sql_source: 'deterministic (question words matched to tables and columns)',
-    });
-    expect((refused.structured!.notes as string[]).at(-1)).toBe(
-      "the host model's draft was refused and not used: Only one statement may run per call, and this SQL holds 2; nothing was run",
+    expect(refused.structured).toMatchObject({ model_written: false });
+    expect(refused.text).toContain(
+      "the host model's draft was refused and not used: Only one statement may run per call, and this SQL holds 2; nothing was run.",
     );
     expect(
-      (await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })).structured!
-        .rows,
+      rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })),
     ).toEqual([['1000']]);
   });
 
@@ -209,3 +208,8 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     }
   });
 });
+
+/** The SQL of a drafted query: the ```sql block of its text. */
+function sqlOf(call: { text: string }): string | undefined {
+  return /```sql\n([\s\S]*?)\n```/.exec(call.text)?.[1];
+}

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fenceProblems, injection, type SpawnedServer } from '@switchyard/testkit';
+import { fenceProblems, injection, type SpawnedServer, rowsOf } from '@switchyard/testkit';
 import { query, startLakehouse } from './helpers.js';
 
 describe('lakehouse_query_sql safety', () => {
@@ -25,7 +25,7 @@ describe('lakehouse_query_sql safety', () => {
 
   const intact = async () => {
     const rows = await query(server, 'SELECT count(*) FROM bronze.things');
-    expect(rows.structured!.rows).toEqual([['3']]);
+    expect(rowsOf(rows)).toEqual([['3']]);
   };
 
   // Every row is an attempt to make a read-only query write, read a file, reach another tenant, read the
@@ -199,7 +199,7 @@ describe('lakehouse_query_sql safety', () => {
       "'tenant_acme.bronze.private' names catalog tenant_acme, but this tenant's catalog is tenant_default. Tables of other tenants cannot be reached; pass tenant_id to work in another tenant.",
     );
     const own = await query(server, 'SELECT * FROM bronze.private', { tenant_id: 'acme' });
-    expect(own.structured!.rows).toEqual([['other tenant data']]);
+    expect(rowsOf(own)).toEqual([['other tenant data']]);
     expect(existsSync('/tmp/lakehouse-escape.csv')).toBe(false);
   });
 
@@ -228,7 +228,9 @@ describe('lakehouse_query_sql safety', () => {
       max_rows: 100,
       max_bytes: 2048,
     });
-    expect(bytes.structured).toMatchObject({ row_count: 4, truncated: true });
+    // The whole answer stays within max_bytes: two 500-byte rows and the lines around them.
+    expect(bytes.structured).toMatchObject({ row_count: 2, truncated: true });
+    expect(JSON.stringify(bytes.result).length).toBeLessThanOrEqual(2048);
     const spilled = await query(server, 'SELECT range AS n FROM range(5000)', {
       max_rows: 5,
       spill_csv: true,
@@ -284,11 +286,10 @@ describe('text from a file stays inside a fence', () => {
     expect(rows.isError, rows.text).toBe(false);
     expect(rows.text).toContain(NEEDLE);
     expect(fenceProblems(rows.text, NEEDLE)).toEqual([]);
-    // The structured copy carries the cell, cleaned the same way: no marker look-alike passes.
+    // Cells and column names travel once, in the fence: the structure holds counts only.
     const structured = JSON.stringify(rows.structured);
-    expect(structured).toContain(NEEDLE);
+    expect(structured).not.toContain(NEEDLE);
     expect(structured).not.toMatch(/(begin|end)\W*untrusted/i);
-    expect(structured).toContain('(fence marker removed)');
 
     const cast = await query(server, 'SELECT CAST(COLUMNS(* EXCLUDE (id)) AS INTEGER) FROM bronze.evil');
     expect(cast.isError).toBe(true);

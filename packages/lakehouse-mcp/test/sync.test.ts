@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { rowsOf, tableOf, type SpawnedServer } from '@switchyard/testkit';
 import { connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
 
 function filesUnder(dir: string): string[] {
@@ -66,19 +66,16 @@ describe('sync from PostgreSQL', () => {
   it('lists source tables with estimates, keys and readability', async () => {
     const list = await server.call('lakehouse_list_source_tables', { connection: 'lake' });
     expect(list.isError).toBe(false);
-    const tables = (list.structured!.tables as Array<Record<string, unknown>>).map((t) => [
-      t.name,
-      t.kind,
-      t.primary_key,
-    ]);
+    const tables = rowsOf(list).map((t) => [t[0], t[1], t[4]]);
     expect(tables).toEqual([
-      ['public.all_types', 'table', ['id']],
-      ['public.big_orders', 'table', ['id']],
-      ['public.customers', 'table', ['id']],
-      ['public.no_pk', 'table', []],
-      ['public.order_summary', 'view', []],
-      ['public.secret_stuff', 'table', []],
+      ['public.all_types', 'table', 'id'],
+      ['public.big_orders', 'table', 'id'],
+      ['public.customers', 'table', 'id'],
+      ['public.no_pk', 'table', ''],
+      ['public.order_summary', 'view', ''],
+      ['public.secret_stuff', 'table', ''],
     ]);
+    expect(list.structured).toEqual({ table_count: 6, truncated: false });
     expect(list.text).toContain('public.big_orders,table,300000,7,id,yes');
     expect(list.text).toContain('[BEGIN UNTRUSTED tables of lake');
     const filtered = await server.call('lakehouse_list_source_tables', {
@@ -86,7 +83,8 @@ describe('sync from PostgreSQL', () => {
       name_like: '%order%',
       limit: 1,
     });
-    expect(filtered.structured).toMatchObject({ truncated: true, tables: [{ name: 'public.big_orders' }] });
+    expect(filtered.structured).toEqual({ truncated: true, table_count: 1 });
+    expect(rowsOf(filtered).map((t) => t[0])).toEqual(['public.big_orders']);
   });
 
   it('keeps every mapped type through the trip, NULLs included', async () => {
@@ -104,12 +102,7 @@ describe('sync from PostgreSQL', () => {
       table: 'bronze.all_types',
       profile: false,
     });
-    const types = Object.fromEntries(
-      (described.structured!.columns as Array<{ name: string; type: string; nullable: boolean }>).map((c) => [
-        c.name,
-        c.type,
-      ]),
-    );
+    const types = Object.fromEntries(rowsOf(described).map((c) => [c[0], c[1]]));
     expect(types).toEqual({
       id: 'INTEGER',
       small: 'SMALLINT',
@@ -141,10 +134,7 @@ describe('sync from PostgreSQL', () => {
       cash: 'DECIMAL(19,2)',
       addr: 'VARCHAR',
     });
-    const nullable = (described.structured!.columns as Array<{ name: string; nullable: boolean }>).find(
-      (c) => c.name === 'id',
-    );
-    expect(nullable?.nullable).toBe(false);
+    expect(rowsOf(described).find((c) => c[0] === 'id')?.[2]).toBe('no');
 
     const row1 = await query(
       server,
@@ -155,64 +145,64 @@ describe('sync from PostgreSQL', () => {
        FROM bronze.all_types WHERE id = 1`,
     );
     expect(row1.isError).toBe(false);
-    const s = row1.structured!;
-    const cols = (s.columns as Array<{ name: string }>).map((c) => c.name);
-    const v = Object.fromEntries(cols.map((c, i) => [c, (s.rows as unknown[][])[0]![i]]));
-    expect(v).toEqual({
-      num: '1234567890.12',
-      wide: '1234567890123456789012345678.0123456789',
-      big: '9007199254740993',
-      t: 'plain, "quoted"\nand multi-line',
-      ch: 'ab ',
-      day: '2024-02-29',
-      tod: '13:45:30.123456',
-      ts: '2024-02-29 13:45:30.123456',
-      tstz_us: String(Date.UTC(2024, 1, 29, 11, 45, 30, 123) * 1000 + 456),
-      span_ok: true,
-      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-      k: 'v',
-      doc_b: 'null',
-      raw: 'DEADBEEF00',
-      ints: '[1, 2, NULL, 4]',
-      texts: ['a b', 'c,d', null, 'e"f'],
-      nums: '[1.50, -2.25]',
-      feeling: 'happy',
-      cash: '12.34',
-      addr: '192.168.1.1',
-      r: 1.5,
-      d: 2.718281828459045,
-      flag: true,
-      dom: 7,
-    });
+    // Rows travel as CSV text: each value as the text shows it (JSON for lists, empty for NULL).
+    const v = firstRow(row1);
+    expect(v).toEqual(
+      asText({
+        num: '1234567890.12',
+        wide: '1234567890123456789012345678.0123456789',
+        big: '9007199254740993',
+        t: 'plain, "quoted"\nand multi-line',
+        ch: 'ab ',
+        day: '2024-02-29',
+        tod: '13:45:30.123456',
+        ts: '2024-02-29 13:45:30.123456',
+        tstz_us: String(Date.UTC(2024, 1, 29, 11, 45, 30, 123) * 1000 + 456),
+        span_ok: true,
+        u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+        k: 'v',
+        doc_b: 'null',
+        raw: 'DEADBEEF00',
+        ints: '[1, 2, NULL, 4]',
+        texts: ['a b', 'c,d', null, 'e"f'],
+        nums: '[1.50, -2.25]',
+        feeling: 'happy',
+        cash: '12.34',
+        addr: '192.168.1.1',
+        r: 1.5,
+        d: 2.718281828459045,
+        flag: true,
+        dom: 7,
+      }),
+    );
     const nulls = await query(
       server,
       `SELECT count(*) FILTER (WHERE COLUMNS(* EXCLUDE (id)) IS NULL) FROM bronze.all_types WHERE id = 2`,
     );
     expect(nulls.isError).toBe(false);
-    expect((nulls.structured!.rows as unknown[][])[0]!.every((x) => x === '1')).toBe(true);
+    expect(rowsOf(nulls)[0]!.every((x) => x === '1')).toBe(true);
     const edge = await query(
       server,
       `SELECT t = '' AS empty_text, isnan(r) AS nan, d = '-infinity'::DOUBLE AS neg_inf, ts::VARCHAR AS ts, tstz = '-infinity'::TIMESTAMPTZ AS tstz_inf,
          span = INTERVAL '-1 day' + INTERVAL '2 hours' AS span_ok, hex(raw) AS raw, len(ints) AS ints, texts, docb::VARCHAR AS docb, doc::VARCHAR AS doc
        FROM bronze.all_types WHERE id = 3`,
     );
-    const e = edge.structured!;
-    const ev = Object.fromEntries(
-      (e.columns as Array<{ name: string }>).map((c, i) => [c.name, (e.rows as unknown[][])[0]![i]]),
+    const ev = firstRow(edge);
+    expect(ev).toEqual(
+      asText({
+        empty_text: true,
+        nan: true,
+        neg_inf: true,
+        ts: 'infinity',
+        tstz_inf: true,
+        span_ok: true,
+        raw: '',
+        ints: '0',
+        texts: [''],
+        docb: '[]',
+        doc: 'null',
+      }),
     );
-    expect(ev).toEqual({
-      empty_text: true,
-      nan: true,
-      neg_inf: true,
-      ts: 'infinity',
-      tstz_inf: true,
-      span_ok: true,
-      raw: '',
-      ints: '0',
-      texts: [''],
-      docb: '[]',
-      doc: 'null',
-    });
   });
 
   it('streams a 300,000-row table in batches with progress, and the totals match the source', async () => {
@@ -240,11 +230,7 @@ describe('sync from PostgreSQL', () => {
       server,
       'SELECT count(*) AS n, sum(amount)::VARCHAR AS s, count(note) AS notes FROM bronze.big_orders',
     );
-    expect((lake.structured!.rows as unknown[][])[0]).toEqual([
-      String(source.n),
-      source.s,
-      String(source.notes),
-    ]);
+    expect(rowsOf(lake)[0]).toEqual([String(source.n), source.s, String(source.notes)]);
   });
 
   it('answers queries while a sync runs, and they never see a half-loaded table', async () => {
@@ -259,7 +245,7 @@ describe('sync from PostgreSQL', () => {
         onProgress: (p) => {
           if (!asked && /rows loaded/.test(p.message ?? '')) {
             asked = query(server, 'SELECT count(*) FROM bronze.big_orders').then((r) => {
-              answeredDuringSync = syncDone ? 'after' : r.structured!.rows;
+              answeredDuringSync = syncDone ? 'after' : rowsOf(r);
             });
           }
         },
@@ -270,7 +256,7 @@ describe('sync from PostgreSQL', () => {
     syncDone = true;
     await asked;
     expect(result.isError).toBe(false);
-    expect(answeredDuringSync).toEqual(before.structured!.rows);
+    expect(answeredDuringSync).toEqual(rowsOf(before));
   });
 
   it('syncs a view and a SELECT', async () => {
@@ -365,26 +351,24 @@ describe('sync from PostgreSQL', () => {
       server,
       'SELECT id, name FROM bronze.customers WHERE id IN (3, 4, 101) ORDER BY id',
     );
-    expect(rows.structured!.rows).toEqual([
-      [3, 'renamed 3'],
-      [4, 'renamed 4'],
-      [101, 'newcomer'],
+    expect(rowsOf(rows)).toEqual([
+      ['3', 'renamed 3'],
+      ['4', 'renamed 4'],
+      ['101', 'newcomer'],
     ]);
     const runs = await query(
       server,
       "SELECT status, rows, bytes > 0, duration_ms >= 0, watermark FROM _meta.sync_runs WHERE source = 'public.customers' ORDER BY finished_at",
     );
-    expect(runs.structured!.rows).toEqual([
-      ['succeeded', '100', true, true, '2024-01-05 04:00:00+00'],
-      ['succeeded', '4', true, true, '2024-02-02 00:00:00+00'],
+    expect(rowsOf(runs)).toEqual([
+      ['succeeded', '100', 'true', 'true', '2024-01-05 04:00:00+00'],
+      ['succeeded', '4', 'true', 'true', '2024-02-02 00:00:00+00'],
     ]);
     const state = await query(
       server,
       "SELECT target, cursor_column, key_columns, watermark FROM _meta.sync_state WHERE target = 'bronze.customers'",
     );
-    expect(state.structured!.rows).toEqual([
-      ['bronze.customers', 'updated_at', '["id"]', '2024-02-02 00:00:00+00'],
-    ]);
+    expect(rowsOf(state)).toEqual([['bronze.customers', 'updated_at', '["id"]', '2024-02-02 00:00:00+00']]);
   });
 
   it('explains a missing table with candidates', async () => {
@@ -402,3 +386,19 @@ describe('sync from PostgreSQL', () => {
     );
   });
 });
+
+/** The first row of a query's CSV text, by column name. */
+function firstRow(call: { text: string }): Record<string, string> {
+  const { columns, rows } = tableOf(call);
+  return Object.fromEntries(columns.map((c, i) => [c, rows[0]![i]!]));
+}
+
+/** Values as a CSV cell shows them: lists and objects as JSON, NULL empty, the rest as written. */
+function asText(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [
+      k,
+      v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v),
+    ]),
+  );
+}

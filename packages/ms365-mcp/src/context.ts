@@ -25,6 +25,8 @@ export interface GraphToolSpec<I extends Shape, O extends Shape | undefined> {
   input: I;
   output?: O;
   annotations: ToolAnnotations;
+  /** The byte cap of the whole answer (see core's ToolSpec.maxBytes). */
+  maxBytes?: number | ((args: z.output<z.ZodObject<I>>) => number);
   /** What the tool needs from Graph; the scopes follow from it and from what else is served. */
   needs: Capability[];
   handler: (

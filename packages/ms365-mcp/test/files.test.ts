@@ -121,8 +121,10 @@ describe('reading and downloading', () => {
   it('reads only up to the byte cap with a Range request and says so', async () => {
     const call = await server.call('ms365_read_file', { path: 'Documents/figures.csv', max_bytes: 1024 });
     expect(call.text.split('\n')[0]).toMatch(
-      /^«figures\.csv» \(3\.7 KB, modified .*\): first 1\.0 KB only \(truncated; ms365_download_file gets all of it\)$/,
+      /^«figures\.csv» \(3\.7 KB, modified .*\): first 512 B only \(truncated; ms365_download_file gets all of it\)$/,
     );
+    // The whole answer stays within max_bytes: the file's bytes leave room for the line and the fence.
+    expect(JSON.stringify(call.result).length).toBeLessThanOrEqual(1024);
     expect(call.text).toContain('region,amount\nr0,0\n');
     expect(world.graph.service.requestsTo(/^\/download\//, 'GET').at(-1)!.headers.range).toBe('bytes=0-1023');
   });

@@ -1,4 +1,11 @@
-import { fenceUntrusted, formatTable, z, type Cell } from '@switchyard/core';
+import {
+  DEFAULT_RESULT_BYTES,
+  fenceUntrusted,
+  formatTable,
+  payloadBudget,
+  z,
+  type Cell,
+} from '@switchyard/core';
 import type { PowerBiClient } from './powerbi-client.js';
 import { label, type Named, type Resolver } from './resolve.js';
 import type { SchemaCache } from './schema.js';
@@ -60,7 +67,7 @@ export function fencedCsv(
 ) {
   const table = formatTable(columns, rows, {
     maxRows: options.maxRows ?? rows.length,
-    maxBytes: options.maxBytes ?? 64 * 1024,
+    maxBytes: options.maxBytes ?? payloadBudget(DEFAULT_RESULT_BYTES),
   });
   return { ...table, text: fenceUntrusted(table.text, source) };
 }

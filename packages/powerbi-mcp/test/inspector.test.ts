@@ -65,7 +65,12 @@ describe('MCP Inspector CLI', () => {
       content: Array<{ text: string }>;
     };
     expect(result.isError ?? false).toBe(false);
-    expect(result.structuredContent).toMatchObject({ columns: ['[orders]'], rows: [[1000]], row_count: 1 });
+    expect(result.structuredContent).toEqual({
+      row_count: 1,
+      returned: 1,
+      truncated: false,
+      partial: false,
+    });
     expect(result.content[0]!.text).toContain('[orders]\n1000\n');
   });
 

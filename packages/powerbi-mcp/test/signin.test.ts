@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, keychainStatus, runBin, spawnServer, tempDir } from '@switchyard/testkit';
+import { isolatedEnv, keychainStatus, rowsOf, runBin, spawnServer, tempDir } from '@switchyard/testkit';
 import { FakePowerBi } from './fake/index.js';
 import { ALICE, bin, CERT_APP, fakeEnv, PUBLIC_APP, SP, startFakes, TENANT, type Fakes } from './helpers.js';
 
@@ -152,7 +152,7 @@ describe('service principal', () => {
           ...at,
           query: 'EVALUATE ROW("n", [Order Count])',
         });
-        expect(call.structured).toMatchObject({ rows: [[1000]] });
+        expect(rowsOf(call)).toEqual([['1000']]);
         expect(server.stderr()).not.toContain(SP.secret);
       } finally {
         await server.close();

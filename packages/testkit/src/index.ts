@@ -10,3 +10,5 @@ export * from './registry.js';
 export * from './claude-code.js';
 export * from './bundle.js';
 export * from './servers.js';
+export * from './table.js';
+export * from './wire.js';

@@ -1,4 +1,13 @@
-import { describeRows, fenceUntrusted, formatTable, NotFoundError, z } from '@switchyard/core';
+import {
+  cutCellsData,
+  DEFAULT_RESULT_BYTES,
+  describeRows,
+  fenceUntrusted,
+  formatTable,
+  NotFoundError,
+  payloadBudget,
+  z,
+} from '@switchyard/core';
 import type { ColumnInfo, QueryResult, TableRef, TenantWarehouse } from '../warehouse/types.js';
 
 // The warehouse checks the id (checkTenantId) with a sentence that says what is allowed, so tools/list
@@ -9,25 +18,30 @@ export const connectionArg = z.string().min(1).max(63).describe('Connection name
 
 export const n = (x: number): string => x.toLocaleString('en-US');
 
-/** Rows as fenced CSV with the line that says how many and whether they were cut. */
+/**
+ * Rows as fenced CSV within `maxBytes` (as they travel), with the line that says how many and whether they were cut
+ * (rows left out by the query's caps or here, or cells cut at 500 characters).
+ */
 export function rowsText(
   result: QueryResult,
   source: string,
   moreHint?: string,
-): { text: string; returned: number } {
+  maxBytes = payloadBudget(DEFAULT_RESULT_BYTES),
+): { text: string; returned: number; truncated: boolean; cut: ReturnType<typeof cutCellsData> } {
   const table = formatTable(
     result.columns.map((c) => c.name),
     result.rows,
-    { maxRows: result.rows.length, maxBytes: Number.MAX_SAFE_INTEGER },
+    { maxRows: result.rows.length, maxBytes },
   );
-  const summary = describeRows(
-    { returnedRows: result.rows.length, totalRows: undefined, truncated: result.truncated },
-    moreHint,
-  );
-  return { text: `${summary}\n${fenceUntrusted(table.text, source)}`, returned: result.rows.length };
+  const truncated = result.truncated || table.truncated;
+  const summary = describeRows({ ...table, truncated }, moreHint);
+  return {
+    text: `${summary}\n${fenceUntrusted(table.text, source)}`,
+    returned: table.returnedRows,
+    truncated,
+    cut: cutCellsData(table),
+  };
 }
-
-export const columnsOutput = z.array(z.object({ name: z.string(), type: z.string() }));
 
 /** The columns of a table or view, or a NotFoundError naming the tables there are (gold left out if asked). */
 export async function columnsOrNotFound(

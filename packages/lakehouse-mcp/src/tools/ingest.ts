@@ -333,7 +333,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        columns: z.array(z.object({ name: z.string(), type: z.string() })),
+        column_count: z.number().describe('Columns (named in the text).'),
         format: z.string(),
         bytes: z.number(),
       },
@@ -454,7 +454,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
             data: {
               table: `${tenant.catalog}.bronze.${target.name}`,
               rows: result.rows,
-              columns,
+              column_count: columns.length,
               format,
               bytes,
             },

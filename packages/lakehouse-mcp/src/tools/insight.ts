@@ -76,12 +76,10 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        columns: z.array(z.unknown()).describe('name, type, role, notes'),
+        // Roles, notes and flags are in the text's CSV, once; the keys and joins are what a host acts on.
         candidate_keys: z.array(z.string()),
         join_paths: z.array(z.string()),
-        flags: z.array(z.string()),
-        narrative: z.string().optional(),
-        narrative_source: z.string().optional(),
+        narrative_source: z.string().optional().describe('Who wrote the narrative in the text.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -133,18 +131,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,
-            columns: analysis.columns.map((c) => ({
-              name: c.name,
-              type: c.type,
-              role: c.role,
-              notes: c.notes,
-            })),
             candidate_keys: analysis.candidateKeys,
             join_paths: analysis.joinPaths,
-            flags: analysis.flags,
-            ...(narrative.text
-              ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' }
-              : {}),
+            ...(narrative.text ? { narrative_source: 'host model (MCP sampling)' } : {}),
           },
         };
       },
@@ -165,14 +154,12 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           .describe('Also ask the host model (sampling) for a draft; used if valid.'),
         tenant_id: tenantArg,
       },
+      // The SQL and the notes are in the text, once (the SQL in its own ```sql block).
       output: {
-        sql: z.string().nullable(),
         valid: z.boolean(),
         dialect: z.string(),
         tables: z.array(z.string()),
-        columns: z.array(z.string()),
-        sql_source: z.string(),
-        notes: z.array(z.string()),
+        model_written: z.boolean().describe("The host's model wrote the SQL (sampling)."),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -240,7 +227,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           : `A ${dialect} draft that does NOT plan (${error}); fix it before running.`;
         return {
           text: `${head}\n\`\`\`sql\n${sql}\n\`\`\`\nRelies on ${tables.join(', ')}${columns.length ? ` (columns ${columns.join(', ')})` : ''}.${notes.length ? `\nNotes: ${notes.join('; ')}.` : ''}`,
-          data: { sql, valid, dialect: tenant.dialect, tables, columns, sql_source: source, notes },
+          data: { valid, dialect: tenant.dialect, tables, model_written: source.startsWith('host model') },
         };
       },
     }),
@@ -261,13 +248,10 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         rows: z.number(),
         truncated: z.boolean(),
-        columns: z.array(z.unknown()).describe('name, kind and statistics'),
-        top_groups: z.array(z.unknown()).optional(),
+        // Statistics, top groups and the trend are in the text's summary, once.
         top_groups_by: z.string().optional().describe('e.g. status by sum of amount'),
-        trend: z.unknown().optional(),
-        summary: z.string(),
-        narrative: z.string().optional(),
-        narrative_source: z.string().optional(),
+        trend_by: z.string().optional().describe('e.g. ordered_at (month)'),
+        narrative_source: z.string().optional().describe('Who wrote the narrative in the text.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -300,13 +284,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             rows: s.shape.rows,
             truncated: s.shape.truncated,
-            columns: s.columns,
-            ...(s.topGroups ? { top_groups: s.topGroups, top_groups_by: s.topGroupsBy } : {}),
-            ...(s.trend ? { trend: { ...s.trend } } : {}),
-            summary,
-            ...(narrative.text
-              ? { narrative: narrative.text, narrative_source: 'host model (MCP sampling)' }
-              : {}),
+            ...(s.topGroups ? { top_groups_by: s.topGroupsBy } : {}),
+            ...(s.trend ? { trend_by: s.trend.by } : {}),
+            ...(narrative.text ? { narrative_source: 'host model (MCP sampling)' } : {}),
           },
         };
       },

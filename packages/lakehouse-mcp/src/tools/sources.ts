@@ -3,6 +3,8 @@ import {
   defineTool,
   fenceUntrusted,
   formatTable,
+  DEFAULT_RESULT_BYTES,
+  payloadBudget,
   registerSecret,
   UpstreamError,
   UserInputError,
@@ -175,10 +177,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         limit: z.number().int().min(1).max(1000).default(200).describe('Most tables to list.'),
         tenant_id: tenantArg,
       },
-      output: {
-        tables: z.array(z.unknown()).describe('name, kind, estimated_rows, columns, primary_key, readable'),
-        truncated: z.boolean(),
-      },
+      output: { table_count: z.number(), truncated: z.boolean() },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
         const { config } = await lh.connection(args.tenant_id, args.connection);
@@ -198,22 +197,13 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
             t.primaryKey.join('+'),
             t.readable ? 'yes' : 'no',
           ]),
-          { maxRows: tables.length, maxBytes: Number.MAX_SAFE_INTEGER },
+          { maxRows: tables.length, maxBytes: payloadBudget(DEFAULT_RESULT_BYTES) },
         );
-        const head = `${n(tables.length)} table${tables.length === 1 ? '' : 's'} and views in '${args.connection}'${truncated ? ` (truncated at ${args.limit}; filter with schema or name_like)` : ''}. Estimated rows come from PostgreSQL statistics (empty: never analyzed, or a view).`;
+        const cut = table.returnedRows < tables.length;
+        const head = `${n(table.returnedRows)} table${tables.length === 1 ? '' : 's'} and views in '${args.connection}'${truncated || cut ? ` (truncated at ${n(truncated ? args.limit : table.returnedRows)}; filter with schema or name_like)` : ''}. Estimated rows come from PostgreSQL statistics (empty: never analyzed, or a view).`;
         return {
           text: `${head}\n${fenceUntrusted(table.text, `tables of ${args.connection}`)}`,
-          data: {
-            tables: tables.map((t) => ({
-              name: `${t.schema}.${t.name}`,
-              kind: t.kind,
-              estimated_rows: t.estimatedRows,
-              columns: t.columns,
-              primary_key: t.primaryKey,
-              readable: t.readable,
-            })),
-            truncated,
-          },
+          data: { table_count: table.returnedRows, truncated: truncated || cut },
         };
       },
     }),

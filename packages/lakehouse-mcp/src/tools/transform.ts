@@ -3,7 +3,7 @@ import { sanitizeTableName } from '../files.js';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../transform.js';
 import type { TableRef } from '../warehouse/types.js';
-import { columnsOrNotFound, columnsOutput, columnsText, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, columnsText, n, rowsText, tenantArg } from './common.js';
 
 const step = z.object({
   op: z.enum(STEP_OPS).describe('The step.'),
@@ -46,12 +46,13 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         dry_run: z.boolean().default(false).describe('Show SQL and preview only.'),
         tenant_id: tenantArg,
       },
+      // A dry run shows its SQL in the text; a build sends it here only (the text stays short).
       output: {
         target: z.string(),
         dry_run: z.boolean(),
-        sql: z.string(),
+        sql: z.string().optional().describe('What ran (builds; a dry run shows it in the text).'),
         rows: z.number().nullable(),
-        columns: columnsOutput,
+        column_count: z.number().describe('Columns (named in the text).'),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (args) => {
@@ -88,9 +89,8 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
             data: {
               target: `${tenant.catalog}.silver.${target.name}`,
               dry_run: true,
-              sql: sqlText,
               rows: null,
-              columns,
+              column_count: columns.length,
             },
           };
         }
@@ -107,7 +107,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
             dry_run: false,
             sql: sqlText,
             rows,
-            columns,
+            column_count: columns.length,
           },
         };
       },
@@ -125,7 +125,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         replace: z.boolean().default(false).describe('Redefine an existing view.'),
         tenant_id: tenantArg,
       },
-      output: { view: z.string(), columns: columnsOutput },
+      output: { view: z.string(), column_count: z.number().describe('Columns (named in the text).') },
       // destructive: with replace, an existing view's definition is overwritten.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (args) => {
@@ -136,7 +136,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
           text: `Created view gold.${ref.name} with ${columns.length} columns; query it with SELECT * FROM gold.${ref.name}.\n${columnsText(columns)}`,
           data: {
             view: `${tenant.catalog}.gold.${ref.name}`,
-            columns: columns.map((c) => ({ name: c.name, type: c.type })),
+            column_count: columns.length,
           },
         };
       },

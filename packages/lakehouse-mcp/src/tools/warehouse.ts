@@ -1,7 +1,16 @@
-import { csvField, defineTool, fenceUntrusted, z, type ToolDefinition } from '@switchyard/core';
+import {
+  csvField,
+  cutCellsOutput,
+  defineTool,
+  fenceUntrusted,
+  maxBytesArg,
+  payloadBudget,
+  z,
+  type ToolDefinition,
+} from '@switchyard/core';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { LAYERS } from '../warehouse/types.js';
-import { columnsOrNotFound, columnsOutput, n, rowsText, tenantArg } from './common.js';
+import { columnsOrNotFound, n, rowsText, tenantArg } from './common.js';
 
 const layerArg = z.enum(['bronze', 'silver', 'gold']);
 
@@ -14,10 +23,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         "Lists the tenant's tables and views per layer (bronze raw, silver clean, gold curated): rows, columns, source, last load. Call it first.",
       toolset: 'warehouse',
       input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
-      output: {
-        catalog: z.string(),
-        tables: z.array(z.unknown()).describe('name, kind, rows, columns, source, last_loaded'),
-      },
+      output: { catalog: z.string(), table_count: z.number() },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async ({ layer, tenant_id }) => {
         const tenant = await lh.tenant(tenant_id);
@@ -37,17 +43,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         return {
           // Table names and sources come from files and source databases: fenced.
           text: tables.length ? `${head}\n${fenceUntrusted(lines.join('\n'), 'table list')}` : head,
-          data: {
-            catalog: tenant.catalog,
-            tables: tables.map((t) => ({
-              name: `${t.layer}.${t.name}`,
-              kind: t.kind,
-              rows: t.rows ?? null,
-              columns: t.columns,
-              source: t.source ?? null,
-              last_loaded: t.lastLoadedAt ?? null,
-            })),
-          },
+          data: { catalog: tenant.catalog, table_count: tables.length },
         };
       },
     }),
@@ -66,10 +62,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        lineage: z.string().nullable(),
-        columns: z
-          .array(z.unknown())
-          .describe('name, type, nullable, null_share, approx_distinct, min, max, top'),
+        column_count: z.number(),
         storage: z
           .object({
             format: z.string(),
@@ -97,11 +90,11 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
             ? 'column,type,nullable,null_share,approx_distinct,min,max,top_values'
             : 'column,type,nullable',
         ];
-        const data = columns.map((c, i) => {
+        columns.forEach((c, i) => {
           const p = profiles?.[i];
           if (!p) {
             lines.push([c.name, c.type, c.nullable ? 'yes' : 'no'].map(csvField).join(','));
-            return { name: c.name, type: c.type, nullable: c.nullable };
+            return;
           }
           const top = p.top?.map((t) => `${t.value} (${t.count})`).join('; ') ?? '';
           lines.push(
@@ -118,16 +111,6 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
               .map((v) => csvField(String(v)))
               .join(','),
           );
-          return {
-            name: c.name,
-            type: c.type,
-            nullable: c.nullable,
-            null_share: p.nullShare,
-            approx_distinct: p.approxDistinct,
-            min: p.min,
-            max: p.max,
-            ...(p.top ? { top: p.top } : {}),
-          };
         });
         const storage = details
           ? [
@@ -145,8 +128,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
           data: {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,
-            lineage: lineageText,
-            columns: data,
+            column_count: columns.length,
             ...(details
               ? {
                   storage: {
@@ -171,24 +153,18 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       input: {
         sql: z.string().min(1).max(100_000).describe('One read-only query.'),
         max_rows: z.number().int().min(1).max(5000).default(100).describe('Most rows to return.'),
-        max_bytes: z
-          .number()
-          .int()
-          .min(1024)
-          .max(1_048_576)
-          .default(32_768)
-          .describe('Most bytes of rows to return.'),
+        max_bytes: maxBytesArg(32_768),
         timeout_seconds: z.number().int().min(1).max(300).default(30).describe('Time limit.'),
         spill_csv: z.boolean().default(false).describe('Also write all rows (up to 1,000,000) to CSV.'),
         tenant_id: tenantArg,
       },
+      // Rows travel once, as the fenced CSV of the text; the structure says what came and how to get the rest.
       output: {
-        columns: columnsOutput,
-        rows: z.array(z.array(z.unknown())),
-        row_count: z.number(),
+        row_count: z.number().describe('Rows in the text.'),
         truncated: z.boolean(),
         elapsed_ms: z.number(),
         spill_file: z.string().optional(),
+        ...cutCellsOutput,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -203,17 +179,17 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const more = result.spill
           ? undefined
           : 'raise max_rows or max_bytes, aggregate, or pass spill_csv: true for every row';
-        const shown = rowsText(result, 'query result', more);
+        const shown = rowsText(result, 'query result', more, payloadBudget(args.max_bytes));
         const spill = result.spill
           ? `\nAll ${n(result.spill.rows)} rows${result.spill.complete ? '' : ' (stopped at 1,000,000)'} are in ${result.spill.path} (${n(result.spill.bytes)} bytes).`
           : '';
         return {
           text: `${shown.text}${spill}\n(${result.elapsedMs} ms)`,
+          ...(more ? { more } : {}),
           data: {
-            columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
-            rows: result.rows,
-            row_count: result.rows.length,
-            truncated: result.truncated,
+            row_count: shown.returned,
+            truncated: shown.truncated,
+            ...shown.cut,
             elapsed_ms: result.elapsedMs,
             ...(result.spill ? { spill_file: result.spill.path } : {}),
           },

@@ -5,6 +5,8 @@ import {
   fenceUntrusted,
   htmlToText,
   isSwitchyardError,
+  maxBytesArg,
+  payloadBudget,
   plainFileName,
   registerSecret,
   safeFileName,
@@ -370,7 +372,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        max_bytes: z.number().int().min(1024).max(1_048_576).default(32_768).describe('Byte cap.'),
+        max_bytes: maxBytesArg(32_768),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
@@ -390,7 +392,8 @@ export function fileTools(m: Ms365): ToolDefinition[] {
           signal: ctx.signal,
           ...item.notFound,
         });
-        const bytes = Buffer.from(res.data).subarray(0, a.max_bytes);
+        // The file's bytes leave room, within max_bytes, for the line and fence around them.
+        const bytes = Buffer.from(res.data).subarray(0, payloadBudget(a.max_bytes));
         let text = bytes.toString('utf8').replace(/\uFFFD+$/, '');
         if (/\.html?$/i.test(meta.name ?? '')) text = htmlToText(text);
         else text = stripInvisible(text);

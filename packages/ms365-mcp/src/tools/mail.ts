@@ -393,6 +393,8 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         id: z.string().max(1000).describe('Message id.'),
         max_chars: z.number().int().min(500).max(100_000).default(10_000).describe('Cut the body here.'),
       },
+      // Room for max_chars of body however it is written (up to 3 bytes a character), headers and the fence.
+      maxBytes: ({ max_chars }) => max_chars * 3 + 16_384,
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
       handler: async ({ id, max_chars }, ctx, graph) => {

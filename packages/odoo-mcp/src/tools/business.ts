@@ -136,7 +136,6 @@ export function businessTools({ client }: OdooDeps) {
           title: `Sales orders, ${range.label}`,
           columns,
           textRows: shaped.text,
-          dataRows: shaped.data,
           total,
           offset: args.offset,
           tz: session.tz,
@@ -235,7 +234,6 @@ export function businessTools({ client }: OdooDeps) {
           title: `Employees${range ? `, hired ${range.label}` : ''}`,
           columns,
           textRows: shaped.text,
-          dataRows: shaped.data,
           total,
           offset: args.offset,
         });
@@ -342,7 +340,6 @@ export function businessTools({ client }: OdooDeps) {
           title: 'Stock per product and location',
           columns,
           textRows: page.map((g) => build(g, true)),
-          dataRows: page.map((g) => build(g, false)),
           total: groups.length,
           offset: args.offset,
           footer:
@@ -478,7 +475,6 @@ export function businessTools({ client }: OdooDeps) {
           title: `${what}${range ? `, ${range.label}` : ''}${args.overdue ? ', overdue' : ''}`,
           columns,
           textRows: shaped.text,
-          dataRows: shaped.data,
           total,
           offset: args.offset,
           footer:
@@ -589,7 +585,6 @@ async function lowStock(client: OdooClient, session: OdooSession, args: Inventor
     title: `Storable products with less than ${threshold} on hand${where}`,
     columns: ['id', 'default_code', 'product', 'category', 'on_hand', 'forecast'],
     textRows: shaped.text,
-    dataRows: shaped.data,
     total,
     offset: args.offset,
     footer: total > cap ? `Only the ${cap} first products were sorted; narrow the filters.` : undefined,

@@ -1,4 +1,12 @@
-import { UserInputError, describeRows, fenceUntrusted, formatTable, z } from '@switchyard/core';
+import {
+  UserInputError,
+  cutCellsData,
+  cutCellsOutput,
+  describeRows,
+  fenceUntrusted,
+  formatTable,
+  z,
+} from '@switchyard/core';
 import type { OdooClient } from '../odoo-client.js';
 
 /** What every tool works with. */
@@ -40,21 +48,22 @@ export const limitArg = z.number().int().min(1).max(MAX_LIMIT).default(20).descr
 
 export const offsetArg = z.number().int().min(0).max(1_000_000).default(0).describe('Rows to skip.');
 
-/** Output of every tabular tool: the same rows as the CSV text. */
+/** Output of every tabular tool: what came and how to get the rest; the rows travel once, as the CSV of the text. */
 export const tableOutput = {
-  columns: z.array(z.string()),
-  rows: z.array(z.array(z.unknown())),
+  returned: z.number().describe('Rows in the text.'),
   total: z.number(),
   truncated: z.boolean(),
   next_offset: z.number().optional(),
+  ...cutCellsOutput,
 };
 
 export interface TableData {
-  columns: string[];
-  rows: unknown[][];
+  returned: number;
   total: number;
   truncated: boolean;
   next_offset?: number;
+  cut_cells?: number;
+  longest_cell_chars?: number;
 }
 
 /**
@@ -70,13 +79,12 @@ export interface Unpaged {
 
 /**
  * Rows as CSV (fenced: record values are typed by people) under a line that says what they are, how
- * many there are, and how to get the rest; the same rows as structured data.
+ * many there are, and how to get the rest; the structure carries the counts and the cursor, not the rows again.
  */
 export function tableReply<E extends Record<string, unknown> = Record<string, never>>(options: {
   title: string;
   columns: string[];
   textRows: unknown[][];
-  dataRows: unknown[][];
   total: number;
   offset: number;
   tz?: string | undefined;
@@ -94,7 +102,7 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
   const more = options.offset + returned < options.total;
   const nextOffset = more && !options.unpaged ? options.offset + returned : undefined;
   const rowsLine = describeRows(
-    { returnedRows: returned, totalRows: options.total, truncated: more },
+    { ...table, returnedRows: returned, totalRows: options.total, truncated: more || table.cutCells > 0 },
     options.unpaged
       ? unpagedHint(options.unpaged, returned < options.textRows.length)
       : nextOffset !== undefined
@@ -114,11 +122,11 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
     text,
     data: {
       ...(options.extra as E),
-      columns: options.columns,
-      rows: options.dataRows.slice(0, returned),
+      returned,
       total: options.total,
-      truncated: more,
+      truncated: more || table.cutCells > 0,
       ...(nextOffset !== undefined ? { next_offset: nextOffset } : {}),
+      ...cutCellsData(table),
     },
   };
 }

@@ -5,6 +5,8 @@ import {
   defineTool,
   fenceUntrusted,
   formatTable,
+  cutCellsData,
+  cutCellsOutput,
   untrusted,
   z,
 } from '@switchyard/core';
@@ -96,7 +98,6 @@ export function recordsTools({ client }: OdooDeps) {
           title: q ? `Models matching '${q}'` : 'Models',
           columns: ['model', 'label', 'matched'],
           textRows: rows,
-          dataRows: rows,
           total,
           offset: 0,
           fence: false,
@@ -187,7 +188,6 @@ export function recordsTools({ client }: OdooDeps) {
           title: model,
           columns,
           textRows: shaped.text,
-          dataRows: shaped.data,
           total,
           offset,
           tz: session.tz,
@@ -206,7 +206,12 @@ export function recordsTools({ client }: OdooDeps) {
         id: z.number().int().min(1).max(2_147_483_647).describe('The record id.'),
         fields: fieldsArg,
       },
-      output: { id: z.number(), record: z.record(z.string(), z.unknown()) },
+      output: {
+        id: z.number(),
+        fields: z.number().describe('Fields in the text.'),
+        truncated: z.boolean(),
+        ...cutCellsOutput,
+      },
       annotations: READ,
       handler: async ({ model, id, fields }, { signal }) => {
         const session = await client.session(signal);
@@ -306,7 +311,6 @@ export function recordsTools({ client }: OdooDeps) {
         const cap = 5000;
         const rows = await groupedRead(client, session, model, checked, groups, aggs, { limit: cap, signal });
         const textRows = rows.map((r) => [...r.keys.map((k) => k.text), ...r.values, r.count]);
-        const dataRows = rows.map((r) => [...r.keys.map((k) => k.data), ...r.values, r.count]);
         const indexes = textRows.map((_, i) => i);
         if (sortIndex !== undefined) {
           const key = (row: unknown[]) => row[sortIndex!];
@@ -317,7 +321,6 @@ export function recordsTools({ client }: OdooDeps) {
           title: `${model} grouped${groups.length ? ` by ${groups.map((g) => g.spec).join(', ')}` : ''}`,
           columns,
           textRows: picked.map((i) => textRows[i]!),
-          dataRows: picked.map((i) => dataRows[i]!),
           total: textRows.length,
           offset: 0,
           unpaged: { limit, maxLimit: MAX_LIMIT, narrow: 'narrow the domain or group by fewer fields' },
@@ -338,7 +341,7 @@ function compare(a: unknown, b: unknown): number {
   return String(a).localeCompare(String(b));
 }
 
-/** One record as "field,value" lines, fenced, with the same values as structured data. */
+/** One record as "field,value" lines, fenced; the structure says which record and whether it was cut. */
 export function recordReply(
   model: string,
   id: number,
@@ -348,8 +351,6 @@ export function recordReply(
   tz: string,
 ) {
   const shaped = shapeRows([row], names, meta, tz);
-  const record: Record<string, unknown> = {};
-  names.forEach((n, i) => (record[n] = shaped.data[0]![i]));
   const lines = names.map((n, i) => [n, shaped.text[0]![i]]);
   const table = formatTable(['field', 'value'], lines, {
     maxRows: lines.length,
@@ -359,7 +360,21 @@ export function recordReply(
   const name =
     typeof row.display_name === 'string' ? row.display_name : typeof row.name === 'string' ? row.name : '';
   return {
-    text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.\n${fenceUntrusted(table.text, 'Odoo data')}`,
-    data: { id, record },
+    text: `${model} #${id}${name ? ` ${untrusted(name, 120)}` : ''}. Datetimes in ${tz}.${cutNote(table)}\n${fenceUntrusted(table.text, 'Odoo data')}`,
+    data: { id, fields: table.returnedRows, truncated: table.truncated, ...cutCellsData(table) },
   };
+}
+
+/** What was cut of a record's values, and how large the largest was. */
+function cutNote(table: {
+  cutCells: number;
+  longestCell: number;
+  returnedRows: number;
+  truncated: boolean;
+}): string {
+  if (!table.truncated) return '';
+  const n = (x: number) => x.toLocaleString('en-US');
+  return table.cutCells
+    ? ` Truncated: ${n(table.cutCells)} value${table.cutCells === 1 ? '' : 's'} cut at 2,000 characters (the longest is ${n(table.longestCell)} in full); ask for fewer fields or read the record in Odoo for the rest.`
+    : ` Truncated: ${n(table.returnedRows)} fields shown; ask for fewer fields for the rest.`;
 }

@@ -13,24 +13,6 @@ import { readSchema, renderSchema, type DatasetSchema } from '../schema.js';
 
 const SCHEMA_MAX_BYTES = 40 * 1024;
 
-const column = z.object({
-  name: z.string(),
-  data_type: z.string().optional(),
-  hidden: z.boolean(),
-  description: z.string().optional(),
-  expression: z.string().optional(),
-  min: z.unknown().optional(),
-  max: z.unknown().optional(),
-  cardinality: z.number().optional(),
-});
-const measure = z.object({
-  name: z.string(),
-  expression: z.string().optional(),
-  format_string: z.string().optional(),
-  description: z.string().optional(),
-  hidden: z.boolean(),
-});
-
 /** The schema of a dataset, from the cache when it is fresh. */
 export async function datasetSchema(
   pbi: PowerBi,
@@ -63,21 +45,13 @@ export function datasetTools(pbi: PowerBi) {
       },
       output: {
         workspace_id: z.string(),
-        datasets: z.array(
-          z.object({
-            id: z.string(),
-            name: z.string(),
-            configured_by: z.string().optional(),
-            refreshable: z.boolean().optional(),
-            storage_mode: z.string().optional(),
-            row_level_security: z.boolean().optional(),
-            created: z.string().optional(),
-          }),
-        ),
+        returned: z.number().describe('Semantic models in the text.'),
         total: z.number(),
         truncated: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
+      // The seed chat backend calls powerbi_list_datasets(workspace_id=…).
+      aliases: { workspace_id: 'workspace' },
       handler: async ({ workspace, name_contains, top }, ctx) => {
         const ws = await pbi.resolver.workspace(workspace, ctx.signal);
         const all = await pbi.client.listDatasets(ws.id, ctx.signal);
@@ -115,7 +89,7 @@ export function datasetTools(pbi: PowerBi) {
             : `${countLine(items.length, matching.length, truncated, ['semantic model', 'semantic models'], 'raise top or use name_contains')} in ${where}.\n${table.text}`;
         return {
           text,
-          data: { workspace_id: ws.id, datasets: items, total: matching.length, truncated },
+          data: { workspace_id: ws.id, returned: items.length, total: matching.length, truncated },
         };
       },
     }),
@@ -147,31 +121,15 @@ export function datasetTools(pbi: PowerBi) {
         workspace_id: z.string(),
         dataset_id: z.string(),
         source: z.enum(['INFO.VIEW', 'COLUMNSTATISTICS']),
-        tables: z.array(
-          z.object({
-            name: z.string(),
-            description: z.string().optional(),
-            hidden: z.boolean(),
-            columns: z.array(column),
-            measures: z.array(measure),
-          }),
-        ),
-        relationships: z.array(
-          z.object({
-            from_table: z.string(),
-            from_column: z.string(),
-            to_table: z.string(),
-            to_column: z.string(),
-            cardinality: z.string(),
-            active: z.boolean(),
-            cross_filter: z.string(),
-          }),
-        ),
+        table_count: z.number().describe('Tables in the text.'),
+        relationship_count: z.number(),
         notes: z.array(z.string()),
         truncated: z.boolean(),
         cached: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
+      // The seed chat backend calls powerbi_get_dataset_schema(workspace_id, dataset_id).
+      aliases: { workspace_id: 'workspace', dataset_id: 'dataset' },
       handler: async ({ workspace, dataset, tables, include_hidden, bypass_cache }, ctx) => {
         const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
         const { schema, cached } = await datasetSchema(pbi, target.workspace.id, target.dataset.id, {
@@ -190,12 +148,8 @@ export function datasetTools(pbi: PowerBi) {
             workspace_id: target.workspace.id,
             dataset_id: target.dataset.id,
             source: schema.source,
-            tables: rendered.tables.map((t) => ({
-              ...compact({ name: t.name, description: t.description, hidden: t.hidden }),
-              columns: t.columns.map((c) => compact({ ...c })),
-              measures: t.measures.map((m) => compact({ ...m })),
-            })),
-            relationships: rendered.relationships,
+            table_count: rendered.tables.length,
+            relationship_count: rendered.relationships.length,
             notes: schema.notes,
             truncated: rendered.truncated,
             cached,

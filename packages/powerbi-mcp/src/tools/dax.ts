@@ -1,4 +1,14 @@
-import { defineTool, spillCsv, spillDir, untrusted, z } from '@switchyard/core';
+import {
+  cutCellsData,
+  cutCellsOutput,
+  DEFAULT_RESULT_BYTES,
+  defineTool,
+  payloadBudget,
+  spillCsv,
+  spillDir,
+  untrusted,
+  z,
+} from '@switchyard/core';
 import {
   countLine,
   describeTarget,
@@ -11,7 +21,8 @@ import {
 
 export const MAX_ROWS = 100_000;
 const PREVIEW_ROWS = 20;
-const TEXT_MAX_BYTES = 64 * 1024;
+// The rows' share of the answer's byte cap (core holds the whole answer to it).
+const TEXT_MAX_BYTES = payloadBudget(DEFAULT_RESULT_BYTES);
 
 export function daxTools(pbi: PowerBi) {
   return [
@@ -37,7 +48,7 @@ export function daxTools(pbi: PowerBi) {
           .min(1)
           .max(MAX_ROWS)
           .default(200)
-          .describe('Rows to return in the answer (1-100000); the text is also cut at 64 KB.'),
+          .describe('Rows to return in the answer (1-100000); the whole answer is also cut at 64 KB.'),
         include_nulls: z
           .boolean()
           .default(true)
@@ -55,18 +66,20 @@ export function daxTools(pbi: PowerBi) {
             'Write every row to a CSV file and return its path plus a preview, instead of rows in the answer.',
           ),
       },
+      // Rows travel once, as the fenced CSV of the text (or the spill file); the structure says what came.
       output: {
-        columns: z.array(z.string()),
-        rows: z.array(z.array(z.unknown())),
         row_count: z.number(),
-        returned: z.number(),
+        returned: z.number().describe('Rows in the text.'),
         truncated: z.boolean(),
         partial: z.boolean(),
         partial_reason: z.string().optional(),
         spill_path: z.string().optional(),
         spill_bytes: z.number().optional(),
+        ...cutCellsOutput,
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
+      // The seed chat backend's names (powerbi_execute_dax(workspace_id, dataset_id, dax_query)).
+      aliases: { workspace_id: 'workspace', dataset_id: 'dataset', dax_query: 'query' },
       handler: async (
         { workspace, dataset, query, max_rows, include_nulls, impersonated_user, spill },
         ctx,
@@ -100,7 +113,7 @@ export function daxTools(pbi: PowerBi) {
           maxRows: shown,
           maxBytes: TEXT_MAX_BYTES,
         });
-        const truncated = table.returnedRows < rowCount;
+        const truncated = table.returnedRows < rowCount || table.cutCells > 0;
         if (spilled) {
           lines.push(
             `Wrote ${spilled.complete ? 'all ' : ''}${plural(spilled.rows, 'row')}${spilled.complete ? '' : ` of ${rowCount.toLocaleString('en-US')} (the file stopped at its 1 GiB cap)`} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
@@ -112,9 +125,11 @@ export function daxTools(pbi: PowerBi) {
               rowCount,
               truncated,
               ['row', 'rows'],
-              table.returnedRows < Math.min(max_rows, rowCount)
-                ? 'cut at 64 KB of text; use spill: true for all rows'
-                : 'raise max_rows or use spill: true for all rows',
+              table.cutCells > 0 && table.returnedRows === rowCount
+                ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
+                : table.returnedRows < Math.min(max_rows, rowCount)
+                  ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
+                  : 'raise max_rows or use spill: true for all rows',
             )} from ${describeTarget(target)}.`,
           );
         }
@@ -122,11 +137,10 @@ export function daxTools(pbi: PowerBi) {
         return {
           text: lines.join('\n'),
           data: {
-            columns: result.columns,
-            rows: result.rows.slice(0, table.returnedRows),
             row_count: rowCount,
             returned: table.returnedRows,
             truncated,
+            ...cutCellsData(table),
             partial,
             ...(partial ? { partial_reason: result.partialError } : {}),
             ...(spilled ? { spill_path: spilled.path, spill_bytes: spilled.bytes } : {}),

@@ -112,17 +112,6 @@ function describeRefresh(r: Refresh) {
   };
 }
 
-const refreshShape = z.object({
-  request_id: z.string(),
-  type: z.string(),
-  status: z.string(),
-  start_time: z.string(),
-  end_time: z.string(),
-  duration_seconds: z.number().optional(),
-  error_code: z.string().optional(),
-  error: z.string().optional(),
-});
-
 export function refreshTools(pbi: PowerBi) {
   return [
     defineTool({
@@ -145,7 +134,8 @@ export function refreshTools(pbi: PowerBi) {
       output: {
         workspace_id: z.string(),
         dataset_id: z.string(),
-        refreshes: z.array(refreshShape),
+        returned: z.number().describe('Refreshes in the text.'),
+        failed: z.number(),
         last_success: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
@@ -179,7 +169,8 @@ export function refreshTools(pbi: PowerBi) {
           data: {
             workspace_id: target.workspace.id,
             dataset_id: target.dataset.id,
-            refreshes: history,
+            returned: history.length,
+            failed,
             ...(lastSuccess ? { last_success: lastSuccess } : {}),
           },
         };

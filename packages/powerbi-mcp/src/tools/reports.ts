@@ -31,18 +31,7 @@ export function reportTools(pbi: PowerBi) {
       },
       output: {
         workspace_id: z.string(),
-        reports: z.array(
-          z.object({
-            id: z.string(),
-            name: z.string(),
-            dataset_id: z.string().optional(),
-            report_type: z.string().optional(),
-            web_url: z.string().optional(),
-            pages: z
-              .array(z.object({ name: z.string(), display_name: z.string(), order: z.number().optional() }))
-              .optional(),
-          }),
-        ),
+        returned: z.number().describe('Reports in the text.'),
         total: z.number(),
         truncated: z.boolean(),
       },
@@ -109,7 +98,7 @@ export function reportTools(pbi: PowerBi) {
         if (reports.length > 0) lines.push(table.text);
         return {
           text: lines.join('\n'),
-          data: { workspace_id: ws.id, reports, total: matching.length, truncated },
+          data: { workspace_id: ws.id, returned: reports.length, total: matching.length, truncated },
         };
       },
     }),

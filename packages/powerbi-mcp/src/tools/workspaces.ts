@@ -22,16 +22,7 @@ export function workspaceTools(pbi: PowerBi) {
           .describe('How many to skip: pass next_skip of the previous answer.'),
       },
       output: {
-        workspaces: z.array(
-          z.object({
-            id: z.string(),
-            name: z.string(),
-            type: z.string().optional(),
-            is_read_only: z.boolean().optional(),
-            dedicated_capacity: z.boolean().optional(),
-          }),
-        ),
-        returned: z.number(),
+        returned: z.number().describe('Workspaces in the text.'),
         truncated: z.boolean(),
         next_skip: z.number().optional(),
       },
@@ -70,7 +61,6 @@ export function workspaceTools(pbi: PowerBi) {
         return {
           text: items.length === 0 ? head : `${head}\n${table.text}`,
           data: {
-            workspaces: items,
             returned: items.length,
             truncated: more,
             ...(more ? { next_skip: skip + top } : {}),

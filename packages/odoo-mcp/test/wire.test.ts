@@ -1,0 +1,91 @@
+// Rule 6 on the wire (issue #15): a huge value or thousands of rows come back within the tool's byte cap, say
+// truncated in the text and in structuredContent, and the rows travel once (the text's CSV).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doubledPayload, fenceProblems, resultBytes, rowsOf, type SpawnedServer } from '@switchyard/testkit';
+import { DEFAULT_RESULT_BYTES } from '@switchyard/core';
+import { FakeOdoo } from './fake/odoo.js';
+import { spawnOdoo } from './helpers.js';
+
+describe('odoo answers within their caps on the wire', () => {
+  let fake: FakeOdoo;
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    fake = await FakeOdoo.start({ version: '19.0' });
+    const partners = fake.orm.table('res.partner');
+    const base = partners.get(14)!;
+    // One partner with a 3,000,000-character note, and 3,000 more with 600 characters each.
+    base.comment = 'n'.repeat(3_000_000);
+    for (let i = 0; i < 3000; i++)
+      partners.set(5000 + i, { ...base, id: 5000 + i, name: `Bulk ${i}`, comment: 'c'.repeat(600) });
+    server = await spawnOdoo(fake);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fake?.close();
+  });
+
+  it('cuts a 3,000,000-character value in both forms and says how large it was', async () => {
+    const call = await server.call('odoo_get_record', {
+      model: 'res.partner',
+      id: 14,
+      fields: ['name', 'comment'],
+    });
+    expect(call.isError, call.text).toBe(false);
+    expect(resultBytes(call)).toBeLessThanOrEqual(DEFAULT_RESULT_BYTES);
+    expect(call.text).toContain(
+      'Truncated: 1 value cut at 2,000 characters (the longest is 3,000,000 in full)',
+    );
+    expect(call.structured).toEqual({
+      id: 14,
+      fields: 2,
+      truncated: true,
+      cut_cells: 1,
+      longest_cell_chars: 3_000_000,
+    });
+    expect(fenceProblems(call.text, 'nnnn')).toEqual([]);
+  });
+
+  it('holds 500 wide rows of 3,000 to the cap, truncated with the next offset in both forms', async () => {
+    const call = await server.call('odoo_search_records', {
+      model: 'res.partner',
+      domain: [['name', 'ilike', 'Bulk']],
+      fields: ['name', 'comment'],
+      limit: 500,
+    });
+    expect(call.isError, call.text).toBe(false);
+    expect(resultBytes(call)).toBeLessThanOrEqual(DEFAULT_RESULT_BYTES);
+    const shown = rowsOf(call).length;
+    expect(shown).toBeLessThan(500);
+    expect(call.structured).toMatchObject({
+      returned: shown,
+      total: 3000,
+      truncated: true,
+      next_offset: shown,
+    });
+    const head = call.text.split('\n')[0]!;
+    expect(head).toContain(`${shown} of 3,000 rows (truncated; `);
+    expect(head).toContain(`pass offset ${shown} for more`);
+  });
+
+  it('sends no tool payload twice', async () => {
+    const calls = [
+      await server.call('odoo_search_records', {
+        model: 'res.partner',
+        fields: ['name', 'email', 'city'],
+        limit: 20,
+      }),
+      await server.call('odoo_list_sales_orders', { limit: 20 }),
+      await server.call('odoo_list_invoices', { limit: 20 }),
+      await server.call('odoo_list_employees', {}),
+      await server.call('odoo_get_inventory', {}),
+      await server.call('odoo_aggregate_records', { model: 'sale.order', group_by: ['state'] }),
+      await server.call('odoo_get_record', { model: 'res.partner', id: 10 }),
+      await server.call('odoo_count_records', { model: 'res.partner' }),
+      await server.call('odoo_list_models', {}),
+    ];
+    for (const call of calls) {
+      expect(call.isError, call.text).toBe(false);
+      expect(doubledPayload(call), call.text.slice(0, 200)).toEqual([]);
+    }
+  });
+});
