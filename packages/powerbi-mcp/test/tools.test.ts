@@ -252,12 +252,22 @@ describe('powerbi_list_reports', () => {
     const call = await s.call('powerbi_list_reports', { workspace: 'Sales Analytics', include_pages: true });
     expect(call.text.split('\n')[0]).toBe('2 reports in workspace «Sales Analytics».');
     expect(call.text).toContain(
-      `${guid(1, 3)},Sales Overview,${SALES_MODEL},PowerBIReport,Overview; By Region; Details`,
+      `${guid(1, 3)},Sales Overview,${SALES_MODEL},PowerBIReport,https://app.powerbi.com/groups/${SALES_WS}/reports/${guid(1, 3)},Overview; By Region; Details`,
     );
     expect(call.structured).toMatchObject({ returned: 2, total: 2, truncated: false });
     const plain = await s.call('powerbi_list_reports', { workspace: SALES_WS, name_contains: 'drill' });
-    expect(plain.text).toContain(`${guid(2, 3)},Customer Drilldown,${SALES_MODEL},PowerBIReport\n`);
-    expect(rowsOf(plain)).toEqual([[guid(2, 3), 'Customer Drilldown', SALES_MODEL, 'PowerBIReport']]);
+    expect(plain.text).toContain(
+      `${guid(2, 3)},Customer Drilldown,${SALES_MODEL},PowerBIReport,https://app.powerbi.com/groups/${SALES_WS}/reports/${guid(2, 3)}\n`,
+    );
+    expect(rowsOf(plain)).toEqual([
+      [
+        guid(2, 3),
+        'Customer Drilldown',
+        SALES_MODEL,
+        'PowerBIReport',
+        `https://app.powerbi.com/groups/${SALES_WS}/reports/${guid(2, 3)}`,
+      ],
+    ]);
   });
 });
 

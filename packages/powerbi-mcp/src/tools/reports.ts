@@ -72,7 +72,7 @@ export function reportTools(pbi: PowerBi) {
           }),
         );
         const truncated = matching.length > chosen.length;
-        const columns = ['id', 'name', 'dataset_id', 'type', ...(include_pages ? ['pages'] : [])];
+        const columns = ['id', 'name', 'dataset_id', 'type', 'web_url', ...(include_pages ? ['pages'] : [])];
         const table = fencedCsv(
           columns,
           reports.map((r) => [
@@ -80,6 +80,7 @@ export function reportTools(pbi: PowerBi) {
             r.name,
             r.dataset_id ?? '',
             r.report_type ?? '',
+            r.web_url ?? '',
             ...(include_pages
               ? [r.pages ? r.pages.map((p) => p.display_name).join('; ') : '(not fetched)']
               : []),
