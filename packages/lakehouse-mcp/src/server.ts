@@ -1,4 +1,4 @@
-import type { ServerDefinition } from '@switchyard/core';
+import type { ServerDefinition, ToolDefinition } from '@switchyard/core';
 import type { Lakehouse } from './lakehouse.js';
 import { lakehousePrompts, lakehouseResources } from './resources.js';
 import { ingestTools } from './tools/ingest.js';
@@ -6,6 +6,7 @@ import { insightTools } from './tools/insight.js';
 import { sourceTools } from './tools/sources.js';
 import { transformTools } from './tools/transform.js';
 import { warehouseTools } from './tools/warehouse.js';
+import { hostWaitNotices } from './warehouse/host-lock.js';
 
 export function createLakehouseServer(lh: Lakehouse, version: string): ServerDefinition {
   const databricks = lh.settings.warehouse === 'databricks';
@@ -24,9 +25,31 @@ export function createLakehouseServer(lh: Lakehouse, version: string): ServerDef
       ...warehouseTools(lh),
       ...transformTools(lh),
       ...insightTools(lh),
-    ],
+    ].map(tellingWaits),
     resources: lakehouseResources(lh),
     prompts: lakehousePrompts,
     close: () => lh.close(),
+  };
+}
+
+/**
+ * A call that waits for another process's turn on the tenant file (warehouse/host-lock.ts) says so as MCP progress.
+ * Progress must only grow, so the tool's own values are kept at or above what was sent.
+ */
+function tellingWaits(tool: ToolDefinition): ToolDefinition {
+  return {
+    ...tool,
+    handler: (args, ctx) => {
+      let last = 0;
+      const progress: typeof ctx.progress = (value, total, message) => {
+        last = Math.max(last, value);
+        return ctx.progress(last, total, message);
+      };
+      const notice = (message: string) => {
+        last += 0.001;
+        void ctx.progress(last, undefined, message);
+      };
+      return hostWaitNotices.run(notice, () => tool.handler(args, { ...ctx, progress }));
+    },
   };
 }

@@ -42,8 +42,11 @@ const STOP_GRACE_MS = 2_000;
 const CANCEL_GRACE_MS = 1_000;
 /** A describe (check and prepare) folds constants, so it gets a time limit too. */
 const DESCRIBE_TIMEOUT_MS = 20_000;
-/** A worker nobody used for this long is ended (it holds a Node process and DuckDB's caches). */
-const WORKER_IDLE_MS = 60_000;
+/**
+ * A worker nobody used for this long is ended (it holds a Node process and DuckDB's caches). The assistant's turns
+ * are seconds to minutes apart, and a query after a pause should run as warm as the one before it.
+ */
+const WORKER_IDLE_MS = 10 * 60_000;
 
 interface Pending {
   resolve(value: unknown): void;

@@ -5,8 +5,8 @@
  * memory limit does not count every allocation; killing this process is the one stop that always works.
  *
  * It opens the tenant's file read-only with the hardened settings the server sends, answers `describe` and
- * `query` requests over IPC, lets go of the file when told (a writer is coming) or after 2 s idle, and ends
- * when its parent goes.
+ * `query` requests over IPC, keeps the engine open between them (a query after a pause runs warm), lets go of
+ * the file when told (a writer, here or in another process, is coming), and ends when its parent goes.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { toErrorRecord } from '@switchyard/core';
@@ -21,18 +21,16 @@ const send = (reply: SandboxReply) => process.send?.(reply);
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
 let engine: Promise<DuckDBInstance> | undefined;
-let idle: NodeJS.Timeout | undefined;
 const running = new Map<number, DuckDBConnection>();
 
-function release(): void {
-  if (idle) clearTimeout(idle);
+/** Close the engine; answered once the file is free, since a writer opens it next. */
+async function release(): Promise<void> {
   const closing = engine;
   engine = undefined;
-  void closing?.then((instance) => instance.closeSync()).catch(() => {});
+  await closing?.then((instance) => instance.closeSync()).catch(() => {});
 }
 
 async function withConnection<T>(id: number, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  if (idle) clearTimeout(idle);
   engine ??= openEngine(setup.file, setup.catalog, setup.dir, setup.options);
   engine.catch(() => (engine = undefined));
   const conn = await (await engine).connect();
@@ -42,10 +40,6 @@ async function withConnection<T>(id: number, fn: (conn: DuckDBConnection) => Pro
   } finally {
     running.delete(id);
     conn.closeSync();
-    if (running.size === 0) {
-      // Another process may want to write: do not hold the file open when idle.
-      idle = setTimeout(release, 2_000);
-    }
   }
 }
 
@@ -68,8 +62,7 @@ async function answer(request: SandboxRequest): Promise<void> {
 process.on('message', (request: SandboxRequest) => {
   if (request.type === 'interrupt') running.get(request.target)?.interrupt();
   else if (request.type === 'release') {
-    release();
-    send({ id: request.id, ok: true, value: null });
+    void release().then(() => send({ id: request.id, ok: true, value: null }));
   } else void answer(request);
 });
 // DuckDB's native module loads while the server waits for its first query.

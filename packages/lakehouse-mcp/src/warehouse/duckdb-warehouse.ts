@@ -5,9 +5,11 @@
  * Writers and readers never share an engine: every change runs on a short-lived read-write instance whose
  * file access is limited to the tenant's work folder; every read runs on a read-only instance with external
  * access disabled and its configuration locked. User SQL runs on such an instance in a child process
- * (duckdb-query-sandbox.ts), which the server kills when a query outlives its time or memory limit. In this process a readers-writer lock keeps them apart,
- * because a read-only instance does not see another instance's later writes. Loads go to a database file of
- * their own under `work/` and reach the catalog in one transaction at commit.
+ * (duckdb-query-sandbox.ts), which the server kills when a query outlives its time or memory limit. A read-only
+ * instance does not see another instance's later writes, so they take turns: in this process a readers-writer
+ * lock, between processes on the same LAKEHOUSE_HOME a broker over a unix socket (host-lock.ts). Read engines stay
+ * open between calls (a query after a pause runs warm) until a writer, here or in another process, asks for the
+ * file. Loads stage in a hidden table and reach the catalog in one transaction at commit.
  */
 import {
   accessSync,
@@ -25,6 +27,7 @@ import { CancelledError, NotFoundError, UserInputError, type Logger } from '@swi
 import * as sql from './duckdb-dialect.js';
 import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './duckdb-query.js';
 import { QuerySandbox } from './duckdb-query-sandbox.js';
+import { HostLock, hostSocketPath } from './host-lock.js';
 import { insightsFrom } from './insight-rows.js';
 import { RwLock } from './rwlock.js';
 import type {
@@ -69,6 +72,8 @@ export interface DuckDbWarehouseOptions {
 }
 
 const pathLiteral = sql.stringLiteral;
+/** Read engines nobody used for this long are closed (the assistant's pauses between turns are shorter). */
+const READ_IDLE_MS = 10 * 60_000;
 
 export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
@@ -132,13 +137,15 @@ export class DuckDbTenant implements TenantWarehouse {
   readonly workDir: string;
   readonly spillDir: string;
   readonly lock = new RwLock();
+  /** This process's turn on the file among the processes sharing it. */
+  readonly host: HostLock;
   /** The load holding the write lock across steps, if any: it lets go when idle and someone waits. */
   activeSession: WriteSession | undefined;
   /** Connections with a statement running, interrupted when the server stops. */
   readonly running = new Set<DuckDBConnection>();
   /** Set once the server stops: no new statement starts. */
   closing = false;
-  private reader: DuckDBInstance | undefined;
+  private reader: Promise<DuckDBInstance> | undefined;
   /** Where user SQL runs: a child process the server can always stop. */
   private readonly sandbox: QuerySandbox;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -160,6 +167,22 @@ export class DuckDbTenant implements TenantWarehouse {
       this.log,
     );
     this.lock.onWait = () => this.activeSession?.yieldIfIdle();
+    this.host = new HostLock(hostSocketPath(this.dir, this.file), this.catalog, this.log);
+    this.host.onYield = () => this.yieldFile();
+  }
+
+  /** Another process waits for the file: let go as soon as what runs here ends. */
+  private yieldFile(): void {
+    if (this.host.held === 'write') {
+      this.activeSession?.yieldIfIdle();
+      return;
+    }
+    // Taking the write lock waits for this process's running reads and holds back its new ones.
+    void this.lock
+      .write(async () => {
+        if (this.host.held === 'read' && this.host.othersWaiting) await this.releaseFile();
+      })
+      .catch((err: unknown) => this.log.warn('could not let go of the file', { error: String(err) }));
   }
 
   get location(): string {
@@ -286,14 +309,19 @@ export class DuckDbTenant implements TenantWarehouse {
   write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.lock.write(async () => {
       await this.releaseFile();
-      const { instance, conn } = await this.openWriter();
-      this.running.add(conn);
+      await this.host.acquire('write');
       try {
-        return await fn(conn);
+        const { instance, conn } = await this.openWriter();
+        this.running.add(conn);
+        try {
+          return await fn(conn);
+        } finally {
+          this.running.delete(conn);
+          conn.closeSync();
+          instance.closeSync();
+        }
       } finally {
-        this.running.delete(conn);
-        conn.closeSync();
-        instance.closeSync();
+        this.host.release();
       }
     });
   }
@@ -305,21 +333,37 @@ export class DuckDbTenant implements TenantWarehouse {
 
   /** Run with a connection to the hardened read-only engine. */
   read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.lock.read(async () => {
-      if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
-      if (this.idleTimer) clearTimeout(this.idleTimer);
-      this.reader ??= await openEngine(this.file, this.catalog, this.dir, this.readerOptions());
-      const conn = await this.reader.connect();
+    return this.readTurn(async () => {
+      const opening = (this.reader ??= openEngine(this.file, this.catalog, this.dir, this.readerOptions()));
+      opening.catch(() => {
+        if (this.reader === opening) this.reader = undefined;
+      });
+      const conn = await (await opening).connect();
       this.running.add(conn);
       try {
         return await fn(conn);
       } finally {
         this.running.delete(conn);
         conn.closeSync();
-        // Another process may want to write: do not hold the file open when idle.
+      }
+    });
+  }
+
+  /**
+   * Run under this process's read lock and the read turn among processes. The engines stay open afterwards, so
+   * the next call runs warm; they close when a writer asks for the file, or after {@link READ_IDLE_MS} unused.
+   */
+  private readTurn<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.read(async () => {
+      if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      await this.host.acquire('read');
+      try {
+        return await fn();
+      } finally {
         this.idleTimer = setTimeout(() => {
-          if (this.lock.idle) this.closeReader();
-        }, 2_000);
+          if (this.lock.idle) void this.lock.write(() => this.releaseFile()).catch(() => {});
+        }, READ_IDLE_MS);
         this.idleTimer.unref();
       }
     });
@@ -327,14 +371,16 @@ export class DuckDbTenant implements TenantWarehouse {
 
   /** Close every read-only engine on the file (this process's and the query process's): a writer is next. */
   async releaseFile(): Promise<void> {
-    this.closeReader();
+    await this.closeReader();
     await this.sandbox.release();
+    if (this.host.held === 'read') this.host.release();
   }
 
-  closeReader(): void {
+  async closeReader(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.reader?.closeSync();
+    const closing = this.reader;
     this.reader = undefined;
+    await closing?.then((instance) => instance.closeSync()).catch(() => {});
   }
 
   /** Stop what is running (a long query, a load) and release the file. */
@@ -349,6 +395,7 @@ export class DuckDbTenant implements TenantWarehouse {
       await this.lock.write(async () => this.closeReader());
     } finally {
       clearInterval(interrupter);
+      await this.host.close();
     }
   }
 
@@ -444,10 +491,7 @@ export class DuckDbTenant implements TenantWarehouse {
 
   /** User SQL: checked, prepared and run in the query process, under this process's read lock. */
   private sandboxed<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lock.read(async () => {
-      if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
-      return fn();
-    });
+    return this.readTurn(fn);
   }
 
   async validateQuery(
@@ -767,9 +811,11 @@ export class WriteSession {
         this.release = await this.tenant.lock.acquireWrite();
         try {
           await this.tenant.releaseFile();
+          await this.tenant.host.acquire('write');
           this.engine = await this.tenant.openWriter(this.readPath);
           this.tenant.activeSession = this;
         } catch (err) {
+          this.tenant.host.release();
           this.release();
           this.release = undefined;
           throw err;
@@ -792,9 +838,9 @@ export class WriteSession {
     if (!this.busy) this.close();
   }
 
-  /** Let others in when they wait (or always, with `force`); the next `run` takes the lock again. */
+  /** Let others in when they wait, here or in another process (or always, with `force`); the next `run` takes the lock again. */
   pause(force = false): void {
-    if (this.engine && (force || this.tenant.lock.waiting > 0)) this.close();
+    if (this.engine && (force || this.tenant.lock.waiting > 0 || this.tenant.host.othersWaiting)) this.close();
   }
 
   close(): void {
@@ -803,6 +849,7 @@ export class WriteSession {
       this.engine.conn.closeSync();
       this.engine.instance.closeSync();
       this.engine = undefined;
+      this.tenant.host.release();
     }
     this.release?.();
     this.release = undefined;
