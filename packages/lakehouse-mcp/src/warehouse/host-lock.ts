@@ -320,19 +320,29 @@ export class HostLock {
   private async open(): Promise<Socket> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new UpstreamError('The server is stopping; nothing was run.');
+      let code: string | undefined;
       try {
         return this.attach(await dial(this.socketPath));
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || attempt >= 10) {
-          throw new UpstreamError(
-            `The lakehouse could not reach the other processes sharing ${this.catalog} (${code ?? 'error'})`,
-            { hint: `Check that ${this.socketPath} can be created in a folder you own, then try again` },
-          );
+        code = (err as NodeJS.ErrnoException).code;
+        // A broker that is going may refuse or reset a connection on its way out: that is a turn to take over.
+        if (!['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code ?? '') || attempt >= 10) {
+          throw this.unreachable(code);
         }
       }
-      await this.elect();
+      if (code === 'ECONNRESET' || code === 'EPIPE') await new Promise((r) => setTimeout(r, 20));
+      else await this.elect().catch((err: unknown) => {
+        if (err instanceof Error && 'kind' in err) throw err;
+        throw this.unreachable((err as NodeJS.ErrnoException).code);
+      });
     }
+  }
+
+  private unreachable(code: string | undefined): UpstreamError {
+    return new UpstreamError(
+      `The lakehouse could not reach the other processes sharing ${this.catalog} (${code ?? 'error'})`,
+      { hint: `Check that ${this.socketPath} can be created in a folder you own, then try again` },
+    );
   }
 
   /** Nobody answers on the socket: become the broker, unless another process did so first. */
