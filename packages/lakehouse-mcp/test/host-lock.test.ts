@@ -42,11 +42,16 @@ describe('turns on a tenant file between processes', () => {
     await b!.acquire('read');
     expect([a!.held, b!.held]).toEqual(['read', 'read']);
     const heard: string[] = [];
-    const writing = hostWaitNotices.run((m) => heard.push(m), () => c!.acquire('write'));
+    const writing = hostWaitNotices.run(
+      (m) => heard.push(m),
+      () => c!.acquire('write'),
+    );
     expect(await settled(writing)).toBe(false);
     // Both readers were asked to yield; the writer is told it waits.
     expect(yields).toEqual([1, 1, 0]);
-    expect(heard[0]).toMatch(/^waiting for another lakehouse-mcp process \(pid \d+\) that is reading tenant_t$/);
+    expect(heard[0]).toMatch(
+      /^waiting for another lakehouse-mcp process \(pid \d+\) that is reading tenant_t$/,
+    );
     a!.release();
     expect(await settled(writing)).toBe(false);
     b!.release();

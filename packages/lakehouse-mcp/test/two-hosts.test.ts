@@ -12,8 +12,7 @@ describe('two servers on one lakehouse home', () => {
   const home = tempDir('two-hosts-');
   let a: SpawnedServer;
   let b: SpawnedServer;
-  const start = () =>
-    spawnServer(bin, { env: { LAKEHOUSE_HOME: home.path, LAKEHOUSE_SYNC_PART_MB: '2' } });
+  const start = () => spawnServer(bin, { env: { LAKEHOUSE_HOME: home.path, LAKEHOUSE_SYNC_PART_MB: '2' } });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([start(), start()]);

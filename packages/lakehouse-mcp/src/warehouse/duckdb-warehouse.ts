@@ -840,7 +840,8 @@ export class WriteSession {
 
   /** Let others in when they wait, here or in another process (or always, with `force`); the next `run` takes the lock again. */
   pause(force = false): void {
-    if (this.engine && (force || this.tenant.lock.waiting > 0 || this.tenant.host.othersWaiting)) this.close();
+    if (this.engine && (force || this.tenant.lock.waiting > 0 || this.tenant.host.othersWaiting))
+      this.close();
   }
 
   close(): void {

@@ -58,7 +58,10 @@ export function hostSocketPath(tenantDir: string, file: string): string {
   }
   const inFolder = join(tenantDir, 'host.sock');
   if (Buffer.byteLength(inFolder) <= 100) return inFolder;
-  const dir = join(process.env.XDG_RUNTIME_DIR || tmpdir(), `switchyard-lakehouse-${process.getuid?.() ?? 0}`);
+  const dir = join(
+    process.env.XDG_RUNTIME_DIR || tmpdir(),
+    `switchyard-lakehouse-${process.getuid?.() ?? 0}`,
+  );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = lstatSync(dir);
   if (!info.isDirectory() || info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) {
@@ -136,7 +139,8 @@ class Broker {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.peers.delete(peer);
-      for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.peer === peer) this.queue.splice(i, 1);
+      for (let i = this.queue.length - 1; i >= 0; i--)
+        if (this.queue[i]!.peer === peer) this.queue.splice(i, 1);
       this.pump();
     });
     readLines(socket, (m) => this.onMessage(peer, m));
@@ -331,10 +335,11 @@ export class HostLock {
         }
       }
       if (code === 'ECONNRESET' || code === 'EPIPE') await new Promise((r) => setTimeout(r, 20));
-      else await this.elect().catch((err: unknown) => {
-        if (err instanceof Error && 'kind' in err) throw err;
-        throw this.unreachable((err as NodeJS.ErrnoException).code);
-      });
+      else
+        await this.elect().catch((err: unknown) => {
+          if (err instanceof Error && 'kind' in err) throw err;
+          throw this.unreachable((err as NodeJS.ErrnoException).code);
+        });
     }
   }
 
