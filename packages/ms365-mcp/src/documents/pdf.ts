@@ -26,8 +26,8 @@ export async function pdfText(bytes: Uint8Array, limits: ExtractLimits): Promise
     });
   } catch (err) {
     const name = (err as Error).name;
-    if (name === 'PasswordException') throw new Error('it is password-protected');
-    if (name === 'InvalidPDFException') throw new Error('it is not a valid PDF');
+    if (name === 'PasswordException') throw new Error('it is password-protected', { cause: err });
+    if (name === 'InvalidPDFException') throw new Error('it is not a valid PDF', { cause: err });
     throw err;
   }
   const budget = new Budget(limits.maxChars);

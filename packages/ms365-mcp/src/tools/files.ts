@@ -2,15 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   UserInputError,
-  fenceUntrusted,
-  htmlToText,
   isSwitchyardError,
   maxBytesArg,
-  payloadBudget,
   plainFileName,
   registerSecret,
   safeFileName,
-  stripInvisible,
   untrusted,
   z,
   type ToolContext,
