@@ -19,3 +19,4 @@ export * from './untrusted.js';
 export * from './html-text.js';
 export { z } from 'zod';
 export * from './time.js';
+export * from './zip.js';

@@ -3,14 +3,14 @@
  * reader skips `<mergeCell>` elements, and they come after the sheet's rows. The sheet's zip entry is found in
  * the central directory and inflated as a stream; only the `ref` attributes of `<mergeCell>` are kept.
  *
- * Zip layout per APPNOTE.TXT (PKWARE): end of central directory record 0x06054b50 (4.3.16), central directory
- * file header 0x02014b50 (4.3.12), local file header 0x04034b50 (4.3.7); methods 0 (stored) and 8 (deflate).
+ * The zip's directory is read by core's zip reader; methods 0 (stored) and 8 (deflate) are streamed here.
  * SpreadsheetML: `<mergeCells><mergeCell ref="A1:B1"/></mergeCells>` after `<sheetData>` (ECMA-376 Part 1,
  * 18.3.1.55).
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInflateRaw } from 'node:zlib';
+import { ZipError, entryDataOffset, readZipDirectory, type ZipSource } from '@switchyard/core';
 
 interface Entry {
   method: number;
@@ -22,33 +22,27 @@ async function findEntry(path: string, name: string): Promise<Entry | undefined>
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    const tailLength = Math.min(size, 65_557);
-    const tail = Buffer.alloc(tailLength);
-    await file.read(tail, 0, tailLength, size - tailLength);
-    const eocd = tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-    if (eocd < 0) return undefined;
-    const cdSize = tail.readUInt32LE(eocd + 12);
-    const cdOffset = tail.readUInt32LE(eocd + 16);
-    const cd = Buffer.alloc(cdSize);
-    await file.read(cd, 0, cdSize, cdOffset);
-    for (let p = 0; p + 46 <= cd.length && cd.readUInt32LE(p) === 0x02014b50;) {
-      const nameLength = cd.readUInt16LE(p + 28);
-      const extraLength = cd.readUInt16LE(p + 30);
-      const commentLength = cd.readUInt16LE(p + 32);
-      if (cd.toString('utf8', p + 46, p + 46 + nameLength) === name) {
-        const local = Buffer.alloc(30);
-        const localHeaderOffset = cd.readUInt32LE(p + 42);
-        await file.read(local, 0, 30, localHeaderOffset);
-        return {
-          method: cd.readUInt16LE(p + 10),
-          compressedSize: cd.readUInt32LE(p + 20),
-          // Data starts after the local header, its name and its own extra field.
-          localHeaderOffset: localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28),
-        };
-      }
-      p += 46 + nameLength + extraLength + commentLength;
+    const source: ZipSource = {
+      size,
+      read: async (position, length) => {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await file.read(buf, 0, length, position);
+        return buf.subarray(0, bytesRead);
+      },
+    };
+    try {
+      const entry = (await readZipDirectory(source, Number.MAX_SAFE_INTEGER)).get(name);
+      if (!entry) return undefined;
+      return {
+        method: entry.method,
+        compressedSize: entry.compressedSize,
+        // Data starts after the local header, its name and its own extra field.
+        localHeaderOffset: await entryDataOffset(source, entry),
+      };
+    } catch (err) {
+      if (err instanceof ZipError) return undefined;
+      throw err;
     }
-    return undefined;
   } finally {
     await file.close();
   }

@@ -2,15 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   UserInputError,
-  fenceUntrusted,
-  htmlToText,
   isSwitchyardError,
   maxBytesArg,
-  payloadBudget,
   plainFileName,
   registerSecret,
   safeFileName,
-  stripInvisible,
   untrusted,
   z,
   type ToolContext,
@@ -22,39 +18,21 @@ import { shortId } from '../graph-client.js';
 import { csvLine, encodePath, fencedCsv, listFooter, oneLine } from '../format.js';
 import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
+import {
+  DOCUMENT_LIMIT,
+  convertibleByGraph,
+  isDocumentBytes,
+  readAnswer,
+  tooLargeAnswer,
+  wantsWholeFile,
+  type ReadSubject,
+} from '../documents/read.js';
+import { collect } from '../documents/collect.js';
+import { extensionOf } from '../documents/sniff.js';
 import { DRIVE_CHUNK, UploadInterruptedError, nextOffset, sessionStatus, uploadChunks } from '../upload.js';
 
 /** Uploads up to this size go in one PUT; larger ones through a resumable upload session. */
 export const SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024;
-
-const TEXT_EXTENSIONS = new Set([
-  'txt',
-  'md',
-  'markdown',
-  'csv',
-  'tsv',
-  'json',
-  'jsonl',
-  'xml',
-  'yaml',
-  'yml',
-  'log',
-  'ini',
-  'toml',
-  'html',
-  'htm',
-  'sql',
-  'py',
-  'js',
-  'ts',
-  'sh',
-  'ps1',
-  'css',
-  'rtf',
-  'vtt',
-  'srt',
-  'eml',
-]);
 
 export interface DriveItem {
   id: string;
@@ -160,12 +138,6 @@ export async function listFolder(
   ].join('\n');
 }
 
-function isTextLike(item: DriveItem): boolean {
-  const ext = (item.name ?? '').split('.').pop()?.toLowerCase() ?? '';
-  const mime = item.file?.mimeType ?? '';
-  return TEXT_EXTENSIONS.has(ext) || mime.startsWith('text/') || /json|xml|yaml/.test(mime);
-}
-
 async function metadata(graph: Graph, a: Parameters<typeof itemRef>[0], signal: AbortSignal) {
   const item = itemRef(a);
   const meta = await graph.get<DriveItem>(item.ref, {
@@ -179,6 +151,25 @@ async function metadata(graph: Graph, a: Parameters<typeof itemRef>[0], signal: 
     });
   }
   return { item, meta };
+}
+
+/** A file's bytes: its first `firstBytes` by a Range request, or all of it up to DOCUMENT_LIMIT (or a Graph rendition). */
+async function content(
+  graph: Graph,
+  item: ReturnType<typeof itemRef>,
+  firstBytes: number | undefined,
+  signal: AbortSignal,
+  format?: 'pdf',
+): Promise<Uint8Array> {
+  const res = await graph.request<Readable>({
+    path: item.sub('/content'),
+    ...(format ? { query: { format } } : {}),
+    ...(firstBytes ? { headers: { range: `bytes=0-${firstBytes - 1}` } } : {}),
+    responseType: 'stream',
+    signal,
+    ...item.notFound,
+  });
+  return collect(res.data, firstBytes ?? DOCUMENT_LIMIT);
 }
 
 async function download(
@@ -368,7 +359,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_read_file',
       title: 'Read a file',
       description:
-        'Text of a txt/md/csv/json/html file up to max_bytes, fenced as untrusted; other types: use ms365_download_file.',
+        'Text of a text, Word, Excel, PowerPoint or PDF file, fenced as untrusted; other types: ms365_download_file.',
       toolset: 'files',
       input: {
         ...itemFields,
@@ -379,35 +370,38 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       handler: async (a, ctx, graph) => {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of a file');
         const { item, meta } = await metadata(graph, a, ctx.signal);
-        if (!isTextLike(meta)) {
-          // Saving it would write to disk, and this tool is read-only: ms365_download_file saves it.
+        const subject: ReadSubject = {
+          name: meta.name,
+          mime: meta.file?.mimeType,
+          size: meta.size,
+          modified: `, modified ${compactUtc(meta.lastModifiedDateTime)}`,
+          saveWith: 'ms365_download_file',
+        };
+        const whole = wantsWholeFile(subject);
+        if (whole && (meta.size ?? 0) > DOCUMENT_LIMIT) return { text: tooLargeAnswer(subject) };
+        let bytes = await content(graph, item, whole ? undefined : a.max_bytes, ctx.signal);
+        // A document behind a text-like name is read whole after all.
+        const wholeNow = whole || (isDocumentBytes(bytes) && (meta.size ?? 0) <= DOCUMENT_LIMIT);
+        if (!whole && wholeNow) bytes = await content(graph, item, undefined, ctx.signal);
+        if (convertibleByGraph(subject, bytes)) {
+          // Graph renders legacy and OpenDocument types as PDF (GET …/content?format=pdf).
+          const pdf = await content(graph, item, undefined, ctx.signal, 'pdf');
+          const from = extensionOf(meta.name).toUpperCase();
           return {
-            text: `${untrusted(meta.name, 200)} is not a text file (${meta.file?.mimeType ?? 'unknown type'}, ${formatBytes(meta.size)}); save it with ms365_download_file for a local tool to open.`,
+            text: await readAnswer(subject, pdf, {
+              whole: true,
+              maxBytes: a.max_bytes,
+              signal: ctx.signal,
+              convertedFrom: from,
+            }),
           };
         }
-        const res = await graph.request<Uint8Array>({
-          path: item.sub('/content'),
-          headers: { range: `bytes=0-${a.max_bytes - 1}` },
-          responseType: 'bytes',
-          signal: ctx.signal,
-          ...item.notFound,
-        });
-        // The file's bytes leave room, within max_bytes, for the line and fence around them.
-        const bytes = Buffer.from(res.data).subarray(0, payloadBudget(a.max_bytes));
-        let text = bytes.toString('utf8').replace(/\uFFFD+$/, '');
-        if (/\.html?$/i.test(meta.name ?? '')) text = htmlToText(text);
-        else text = stripInvisible(text);
-        const size = meta.size ?? bytes.length;
-        const cut = size > bytes.length;
         return {
-          text: [
-            `${untrusted(meta.name, 200)} (${formatBytes(size)}, modified ${compactUtc(meta.lastModifiedDateTime)})${
-              cut
-                ? `: first ${formatBytes(bytes.length)} only (truncated; ms365_download_file gets all of it)`
-                : ''
-            }`,
-            fenceUntrusted(text, 'file'),
-          ].join('\n'),
+          text: await readAnswer(subject, bytes, {
+            whole: wholeNow,
+            maxBytes: a.max_bytes,
+            signal: ctx.signal,
+          }),
         };
       },
     }),

@@ -14,6 +14,7 @@ import {
   type ToolContext,
   type ToolDefinition,
 } from '@switchyard/core';
+import { readAttachment } from '../documents/attachment.js';
 import type { Ms365 } from '../context.js';
 import { mayHaveGoneThrough, shortId, type Graph } from '../graph-client.js';
 import {
@@ -392,12 +393,15 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       input: {
         id: z.string().max(1000).describe('Message id.'),
         max_chars: z.number().int().min(500).max(100_000).default(10_000).describe('Cut the body here.'),
+        attachment_id: z.string().max(2000).optional().describe("Read this attachment's text instead."),
       },
       // Room for max_chars of body however it is written (up to 3 bytes a character), headers and the fence.
       maxBytes: ({ max_chars }) => max_chars * 3 + 16_384,
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
-      handler: async ({ id, max_chars }, ctx, graph) => {
+      handler: async ({ id, max_chars, attachment_id }, ctx, graph) => {
+        if (attachment_id)
+          return { text: await readAttachment(graph, id, attachment_id, max_chars * 2, ctx.signal) };
         const path = `/me/messages/${encodeURIComponent(id)}`;
         const msg = await graph.get<Message>(path, {
           query: {

@@ -225,7 +225,17 @@ export interface FakeItem {
   folder: boolean;
   content: Buffer;
   modified: number;
+  /** What Graph's converter renders for `/content?format=pdf` (the fake cannot run Office; a test supplies it). */
+  pdfRendition?: Buffer;
 }
+
+/**
+ * Source types Graph converts with `format=pdf`, from "Download a file in another format"
+ * (https://learn.microsoft.com/en-us/graph/api/driveitem-get-content-format): others answer 406 notSupported.
+ */
+const PDF_SOURCES = new Set(
+  'csv doc docx odp ods odt pot potm potx pps ppsx ppsxm ppt pptm pptx rtf xls xlsx'.split(' '),
+);
 
 export class Drive {
   readonly items = new Map<string, FakeItem>();
@@ -354,8 +364,14 @@ const MIME: Record<string, string> = {
   json: 'application/json',
   html: 'text/html',
   pdf: 'application/pdf',
+  // OneDrive's MIME types for Office files, as driveItem.file.mimeType reports them.
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  doc: 'application/msword',
+  xls: 'application/vnd.ms-excel',
+  ppt: 'application/vnd.ms-powerpoint',
+  zip: 'application/zip',
   png: 'image/png',
 };
 const mimeOf = (name: string) =>
@@ -1534,8 +1550,17 @@ export class FakeGraph {
     }
     if (action === 'content') {
       if (target.folder) return this.error(400, 'invalidRequest', 'A folder has no content.');
+      let served = target;
+      const format = req.query.get('format');
+      if (format !== null) {
+        // Converted content answers 302 to the rendition, like the original (driveitem-get-content-format).
+        const ext = target.name.split('.').pop()?.toLowerCase() ?? '';
+        if (format !== 'pdf' || !PDF_SOURCES.has(ext) || !target.pdfRendition)
+          return this.error(406, 'notSupported', `Conversion of this item to ${format} is not supported.`);
+        served = { ...target, name: target.name.replace(/\.[^.]*$/, '.pdf'), content: target.pdfRendition };
+      }
       const token = randomBytes(16).toString('hex');
-      this.downloads.set(token, target);
+      this.downloads.set(token, served);
       return {
         status: 302,
         headers: {
