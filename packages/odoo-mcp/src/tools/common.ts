@@ -1,4 +1,5 @@
 import {
+  type LocalFiles,
   UserInputError,
   cutCellsData,
   cutCellsOutput,
@@ -12,6 +13,8 @@ import type { OdooClient } from '../odoo-client.js';
 /** What every tool works with. */
 export interface OdooDeps {
   client: OdooClient;
+  /** Where files may be saved (core's allowed-folders policy). */
+  files: LocalFiles;
 }
 
 export const MAX_LIMIT = 500;

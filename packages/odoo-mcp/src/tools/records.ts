@@ -1,3 +1,4 @@
+import { fieldFiles } from '../attachments.js';
 import { findModels } from '../models.js';
 import {
   NotFoundError,
@@ -12,6 +13,7 @@ import {
 } from '@switchyard/core';
 import { validateDomain } from '../domain.js';
 import {
+  binarySize,
   checkFieldNames,
   checkOrder,
   defaultListFields,
@@ -231,7 +233,15 @@ export function recordsTools({ client }: OdooDeps) {
             },
           );
         }
-        return recordReply(model, id, names, row, meta, session.tz);
+        // A binary field asked for by name: its type and the attachment that holds it, never its bytes.
+        const binaries = names.filter((n) => meta[n]?.type === 'binary' && row[n]);
+        const files = await fieldFiles(client, model, id, binaries, signal);
+        const notes: Record<string, string> = {};
+        for (const [field, file] of files) {
+          notes[field] =
+            `(${file.mimetype ?? 'file'}, ${binarySize(row[field])}; attachment #${file.attachment}, odoo_save_attachment saves it)`;
+        }
+        return recordReply(model, id, names, row, meta, session.tz, notes);
       },
     }),
 
@@ -349,9 +359,11 @@ export function recordReply(
   row: Record<string, unknown>,
   meta: FieldMap,
   tz: string,
+  /** Field → the text shown instead of its value (binary fields: type, size, attachment). */
+  notes: Record<string, string> = {},
 ) {
   const shaped = shapeRows([row], names, meta, tz);
-  const lines = names.map((n, i) => [n, shaped.text[0]![i]]);
+  const lines = names.map((n, i) => [n, notes[n] ?? shaped.text[0]![i]]);
   const table = formatTable(['field', 'value'], lines, {
     maxRows: lines.length,
     maxBytes: 48 * 1024,
