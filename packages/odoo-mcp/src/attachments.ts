@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 import {
   NotFoundError,
   UserInputError,
-  plainFileName,
   safeFileName,
   untrusted,
   type LocalFiles,
@@ -80,10 +79,9 @@ export interface SavedAttachment {
 export async function saveAttachment(
   client: OdooClient,
   files: LocalFiles,
-  args: { id: number; folder?: string | undefined; saveAs?: string | undefined },
+  args: { id: number; folder?: string | undefined },
   signal?: AbortSignal,
 ): Promise<SavedAttachment> {
-  const chosen = args.saveAs ? plainFileName(args.saveAs) : undefined;
   const dir = await files.folder(args.folder);
   const [meta] = await client.call<Array<Record<string, unknown>>>(
     'ir.attachment',
@@ -118,7 +116,7 @@ export async function saveAttachment(
     { signal, context: { bin_size: false } },
   );
   const bytes = Buffer.from(typeof full?.datas === 'string' ? full.datas : '', 'base64');
-  const target = chosen ?? safeFileName(name, `attachment-${args.id}`);
+  const target = safeFileName(name, `attachment-${args.id}`);
   const saved = await files.save(Readable.from([bytes]), dir, target);
   return {
     id: args.id,

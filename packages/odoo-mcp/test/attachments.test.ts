@@ -74,9 +74,10 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
       `Saved attachment #41 «INV_2025_0001.pdf» (application/pdf, ${INVOICE_PDF.length} bytes) to ${join(folder, 'INV_2025_0001.pdf')}`,
     );
     expect(readFileSync(join(folder, 'INV_2025_0001.pdf')).equals(INVOICE_PDF)).toBe(true);
-    const again = await server.call('odoo_save_attachment', { id: 42, folder, save_as: 'logo.png' });
+    // The file behind res.partner's image_1920, named as Odoo names it (the field's name).
+    const again = await server.call('odoo_save_attachment', { id: 42, folder });
     expect(again.isError).toBe(false);
-    expect(readFileSync(join(folder, 'logo.png')).equals(LOGO_PNG)).toBe(true);
+    expect(readFileSync(join(folder, 'image_1920')).equals(LOGO_PNG)).toBe(true);
     const twice = await server.call('odoo_save_attachment', { id: 41, folder });
     expect(twice.text).toContain(join(folder, 'INV_2025_0001 (1).pdf'));
     // The content was asked for only by the save, with bin_size switched off for that one call.
@@ -102,7 +103,7 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
     const missing = await server.call('odoo_save_attachment', { id: 999, folder });
     expect(missing.isError).toBe(true);
     expect(missing.text).toContain('ir.attachment has no record with id 999');
-    expect(readdirSync(folder).sort()).toEqual(['INV_2025_0001 (1).pdf', 'INV_2025_0001.pdf', 'logo.png']);
+    expect(readdirSync(folder).sort()).toEqual(['INV_2025_0001 (1).pdf', 'INV_2025_0001.pdf', 'image_1920']);
   });
 });
 

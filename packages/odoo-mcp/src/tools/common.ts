@@ -19,7 +19,7 @@ export interface OdooDeps {
 
 export const MAX_LIMIT = 500;
 
-export const modelArg = z.string().max(128).describe('Model, e.g. sale.order (see odoo_list_models).');
+export const modelArg = z.string().max(128).describe('e.g. sale.order (odoo_list_models).');
 
 const MODEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
@@ -38,14 +38,14 @@ export const domainArg = z
   .max(100)
   .default([])
   .describe(
-    'Prefix-notation domain, e.g. ["|",["state","=","sale"],["partner_id.country_id.code","=","BE"]]. Datetimes in the user\'s time zone.',
+    'Prefix notation: ["|",["state","=","sale"],["partner_id.country_id.code","=","BE"]]; user-time-zone datetimes.',
   );
 
 export const fieldsArg = z
   .array(z.string().max(64))
   .max(60)
   .optional()
-  .describe('Fields to return; default a short useful set.');
+  .describe('Default: a short useful set.');
 
 export const limitArg = z.number().int().min(1).max(MAX_LIMIT).default(20).describe('Max rows.');
 

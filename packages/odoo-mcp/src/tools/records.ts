@@ -84,7 +84,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_list_models',
       title: 'Find Odoo models',
       description:
-        'Finds models by business word, label, technical name or menu ("invoice" or "vendor bill" finds account.move, "customer" res.partner, "quotation" sale.order). Use when unsure of a model name. One call.',
+        'Finds models by business word, label, technical name or menu ("invoice" or "vendor bill" finds account.move, "customer" res.partner, "quotation" sale.order). One call.',
       toolset: 'records',
       input: {
         query: z.string().max(100).optional().describe('A business word, label or name; omit for all.'),
@@ -112,7 +112,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_describe_model',
       title: 'Describe an Odoo model',
       description:
-        "A model's fields: label, type, relation, required, readonly, stored, selection values; technical ones hidden unless all=true. Use before filtering, grouping or writing. One call.",
+        "A model's fields: label, type, relation, required, readonly, stored, selection values (technical ones with all=true). Use before filtering, grouping or writing. One call.",
       toolset: 'records',
       input: {
         model: modelArg,
@@ -270,7 +270,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_aggregate_records',
       title: 'Aggregate Odoo records',
       description:
-        'Grouped sum/avg/min/max/count computed by Odoo, such as sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. Dates in the user\'s time zone. Cheaper than reading records. One call.',
+        'Grouped sum/avg/min/max/count computed by Odoo, e.g. sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. User time zone. Cheaper than reading records. One call.',
       toolset: 'records',
       input: {
         model: modelArg,
