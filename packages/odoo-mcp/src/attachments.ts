@@ -4,13 +4,7 @@
  * content is fetched only to be saved under an allowed local folder, never into a model's context.
  */
 import { Readable } from 'node:stream';
-import {
-  NotFoundError,
-  UserInputError,
-  safeFileName,
-  untrusted,
-  type LocalFiles,
-} from '@switchyard/core';
+import { NotFoundError, UserInputError, safeFileName, untrusted, type LocalFiles } from '@switchyard/core';
 import type { OdooClient } from './odoo-client.js';
 
 /** The largest file saved: its base64 travels in one JSON answer, held in memory while it is decoded. */

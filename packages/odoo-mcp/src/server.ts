@@ -29,7 +29,12 @@ export function createOdooServer({ client, files, version, writes }: OdooServerO
         ? 'Writes are enabled: confirm with the user before odoo_create_record, odoo_update_record or odoo_delete_record.'
         : 'Writes are disabled (read-only access).',
     ].join(' '),
-    tools: [...recordsTools(deps), ...attachmentTools(deps), ...businessTools(deps), ...(writes ? writeTools(deps) : [])],
+    tools: [
+      ...recordsTools(deps),
+      ...attachmentTools(deps),
+      ...businessTools(deps),
+      ...(writes ? writeTools(deps) : []),
+    ],
     resources: odooResources(client),
     prompts: [operationsBrief],
   };

@@ -38,7 +38,9 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
     expect(call.isError).toBe(false);
     const csv = fenced(call.text);
     expect(csv.split('\n')[0]).toBe('id,name,mimetype,file_size,res_model,res_id,type,create_date');
-    expect(csv).toContain(`41,INV_2025_0001.pdf,application/pdf,${INVOICE_PDF.length},account.move,1,binary,`);
+    expect(csv).toContain(
+      `41,INV_2025_0001.pdf,application/pdf,${INVOICE_PDF.length},account.move,1,binary,`,
+    );
     // ir.attachment's own _search leaves out the attachments behind Binary fields (res_field set).
     expect(csv).not.toContain('image_1920');
     expect(call.structured).toMatchObject({ total: 2 });
@@ -51,7 +53,9 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
       fields: ['name', 'datas'],
       domain: [['id', '=', 41]],
     });
-    expect(fenced(call.text)).toBe(`id,name,datas\n41,INV_2025_0001.pdf,"(file, ${(INVOICE_PDF.length / 1024).toFixed(2)} Kb)"`);
+    expect(fenced(call.text)).toBe(
+      `id,name,datas\n41,INV_2025_0001.pdf,"(file, ${(INVOICE_PDF.length / 1024).toFixed(2)} Kb)"`,
+    );
     expect(call.text).not.toContain(INVOICE_PDF.toString('base64').slice(0, 40));
   });
 

@@ -33,7 +33,8 @@ function dataOf(fake: FakeOdoo): string {
 describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, protocol }) => {
   // From Odoo 19.1 a key may be bound to one use: a key bound to another than RPC is refused like a wrong one
   // (res.users.apikeys._check_credentials(scope='rpc')), so the sentence names it and says to make an RPC key.
-  const scope = version >= '19.1' ? ', or was made for another use than RPC (a key bound to another scope)' : '';
+  const scope =
+    version >= '19.1' ? ', or was made for another use than RPC (a key bound to another scope)' : '';
   const NEW_KEY_HINT =
     version >= '19.1'
       ? 'Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.'

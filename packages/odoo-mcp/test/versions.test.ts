@@ -194,12 +194,12 @@ describe('Odoo 20 and Odoo Online 19.1', () => {
     },
   );
 
-  it.each([
-    ['17.0', null, true],
-    ['19.0', null, true],
-    ['saas~19.1', null, true],
-    ['saas~19.1', 'rpc', true],
-    ['20.0', 'rpc', true],
+  it.each<[string, string | null]>([
+    ['17.0', null],
+    ['19.0', null],
+    ['saas~19.1', null],
+    ['saas~19.1', 'rpc'],
+    ['20.0', 'rpc'],
   ])('Odoo %s, a key with scope %s: accepted', async (version, scope) => {
     const fake = await FakeOdoo.start({ version });
     fake.keyScopes.set(fake.adminKey, scope);
@@ -214,12 +214,12 @@ describe('Odoo 20 and Odoo Online 19.1', () => {
     [
       'saas~19.1',
       'mcp',
-      "Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or was made for another use than RPC (a key bound to another scope). Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.",
+      'Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or was made for another use than RPC (a key bound to another scope). Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.',
     ],
     [
       '20.0',
       'website',
-      "Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or was made for another use than RPC (a key bound to another scope). Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.",
+      'Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or was made for another use than RPC (a key bound to another scope). Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.',
     ],
     [
       '18.0',

@@ -136,7 +136,10 @@ function attachmentModel(orm: Orm): void {
 /** Store a file as Odoo does (`_get_datas_related_values`): content, size, checksum. */
 function attach(
   orm: Orm,
-  values: { id: number; name: string; mimetype: string; bytes?: Buffer; url?: string } & Record<string, unknown>,
+  values: { id: number; name: string; mimetype: string; bytes?: Buffer; url?: string } & Record<
+    string,
+    unknown
+  >,
 ): void {
   const { bytes, ...rest } = values;
   orm.insert('ir.attachment', {

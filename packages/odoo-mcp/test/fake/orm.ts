@@ -340,7 +340,12 @@ export class Orm {
   readValue(model: string, rec: Rec, field: string, env: Env): unknown {
     const def = field === 'id' ? undefined : this.model(model).fields[field];
     const v = this.raw(model, rec, field, env);
-    if (def?.type === 'binary' && !def.compute && typeof v === 'string' && binSizeRequested(env.context, field)) {
+    if (
+      def?.type === 'binary' &&
+      !def.compute &&
+      typeof v === 'string' &&
+      binSizeRequested(env.context, field)
+    ) {
       // Stored in an attachment: `Binary.read` reads `ir.attachment.datas` under bin_size (shapes.ts).
       return humanSize(Buffer.from(v, 'base64').length);
     }
