@@ -3,6 +3,7 @@ import {
   UserInputError,
   errorText,
   isSwitchyardError,
+  localFilesFor,
   packageVersion,
   registerSecret,
   type CliContext,
@@ -140,7 +141,7 @@ export const cli: CliDefinition = {
     if (writes)
       ctx.log.warn('Odoo writes are enabled: odoo_create_record, odoo_update_record, odoo_delete_record');
     const client = clientFor(ctx, () => resolveSettings(ctx));
-    return createOdooServer({ client, version, writes });
+    return createOdooServer({ client, files: localFilesFor(ctx), version, writes });
   },
 
   login: {
@@ -260,6 +261,8 @@ async function connectionStatus(ctx: CliContext): Promise<number> {
   const client = clientFor(ctx, async () => settings);
   try {
     const session = await client.session();
+    // A forced protocol connected without a version probe; now that it works, the real version is asked for.
+    await client.refineVersion();
     const user = await userInfo(client, session);
     print(
       `Server: Odoo ${session.version.version}; protocol ${protocolName(session.protocol)} (${session.forced ? 'forced' : 'detected'})${session.db ? `; database ${session.db}` : ''}`,
@@ -276,5 +279,10 @@ async function connectionStatus(ctx: CliContext): Promise<number> {
   }
   const writes = ctx.options.allowWrites === true && !ctx.modes.readOnly;
   print(`Writes: ${writes ? 'enabled (--allow-writes)' : 'off (start with --allow-writes to enable)'}`);
+  print(
+    ctx.modes.readOnly
+      ? 'Attachments: not saved (--read-only serves no tool that writes to local disk)'
+      : `Attachments: ${localFilesFor(ctx).describe()}`,
+  );
   return 0;
 }

@@ -52,7 +52,10 @@ export interface AuthContext {
   keyExpires?: string | undefined;
   /** The login command to suggest, with `--profile` when not the default one. */
   loginCommand: string;
-  /** The server is Odoo 19.1 or newer, where a key used by a program needs the 'rpc' scope. */
+  /**
+   * The server is Odoo 19.1 or newer, where the New API Key wizard can bind a key to one use (scope); a key bound
+   * to anything but RPC is refused over the API exactly like a wrong key.
+   */
   keyScopes?: boolean | undefined;
   now?: Date;
 }
@@ -99,17 +102,18 @@ const VERB_RIGHT: Record<string, string> = {
 
 /** The sentence for a refused API key or sign-in, knowing when the key was due to expire. */
 export function authFailure(ctx: AuthContext, said: string): AuthError {
-  const hint = `Create a new key in Odoo (Preferences → Account Security → New API Key), then run \`${ctx.loginCommand}\` or set ODOO_API_KEY`;
+  const hint = ctx.keyScopes
+    ? `Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run \`${ctx.loginCommand}\` or set ODOO_API_KEY`
+    : `Create a new key in Odoo (Preferences → Account Security → New API Key), then run \`${ctx.loginCommand}\` or set ODOO_API_KEY`;
   const today = (ctx.now ?? new Date()).toISOString().slice(0, 10);
   if (ctx.keyExpires && ctx.keyExpires < today) {
     return new AuthError(`The Odoo API key expired on ${ctx.keyExpires}, so Odoo refuses it (${said})`, {
       hint,
     });
   }
-  // From Odoo 19.1 a key without the 'rpc' scope is refused like a wrong one (res.users.apikeys._check_credentials).
-  const scope = ctx.keyScopes
-    ? ", or lacks the 'rpc' scope Odoo 19.1 and later require of a key used by a program"
-    : '';
+  // `res.users.apikeys._check_credentials(scope='rpc', key)` refuses a key bound to another scope exactly as a
+  // wrong key: Odoo's answer cannot tell them apart, so the sentence names both.
+  const scope = ctx.keyScopes ? ', or was made for another use than RPC (a key bound to another scope)' : '';
   if (ctx.protocol === 'jsonrpc' && ctx.username) {
     return new AuthError(
       `Odoo refused the sign-in of '${ctx.username}' on database '${ctx.db ?? '?'}' (${said}): the login or API key is wrong, revoked or expired${scope}`,

@@ -36,6 +36,8 @@ export const DEFAULT_FIELDS: Record<string, string[]> = {
   'crm.lead': ['name', 'partner_id', 'user_id', 'stage_id', 'expected_revenue', 'probability'],
   'project.task': ['name', 'project_id', 'stage_id', 'date_deadline'],
   'ir.model': ['model', 'name'],
+  // Never `datas`: the size and type say what a file is; odoo_save_attachment fetches its content.
+  'ir.attachment': ['name', 'mimetype', 'file_size', 'res_model', 'res_id', 'type', 'create_date'],
 };
 
 const TECHNICAL =
@@ -218,8 +220,10 @@ export function shapeValue(value: unknown, field: FieldInfo | undefined, tz: str
       const text = htmlToText(String(value));
       return { text, data: text };
     }
-    case 'binary':
-      return { text: `(binary, ${Math.round((String(value).length * 3) / 4 / 1024)} KB)`, data: null };
+    case 'binary': {
+      const size = binarySize(value);
+      return { text: `(file, ${size})`, data: size };
+    }
     case 'integer':
     case 'float':
     case 'monetary':
@@ -234,6 +238,19 @@ export function shapeValue(value: unknown, field: FieldInfo | undefined, tz: str
       return { text: json, data: value };
     }
   }
+}
+
+/**
+ * What a binary value weighs, never its bytes. Asked with `bin_size`, Odoo answers a size: `human_size`
+ * ("19.54 Kb", odoo/tools/misc.py) for a field kept in an attachment, PostgreSQL's `pg_size_pretty` ("20 kB") for
+ * one kept in a column. Should content come all the same (a server or module ignoring bin_size), its size is
+ * computed from the base64 and the content is dropped.
+ */
+export function binarySize(value: unknown): string {
+  const text = String(value);
+  if (/^\d+(\.\d+)? ?(bytes|Kb|Mb|Gb|Tb|kB|MB|GB|TB|PB)$/.test(text)) return text;
+  const bytes = Math.floor((text.replace(/[\s=]/g, '').length * 3) / 4);
+  return bytes < 1024 ? `${bytes} bytes` : `${(bytes / 1024).toFixed(2)} Kb`;
 }
 
 /** Rows from Odoo (objects) → CSV rows and structured rows, in the order of `columns`. */

@@ -96,6 +96,9 @@ export interface OdooClientOptions {
   loginCommand: string;
 }
 
+/** Methods whose answer may carry binary fields: they are asked for sizes, not content. */
+const SIZE_ONLY_METHODS = new Set(['read', 'search_read']);
+
 const FIELD_ATTRIBUTES = ['string', 'type', 'relation', 'required', 'readonly', 'store', 'selection', 'help'];
 
 interface JsonRpcReply {
@@ -330,6 +333,27 @@ export class OdooClient {
     };
   }
 
+  /**
+   * The real version after a forced protocol connected without a probe (for `status` and `login`): one
+   * `GET /web/version` now that the connection works, whose failure changes nothing. The connection never
+   * waits on it before its first call.
+   */
+  async refineVersion(signal?: AbortSignal): Promise<ServerVersion | undefined> {
+    const session = await this.session(signal);
+    if (!session.version.assumed) return session.version;
+    try {
+      const found = await this.serverVersion(signal);
+      if (found.major < JSON2_MAJOR && session.protocol === 'json2') return undefined;
+      session.version = found;
+      this.knownVersion = found;
+      return found;
+    } catch (err) {
+      if (err instanceof CancelledError) throw err;
+      this.log.debug('the version could not be read after connecting; it stays as the protocol implies');
+      return undefined;
+    }
+  }
+
   /** Without ODOO_DB, a JSON-RPC sign-in needs the one database the server lists. */
   private async onlyDatabase(host: string, signal?: AbortSignal): Promise<string> {
     const list = await this.listDatabases(signal);
@@ -342,8 +366,18 @@ export class OdooClient {
     );
   }
 
-  /** The databases the server lists, or undefined when listing is disabled. */
+  /**
+   * The `db` service is gone from Odoo Online 19.1 and Odoo 20 (`dispatch_rpc('db', ...)` is a KeyError): once the
+   * version says so, it is never called.
+   */
+  private dbServiceGone(): boolean {
+    const v = this.knownVersion;
+    return Boolean(v && !v.assumed && (v.major > 19 || (v.major === 19 && v.minor >= 1)));
+  }
+
+  /** The databases the server lists, or undefined when listing is disabled or the service is gone. */
   async listDatabases(signal?: AbortSignal): Promise<string[] | undefined> {
+    if (this.dbServiceGone()) return undefined;
     try {
       const list = await this.rpc({ service: 'db', method: 'list', args: [] }, signal, true);
       return Array.isArray(list) ? list.map(String) : undefined;
@@ -366,6 +400,7 @@ export class OdooClient {
     if (said404 && this.knownVersion?.assumed && (await this.settings()).protocol === 'json2') {
       // Forced JSON-2 skipped the version check; now that it failed, the version can say why.
       const found = await this.serverVersion(signal).catch(() => undefined);
+      if (found) this.knownVersion = found;
       if (found && found.major < JSON2_MAJOR) {
         return new UserInputError(
           `Odoo ${found.version} at ${host} has no JSON-2 API (it arrived in Odoo ${JSON2_MAJOR}.0), so --protocol json2 cannot work`,
@@ -422,6 +457,10 @@ export class OdooClient {
     const context = {
       ...(session.lang ? { lang: session.lang } : {}),
       ...(session.tz ? { tz: session.tz } : {}),
+      // Binary fields (ir.attachment.datas, image_1920, ...) read as their size ("19.54 Kb"), never as base64
+      // content: `bin_size` in the context, honoured the same way on 17.0 to the newest master
+      // (ir_attachment.py `_compute_datas`, Binary in odoo/fields.py / odoo/orm/fields_binary.py).
+      ...(SIZE_ONLY_METHODS.has(method) ? { bin_size: true } : {}),
       ...options.context,
     };
     const idempotent = !options.write;

@@ -32,6 +32,8 @@ const READ_TOOLS = [
   'odoo_search_records',
 ];
 const WRITE_TOOLS = ['odoo_create_record', 'odoo_delete_record', 'odoo_update_record'];
+/** Served unless --read-only: saving an attachment writes to local disk, never to Odoo. */
+const DEFAULT_TOOLS = [...READ_TOOLS, 'odoo_save_attachment'].sort();
 
 describe('the write switch', () => {
   let fake: FakeOdoo;
@@ -41,10 +43,10 @@ describe('the write switch', () => {
   afterAll(() => fake?.close());
 
   it('serves no write tool by default, all three with --allow-writes or ODOO_ALLOW_WRITES=1', async () => {
-    expect(await toolNames(fake, [])).toEqual(READ_TOOLS);
-    expect(await toolNames(fake, ['--allow-writes'])).toEqual([...READ_TOOLS, ...WRITE_TOOLS].sort());
+    expect(await toolNames(fake, [])).toEqual(DEFAULT_TOOLS);
+    expect(await toolNames(fake, ['--allow-writes'])).toEqual([...DEFAULT_TOOLS, ...WRITE_TOOLS].sort());
     expect(await toolNames(fake, [], { ODOO_ALLOW_WRITES: '1' })).toEqual(
-      [...READ_TOOLS, ...WRITE_TOOLS].sort(),
+      [...DEFAULT_TOOLS, ...WRITE_TOOLS].sort(),
     );
     expect(await toolNames(fake, ['--allow-writes', '--toolsets', 'write'])).toEqual(WRITE_TOOLS);
     expect(await toolNames(fake, ['--toolsets', 'business'])).toEqual([
@@ -391,7 +393,7 @@ describe('protocols and versions', () => {
   it('answers a call without configuration with what to set, and still lists its tools', async () => {
     const server = await spawnServer(bin, {});
     try {
-      expect((await server.client.listTools()).tools).toHaveLength(10);
+      expect((await server.client.listTools()).tools).toHaveLength(11);
       expect((await server.call('odoo_list_sales_orders', {})).text).toBe(
         'No Odoo address is configured: ODOO_URL is not set and nothing was stored by login. Set ODOO_URL (e.g. https://acme.odoo.com) and ODOO_API_KEY, or run `odoo-mcp login --url <address>`.',
       );

@@ -107,7 +107,7 @@ describe('MCP Inspector CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     const listed = JSON.parse(run.stdout) as { tools: Array<{ name: string }> };
     expect(listed.tools.map((t) => t.name)).toContain('odoo_list_sales_orders');
-    expect(listed.tools).toHaveLength(10);
+    expect(listed.tools).toHaveLength(11);
   });
 
   it('calls a tool against the fake Odoo', async () => {

@@ -5,7 +5,7 @@ import { fenceProblems, injection, type SpawnedServer } from '@switchyard/testki
 import { FakeOdoo } from './fake/odoo.js';
 import { PROTOCOLS, spawnOdoo } from './helpers.js';
 
-const NEW_KEY_HINT =
+const NEW_KEY =
   'Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login` or set ODOO_API_KEY.';
 const PREFIX_HINT =
   'Write it in prefix notation, e.g. ["|", ["state", "=", "sale"], ["amount_total", ">", 1000]].';
@@ -31,11 +31,14 @@ function dataOf(fake: FakeOdoo): string {
 }
 
 describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, protocol }) => {
-  // From Odoo 19.1 a refused key may also lack the 'rpc' scope (res.users.apikeys._check_credentials).
+  // From Odoo 19.1 a key may be bound to one use: a key bound to another than RPC is refused like a wrong one
+  // (res.users.apikeys._check_credentials(scope='rpc')), so the sentence names it and says to make an RPC key.
   const scope =
+    version >= '19.1' ? ', or was made for another use than RPC (a key bound to another scope)' : '';
+  const NEW_KEY_HINT =
     version >= '19.1'
-      ? ", or lacks the 'rpc' scope Odoo 19.1 and later require of a key used by a program"
-      : '';
+      ? 'Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.'
+      : NEW_KEY;
   // Odoo 20 has no db service (odoo/http.py dispatch_rpc), so the databases cannot be listed.
   const canList = version < '19.1';
   let fake: FakeOdoo;

@@ -112,7 +112,38 @@ describe('a configured protocol', () => {
       } finally {
         await server.close();
       }
+      // status asks for the version once the configured protocol works: /web/version is broken here, so the
+      // JSON-RPC common.version answers it.
       const ran = await status(fake, { ODOO_PROTOCOL: 'json2' });
+      expect(ran.stdout).toContain('Server: Odoo 19.0; protocol JSON-2 (forced)');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it.each(['saas~19.1', '20.0'])(
+    'status with --protocol json2 says the real version of Odoo %s, read after connecting',
+    async (version) => {
+      const fake = await FakeOdoo.start({ version });
+      try {
+        const ran = await status(fake, { ODOO_PROTOCOL: 'json2' });
+        expect(ran.stdout).toContain(`Server: Odoo ${version}; protocol JSON-2 (forced)`);
+        // The first call of the connection went out before any version was asked for.
+        const first = fake.service.requests[0]!;
+        expect(first.path).toBe('/json/2/res.users/context_get');
+      } finally {
+        await fake.close();
+      }
+    },
+  );
+
+  it('status with --protocol json2 still works when no version can be read at all', async () => {
+    const fake = await FakeOdoo.start({ version: '19.0' });
+    fake.service.inject({ path: '/web/version', status: 200, body: 'garbage', times: 100 });
+    fake.service.inject({ path: '/jsonrpc', status: 404, body: 'no', times: 100 });
+    try {
+      const ran = await status(fake, { ODOO_PROTOCOL: 'json2' });
+      expect(ran.code).toBe(0);
       expect(ran.stdout).toContain('Server: Odoo 19.0 or newer (JSON-2 forced); protocol JSON-2 (forced)');
     } finally {
       await fake.close();
@@ -163,27 +194,75 @@ describe('Odoo 20 and Odoo Online 19.1', () => {
     },
   );
 
-  it.each([
-    ['19.0', null, true],
-    ['saas~19.1', null, false],
-    ['saas~19.1', 'rpc', true],
-    ['20.0', 'mcp', false],
-  ])('Odoo %s, a key with scope %s: accepted %s', async (version, scope, accepted) => {
+  it.each<[string, string | null]>([
+    ['17.0', null],
+    ['19.0', null],
+    ['saas~19.1', null],
+    ['saas~19.1', 'rpc'],
+    ['20.0', 'rpc'],
+  ])('Odoo %s, a key with scope %s: accepted', async (version, scope) => {
     const fake = await FakeOdoo.start({ version });
     fake.keyScopes.set(fake.adminKey, scope);
     try {
-      const ran = await status(fake);
-      if (accepted) {
-        expect(ran.code).toBe(0);
-      } else {
-        expect(ran.stdout).toContain(
-          "Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or lacks the 'rpc' scope Odoo 19.1 and later require of a key used by a program.",
-        );
-      }
+      expect((await status(fake)).code).toBe(0);
     } finally {
       await fake.close();
     }
   });
+
+  it.each([
+    [
+      'saas~19.1',
+      'mcp',
+      'Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or was made for another use than RPC (a key bound to another scope). Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.',
+    ],
+    [
+      '20.0',
+      'website',
+      'Connection failed: Odoo refused the API key (401 «Invalid apikey»): the key is wrong, revoked or expired, or was made for another use than RPC (a key bound to another scope). Create a new key for RPC use in Odoo (Preferences → Account Security → New API Key, with no scope or the RPC scope), then run `odoo-mcp login` or set ODOO_API_KEY.',
+    ],
+    [
+      '18.0',
+      'odoobot',
+      "Connection failed: Odoo refused the sign-in of 'admin' on database 'acme' (authenticate answered false): the login or API key is wrong, revoked or expired. Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login` or set ODOO_API_KEY.",
+    ],
+  ])('Odoo %s, a key bound to the scope %s is refused with what to do', async (version, scope, said) => {
+    const fake = await FakeOdoo.start({ version });
+    fake.keyScopes.set(fake.adminKey, scope);
+    try {
+      const ran = await status(fake);
+      expect(ran.code).toBe(1);
+      expect(ran.stdout).toContain(said);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it.each(['saas~19.1', '20.0'])(
+    'Odoo %s: status, tools and a wrong ODOO_DB never call the db service, which is gone there',
+    async (version) => {
+      const fake = await FakeOdoo.start({ version });
+      try {
+        expect((await status(fake)).code).toBe(0);
+        const server = await spawnOdoo(fake);
+        try {
+          expect((await server.call('odoo_count_records', { model: 'sale.order' })).isError).toBe(false);
+        } finally {
+          await server.close();
+        }
+        const wrong = await status(fake, { ODOO_DB: 'acmee' });
+        expect(wrong.stdout).toContain(
+          `Connection failed: Odoo at ${new URL(fake.url).host} answered 404 for the JSON-2 API of database 'acmee'; the database probably does not exist. Check ODOO_DB.`,
+        );
+        const services = fake.service
+          .requestsTo('/jsonrpc')
+          .map((r) => (JSON.parse(r.body) as { params: { service: string } }).params.service);
+        expect(services).not.toContain('db');
+      } finally {
+        await fake.close();
+      }
+    },
+  );
 });
 
 describe.each(PROTOCOLS)('refusals over $protocol (Odoo $version)', ({ version }) => {

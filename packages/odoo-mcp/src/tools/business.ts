@@ -76,7 +76,7 @@ export function businessTools({ client }: OdooDeps) {
       name: 'odoo_list_sales_orders',
       title: 'List sales orders',
       description:
-        "Sales orders and quotations in a date range (default today, user's time zone): customer, salesperson, state, amount, and the total in company currency. Cancelled ones only if asked. Three calls.",
+        "Sales orders and quotations in a date range (default today, user's time zone): customer, salesperson, state, amount; total in company currency. Cancelled only if asked. Three calls.",
       toolset: 'business',
       input: {
         period: periodArg,
@@ -244,7 +244,7 @@ export function businessTools({ client }: OdooDeps) {
       name: 'odoo_get_inventory',
       title: 'Get inventory levels',
       description:
-        'Stock per product and internal location: on hand, reserved, available, forecast. With low_stock_below: storable products below it, zero stock included. Filter by product, category, location. 2+ calls.',
+        'Stock per product and internal location: on hand, reserved, available, forecast; low_stock_below lists products under it (zero included). Filter by product, category, location. 2+ calls.',
       toolset: 'business',
       input: {
         product: textArg('Product (name or code)'),
@@ -356,7 +356,7 @@ export function businessTools({ client }: OdooDeps) {
       name: 'odoo_list_invoices',
       title: 'List invoices',
       description:
-        'Customer invoices or vendor bills: partner, dates, total, amount due, state, payment state; filter by date, state, payment state, overdue, partner. Totals in company currency. Three calls.',
+        'Customer invoices or vendor bills: partner, dates, total, amount due, state, payment state; filter by date, state, payment, overdue, partner. Company-currency totals. Three calls.',
       toolset: 'business',
       input: {
         kind: z.enum(['customer', 'vendor']).default('customer').describe('Default customer.'),

@@ -1,4 +1,5 @@
 import {
+  type LocalFiles,
   UserInputError,
   cutCellsData,
   cutCellsOutput,
@@ -12,11 +13,13 @@ import type { OdooClient } from '../odoo-client.js';
 /** What every tool works with. */
 export interface OdooDeps {
   client: OdooClient;
+  /** Where files may be saved (core's allowed-folders policy). */
+  files: LocalFiles;
 }
 
 export const MAX_LIMIT = 500;
 
-export const modelArg = z.string().max(128).describe('Model, e.g. sale.order (see odoo_list_models).');
+export const modelArg = z.string().max(128).describe('e.g. sale.order (odoo_list_models).');
 
 const MODEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
@@ -35,14 +38,14 @@ export const domainArg = z
   .max(100)
   .default([])
   .describe(
-    'Prefix-notation domain, e.g. ["|",["state","=","sale"],["partner_id.country_id.code","=","BE"]]. Datetimes in the user\'s time zone.',
+    'Prefix notation: ["|",["state","=","sale"],["partner_id.country_id.code","=","BE"]]; user-time-zone datetimes.',
   );
 
 export const fieldsArg = z
   .array(z.string().max(64))
   .max(60)
   .optional()
-  .describe('Fields to return; default a short useful set.');
+  .describe('Default: a short useful set.');
 
 export const limitArg = z.number().int().min(1).max(MAX_LIMIT).default(20).describe('Max rows.');
 

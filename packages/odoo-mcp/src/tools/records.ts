@@ -1,3 +1,4 @@
+import { fieldFiles } from '../attachments.js';
 import { findModels } from '../models.js';
 import {
   NotFoundError,
@@ -12,6 +13,7 @@ import {
 } from '@switchyard/core';
 import { validateDomain } from '../domain.js';
 import {
+  binarySize,
   checkFieldNames,
   checkOrder,
   defaultListFields,
@@ -82,7 +84,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_list_models',
       title: 'Find Odoo models',
       description:
-        'Finds models by business word, label, technical name or menu ("invoice" or "vendor bill" finds account.move, "customer" res.partner, "quotation" sale.order). Use when unsure of a model name. One call.',
+        'Finds models by business word, label, technical name or menu ("invoice" or "vendor bill" finds account.move, "customer" res.partner, "quotation" sale.order). One call.',
       toolset: 'records',
       input: {
         query: z.string().max(100).optional().describe('A business word, label or name; omit for all.'),
@@ -110,7 +112,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_describe_model',
       title: 'Describe an Odoo model',
       description:
-        "A model's fields: label, type, relation, required, readonly, stored, selection values; technical ones hidden unless all=true. Use before filtering, grouping or writing. One call.",
+        "A model's fields: label, type, relation, required, readonly, stored, selection values (technical ones with all=true). Use before filtering, grouping or writing. One call.",
       toolset: 'records',
       input: {
         model: modelArg,
@@ -231,7 +233,15 @@ export function recordsTools({ client }: OdooDeps) {
             },
           );
         }
-        return recordReply(model, id, names, row, meta, session.tz);
+        // A binary field asked for by name: its type and the attachment that holds it, never its bytes.
+        const binaries = names.filter((n) => meta[n]?.type === 'binary' && row[n]);
+        const files = await fieldFiles(client, model, id, binaries, signal);
+        const notes: Record<string, string> = {};
+        for (const [field, file] of files) {
+          notes[field] =
+            `(${file.mimetype ?? 'file'}, ${binarySize(row[field])}; attachment #${file.attachment}, odoo_save_attachment saves it)`;
+        }
+        return recordReply(model, id, names, row, meta, session.tz, notes);
       },
     }),
 
@@ -260,7 +270,7 @@ export function recordsTools({ client }: OdooDeps) {
       name: 'odoo_aggregate_records',
       title: 'Aggregate Odoo records',
       description:
-        'Grouped sum/avg/min/max/count computed by Odoo, such as sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. Dates in the user\'s time zone. Cheaper than reading records. One call.',
+        'Grouped sum/avg/min/max/count computed by Odoo, e.g. sales by month and salesperson: group_by ["date_order:month","user_id"], aggregates ["amount_total:sum"]. User time zone. Cheaper than reading records. One call.',
       toolset: 'records',
       input: {
         model: modelArg,
@@ -349,9 +359,11 @@ export function recordReply(
   row: Record<string, unknown>,
   meta: FieldMap,
   tz: string,
+  /** Field → the text shown instead of its value (binary fields: type, size, attachment). */
+  notes: Record<string, string> = {},
 ) {
   const shaped = shapeRows([row], names, meta, tz);
-  const lines = names.map((n, i) => [n, shaped.text[0]![i]]);
+  const lines = names.map((n, i) => [n, notes[n] ?? shaped.text[0]![i]]);
   const table = formatTable(['field', 'value'], lines, {
     maxRows: lines.length,
     maxBytes: 48 * 1024,

@@ -10,15 +10,9 @@ const valuesArg = z
   .record(z.string().min(1).max(64), z.unknown())
   .refine((v) => Object.keys(v).length <= 200, 'at most 200 fields at once')
   .meta({ maxProperties: 200 })
-  .describe(
-    "Field → value. many2one: id; many2many: ids; one2many: commands like [[0,0,{...}]]; datetimes in the user's time zone.",
-  );
+  .describe('many2one: id; many2many: ids; one2many: [[0,0,{...}]]; user-time-zone datetimes.');
 
-const idsArg = z
-  .array(z.number().int().min(1).max(2_147_483_647))
-  .min(1)
-  .max(100)
-  .describe('Record ids (1-100).');
+const idsArg = z.array(z.number().int().min(1).max(2_147_483_647)).min(1).max(100).describe('Ids (1-100).');
 
 const show = (value: unknown) => {
   const text = JSON.stringify(value) ?? String(value);

@@ -2,6 +2,8 @@
  * "Acme Robotics", a small company for the fake Odoo: partners, products and stock, sales orders across
  * dates and states (relative to today in the admin's time zone), employees, invoices and bills.
  */
+import { createHash } from 'node:crypto';
+import { humanSize } from './shapes.js';
 import { Orm, localToUtcMs, utcString, type FieldDef, type Rec } from './orm.js';
 
 export const COMPANY_TZ = 'Europe/Brussels';
@@ -59,6 +61,98 @@ const money = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({
   string,
   ...extra,
 });
+
+/** A small PDF, as bytes: what an invoice's attachment holds. */
+export const INVOICE_PDF = Buffer.from(
+  `%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n${'% Acme Robotics invoice INV/2025/0001\n'.repeat(120)}%%EOF\n`,
+);
+/** A PNG header and padding: a partner's logo. */
+export const LOGO_PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.alloc(20_000, 7),
+]);
+
+/**
+ * ir.attachment as odoo/addons/base/models/ir_attachment.py declares it (17.0 → newest stored master): `datas`
+ * is computed from the stored bytes (`_compute_datas`: base64, or `human_size(file_size)` under bin_size),
+ * `file_size`, `mimetype` and `checksum` are set from the content, `res_model`/`res_field`/`res_id` say which
+ * record (and which Binary field) it belongs to, and `type` is 'binary' or 'url'.
+ */
+function attachmentModel(orm: Orm): void {
+  orm.define({
+    name: 'ir.attachment',
+    description: 'Attachment',
+    order: 'id desc',
+    fields: {
+      name: char('Name', { required: true }),
+      description: { type: 'text', string: 'Description' },
+      res_name: char('Resource Name', { store: false }),
+      res_model: char('Resource Model'),
+      res_field: char('Resource Field'),
+      res_id: { type: 'many2one_reference', string: 'Resource ID' },
+      company_id: m2o('res.company', 'Company'),
+      type: {
+        type: 'selection',
+        string: 'Type',
+        required: true,
+        selection: [
+          ['url', 'URL'],
+          ['binary', 'File'],
+        ],
+      },
+      url: char('Url'),
+      public: { type: 'boolean', string: 'Is public document' },
+      datas: {
+        type: 'binary',
+        string: 'File Content (base64)',
+        store: false,
+        compute: (rec, env) =>
+          env.context.bin_size
+            ? humanSize(Number(rec.file_size ?? 0))
+            : typeof rec.content === 'string'
+              ? rec.content
+              : false,
+      },
+      raw: {
+        type: 'binary',
+        string: 'File Content (raw)',
+        store: false,
+        // Bytes: serialized by odoo/tools/json.py `json_default` as `value.decode()`.
+        compute: (rec, env) =>
+          env.context.bin_size
+            ? humanSize(Number(rec.file_size ?? 0))
+            : typeof rec.content === 'string'
+              ? Buffer.from(rec.content, 'base64').toString('utf8')
+              : false,
+      },
+      store_fname: char('Stored Filename'),
+      file_size: { type: 'integer', string: 'File Size', readonly: true },
+      checksum: char('Checksum/SHA1', { readonly: true }),
+      mimetype: char('Mime Type', { readonly: true }),
+    },
+  });
+}
+
+/** Store a file as Odoo does (`_get_datas_related_values`): content, size, checksum. */
+function attach(
+  orm: Orm,
+  values: { id: number; name: string; mimetype: string; bytes?: Buffer; url?: string } & Record<
+    string,
+    unknown
+  >,
+): void {
+  const { bytes, ...rest } = values;
+  orm.insert('ir.attachment', {
+    type: bytes ? 'binary' : 'url',
+    company_id: 1,
+    res_field: false,
+    public: false,
+    file_size: bytes?.length ?? 0,
+    checksum: bytes ? createHash('sha1').update(bytes).digest('hex') : false,
+    content: bytes ? bytes.toString('base64') : false,
+    ...rest,
+  });
+}
 
 export function buildCompany(orm: Orm, options: CompanyOptions): void {
   const cal = calendar(options.now, COMPANY_TZ);
@@ -484,6 +578,8 @@ export function buildCompany(orm: Orm, options: CompanyOptions): void {
         'uom.uom': 'r',
         'hr.department': 'r',
         'hr.job': 'r',
+        // odoo/addons/base/security/ir.model.access.csv: access_ir_attachment_group_user, 1,1,1,1.
+        'ir.attachment': 'rwcu',
       },
     },
     {
@@ -970,5 +1066,34 @@ export function buildCompany(orm: Orm, options: CompanyOptions): void {
     amount_residual_signed: 0,
     state: 'posted',
     payment_state: 'paid',
+  });
+
+  // ---- attachments: an invoice's PDF, a partner's logo (a Binary field kept in an attachment), a link --------
+  attachmentModel(orm);
+  orm.table('res.partner').get(10)!.image_1920 = LOGO_PNG.toString('base64');
+  attach(orm, {
+    id: 41,
+    name: 'INV_2025_0001.pdf',
+    mimetype: 'application/pdf',
+    bytes: INVOICE_PDF,
+    res_model: 'account.move',
+    res_id: 1,
+  });
+  attach(orm, {
+    id: 42,
+    name: 'image_1920',
+    mimetype: 'image/png',
+    bytes: LOGO_PNG,
+    res_model: 'res.partner',
+    res_field: 'image_1920',
+    res_id: 10,
+  });
+  attach(orm, {
+    id: 43,
+    name: 'Price list (online)',
+    mimetype: 'application/octet-stream',
+    url: 'https://acme.example/price-list',
+    res_model: 'res.partner',
+    res_id: 10,
   });
 }

@@ -6,7 +6,8 @@
  *   `JsonRPCDispatcher.handle_error` in odoo/http.py); on 20 gated by `rpc.use_deprecated_services`
  *   (addons/rpc/controllers/jsonrpc.py); no `db` service from 19.1;
  * - JSON-2 `POST /json/2/<model>/<method>` (19+; addons/rpc/controllers/json2.py), bearer API keys checked with
- *   the 'rpc' scope (`_auth_method_bearer`, odoo/addons/base/models/ir_http.py).
+ *   the 'rpc' scope (`_auth_method_bearer`, odoo/addons/base/models/ir_http.py: a key without a scope or bound
+ *   to 'rpc' passes).
  */
 import { FakeService, type FakeRequest, type FakeReply } from '@switchyard/testkit';
 import { buildCompany } from './company.js';
@@ -112,8 +113,8 @@ export class FakeOdoo {
       hireDateField: options.hireDateField ?? true,
       now: options.now ?? new Date(),
     });
-    // From 19.1 a key must be created with the 'rpc' scope to be used by a program.
-    const scope = this.profile.keyNeedsRpcScope ? 'rpc' : null;
+    // Keys made in the Preferences wizard without choosing a scope (shapes.ts `keyScopeChooser`).
+    const scope = null;
     for (const [key, uid] of [
       [this.adminKey, 2],
       [this.salesKey, 6],
@@ -145,13 +146,14 @@ export class FakeOdoo {
 
   /**
    * The uid of a key checked for the 'rpc' scope, as `res.users.apikeys._check_credentials(scope='rpc', key)`
-   * does (odoo/addons/base/models/res_users.py): up to 19.0 `scope IS NULL OR scope = 'rpc'`, from 19.1 'rpc' only.
+   * does on every version: a key without a scope or bound to 'rpc' (res_users.py up to 19.0, res_users_apikeys.py
+   * `_match_key` in the newest stored master).
    */
   private uidOfKey(key: string): number | undefined {
     const uid = this.keys.get(key);
     if (uid === undefined) return undefined;
     const scope = this.keyScopes.get(key) ?? null;
-    const ok = this.profile.keyNeedsRpcScope ? scope === 'rpc' : scope === null || scope === 'rpc';
+    const ok = scope === null || scope === 'rpc';
     return ok ? uid : undefined;
   }
 

@@ -1,4 +1,4 @@
-import { aclMessage, fieldAccessMessage, ruleMessage } from './shapes.js';
+import { aclMessage, binSizeRequested, fieldAccessMessage, humanSize, ruleMessage } from './shapes.js';
 
 /**
  * A small in-memory Odoo ORM for the fake server: models with fields_get metadata, records, computed
@@ -39,6 +39,7 @@ export type FieldType =
   | 'many2one'
   | 'one2many'
   | 'many2many'
+  | 'many2one_reference'
   | 'binary';
 
 export type Rec = Record<string, unknown> & { id: number };
@@ -335,10 +336,19 @@ export class Orm {
     return v;
   }
 
-  /** The value as `read` returns it: many2one as [id, display_name]. */
+  /** The value as `read` returns it: many2one as [id, display_name]; a binary as its size under bin_size. */
   readValue(model: string, rec: Rec, field: string, env: Env): unknown {
     const def = field === 'id' ? undefined : this.model(model).fields[field];
     const v = this.raw(model, rec, field, env);
+    if (
+      def?.type === 'binary' &&
+      !def.compute &&
+      typeof v === 'string' &&
+      binSizeRequested(env.context, field)
+    ) {
+      // Stored in an attachment: `Binary.read` reads `ir.attachment.datas` under bin_size (shapes.ts).
+      return humanSize(Buffer.from(v, 'base64').length);
+    }
     if (def?.type === 'many2one') {
       if (!v) return false;
       const target = this.table(def.relation!).get(v as number);
@@ -356,6 +366,15 @@ export class Orm {
     // Top-level terms are ANDed, so the implicit active filter is simply one more term.
     if ('active' in def.fields && !mentionsActive && env.context.active_test !== false) {
       full.push(['active', '=', true]);
+    }
+    // ir.attachment `_search` (odoo/addons/base/models/ir_attachment.py): unless the domain names `id` or
+    // `res_field`, the attachments that hold other models' Binary fields are left out (`res_field = False`).
+    if (
+      model === 'ir.attachment' &&
+      !JSON.stringify(domain).match(/\["(id|res_field)"/) &&
+      env.context.skip_res_field_check !== true
+    ) {
+      full.push(['res_field', '=', false]);
     }
     const tree = parseDomain(full, model);
     // Record rules narrow every search silently (odoo/models.py `_search` adds ir.rule's `_compute_domain`).

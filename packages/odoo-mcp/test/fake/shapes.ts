@@ -33,12 +33,14 @@ export interface VersionProfile {
    */
   rpcNeedsParameter: boolean;
   /**
-   * An API key carries a scope (odoo/addons/base/models/res_users.py, `res.users.apikeys._check_credentials(scope,
-   * key)`). Up to 19.0 a key without a scope (NULL) passes every scope, so any key works over RPC and JSON-2
-   * (`_auth_method_bearer` in odoo/addons/base/models/ir_http.py checks scope 'rpc'); from 19.1 a key must carry
-   * the 'rpc' scope itself.
+   * Odoo 19.1 onwards lets a user bind a new key to one scope ("door") in the New API Key wizard
+   * (`res.users.apikeys.description.scope_id`, odoo/addons/base/models/res_users_apikeys.py of the newest stored
+   * master); up to 19.0 the wizard makes keys without a scope. On every version the check is the same
+   * (`_check_credentials(scope='rpc', key)`): a key without a scope, or bound to 'rpc', passes; a key bound to
+   * another scope is refused like a wrong one — 17.0–19.0 res_users.py `WHERE ... (scope IS NULL OR scope = %s)`,
+   * newest master `_match_key`: `(k.scope_id IS NULL OR s.key = %s)`.
    */
-  keyNeedsRpcScope: boolean;
+  keyScopeChooser: boolean;
   /** `formatted_read_group` exists (odoo/models.py, 19.0 onwards); `read_group` stays (deprecated) until 20. */
   formattedReadGroup: boolean;
   readGroup: boolean;
@@ -61,7 +63,7 @@ export function profileOf(version: string): VersionProfile {
     json2: atLeast(19),
     dbService: !atLeast(19, 1),
     rpcNeedsParameter: atLeast(20),
-    keyNeedsRpcScope: atLeast(19, 1),
+    keyScopeChooser: atLeast(19, 1),
     formattedReadGroup: atLeast(19),
     readGroup: !atLeast(20),
   };
@@ -284,3 +286,37 @@ export const UNAUTHORIZED_COMPANIES = 'Access to unauthorized or invalid compani
 /** odoo/service/model.py `get_public_method` (19+): a private method called remotely. */
 export const privateMethod = (model: string, method: string) =>
   `Private methods (such as '${model}.${method}') cannot be called remotely.`;
+
+// ---- binary fields and attachments ----------------------------------------------------------------------
+
+/**
+ * `odoo.tools.misc.human_size` (odoo/tools/misc.py, identical in 17.0, 18.0 and the newest stored master):
+ * `False` for 0, else "%0.2f %s" over bytes/Kb/Mb/Gb/Tb in steps of 1024.
+ */
+export function humanSize(bytes: number): string | false {
+  if (!bytes) return false;
+  const units = ['bytes', 'Kb', 'Mb', 'Gb', 'Tb'];
+  let s = bytes;
+  let i = 0;
+  while (s >= 1024 && i < units.length - 1) {
+    s /= 1024;
+    i++;
+  }
+  return `${s.toFixed(2)} ${units[i]}`;
+}
+
+/**
+ * With `bin_size` (or `bin_size_<field>`) in the context, a Binary field reads as its size, not its content:
+ * - `ir.attachment.datas` is computed by `_compute_datas` (odoo/addons/base/models/ir_attachment.py, 17.0 →
+ *   newest stored master, `@api.depends_context('bin_size')`): `human_size(attach.file_size)`;
+ * - a Binary field stored in an attachment (the default, `attachment = True`) is read by `Binary.read` through
+ *   `ir.attachment.datas` under the same context, so it is `human_size(file_size)` too (odoo/fields.py up to
+ *   18.0, odoo/orm/fields_binary.py from 19.0; `_depends_context = ('bin_size',)` in both);
+ * - a computed Binary is computed without bin_size and then cached as `human_size(len(decoded))`
+ *   (`Binary.compute_value`).
+ * No version among 17.0, 18.0, 19.0 and the newest master stored (the 19.1/20 line) changes this; the
+ * BinaryValue rework (odoo/odoo#244421) was an open, unmerged pull request when this was written.
+ */
+export function binSizeRequested(context: Record<string, unknown>, field: string): boolean {
+  return Boolean(context.bin_size || context[`bin_size_${field}`]);
+}
