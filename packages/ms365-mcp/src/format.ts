@@ -1,4 +1,4 @@
-import { cleanInline, csvField, fenceUntrusted, type Collected } from '@switchyard/core';
+import { cleanInline, csvField, fenceUntrusted, type Collected, type ToolContext } from '@switchyard/core';
 
 export interface EmailAddress {
   emailAddress?: { name?: string; address?: string };
@@ -48,6 +48,19 @@ export function fitBytes(text: string, bytes: number): string {
   let cut = Math.min(text.length, bytes);
   while (cut > 0 && Buffer.byteLength(text.slice(0, cut)) + 3 > bytes) cut--;
   return cut > 0 ? `${text.slice(0, cut).trimEnd()}…` : '';
+}
+
+/**
+ * The page with its `next` turned into the tool's next_cursor, which carries the whole request (core's cursor.ts);
+ * `pinned` fixes what the call computed for arguments it was not given (today, the default zone).
+ */
+export function resumable<T>(
+  page: Collected<T>,
+  ctx: ToolContext,
+  pinned?: Record<string, unknown>,
+): Collected<T> {
+  if (!ctx.nextCursor) throw new Error('a paging tool needs a cursor argument');
+  return { ...page, next: ctx.nextCursor(page.next, pinned) };
 }
 
 /** The closing line of a list: how many, whether more exist and the cursor for them. */

@@ -19,7 +19,7 @@ import {
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, fencedCsv, listFooter, oneLine } from '../format.js';
+import { csvLine, encodePath, fencedCsv, listFooter, oneLine, resumable } from '../format.js';
 import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
 import { DRIVE_CHUNK, UploadInterruptedError, nextOffset, sessionStatus, uploadChunks } from '../upload.js';
@@ -70,9 +70,9 @@ export interface DriveItem {
 const ITEM_SELECT = 'id,name,size,lastModifiedDateTime,folder,file';
 
 export const itemFields = {
-  path: z.string().max(1024).optional().describe('Drive path, e.g. Documents/a.docx.'),
-  item_id: z.string().max(400).optional().describe('Or the item id.'),
-  drive_id: z.string().max(400).optional().describe('SharePoint library drive_id; default OneDrive.'),
+  path: z.string().max(1024).optional().describe('Drive path (Docs/a.docx).'),
+  item_id: z.string().max(400).optional().describe('Or item id.'),
+  drive_id: z.string().max(400).optional().describe('Library drive_id; default OneDrive.'),
 };
 
 export function driveBase(driveId: string | undefined): string {
@@ -135,8 +135,9 @@ export async function listFolder(
     top: number;
     cursor?: string | undefined;
   },
-  signal: AbortSignal,
+  ctx: ToolContext,
 ): Promise<string> {
+  const signal = ctx.signal;
   const item = itemRef(a);
   const page = await graph.list<DriveItem>(
     item.sub('/children'),
@@ -156,7 +157,7 @@ export async function listFolder(
       'name,kind,size,modified,id',
       page.items.map((i) => itemLine(i, false)),
     ),
-    listFooter(page, 'item'),
+    listFooter(resumable(page, ctx), 'item'),
   ].join('\n');
 }
 
@@ -314,28 +315,28 @@ export function fileTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_files',
       title: 'List OneDrive files',
-      description: 'List a OneDrive (or library) folder, one CSV line per item.',
+      description: 'List a OneDrive or library folder, one CSV line per item.',
       toolset: 'files',
       input: {
         ...itemFields,
         top: z.number().int().min(1).max(200).default(50).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
-      handler: async (a, ctx, graph) => ({ text: await listFolder(graph, a, ctx.signal) }),
+      handler: async (a, ctx, graph) => ({ text: await listFolder(graph, a, ctx) }),
     }),
 
     m.tool({
       name: 'ms365_search_files',
       title: 'Search files',
-      description: 'Search OneDrive (or a library) by name and content.',
+      description: 'Search OneDrive or a library by name and content.',
       toolset: 'files',
       input: {
         query: z.string().min(1).max(200).describe('Words to find.'),
         drive_id: itemFields.drive_id,
         top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
@@ -358,7 +359,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
               'name,folder,kind,size,modified,id',
               page.items.map((i) => itemLine(i, true)),
             ),
-            listFooter(page, 'item'),
+            listFooter(resumable(page, ctx), 'item'),
           ].join('\n'),
         };
       },
@@ -423,7 +424,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
           .string()
           .max(1024)
           .optional()
-          .describe('Local folder under an allowed root; default ~/Downloads/ms365-mcp.'),
+          .describe('Local folder (allowed roots); default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
@@ -448,7 +449,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_upload_file',
       title: 'Upload a file',
       description:
-        'Upload a local file (under an allowed folder) to OneDrive or a library. Large files resume: after an interruption call again with the same arguments.',
+        'Upload a local file (allowed folders) to OneDrive or a library; an interrupted big one resumes when called again.',
       toolset: 'files',
       input: {
         local_path: z.string().max(1024).describe('Absolute local path.'),

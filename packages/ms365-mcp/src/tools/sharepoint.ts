@@ -1,6 +1,6 @@
 import { UserInputError, z, type ToolDefinition } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
+import { csvLine, fencedCsv, listFooter, oneLine, resumable } from '../format.js';
 import { itemFields, listFolder } from './files.js';
 
 interface Site {
@@ -40,7 +40,7 @@ export function siteRef(site: string): string {
 }
 
 const PAGING = {
-  cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+  cursor: z.string().max(4000).optional().describe('A next_cursor.'),
 };
 
 export function sharepointTools(m: Ms365): ToolDefinition[] {
@@ -76,7 +76,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,id',
               page.items.map((s) => csvLine([oneLine(s.displayName ?? s.name, 120), s.webUrl ?? '', s.id])),
             ),
-            listFooter(page, 'site'),
+            listFooter(resumable(page, ctx), 'site'),
           ].join('\n'),
         };
       },
@@ -85,7 +85,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_site_libraries',
       title: 'List document libraries',
-      description: 'Document libraries of a site, with drive_id for the file tools.',
+      description: 'Libraries of a site, with drive_id for the file tools.',
       toolset: 'sharepoint',
       input: {
         site: z.string().max(500).describe('Site id or URL.'),
@@ -115,7 +115,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,drive_id',
               page.items.map((d) => csvLine([oneLine(d.name, 120), d.webUrl ?? '', d.id])),
             ),
-            listFooter(page, 'library', 'libraries'),
+            listFooter(resumable(page, ctx), 'library', 'libraries'),
           ].join('\n'),
         };
       },
@@ -124,7 +124,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_library_files',
       title: 'List library files',
-      description: 'List a library folder; read files with ms365_read_file and the drive_id.',
+      description: 'List a library folder; file tools take its drive_id.',
       toolset: 'sharepoint',
       input: {
         drive_id: z.string().max(400).describe('Library drive_id.'),
@@ -137,7 +137,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
       needs: ['sites.read'],
       handler: async (a, ctx, graph) => {
         await graph.requireWorkAccount('SharePoint', 'ms365_list_library_files');
-        return { text: await listFolder(graph, a, ctx.signal) };
+        return { text: await listFolder(graph, a, ctx) };
       },
     }),
   ];
