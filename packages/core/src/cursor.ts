@@ -49,9 +49,13 @@ export interface Resumable {
 
 type Shape = z.ZodRawShape;
 
+/** Arguments that may change from page to page: the page size. */
+const ADJUSTABLE = new Set(['top']);
+
 /**
  * Wrap a handler whose input has a `cursor`: a cursor is opened into the request it belongs to (checked again
- * against the input schema), arguments given beside it must agree with it, and the handler gets `nextCursor`.
+ * against the input schema), arguments given beside it must agree with it (the page size may change), and the
+ * handler gets `nextCursor`.
  */
 export function resumable<A extends Record<string, unknown>, C, R>(
   input: Shape,
@@ -78,10 +82,14 @@ export function resumable<A extends Record<string, unknown>, C, R>(
       const carried = decodeRequestCursor(args.cursor);
       const parsed = schema.safeParse(carried.args);
       if (!parsed.success) throw invalid();
-      const resumed = parsed.data as Record<string, unknown>;
+      const resumed = { ...(parsed.data as Record<string, unknown>) };
       // A cursor belongs to one listing: other arguments may repeat it, not change it.
       for (const [key, value] of Object.entries(args)) {
         if (key === 'cursor' || value === undefined || isDefault(key, value)) continue;
+        if (ADJUSTABLE.has(key)) {
+          resumed[key] = value;
+          continue;
+        }
         if (!isDeepStrictEqual(value, resumed[key])) {
           throw new UserInputError(
             `This next_cursor continues a listing made with ${key} ${JSON.stringify(resumed[key] ?? null)}, not ${JSON.stringify(value)}`,

@@ -1,4 +1,11 @@
-import { cleanInline, csvField, fenceUntrusted, type Collected, type ToolContext } from '@switchyard/core';
+import {
+  UserInputError,
+  cleanInline,
+  csvField,
+  fenceUntrusted,
+  type Collected,
+  type ToolContext,
+} from '@switchyard/core';
 
 export interface EmailAddress {
   emailAddress?: { name?: string; address?: string };
@@ -61,6 +68,13 @@ export function resumable<T>(
 ): Collected<T> {
   if (!ctx.nextCursor) throw new Error('a paging tool needs a cursor argument');
   return { ...page, next: ctx.nextCursor(page.next, pinned) };
+}
+
+/** A field a paging tool needs to start a listing (optional only because a next_cursor alone carries it). */
+export function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined || value === '')
+    throw new UserInputError(`${field} is required (or pass the next_cursor of a previous answer alone)`);
+  return value;
 }
 
 /** The closing line of a list: how many, whether more exist and the cursor for them. */

@@ -40,7 +40,7 @@ const EVENT_SELECT =
   'id,subject,start,end,location,organizer,isAllDay,isCancelled,isOrganizer,showAs,isOnlineMeeting,onlineMeeting,type,attendees,responseStatus';
 
 const address = z.string().max(320);
-const zoneField = z.string().max(64).optional().describe('IANA zone; default MS365_TIMEZONE.');
+const zoneField = z.string().max(64).optional().describe('IANA zone.');
 const when = (what: string) => z.string().max(40).describe(what);
 
 const prefer = (zone: string) => ({ prefer: `outlook.timezone="${zone}", IdType="ImmutableId"` });
@@ -98,8 +98,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_events',
       title: 'List calendar events',
-      description:
-        'Events between two times in a zone, series expanded. One CSV line per event.',
+      description: 'Events between two times in a zone, series expanded. One CSV line per event.',
       toolset: 'calendar',
       input: {
         ...mailboxInput(m),
@@ -169,7 +168,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       input: {
         ...mailboxInput(m),
         subject: z.string().min(1).max(255).describe('Title.'),
-        start: when('Start, 2025-03-04T09:30 in time_zone.'),
+        start: when('Start (2025-03-04T09:30).'),
         end: when('End.'),
         time_zone: zoneField,
         attendees: z.array(address).max(100).optional().describe('Attendee addresses.'),
@@ -231,14 +230,10 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         ...mailboxInput(m),
         id: z.string().max(1000).describe('Event id.'),
         subject: z.string().max(255).optional().describe('Title.'),
-        start: when('Start, 2025-03-04T09:30 in time_zone.').optional(),
+        start: when('Start (2025-03-04T09:30).').optional(),
         end: when('End.').optional(),
         time_zone: zoneField,
-        attendees: z
-          .array(address)
-          .max(100)
-          .optional()
-          .describe('New required attendees.'),
+        attendees: z.array(address).max(100).optional().describe('New required attendees.'),
         location: z.string().max(255).optional().describe('Place.'),
         body: z.string().max(20_000).optional().describe('Description.'),
         online_meeting: z.boolean().optional().describe('Teams link on/off.'),

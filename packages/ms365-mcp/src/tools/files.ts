@@ -19,7 +19,7 @@ import {
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, fencedCsv, listFooter, oneLine, resumable } from '../format.js';
+import { csvLine, encodePath, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
 import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
 import { DRIVE_CHUNK, UploadInterruptedError, nextOffset, sessionStatus, uploadChunks } from '../upload.js';
@@ -104,8 +104,7 @@ export function itemRef(a: {
     sub: (segment: string) => `${ref}${segment}`,
     notFound: {
       notFound: `${a.drive_id ? `The library ${shortId(a.drive_id)}` : 'Your OneDrive'} has no item at ${what}`,
-      notFoundHint:
-        'List the folder with ms365_list_files (or ms365_list_library_files) to see what is there',
+      notFoundHint: 'List the folder with ms365_list_files to see what is there',
     },
   };
 }
@@ -333,7 +332,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       description: 'Search OneDrive or a library by name and content.',
       toolset: 'files',
       input: {
-        query: z.string().min(1).max(200).describe('Words to find.'),
+        query: z.string().max(200).optional().describe('Words to find.'),
         drive_id: itemFields.drive_id,
         top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
         cursor: z.string().max(4000).optional().describe('A next_cursor.'),
@@ -341,7 +340,8 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
       handler: async (a, ctx, graph) => {
-        const q = a.query.replace(/'/g, "''");
+        const query = required(a.query, 'query');
+        const q = query.replace(/'/g, "''");
         const page = await graph.list<DriveItem>(
           `${driveBase(a.drive_id)}/root/search(q='${encodeURIComponent(q)}')`,
           {
@@ -353,7 +353,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         );
         return {
           text: [
-            `Search "${oneLine(a.query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
+            `Search "${oneLine(query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
             fencedCsv(
               'file list',
               'name,folder,kind,size,modified,id',
@@ -420,11 +420,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        folder: z
-          .string()
-          .max(1024)
-          .optional()
-          .describe('Local folder (allowed roots); default ~/Downloads/ms365-mcp.'),
+        folder: z.string().max(1024).optional().describe('Local folder; default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
@@ -453,11 +449,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         local_path: z.string().max(1024).describe('Absolute local path.'),
-        drive_path: z
-          .string()
-          .max(1024)
-          .optional()
-          .describe('Destination; ending in / keeps the name. Default root.'),
+        drive_path: z.string().max(1024).optional().describe('Destination; ending / keeps the name.'),
         drive_id: itemFields.drive_id,
         conflict: z.enum(['fail', 'replace', 'rename']).default('fail').describe('If the name exists.'),
       },

@@ -40,7 +40,7 @@ export const INLINE_LIMIT = 3 * 1024 * 1024;
 /** Outlook's ceiling for one attachment through an upload session. */
 const MAX_ATTACHMENT = 150 * 1024 * 1024;
 /** One message line at most this many bytes: ten lines and the cursor fit in 4 KB. */
-const LINE_BUDGET = 340;
+const LINE_BUDGET = 334;
 const PREVIEW_CHARS = 160;
 
 const WELL_KNOWN: Record<string, string> = {
@@ -94,10 +94,7 @@ interface MailFolder {
 
 const address = z.string().max(320);
 const recipients = (what: string) => z.array(address).max(100).describe(what);
-const attachmentsField = z
-  .array(z.string().max(1024))
-  .max(20)
-  .describe('Local paths, 150 MB max each.');
+const attachmentsField = z.array(z.string().max(1024)).max(20).describe('Local paths, 150 MB max each.');
 
 function checkAddresses(list: string[] | undefined, field: string): string[] {
   for (const a of list ?? []) {
@@ -201,6 +198,32 @@ async function attachToDraft(
     done += f.size;
     await ctx.progress(done, total, `attached ${f.name}`);
   }
+}
+
+/** Save a new message in Drafts (attachments through upload sessions when large). */
+async function saveDraft(
+  m: Ms365,
+  graph: Graph,
+  root: string,
+  a: Parameters<typeof messageBody>[0] & { attachments?: string[] | undefined },
+  ctx: ToolContext,
+) {
+  const message = messageBody(a);
+  const files = await localAttachments(m, a.attachments);
+  const draft = await graph.post<Message>(`${root}/messages`, message, {
+    headers: IMMUTABLE,
+    signal: ctx.signal,
+  });
+  try {
+    await attachToDraft(graph, root, draft.id, files, ctx);
+  } catch (err) {
+    await discardDraft(graph, root, draft.id, ctx);
+    addNote(err, 'the unfinished draft was deleted');
+    throw err;
+  }
+  return {
+    text: `Saved a draft "${oneLine(a.subject, 80)}"${files.length ? ` with ${files.length} attachment(s)` : ''}. draft_id: ${draft.id}`,
+  };
 }
 
 /** Delete a half-made draft after a failure, so nothing stray stays in Drafts. */
@@ -320,9 +343,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           .string()
           .max(400)
           .optional()
-          .describe(
-            'inbox (default), sentitems, drafts, archive, a name, Inbox/X or id; search: default all mail.',
-          ),
+          .describe('inbox (default), sentitems, drafts, archive, name, Inbox/X or id.'),
         from: z.string().max(320).optional().describe('Sender address or name.'),
         subject: z.string().max(200).optional().describe('Text the subject contains.'),
         after: z.string().max(40).optional().describe('Received from (date or ISO, UTC).'),
@@ -473,7 +494,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_send_mail',
       title: 'Send mail',
       description:
-        'Send a message, or a draft by draft_id; kept in Sent Items. Confirm first.',
+        'Send a message (or save it as a draft), or send a draft by draft_id; kept in Sent Items. Confirm first.',
       toolset: 'mail',
       input: {
         ...mailboxInput(m),
@@ -485,6 +506,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         body_type: z.enum(['text', 'html']).default('text').describe('Body format.'),
         attachments: attachmentsField.optional(),
         draft_id: z.string().max(1000).optional().describe('Send this draft (alone).'),
+        draft: z.boolean().default(false).describe('Only save in Drafts; returns draft_id.'),
       },
       annotations: {
         readOnlyHint: false,
@@ -495,6 +517,10 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       needs: ['mail.send', 'mail.write'],
       handler: async (a, ctx, graph) => {
         const root = mailboxRoot(a);
+        if (a.draft) {
+          if (a.draft_id) throw new UserInputError('draft_id sends a saved draft; leave out draft: true');
+          return saveDraft(m, graph, root, a, ctx);
+        }
         if (a.draft_id) {
           if (a.to || a.cc || a.bcc || a.subject || a.body || a.attachments) {
             throw new UserInputError('draft_id sends a draft as it is; it takes no other fields', {
@@ -572,49 +598,6 @@ export function mailTools(m: Ms365): ToolDefinition[] {
     }),
 
     m.tool({
-      name: 'ms365_create_draft',
-      title: 'Create a draft',
-      description: 'Save a draft; returns draft_id for ms365_send_mail.',
-      toolset: 'mail',
-      input: {
-        ...mailboxInput(m),
-        to: recipients('To.').default([]),
-        cc: recipients('Cc.').optional(),
-        bcc: recipients('Bcc.').optional(),
-        subject: z.string().max(1000).default('').describe('Subject.'),
-        body: z.string().max(200_000).default('').describe('Body.'),
-        body_type: z.enum(['text', 'html']).default('text').describe('Body format.'),
-        attachments: attachmentsField.optional(),
-      },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: false,
-      },
-      needs: ['mail.write'],
-      handler: async (a, ctx, graph) => {
-        const root = mailboxRoot(a);
-        const message = messageBody(a);
-        const files = await localAttachments(m, a.attachments);
-        const draft = await graph.post<Message>(`${root}/messages`, message, {
-          headers: IMMUTABLE,
-          signal: ctx.signal,
-        });
-        try {
-          await attachToDraft(graph, root, draft.id, files, ctx);
-        } catch (err) {
-          await discardDraft(graph, root, draft.id, ctx);
-          addNote(err, 'the unfinished draft was deleted');
-          throw err;
-        }
-        return {
-          text: `Saved a draft "${oneLine(a.subject, 80)}"${files.length ? ` with ${files.length} attachment(s)` : ''}. draft_id: ${draft.id}`,
-        };
-      },
-    }),
-
-    m.tool({
       name: 'ms365_reply',
       title: 'Reply or forward',
       description: 'Reply, reply all or forward; sends unless draft is true.',
@@ -675,11 +658,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         ...mailboxInput(m),
         message_id: z.string().max(1000).describe('Message id.'),
         attachment_id: z.string().max(2000).describe('Attachment id.'),
-        folder: z
-          .string()
-          .max(1024)
-          .optional()
-          .describe('Local folder (allowed roots); default ~/Downloads/ms365-mcp.'),
+        folder: z.string().max(1024).optional().describe('Local folder; default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.

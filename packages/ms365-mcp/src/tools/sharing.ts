@@ -34,6 +34,7 @@ const PERMISSION_SELECT =
   'id,roles,link,grantedToV2,grantedToIdentitiesV2,invitation,inheritedFrom,expirationDateTime,hasPassword';
 
 const address = z.string().max(320);
+export const PERMISSION_PAGE = 100;
 
 function who(p: Permission): string {
   const one = (i: Identity | undefined) =>
@@ -82,8 +83,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_share_file',
       title: 'Share a file',
-      description:
-        'Share a drive item: invite recipients (people, groups), or else make a view/edit link.',
+      description: 'Share a drive item: invite recipients, or else make a view/edit link.',
       toolset: 'sharing',
       input: {
         ...itemFields,
@@ -96,8 +96,8 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
         message: z.string().max(2000).optional().describe('Invitation text.'),
         require_sign_in: z.boolean().default(true).describe('Invitees must sign in.'),
         send_invitation: z.boolean().default(true).describe('Email the invitees.'),
-        expires: z.string().max(40).optional().describe('Expiry date (UTC).'),
-        password: z.string().max(256).optional().describe('Link password (OneDrive personal only).'),
+        expires: z.string().max(40).optional().describe('Expiry (UTC).'),
+        password: z.string().max(256).optional().describe('Password (OneDrive personal only).'),
       },
       annotations: {
         readOnlyHint: false,
@@ -181,7 +181,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
           }
           if (up?.status === 400 && a.password) {
             throw new UserInputError(
-              'Microsoft Graph refused the link password: passwords on links work in OneDrive personal only',
+              'Microsoft Graph refused a link with a password, which only OneDrive personal links can have',
               {
                 upstream: up,
                 hint: 'Leave out password, or invite the people with recipients instead',
@@ -208,12 +208,10 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_permissions',
       title: 'List who has access',
-      description:
-        'Who has access to a drive item: people, groups, links; inherited or not.',
+      description: 'Who has access to a drive item (people, groups, links).',
       toolset: 'sharing',
       input: {
         ...itemFields,
-        top: z.number().int().min(1).max(100).default(50).describe('Page size.'),
         cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -226,7 +224,8 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
           item.sub('/permissions'),
           {
             query: { $select: PERMISSION_SELECT },
-            top: a.top,
+            // Items rarely carry many permissions: one page of 100 is enough, the cursor gets the rest.
+            top: PERMISSION_PAGE,
             ...(a.cursor ? { cursor: a.cursor } : {}),
             ...item.notFound,
           },
@@ -259,8 +258,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_remove_permission',
       title: 'Remove access',
-      description:
-        'Remove a link or someone’s access from a drive item. Confirm first.',
+      description: 'Remove a link or someone’s access to a drive item.',
       toolset: 'sharing',
       input: {
         ...itemFields,
