@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from './log.js';
 import { UserInputError } from './errors.js';
+import { resumable, type Resumable } from './cursor.js';
 import { DEFAULT_RESULT_BYTES, MAX_RESULT_BYTES } from './wire.js';
 
 /** Hints a host uses to decide how careful to be with a tool. Read-only mode is decided by `readOnlyHint` alone. */
@@ -28,6 +29,11 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Ask the host's model for text (MCP sampling); undefined when the client does not support it. */
   sample: ((request: SamplingRequest) => Promise<string>) | undefined;
+  /**
+   * For a tool whose input has a `cursor`: the `next_cursor` that resumes this very request (see core's cursor.ts);
+   * the handler's `cursor` argument is then the position to resume from.
+   */
+  nextCursor?: Resumable['nextCursor'];
 }
 
 /**
@@ -93,13 +99,16 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
 ): ToolDefinition {
   if (!NAME.test(spec.name))
     throw new Error(`Tool name '${spec.name}' is not <server>_<verb>_<noun> snake_case`);
+  const inputSchema = z.strictObject(spec.input);
+  // A paging tool's cursor carries its whole request: core opens it before the handler runs.
+  const handler = 'cursor' in spec.input ? resumable(spec.input, inputSchema, spec.handler) : spec.handler;
   return {
     name: spec.name,
     title: spec.title,
     description: spec.description,
     toolset: spec.toolset,
     annotations: spec.annotations,
-    inputSchema: z.strictObject(spec.input),
+    inputSchema,
     outputSchema: spec.output ? z.object(spec.output) : undefined,
     maxBytes: (args) => {
       const declared =
@@ -109,7 +118,7 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
       return Math.min(declared, MAX_RESULT_BYTES);
     },
     aliases: spec.aliases ?? {},
-    handler: spec.handler as unknown as ToolDefinition['handler'],
+    handler: handler as unknown as ToolDefinition['handler'],
   };
 }
 

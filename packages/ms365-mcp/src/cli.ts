@@ -166,6 +166,12 @@ export const cli: CliDefinition = {
       description: 'tenant id or domain; organizations (default) or consumers for personal accounts',
       env: 'MS365_TENANT_ID',
     },
+    {
+      flags: '--shared-mailboxes',
+      description:
+        'let mail and calendar tools take a mailbox address (shared mailboxes, delegated calendars); asks for the .Shared scopes',
+      env: 'MS365_SHARED_MAILBOXES',
+    },
   ],
   createServer: (ctx) => buildMs365(ctx).definition,
   login: {
@@ -184,6 +190,7 @@ export const cli: CliDefinition = {
   MS365_GRAPH_URL       Graph endpoint (default ${DEFAULT_GRAPH_URL})
   AZURE_AUTHORITY_HOST  sign-in authority (default https://login.microsoftonline.com)
   MS365_TIMEZONE        default time zone for calendar tools (IANA name)
+  MS365_SHARED_MAILBOXES=1  same as --shared-mailboxes
   MS365_DOWNLOAD_DIR    default folder for downloads and uploads (default ~/Downloads/ms365-mcp)
   MS365_ALLOWED_DIRS    more folders tools may read and save files in (like --allow-dir)`,
 };

@@ -21,7 +21,7 @@ export interface GraphToolSpec<I extends Shape, O extends Shape | undefined> {
   name: string;
   title: string;
   description: string;
-  toolset: 'mail' | 'calendar' | 'files' | 'sharepoint';
+  toolset: 'mail' | 'calendar' | 'files' | 'sharing' | 'sharepoint';
   input: I;
   output?: O;
   annotations: ToolAnnotations;
@@ -45,6 +45,8 @@ export interface Ms365Options {
   log: Logger;
   clientId?: string | undefined;
   tenantId?: string | undefined;
+  /** Shared mailboxes and delegated calendars (`--shared-mailboxes`): a `mailbox` argument and the `.Shared` scopes. */
+  sharedMailboxes?: boolean | undefined;
 }
 
 /** What every tool shares: the sign-in, Graph clients per scope set, local folders, defaults. */
@@ -55,6 +57,7 @@ export class Ms365 {
   readonly log: Logger;
   readonly files: LocalFiles;
   readonly uploads: UploadSessions;
+  readonly sharedMailboxes: boolean;
   private readonly needs = new Map<string, Capability[]>();
   private served: string[] | undefined;
   private plans = new Map<boolean, ScopePlan>();
@@ -66,6 +69,7 @@ export class Ms365 {
     this.hub = new GraphHub(this.auth, options.log);
     this.files = options.files;
     this.uploads = new UploadSessions(options.secrets, this.auth.service);
+    this.sharedMailboxes = options.sharedMailboxes ?? false;
   }
 
   get defaultZone(): string {
@@ -95,7 +99,7 @@ export class Ms365 {
       const names = this.served ?? [...this.needs.keys()];
       plan = new ScopePlan(
         names.map((n) => this.needs.get(n) ?? []),
-        { personal },
+        { personal, sharedMailboxes: this.sharedMailboxes },
       );
       this.plans.set(personal, plan);
     }

@@ -1,4 +1,11 @@
-import { cleanInline, csvField, fenceUntrusted, type Collected } from '@switchyard/core';
+import {
+  UserInputError,
+  cleanInline,
+  csvField,
+  fenceUntrusted,
+  type Collected,
+  type ToolContext,
+} from '@switchyard/core';
 
 export interface EmailAddress {
   emailAddress?: { name?: string; address?: string };
@@ -48,6 +55,26 @@ export function fitBytes(text: string, bytes: number): string {
   let cut = Math.min(text.length, bytes);
   while (cut > 0 && Buffer.byteLength(text.slice(0, cut)) + 3 > bytes) cut--;
   return cut > 0 ? `${text.slice(0, cut).trimEnd()}…` : '';
+}
+
+/**
+ * The page with its `next` turned into the tool's next_cursor, which carries the whole request (core's cursor.ts);
+ * `pinned` fixes what the call computed for arguments it was not given (today, the default zone).
+ */
+export function resumable<T>(
+  page: Collected<T>,
+  ctx: ToolContext,
+  pinned?: Record<string, unknown>,
+): Collected<T> {
+  if (!ctx.nextCursor) throw new Error('a paging tool needs a cursor argument');
+  return { ...page, next: ctx.nextCursor(page.next, pinned) };
+}
+
+/** A field a paging tool needs to start a listing (optional only because a next_cursor alone carries it). */
+export function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined || value === '')
+    throw new UserInputError(`${field} is required (or pass the next_cursor of a previous answer alone)`);
+  return value;
 }
 
 /** The closing line of a list: how many, whether more exist and the cursor for them. */

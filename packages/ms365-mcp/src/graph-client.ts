@@ -150,6 +150,11 @@ export class Graph {
     const base = this.baseUrl;
     return collectPages<T>(
       async (cursor) => {
+        // A position is a Graph path this server kept from a nextLink; anything else (another host) is refused.
+        if (cursor !== undefined && !cursor.startsWith('/'))
+          throw new UserInputError(
+            'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged',
+          );
         const page = await this.get<{ value?: T[]; '@odata.nextLink'?: string }>(cursor ?? path, {
           // The link carries the whole query; only the first request builds one.
           ...(cursor ? {} : { query: options.query }),
@@ -225,6 +230,8 @@ export class Graph {
           },
         );
       }
+      const other = otherMailbox(r.url);
+      if (other) return mailboxRefusal(other, r.url, upstream);
       return new PermissionError('Microsoft Graph refused access to this item', {
         upstream,
         hint: 'The account may lack access to it (another user’s mailbox or file, or a tenant policy)',
@@ -280,6 +287,34 @@ export class Graph {
     }
     return defaultHttpError(r);
   }
+}
+
+/** The address in `/users/{address}/…`: a shared mailbox or a delegator's calendar. */
+function otherMailbox(url: string): string | undefined {
+  const m = /\/users\/([^/?]+)\/(messages|mailFolders|sendMail|events|calendarView|calendar)\b/.exec(
+    new URL(url).pathname,
+  );
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
+/**
+ * Graph answers 403 ErrorAccessDenied both when the sign-in lacks a .Shared scope and when the user has no right on
+ * the mailbox (learn.microsoft.com/graph/outlook-share-messages-folders): say which right this call needed.
+ */
+function mailboxRefusal(mailbox: string, url: string, upstream: UpstreamInfo): PermissionError {
+  const path = new URL(url).pathname;
+  const right = /\/(sendMail|send|reply|replyAll|forward)$/i.test(path)
+    ? 'Send As or Send on Behalf permission on it (given by an Exchange admin)'
+    : /\/(events|calendarView|calendar)\b/i.test(path)
+      ? 'a delegate or share permission on its calendar (Outlook: Calendar → Share or Delegate access)'
+      : 'Full Access permission on it, or permission on the folder (given by an Exchange admin or the owner in Outlook)';
+  return new PermissionError(
+    `Microsoft Graph refused access to the mailbox ${mailbox}: the signed-in user needs ${right}`,
+    {
+      upstream,
+      hint: 'Check the address, and that the app was granted the .Shared permissions (Mail.Read.Shared, Mail.Send.Shared, Calendars.ReadWrite.Shared) with --shared-mailboxes at login',
+    },
+  );
 }
 
 /** Where to look before repeating a request that Graph failed but may have carried out. */

@@ -2,7 +2,8 @@
  * What each tool needs from Microsoft Graph, as capabilities, and the delegated scopes they resolve to.
  * The scopes asked for at login and on every call follow the tools actually served: `--read-only` asks
  * for `Mail.Read` instead of `Mail.ReadWrite` and never for `Mail.Send`, a server without the sharepoint
- * toolset never asks for `Sites.Read.All`.
+ * toolset never asks for `Sites.Read.All`. Shared mailboxes (`--shared-mailboxes`) add the `.Shared` scopes of the
+ * mail and calendar capabilities served, and nothing when they are off.
  */
 
 export type Capability =
@@ -14,6 +15,7 @@ export type Capability =
   | 'calendar.shared'
   | 'files.read'
   | 'files.write'
+  | 'files.share'
   | 'sites.read';
 
 /** Capabilities only work or school accounts have (personal Microsoft accounts get no such scope). */
@@ -28,6 +30,7 @@ const AREA: Record<Capability, 'mail' | 'calendar' | 'files' | 'sites'> = {
   'calendar.shared': 'calendar',
   'files.read': 'files',
   'files.write': 'files',
+  'files.share': 'files',
   'sites.read': 'sites',
 };
 
@@ -47,12 +50,18 @@ export function isPersonalTenant(tenant: string | undefined): boolean {
 export class ScopePlan {
   private readonly writes = new Set<string>();
   private readonly personal: boolean;
+  private readonly shared: boolean;
 
-  constructor(served: Iterable<readonly Capability[]>, options: { personal?: boolean } = {}) {
+  constructor(
+    served: Iterable<readonly Capability[]>,
+    options: { personal?: boolean; sharedMailboxes?: boolean } = {},
+  ) {
     this.personal = options.personal ?? false;
+    // Personal accounts have no shared mailboxes or delegates to reach.
+    this.shared = (options.sharedMailboxes ?? false) && !this.personal;
     const caps = new Set<Capability>();
     for (const needs of served) for (const c of needs) caps.add(c);
-    for (const c of caps) if (c.endsWith('.write')) this.writes.add(AREA[c]);
+    for (const c of caps) if (c.endsWith('.write') || c === 'files.share') this.writes.add(AREA[c]);
     this.all = this.scopesFor([...caps]);
   }
 
@@ -70,22 +79,29 @@ export class ScopePlan {
   }
 
   private resolve(c: Capability): string[] {
+    const shared = (scope: string) => (this.shared ? [scope] : []);
     switch (c) {
-      case 'mail.read':
-        return [this.writes.has('mail') ? 'Mail.ReadWrite' : 'Mail.Read'];
+      case 'mail.read': {
+        const s = this.writes.has('mail') ? 'Mail.ReadWrite' : 'Mail.Read';
+        return [s, ...shared(`${s}.Shared`)];
+      }
       case 'mail.write':
-        return ['Mail.ReadWrite'];
+        return ['Mail.ReadWrite', ...shared('Mail.ReadWrite.Shared')];
       case 'mail.send':
-        return ['Mail.Send'];
-      case 'calendar.read':
-        return [this.writes.has('calendar') ? 'Calendars.ReadWrite' : 'Calendars.Read'];
+        return ['Mail.Send', ...shared('Mail.Send.Shared')];
+      case 'calendar.read': {
+        const s = this.writes.has('calendar') ? 'Calendars.ReadWrite' : 'Calendars.Read';
+        return [s, ...shared(`${s}.Shared`)];
+      }
       case 'calendar.write':
-        return ['Calendars.ReadWrite'];
+        return ['Calendars.ReadWrite', ...shared('Calendars.ReadWrite.Shared')];
       case 'calendar.shared':
         return ['Calendars.Read.Shared'];
       case 'files.read':
         return [this.writes.has('files') ? 'Files.ReadWrite.All' : 'Files.Read.All'];
       case 'files.write':
+      case 'files.share':
+        // Also covers items in SharePoint libraries the user can reach (driveItem createLink / invite).
         return ['Files.ReadWrite.All'];
       case 'sites.read':
         return ['Sites.Read.All'];

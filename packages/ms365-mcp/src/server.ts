@@ -5,6 +5,7 @@ import { calendarTools } from './tools/calendar.js';
 import { fileTools } from './tools/files.js';
 import { mailTools } from './tools/mail.js';
 import { sharepointTools } from './tools/sharepoint.js';
+import { sharingTools } from './tools/sharing.js';
 
 export const NAME = 'ms365-mcp';
 export const VERSION = packageVersion(import.meta.url);
@@ -26,8 +27,15 @@ export function buildMs365(ctx: CliContext): { m: Ms365; definition: ServerDefin
     log: ctx.log,
     clientId: ctx.options.clientId as string | undefined,
     tenantId: ctx.options.tenant as string | undefined,
+    sharedMailboxes: ctx.options.sharedMailboxes === true,
   });
-  const tools = [...mailTools(m), ...calendarTools(m), ...fileTools(m), ...sharepointTools(m)];
+  const tools = [
+    ...mailTools(m),
+    ...calendarTools(m),
+    ...fileTools(m),
+    ...sharingTools(m),
+    ...sharepointTools(m),
+  ];
   // The scopes asked for follow the tools actually served (modes), so decide that here too.
   m.serve(selectTools(tools, ctx.modes).map((t) => t.name));
   return {

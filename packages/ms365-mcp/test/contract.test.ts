@@ -16,7 +16,6 @@ const TOOLSETS: Record<string, string[]> = {
     'ms365_list_messages',
     'ms365_get_message',
     'ms365_send_mail',
-    'ms365_create_draft',
     'ms365_reply',
     'ms365_download_attachment',
     'ms365_move_message',
@@ -35,7 +34,8 @@ const TOOLSETS: Record<string, string[]> = {
     'ms365_download_file',
     'ms365_upload_file',
   ],
-  sharepoint: ['ms365_search_sites', 'ms365_list_site_libraries', 'ms365_list_library_files'],
+  sharing: ['ms365_share_file', 'ms365_list_permissions', 'ms365_remove_permission'],
+  sharepoint: ['ms365_search_sites', 'ms365_list_site_libraries'],
 };
 // The download tools write local files, so they are not read-only (rule 7).
 const READ_ONLY = [
@@ -46,9 +46,9 @@ const READ_ONLY = [
   'ms365_list_files',
   'ms365_search_files',
   'ms365_read_file',
+  'ms365_list_permissions',
   'ms365_search_sites',
   'ms365_list_site_libraries',
-  'ms365_list_library_files',
 ];
 
 const dirs = tempDir('ms365-contract-');
@@ -127,7 +127,14 @@ describe('the tools/list contract', () => {
       openWorldHint: true,
     });
     expect(byName.ms365_reply).toMatchObject({ destructiveHint: false, openWorldHint: true });
-    expect(byName.ms365_create_draft).toMatchObject({ destructiveHint: false, openWorldHint: false });
+    // Sharing reaches other people (invitations, links); removing access destroys it.
+    expect(byName.ms365_share_file).toEqual({
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    });
+    expect(byName.ms365_remove_permission).toMatchObject({ destructiveHint: true, idempotentHint: true });
     expect(byName.ms365_move_message).toMatchObject({
       destructiveHint: true,
       idempotentHint: true,

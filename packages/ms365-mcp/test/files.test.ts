@@ -97,7 +97,7 @@ describe('browsing and searching', () => {
     const call = await server.call('ms365_list_files', { path: 'Nope/Deeper' });
     expect(call.isError).toBe(true);
     expect(call.text).toMatch(
-      /^Your OneDrive has no item at '\/Nope\/Deeper'\. Upstream said: Microsoft Graph 404 itemNotFound: «The resource could not be found\.» \(request id [0-9a-f-]{36}\)\. List the folder with ms365_list_files \(or ms365_list_library_files\) to see what is there\.$/,
+      /^Your OneDrive has no item at '\/Nope\/Deeper'\. Upstream said: Microsoft Graph 404 itemNotFound: «The resource could not be found\.» \(request id [0-9a-f-]{36}\)\. List the folder with ms365_list_files to see what is there\.$/,
     );
   });
 
@@ -474,7 +474,7 @@ describe('SharePoint', () => {
     );
     const byId = await server.call('ms365_list_site_libraries', { site: site.id });
     expect(rows(byId.text)).toHaveLength(2);
-    const files = await server.call('ms365_list_library_files', {
+    const files = await server.call('ms365_list_files', {
       drive_id: site.drives[0]!.id,
       path: 'Pipeline',
     });

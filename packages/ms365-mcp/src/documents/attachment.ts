@@ -6,12 +6,14 @@ import { DOCUMENT_LIMIT, readAnswer, tooLargeAnswer, wantsWholeFile, type ReadSu
 
 export async function readAttachment(
   graph: Graph,
+  /** `/me`, or `/users/{address}` for a shared mailbox. */
+  root: string,
   messageId: string,
   attachmentId: string,
   maxBytes: number,
   signal: AbortSignal,
 ): Promise<string> {
-  const path = `/me/messages/${encodeURIComponent(messageId)}/attachments/${encodeURIComponent(attachmentId)}`;
+  const path = `${root}/messages/${encodeURIComponent(messageId)}/attachments/${encodeURIComponent(attachmentId)}`;
   const notFound = {
     notFound: `Message ${shortId(messageId)} has no attachment with id '${shortId(attachmentId)}'`,
     notFoundHint: 'Take attachment ids from ms365_get_message',

@@ -9,7 +9,8 @@ import {
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, fencedCsv, listFooter, oneLine, person, type EmailAddress } from '../format.js';
+import { csvLine, fencedCsv, listFooter, oneLine, person, resumable, type EmailAddress } from '../format.js';
+import { mailboxInput, mailboxRoot, whose } from '../mailbox.js';
 import { compactLocal, localDateTime, parseTime } from '../time.js';
 
 interface DateTimeTimeZone {
@@ -39,7 +40,7 @@ const EVENT_SELECT =
   'id,subject,start,end,location,organizer,isAllDay,isCancelled,isOrganizer,showAs,isOnlineMeeting,onlineMeeting,type,attendees,responseStatus';
 
 const address = z.string().max(320);
-const zoneField = z.string().max(64).optional().describe('IANA zone; default MS365_TIMEZONE.');
+const zoneField = z.string().max(64).optional().describe('IANA zone.');
 const when = (what: string) => z.string().max(40).describe(what);
 
 const prefer = (zone: string) => ({ prefer: `outlook.timezone="${zone}", IdType="ImmutableId"` });
@@ -97,15 +98,15 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_events',
       title: 'List calendar events',
-      description:
-        'Calendar between two times, recurring events expanded, in a chosen zone. One CSV line per event.',
+      description: 'Events between two times in a zone, series expanded. One CSV line per event.',
       toolset: 'calendar',
       input: {
+        ...mailboxInput(m),
         start: z.string().max(40).optional().describe('From (2025-03-04[T09:30]); default today.'),
         end: z.string().max(40).optional().describe('Until; default +7 days.'),
         time_zone: zoneField,
         top: z.number().int().min(1).max(100).default(25).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['calendar.read'],
@@ -117,7 +118,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         const to = a.end ? parseTime(a.end, zone, 'end') : new Date(from.getTime() + 7 * 86_400_000);
         if (to <= from) throw new UserInputError('end must be after start');
         const page = await graph.list<Event>(
-          '/me/calendarView',
+          `${mailboxRoot(a)}/calendarView`,
           {
             query: {
               startDateTime: from.toISOString(),
@@ -134,7 +135,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         );
         const shownZone = page.items[0]?.start?.timeZone ?? zone;
         const lines = [
-          `Events ${wall(from, zone)} → ${wall(to, zone)}, times in ${shownZone}.`,
+          `${whose(a)}Events ${wall(from, zone)} → ${wall(to, zone)}, times in ${shownZone}.`,
           fencedCsv(
             'event list',
             'id,when,subject,location,organizer,flags',
@@ -149,7 +150,11 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
               ]),
             ),
           ),
-          listFooter(page, 'event'),
+          // Page 2 shows the same window in the same zone, even when it is fetched on another day.
+          listFooter(
+            resumable(page, ctx, { start: from.toISOString(), end: to.toISOString(), time_zone: zone }),
+            'event',
+          ),
         ];
         return { text: lines.join('\n') };
       },
@@ -161,8 +166,9 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       description: 'Add an event; with attendees Outlook invites them.',
       toolset: 'calendar',
       input: {
+        ...mailboxInput(m),
         subject: z.string().min(1).max(255).describe('Title.'),
-        start: when('Start, 2025-03-04T09:30 in time_zone.'),
+        start: when('Start (2025-03-04T09:30).'),
         end: when('End.'),
         time_zone: zoneField,
         attendees: z.array(address).max(100).optional().describe('Attendee addresses.'),
@@ -190,7 +196,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         }
         const attendees = requiredAttendees(a.attendees);
         const created = await graph.post<Event>(
-          '/me/events',
+          `${mailboxRoot(a)}/events`,
           {
             subject: a.subject,
             start,
@@ -218,19 +224,16 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_update_event',
       title: 'Change an event',
-      description: 'Change fields of an event; attendees get an update.',
+      description: 'Change an event; attendees get an update.',
       toolset: 'calendar',
       input: {
+        ...mailboxInput(m),
         id: z.string().max(1000).describe('Event id.'),
         subject: z.string().max(255).optional().describe('Title.'),
-        start: when('Start, 2025-03-04T09:30 in time_zone.').optional(),
+        start: when('Start (2025-03-04T09:30).').optional(),
         end: when('End.').optional(),
         time_zone: zoneField,
-        attendees: z
-          .array(address)
-          .max(100)
-          .optional()
-          .describe('Replaces the required attendees; optional ones stay.'),
+        attendees: z.array(address).max(100).optional().describe('New required attendees.'),
         location: z.string().max(255).optional().describe('Place.'),
         body: z.string().max(20_000).optional().describe('Description.'),
         online_meeting: z.boolean().optional().describe('Teams link on/off.'),
@@ -250,7 +253,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
           if (a.online_meeting) patch.onlineMeetingProvider = 'teamsForBusiness';
         }
         if (a.attendees !== undefined) {
-          const path = `/me/events/${encodeURIComponent(a.id)}`;
+          const path = `${mailboxRoot(a)}/events/${encodeURIComponent(a.id)}`;
           const current = await graph.get<Event>(path, {
             query: { $select: 'attendees' },
             headers: prefer(zone),
@@ -274,7 +277,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         }
         const updated = await graph.request<Event>({
           method: 'PATCH',
-          path: `/me/events/${encodeURIComponent(a.id)}`,
+          path: `${mailboxRoot(a)}/events/${encodeURIComponent(a.id)}`,
           json: patch,
           headers: prefer(zone),
           signal: ctx.signal,
@@ -293,15 +296,17 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       description: 'Cancel an event you organize; attendees get your comment.',
       toolset: 'calendar',
       input: {
+        ...mailboxInput(m),
         id: z.string().max(1000).describe('Event id.'),
         comment: z.string().max(2000).default('').describe('Note to attendees.'),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       needs: ['calendar.write'],
-      handler: async ({ id, comment }, ctx, graph) => {
+      handler: async (a, ctx, graph) => {
+        const { id, comment } = a;
         try {
           await graph.post(
-            `/me/events/${encodeURIComponent(id)}/cancel`,
+            `${mailboxRoot(a)}/events/${encodeURIComponent(id)}/cancel`,
             { Comment: comment },
             {
               signal: ctx.signal,
@@ -327,7 +332,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_find_meeting_times',
       title: 'Find meeting times',
-      description: 'Ranked free slots for you and the attendees within a window.',
+      description: 'Ranked free slots for you and attendees in a window.',
       toolset: 'calendar',
       input: {
         attendees: z.array(address).min(1).max(20).describe('Attendee addresses.'),

@@ -15,7 +15,7 @@ import {
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, fencedCsv, listFooter, oneLine } from '../format.js';
+import { csvLine, encodePath, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
 import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
 import {
@@ -48,9 +48,9 @@ export interface DriveItem {
 const ITEM_SELECT = 'id,name,size,lastModifiedDateTime,folder,file';
 
 export const itemFields = {
-  path: z.string().max(1024).optional().describe('Drive path, e.g. Documents/a.docx.'),
-  item_id: z.string().max(400).optional().describe('Or the item id.'),
-  drive_id: z.string().max(400).optional().describe('SharePoint library drive_id; default OneDrive.'),
+  path: z.string().max(1024).optional().describe('Drive path (Docs/a.docx).'),
+  item_id: z.string().max(400).optional().describe('Or item id.'),
+  drive_id: z.string().max(400).optional().describe('Library drive_id; default OneDrive.'),
 };
 
 export function driveBase(driveId: string | undefined): string {
@@ -82,8 +82,7 @@ export function itemRef(a: {
     sub: (segment: string) => `${ref}${segment}`,
     notFound: {
       notFound: `${a.drive_id ? `The library ${shortId(a.drive_id)}` : 'Your OneDrive'} has no item at ${what}`,
-      notFoundHint:
-        'List the folder with ms365_list_files (or ms365_list_library_files) to see what is there',
+      notFoundHint: 'List the folder with ms365_list_files to see what is there',
     },
   };
 }
@@ -113,8 +112,9 @@ export async function listFolder(
     top: number;
     cursor?: string | undefined;
   },
-  signal: AbortSignal,
+  ctx: ToolContext,
 ): Promise<string> {
+  const signal = ctx.signal;
   const item = itemRef(a);
   const page = await graph.list<DriveItem>(
     item.sub('/children'),
@@ -134,7 +134,7 @@ export async function listFolder(
       'name,kind,size,modified,id',
       page.items.map((i) => itemLine(i, false)),
     ),
-    listFooter(page, 'item'),
+    listFooter(resumable(page, ctx), 'item'),
   ].join('\n');
 }
 
@@ -305,33 +305,34 @@ export function fileTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_files',
       title: 'List OneDrive files',
-      description: 'List a OneDrive (or library) folder, one CSV line per item.',
+      description: 'List a OneDrive or library folder, one CSV line per item.',
       toolset: 'files',
       input: {
         ...itemFields,
         top: z.number().int().min(1).max(200).default(50).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
-      handler: async (a, ctx, graph) => ({ text: await listFolder(graph, a, ctx.signal) }),
+      handler: async (a, ctx, graph) => ({ text: await listFolder(graph, a, ctx) }),
     }),
 
     m.tool({
       name: 'ms365_search_files',
       title: 'Search files',
-      description: 'Search OneDrive (or a library) by name and content.',
+      description: 'Search OneDrive or a library by name and content.',
       toolset: 'files',
       input: {
-        query: z.string().min(1).max(200).describe('Words to find.'),
+        query: z.string().max(200).optional().describe('Words to find.'),
         drive_id: itemFields.drive_id,
         top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
       handler: async (a, ctx, graph) => {
-        const q = a.query.replace(/'/g, "''");
+        const query = required(a.query, 'query');
+        const q = query.replace(/'/g, "''");
         const page = await graph.list<DriveItem>(
           `${driveBase(a.drive_id)}/root/search(q='${encodeURIComponent(q)}')`,
           {
@@ -343,13 +344,13 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         );
         return {
           text: [
-            `Search "${oneLine(a.query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
+            `Search "${oneLine(query, 100)}" in ${a.drive_id ? `library ${shortId(a.drive_id)}` : 'OneDrive'}; modified in UTC.`,
             fencedCsv(
               'file list',
               'name,folder,kind,size,modified,id',
               page.items.map((i) => itemLine(i, true)),
             ),
-            listFooter(page, 'item'),
+            listFooter(resumable(page, ctx), 'item'),
           ].join('\n'),
         };
       },
@@ -413,11 +414,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        folder: z
-          .string()
-          .max(1024)
-          .optional()
-          .describe('Local folder under an allowed root; default ~/Downloads/ms365-mcp.'),
+        folder: z.string().max(1024).optional().describe('Local folder; default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
@@ -442,15 +439,11 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_upload_file',
       title: 'Upload a file',
       description:
-        'Upload a local file (under an allowed folder) to OneDrive or a library. Large files resume: after an interruption call again with the same arguments.',
+        'Upload a local file (allowed folders) to OneDrive or a library; an interrupted big one resumes when called again.',
       toolset: 'files',
       input: {
         local_path: z.string().max(1024).describe('Absolute local path.'),
-        drive_path: z
-          .string()
-          .max(1024)
-          .optional()
-          .describe('Destination; ending in / keeps the name. Default root.'),
+        drive_path: z.string().max(1024).optional().describe('Destination; ending / keeps the name.'),
         drive_id: itemFields.drive_id,
         conflict: z.enum(['fail', 'replace', 'rename']).default('fail').describe('If the name exists.'),
       },

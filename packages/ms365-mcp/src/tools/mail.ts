@@ -26,9 +26,11 @@ import {
   oneLine,
   people,
   person,
+  resumable,
   type EmailAddress,
 } from '../format.js';
 import { formatBytes } from '../local-files.js';
+import { mailboxInput, mailboxRoot, whose } from '../mailbox.js';
 import { compactUtc, parseTime } from '../time.js';
 import { MAIL_CHUNK, uploadChunks } from '../upload.js';
 
@@ -39,7 +41,7 @@ export const INLINE_LIMIT = 3 * 1024 * 1024;
 /** Outlook's ceiling for one attachment through an upload session. */
 const MAX_ATTACHMENT = 150 * 1024 * 1024;
 /** One message line at most this many bytes: ten lines and the cursor fit in 4 KB. */
-const LINE_BUDGET = 340;
+const LINE_BUDGET = 334;
 const PREVIEW_CHARS = 160;
 
 const WELL_KNOWN: Record<string, string> = {
@@ -93,10 +95,7 @@ interface MailFolder {
 
 const address = z.string().max(320);
 const recipients = (what: string) => z.array(address).max(100).describe(what);
-const attachmentsField = z
-  .array(z.string().max(1024))
-  .max(20)
-  .describe('Local file paths (absolute), up to 150 MB each.');
+const attachmentsField = z.array(z.string().max(1024)).max(20).describe('Local paths, 150 MB max each.');
 
 function checkAddresses(list: string[] | undefined, field: string): string[] {
   for (const a of list ?? []) {
@@ -152,8 +151,14 @@ async function inlineAttachment(f: LocalFile): Promise<Record<string, unknown>> 
 }
 
 /** Add attachments to a draft: small ones in one request each, large ones through an upload session. */
-async function attachToDraft(graph: Graph, draftId: string, files: LocalFile[], ctx: ToolContext) {
-  const base = `/me/messages/${encodeURIComponent(draftId)}/attachments`;
+async function attachToDraft(
+  graph: Graph,
+  root: string,
+  draftId: string,
+  files: LocalFile[],
+  ctx: ToolContext,
+) {
+  const base = `${root}/messages/${encodeURIComponent(draftId)}/attachments`;
   const total = files.reduce((n, f) => n + f.size, 0);
   let done = 0;
   for (const f of files) {
@@ -196,10 +201,36 @@ async function attachToDraft(graph: Graph, draftId: string, files: LocalFile[], 
   }
 }
 
+/** Save a new message in Drafts (attachments through upload sessions when large). */
+async function saveDraft(
+  m: Ms365,
+  graph: Graph,
+  root: string,
+  a: Parameters<typeof messageBody>[0] & { attachments?: string[] | undefined },
+  ctx: ToolContext,
+) {
+  const message = messageBody(a);
+  const files = await localAttachments(m, a.attachments);
+  const draft = await graph.post<Message>(`${root}/messages`, message, {
+    headers: IMMUTABLE,
+    signal: ctx.signal,
+  });
+  try {
+    await attachToDraft(graph, root, draft.id, files, ctx);
+  } catch (err) {
+    await discardDraft(graph, root, draft.id, ctx);
+    addNote(err, 'the unfinished draft was deleted');
+    throw err;
+  }
+  return {
+    text: `Saved a draft "${oneLine(a.subject, 80)}"${files.length ? ` with ${files.length} attachment(s)` : ''}. draft_id: ${draft.id}`,
+  };
+}
+
 /** Delete a half-made draft after a failure, so nothing stray stays in Drafts. */
-async function discardDraft(graph: Graph, id: string, ctx: ToolContext): Promise<void> {
+async function discardDraft(graph: Graph, root: string, id: string, ctx: ToolContext): Promise<void> {
   await graph
-    .request({ path: `/me/messages/${encodeURIComponent(id)}`, method: 'DELETE', responseType: 'none' })
+    .request({ path: `${root}/messages/${encodeURIComponent(id)}`, method: 'DELETE', responseType: 'none' })
     .catch((err: unknown) =>
       ctx.log.warn(`could not delete the unfinished draft: ${(err as Error).message}`),
     );
@@ -218,6 +249,7 @@ const notFoundMessage = (id: string) => ({
 /** Resolve a folder: a well-known name, a display name or path (`Inbox/Projects`), or an id. */
 async function resolveFolder(
   graph: Graph,
+  root: string,
   folder: string,
   signal: AbortSignal,
 ): Promise<{ id: string; name: string }> {
@@ -237,13 +269,15 @@ async function resolveFolder(
       path = part;
       continue;
     }
-    const base = parent ? `/me/mailFolders/${encodeURIComponent(parent)}/childFolders` : '/me/mailFolders';
+    const base = parent
+      ? `${root}/mailFolders/${encodeURIComponent(parent)}/childFolders`
+      : `${root}/mailFolders`;
     const query = { $filter: `displayName eq ${odataString(part)}`, $select: 'id,displayName', $top: 5 };
     let found = (await graph.get<{ value?: MailFolder[] }>(base, { query, signal }))?.value?.[0];
     // A single name that is not top-level is most often a folder under Inbox.
     if (!found && !parent && parts.length === 1) {
       found = (
-        await graph.get<{ value?: MailFolder[] }>('/me/mailFolders/inbox/childFolders', { query, signal })
+        await graph.get<{ value?: MailFolder[] }>(`${root}/mailFolders/inbox/childFolders`, { query, signal })
       )?.value?.[0];
     }
     if (!found) {
@@ -302,33 +336,36 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_list_messages',
       title: 'List mail',
       description:
-        'Find mail by folder, sender, subject, date, flags or KQL search, newest first. One CSV line per message with a preview.',
+        'Find mail by folder, sender, subject, dates, flags or KQL; newest first. One CSV line per message.',
       toolset: 'mail',
       input: {
+        ...mailboxInput(m),
         folder: z
           .string()
           .max(400)
           .optional()
-          .describe(
-            'inbox (default), sentitems, drafts, archive, deleteditems, a name, path (Inbox/X) or id. Search without folder: all mail.',
-          ),
+          .describe('inbox (default), sentitems, drafts, archive, name, Inbox/X or id.'),
         from: z.string().max(320).optional().describe('Sender address or name.'),
         subject: z.string().max(200).optional().describe('Text the subject contains.'),
-        after: z.string().max(40).optional().describe('Received from: 2025-03-04 or ISO time (UTC).'),
+        after: z.string().max(40).optional().describe('Received from (date or ISO, UTC).'),
         before: z.string().max(40).optional().describe('Received before.'),
         unread_only: z.boolean().default(false).describe('Only unread.'),
-        has_attachments: z.boolean().optional().describe('With (true) or without attachments.'),
-        search: z.string().max(500).optional().describe('KQL, e.g. budget OR to:bob; ranked by relevance.'),
+        has_attachments: z.boolean().optional().describe('Has attachments.'),
+        search: z.string().max(500).optional().describe('KQL (budget OR to:bob); by relevance.'),
         top: z.number().int().min(1).max(50).default(10).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
       handler: async (a, ctx, graph) => {
         const useSearch = Boolean(a.search) || Boolean(a.from && !a.from.includes('@'));
+        const root = mailboxRoot(a);
         let folder: { id: string; name: string } | undefined;
-        if (a.folder || !useSearch) folder = await resolveFolder(graph, a.folder ?? 'inbox', ctx.signal);
-        const path = folder ? `/me/mailFolders/${encodeURIComponent(folder.id)}/messages` : '/me/messages';
+        if (a.folder || !useSearch)
+          folder = await resolveFolder(graph, root, a.folder ?? 'inbox', ctx.signal);
+        const path = folder
+          ? `${root}/mailFolders/${encodeURIComponent(folder.id)}/messages`
+          : `${root}/messages`;
         const showTo = folder?.id === 'sentitems' || folder?.id === 'drafts';
         const select = `id,subject,${showTo ? 'toRecipients,sentDateTime' : 'from'},receivedDateTime,bodyPreview,isRead,hasAttachments,importance,flag`;
         const query: Record<string, string | number> = { $select: select, $top: a.top };
@@ -373,13 +410,13 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         const where = folder ? folder.name : 'all mail';
         const order = useSearch ? 'by relevance' : 'newest first';
         const lines = [
-          `${where}, ${order}. Flags: U unread, A attachments, ! important, F flagged.`,
+          `${whose(a)}${where}, ${order}. Flags: U unread, A attachments, ! important, F flagged.`,
           fencedCsv(
             'mail list',
             `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
             page.items.map((msg) => messageLine(msg, showTo)),
           ),
-          listFooter(page, 'message'),
+          listFooter(resumable(page, ctx), 'message'),
         ];
         return { text: lines.join('\n') };
       },
@@ -388,9 +425,10 @@ export function mailTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_get_message',
       title: 'Read a message',
-      description: 'One message: headers, attachments (ids) and the body as plain text, fenced as untrusted.',
+      description: 'One message: headers, attachment ids, body as text (untrusted).',
       toolset: 'mail',
       input: {
+        ...mailboxInput(m),
         id: z.string().max(1000).describe('Message id.'),
         max_chars: z.number().int().min(500).max(100_000).default(10_000).describe('Cut the body here.'),
         attachment_id: z.string().max(2000).optional().describe("Read this attachment's text instead."),
@@ -399,10 +437,13 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       maxBytes: ({ max_chars }) => max_chars * 3 + 16_384,
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
-      handler: async ({ id, max_chars, attachment_id }, ctx, graph) => {
+      handler: async (a, ctx, graph) => {
+        const { id, max_chars, attachment_id } = a;
         if (attachment_id)
-          return { text: await readAttachment(graph, id, attachment_id, max_chars * 2, ctx.signal) };
-        const path = `/me/messages/${encodeURIComponent(id)}`;
+          return {
+            text: await readAttachment(graph, mailboxRoot(a), id, attachment_id, max_chars * 2, ctx.signal),
+          };
+        const path = `${mailboxRoot(a)}/messages/${encodeURIComponent(id)}`;
         const msg = await graph.get<Message>(path, {
           query: {
             $select:
@@ -459,17 +500,19 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_send_mail',
       title: 'Send mail',
       description:
-        'Send a new message, or a draft by draft_id; a copy goes to Sent Items. Irreversible: confirm first.',
+        'Send a message (or save it as a draft), or send a draft by draft_id; kept in Sent Items. Confirm first.',
       toolset: 'mail',
       input: {
-        to: recipients('Recipient addresses.').optional(),
-        cc: recipients('Cc addresses.').optional(),
-        bcc: recipients('Bcc addresses.').optional(),
+        ...mailboxInput(m),
+        to: recipients('To.').optional(),
+        cc: recipients('Cc.').optional(),
+        bcc: recipients('Bcc.').optional(),
         subject: z.string().max(1000).optional().describe('Subject.'),
         body: z.string().max(200_000).optional().describe('Body.'),
-        body_type: z.enum(['text', 'html']).default('text').describe('Format of body.'),
+        body_type: z.enum(['text', 'html']).default('text').describe('Body format.'),
         attachments: attachmentsField.optional(),
         draft_id: z.string().max(1000).optional().describe('Send this draft (alone).'),
+        draft: z.boolean().default(false).describe('Only save in Drafts; returns draft_id.'),
       },
       annotations: {
         readOnlyHint: false,
@@ -479,13 +522,18 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       },
       needs: ['mail.send', 'mail.write'],
       handler: async (a, ctx, graph) => {
+        const root = mailboxRoot(a);
+        if (a.draft) {
+          if (a.draft_id) throw new UserInputError('draft_id sends a saved draft; leave out draft: true');
+          return saveDraft(m, graph, root, a, ctx);
+        }
         if (a.draft_id) {
           if (a.to || a.cc || a.bcc || a.subject || a.body || a.attachments) {
             throw new UserInputError('draft_id sends a draft as it is; it takes no other fields', {
               hint: 'Send the draft alone, or leave out draft_id to send a new message',
             });
           }
-          await graph.post(`/me/messages/${encodeURIComponent(a.draft_id)}/send`, undefined, {
+          await graph.post(`${root}/messages/${encodeURIComponent(a.draft_id)}/send`, undefined, {
             signal: ctx.signal,
             responseType: 'none',
             ...notFoundMessage(a.draft_id),
@@ -504,7 +552,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           const inline = await Promise.all(files.map(inlineAttachment));
           try {
             await graph.post(
-              '/me/sendMail',
+              `${root}/sendMail`,
               {
                 message: { ...message, ...(inline.length ? { attachments: inline } : {}) },
                 saveToSentItems: true,
@@ -526,15 +574,15 @@ export function mailTools(m: Ms365): ToolDefinition[] {
           return { text: `Sent ${summary}; saved in Sent Items.` };
         }
         // Large attachments: build a draft, attach through upload sessions, then send it.
-        const draft = await graph.post<Message>('/me/messages', message, {
+        const draft = await graph.post<Message>(`${root}/messages`, message, {
           headers: IMMUTABLE,
           signal: ctx.signal,
         });
         let sending = false;
         try {
-          await attachToDraft(graph, draft.id, files, ctx);
+          await attachToDraft(graph, root, draft.id, files, ctx);
           sending = true;
-          await graph.post(`/me/messages/${encodeURIComponent(draft.id)}/send`, undefined, {
+          await graph.post(`${root}/messages/${encodeURIComponent(draft.id)}/send`, undefined, {
             signal: ctx.signal,
             responseType: 'none',
           });
@@ -547,7 +595,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             );
             throw err;
           }
-          await discardDraft(graph, draft.id, ctx);
+          await discardDraft(graph, root, draft.id, ctx);
           addNote(err, 'the unfinished draft was deleted and nothing was sent');
           throw err;
         }
@@ -556,56 +604,16 @@ export function mailTools(m: Ms365): ToolDefinition[] {
     }),
 
     m.tool({
-      name: 'ms365_create_draft',
-      title: 'Create a draft',
-      description: 'Save a message in Drafts; returns draft_id for ms365_send_mail.',
-      toolset: 'mail',
-      input: {
-        to: recipients('Recipient addresses.').default([]),
-        cc: recipients('Cc addresses.').optional(),
-        bcc: recipients('Bcc addresses.').optional(),
-        subject: z.string().max(1000).default('').describe('Subject.'),
-        body: z.string().max(200_000).default('').describe('Body.'),
-        body_type: z.enum(['text', 'html']).default('text').describe('Format of body.'),
-        attachments: attachmentsField.optional(),
-      },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: false,
-      },
-      needs: ['mail.write'],
-      handler: async (a, ctx, graph) => {
-        const message = messageBody(a);
-        const files = await localAttachments(m, a.attachments);
-        const draft = await graph.post<Message>('/me/messages', message, {
-          headers: IMMUTABLE,
-          signal: ctx.signal,
-        });
-        try {
-          await attachToDraft(graph, draft.id, files, ctx);
-        } catch (err) {
-          await discardDraft(graph, draft.id, ctx);
-          addNote(err, 'the unfinished draft was deleted');
-          throw err;
-        }
-        return {
-          text: `Saved a draft "${oneLine(a.subject, 80)}"${files.length ? ` with ${files.length} attachment(s)` : ''}. draft_id: ${draft.id}`,
-        };
-      },
-    }),
-
-    m.tool({
       name: 'ms365_reply',
       title: 'Reply or forward',
-      description: 'Reply, reply all or forward with a comment; sends now unless draft is true.',
+      description: 'Reply, reply all or forward; sends unless draft is true.',
       toolset: 'mail',
       input: {
+        ...mailboxInput(m),
         id: z.string().max(1000).describe('Message id.'),
         mode: z.enum(['reply', 'reply_all', 'forward']).default('reply').describe('What to do.'),
         comment: z.string().max(100_000).default('').describe('Your text.'),
-        to: recipients('Forward to (required for forward).').optional(),
+        to: recipients('Forward to.').optional(),
         draft: z.boolean().default(false).describe('Save as draft, return draft_id.'),
       },
       annotations: {
@@ -620,7 +628,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         if (a.mode === 'forward' && to.length === 0)
           throw new UserInputError("Forwarding needs 'to' addresses");
         const action = { reply: 'reply', reply_all: 'replyAll', forward: 'forward' }[a.mode];
-        const path = `/me/messages/${encodeURIComponent(a.id)}`;
+        const path = `${mailboxRoot(a)}/messages/${encodeURIComponent(a.id)}`;
         const payload = { comment: a.comment, ...(to.length ? { toRecipients: toRecipients(to) } : {}) };
         if (a.draft) {
           const created = `create${action[0]!.toUpperCase()}${action.slice(1)}`;
@@ -650,16 +658,13 @@ export function mailTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_download_attachment',
       title: 'Save an attachment',
-      description: 'Save an attachment as a local file; returns the path. Never overwrites.',
+      description: 'Save an attachment locally; returns the path. Never overwrites.',
       toolset: 'mail',
       input: {
+        ...mailboxInput(m),
         message_id: z.string().max(1000).describe('Message id.'),
         attachment_id: z.string().max(2000).describe('Attachment id.'),
-        folder: z
-          .string()
-          .max(1024)
-          .optional()
-          .describe('Local folder under an allowed root; default ~/Downloads/ms365-mcp.'),
+        folder: z.string().max(1024).optional().describe('Local folder; default ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
@@ -673,7 +678,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       handler: async (a, ctx, graph) => {
         const name = a.save_as ? plainFileName(a.save_as) : undefined;
         const dir = await m.files.folder(a.folder);
-        const path = `/me/messages/${encodeURIComponent(a.message_id)}/attachments/${encodeURIComponent(a.attachment_id)}`;
+        const path = `${mailboxRoot(a)}/messages/${encodeURIComponent(a.message_id)}/attachments/${encodeURIComponent(a.attachment_id)}`;
         const notFound = {
           notFound: `Message ${shortId(a.message_id)} has no attachment with id '${shortId(a.attachment_id)}'`,
           notFoundHint: 'Take attachment ids from ms365_get_message',
@@ -699,20 +704,23 @@ export function mailTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_move_message',
       title: 'Move messages',
-      description: 'Move messages to a folder: archive, deleteditems, a name, path (Inbox/X) or id.',
+      description: 'Move messages to archive, deleteditems, a folder name, Inbox/X or id.',
       toolset: 'mail',
       input: {
+        ...mailboxInput(m),
         ids: z.array(z.string().max(1000)).min(1).max(25).describe('Message ids.'),
         folder: z.string().max(400).describe('Destination.'),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       needs: ['mail.write'],
-      handler: async ({ ids, folder }, ctx, graph) => {
-        const target = await resolveFolder(graph, folder, ctx.signal);
+      handler: async (a, ctx, graph) => {
+        const { ids, folder } = a;
+        const root = mailboxRoot(a);
+        const target = await resolveFolder(graph, root, folder, ctx.signal);
         const results = await Promise.allSettled(
           ids.map((id) =>
             graph.post<Message>(
-              `/me/messages/${encodeURIComponent(id)}/move`,
+              `${root}/messages/${encodeURIComponent(id)}/move`,
               { destinationId: target.id },
               { headers: IMMUTABLE, signal: ctx.signal, ...notFoundMessage(id) },
             ),

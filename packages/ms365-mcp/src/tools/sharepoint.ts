@@ -1,7 +1,6 @@
 import { UserInputError, z, type ToolDefinition } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
-import { itemFields, listFolder } from './files.js';
+import { csvLine, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
 
 interface Site {
   id: string;
@@ -40,7 +39,7 @@ export function siteRef(site: string): string {
 }
 
 const PAGING = {
-  cursor: z.string().max(4000).optional().describe('next_cursor from the last answer.'),
+  cursor: z.string().max(4000).optional().describe('A next_cursor.'),
 };
 
 export function sharepointTools(m: Ms365): ToolDefinition[] {
@@ -51,7 +50,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
       description: 'Find SharePoint sites by name (work accounts).',
       toolset: 'sharepoint',
       input: {
-        query: z.string().max(200).describe('Words in the name.'),
+        query: z.string().max(200).optional().describe('Words in the name.'),
         top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
         ...PAGING,
       },
@@ -62,7 +61,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
         const page = await graph.list<Site>(
           '/sites',
           {
-            query: { search: a.query, $select: 'id,displayName,name,webUrl', $top: a.top },
+            query: { search: required(a.query, 'query'), $select: 'id,displayName,name,webUrl', $top: a.top },
             top: a.top,
             ...(a.cursor ? { cursor: a.cursor } : {}),
           },
@@ -76,7 +75,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,id',
               page.items.map((s) => csvLine([oneLine(s.displayName ?? s.name, 120), s.webUrl ?? '', s.id])),
             ),
-            listFooter(page, 'site'),
+            listFooter(resumable(page, ctx), 'site'),
           ].join('\n'),
         };
       },
@@ -85,10 +84,10 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_list_site_libraries',
       title: 'List document libraries',
-      description: 'Document libraries of a site, with drive_id for the file tools.',
+      description: 'Libraries of a site, with drive_id for the file tools.',
       toolset: 'sharepoint',
       input: {
-        site: z.string().max(500).describe('Site id or URL.'),
+        site: z.string().max(500).optional().describe('Site id or URL.'),
         top: z.number().int().min(1).max(100).default(50).describe('Page size.'),
         ...PAGING,
       },
@@ -97,7 +96,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
       handler: async (a, ctx, graph) => {
         await graph.requireWorkAccount('SharePoint', 'ms365_list_site_libraries');
         const page = await graph.list<Drive>(
-          `/sites/${siteRef(a.site)}/drives`,
+          `/sites/${siteRef(required(a.site, 'site'))}/drives`,
           {
             query: { $select: 'id,name,webUrl,driveType', $top: a.top },
             top: a.top,
@@ -115,29 +114,9 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,drive_id',
               page.items.map((d) => csvLine([oneLine(d.name, 120), d.webUrl ?? '', d.id])),
             ),
-            listFooter(page, 'library', 'libraries'),
+            listFooter(resumable(page, ctx), 'library', 'libraries'),
           ].join('\n'),
         };
-      },
-    }),
-
-    m.tool({
-      name: 'ms365_list_library_files',
-      title: 'List library files',
-      description: 'List a library folder; read files with ms365_read_file and the drive_id.',
-      toolset: 'sharepoint',
-      input: {
-        drive_id: z.string().max(400).describe('Library drive_id.'),
-        path: itemFields.path,
-        item_id: itemFields.item_id,
-        top: z.number().int().min(1).max(200).default(50).describe('Page size.'),
-        ...PAGING,
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-      needs: ['sites.read'],
-      handler: async (a, ctx, graph) => {
-        await graph.requireWorkAccount('SharePoint', 'ms365_list_library_files');
-        return { text: await listFolder(graph, a, ctx.signal) };
       },
     }),
   ];

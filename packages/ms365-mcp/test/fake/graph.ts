@@ -14,6 +14,7 @@ import {
   type IssuedToken,
 } from '@switchyard/testkit';
 import { ODataError, messageQuery, parseFilter, pick, select } from './odata.js';
+import { Sharing } from './sharing.js';
 import { fromZone, minutesOfDayIn, toZone, weekdayIn } from './tz.js';
 
 export const MB = 1024 * 1024;
@@ -409,6 +410,12 @@ export class FakeGraph {
   /** The most mailbox requests seen in flight at once, per user. */
   readonly maxInflight = new Map<string, number>();
   uploadFault: UploadFault | undefined;
+  /** Sharing links, invitations and permissions of drive items (fake/sharing.ts). */
+  readonly sharing = new Sharing(
+    (address) => this.authority.users.get(address),
+    (status, code, message) => this.error(status, code, message),
+    (d) => d.webUrl.startsWith('https://onedrive.live.com/'),
+  );
   private readonly inflight = new Map<string, number>();
   private readonly occurrenceIds = new Map<string, { eventId: string; date: string }>();
 
@@ -831,7 +838,7 @@ export class FakeGraph {
     );
 
     // ---- drives ----
-    for (const method of ['GET', 'PUT', 'POST']) {
+    for (const method of ['GET', 'PUT', 'POST', 'DELETE']) {
       const scopes = method === 'GET' ? FILES_READ : FILES_WRITE;
       s.route(
         method,
@@ -1513,11 +1520,12 @@ export class FakeGraph {
   private driveRequest(req: FakeRequest, ctx: Ctx, d: Drive, rest: string): FakeReply | Promise<FakeReply> {
     void ctx;
     const m =
-      /^(root|items\/([^/:]+))(?::(\/[^:]*):?)?(\/(children|content|createUploadSession|search\(q='((?:[^']|'')*)'\)))?$/.exec(
+      /^(root|items\/([^/:]+))(?::(\/[^:]*):?)?(\/(children|content|createUploadSession|createLink|invite|permissions(?:\/([^/]+))?|search\(q='((?:[^']|'')*)'\)))?$/.exec(
         rest,
       );
     if (!m) return this.error(400, 'invalidRequest', `Unsupported drive address ${rest}`);
-    const [, , itemId, relPath, , action, q] = m;
+    const [, , itemId, relPath, , rawAction, permissionId, q] = m;
+    const action = rawAction?.startsWith('permissions') ? 'permissions' : rawAction;
     const base = itemId ? d.items.get(itemId) : d.items.get(d.rootId);
     const target = base && relPath ? d.byPath(relPath, base.id) : base;
     const notFound = () => this.error(404, 'itemNotFound', 'The resource could not be found.');
@@ -1525,6 +1533,21 @@ export class FakeGraph {
     if (req.method === 'PUT' && action === 'content') return this.simpleUpload(req, d, base, relPath);
     if (req.method === 'POST' && action === 'createUploadSession')
       return this.driveUploadSession(req, d, base, relPath);
+    if (target && req.method === 'POST' && action === 'createLink')
+      return this.sharing.createLink(req, d, target);
+    if (target && req.method === 'POST' && action === 'invite') return this.sharing.invite(req, target);
+    if (target && action === 'permissions') {
+      // driveItem: list permissions / permission: get (learn.microsoft.com/graph/api/driveitem-list-permissions,
+      // /graph/api/permission-get) and permission: delete.
+      if (req.method === 'DELETE' && permissionId)
+        return this.sharing.remove(d, target, decodeURIComponent(permissionId));
+      const all = this.sharing.all(d, target);
+      if (req.method === 'GET' && permissionId) {
+        const p = all.find((x) => x.id === decodeURIComponent(permissionId));
+        return p ? { body: select(p, req.query) } : notFound();
+      }
+      if (req.method === 'GET') return this.page(req, all, 200, '$skiptoken');
+    }
     if (req.method !== 'GET') return this.error(405, 'invalidRequest', 'Method not allowed.');
     if (action?.startsWith('search(')) {
       const needle = (q ?? '').replace(/''/g, "'").toLowerCase();

@@ -1,0 +1,113 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { isDeepStrictEqual } from 'node:util';
+import type { z } from 'zod';
+import { UserInputError } from './errors.js';
+
+/**
+ * A paging tool's `next_cursor` carries the whole request: the arguments of the call that made it (time zone,
+ * window, filters, page size…) and where the listing stopped. Following it with no other argument resumes exactly
+ * the same query; `defineTool` does the decoding for every tool whose input has a `cursor` field.
+ *
+ * The JSON is deflated before base64url, so that a cursor stays short beside the page it closes.
+ */
+const MAX_CURSOR_JSON = 64 * 1024;
+
+const invalid = () =>
+  new UserInputError(
+    'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged',
+  );
+
+export function encodeRequestCursor(args: Record<string, unknown>, position: string): string {
+  return deflateRawSync(Buffer.from(JSON.stringify({ a: args, p: position })), { level: 9 }).toString(
+    'base64url',
+  );
+}
+
+export function decodeRequestCursor(cursor: string): { args: Record<string, unknown>; position: string } {
+  let parsed: unknown;
+  try {
+    // Bounded: a crafted cursor cannot inflate into more than a small JSON document.
+    const json = inflateRawSync(Buffer.from(cursor, 'base64url'), { maxOutputLength: MAX_CURSOR_JSON });
+    parsed = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const p = parsed as { a?: unknown; p?: unknown } | null;
+  if (!p || typeof p.p !== 'string' || !p.a || typeof p.a !== 'object' || Array.isArray(p.a)) throw invalid();
+  return { args: p.a as Record<string, unknown>, position: p.p };
+}
+
+/** What a paging handler gets: its arguments (with `cursor` set to the position to resume from). */
+export interface Resumable {
+  /**
+   * The `next_cursor` for a page that stopped at `position` (undefined when nothing is left). `pinned` fixes values
+   * the call computed for arguments it was not given (today's date, the default time zone), so that a later page
+   * is not computed afresh.
+   */
+  nextCursor(position: string | undefined, pinned?: Record<string, unknown>): string | undefined;
+}
+
+type Shape = z.ZodRawShape;
+
+/** Arguments that may change from page to page: the page size. */
+const ADJUSTABLE = new Set(['top']);
+
+/**
+ * Wrap a handler whose input has a `cursor`: a cursor is opened into the request it belongs to (checked again
+ * against the input schema), arguments given beside it must agree with it (the page size may change), and the
+ * handler gets `nextCursor`.
+ */
+export function resumable<A extends Record<string, unknown>, C, R>(
+  input: Shape,
+  schema: z.ZodType,
+  handler: (args: A, ctx: C & Resumable) => Promise<R>,
+): (args: A, ctx: C) => Promise<R> {
+  const defaults = new Map<string, unknown>();
+  for (const [key, field] of Object.entries(input)) {
+    const d = (field as z.ZodType).safeParse(undefined);
+    if (d.success && d.data !== undefined) defaults.set(key, d.data);
+  }
+  const isDefault = (key: string, value: unknown) =>
+    defaults.has(key) && isDeepStrictEqual(defaults.get(key), value);
+  // Only what differs from the defaults travels: the schema puts the defaults back.
+  const compact = (args: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(args).filter(([k, v]) => k !== 'cursor' && v !== undefined && !isDefault(k, v)),
+    );
+
+  return async (args, ctx) => {
+    let request: Record<string, unknown> = { ...args };
+    let position: string | undefined;
+    if (typeof args.cursor === 'string' && args.cursor !== '') {
+      const carried = decodeRequestCursor(args.cursor);
+      const parsed = schema.safeParse(carried.args);
+      if (!parsed.success) throw invalid();
+      const resumed = { ...(parsed.data as Record<string, unknown>) };
+      // A cursor belongs to one listing: other arguments may repeat it, not change it.
+      for (const [key, value] of Object.entries(args)) {
+        if (key === 'cursor' || value === undefined || isDefault(key, value)) continue;
+        if (ADJUSTABLE.has(key)) {
+          resumed[key] = value;
+          continue;
+        }
+        if (!isDeepStrictEqual(value, resumed[key])) {
+          throw new UserInputError(
+            `This next_cursor continues a listing made with ${key} ${JSON.stringify(resumed[key] ?? null)}, not ${JSON.stringify(value)}`,
+            { hint: 'Pass the cursor alone to go on, or leave it out to start a new listing' },
+          );
+        }
+      }
+      request = resumed;
+      position = carried.position;
+    }
+    const carriedArgs = compact(request);
+    const next: Resumable['nextCursor'] = (at, pinned = {}) => {
+      if (at === undefined) return undefined;
+      const fixed = Object.fromEntries(
+        Object.entries(pinned).filter(([k, v]) => v !== undefined && carriedArgs[k] === undefined),
+      );
+      return encodeRequestCursor({ ...carriedArgs, ...fixed }, at);
+    };
+    return handler({ ...request, cursor: position } as unknown as A, { ...ctx, nextCursor: next });
+  };
+}
