@@ -8,6 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { UserInputError, type LocalFiles } from '@switchyard/core';
 import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
 import { mergedRanges } from './xlsx-merges.js';
+import { withoutLocalPaths } from './warehouse/duckdb-sql-check.js';
 
 export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
 
@@ -153,7 +154,8 @@ function countOutsideQuotes(line: string, d: string): number {
 }
 
 /** DuckDB's CSV errors → one sentence naming the line and what is wrong with it. */
-export function describeCsvError(fileName: string, message: string, spec?: FileSpec): UserInputError {
+export function describeCsvError(fileName: string, raw: string, spec?: FileSpec): UserInputError {
+  const message = withoutLocalPaths(raw);
   let line = /CSV Error on Line:\s*(\d+)/i.exec(message)?.[1];
   let expected: string[] | null = /Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)/i.exec(message);
   if (!line && /sniffing/i.test(message) && spec) {

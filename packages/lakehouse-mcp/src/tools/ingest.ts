@@ -55,13 +55,13 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_sync_table_to_bronze',
       title: 'Sync a PostgreSQL table into bronze',
       description:
-        'Copies a source table or SELECT into bronze from one read-only snapshot. full replaces; incremental reads rows with cursor_column >= the stored watermark, merged on the primary key or key_columns. Atomic; sends progress.',
+        'Copies a source table or SELECT into bronze from one read-only snapshot. full replaces; incremental reads rows past the stored cursor_column watermark, merged on the primary key or key_columns. Atomic.',
       toolset: 'ingest',
       input: {
         connection: connectionArg,
         table: z.string().max(200).optional().describe('schema.table (or table, in public).'),
         source_query: z.string().max(20000).optional().describe('A SELECT instead (needs target_table).'),
-        target_table: z.string().max(63).optional().describe('Bronze table (default: the source name).'),
+        target_table: z.string().max(63).optional().describe('Bronze table (default: source name).'),
         sync_mode: z.enum(['full', 'incremental']).default('full').describe('full or incremental.'),
         cursor_column: z
           .string()
@@ -302,21 +302,14 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_upload_file',
       title: 'Load a file into bronze',
       description:
-        'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB (XLSX ~100 MB).',
+        'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB.',
       toolset: 'ingest',
       input: {
-        path: z
-          .string()
-          .max(4096)
-          .optional()
-          .describe('Absolute path of a local file under an allowed folder.'),
+        path: z.string().max(4096).optional().describe('Absolute path under an allowed folder.'),
         content: z.string().max(INLINE_LIMIT).optional().describe('Inline content instead of path.'),
-        content_encoding: z
-          .enum(['utf-8', 'base64'])
-          .default('utf-8')
-          .describe('base64 for xlsx/parquet content.'),
+        content_encoding: z.enum(['utf-8', 'base64']).default('utf-8').describe('base64 for binary files.'),
         file_name: z.string().max(255).optional().describe('Name for inline content, e.g. a.csv.'),
-        table_name: z.string().max(63).optional().describe('Bronze table (default: from the file name).'),
+        table_name: z.string().max(63).optional().describe('Bronze table (default: file name).'),
         format: z
           .enum(['csv', 'xlsx', 'parquet', 'json', 'ndjson'])
           .optional()
@@ -333,7 +326,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        column_count: z.number().describe('Columns (named in the text).'),
+        column_count: z.number(),
         format: z.string(),
         bytes: z.number(),
       },

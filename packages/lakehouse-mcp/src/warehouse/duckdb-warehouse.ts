@@ -363,6 +363,14 @@ export class DuckDbTenant implements TenantWarehouse {
   async listTables(layer?: Layer): Promise<TableSummary[]> {
     return this.read(async (conn) => {
       const rows = await this.rows(conn, sql.LIST_TABLES, [layer ?? null]);
+      const tables = rows.filter((r) => r[2] === 'table');
+      const exact = tables.length
+        ? await this.rows(
+            conn,
+            sql.countRowsOf(tables.map((r) => ({ layer: r[0] as Layer, name: r[1] as string }))),
+          )
+        : [];
+      for (const [i, count] of exact) tables[Number(i)]![3] = count;
       return rows.map((r) => ({
         layer: r[0] as Layer,
         name: r[1] as string,
