@@ -169,9 +169,12 @@ describe('answers on synced data', () => {
   });
 
   it('d. loads CSV money as exact DECIMAL, names its columns by the same rule', async () => {
-    const content = ['Card Code,Amount Paid,Rate,Big', 'A,10.50,1.5e3,1', 'B,0.25,2,2', 'C,-1234.125,3,3.5'].join(
-      '\n',
-    );
+    const content = [
+      'Card Code,Amount Paid,Rate,Big',
+      'A,10.50,1.5e3,1',
+      'B,0.25,2,2',
+      'C,-1234.125,3,3.5',
+    ].join('\n');
     const up = await server.call('lakehouse_upload_file', { content, file_name: 'Gift Card Payments.csv' });
     expect(up.isError, up.text).toBe(false);
     expect(up.structured).toMatchObject({ table: 'tenant_default.bronze.gift_card_payments', rows: 3 });
