@@ -157,6 +157,45 @@ export function readFile(spec: {
   }
 }
 
+/**
+ * A CSV read with some columns kept as text: the sniffer's DOUBLE columns, whose values may all be fixed-point
+ * numbers (money) that `decimalColumn` then makes exact. Names come from the file's header, quoted as literals.
+ */
+export function readCsvAsText(read: Statement, textColumns: string[]): Statement {
+  const types = textColumns.map((c) => `${stringLiteral(c)}: 'VARCHAR'`).join(', ');
+  return { sql: read.sql.replace(/\)$/, `, types = {${types}})`), params: read.params };
+}
+
+/** DuckDB's largest DECIMAL; money gets at least 18 digits, like DECIMAL(18,s) in most warehouses. */
+const MAX_DECIMAL = 38;
+const MIN_DECIMAL = 18;
+
+/** Of a text column: values that are not plain fixed-point numbers, the most integer digits, the most decimals. */
+export function fixedPointShape(ref: TableRef, column: string): string {
+  const v = `trim(${ident(column)})`;
+  return `SELECT count(*) FILTER (WHERE NOT regexp_full_match(${v}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)')),
+  coalesce(max(length(ltrim(split_part(ltrim(${v}, '+-'), '.', 1), '0'))), 0),
+  coalesce(max(length(split_part(${v}, '.', 2))), 0)
+  FROM ${tableName(ref)} WHERE ${ident(column)} IS NOT NULL`;
+}
+
+/**
+ * The text column as DECIMAL when every value is fixed-point and fits 38 digits (lossless), else as DOUBLE,
+ * which is what the sniffer chose.
+ */
+export function decimalColumn(
+  ref: TableRef,
+  column: string,
+  shape: { other: number; integerDigits: number; scale: number },
+): string {
+  const digits = shape.integerDigits + shape.scale;
+  const type =
+    shape.other === 0 && digits <= MAX_DECIMAL
+      ? `DECIMAL(${Math.min(MAX_DECIMAL, Math.max(MIN_DECIMAL, digits))}, ${shape.scale})`
+      : 'DOUBLE';
+  return `ALTER TABLE ${tableName(ref)} ALTER ${ident(column)} SET DATA TYPE ${type} USING CAST(trim(${ident(column)}) AS ${type})`;
+}
+
 /** Column names of a declared-type file read get their real names here (read_json maps by key). */
 export function renameDeclared(columns: Array<ColumnSpec & { key: string }>): string {
   return columns

@@ -859,12 +859,37 @@ class DuckDbStagedLoad implements StagedLoad {
 
   async appendFile(spec: FileSpec): Promise<{ rows: number; columns: ColumnInfo[] }> {
     const session = this.open(spec.path);
-    const read = sql.readFile(spec);
-    const select = spec.columns ? `SELECT ${sql.renameDeclared(spec.columns)} FROM (${read.sql})` : read.sql;
+    let read = sql.readFile(spec);
     return session.run(async (conn) => {
+      const { JsonDuckDBValueConverter } = await loadDuckDB();
+      // CSV money: the sniffer's DOUBLE columns are read as text, then made exact DECIMALs where they can be.
+      let money: string[] = [];
+      if (spec.format === 'csv') {
+        const sniffed = await conn.runAndReadAll(sql.describeSelect(read.sql), read.params as never);
+        money = (sniffed.convertRows(JsonDuckDBValueConverter) as unknown[][])
+          .filter((r) => r[1] === 'DOUBLE')
+          .map((r) => r[0] as string);
+        if (money.length) read = sql.readCsvAsText(read, money);
+      }
+      const select = spec.columns
+        ? `SELECT ${sql.renameDeclared(spec.columns)} FROM (${read.sql})`
+        : read.sql;
       await conn.run(`CREATE TABLE ${sql.tableName(this.staging)} AS ${select}`, read.params as never);
       this.created = true;
-      const { JsonDuckDBValueConverter } = await loadDuckDB();
+      for (const column of money) {
+        const [other, integerDigits, scale] = (
+          await conn.runAndReadAll(sql.fixedPointShape(this.staging, column))
+        )
+          .getRowsJS()[0]!
+          .map(Number);
+        await conn.run(
+          sql.decimalColumn(this.staging, column, {
+            other: other!,
+            integerDigits: integerDigits!,
+            scale: scale!,
+          }),
+        );
+      }
       const count = await conn.runAndReadAll(sql.countRows(this.staging));
       this.rows = Number(count.getRowsJS()[0]![0]);
       const cols = await conn.runAndReadAll(sql.COLUMNS_OF, [this.staging.layer, this.staging.name]);
