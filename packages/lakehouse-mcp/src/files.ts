@@ -12,19 +12,7 @@ import { withoutLocalPaths } from './warehouse/duckdb-sql-check.js';
 
 export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
 
-/** A table name from anything a person might call it: lowercase letters, digits and underscores. */
-export function sanitizeTableName(raw: string): string {
-  let name = raw
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/^_+|_+$/g, '');
-  if (!name) name = 'table';
-  if (!/^[a-z]/.test(name)) name = `t_${name}`;
-  return name.slice(0, 63);
-}
+export { sanitizeTableName, normalizeName, bronzeColumnNames } from './naming.js';
 
 /** A bare file name for inline content: no folders, no `..`, nothing hidden. */
 export function checkFileName(name: string): string {

@@ -1,6 +1,6 @@
 // Right answers on data synced from a real PostgreSQL (issue 16, item 1): time columns of every precision
-// summarized, exact row counts after merges, no local paths in answers, exact decimals from CSV, key guesses
-// that need a key-like name or type.
+// summarized, exact row counts after merges, no local paths in answers, exact decimals from CSV, one naming rule
+// for tables and columns, key guesses that need a key-like name or type.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
 import { connect, pgClient, query, startLakehouse } from './helpers.js';
@@ -167,7 +167,63 @@ describe('answers on synced data', () => {
     expect(rowsOf(w)[0]!.slice(0, 2)).toEqual(['v', 'DOUBLE']);
   });
 
-  // Not done yet (issue 16 item 1e): columns keep the source's spelling ("Card Code"), tables are normalised
-  // (gift_cards); one rule for both, with the original names kept in the catalog, is still to build.
-  it.todo('e. normalises column names like table names and keeps the originals for describe_table');
+  it('e. one naming rule for tables and columns, the source spelling kept in the catalog', async () => {
+    const sync = await server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'lake',
+      table: 'Gift Cards',
+      sync_mode: 'incremental',
+      cursor_column: 'IssuedAt',
+    });
+    expect(sync.isError, sync.text).toBe(false);
+    expect(sync.structured).toMatchObject({ target: 'tenant_default.bronze.gift_cards', table_rows: 2 });
+    const q = await query(server, 'SELECT card_code, balance, issued_at FROM bronze.gift_cards ORDER BY 1');
+    expect(q.isError, q.text).toBe(false);
+    expect(rowsOf(q)).toEqual([
+      ['GC-1', '25.00', '2024-01-01 00:00:00+00'],
+      ['GC-2', '10.50', '2024-02-01 00:00:00+00'],
+    ]);
+    const described = await server.call('lakehouse_describe_table', {
+      table: 'bronze.gift_cards',
+      profile: false,
+    });
+    expect(rowsOf(described)).toEqual([
+      ['card_code', 'VARCHAR', 'no', 'Card Code'],
+      ['balance', 'DECIMAL(10,2)', 'yes', 'Balance'],
+      ['issued_at', 'TIMESTAMP WITH TIME ZONE', 'yes', 'IssuedAt'],
+    ]);
+    // The next run finds its cursor and keys under the new names and merges.
+    const client = await pgClient();
+    await client.query(
+      `UPDATE "Gift Cards" SET "Balance" = 5, "IssuedAt" = '2024-03-01T00:00:00Z' WHERE "Card Code" = 'GC-2'`,
+    );
+    await client.end();
+    const again = await server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'lake',
+      table: 'Gift Cards',
+      sync_mode: 'incremental',
+    });
+    expect(again.isError, again.text).toBe(false);
+    expect(again.text).toContain('merged on card_code');
+    expect(again.structured).toMatchObject({ table_rows: 2 });
+    expect(
+      rowsOf(await query(server, "SELECT balance FROM bronze.gift_cards WHERE card_code = 'GC-2'")),
+    ).toEqual([['5.00']]);
+    // Files follow the same rule: headers are renamed like the table, and keep their spelling.
+    const up = await server.call('lakehouse_upload_file', {
+      content: 'Card Code,amountPaid,Café Name,card_code\nA,1,x,dup\n',
+      file_name: 'Gift Card Payments.csv',
+    });
+    expect(up.isError, up.text).toBe(false);
+    expect(up.structured).toMatchObject({ table: 'tenant_default.bronze.gift_card_payments' });
+    const file = await server.call('lakehouse_describe_table', {
+      table: 'bronze.gift_card_payments',
+      profile: false,
+    });
+    expect(rowsOf(file).map((r) => [r[0], r[3]])).toEqual([
+      ['card_code', 'Card Code'],
+      ['amount_paid', 'amountPaid'],
+      ['cafe_name', 'Café Name'],
+      ['card_code_2', 'card_code'],
+    ]);
+  });
 });

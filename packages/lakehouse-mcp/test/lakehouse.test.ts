@@ -75,14 +75,14 @@ describe('files, catalog, transforms and views', () => {
       sheet: 'Budget',
     });
     expect(xlsx.text.split('\n')[0]).toBe(
-      'Loaded «budget.xlsx» from sheet «Budget» into bronze.budget: 2 rows, 4 columns.',
+      'Loaded «budget.xlsx» from sheet «Budget» into bronze.budget: 2 rows, 4 columns (4 names normalised; lakehouse_describe_table shows the originals).',
     );
     // Column names come from the file: fenced.
     expect(xlsx.text).toContain(
-      '\nDept VARCHAR, Amount DOUBLE, Approved BOOLEAN, Due DATE\n[END UNTRUSTED columns ',
+      '\ndept VARCHAR, amount DOUBLE, approved BOOLEAN, due DATE\n[END UNTRUSTED columns ',
     );
     expect(
-      await rows('SELECT Dept, Amount, Approved, Due::VARCHAR FROM bronze.budget ORDER BY Dept'),
+      await rows('SELECT dept, amount, approved, due::VARCHAR FROM bronze.budget ORDER BY dept'),
     ).toEqual([
       ['Ops', '800', 'false', '2024-04-15'],
       ['Sales', '1200.5', 'true', '2024-03-01'],

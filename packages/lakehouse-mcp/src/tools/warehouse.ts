@@ -78,15 +78,18 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const profiles = args.profile
           ? await tenant.profile(ref, { topValues: 5, signal: ctx.signal })
           : undefined;
+        // Columns renamed by the naming rule show their source spelling last.
+        const renamed = columns.some((c) => c.original !== undefined);
         const lines = [
-          profiles
+          (profiles
             ? 'column,type,nullable,null_share,approx_distinct,min,max,top_values'
-            : 'column,type,nullable',
+            : 'column,type,nullable') + (renamed ? ',original_name' : ''),
         ];
+        const original = (c: (typeof columns)[number]) => (renamed ? [c.original ?? ''] : []);
         columns.forEach((c, i) => {
           const p = profiles?.[i];
           if (!p) {
-            lines.push([c.name, c.type, c.nullable ? 'yes' : 'no'].map(csvField).join(','));
+            lines.push([c.name, c.type, c.nullable ? 'yes' : 'no', ...original(c)].map(csvField).join(','));
             return;
           }
           const top = p.top?.map((t) => `${t.value} (${t.count})`).join('; ') ?? '';
@@ -100,6 +103,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
               p.min ?? '',
               p.max ?? '',
               top,
+              ...original(c),
             ]
               .map((v) => csvField(String(v)))
               .join(','),

@@ -99,6 +99,21 @@ export function createStaging(ref: TableRef, columns: ColumnSpec[]): string {
 
 export const STAGE_PREFIX = '_stage_';
 
+/** The source's spelling of renamed columns, kept as the column's comment in the catalog. */
+export function commentColumns(
+  ref: TableRef,
+  columns: ReadonlyArray<{ name: string; original?: string | undefined }>,
+): string[] {
+  return columns
+    .filter((c) => c.original !== undefined && c.original !== c.name)
+    .map((c) => `COMMENT ON COLUMN ${tableName(ref)}.${ident(c.name)} IS ${stringLiteral(c.original!)}`);
+}
+
+/** A file's column renamed by the naming rule (the original goes to the comment). */
+export function renameColumn(ref: TableRef, from: string, to: string): string {
+  return `ALTER TABLE ${tableName(ref)} RENAME COLUMN ${ident(from)} TO ${ident(to)}`;
+}
+
 /** Convert one text column of a CSV part into its logical type. */
 function fromText(column: string, col: PartColumn): string {
   if (col.encoding === 'hex') return `unhex(${column})`;
@@ -286,7 +301,7 @@ LEFT JOIN last_load ll ON ll.target_layer = o.layer AND ll.target_name = o.name
 WHERE ($1 IS NULL OR o.layer = $1) AND NOT starts_with(o.name, '_stage_')
 ORDER BY CASE o.layer WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END, o.name`;
 
-export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns()
   WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`;
 
 export const PARSE_TREE = `SELECT json_serialize_sql(CAST($1 AS VARCHAR))`;
@@ -503,12 +518,13 @@ export function csvPartToParquet(path: string, columns: PartColumn[], out: strin
 /** A file read by `readFile` → a Parquet file, each column cast to its portable type. */
 export function fileToParquet(
   read: Statement,
-  columns: Array<{ name: string; type: LogicalType | undefined }>,
+  columns: Array<{ name: string; type: LogicalType | undefined; as?: string }>,
   out: string,
 ): Statement {
   const select = columns
     .map(
-      (c) => `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.name)}`,
+      (c) =>
+        `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.as ?? c.name)}`,
     )
     .join(', ');
   return {

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, NotFoundError, UserInputError, type Logger } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
+import { bronzeColumnNames } from '../naming.js';
 import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './duckdb-query.js';
 import { QuerySandbox } from './duckdb-query-sandbox.js';
 import { insightsFrom } from './insight-rows.js';
@@ -389,7 +390,12 @@ export class DuckDbTenant implements TenantWarehouse {
     return this.read(async (conn) => {
       const rows = await this.rows(conn, sql.COLUMNS_OF, [ref.layer, ref.name]);
       if (rows.length === 0) return undefined;
-      return rows.map((r) => ({ name: r[0] as string, type: r[1] as string, nullable: r[2] === true }));
+      return rows.map((r) => ({
+        name: r[0] as string,
+        type: r[1] as string,
+        nullable: r[2] === true,
+        ...(r[3] ? { original: r[3] as string } : {}),
+      }));
     });
   }
 
@@ -843,6 +849,7 @@ class DuckDbStagedLoad implements StagedLoad {
     const changed = await session.run(async (conn) => {
       if (!this.created) {
         await conn.run(sql.createStaging(this.staging, columns));
+        for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
         this.created = true;
       }
       const statement = sql.insertCsvPart(this.staging, path, columns);
@@ -893,11 +900,25 @@ class DuckDbStagedLoad implements StagedLoad {
       const count = await conn.runAndReadAll(sql.countRows(this.staging));
       this.rows = Number(count.getRowsJS()[0]![0]);
       const cols = await conn.runAndReadAll(sql.COLUMNS_OF, [this.staging.layer, this.staging.name]);
-      const columns = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
+      const loaded = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
         name: r[0] as string,
         type: r[1] as string,
         nullable: r[2] === true,
       }));
+      // The naming rule of tables applies to the file's columns too; the header's spelling stays as the comment.
+      const names = bronzeColumnNames(loaded.map((c) => c.name));
+      const columns: ColumnInfo[] = loaded.map((c, i) => ({
+        ...c,
+        name: names[i]!,
+        ...(names[i] !== c.name ? { original: c.name } : {}),
+      }));
+      // Renamed in two steps, so that a new name that is another column's old one never clashes.
+      const renamed = columns.filter((c) => c.original !== undefined);
+      for (const [i, c] of renamed.entries())
+        await conn.run(sql.renameColumn(this.staging, c.original!, `_rename_${i}`));
+      for (const [i, c] of renamed.entries())
+        await conn.run(sql.renameColumn(this.staging, `_rename_${i}`, c.name));
+      for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
       return { rows: this.rows, columns };
     });
   }
