@@ -239,7 +239,9 @@ describe('failures', () => {
       'Loaded «report.xlsx» from sheet «Sales» into bronze.report: 1 rows, 3 columns (2 names normalised; lakehouse_describe_table shows the originals).',
     );
     // Column names come from the file: fenced; names that start with a digit get c_ (the naming rule).
-    expect(second.text).toContain('\ncolumn_1 VARCHAR, c_2023 BIGINT, c_2024 BIGINT\n[END UNTRUSTED columns ');
+    expect(second.text).toContain(
+      '\ncolumn_1 VARCHAR, c_2023 BIGINT, c_2024 BIGINT\n[END UNTRUSTED columns ',
+    );
   });
 
   it('empty file', async () => {
