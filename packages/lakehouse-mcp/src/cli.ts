@@ -16,6 +16,7 @@ function settingsOf(ctx: CliContext, warehouse?: string) {
   return settingsFromEnv(ctx.env, {
     home: ctx.options.home as string | undefined,
     tenant: ctx.options.tenant as string | undefined,
+    tenantPin: ctx.options.tenantPin as string | undefined,
     profile: ctx.profile,
     dataDir: ctx.paths.data,
     allowDirs: (ctx.options.allowDir as string[] | undefined) ?? [],
@@ -115,6 +116,11 @@ export const cli: CliDefinition = {
   options: [
     { flags: '--home <dir>', description: 'where the tenant catalogs live', env: 'LAKEHOUSE_HOME' },
     { flags: '--tenant <id>', description: 'the default tenant', env: 'LAKEHOUSE_TENANT' },
+    {
+      flags: '--tenant-pin <id>',
+      description: 'serve this tenant only: any other tenant_id or table:// catalog is refused',
+      env: 'LAKEHOUSE_TENANT_PIN',
+    },
     {
       flags: '--warehouse <kind>',
       description: 'duckdb (local, default) or databricks',
@@ -265,7 +271,9 @@ export const cli: CliDefinition = {
           for (const line of check.lines) ctx.print(`  ${line}`);
           if (!check.ok) return 1;
         }
-        ctx.print(`default tenant: ${lh.settings.defaultTenant}`);
+        ctx.print(
+          `default tenant: ${lh.settings.defaultTenant}${lh.settings.pinnedTenant !== undefined ? ' (pinned: no other tenant is served)' : ''}`,
+        );
         ctx.print(`secrets: ${await lh.secrets.describe()}`);
         ctx.print(lh.settings.files.describe());
         const tenants = new Set([...(await lh.warehouse.tenants()), lh.settings.defaultTenant]);

@@ -8,22 +8,11 @@ import { basename, extname, join } from 'node:path';
 import { UserInputError, type LocalFiles } from '@switchyard/core';
 import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
 import { mergedRanges } from './xlsx-merges.js';
+import { withoutLocalPaths } from './warehouse/duckdb-sql-check.js';
 
 export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
 
-/** A table name from anything a person might call it: lowercase letters, digits and underscores. */
-export function sanitizeTableName(raw: string): string {
-  let name = raw
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/^_+|_+$/g, '');
-  if (!name) name = 'table';
-  if (!/^[a-z]/.test(name)) name = `t_${name}`;
-  return name.slice(0, 63);
-}
+export { sanitizeTableName, normalizeName, bronzeColumnNames } from './naming.js';
 
 /** A bare file name for inline content: no folders, no `..`, nothing hidden. */
 export function checkFileName(name: string): string {
@@ -153,7 +142,8 @@ function countOutsideQuotes(line: string, d: string): number {
 }
 
 /** DuckDB's CSV errors → one sentence naming the line and what is wrong with it. */
-export function describeCsvError(fileName: string, message: string, spec?: FileSpec): UserInputError {
+export function describeCsvError(fileName: string, raw: string, spec?: FileSpec): UserInputError {
+  const message = withoutLocalPaths(raw);
   let line = /CSV Error on Line:\s*(\d+)/i.exec(message)?.[1];
   let expected: string[] | null = /Expected Number of Columns:\s*(\d+)\s*Found:\s*(\d+)/i.exec(message);
   if (!line && /sniffing/i.test(message) && spec) {

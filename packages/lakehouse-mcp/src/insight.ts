@@ -54,6 +54,34 @@ const CAMEL_KEY_NAME = /[a-z0-9](Id|ID|Key|Code|Uuid)$/;
 const NAME_PII =
   /^(first_?name|last_?name|full_?name|surname|given_?name|customer_?name|contact_?name|name)$/i;
 
+/** Names that say "this identifies a row": id, *_id, code, key, number, uuid, sku, … */
+const KEY_WORD =
+  /(^|_)(id|key|code|number|no|nr|num|uuid|guid|sku|ref|reference|slug|email|e_?mail|login|username)$/i;
+const CAMEL_KEY_WORD = /[a-z0-9](Id|ID|Key|Code|Number|Uuid|Ref)$/;
+const INTEGER = new Set(['int16', 'int32', 'int64']);
+
+/**
+ * Uniqueness in a sample is not enough for a key: amounts and timestamps are often unique by chance. A
+ * candidate also needs a key-like name, or a key-like type (an integer that is not named like an amount, a
+ * UUID, a short text); floats, decimals, dates, timestamps and booleans never qualify.
+ */
+function keyLike(
+  name: string,
+  kind: LogicalType['kind'] | undefined,
+  type: string,
+  avgLength: number | null,
+): boolean {
+  if (kind === 'float32' || kind === 'float64' || kind === 'decimal' || kind === 'boolean') return false;
+  if (kind && TIME.has(kind)) return false;
+  if (kind === undefined && /^(float|double|real|decimal|numeric|date|time|bool)/i.test(type)) return false;
+  if (KEY_WORD.test(name) || CAMEL_KEY_WORD.test(name)) return true;
+  if (kind === 'uuid') return true;
+  if (kind && INTEGER.has(kind)) return !AMOUNT.test(name);
+  if (kind === 'text' || (!kind && /string|varchar|char/i.test(type)))
+    return avgLength === null || avgLength <= 64;
+  return false;
+}
+
 function singular(word: string): string {
   const w = word.toLowerCase();
   if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
@@ -90,7 +118,8 @@ export function analyzeTable(options: {
       p?.nullShare === null || p?.nullShare === undefined ? scanned : Math.round(scanned * (1 - p.nullShare));
     const distinct = ins?.distinct ?? p?.approxDistinct ?? null;
     const unique = distinct !== null && scanned > 0 && distinct === scanned && (p?.nullShare ?? 0) === 0;
-    if (unique && scanned > 1) candidateKeys.push(c.name);
+    if (unique && scanned > 1 && keyLike(c.name, kind, c.type, ins?.text?.avgLength ?? null))
+      candidateKeys.push(c.name);
     let role: Role = 'other';
     const text = ins?.text;
     if (text && text.email >= 0.8) role = 'pii: e-mail';
@@ -422,13 +451,25 @@ function asNumber(v: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * A date or timestamp as the engines print it: `2024-02-29`, `2024-02-29 13:45:30.123456`, with a zone
+ * written `+00`, `+0200`, `+02:00` or `Z` (DuckDB prints TIMESTAMPTZ as `… 08:00:00+00`, which Date cannot
+ * read as such), with any number of fraction digits (TIMESTAMP_NS has nine).
+ */
+const DATE_TEXT =
+  /^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d)?)(?:\.(\d+))?\s*(Z|[+-]\d\d(?::?\d\d)?(?::\d\d)?)?)?$/i;
+
 function asDate(v: unknown): Date | undefined {
-  if (v instanceof Date) return v;
-  if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\d/.test(v)) return undefined;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
+  if (typeof v !== 'string') return undefined;
+  const m = DATE_TEXT.exec(v.trim());
+  if (!m) return undefined;
+  const [, day, time = '00:00:00', fraction = '', zone = 'Z'] = m;
+  const offset = /^z$/i.test(zone)
+    ? 'Z'
+    : `${zone.slice(0, 3)}:${zone.slice(3).replace(':', '').slice(0, 2).padEnd(2, '0')}`;
   const d = new Date(
-    v.length === 10
-      ? `${v}T00:00:00Z`
-      : v.replace(' ', 'T').replace(/(\.\d+)?$/, '$1') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? '' : 'Z'),
+    `${day}T${time.length === 5 ? `${time}:00` : time}.${fraction.slice(0, 3).padEnd(3, '0')}${offset}`,
   );
   return Number.isNaN(d.getTime()) ? undefined : d;
 }

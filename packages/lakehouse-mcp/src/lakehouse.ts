@@ -10,6 +10,7 @@ import {
   LocalFiles,
   registerSecret,
   splitDirList,
+  PermissionError,
   UserInputError,
   type SwitchyardPaths,
   type Logger,
@@ -59,9 +60,25 @@ export function databricksFromEnv(
   };
 }
 
+/** The pinned tenant: an id, or a yes-word that pins the default tenant; a pin and a different default clash. */
+function tenantPin(raw: string | undefined, named: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value || /^(0|false|no|off)$/i.test(value)) return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return named || 'default';
+  if (named && named !== value) {
+    throw new UserInputError(
+      `The tenant pin '${value}' and the default tenant '${named}' differ: a pinned server works in its pinned tenant only`,
+      { hint: 'Drop --tenant / LAKEHOUSE_TENANT, or set LAKEHOUSE_TENANT_PIN=1 to pin the --tenant one' },
+    );
+  }
+  return value;
+}
+
 export interface LakehouseSettings {
   home: string;
   defaultTenant: string;
+  /** The only tenant tools, resources and prompts may reach (`--tenant-pin`, `LAKEHOUSE_TENANT_PIN`). */
+  pinnedTenant: string | undefined;
   profile: string;
   /** Bytes per CSV part while syncing. */
   partBytes: number;
@@ -83,6 +100,8 @@ export function settingsFromEnv(
   options: {
     home?: string | undefined;
     tenant?: string | undefined;
+    /** `--tenant-pin <id>`; LAKEHOUSE_TENANT_PIN is an id, or `1`/`true` to pin the default tenant. */
+    tenantPin?: string | undefined;
     profile: string;
     dataDir: string;
     /** `--allow-dir` and its env variables, gathered by the CLI. */
@@ -108,9 +127,12 @@ export function settingsFromEnv(
     env,
     ...(options.paths ? { paths: options.paths } : {}),
   });
+  const named = options.tenant || env.LAKEHOUSE_TENANT;
+  const pinned = tenantPin(options.tenantPin || env.LAKEHOUSE_TENANT_PIN, named);
   return {
     home,
-    defaultTenant: options.tenant || env.LAKEHOUSE_TENANT || 'default',
+    defaultTenant: pinned ?? named ?? 'default',
+    pinnedTenant: pinned,
     profile: options.profile,
     partBytes: Math.max(1, Number(env.LAKEHOUSE_SYNC_PART_MB) || 32) * 1024 * 1024,
     maxUploadBytes: Math.max(1, Number(env.LAKEHOUSE_MAX_UPLOAD_MB) || 2048) * 1024 * 1024,
@@ -174,7 +196,22 @@ export class Lakehouse {
         hint: 'Set DATABRICKS_HOST and DATABRICKS_WAREHOUSE_ID (or DATABRICKS_HTTP_PATH), or use the local warehouse (LAKEHOUSE_WAREHOUSE=duckdb)',
       });
     }
+    const pin = this.settings.pinnedTenant;
+    if (pin !== undefined && id !== undefined && id !== pin) {
+      throw new PermissionError(
+        `This server is pinned to tenant '${pin}', so tenant '${id}' cannot be reached from it; nothing was read or changed`,
+        {
+          hint: `Omit tenant_id (or pass '${pin}'); another tenant needs its own server entry with its own pin`,
+        },
+      );
+    }
     return this.warehouse.tenant(id ?? this.settings.defaultTenant);
+  }
+
+  /** The tenants this server may show: the pinned one, or every tenant under the home. */
+  async reachableTenants(): Promise<string[]> {
+    const pin = this.settings.pinnedTenant;
+    return pin !== undefined ? [pin] : this.warehouse.tenants();
   }
 
   /** Keychain accounts of the Databricks secrets: one per workspace (token) or per workspace and client. */

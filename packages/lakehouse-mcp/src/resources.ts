@@ -106,7 +106,7 @@ export function lakehouseResources(lh: Lakehouse): ResourceDefinition[] {
       },
       complete: {
         catalog: async (v) =>
-          (await lh.warehouse.tenants()).map((t) => `tenant_${t}`).filter((c) => c.startsWith(v)),
+          (await lh.reachableTenants()).map((t) => `tenant_${t}`).filter((c) => c.startsWith(v)),
         schema: async (v) => ['bronze', 'silver', 'gold'].filter((s) => s.startsWith(v)),
         name: async (v) => (await listTables()).tables.map((t) => t.name).filter((x) => x.startsWith(v)),
       },

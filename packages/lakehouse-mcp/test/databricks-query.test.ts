@@ -157,7 +157,7 @@ describe('Databricks: catalog and queries', () => {
       table: 'tenant_default.bronze.orders',
       rows: 4,
       column_count: 3,
-      storage: { format: 'delta', files: 3, size_bytes: 12_345, last_modified: '2024-05-01T10:00:00Z' },
+      storage: 'delta, 3 files, 12,345 bytes, modified 2024-05-01T10:00:00Z',
     });
   });
 

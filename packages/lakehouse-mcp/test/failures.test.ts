@@ -236,10 +236,12 @@ describe('failures', () => {
     const second = await server.call('lakehouse_upload_file', { path, header_row: 2 });
     expect(second.isError).toBe(false);
     expect(second.text.split('\n')[0]).toBe(
-      'Loaded «report.xlsx» from sheet «Sales» into bronze.report: 1 rows, 3 columns.',
+      'Loaded «report.xlsx» from sheet «Sales» into bronze.report: 1 rows, 3 columns (2 names normalised; lakehouse_describe_table shows the originals).',
     );
-    // Column names come from the file: fenced.
-    expect(second.text).toContain('\ncolumn_1 VARCHAR, 2023 BIGINT, 2024 BIGINT\n[END UNTRUSTED columns ');
+    // Column names come from the file: fenced; names that start with a digit get c_ (the naming rule).
+    expect(second.text).toContain(
+      '\ncolumn_1 VARCHAR, c_2023 BIGINT, c_2024 BIGINT\n[END UNTRUSTED columns ',
+    );
   });
 
   it('empty file', async () => {

@@ -75,14 +75,14 @@ describe('files, catalog, transforms and views', () => {
       sheet: 'Budget',
     });
     expect(xlsx.text.split('\n')[0]).toBe(
-      'Loaded «budget.xlsx» from sheet «Budget» into bronze.budget: 2 rows, 4 columns.',
+      'Loaded «budget.xlsx» from sheet «Budget» into bronze.budget: 2 rows, 4 columns (4 names normalised; lakehouse_describe_table shows the originals).',
     );
     // Column names come from the file: fenced.
     expect(xlsx.text).toContain(
-      '\nDept VARCHAR, Amount DOUBLE, Approved BOOLEAN, Due DATE\n[END UNTRUSTED columns ',
+      '\ndept VARCHAR, amount DOUBLE, approved BOOLEAN, due DATE\n[END UNTRUSTED columns ',
     );
     expect(
-      await rows('SELECT Dept, Amount, Approved, Due::VARCHAR FROM bronze.budget ORDER BY Dept'),
+      await rows('SELECT dept, amount, approved, due::VARCHAR FROM bronze.budget ORDER BY dept'),
     ).toEqual([
       ['Ops', '800', 'false', '2024-04-15'],
       ['Sales', '1200.5', 'true', '2024-03-01'],
@@ -140,10 +140,11 @@ describe('files, catalog, transforms and views', () => {
       'Paris (2); Lyon (1); Nice (1)',
     ]);
     expect(columns.find((c) => c[0] === 'amount')).toMatchObject({
-      1: 'DOUBLE',
+      // Fixed-point CSV numbers load as an exact DECIMAL (issue 16).
+      1: 'DECIMAL(18,2)',
       3: '0.25',
       5: '7.25',
-      6: '20.0',
+      6: '20.00',
     });
     const missing = await server.call('lakehouse_describe_table', { table: 'silver.nope' });
     expect(missing.text).toMatch(
@@ -265,11 +266,11 @@ describe('files, catalog, transforms and views', () => {
     expect(view.text.split('\n')[0]).toBe(
       'Created view gold.revenue_by_city with 2 columns; query it with SELECT * FROM gold.revenue_by_city.',
     );
-    expect(view.text).toContain('\ncity VARCHAR, revenue DOUBLE\n[END UNTRUSTED columns ');
+    expect(view.text).toContain('\ncity VARCHAR, revenue DECIMAL(38,2)\n[END UNTRUSTED columns ');
     expect(await rows('SELECT * FROM gold.revenue_by_city ORDER BY city')).toEqual([
       ['Lyon', ''],
       ['Nice', '7.25'],
-      ['Paris', '30.5'],
+      ['Paris', '30.50'],
     ]);
     const again = await server.call('lakehouse_create_gold_view', {
       name: 'revenue_by_city',
@@ -315,10 +316,10 @@ describe('files, catalog, transforms and views', () => {
   it('serves the table resources and the prompts', async () => {
     const schema = await server.client.readResource({ uri: 'table://tenant_default/bronze/sales/schema' });
     expect((schema.contents[0] as { text: string }).text).toBe(
-      '# tenant_default.bronze.sales: 4 rows; upload from inline:sales.csv\ncolumn,type,nullable\nid,BIGINT,true\ncity,VARCHAR,true\namount,DOUBLE,true\nnote,VARCHAR,true',
+      '# tenant_default.bronze.sales: 4 rows; upload from inline:sales.csv\ncolumn,type,nullable\nid,BIGINT,true\ncity,VARCHAR,true\namount,"DECIMAL(18,2)",true\nnote,VARCHAR,true',
     );
     const preview = await server.client.readResource({ uri: 'table://tenant_default/bronze/sales/preview' });
-    expect((preview.contents[0] as { text: string }).text).toContain('id,city,amount,note\n1,Paris,10.5,\n');
+    expect((preview.contents[0] as { text: string }).text).toContain('id,city,amount,note\n1,Paris,10.50,\n');
     const listed = await server.client.listResources();
     expect(listed.resources.map((r) => r.uri)).toContain(
       'table://tenant_default/gold/revenue_by_city/schema',

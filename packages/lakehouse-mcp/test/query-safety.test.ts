@@ -257,6 +257,7 @@ describe('lakehouse_query_sql safety', () => {
 // the text and in the structured copy, and DuckDB's error quoting a cell is quoted as outside text.
 describe('text from a file stays inside a fence', () => {
   const NEEDLE = 'SYSTEM OVERRIDE';
+  const BRONZE_NEEDLE = 'system_override';
   const evil = injection(NEEDLE);
   const csv = (s: string) => `"${s.replace(/"/g, '""')}"`;
   let server: SpawnedServer;
@@ -271,8 +272,10 @@ describe('text from a file stays inside a fence', () => {
       file_name: 'evil.csv',
     });
     expect(up.isError, up.text).toBe(false);
-    expect(up.text).toContain(NEEDLE);
-    expect(fenceProblems(up.text, NEEDLE, { quoted: true })).toEqual([]);
+    // The column name is normalised by the naming rule (its original spelling stays in the catalog, shown by
+    // describe_table); the bronze name carries the words, and stays inside the fence too.
+    expect(up.text).toContain(BRONZE_NEEDLE);
+    expect(fenceProblems(up.text, BRONZE_NEEDLE, { quoted: true })).toEqual([]);
 
     const tables = await server.call('lakehouse_list_tables', {});
     expect(fenceProblems(tables.text, 'evil.csv')).toEqual([]);
@@ -308,8 +311,8 @@ describe('text from a file stays inside a fence', () => {
     expect(fenceProblems(dry.text.split('\nSQL:')[0]!, NEEDLE)).toEqual([]);
     const built = await transform({ steps: [{ op: 'deduplicate', columns: ['id'] }] });
     expect(built.isError, built.text).toBe(false);
-    expect(built.text).toContain(NEEDLE);
-    expect(fenceProblems(built.text, NEEDLE)).toEqual([]);
+    expect(built.text).toContain(BRONZE_NEEDLE);
+    expect(fenceProblems(built.text, BRONZE_NEEDLE)).toEqual([]);
     const refused = await transform({ steps: [{ op: 'trim', columns: ['nope'] }] });
     expect(refused.isError).toBe(true);
     expect(fenceProblems(refused.text, NEEDLE, { quoted: true })).toEqual([]);

@@ -16,6 +16,7 @@ import {
   readableUpload,
   describeCsvError,
   detectFormat,
+  bronzeColumnNames,
   formatBytes,
   sanitizeTableName,
   sniffDelimiter,
@@ -33,13 +34,22 @@ import {
   type SourceShape,
 } from '../sources/postgres.js';
 import { newRunId } from '../warehouse/runs.js';
-import type { FileSpec, StagedLoad, SyncRunRecord, TableRef } from '../warehouse/types.js';
+import type { FileSpec, PartColumn, StagedLoad, SyncRunRecord, TableRef } from '../warehouse/types.js';
 import { columnsText, connectionArg, n, tenantArg } from './common.js';
 
 const INLINE_LIMIT = 1_000_000;
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A source column by its name (exact, then in any case) or by its bronze name. */
+function sourceColumn(shape: SourceShape, bronzeOf: Map<string, string>, name: string) {
+  return (
+    shape.columns.find((c) => c.name === name) ??
+    shape.columns.find((c) => c.name.toLowerCase() === name.toLowerCase()) ??
+    shape.columns.find((c) => bronzeOf.get(c.name) === name)
+  );
 }
 
 function parseSourceTable(text: string): { schema: string; table: string } {
@@ -55,13 +65,13 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_sync_table_to_bronze',
       title: 'Sync a PostgreSQL table into bronze',
       description:
-        'Copies a source table or SELECT into bronze from one read-only snapshot. full replaces; incremental reads rows with cursor_column >= the stored watermark, merged on the primary key or key_columns. Atomic; sends progress.',
+        'Copies a source table or SELECT into bronze from one read-only snapshot. full replaces; incremental reads rows past the stored cursor_column watermark, merged on the primary key or key_columns. Atomic.',
       toolset: 'ingest',
       input: {
         connection: connectionArg,
         table: z.string().max(200).optional().describe('schema.table (or table, in public).'),
         source_query: z.string().max(20000).optional().describe('A SELECT instead (needs target_table).'),
-        target_table: z.string().max(63).optional().describe('Bronze table (default: the source name).'),
+        target_table: z.string().max(63).optional().describe('Bronze table (default: source name).'),
         sync_mode: z.enum(['full', 'incremental']).default('full').describe('full or incremental.'),
         cursor_column: z
           .string()
@@ -138,6 +148,8 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
 
         let staged: StagedLoad | undefined;
         let bytes = 0;
+        let bronzeOf = new Map<string, string>();
+        let bronzeColumns: PartColumn[] = [];
         try {
           staged = await tenant.stage(target, runId);
           const client = await connectPostgres(config, { signal: ctx.signal });
@@ -147,9 +159,16 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           try {
             await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
             shape = await describeSource(client, sourceRef ?? { query: query! });
-            const column = (name: string) =>
-              shape.columns.find((c) => c.name === name) ??
-              shape.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+            // Bronze names follow the naming rule of tables; the source's spelling is kept as the comment.
+            const names = bronzeColumnNames(shape.columns.map((c) => c.name));
+            bronzeOf = new Map(shape.columns.map((c, i) => [c.name, names[i]!]));
+            bronzeColumns = shape.columns.map((c, i) => ({
+              ...c,
+              name: names[i]!,
+              ...(names[i] !== c.name ? { original: c.name } : {}),
+            }));
+            // A column by its source name, in any case, or by its bronze name (what the state keeps).
+            const column = (name: string) => sourceColumn(shape, bronzeOf, name);
             const cursor = cursorColumn ? column(cursorColumn) : undefined;
             if (incremental) {
               if (!cursor) {
@@ -178,7 +197,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
               useWatermark = Boolean(
                 exists &&
                 state?.watermark &&
-                state.cursorColumn === cursor.name &&
+                (state.cursorColumn === cursor.name || state.cursorColumn === bronzeOf.get(cursor.name)) &&
                 state.source === sourceLabel,
               );
             }
@@ -193,7 +212,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
                   ? { column: cursor.name, pgType: cursor.pgType, watermark: state!.watermark! }
                   : undefined,
               onPart: async (path) => {
-                await staged!.appendCsvPart(path, shape.columns);
+                await staged!.appendCsvPart(path, bronzeColumns);
                 rmSync(path, { force: true });
                 const rows = staged!.rows;
                 await ctx.progress(
@@ -224,16 +243,16 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           } finally {
             await client.end().catch(() => {});
           }
-          const cursorName = cursorColumn
-            ? shape.columns.find((c) => c.name.toLowerCase() === cursorColumn.toLowerCase())?.name
-            : undefined;
+          const sourceCursor = cursorColumn ? sourceColumn(shape, bronzeOf, cursorColumn)?.name : undefined;
+          const cursorName = sourceCursor ? bronzeOf.get(sourceCursor) : undefined;
+          const bronzeKeys = keys.map((k) => bronzeOf.get(k) ?? k);
           const watermark =
             incremental && cursorName ? ((await staged.maxOf(cursorName)) ?? state?.watermark ?? null) : null;
           const rowsRead = staged.rows;
           const record = run('succeeded', rowsRead, bytes, watermark ?? undefined);
           const result = await staged.commit(
             useWatermark ? 'merge' : 'replace',
-            keys,
+            bronzeKeys,
             {
               run: record,
               ...(incremental && cursorName
@@ -243,7 +262,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
                       connection: args.connection,
                       source: sourceLabel,
                       cursorColumn: cursorName,
-                      keyColumns: keys,
+                      keyColumns: bronzeKeys,
                       watermark,
                     },
                   }
@@ -260,7 +279,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           const ms = record.finishedAt.getTime() - started.getTime();
           await ctx.progress(rowsRead, rowsRead, 'committed');
           const how = useWatermark
-            ? `incremental: ${n(rowsRead)} rows at or after ${cursorName} = ${state!.watermark} merged on ${keys.join(', ')}`
+            ? `incremental: ${n(rowsRead)} rows at or after ${cursorName} = ${state!.watermark} merged on ${bronzeKeys.join(', ')}`
             : incremental
               ? `incremental, first run: ${n(rowsRead)} rows loaded in full`
               : `full: ${n(rowsRead)} rows`;
@@ -302,21 +321,14 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_upload_file',
       title: 'Load a file into bronze',
       description:
-        'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB (XLSX ~100 MB).',
+        'Loads a local file (path) or inline content into a bronze table, replacing it atomically. CSV/TSV sniffed; XLSX one sheet; up to 2 GB.',
       toolset: 'ingest',
       input: {
-        path: z
-          .string()
-          .max(4096)
-          .optional()
-          .describe('Absolute path of a local file under an allowed folder.'),
+        path: z.string().max(4096).optional().describe('Absolute path under an allowed folder.'),
         content: z.string().max(INLINE_LIMIT).optional().describe('Inline content instead of path.'),
-        content_encoding: z
-          .enum(['utf-8', 'base64'])
-          .default('utf-8')
-          .describe('base64 for xlsx/parquet content.'),
+        content_encoding: z.enum(['utf-8', 'base64']).default('utf-8').describe('base64 for binary files.'),
         file_name: z.string().max(255).optional().describe('Name for inline content, e.g. a.csv.'),
-        table_name: z.string().max(63).optional().describe('Bronze table (default: from the file name).'),
+        table_name: z.string().max(63).optional().describe('Bronze table (default: file name).'),
         format: z
           .enum(['csv', 'xlsx', 'parquet', 'json', 'ndjson'])
           .optional()
@@ -333,7 +345,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         table: z.string(),
         rows: z.number(),
-        column_count: z.number().describe('Columns (named in the text).'),
+        column_count: z.number(),
         format: z.string(),
         bytes: z.number(),
       },
@@ -448,9 +460,13 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
             ctx.signal,
           );
           const columns = loaded.columns.map((c) => ({ name: c.name, type: c.type }));
+          const renamed = loaded.columns.filter((c) => c.original !== undefined).length;
+          const renamedNote = renamed
+            ? ` (${renamed} name${renamed === 1 ? '' : 's'} normalised; lakehouse_describe_table shows the originals)`
+            : '';
           return {
             // Column names come from the file's header: fenced; the file name is quoted.
-            text: `Loaded ${untrusted(fileName, 200)}${note} into bronze.${target.name}: ${n(result.rows)} rows, ${columns.length} columns.\n${columnsText(columns)}`,
+            text: `Loaded ${untrusted(fileName, 200)}${note} into bronze.${target.name}: ${n(result.rows)} rows, ${columns.length} columns${renamedNote}.\n${columnsText(columns)}`,
             data: {
               table: `${tenant.catalog}.bronze.${target.name}`,
               rows: result.rows,

@@ -12,7 +12,7 @@ import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import type { TableRef, TenantWarehouse } from '../warehouse/types.js';
 import { columnsOrNotFound, n, tenantArg } from './common.js';
 
-const useModel = z.boolean().default(false).describe('Also ask the host model (sampling) for a narrative.');
+const useModel = z.boolean().default(false).describe('Host model adds a narrative (sampling).');
 
 const DIALECT_NAME = { duckdb: 'DuckDB SQL', databricks: 'Databricks SQL (Spark SQL)' } as const;
 
@@ -66,7 +66,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_analyze_schema',
       title: 'Analyze a table in business terms',
       description:
-        'A table in business terms: column roles (id, foreign key, timestamp, amount, category, free text, PII), candidate keys, join paths, quality flags (null-heavy, constant, mixed types, outliers). Reads the table twice (profile, bounded scan).',
+        'A table in business terms: column roles (id, foreign key, timestamp, amount, category, PII…), candidate keys, join paths, quality flags (nulls, constants, mixed types, outliers). Two scans.',
       toolset: 'insight',
       input: {
         table: z.string().min(1).max(200).describe('layer.table, e.g. silver.orders.'),
@@ -79,7 +79,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         // Roles, notes and flags are in the text's CSV, once; the keys and joins are what a host acts on.
         candidate_keys: z.array(z.string()),
         join_paths: z.array(z.string()),
-        narrative_source: z.string().optional().describe('Who wrote the narrative in the text.'),
+        narrative_source: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -143,15 +143,12 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_suggest_query',
       title: 'Draft SQL for a question',
       description:
-        "Drafts SQL for a question in the warehouse's dialect, checked by planning it (EXPLAIN), naming the tables and columns used. Run it with lakehouse_query_sql.",
+        "Drafts SQL for a question in the warehouse's dialect, checked by planning it, naming the tables and columns used.",
       toolset: 'insight',
       input: {
         question: z.string().min(3).max(1000).describe('The question in plain words.'),
         tables: z.array(z.string().max(200)).max(20).optional().describe('Only these tables (layer.table).'),
-        use_model: z
-          .boolean()
-          .default(false)
-          .describe('Also ask the host model (sampling) for a draft; used if valid.'),
+        use_model: z.boolean().default(false).describe('Host model drafts too (sampling); kept if valid.'),
         tenant_id: tenantArg,
       },
       // The SQL and the notes are in the text, once (the SQL in its own ```sql block).
@@ -159,7 +156,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         valid: z.boolean(),
         dialect: z.string(),
         tables: z.array(z.string()),
-        model_written: z.boolean().describe("The host's model wrote the SQL (sampling)."),
+        model_written: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -236,7 +233,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_explain_data',
       title: 'Summarize a query result',
       description:
-        'Runs one checked read-only query (up to max_rows rows) and summarizes it: shape, column statistics, top groups, changes over time.',
+        'Runs one checked read-only query (up to max_rows rows) and summarizes it: shape, column statistics, top groups, change over time.',
       toolset: 'insight',
       input: {
         sql: z.string().min(1).max(100_000).describe('One read-only query.'),
@@ -249,9 +246,9 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
         rows: z.number(),
         truncated: z.boolean(),
         // Statistics, top groups and the trend are in the text's summary, once.
-        top_groups_by: z.string().optional().describe('e.g. status by sum of amount'),
-        trend_by: z.string().optional().describe('e.g. ordered_at (month)'),
-        narrative_source: z.string().optional().describe('Who wrote the narrative in the text.'),
+        top_groups_by: z.string().optional(),
+        trend_by: z.string().optional(),
+        narrative_source: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {

@@ -37,13 +37,18 @@ function reportText(name: string, config: Omit<PostgresConfig, 'password'>, r: C
   return lines.join('\n');
 }
 
-const reportOutput = {
+const sourceReport = {
   connection: z.string(),
   server_version: z.string(),
   user: z.string(),
   latency_ms: z.number(),
   readable_tables: z.number(),
   unreadable_tables: z.array(z.string()),
+};
+
+/** A source's report, or the warehouse's (its state and the catalogs it sees). */
+const reportOutput = {
+  ...sourceReport,
   state: z.string().optional(),
   catalogs: z.array(z.string()).optional(),
 };
@@ -65,7 +70,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_connect_postgres',
       title: 'Register a PostgreSQL source',
       description:
-        'Registers or updates a PostgreSQL source after testing it; the password goes to the OS keychain (omit it to reuse the stored one).',
+        'Registers or updates a PostgreSQL source after testing it; the password goes to the OS keychain.',
       toolset: 'sources',
       input: {
         name: z.string().regex(CONNECTION_NAME).describe('Short source name.'),
@@ -80,7 +85,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
           .describe('require: SSL unverified; verify-full: verified.'),
         tenant_id: tenantArg,
       },
-      output: reportOutput,
+      output: sourceReport,
       // destructive: registering an existing name overwrites its host, user and stored password.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
@@ -128,10 +133,10 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_test_connection',
       title: 'Test a source or the warehouse',
       description:
-        'Tests a source (version, latency, readable tables) or, without connection, the warehouse (state, user, catalogs). Use it when a sync or query fails.',
+        'Tests a source (version, latency, readable tables) or, without connection, the warehouse (state, user, catalogs).',
       toolset: 'sources',
       input: {
-        connection: connectionArg.optional().describe('Source to test; omit to check the warehouse.'),
+        connection: connectionArg.optional().describe('Source to test; omit for the warehouse.'),
         tenant_id: tenantArg,
       },
       output: reportOutput,

@@ -14,7 +14,7 @@ const step = z.object({
     .max(63)
     .optional()
     .describe(
-      'rename: new name; cast/parse_number: a type (bigint, double, decimal(p,s), text, date, …); parse_date: date|timestamp.',
+      'rename: new name; cast/parse_number: type (bigint, decimal(p,s), text…); parse_date: date|timestamp.',
     ),
   format: z.string().max(100).optional().describe('parse_date: strptime pattern, e.g. %d/%m/%Y.'),
   decimal_separator: z.enum(['.', ',']).optional().describe('parse_number separator.'),
@@ -23,7 +23,7 @@ const step = z.object({
     .enum(FILTER_OPERATORS as [string, ...string[]])
     .optional()
     .describe('filter_rows: keep rows matching.'),
-  order_by: z.string().max(63).optional().describe('deduplicate: keep the highest (descending) row.'),
+  order_by: z.string().max(63).optional().describe('deduplicate: keep the highest row.'),
   descending: z.boolean().optional().describe('deduplicate: false keeps the lowest.'),
 });
 
@@ -33,7 +33,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_transform_to_silver',
       title: 'Clean a bronze table into silver',
       description:
-        'Builds silver.<target_table> (replacing it) from a bronze/silver table by cleaning steps in order (see op). Invalid steps are refused first; dry_run shows SQL and a preview. Atomic; records lineage.',
+        'Builds silver.<target_table> (replacing it) from a bronze/silver table by cleaning steps in order; invalid steps are refused first, dry_run previews. Atomic.',
       toolset: 'transform',
       input: {
         source_table: z.string().min(1).max(200).describe('Input table, e.g. bronze.orders.'),
@@ -50,9 +50,9 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       output: {
         target: z.string(),
         dry_run: z.boolean(),
-        sql: z.string().optional().describe('What ran (builds; a dry run shows it in the text).'),
+        sql: z.string().optional(),
         rows: z.number().nullable(),
-        column_count: z.number().describe('Columns (named in the text).'),
+        column_count: z.number(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (args) => {
@@ -125,7 +125,7 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         replace: z.boolean().default(false).describe('Redefine an existing view.'),
         tenant_id: tenantArg,
       },
-      output: { view: z.string(), column_count: z.number().describe('Columns (named in the text).') },
+      output: { view: z.string(), column_count: z.number() },
       // destructive: with replace, an existing view's definition is overwritten.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (args) => {

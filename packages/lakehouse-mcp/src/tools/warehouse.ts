@@ -20,7 +20,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_list_tables',
       title: 'List lakehouse tables',
       description:
-        "Lists the tenant's tables and views per layer (bronze raw, silver clean, gold curated): rows, columns, source, last load. Call it first.",
+        'Tables and views per layer (bronze raw, silver clean, gold curated): rows, columns, source, last load. Call it first.',
       toolset: 'warehouse',
       input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
       output: { catalog: z.string(), table_count: z.number() },
@@ -52,7 +52,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_describe_table',
       title: 'Describe a lakehouse table',
       description:
-        "A table's columns (type, nullability), rows, lineage and, with profile, per-column null share, approximate distinct count, min/max and top values.",
+        "A table's columns (type, nullability, original name), rows and lineage; with profile, per-column nulls, distinct count, min/max, top values.",
       toolset: 'warehouse',
       input: {
         table: z.string().min(1).max(200).describe('layer.table (bare name: bronze).'),
@@ -63,15 +63,8 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         table: z.string(),
         rows: z.number(),
         column_count: z.number(),
-        storage: z
-          .object({
-            format: z.string(),
-            files: z.number().optional(),
-            size_bytes: z.number().optional(),
-            last_modified: z.string().optional(),
-          })
-          .optional()
-          .describe('Databricks: DESCRIBE DETAIL'),
+        // Databricks: DESCRIBE DETAIL in one line (format, files, bytes, last change), as in the text.
+        storage: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
@@ -85,15 +78,18 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const profiles = args.profile
           ? await tenant.profile(ref, { topValues: 5, signal: ctx.signal })
           : undefined;
+        // Columns renamed by the naming rule show their source spelling last.
+        const renamed = columns.some((c) => c.original !== undefined);
         const lines = [
-          profiles
+          (profiles
             ? 'column,type,nullable,null_share,approx_distinct,min,max,top_values'
-            : 'column,type,nullable',
+            : 'column,type,nullable') + (renamed ? ',original_name' : ''),
         ];
+        const original = (c: (typeof columns)[number]) => (renamed ? [c.original ?? ''] : []);
         columns.forEach((c, i) => {
           const p = profiles?.[i];
           if (!p) {
-            lines.push([c.name, c.type, c.nullable ? 'yes' : 'no'].map(csvField).join(','));
+            lines.push([c.name, c.type, c.nullable ? 'yes' : 'no', ...original(c)].map(csvField).join(','));
             return;
           }
           const top = p.top?.map((t) => `${t.value} (${t.count})`).join('; ') ?? '';
@@ -107,6 +103,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
               p.min ?? '',
               p.max ?? '',
               top,
+              ...original(c),
             ]
               .map((v) => csvField(String(v)))
               .join(','),
@@ -129,16 +126,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
             table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
             rows,
             column_count: columns.length,
-            ...(details
-              ? {
-                  storage: {
-                    format: details.format,
-                    ...(details.files !== undefined ? { files: details.files } : {}),
-                    ...(details.sizeBytes !== undefined ? { size_bytes: details.sizeBytes } : {}),
-                    ...(details.lastModified ? { last_modified: details.lastModified } : {}),
-                  },
-                }
-              : {}),
+            ...(storage ? { storage } : {}),
           },
         };
       },
@@ -148,19 +136,19 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       name: 'lakehouse_query_sql',
       title: 'Run a read-only SQL query',
       description:
-        'Runs one read-only SQL query (DuckDB; Spark SQL on Databricks) over bronze.x, silver.x, gold.x; rows as CSV. No writes, files or other tenants; capped by max_rows, max_bytes, timeout_seconds (truncated says so).',
+        'Runs one read-only SQL query (DuckDB; Spark SQL on Databricks) over bronze.x, silver.x, gold.x; rows as CSV. No writes, files or other tenants; capped (truncated says so).',
       toolset: 'warehouse',
       input: {
         sql: z.string().min(1).max(100_000).describe('One read-only query.'),
         max_rows: z.number().int().min(1).max(5000).default(100).describe('Most rows to return.'),
         max_bytes: maxBytesArg(32_768),
         timeout_seconds: z.number().int().min(1).max(300).default(30).describe('Time limit.'),
-        spill_csv: z.boolean().default(false).describe('Also write all rows (up to 1,000,000) to CSV.'),
+        spill_csv: z.boolean().default(false).describe('Also write all rows (≤ 1,000,000) to CSV.'),
         tenant_id: tenantArg,
       },
       // Rows travel once, as the fenced CSV of the text; the structure says what came and how to get the rest.
       output: {
-        row_count: z.number().describe('Rows in the text.'),
+        row_count: z.number(),
         truncated: z.boolean(),
         elapsed_ms: z.number(),
         spill_file: z.string().optional(),

@@ -30,6 +30,7 @@ import * as dx from './databricks-dialect.js';
 import { checkQuery, mapLayers } from './databricks-sql-check.js';
 import { insightsFrom } from './insight-rows.js';
 import * as duck from './duckdb-dialect.js';
+import { bronzeColumnNames } from '../naming.js';
 import type {
   ColumnInfo,
   ColumnInsight,
@@ -1457,14 +1458,17 @@ class DatabricksStagedLoad implements StagedLoad {
     const read = duck.readFile(spec);
     const select = spec.columns ? `SELECT ${duck.renameDeclared(spec.columns)} FROM (${read.sql})` : read.sql;
     const described = await this.rowsOf({ sql: duck.describeSelect(select), params: read.params });
-    const columns = described.map((r) => ({
+    // The naming rule of tables applies to the file's columns too (the Parquet part carries the bronze names).
+    const names = bronzeColumnNames(described.map((r) => String(r[0])));
+    const fileColumns = described.map((r, i) => ({
       name: String(r[0]),
+      as: names[i]!,
       type: duck.logicalOf(String(r[1])) ?? ({ kind: 'text' } as LogicalType),
-      nullable: true,
     }));
+    const columns = fileColumns.map((c) => ({ name: c.as, type: c.type, nullable: true }));
     this.columns = columns;
     const out = join(this.workDir, `part-${String(this.part++).padStart(5, '0')}.parquet`);
-    const statement = duck.fileToParquet({ sql: select, params: read.params }, columns, out);
+    const statement = duck.fileToParquet({ sql: select, params: read.params }, fileColumns, out);
     const conn = await this.duck();
     await conn.run(statement.sql, statement.params as never);
     this.rows = await this.ship(out, columns);

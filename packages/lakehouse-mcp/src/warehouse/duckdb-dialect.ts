@@ -99,6 +99,21 @@ export function createStaging(ref: TableRef, columns: ColumnSpec[]): string {
 
 export const STAGE_PREFIX = '_stage_';
 
+/** The source's spelling of renamed columns, kept as the column's comment in the catalog. */
+export function commentColumns(
+  ref: TableRef,
+  columns: ReadonlyArray<{ name: string; original?: string | undefined }>,
+): string[] {
+  return columns
+    .filter((c) => c.original !== undefined && c.original !== c.name)
+    .map((c) => `COMMENT ON COLUMN ${tableName(ref)}.${ident(c.name)} IS ${stringLiteral(c.original!)}`);
+}
+
+/** A file's column renamed by the naming rule (the original goes to the comment). */
+export function renameColumn(ref: TableRef, from: string, to: string): string {
+  return `ALTER TABLE ${tableName(ref)} RENAME COLUMN ${ident(from)} TO ${ident(to)}`;
+}
+
 /** Convert one text column of a CSV part into its logical type. */
 function fromText(column: string, col: PartColumn): string {
   if (col.encoding === 'hex') return `unhex(${column})`;
@@ -155,6 +170,45 @@ export function readFile(spec: {
       return { sql: `SELECT * FROM read_csv($1, ${opts.join(', ')})`, params };
     }
   }
+}
+
+/**
+ * A CSV read with some columns kept as text: the sniffer's DOUBLE columns, whose values may all be fixed-point
+ * numbers (money) that `decimalColumn` then makes exact. Names come from the file's header, quoted as literals.
+ */
+export function readCsvAsText(read: Statement, textColumns: string[]): Statement {
+  const types = textColumns.map((c) => `${stringLiteral(c)}: 'VARCHAR'`).join(', ');
+  return { sql: read.sql.replace(/\)$/, `, types = {${types}})`), params: read.params };
+}
+
+/** DuckDB's largest DECIMAL; money gets at least 18 digits, like DECIMAL(18,s) in most warehouses. */
+const MAX_DECIMAL = 38;
+const MIN_DECIMAL = 18;
+
+/** Of a text column: values that are not plain fixed-point numbers, the most integer digits, the most decimals. */
+export function fixedPointShape(ref: TableRef, column: string): string {
+  const v = `trim(${ident(column)})`;
+  return `SELECT count(*) FILTER (WHERE NOT regexp_full_match(${v}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)')),
+  coalesce(max(length(ltrim(split_part(ltrim(${v}, '+-'), '.', 1), '0'))), 0),
+  coalesce(max(length(split_part(${v}, '.', 2))), 0)
+  FROM ${tableName(ref)} WHERE ${ident(column)} IS NOT NULL`;
+}
+
+/**
+ * The text column as DECIMAL when every value is fixed-point and fits 38 digits (lossless), else as DOUBLE,
+ * which is what the sniffer chose.
+ */
+export function decimalColumn(
+  ref: TableRef,
+  column: string,
+  shape: { other: number; integerDigits: number; scale: number },
+): string {
+  const digits = shape.integerDigits + shape.scale;
+  const type =
+    shape.other === 0 && digits <= MAX_DECIMAL
+      ? `DECIMAL(${Math.min(MAX_DECIMAL, Math.max(MIN_DECIMAL, digits))}, ${shape.scale})`
+      : 'DOUBLE';
+  return `ALTER TABLE ${tableName(ref)} ALTER ${ident(column)} SET DATA TYPE ${type} USING CAST(trim(${ident(column)}) AS ${type})`;
 }
 
 /** Column names of a declared-type file read get their real names here (read_json maps by key). */
@@ -227,7 +281,7 @@ export const SELECT_RUNS = `SELECT run_id, kind, connection, source, target_laye
   strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ'), strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%gZ'), rows, bytes, watermark, error
   FROM _meta.sync_runs ORDER BY finished_at DESC LIMIT $1`;
 
-/** Tables and views of the layers, with their column counts, DuckDB's row estimate, and the last load. */
+/** Tables and views of the layers, with their column counts, DuckDB's row estimate (made exact by `countRowsOf`), and the last load. */
 export const LIST_TABLES = `
 WITH objs AS (
   SELECT schema_name AS layer, table_name AS name, 'table' AS kind, estimated_size AS rows, column_count AS columns
@@ -247,10 +301,19 @@ LEFT JOIN last_load ll ON ll.target_layer = o.layer AND ll.target_name = o.name
 WHERE ($1 IS NULL OR o.layer = $1) AND NOT starts_with(o.name, '_stage_')
 ORDER BY CASE o.layer WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END, o.name`;
 
-export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+export const COLUMNS_OF = `SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns()
   WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`;
 
 export const PARSE_TREE = `SELECT json_serialize_sql(CAST($1 AS VARCHAR))`;
+
+/**
+ * Exact row counts of several tables in one statement. DuckDB's `estimated_size` still counts row versions a
+ * merge replaced; `count(*)` without a filter scans no column data, only row groups and delete markers
+ * (8 ms warm for 4,000,000 rows).
+ */
+export function countRowsOf(refs: TableRef[]): string {
+  return refs.map((r, i) => `SELECT ${i} AS i, count(*) AS n FROM ${tableName(r)}`).join('\nUNION ALL\n');
+}
 
 export function countRows(ref: TableRef): string {
   return `SELECT count(*) FROM ${tableName(ref)}`;
@@ -397,6 +460,12 @@ export function logicalOf(engineType: string): LogicalType | undefined {
     TIMETZ: 'timetz',
     TIMESTAMPTZ: 'timestamptz',
     TIMESTAMP: 'timestamp',
+    // Second, millisecond and nanosecond precision (`timestamp(0)`, `timestamp(3)` from PostgreSQL, Parquet).
+    TIMESTAMP_S: 'timestamp',
+    TIMESTAMP_MS: 'timestamp',
+    TIMESTAMP_NS: 'timestamp',
+    TIMESTAMP_US: 'timestamp',
+    DATETIME: 'timestamp',
     'TIMESTAMP WITH TIME ZONE': 'timestamptz',
     INTERVAL: 'interval',
     UUID: 'uuid',
@@ -449,12 +518,13 @@ export function csvPartToParquet(path: string, columns: PartColumn[], out: strin
 /** A file read by `readFile` → a Parquet file, each column cast to its portable type. */
 export function fileToParquet(
   read: Statement,
-  columns: Array<{ name: string; type: LogicalType | undefined }>,
+  columns: Array<{ name: string; type: LogicalType | undefined; as?: string }>,
   out: string,
 ): Statement {
   const select = columns
     .map(
-      (c) => `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.name)}`,
+      (c) =>
+        `CAST(${ident(c.name)} AS ${c.type ? portableTypeName(c.type) : 'VARCHAR'}) AS ${ident(c.as ?? c.name)}`,
     )
     .join(', ');
   return {
@@ -503,7 +573,8 @@ export function inspect(
       : '';
   return {
     sql: `SELECT ${parts.join(', ')} FROM ${tableName(ref)}${sample}`,
-    params: [SHAPES.email, SHAPES.phone],
+    // A table without text columns has no $1/$2, and DuckDB refuses parameters a statement does not use.
+    params: columns.some((c) => c.type === 'VARCHAR') ? [SHAPES.email, SHAPES.phone] : [],
   };
 }
 

@@ -14,7 +14,7 @@ import {
   untrusted,
 } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
-import { checkQueryTree, type QueryTree } from './duckdb-sql-check.js';
+import { checkQueryTree, withoutLocalPaths, type QueryTree } from './duckdb-sql-check.js';
 import type { QueryOptions, QueryResult } from './types.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
@@ -23,7 +23,7 @@ export const loadDuckDB = (): Promise<DuckDB> => (duckdbModule ??= import('@duck
 
 /** The first line of a DuckDB error, plus its "Did you mean" suggestion when it has one. */
 export function duckMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = withoutLocalPaths(err instanceof Error ? err.message : String(err));
   const lines = text.split('\n').map((l) => l.trim());
   const hint = lines.find((l) => /^Did you mean/i.test(l));
   const first = (lines[0] ?? '')

@@ -141,6 +141,19 @@ function collectCtes(node: unknown, into: Set<string>): void {
   Object.values(n).forEach((v) => collectCtes(v, into));
 }
 
+/**
+ * An engine message without the folders of this machine: `/home/ann/.local/share/…/tenant_acme.duckdb`
+ * becomes `…/tenant_acme.duckdb`. DuckDB names its database file, WAL, temp and secret folders and the files it
+ * reads in errors; where the user's files and the lakehouse live is not the model's business. URLs
+ * (`https://host/x`) and dates (`2024/01/02`) are left alone.
+ */
+export function withoutLocalPaths(text: string): string {
+  return text.replace(
+    /(?<![\w.:/\\~-])(?:[A-Za-z]:)?(?:~)?[\\/](?:[^\s\\/'"«»(),;:]+[\\/])+([^\s\\/'"«»(),;:]*)/g,
+    (_m, last: string) => `…/${last}`,
+  );
+}
+
 /** A name from the query, short and on one line, for a message. */
 function clip(text: string): string {
   const flat = oneLine(text);

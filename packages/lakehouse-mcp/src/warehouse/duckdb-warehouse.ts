@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, NotFoundError, UserInputError, type Logger } from '@switchyard/core';
 import * as sql from './duckdb-dialect.js';
+import { bronzeColumnNames } from '../naming.js';
 import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './duckdb-query.js';
 import { QuerySandbox } from './duckdb-query-sandbox.js';
 import { HostLock, hostSocketPath } from './host-lock.js';
@@ -410,6 +411,14 @@ export class DuckDbTenant implements TenantWarehouse {
   async listTables(layer?: Layer): Promise<TableSummary[]> {
     return this.read(async (conn) => {
       const rows = await this.rows(conn, sql.LIST_TABLES, [layer ?? null]);
+      const tables = rows.filter((r) => r[2] === 'table');
+      const exact = tables.length
+        ? await this.rows(
+            conn,
+            sql.countRowsOf(tables.map((r) => ({ layer: r[0] as Layer, name: r[1] as string }))),
+          )
+        : [];
+      for (const [i, count] of exact) tables[Number(i)]![3] = count;
       return rows.map((r) => ({
         layer: r[0] as Layer,
         name: r[1] as string,
@@ -428,7 +437,12 @@ export class DuckDbTenant implements TenantWarehouse {
     return this.read(async (conn) => {
       const rows = await this.rows(conn, sql.COLUMNS_OF, [ref.layer, ref.name]);
       if (rows.length === 0) return undefined;
-      return rows.map((r) => ({ name: r[0] as string, type: r[1] as string, nullable: r[2] === true }));
+      return rows.map((r) => ({
+        name: r[0] as string,
+        type: r[1] as string,
+        nullable: r[2] === true,
+        ...(r[3] ? { original: r[3] as string } : {}),
+      }));
     });
   }
 
@@ -883,6 +897,7 @@ class DuckDbStagedLoad implements StagedLoad {
     const changed = await session.run(async (conn) => {
       if (!this.created) {
         await conn.run(sql.createStaging(this.staging, columns));
+        for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
         this.created = true;
       }
       const statement = sql.insertCsvPart(this.staging, path, columns);
@@ -899,20 +914,59 @@ class DuckDbStagedLoad implements StagedLoad {
 
   async appendFile(spec: FileSpec): Promise<{ rows: number; columns: ColumnInfo[] }> {
     const session = this.open(spec.path);
-    const read = sql.readFile(spec);
-    const select = spec.columns ? `SELECT ${sql.renameDeclared(spec.columns)} FROM (${read.sql})` : read.sql;
+    let read = sql.readFile(spec);
     return session.run(async (conn) => {
+      const { JsonDuckDBValueConverter } = await loadDuckDB();
+      // CSV money: the sniffer's DOUBLE columns are read as text, then made exact DECIMALs where they can be.
+      let money: string[] = [];
+      if (spec.format === 'csv') {
+        const sniffed = await conn.runAndReadAll(sql.describeSelect(read.sql), read.params as never);
+        money = (sniffed.convertRows(JsonDuckDBValueConverter) as unknown[][])
+          .filter((r) => r[1] === 'DOUBLE')
+          .map((r) => r[0] as string);
+        if (money.length) read = sql.readCsvAsText(read, money);
+      }
+      const select = spec.columns
+        ? `SELECT ${sql.renameDeclared(spec.columns)} FROM (${read.sql})`
+        : read.sql;
       await conn.run(`CREATE TABLE ${sql.tableName(this.staging)} AS ${select}`, read.params as never);
       this.created = true;
-      const { JsonDuckDBValueConverter } = await loadDuckDB();
+      for (const column of money) {
+        const [other, integerDigits, scale] = (
+          await conn.runAndReadAll(sql.fixedPointShape(this.staging, column))
+        )
+          .getRowsJS()[0]!
+          .map(Number);
+        await conn.run(
+          sql.decimalColumn(this.staging, column, {
+            other: other!,
+            integerDigits: integerDigits!,
+            scale: scale!,
+          }),
+        );
+      }
       const count = await conn.runAndReadAll(sql.countRows(this.staging));
       this.rows = Number(count.getRowsJS()[0]![0]);
       const cols = await conn.runAndReadAll(sql.COLUMNS_OF, [this.staging.layer, this.staging.name]);
-      const columns = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
+      const loaded = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
         name: r[0] as string,
         type: r[1] as string,
         nullable: r[2] === true,
       }));
+      // The naming rule of tables applies to the file's columns too; the header's spelling stays as the comment.
+      const names = bronzeColumnNames(loaded.map((c) => c.name));
+      const columns: ColumnInfo[] = loaded.map((c, i) => ({
+        ...c,
+        name: names[i]!,
+        ...(names[i] !== c.name ? { original: c.name } : {}),
+      }));
+      // Renamed in two steps, so that a new name that is another column's old one never clashes.
+      const renamed = columns.filter((c) => c.original !== undefined);
+      for (const [i, c] of renamed.entries())
+        await conn.run(sql.renameColumn(this.staging, c.original!, `_rename_${i}`));
+      for (const [i, c] of renamed.entries())
+        await conn.run(sql.renameColumn(this.staging, `_rename_${i}`, c.name));
+      for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
       return { rows: this.rows, columns };
     });
   }

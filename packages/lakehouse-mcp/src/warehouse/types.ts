@@ -36,6 +36,8 @@ export interface ColumnSpec {
   name: string;
   type: LogicalType;
   nullable: boolean;
+  /** The name at the source when the bronze name differs (kept in the catalog as the column's comment). */
+  original?: string | undefined;
 }
 
 /**
@@ -68,6 +70,8 @@ export interface ColumnInfo {
   /** The engine's own type name, e.g. DECIMAL(12,2). */
   type: string;
   nullable: boolean;
+  /** The name at the source (file header, PostgreSQL column) when it was normalised for bronze. */
+  original?: string | undefined;
 }
 
 export interface ColumnProfile {

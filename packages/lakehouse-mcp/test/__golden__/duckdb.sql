@@ -86,7 +86,7 @@ WHERE ($1 IS NULL OR o.layer = $1) AND NOT starts_with(o.name, '_stage_')
 ORDER BY CASE o.layer WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 ELSE 3 END, o.name;
 
 -- columns
-SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns()
   WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index;
 
 -- count
