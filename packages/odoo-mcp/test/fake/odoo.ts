@@ -17,6 +17,7 @@ import {
   HTTP_STATUS,
   NOT_FOUND_DESCRIPTION,
   NOT_FOUND_HTML,
+  NOT_FOUND_NODB_HTML,
   accessDenied,
   commonVersionBody,
   invalidApiKey,
@@ -177,8 +178,9 @@ export class FakeOdoo {
     const db =
       typeof header === 'string' ? header : this.databases.length === 1 ? this.databases[0] : undefined;
     // Without a known database, odoo/http.py serves from the no-database routing map, where no JSON-2 route
-    // exists: werkzeug's HTML 404 page.
-    if (!db || !this.databases.includes(db)) return HTML_404;
+    // exists: `_serve_nodb`'s HTML 404 page (shapes.ts NOT_FOUND_NODB_HTML).
+    if (!db || !this.databases.includes(db))
+      return { ...HTML_404, body: NOT_FOUND_NODB_HTML };
     const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
     const uid = auth ? this.uidOfKey(auth[1]!.trim()) : undefined;
     if (!uid) return this.json2Error(raise(invalidApiKey()));
@@ -303,7 +305,7 @@ export class FakeOdoo {
     } catch (err) {
       if (err instanceof OdooException) {
         return {
-          body: jsonRpcError(id, {
+          body: jsonRpcError(this.profile, id, {
             name: err.odooName,
             message: err.message,
             arguments: err.extra.arguments,
@@ -335,7 +337,7 @@ export class FakeOdoo {
       fault.left--;
       throw new InjectedException(fault);
     }
-    if (method.startsWith('_')) throw accessError(privateMethod(model, method));
+    if (method.startsWith('_')) throw accessError(privateMethod(this.major, model, method));
     const params = METHOD_PARAMS[method];
     if (
       !params ||

@@ -279,18 +279,16 @@ export class Orm {
     const def = this.model(model);
     throw accessError(
       ruleMessage({
+        major: this.major,
         operation,
         description: def.description,
         model,
+        user: `${user.name} (id=${user.id})`,
+        company: rules.some((r) => r.company),
         debug: user.debug
           ? {
-              records: failing
-                .slice(0, 6)
-                .map((rec) => `${this.displayName(model, rec)} (id=${rec.id})`)
-                .join(', '),
-              user: `${user.name} (id=${user.id})`,
+              records: failing.map((rec) => ({ id: rec.id, name: this.displayName(model, rec) })),
               rules: rules.map((r) => r.name),
-              company: rules.some((r) => r.company),
             }
           : undefined,
       }),
@@ -306,7 +304,9 @@ export class Orm {
       (f) => restricted[f] && !restricted[f]!.some((g) => user.groups.includes(g)),
     );
     if (denied.length) {
-      throw accessError(fieldAccessMessage(denied, this.model(model).description, model, operation));
+      throw accessError(
+        fieldAccessMessage(this.major, denied, this.model(model).description, model, operation),
+      );
     }
   }
 
