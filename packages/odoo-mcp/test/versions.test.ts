@@ -23,7 +23,7 @@ function get(url: string): Promise<{ status: number; type: string; body: string 
 }
 
 /** A JSON-RPC call straight to the fake, answered with Odoo's whole reply body. */
-function jsonRpc(url: string, params: Record<string, unknown>): Promise<Record<string, any>> {
+function jsonRpc(url: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
   const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 7, params });
   return new Promise((resolve, reject) => {
     request(
@@ -32,7 +32,7 @@ function jsonRpc(url: string, params: Record<string, unknown>): Promise<Record<s
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(JSON.parse(text) as Record<string, any>));
+        res.on('end', () => resolve(JSON.parse(text) as Record<string, unknown>));
       },
     )
       .on('error', reject)
@@ -93,10 +93,30 @@ describe("the fake's JSON-RPC answers, per version, as each version's source wri
   // odoo/api.py call_kw (17.0) vs odoo/service/model.py get_public_method (18.0 on). Private method:
   // odoo/models.py check_method_name (17.0) vs get_public_method (18.0 on).
   it.each([
-    ['17.0', 200, "The method 'nope' does not exist on the model 'res.partner'", 'Private methods (such as _x) cannot be called remotely.'],
-    ['18.0', 200, "The method 'res.partner.nope' does not exist", "Private methods (such as 'res.partner._x') cannot be called remotely."],
-    ['19.0', 0, "The method 'res.partner.nope' does not exist", "Private methods (such as 'res.partner._x') cannot be called remotely."],
-    ['20.0', 0, "The method 'res.partner.nope' does not exist", "Private methods (such as 'res.partner._x') cannot be called remotely."],
+    [
+      '17.0',
+      200,
+      "The method 'nope' does not exist on the model 'res.partner'",
+      'Private methods (such as _x) cannot be called remotely.',
+    ],
+    [
+      '18.0',
+      200,
+      "The method 'res.partner.nope' does not exist",
+      "Private methods (such as 'res.partner._x') cannot be called remotely.",
+    ],
+    [
+      '19.0',
+      0,
+      "The method 'res.partner.nope' does not exist",
+      "Private methods (such as 'res.partner._x') cannot be called remotely.",
+    ],
+    [
+      '20.0',
+      0,
+      "The method 'res.partner.nope' does not exist",
+      "Private methods (such as 'res.partner._x') cannot be called remotely.",
+    ],
   ])('Odoo %s: error code %i and its own messages', async (version, code, unknown, privateText) => {
     const fake = await FakeOdoo.start({ version, deprecatedRpc: true });
     try {
@@ -110,16 +130,18 @@ describe("the fake's JSON-RPC answers, per version, as each version's source wri
       expect(missing).toMatchObject({
         jsonrpc: '2.0',
         id: 7,
-        error: { code, message: 'Odoo Server Error', data: { name: 'builtins.AttributeError', message: unknown } },
+        error: {
+          code,
+          message: 'Odoo Server Error',
+          data: { name: 'builtins.AttributeError', message: unknown },
+        },
       });
-      expect((await call('_x')).error).toMatchObject({
-        code,
-        data: { name: 'odoo.exceptions.AccessError', message: privateText },
+      expect(await call('_x')).toMatchObject({
+        error: { code, data: { name: 'odoo.exceptions.AccessError', message: privateText } },
       });
       // odoo/service/common.py `dispatch`: an unknown method of the common service.
-      expect((await jsonRpc(fake.url, { service: 'common', method: 'nope', args: [] })).error).toMatchObject({
-        code,
-        data: { name: 'builtins.Exception', message: 'Method not found: nope' },
+      expect(await jsonRpc(fake.url, { service: 'common', method: 'nope', args: [] })).toMatchObject({
+        error: { code, data: { name: 'builtins.Exception', message: 'Method not found: nope' } },
       });
     } finally {
       await fake.close();

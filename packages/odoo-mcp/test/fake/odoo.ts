@@ -179,8 +179,7 @@ export class FakeOdoo {
       typeof header === 'string' ? header : this.databases.length === 1 ? this.databases[0] : undefined;
     // Without a known database, odoo/http.py serves from the no-database routing map, where no JSON-2 route
     // exists: `_serve_nodb`'s HTML 404 page (shapes.ts NOT_FOUND_NODB_HTML).
-    if (!db || !this.databases.includes(db))
-      return { ...HTML_404, body: NOT_FOUND_NODB_HTML };
+    if (!db || !this.databases.includes(db)) return { ...HTML_404, body: NOT_FOUND_NODB_HTML };
     const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
     const uid = auth ? this.uidOfKey(auth[1]!.trim()) : undefined;
     if (!uid) return this.json2Error(raise(invalidApiKey()));
