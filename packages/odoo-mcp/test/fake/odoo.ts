@@ -2,7 +2,9 @@
  * A fake Odoo server on testkit's FakeService, answering as Odoo's own source does, per version (17.0, 18.0, 19.0,
  * saas~19.1, 20.0). Every shape and message comes from shapes.ts, which names the Odoo file it is taken from:
  * - `GET /web/version`, `/json/version` (19+ only; addons/rpc/controllers/__init__.py);
- * - JSON-RPC `POST /jsonrpc`: services common / db / object (odoo/service/common.py, db.py, model.py; errors from
+ * - JSON-RPC `POST /jsonrpc`: the route is odoo/addons/base/controllers/rpc.py (type='json') in 17.0 and 18.0,
+ *   addons/rpc/controllers/jsonrpc.py (type='jsonrpc') from 19.0, both `dispatch_rpc(service, method, args)`;
+ *   services common / db / object (odoo/service/common.py, db.py, model.py; errors from
  *   `JsonRPCDispatcher.handle_error` in odoo/http.py); on 20 gated by `rpc.use_deprecated_services`
  *   (addons/rpc/controllers/jsonrpc.py); no `db` service from 19.1;
  * - JSON-2 `POST /json/2/<model>/<method>` (19+; addons/rpc/controllers/json2.py), bearer API keys checked with

@@ -49,7 +49,8 @@ export interface VersionProfile {
    * (`res.users.apikeys.description.scope_id`, odoo/addons/base/models/res_users_apikeys.py of the newest stored
    * master); up to 19.0 the wizard makes keys without a scope. On every version the check is the same
    * (`_check_credentials(scope='rpc', key)`): a key without a scope, or bound to 'rpc', passes; a key bound to
-   * another scope is refused like a wrong one — 17.0–19.0 res_users.py `WHERE ... (scope IS NULL OR scope = %s)`,
+   * another scope is refused like a wrong one — 17.0 @5a953f3, 18.0 @350b3b2, 19.0 @85dffc0 res_users.py
+   * `WHERE ... (scope IS NULL OR scope = %s)`,
    * newest master `_match_key`: `(k.scope_id IS NULL OR s.key = %s)`.
    */
   keyScopeChooser: boolean;
@@ -381,7 +382,7 @@ export const privateMethod = (major: number, model: string, method: string) =>
 // ---- binary fields and attachments ----------------------------------------------------------------------
 
 /**
- * `odoo.tools.misc.human_size` (odoo/tools/misc.py, identical in 17.0, 18.0 and the newest stored master):
+ * `odoo.tools.misc.human_size` (odoo/tools/misc.py, identical in 17.0 @5a953f3, 18.0 @350b3b2, 19.0 @85dffc0):
  * `False` for 0, else "%0.2f %s" over bytes/Kb/Mb/Gb/Tb in steps of 1024.
  */
 export function humanSize(bytes: number): string | false {
@@ -398,8 +399,9 @@ export function humanSize(bytes: number): string | false {
 
 /**
  * With `bin_size` (or `bin_size_<field>`) in the context, a Binary field reads as its size, not its content:
- * - `ir.attachment.datas` is computed by `_compute_datas` (odoo/addons/base/models/ir_attachment.py, 17.0 →
- *   newest stored master, `@api.depends_context('bin_size')`): `human_size(attach.file_size)`;
+ * - `ir.attachment.datas` is computed by `_compute_datas` (odoo/addons/base/models/ir_attachment.py, same body in
+ *   17.0 @5a953f3, 18.0 @350b3b2 and 19.0 @85dffc0, `@api.depends_context('bin_size')`):
+ *   `human_size(attach.file_size)`;
  * - a Binary field stored in an attachment (the default, `attachment = True`) is read by `Binary.read` through
  *   `ir.attachment.datas` under the same context, so it is `human_size(file_size)` too (odoo/fields.py up to
  *   18.0, odoo/orm/fields_binary.py from 19.0; `_depends_context = ('bin_size',)` in both);
