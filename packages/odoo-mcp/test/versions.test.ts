@@ -98,26 +98,30 @@ describe("the fake's JSON-RPC answers, per version, as each version's source wri
       200,
       "The method 'nope' does not exist on the model 'res.partner'",
       'Private methods (such as _x) cannot be called remotely.',
+      'leaf',
     ],
     [
       '18.0',
       200,
       "The method 'res.partner.nope' does not exist",
       "Private methods (such as 'res.partner._x') cannot be called remotely.",
+      'leaf',
     ],
     [
       '19.0',
       0,
       "The method 'res.partner.nope' does not exist",
       "Private methods (such as 'res.partner._x') cannot be called remotely.",
+      'condition',
     ],
     [
       '20.0',
       0,
       "The method 'res.partner.nope' does not exist",
       "Private methods (such as 'res.partner._x') cannot be called remotely.",
+      'condition',
     ],
-  ])('Odoo %s: error code %i and its own messages', async (version, code, unknown, privateText) => {
+  ])('Odoo %s: error code %i and its own messages', async (version, code, unknown, privateText, where) => {
     const fake = await FakeOdoo.start({ version, deprecatedRpc: true });
     try {
       const call = (method: string) =>
@@ -138,6 +142,30 @@ describe("the fake's JSON-RPC answers, per version, as each version's source wri
       });
       expect(await call('_x')).toMatchObject({
         error: { code, data: { name: 'odoo.exceptions.AccessError', message: privateText } },
+      });
+      // A domain naming an unknown field: odoo/osv/expression.py (17.0, 18.0), odoo/orm/domains.py (19.0 on).
+      expect(
+        await jsonRpc(fake.url, {
+          service: 'object',
+          method: 'execute_kw',
+          args: [
+            'acme',
+            2,
+            fake.adminKey,
+            'res.partner',
+            'search_read',
+            [[['nope', '=', 1]]],
+            { fields: ['name'] },
+          ],
+        }),
+      ).toMatchObject({
+        error: {
+          code,
+          data: {
+            name: 'builtins.ValueError',
+            message: `Invalid field res.partner.nope in ${where} ('nope', '=', 1)`,
+          },
+        },
       });
       // odoo/service/common.py `dispatch`: an unknown method of the common service.
       expect(await jsonRpc(fake.url, { service: 'common', method: 'nope', args: [] })).toMatchObject({

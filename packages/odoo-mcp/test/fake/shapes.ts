@@ -363,6 +363,31 @@ export function fieldAccessMessage(
   );
 }
 
+/** Python's `repr` of a JSON value, as Odoo's f-strings print a domain leaf (a tuple) or its value. */
+export function pyRepr(v: unknown, tuple = false): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (Array.isArray(v)) {
+    const items = v.map((x) => pyRepr(x)).join(', ');
+    return tuple ? `(${items}${v.length === 1 ? ',' : ''})` : `[${items}]`;
+  }
+  return `{${Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+    .join(', ')}}`;
+}
+
+/**
+ * A domain naming a field the model lacks, a ValueError: odoo/osv/expression.py `expression.parse` in 17.0
+ * @5a953f3 and 18.0 @350b3b2 ("Invalid field <model>.<field> in leaf <tuple>"); odoo/orm/domains.py
+ * `DomainCondition._raise` in 19.0 @85dffc0 ("Invalid field <model>.<field> in condition <tuple>"). Fixed here:
+ * the fake printed the leaf as JSON and used the 17.0 wording on every version.
+ */
+export const invalidDomainField = (major: number, model: string, field: string, leaf: unknown[]) =>
+  `Invalid field ${model}.${field} in ${major >= 19 ? 'condition' : 'leaf'} ${pyRepr(leaf, true)}`;
+
 /**
  * `Environment.companies`: `allowed_company_ids` naming a company the user may not use — odoo/api.py in 17.0
  * @5a953f3 and 18.0 @350b3b2, odoo/orm/environments.py in 19.0 @85dffc0; same sentence.
