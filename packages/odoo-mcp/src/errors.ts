@@ -25,7 +25,8 @@ export interface OdooFault {
   /** The wait a 429 asked for (`Retry-After`), in whole seconds. */
   retryAfterSeconds?: number | undefined;
   /**
-   * The JSON-RPC `error.code` (odoo/http.py `JsonRPCDispatcher.handle_error`): 200 for any exception, 404 for a
+   * The JSON-RPC `error.code` (odoo/http.py `JsonRPCDispatcher.handle_error`): 200 (≤ 18.0) or 0 (19.0 onwards)
+   * for any exception, 404 for a
    * werkzeug NotFound (Odoo 20 answers so when JSON-RPC's object service is off), 100 for an expired session.
    */
   rpcCode?: number | undefined;
@@ -254,9 +255,10 @@ function listed(text: string, after: RegExp): string[] {
  * An AccessError told apart by what an administrator must change, each with Odoo's own sentence quoted:
  * - a model access right (ir.model.access, odoo/addons/base/models/ir_model.py): "You are not allowed to access
  *   'Employee' (hr.employee) records." plus the groups that have it;
- * - a record rule (ir.rule, odoo/addons/base/models/ir_rule.py): "Due to security restrictions, you are not allowed
- *   to access …" (older: "Uh-oh! Looks like you have stumbled upon some top-secret records."), with the rules and a
- *   multi-company note in debug mode;
+ * - a record rule (ir.rule, odoo/addons/base/models/ir_rule.py): "Uh-oh! Looks like you have stumbled upon some
+ *   top-secret records. Sorry, <user> doesn't have '<op>' access to: …" on 17.0, 18.0, 19.0 and master (Odoo 16 and
+ *   older said "Due to security restrictions, you are not allowed to access …"), with the rules in debug mode and
+ *   a multi-company note (18.0 onwards in both modes);
  * - field access (`groups=` on a field, odoo/models.py): "You do not have enough rights to access the fields …";
  * - companies (odoo/api.py): "Access to unauthorized or invalid companies.";
  * - the API key's own scope: "The API key's scope '…' does not …".
@@ -270,6 +272,10 @@ function accessError(raw: string, call: CallInfo): PermissionError {
   const isRule =
     /^\s*Due to security restrictions, you are not allowed to/.test(text) || /top-secret records/.test(text);
   if (isRule) {
+    // 17.0 onwards (ir_rule.py): "Uh-oh! …top-secret records.\n\nSorry, <user> doesn't have '<op>' access to:\n
+    // - <description> (<model>)": quote the sentence that says what was refused, not the joke before it.
+    const sorry = /Sorry, [^\n]*? access to:\s*\n\s*-\s*[^\n]+/.exec(text)?.[0];
+    const ruleSaid = sorry ? `; Odoo said ${untrusted(sorry.replace(/:\s*\n\s*-\s*/, ': '), 200)}` : saidPart;
     const verb = /not allowed to (\w+) '/.exec(text)?.[1] ?? /doesn't have '(\w+)' access/.exec(text)?.[1];
     const right = (verb && VERB_RIGHT[verb.toLowerCase()]) ?? rightOf(call.method);
     const model = modelIn(/\(([\w.]+)\)(?: records)?/.exec(text));
@@ -278,14 +284,14 @@ function accessError(raw: string, call: CallInfo): PermissionError {
     const company = /multi-company/.test(text);
     if (company) {
       return new PermissionError(
-        `Odoo refused ${right} access to some ${model} records: a multi-company record rule excludes them, so they probably belong to a company this user is not allowed in or has not selected${saidPart}.${ruleText}`,
+        `Odoo refused ${right} access to some ${model} records: a multi-company record rule excludes them, so they probably belong to a company this user is not allowed in or has not selected${ruleSaid}.${ruleText}`,
         {
           hint: "An Odoo administrator can add that company to the user's Allowed Companies (Settings → Users → the user); model access rights do not help here",
         },
       );
     }
     return new PermissionError(
-      `Odoo refused ${right} access to some ${model} records: a record rule excludes them for this user, who may still ${right} other ${model} records${saidPart}.${ruleText}`,
+      `Odoo refused ${right} access to some ${model} records: a record rule excludes them for this user, who may still ${right} other ${model} records${ruleSaid}.${ruleText}`,
       {
         hint: `An Odoo administrator can review the record rules of ${model} (Settings → Technical → Security → Record Rules) for this user's groups; adding model access rights does not help`,
       },
@@ -308,8 +314,9 @@ function accessError(raw: string, call: CallInfo): PermissionError {
     );
   }
 
-  if (/You do not have enough rights to access the fields|Fields:\s*\n/.test(text)) {
-    const fields = /the fields "([^"]+)"/.exec(text)?.[1];
+  // 17.0/18.0 (odoo/models.py): 'the fields "a,b"'; 19.0 (odoo/orm/models.py `_check_field_access`): 'the field "a"'.
+  if (/You do not have enough rights to access the fields?\b|Fields:\s*\n/.test(text)) {
+    const fields = /the fields? "([^"]+)"/.exec(text)?.[1];
     const names = fields ? ` ${untrusted(fields, 200)}` : '';
     return new PermissionError(
       `Odoo denied access to the field${fields?.includes(',') ? 's' : ''}${names} of ${call.model}: they are restricted to some groups, though the model itself is readable${saidPart}`,

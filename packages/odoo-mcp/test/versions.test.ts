@@ -22,6 +22,24 @@ function get(url: string): Promise<{ status: number; type: string; body: string 
   });
 }
 
+/** A JSON-RPC call straight to the fake, answered with Odoo's whole reply body. */
+function jsonRpc(url: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', id: 7, params });
+  return new Promise((resolve, reject) => {
+    request(
+      `${url}/jsonrpc`,
+      { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as Record<string, unknown>));
+      },
+    )
+      .on('error', reject)
+      .end(body);
+  });
+}
+
 async function status(fake: FakeOdoo, env: Record<string, string | undefined> = {}) {
   return runBin(bin, ['status'], { env: isolatedEnv({ env: odooEnv(fake, 'admin', env) }) });
 }
@@ -64,6 +82,95 @@ describe('GET /web/version', () => {
         .filter((r) => JSON.parse(r.body).params.method === 'version');
       // Odoo 17 and 18 have no /web/version: common.version (odoo/service/common.py) tells the version.
       expect(versionCalls.length).toBe(web === 404 ? 1 : 0);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+describe("the fake's JSON-RPC answers, per version, as each version's source writes them", () => {
+  // odoo/http.py JsonRPCDispatcher.handle_error: code 200 in 17.0/18.0, 0 from 19.0. Unknown method:
+  // odoo/api.py call_kw (17.0) vs odoo/service/model.py get_public_method (18.0 on). Private method:
+  // odoo/models.py check_method_name (17.0) vs get_public_method (18.0 on).
+  it.each([
+    [
+      '17.0',
+      200,
+      "The method 'nope' does not exist on the model 'res.partner'",
+      'Private methods (such as _x) cannot be called remotely.',
+      'leaf',
+    ],
+    [
+      '18.0',
+      200,
+      "The method 'res.partner.nope' does not exist",
+      "Private methods (such as 'res.partner._x') cannot be called remotely.",
+      'leaf',
+    ],
+    [
+      '19.0',
+      0,
+      "The method 'res.partner.nope' does not exist",
+      "Private methods (such as 'res.partner._x') cannot be called remotely.",
+      'condition',
+    ],
+    [
+      '20.0',
+      0,
+      "The method 'res.partner.nope' does not exist",
+      "Private methods (such as 'res.partner._x') cannot be called remotely.",
+      'condition',
+    ],
+  ])('Odoo %s: error code %i and its own messages', async (version, code, unknown, privateText, where) => {
+    const fake = await FakeOdoo.start({ version, deprecatedRpc: true });
+    try {
+      const call = (method: string) =>
+        jsonRpc(fake.url, {
+          service: 'object',
+          method: 'execute_kw',
+          args: ['acme', 2, fake.adminKey, 'res.partner', method, [], {}],
+        });
+      const missing = await call('nope');
+      expect(missing).toMatchObject({
+        jsonrpc: '2.0',
+        id: 7,
+        error: {
+          code,
+          message: 'Odoo Server Error',
+          data: { name: 'builtins.AttributeError', message: unknown },
+        },
+      });
+      expect(await call('_x')).toMatchObject({
+        error: { code, data: { name: 'odoo.exceptions.AccessError', message: privateText } },
+      });
+      // A domain naming an unknown field: odoo/osv/expression.py (17.0, 18.0), odoo/orm/domains.py (19.0 on).
+      expect(
+        await jsonRpc(fake.url, {
+          service: 'object',
+          method: 'execute_kw',
+          args: [
+            'acme',
+            2,
+            fake.adminKey,
+            'res.partner',
+            'search_read',
+            [[['nope', '=', 1]]],
+            { fields: ['name'] },
+          ],
+        }),
+      ).toMatchObject({
+        error: {
+          code,
+          data: {
+            name: 'builtins.ValueError',
+            message: `Invalid field res.partner.nope in ${where} ('nope', '=', 1)`,
+          },
+        },
+      });
+      // odoo/service/common.py `dispatch`: an unknown method of the common service.
+      expect(await jsonRpc(fake.url, { service: 'common', method: 'nope', args: [] })).toMatchObject({
+        error: { code, data: { name: 'builtins.Exception', message: 'Method not found: nope' } },
+      });
     } finally {
       await fake.close();
     }
@@ -305,7 +412,7 @@ describe.each(PROTOCOLS)('refusals over $protocol (Odoo $version)', ({ version }
     expect(listed.isError).toBe(false);
     const call = await sales.call('odoo_get_record', { model: 'sale.order', id: hidden });
     expect(call.text).toBe(
-      "Odoo refused read access to some sale.order records: a record rule excludes them for this user, who may still read other sale.order records; Odoo said «Due to security restrictions, you are not allowed to access 'Sales Order' (sale.order) records». An Odoo administrator can review the record rules of sale.order (Settings → Technical → Security → Record Rules) for this user's groups; adding model access rights does not help.",
+      "Odoo refused read access to some sale.order records: a record rule excludes them for this user, who may still read other sale.order records; Odoo said «Sorry, Sales Bot (id=6) doesn't have 'read' access to: Sales Order (sale.order)». An Odoo administrator can review the record rules of sale.order (Settings → Technical → Security → Record Rules) for this user's groups; adding model access rights does not help.",
     );
     expect(call.text).not.toContain('lacks');
   });
@@ -320,8 +427,13 @@ describe.each(PROTOCOLS)('refusals over $protocol (Odoo $version)', ({ version }
         ids: [otherCompany],
         values: { note: 'x' },
       });
-      expect(company.text).toBe(
-        "Odoo refused write access to some sale.order records: a multi-company record rule excludes them, so they probably belong to a company this user is not allowed in or has not selected; Odoo said «Due to security restrictions, you are not allowed to modify 'Sales Order' (sale.order) records». The rules: «Sales Order multi-company». An Odoo administrator can add that company to the user's Allowed Companies (Settings → Users → the user); model access rights do not help here.",
+      // ir_rule.py (17.0 onwards) names the refused records in debug mode: "- Sales Order, <name> (sale.order: <id>)".
+      expect(company.text).toMatch(
+        new RegExp(
+          "^Odoo refused write access to some sale\\.order records: a multi-company record rule excludes them, so they probably belong to a company this user is not allowed in or has not selected; Odoo said «Sorry, Sales Bot \\(id=6\\) doesn't have 'write' access to: Sales Order, [^«»]+ \\(sale\\.order: " +
+            otherCompany +
+            "\\)»\\. The rules: «Sales Order multi-company»\\. An Odoo administrator can add that company to the user's Allowed Companies \\(Settings → Users → the user\\); model access rights do not help here\\.$",
+        ),
       );
     } finally {
       fake.orm.users.get(6)!.debug = false;

@@ -2,7 +2,9 @@
  * A fake Odoo server on testkit's FakeService, answering as Odoo's own source does, per version (17.0, 18.0, 19.0,
  * saas~19.1, 20.0). Every shape and message comes from shapes.ts, which names the Odoo file it is taken from:
  * - `GET /web/version`, `/json/version` (19+ only; addons/rpc/controllers/__init__.py);
- * - JSON-RPC `POST /jsonrpc`: services common / db / object (odoo/service/common.py, db.py, model.py; errors from
+ * - JSON-RPC `POST /jsonrpc`: the route is odoo/addons/base/controllers/rpc.py (type='json') in 17.0 and 18.0,
+ *   addons/rpc/controllers/jsonrpc.py (type='jsonrpc') from 19.0, both `dispatch_rpc(service, method, args)`;
+ *   services common / db / object (odoo/service/common.py, db.py, model.py; errors from
  *   `JsonRPCDispatcher.handle_error` in odoo/http.py); on 20 gated by `rpc.use_deprecated_services`
  *   (addons/rpc/controllers/jsonrpc.py); no `db` service from 19.1;
  * - JSON-2 `POST /json/2/<model>/<method>` (19+; addons/rpc/controllers/json2.py), bearer API keys checked with
@@ -17,6 +19,7 @@ import {
   HTTP_STATUS,
   NOT_FOUND_DESCRIPTION,
   NOT_FOUND_HTML,
+  NOT_FOUND_NODB_HTML,
   accessDenied,
   commonVersionBody,
   invalidApiKey,
@@ -177,8 +180,8 @@ export class FakeOdoo {
     const db =
       typeof header === 'string' ? header : this.databases.length === 1 ? this.databases[0] : undefined;
     // Without a known database, odoo/http.py serves from the no-database routing map, where no JSON-2 route
-    // exists: werkzeug's HTML 404 page.
-    if (!db || !this.databases.includes(db)) return HTML_404;
+    // exists: `_serve_nodb`'s HTML 404 page (shapes.ts NOT_FOUND_NODB_HTML).
+    if (!db || !this.databases.includes(db)) return { ...HTML_404, body: NOT_FOUND_NODB_HTML };
     const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
     const uid = auth ? this.uidOfKey(auth[1]!.trim()) : undefined;
     if (!uid) return this.json2Error(raise(invalidApiKey()));
@@ -303,7 +306,7 @@ export class FakeOdoo {
     } catch (err) {
       if (err instanceof OdooException) {
         return {
-          body: jsonRpcError(id, {
+          body: jsonRpcError(this.profile, id, {
             name: err.odooName,
             message: err.message,
             arguments: err.extra.arguments,
@@ -335,7 +338,7 @@ export class FakeOdoo {
       fault.left--;
       throw new InjectedException(fault);
     }
-    if (method.startsWith('_')) throw accessError(privateMethod(model, method));
+    if (method.startsWith('_')) throw accessError(privateMethod(this.major, model, method));
     const params = METHOD_PARAMS[method];
     if (
       !params ||

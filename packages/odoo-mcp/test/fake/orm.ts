@@ -1,4 +1,11 @@
-import { aclMessage, binSizeRequested, fieldAccessMessage, humanSize, ruleMessage } from './shapes.js';
+import {
+  aclMessage,
+  binSizeRequested,
+  fieldAccessMessage,
+  humanSize,
+  invalidDomainField,
+  ruleMessage,
+} from './shapes.js';
 
 /**
  * A small in-memory Odoo ORM for the fake server: models with fields_get metadata, records, computed
@@ -279,18 +286,16 @@ export class Orm {
     const def = this.model(model);
     throw accessError(
       ruleMessage({
+        major: this.major,
         operation,
         description: def.description,
         model,
+        user: `${user.name} (id=${user.id})`,
+        company: rules.some((r) => r.company),
         debug: user.debug
           ? {
-              records: failing
-                .slice(0, 6)
-                .map((rec) => `${this.displayName(model, rec)} (id=${rec.id})`)
-                .join(', '),
-              user: `${user.name} (id=${user.id})`,
+              records: failing.map((rec) => ({ id: rec.id, name: this.displayName(model, rec) })),
               rules: rules.map((r) => r.name),
-              company: rules.some((r) => r.company),
             }
           : undefined,
       }),
@@ -306,7 +311,9 @@ export class Orm {
       (f) => restricted[f] && !restricted[f]!.some((g) => user.groups.includes(g)),
     );
     if (denied.length) {
-      throw accessError(fieldAccessMessage(denied, this.model(model).description, model, operation));
+      throw accessError(
+        fieldAccessMessage(this.major, denied, this.model(model).description, model, operation),
+      );
     }
   }
 
@@ -405,7 +412,7 @@ export class Orm {
     const first = steps[0]!;
     const def = this.model(model);
     const field = first === 'id' ? ({ type: 'integer', string: 'ID' } as FieldDef) : def.fields[first];
-    if (!field) throw valueError(`Invalid field ${model}.${first} in leaf ${JSON.stringify(leaf)}`);
+    if (!field) throw valueError(invalidDomainField(this.major, model, first, leaf));
     if (steps.length > 1) {
       if (!field.relation)
         throw valueError(`Invalid field ${model}.${String(path)} in leaf ${JSON.stringify(leaf)}`);
@@ -616,8 +623,10 @@ export class Orm {
     this.checkFieldAccess(model, names, 'read', env);
     const missing = ids.filter((id) => !this.table(model).has(id));
     if (missing.length) {
+      // `Field.__get__` (odoo/fields.py 17.0 @5a953f3, 18.0 @350b3b2; odoo/orm/fields.py 19.0 @85dffc0) raises for
+      // the first record read that is gone, one record: "(Record: sale.order(9999,), User: 2)".
       throw missingError(
-        `Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},), User: ${env.uid})`,
+        `Record does not exist or has been deleted.\n(Record: ${model}(${missing[0]},), User: ${env.uid})`,
       );
     }
     this.checkRules(model, 'read', ids, env);
