@@ -1,7 +1,8 @@
 // The turns on a tenant file between processes (warehouse/host-lock.ts), over a real unix socket: each HostLock
 // here stands for one process. The two-hosts test runs the same through two built servers.
 import { connect as dial } from 'node:net';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger as log } from '@switchyard/core';
 import { tempDir } from '@switchyard/testkit';
@@ -120,5 +121,29 @@ describe('turns on a tenant file between processes', () => {
       /^The lakehouse could not reach the other processes sharing tenant_t \(ENOENT\)$/,
     );
     expect(lock.held).toBeUndefined();
+  });
+
+  it('puts the socket of a deep LAKEHOUSE_HOME in a private folder whose path fits, and removes that folder after', async () => {
+    const deep = tempDir('host-lock-deep-path-that-is-long-enough-to-overflow-a-unix-socket-path-');
+    dirs.push(deep);
+    const tenantDir = join(deep.path, 'lakehouse', 'tenant_with_a_long_name');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = deep.path; // a temp folder too deep as well: /tmp is the last resort
+    try {
+      const path = hostSocketPath(tenantDir, join(tenantDir, 'warehouse.duckdb'));
+      expect(Buffer.byteLength(path)).toBeLessThanOrEqual(100);
+      expect(path.startsWith(join(deep.path, ''))).toBe(false);
+      const folder = dirname(path);
+      expect(statSync(folder).mode & 0o777).toBe(0o700);
+      const lock = new HostLock(path, 'tenant_t', log);
+      await lock.acquire('read');
+      expect(lock.isBroker).toBe(true);
+      await lock.close();
+      expect(existsSync(path)).toBe(false);
+      expect(existsSync(folder)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 });

@@ -18,10 +18,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UpstreamError, withLock, type Logger } from '@switchyard/core';
 
 export type HostMode = 'read' | 'write';
@@ -58,10 +58,11 @@ export function hostSocketPath(tenantDir: string, file: string): string {
   }
   const inFolder = join(tenantDir, 'host.sock');
   if (Buffer.byteLength(inFolder) <= 100) return inFolder;
-  const dir = join(
-    process.env.XDG_RUNTIME_DIR || tmpdir(),
-    `switchyard-lakehouse-${process.getuid?.() ?? 0}`,
-  );
+  const name = `${createHash('sha256').update(file).digest('hex').slice(0, 24)}.sock`;
+  // The first base whose path fits: the runtime folder, the temp folder, then /tmp itself.
+  const bases = [process.env.XDG_RUNTIME_DIR, tmpdir(), '/tmp'].filter((b): b is string => !!b);
+  const dirs = bases.map((base) => join(base, `switchyard-lakehouse-${process.getuid?.() ?? 0}`));
+  const dir = dirs.find((d) => Buffer.byteLength(join(d, name)) <= 100) ?? dirs[dirs.length - 1]!;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = lstatSync(dir);
   if (!info.isDirectory() || info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) {
@@ -69,7 +70,15 @@ export function hostSocketPath(tenantDir: string, file: string): string {
       hint: 'Remove it (or set XDG_RUNTIME_DIR to a private folder), or use a shorter LAKEHOUSE_HOME',
     });
   }
-  return join(dir, `${createHash('sha256').update(file).digest('hex').slice(0, 24)}.sock`);
+  return join(dir, name);
+}
+
+function rmdirIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Another process's socket or lock is still there: it removes the folder when it goes.
+  }
 }
 
 /** Lines of JSON from a socket; anything not ours (too long, not JSON) ends the connection. */
@@ -306,7 +315,11 @@ export class HostLock {
     if (this.broker) {
       this.broker.close();
       this.broker = undefined;
-      if (process.platform !== 'win32') rmSync(this.socketPath, { force: true });
+      if (process.platform !== 'win32') {
+        rmSync(this.socketPath, { force: true });
+        // The shared fallback folder (long LAKEHOUSE_HOME) goes when this was its last socket.
+        if (basename(this.socketPath) !== 'host.sock') rmdirIfEmpty(dirname(this.socketPath));
+      }
     }
   }
 
