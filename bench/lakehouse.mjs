@@ -110,7 +110,10 @@ try {
       serverRssBeforeSyncMB: round(last.idle),
     });
   }
-  print(`lakehouse: PostgreSQL → bronze (median of ${RUNS}, interleaved; sync = the whole tool call incl. commit)`, rows);
+  print(
+    `lakehouse: PostgreSQL → bronze (median of ${RUNS}, interleaved; sync = the whole tool call incl. commit)`,
+    rows,
+  );
 } finally {
   await source.stop();
 }

@@ -120,7 +120,7 @@ describe('sync exactness', () => {
     const rows = rowsOf(
       await query(
         server,
-        "SELECT id, odd, wide, typeof(odd), typeof(wide) FROM bronze.numeric_edges ORDER BY id",
+        'SELECT id, odd, wide, typeof(odd), typeof(wide) FROM bronze.numeric_edges ORDER BY id',
       ),
     );
     expect(rows).toEqual([

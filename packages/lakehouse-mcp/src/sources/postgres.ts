@@ -603,9 +603,7 @@ function changedSince(client: Client, cursor: CursorFilter, table: boolean): str
 
 /** This transaction's snapshot, for the next incremental run; null before PostgreSQL 13 (no pg_snapshot). */
 export async function currentSnapshot(client: Client): Promise<string | null> {
-  const version = await client.query<{ v: number }>(
-    "SELECT current_setting('server_version_num')::int AS v",
-  );
+  const version = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
   if (version.rows[0]!.v < 130000) return null;
   return (await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s')).rows[0]!.s;
 }

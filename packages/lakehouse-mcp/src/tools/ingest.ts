@@ -198,7 +198,11 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
                 : undefined;
             if (incremental) snapshot = await currentSnapshot(client);
             const loaded = async (rows: number) =>
-              ctx.progress(rows, estimate && estimate >= rows ? estimate : undefined, `${n(rows)} rows loaded`);
+              ctx.progress(
+                rows,
+                estimate && estimate >= rows ? estimate : undefined,
+                `${n(rows)} rows loaded`,
+              );
             const feed = staged.feedCsv?.(shape.columns, {
               segmentBytes: lh.settings.partBytes,
               onLoaded: (rows) => void loaded(rows).catch(() => {}),

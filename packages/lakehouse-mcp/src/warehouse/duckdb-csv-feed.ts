@@ -126,7 +126,10 @@ export class FifoCsvFeed implements CsvFeed {
         let bytes = 0;
         while (chunk) {
           // A segment ends only after a complete row: at its size, or early when someone waits for the engine.
-          if (chunk.rowEnd >= 0 && (bytes + chunk.data.length >= this.options.segmentBytes || this.loader.waited())) {
+          if (
+            chunk.rowEnd >= 0 &&
+            (bytes + chunk.data.length >= this.options.segmentBytes || this.loader.waited())
+          ) {
             await segment.write(chunk.data.subarray(0, chunk.rowEnd));
             bytes += chunk.rowEnd;
             const rest = chunk.data.subarray(chunk.rowEnd);
@@ -189,7 +192,7 @@ class FifoSegment {
         }
         if (settled) {
           await loading;
-          throw new Error('DuckDB ended the load without reading its input');
+          throw new Error('DuckDB ended the load without reading its input', { cause: err });
         }
         await sleep(2);
       }
@@ -216,7 +219,8 @@ class FifoSegment {
     await this.lastWrite;
     if (this.failed) return this.failure();
     if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const data =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     // The callback runs once the bytes are in the pipe, or with the error (then `failed` is set as well).
