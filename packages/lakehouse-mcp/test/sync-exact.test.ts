@@ -19,6 +19,10 @@ describe('sync exactness', () => {
       INSERT INTO items SELECT g, 0, timestamptz '2024-01-01 00:00:00+00' FROM generate_series(1, 20000) g;
       CREATE TABLE payments (id integer PRIMARY KEY, amount numeric(12,2) NOT NULL);
       INSERT INTO payments VALUES (1, 416666666.67), (2, 416666666.66), (3, 416666666.67);
+      CREATE TABLE ledger (id integer PRIMARY KEY, amount numeric, updated_at timestamptz NOT NULL);
+      INSERT INTO ledger VALUES (1, 10.50, '2024-01-01T00:00:00Z'), (2, 7, '2024-01-02T00:00:00Z');
+      CREATE TABLE odd_amounts (id integer PRIMARY KEY, amount numeric(10,2));
+      INSERT INTO odd_amounts SELECT g, g / 100.0 FROM generate_series(1, 50000) g;
       CREATE VIEW payment_total AS SELECT sum(amount) AS total, avg(amount) AS mean, count(*) AS n FROM payments;`);
     await db.end();
     await connect(server, 'exact', { database: 'exact' });
@@ -126,6 +130,55 @@ describe('sync exactness', () => {
     expect(rows).toEqual([
       ['1', 'NaN', '12345678901234567890123456789012345.6789', 'VARCHAR', 'VARCHAR'],
       ['2', '1.5', '1', 'VARCHAR', 'VARCHAR'],
+    ]);
+  });
+
+  it('refuses to merge new values that need more decimals than the table has, and says to run full', async () => {
+    const args = {
+      connection: 'exact',
+      table: 'ledger',
+      sync_mode: 'incremental',
+      cursor_column: 'updated_at',
+    };
+    const first = await server.call('lakehouse_sync_table_to_bronze', args);
+    expect(first.isError, first.text).toBe(false);
+    const db = await pgClient('exact');
+    await db.query("INSERT INTO ledger VALUES (3, 0.125, '2024-01-03T00:00:00Z')");
+    await db.end();
+    const second = await server.call('lakehouse_sync_table_to_bronze', args);
+    expect(second.isError).toBe(true);
+    expect(second.text).toContain('amount DECIMAL(38,2)');
+    expect(second.text).toContain('amount DECIMAL(38,3)');
+    expect(second.text).toContain("Run a sync with sync_mode 'full'");
+    expect(rowsOf(await query(server, 'SELECT count(*) FROM bronze.ledger'))).toEqual([['2']]);
+    const full = await server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'exact',
+      table: 'ledger',
+    });
+    expect(full.isError, full.text).toBe(false);
+    expect(rowsOf(await query(server, 'SELECT amount::VARCHAR FROM bronze.ledger ORDER BY id'))).toEqual([
+      ['10.500'],
+      ['7.000'],
+      ['0.125'],
+    ]);
+  });
+
+  it('a value DuckDB cannot load, far into the stream, fails the sync in one sentence and keeps the table', async () => {
+    const args = { connection: 'exact', table: 'odd_amounts' };
+    expect((await server.call('lakehouse_sync_table_to_bronze', args)).isError).toBe(false);
+    const db = await pgClient('exact');
+    // numeric(10,2) accepts NaN; a DECIMAL does not.
+    await db.query("UPDATE odd_amounts SET amount = 'NaN' WHERE id = 49000");
+    await db.end();
+    const call = await server.call('lakehouse_sync_table_to_bronze', args);
+    expect(call.isError).toBe(true);
+    expect(call.text).toMatch(
+      /^The sync of public\.odd_amounts failed while loading: .*NaN.*; bronze\.odd_amounts was left as it was\.$/s,
+    );
+    // The model learns the value, not where the server keeps its files.
+    expect(call.text).not.toMatch(/feed-\d+\.csv|tenant_default/);
+    expect(rowsOf(await query(server, 'SELECT count(*), sum(amount) FROM bronze.odd_amounts'))).toEqual([
+      ['50000', '12500250.00'],
     ]);
   });
 });
