@@ -110,7 +110,7 @@ describe('sync from PostgreSQL', () => {
       dom: 'INTEGER',
       num: 'DECIMAL(12,2)',
       num_wide: 'DECIMAL(38,10)',
-      num_free: 'DOUBLE',
+      num_free: 'DECIMAL(38,14)',
       r: 'FLOAT',
       d: 'DOUBLE',
       flag: 'BOOLEAN',
@@ -138,7 +138,7 @@ describe('sync from PostgreSQL', () => {
 
     const row1 = await query(
       server,
-      `SELECT num::VARCHAR AS num, num_wide::VARCHAR AS wide, big::VARCHAR AS big, t, ch, day::VARCHAR AS day, tod::VARCHAR AS tod,
+      `SELECT num::VARCHAR AS num, num_wide::VARCHAR AS wide, num_free::VARCHAR AS free, big::VARCHAR AS big, t, ch, day::VARCHAR AS day, tod::VARCHAR AS tod,
          ts::VARCHAR AS ts, epoch_us(tstz) AS tstz_us, to_months(14) + to_days(3) + to_microseconds(14706500000) = span AS span_ok,
          id_uuid::VARCHAR AS u, docb->>'k' AS k, json_extract(doc, '$.a[2].b') AS doc_b, hex(raw) AS raw, ints::VARCHAR AS ints,
          texts, nums::VARCHAR AS nums, feeling, cash::VARCHAR AS cash, addr, r, d, flag, dom
@@ -151,6 +151,7 @@ describe('sync from PostgreSQL', () => {
       asText({
         num: '1234567890.12',
         wide: '1234567890123456789012345678.0123456789',
+        free: '3.14159265358979',
         big: '9007199254740993',
         t: 'plain, "quoted"\nand multi-line',
         ch: 'ab ',
@@ -338,12 +339,12 @@ describe('sync from PostgreSQL', () => {
     );
     await client.end();
     expect(second.isError).toBe(false);
-    // The row at the watermark is read again (>=) and merged, so nothing is lost between runs.
+    // The row at the watermark was seen by the first run's snapshot: only the changed rows are read.
     expect(second.text).toContain(
-      'incremental: 4 rows at or after updated_at = 2024-01-05 04:00:00+00 merged on id',
+      'incremental: 3 rows changed since updated_at = 2024-01-05 04:00:00+00 merged on id',
     );
     expect(second.structured).toMatchObject({
-      rows_read: 4,
+      rows_read: 3,
       table_rows: 101,
       watermark: '2024-02-02 00:00:00+00',
     });
@@ -362,7 +363,7 @@ describe('sync from PostgreSQL', () => {
     );
     expect(rowsOf(runs)).toEqual([
       ['succeeded', '100', 'true', 'true', '2024-01-05 04:00:00+00'],
-      ['succeeded', '4', 'true', 'true', '2024-02-02 00:00:00+00'],
+      ['succeeded', '3', 'true', 'true', '2024-02-02 00:00:00+00'],
     ]);
     const state = await query(
       server,

@@ -16,7 +16,7 @@ import {
   UserInputError,
   untrusted,
 } from '@switchyard/core';
-import type { LogicalType, PartColumn } from '../warehouse/types.js';
+import type { CsvFeed, LogicalType, PartColumn } from '../warehouse/types.js';
 
 export interface PostgresConfig {
   host: string;
@@ -425,6 +425,8 @@ export interface SourceShape {
   columns: SourceColumn[];
   primaryKey: string[];
   estimatedRows: number | null;
+  /** A table or materialized view (not a view, foreign table or query): its rows have an xmin. */
+  table: boolean;
 }
 
 /** Resolve a table or a query to its columns and key, inside the caller's transaction. */
@@ -436,6 +438,7 @@ export async function describeSource(
   let label: string;
   let relid: number | undefined;
   let estimatedRows: number | null = null;
+  let hasXmin = false;
   if ('table' in source) {
     const qualified = `${client.escapeIdentifier(source.schema)}.${client.escapeIdentifier(source.table)}`;
     const found = await client.query<{ oid: number; est: string | null; kind: string }>(
@@ -457,6 +460,7 @@ export async function describeSource(
       });
     }
     relid = found.rows[0]!.oid;
+    hasXmin = ['r', 'p', 'm'].includes(found.rows[0]!.kind);
     estimatedRows = found.rows[0]!.est === null ? null : Number(found.rows[0]!.est);
     from = qualified;
     label = `${source.schema}.${source.table}`;
@@ -502,7 +506,36 @@ export async function describeSource(
       attr?.dims ?? 0,
     );
   });
-  return { label, from, columns, primaryKey, estimatedRows };
+  await settleNumerics(client, from, columns);
+  return { label, from, columns, primaryKey, estimatedRows, table: hasXmin };
+}
+
+/**
+ * A numeric without precision (a view's `sum(amount)`, `amount numeric`) or wider than 38 digits has no DuckDB
+ * or Spark type of its own; a DOUBLE would change its value (1,250,000,000.00 became 1249982749.9999995). Its
+ * type comes from the data, read in the same snapshot: DECIMAL(38, s) with s the most decimals any value has,
+ * when the widest integer part still fits; otherwise (or with NaN/Infinity) VARCHAR in PostgreSQL's exact text.
+ */
+async function settleNumerics(client: Client, from: string, columns: SourceColumn[]): Promise<void> {
+  const open = columns.filter((c) => c.pgType === 'numeric' && c.type.kind === 'float64');
+  if (open.length === 0) return;
+  const parts = open.flatMap((c) => [
+    `max(scale(${c.select}))`,
+    `max(CASE WHEN scale(${c.select}) IS NOT NULL THEN length(trunc(abs(${c.select}))::text) END)`,
+    `coalesce(bool_or(${c.select} IS NOT NULL AND scale(${c.select}) IS NULL), false)`,
+  ]);
+  const result = await client.query<unknown[]>({
+    text: `SELECT ${parts.join(', ')} FROM ${from}`,
+    rowMode: 'array',
+  });
+  const row = result.rows[0]!;
+  open.forEach((c, i) => {
+    const scale = Number(row[i * 3] ?? 0);
+    const digits = Number(row[i * 3 + 1] ?? 1);
+    const special = row[i * 3 + 2] === true;
+    if (!special && digits + scale <= 38) c.type = { kind: 'decimal', precision: 38, scale };
+    else c.type = { kind: 'text' };
+  });
 }
 
 async function loadTypes(client: Client, oids: number[]): Promise<Map<number, PgTypeRow>> {
@@ -521,21 +554,69 @@ async function loadTypes(client: Client, oids: number[]): Promise<Map<number, Pg
   return types;
 }
 
-export interface StreamOptions {
-  partBytes: number;
-  dir: string;
-  signal: AbortSignal;
-  /** Load one finished part; runs while the next part is being read. */
-  onPart(path: string): Promise<void>;
-  /** Incremental: only rows whose cursor is at or past the watermark (bound through set_config). */
-  cursor?: { column: string; pgType: string; watermark: string } | undefined;
+/** Incremental reads: the cursor, the stored watermark and, for tables, the snapshot that read it. */
+export interface CursorFilter {
+  column: string;
+  pgType: string;
+  watermark: string;
+  /** `pg_current_snapshot()` of the run that found the watermark (tables on PostgreSQL 13 and later). */
+  snapshot?: string | null | undefined;
 }
 
-/** Stream the source into CSV part files; returns the bytes read. Runs inside the caller's transaction. */
-export async function streamParts(
+interface CopyOptions {
+  signal: AbortSignal;
+  /** Incremental: only rows changed since the watermark (see {@link changedSince}). */
+  cursor?: CursorFilter | undefined;
+}
+
+export interface StreamOptions extends CopyOptions {
+  partBytes: number;
+  dir: string;
+  /** Load one finished part; runs while the next part is being read. */
+  onPart(path: string): Promise<void>;
+}
+
+/**
+ * Which rows an incremental run reads. With the previous run's snapshot (tables only): rows past the watermark,
+ * and rows at the watermark that the previous snapshot did not see. Without it (views, queries, older servers):
+ * every row at or past the watermark, so the rows at the watermark are read again.
+ *
+ * Why nothing is lost and nothing read twice: call W the largest cursor value the previous run read, in snapshot
+ * S. Every row version at W that S saw was read then (it passed that run's filter, since W was at or past that
+ * run's own watermark; by induction for a run that read nothing new). A row version written later — a row
+ * updated again, or a transaction that commits after S with the same cursor value, as a bulk UPDATE's now() or
+ * a late commit does — has an xmin S does not see, so it is read now. Rows past W are read as before. (As with
+ * any cursor column, a row committed after S with a value below W is not seen; use a full sync to catch those.)
+ * xmin is 32 bits and the snapshot 64: the xmin is placed in the epoch just below this snapshot's xmax, which is
+ * exact while a row version is younger than 2^32 transactions (PostgreSQL freezes long before).
+ */
+function changedSince(client: Client, cursor: CursorFilter, table: boolean): string {
+  const column = client.escapeIdentifier(cursor.column);
+  const watermark = `current_setting('lakehouse.watermark')::${cursor.pgType}`;
+  if (!cursor.snapshot || !table) return ` WHERE ${column} >= ${watermark}`;
+  const xmax = `pg_snapshot_xmax(pg_current_snapshot())::text::numeric`;
+  const xmin8 = `(${xmax} - mod(mod(${xmax}, 4294967296) - xmin::text::numeric + 4294967296, 4294967296))::text::xid8`;
+  // xids below 3 are PostgreSQL's own (bootstrap, frozen): always seen.
+  const seen = `(xmin::text::bigint < 3 OR pg_visible_in_snapshot(${xmin8}, current_setting('lakehouse.snapshot')::pg_snapshot))`;
+  return ` WHERE ${column} > ${watermark} OR (${column} = ${watermark} AND NOT ${seen})`;
+}
+
+/** This transaction's snapshot, for the next incremental run; null before PostgreSQL 13 (no pg_snapshot). */
+export async function currentSnapshot(client: Client): Promise<string | null> {
+  const version = await client.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+  if (version.rows[0]!.v < 130000) return null;
+  return (await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s')).rows[0]!.s;
+}
+
+/**
+ * Run `COPY (SELECT …) TO STDOUT (FORMAT csv)` and hand each chunk over with the offset just past its last
+ * complete row; returns the bytes read. Cancelling stops the statement on the server.
+ */
+async function copyOut(
   client: Client,
   shape: SourceShape,
-  options: StreamOptions,
+  options: CopyOptions,
+  onChunk: (chunk: Buffer, rowEnd: number) => Promise<void>,
 ): Promise<number> {
   // Bundled, a CommonJS package imported on use offers its exports as `default` only.
   const copyStreams = (await import('pg-copy-streams')) as typeof import('pg-copy-streams') & {
@@ -545,8 +626,9 @@ export async function streamParts(
   let whereClause = '';
   if (options.cursor) {
     await client.query("SELECT set_config('lakehouse.watermark', $1, true)", [options.cursor.watermark]);
-    const column = client.escapeIdentifier(options.cursor.column);
-    whereClause = ` WHERE ${column} >= current_setting('lakehouse.watermark')::${options.cursor.pgType}`;
+    if (options.cursor.snapshot)
+      await client.query("SELECT set_config('lakehouse.snapshot', $1, true)", [options.cursor.snapshot]);
+    whereClause = changedSince(client, options.cursor, shape.table);
   }
   const select = shape.columns.map((c) => c.select).join(', ');
   const copy = client.query(
@@ -561,6 +643,52 @@ export async function streamParts(
   };
   options.signal.addEventListener('abort', abort, { once: true });
   let bytes = 0;
+  let inQuote = false;
+  try {
+    for await (const chunk of copy as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      // COPY's chunks do not follow rows: a part may only end after a newline outside quotes.
+      const scanned = scanCsv(chunk, inQuote);
+      inQuote = scanned.inQuote;
+      await onChunk(chunk, scanned.lastRowEnd);
+    }
+    return bytes;
+  } catch (err) {
+    await stopping;
+    if (options.signal.aborted) throw new CancelledError();
+    throw err;
+  } finally {
+    options.signal.removeEventListener('abort', abort);
+  }
+}
+
+/**
+ * Stream the source into a warehouse's feed, which loads while the source is read (no part files); returns the
+ * bytes read. Runs inside the caller's transaction.
+ */
+export async function streamToFeed(
+  client: Client,
+  shape: SourceShape,
+  feed: CsvFeed,
+  options: CopyOptions,
+): Promise<number> {
+  try {
+    const bytes = await copyOut(client, shape, options, (chunk, rowEnd) => feed.write(chunk, rowEnd));
+    await feed.end();
+    return bytes;
+  } catch (err) {
+    feed.destroy(err as Error);
+    if (options.signal.aborted) throw new CancelledError();
+    throw err;
+  }
+}
+
+/** Stream the source into CSV part files; returns the bytes read. Runs inside the caller's transaction. */
+export async function streamParts(
+  client: Client,
+  shape: SourceShape,
+  options: StreamOptions,
+): Promise<number> {
   let part = 0;
   let out: WriteStream | undefined;
   let outBytes = 0;
@@ -588,30 +716,21 @@ export async function streamParts(
     outBytes += data.length;
     if (!out.write(data)) await once(out, 'drain');
   };
-  let inQuote = false;
   try {
-    for await (const chunk of copy as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      // COPY's chunks do not follow rows: a part may only end after a newline outside quotes.
-      const scanned = scanCsv(chunk, inQuote);
-      inQuote = scanned.inQuote;
-      if (outBytes + chunk.length >= options.partBytes && scanned.lastRowEnd > 0) {
-        await write(chunk.subarray(0, scanned.lastRowEnd));
+    const bytes = await copyOut(client, shape, options, async (chunk, rowEnd) => {
+      if (outBytes + chunk.length >= options.partBytes && rowEnd > 0) {
+        await write(chunk.subarray(0, rowEnd));
         await finishPart();
-        await write(chunk.subarray(scanned.lastRowEnd));
+        await write(chunk.subarray(rowEnd));
       } else await write(chunk);
-    }
+    });
     await finishPart();
     await loading;
     return bytes;
   } catch (err) {
     out?.destroy();
     await loading.catch(() => {});
-    await stopping;
-    if (options.signal.aborted) throw new CancelledError();
     throw err;
-  } finally {
-    options.signal.removeEventListener('abort', abort);
   }
 }
 

@@ -28,9 +28,11 @@ import type { Lakehouse } from '../lakehouse.js';
 import {
   checkSourceQuery,
   connectPostgres,
+  currentSnapshot,
   describePgError,
   describeSource,
   streamParts,
+  streamToFeed,
   type SourceShape,
 } from '../sources/postgres.js';
 import { newRunId } from '../warehouse/runs.js';
@@ -155,6 +157,9 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           const client = await connectPostgres(config, { signal: ctx.signal });
           let shape: SourceShape;
           let useWatermark = false;
+          let snapshot: string | null = null;
+          // Rows at the watermark are told apart by the previous run's snapshot (tables only): each read once.
+          let readOnce = false;
           let keys: string[] = [];
           try {
             await client.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
@@ -203,25 +208,40 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
             }
             const estimate = shape.estimatedRows && shape.estimatedRows > 0 ? shape.estimatedRows : undefined;
             await ctx.progress(0, estimate, `reading ${shape.label}`);
-            bytes = await streamParts(client, shape, {
-              partBytes: lh.settings.partBytes,
-              dir: staged.workDir,
-              signal: ctx.signal,
-              cursor:
-                useWatermark && cursor
-                  ? { column: cursor.name, pgType: cursor.pgType, watermark: state!.watermark! }
-                  : undefined,
-              onPart: async (path) => {
-                await staged!.appendCsvPart(path, bronzeColumns);
-                rmSync(path, { force: true });
-                const rows = staged!.rows;
-                await ctx.progress(
-                  rows,
-                  estimate && estimate >= rows ? estimate : undefined,
-                  `${n(rows)} rows loaded`,
-                );
-              },
+            const filter =
+              useWatermark && cursor
+                ? {
+                    column: cursor.name,
+                    pgType: cursor.pgType,
+                    watermark: state!.watermark!,
+                    snapshot: state!.sourceSnapshot,
+                  }
+                : undefined;
+            readOnce = Boolean(filter?.snapshot && shape.table);
+            if (incremental) snapshot = await currentSnapshot(client);
+            const loaded = async (rows: number) =>
+              ctx.progress(
+                rows,
+                estimate && estimate >= rows ? estimate : undefined,
+                `${n(rows)} rows loaded`,
+              );
+            const feed = staged.feedCsv?.(bronzeColumns, {
+              segmentBytes: lh.settings.partBytes,
+              onLoaded: (rows) => void loaded(rows).catch(() => {}),
             });
+            bytes = feed
+              ? await streamToFeed(client, shape, feed, { signal: ctx.signal, cursor: filter })
+              : await streamParts(client, shape, {
+                  partBytes: lh.settings.partBytes,
+                  dir: staged.workDir,
+                  signal: ctx.signal,
+                  cursor: filter,
+                  onPart: async (path) => {
+                    await staged!.appendCsvPart(path, bronzeColumns);
+                    rmSync(path, { force: true });
+                    await loaded(staged!.rows);
+                  },
+                });
             await client.query('COMMIT');
           } catch (err) {
             if (ctx.signal.aborted) throw new CancelledError();
@@ -264,6 +284,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
                       cursorColumn: cursorName,
                       keyColumns: bronzeKeys,
                       watermark,
+                      sourceSnapshot: snapshot,
                     },
                   }
                 : {}),
@@ -279,7 +300,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           const ms = record.finishedAt.getTime() - started.getTime();
           await ctx.progress(rowsRead, rowsRead, 'committed');
           const how = useWatermark
-            ? `incremental: ${n(rowsRead)} rows at or after ${cursorName} = ${state!.watermark} merged on ${bronzeKeys.join(', ')}`
+            ? `incremental: ${n(rowsRead)} rows ${readOnce ? 'changed since' : 'at or after'} ${cursorName} = ${state!.watermark} merged on ${bronzeKeys.join(', ')}`
             : incremental
               ? `incremental, first run: ${n(rowsRead)} rows loaded in full`
               : `full: ${n(rowsRead)} rows`;

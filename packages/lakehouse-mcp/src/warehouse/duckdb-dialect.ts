@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS _meta.sync_runs (run_id VARCHAR, kind VARCHAR, connec
   finished_at TIMESTAMPTZ, rows BIGINT, bytes BIGINT, duration_ms BIGINT, watermark VARCHAR, error VARCHAR);
 CREATE TABLE IF NOT EXISTS _meta.sync_state (target VARCHAR, connection VARCHAR, source VARCHAR,
   cursor_column VARCHAR, key_columns VARCHAR, watermark VARCHAR, updated_at TIMESTAMPTZ);
+ALTER TABLE _meta.sync_state ADD COLUMN IF NOT EXISTS source_snapshot VARCHAR;
 CREATE TABLE IF NOT EXISTS _meta.lineage (target_layer VARCHAR, target_name VARCHAR, kind VARCHAR,
   inputs VARCHAR, definition VARCHAR, recorded_at TIMESTAMPTZ);
 CREATE OR REPLACE VIEW _meta.uploads AS SELECT run_id, source AS file, target_name AS "table", rows, bytes,
@@ -265,8 +266,8 @@ export const INSERT_RUN = `INSERT INTO _meta.sync_runs VALUES ($1, $2, $3, $4, $
   CAST($10 AS TIMESTAMPTZ), $11, $12, $13, $14, $15)`;
 
 export const DELETE_STATE = `DELETE FROM _meta.sync_state WHERE target = $1`;
-export const INSERT_STATE = `INSERT INTO _meta.sync_state VALUES ($1, $2, $3, $4, $5, $6, now())`;
-export const SELECT_STATE = `SELECT target, connection, source, cursor_column, key_columns, watermark FROM _meta.sync_state WHERE target = $1`;
+export const INSERT_STATE = `INSERT INTO _meta.sync_state (target, connection, source, cursor_column, key_columns, watermark, updated_at, source_snapshot) VALUES ($1, $2, $3, $4, $5, $6, now(), $7)`;
+export const SELECT_STATE = `SELECT target, connection, source, cursor_column, key_columns, watermark, source_snapshot FROM _meta.sync_state WHERE target = $1`;
 
 export const DELETE_LINEAGE = `DELETE FROM _meta.lineage WHERE target_layer = $1 AND target_name = $2`;
 export const INSERT_LINEAGE = `INSERT INTO _meta.lineage VALUES ($1, $2, $3, $4, $5, now())`;

@@ -27,6 +27,7 @@ import { CancelledError, NotFoundError, UserInputError, type Logger } from '@swi
 import * as sql from './duckdb-dialect.js';
 import { bronzeColumnNames } from '../naming.js';
 import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './duckdb-query.js';
+import { FifoCsvFeed, feedsSupported } from './duckdb-csv-feed.js';
 import { QuerySandbox } from './duckdb-query-sandbox.js';
 import { HostLock, hostSocketPath } from './host-lock.js';
 import { insightsFrom } from './insight-rows.js';
@@ -37,6 +38,7 @@ import type {
   ColumnProfile,
   CommitRecords,
   ConnectionRecord,
+  CsvFeed,
   FileSpec,
   Layer,
   LineageRecord,
@@ -146,6 +148,8 @@ export class DuckDbTenant implements TenantWarehouse {
   readonly running = new Set<DuckDBConnection>();
   /** Set once the server stops: no new statement starts. */
   closing = false;
+  /** Sync feeds writing into a pipe DuckDB reads: stopped when the server stops (an interrupt cannot end a read). */
+  readonly feeds = new Set<FifoCsvFeed>();
   private reader: Promise<DuckDBInstance> | undefined;
   /** Where user SQL runs: a child process the server can always stop. */
   private readonly sandbox: QuerySandbox;
@@ -388,6 +392,7 @@ export class DuckDbTenant implements TenantWarehouse {
   async close(): Promise<void> {
     this.closing = true;
     this.sandbox.kill({ kind: 'cancelled' });
+    for (const feed of this.feeds) feed.destroy(new CancelledError('The server is stopping'));
     // An interrupt that lands before a statement starts executing is lost: repeat it until all have stopped.
     // (Node cannot exit while DuckDB still runs a statement: the engine waits for it.)
     const interrupter = setInterval(() => this.running.forEach((conn) => conn.interrupt()), 50);
@@ -589,6 +594,7 @@ export class DuckDbTenant implements TenantWarehouse {
         s.cursorColumn,
         JSON.stringify(s.keyColumns),
         s.watermark,
+        s.sourceSnapshot ?? null,
       ]);
     }
     await this.insertLineage(conn, records.lineage);
@@ -732,6 +738,7 @@ export class DuckDbTenant implements TenantWarehouse {
         cursorColumn: r[3] as string,
         keyColumns: JSON.parse(r[4] as string) as string[],
         watermark: (r[5] as string | null) ?? null,
+        sourceSnapshot: (r[6] as string | null) ?? null,
       };
     });
   }
@@ -847,6 +854,11 @@ export class WriteSession {
     }
   }
 
+  /** Interrupt the statement running on this session's connection, if any. */
+  interrupt(): void {
+    this.engine?.conn.interrupt();
+  }
+
   /** Between steps (e.g. while the next part streams from the source), let a waiting caller in at once. */
   yieldIfIdle(): void {
     if (!this.busy) this.close();
@@ -872,6 +884,8 @@ export class WriteSession {
 }
 
 const RECYCLE_BYTES = 128 * 1024 * 1024;
+/** What a feed may hold between the source and DuckDB: enough to cover an engine replacement. */
+const FEED_QUEUE_BYTES = 16 * 1024 * 1024;
 
 /** A load staged in a hidden table next to its target, in the tenant's own file. */
 class DuckDbStagedLoad implements StagedLoad {
@@ -879,6 +893,9 @@ class DuckDbStagedLoad implements StagedLoad {
   private created = false;
   private done = false;
   private bytesSinceOpen = 0;
+  private feed: FifoCsvFeed | undefined;
+  /** The columns of a streamed load: an incremental run that read nothing still stages them, empty. */
+  private columns: PartColumn[] | undefined;
   rows = 0;
 
   constructor(
@@ -892,25 +909,70 @@ class DuckDbStagedLoad implements StagedLoad {
     return (this.session ??= this.tenant.session(readPath));
   }
 
+  /** One CSV part (a file or the pipe) into the staging table, made on the first part with its column comments. */
+  private async insertPart(conn: DuckDBConnection, path: string, columns: PartColumn[]): Promise<number> {
+    if (!this.created) {
+      await conn.run(sql.createStaging(this.staging, columns));
+      for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
+      this.created = true;
+    }
+    const statement = sql.insertCsvPart(this.staging, path, columns);
+    return Number((await conn.run(statement.sql, statement.params as never)).rowsChanged);
+  }
+
   async appendCsvPart(path: string, columns: PartColumn[]): Promise<number> {
+    this.columns = columns;
     const session = this.open();
     const changed = await session.run(async (conn) => {
-      if (!this.created) {
-        await conn.run(sql.createStaging(this.staging, columns));
-        for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
-        this.created = true;
-      }
-      const statement = sql.insertCsvPart(this.staging, path, columns);
-      return (await conn.run(statement.sql, statement.params as never)).rowsChanged;
+      return this.insertPart(conn, path, columns);
     });
     this.rows += changed;
-    // DuckDB keeps some memory per engine as a load grows: a fresh engine every 128 MB keeps the peak flat.
-    this.bytesSinceOpen += statSync(path).size;
+    this.loaded(session, statSync(path).size);
+    return changed;
+  }
+
+  /** After each part or segment: let waiting callers in; a fresh engine every 128 MB keeps the peak flat. */
+  private loaded(session: WriteSession, bytes: number): void {
+    // DuckDB keeps some memory per engine as a load grows.
+    this.bytesSinceOpen += bytes;
     const recycle = this.bytesSinceOpen >= RECYCLE_BYTES;
     if (recycle) this.bytesSinceOpen = 0;
     session.pause(recycle);
-    return changed;
   }
+
+  get feedCsv(): StagedLoad['feedCsv'] {
+    return feedsSupported ? this.openFeed : undefined;
+  }
+
+  private readonly openFeed = (
+    columns: PartColumn[],
+    options: { segmentBytes: number; onLoaded(rows: number): void },
+  ): CsvFeed => {
+    const session = this.open();
+    this.columns = columns;
+    const feed = new FifoCsvFeed(
+      this.workDir,
+      {
+        load: async (path) => {
+          const changed = await session.run((conn) => this.insertPart(conn, path, columns));
+          this.rows += changed;
+          return changed;
+        },
+        interrupt: () => session.interrupt(),
+        waited: () => this.tenant.lock.waiting > 0 || this.tenant.host.othersWaiting,
+        between: (bytes) => this.loaded(session, bytes),
+      },
+      {
+        segmentBytes: options.segmentBytes,
+        queueBytes: FEED_QUEUE_BYTES,
+        onSegment: () => options.onLoaded(this.rows),
+      },
+    );
+    this.feed = feed;
+    this.tenant.feeds.add(feed);
+    void feed.finished.then(() => this.tenant.feeds.delete(feed));
+    return feed;
+  };
 
   async appendFile(spec: FileSpec): Promise<{ rows: number; columns: ColumnInfo[] }> {
     const session = this.open(spec.path);
@@ -989,7 +1051,11 @@ class DuckDbStagedLoad implements StagedLoad {
     try {
       const result = await this.open().run(async (conn) => {
         if (!this.created) {
-          await conn.run(`CREATE TABLE ${sql.tableName(this.staging)} (placeholder INTEGER)`);
+          await conn.run(
+            this.columns
+              ? sql.createStaging(this.staging, this.columns)
+              : `CREATE TABLE ${sql.tableName(this.staging)} (placeholder INTEGER)`,
+          );
           this.created = true;
         }
         return this.tenant.commitStaging(conn, this.staging, this.target, mode, keys, records, signal);
@@ -1004,6 +1070,10 @@ class DuckDbStagedLoad implements StagedLoad {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    if (this.feed) {
+      this.feed.destroy();
+      await this.feed.finished;
+    }
     try {
       if (this.created) await this.open().run((conn) => conn.run(sql.dropTableIfExists(this.staging)));
     } catch {

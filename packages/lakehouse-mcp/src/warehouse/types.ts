@@ -192,6 +192,11 @@ export interface SyncState {
   cursorColumn: string;
   keyColumns: string[];
   watermark: string | null;
+  /**
+   * The source's snapshot (PostgreSQL `pg_current_snapshot()` text) the watermark was read in, where the warehouse
+   * keeps it: the next run skips rows at the watermark that this snapshot already saw.
+   */
+  sourceSnapshot?: string | null;
 }
 
 export interface ConnectionRecord {
@@ -232,12 +237,30 @@ export interface FileSpec {
   columns?: Array<ColumnSpec & { key: string }>;
 }
 
+/** Takes a source's CSV bytes as they are read and loads them while more arrive (no part files on disk). */
+export interface CsvFeed {
+  /**
+   * Queue bytes in the neutral layout; `rowEnd` is the offset just past the last complete row in `data` (-1: none).
+   * Resolves when there is room for more (bounded), rejects once loading failed.
+   */
+  write(data: Buffer, rowEnd: number): Promise<void>;
+  /** Every byte is given: resolves when all are loaded. */
+  end(): Promise<void>;
+  /** Stop loading at once (the load is then aborted by its owner). */
+  destroy(reason?: Error): void;
+}
+
 /** A table being loaded: data goes to a staging area first and reaches the target only on commit. */
 export interface StagedLoad {
   /** A private folder for this load's part files (removed with the load). */
   readonly workDir: string;
   /** Append one CSV part in the neutral layout of `columns` (no header, PostgreSQL CSV conventions). */
   appendCsvPart(path: string, columns: PartColumn[]): Promise<number>;
+  /**
+   * Where the warehouse can read a stream directly: a feed for CSV in the neutral layout of `columns`, loaded in
+   * segments of about `segmentBytes`; `onLoaded` hears the rows staged so far after each segment.
+   */
+  feedCsv?(columns: PartColumn[], options: { segmentBytes: number; onLoaded(rows: number): void }): CsvFeed;
   /** Rows staged so far. */
   readonly rows: number;
   /** Append a whole file read by the engine; returns rows and the columns it found. */

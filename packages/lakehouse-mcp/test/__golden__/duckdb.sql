@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS _meta.sync_runs (run_id VARCHAR, kind VARCHAR, connec
   finished_at TIMESTAMPTZ, rows BIGINT, bytes BIGINT, duration_ms BIGINT, watermark VARCHAR, error VARCHAR);
 CREATE TABLE IF NOT EXISTS _meta.sync_state (target VARCHAR, connection VARCHAR, source VARCHAR,
   cursor_column VARCHAR, key_columns VARCHAR, watermark VARCHAR, updated_at TIMESTAMPTZ);
+ALTER TABLE _meta.sync_state ADD COLUMN IF NOT EXISTS source_snapshot VARCHAR;
 CREATE TABLE IF NOT EXISTS _meta.lineage (target_layer VARCHAR, target_name VARCHAR, kind VARCHAR,
   inputs VARCHAR, definition VARCHAR, recorded_at TIMESTAMPTZ);
 CREATE OR REPLACE VIEW _meta.uploads AS SELECT run_id, source AS file, target_name AS "table", rows, bytes,
