@@ -7,7 +7,7 @@ import type { Ms365 } from './context.js';
  * /graph/outlook-send-mail-from-other-user, /graph/outlook-get-shared-events-calendars). Without the option the
  * argument is not offered at all, so a model cannot reach past the user's own mailbox.
  */
-const mailboxField = z.string().max(320).optional().describe('Shared mailbox; default yours.');
+const mailboxField = z.string().max(320).optional().describe('Shared mailbox.');
 
 export function mailboxInput(m: Ms365): { mailbox?: typeof mailboxField } {
   return m.sharedMailboxes ? { mailbox: mailboxField } : {};
