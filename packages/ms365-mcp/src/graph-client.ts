@@ -320,10 +320,10 @@ function mailboxRefusal(
   const right = sendAsDenied
     ? 'Send As or Send on Behalf permission on it (given by an Exchange admin)'
     : /\/(sendMail|send|reply|replyAll|forward)$/i.test(path)
-    ? 'Full Access and Send As (or Send on Behalf) permission on it (given by an Exchange admin)'
-    : /\/(events|calendarView|calendar)\b/i.test(path)
-      ? 'a delegate or share permission on its calendar (Outlook: Calendar → Share or Delegate access)'
-      : 'Full Access permission on it, or permission on the folder (given by an Exchange admin or the owner in Outlook)';
+      ? 'Full Access and Send As (or Send on Behalf) permission on it (given by an Exchange admin)'
+      : /\/(events|calendarView|calendar)\b/i.test(path)
+        ? 'a delegate or share permission on its calendar (Outlook: Calendar → Share or Delegate access)'
+        : 'Full Access permission on it, or permission on the folder (given by an Exchange admin or the owner in Outlook)';
   return new PermissionError(
     `Microsoft Graph refused access to the mailbox ${mailbox}: the signed-in user needs ${right}`,
     {

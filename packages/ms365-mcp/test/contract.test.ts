@@ -113,7 +113,9 @@ describe('the tools/list contract', () => {
       ...TOOLSETS.calendar!.filter((n) => n !== 'ms365_find_meeting_times'),
     ]);
     for (const tool of all)
-      expect((tool.inputSchema as { properties: object }).properties, tool.name).not.toHaveProperty('mailbox');
+      expect((tool.inputSchema as { properties: object }).properties, tool.name).not.toHaveProperty(
+        'mailbox',
+      );
     for (const tool of shared) {
       expect(tool.title, tool.name).toBeTruthy();
       expect(tool.description!.length, tool.name).toBeGreaterThan(20);
@@ -142,7 +144,10 @@ describe('the tools/list contract', () => {
 
   it('has truthful annotations: reads are read-only and closed, mail and meetings reach other people', () => {
     for (const name of READ_ONLY)
-      expect(all.find((t) => t.name === name)!.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+      expect(all.find((t) => t.name === name)!.annotations).toEqual({
+        readOnlyHint: true,
+        openWorldHint: false,
+      });
     const byName = Object.fromEntries(all.map((t) => [t.name, effective(t.annotations)]));
     expect(byName.ms365_send_mail).toEqual({
       readOnlyHint: false,
@@ -183,7 +188,9 @@ describe('the tools/list contract', () => {
     const snapshots = fileURLToPath(new URL('./__toolsnaps__', import.meta.url));
     expect(compareToolSnapshots(all, snapshots)).toEqual([]);
     // With --shared-mailboxes, the tools that take a `mailbox` (the others are as above).
-    const withMailbox = shared.filter((t) => 'mailbox' in (t.inputSchema as { properties: object }).properties);
+    const withMailbox = shared.filter(
+      (t) => 'mailbox' in (t.inputSchema as { properties: object }).properties,
+    );
     expect(compareToolSnapshots(withMailbox, `${snapshots}-shared-mailboxes`)).toEqual([]);
     const toolsetOf = (name: string) =>
       Object.entries(TOOLSETS).find(([, names]) => names.includes(name))?.[0];

@@ -667,8 +667,14 @@ export class FakeGraph {
    * ErrorSendAsDenied, body from learn.microsoft.com/graph/outlook-send-mail-from-other-user), calendar delegation
    * for events (403 ErrorAccessDenied).
    */
-  private otherMailbox(owner: string, user: string, granted: string[], scopes: string[]): FakeReply | undefined {
-    const denied = () => this.error(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+  private otherMailbox(
+    owner: string,
+    user: string,
+    granted: string[],
+    scopes: string[],
+  ): FakeReply | undefined {
+    const denied = () =>
+      this.error(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
     if (!scopes.some((s) => granted.includes(`${s}.Shared`.toLowerCase()))) return denied();
     if (!this.sharedMailboxes.has(owner) && !this.authority.users.get(owner))
       return this.error(404, 'ErrorInvalidUser', `The requested user '${owner}' is invalid.`);
