@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -191,7 +192,7 @@ describe('the tools/list contract', () => {
     const withMailbox = shared.filter(
       (t) => 'mailbox' in (t.inputSchema as { properties: object }).properties,
     );
-    expect(compareToolSnapshots(withMailbox, `${snapshots}-shared-mailboxes`)).toEqual([]);
+    expect(compareToolSnapshots(withMailbox, join(snapshots, 'shared-mailboxes'))).toEqual([]);
     const toolsetOf = (name: string) =>
       Object.entries(TOOLSETS).find(([, names]) => names.includes(name))?.[0];
     const readme = fileURLToPath(new URL('../README.md', import.meta.url));

@@ -204,8 +204,39 @@ describe('a shared mailbox', () => {
   });
 });
 
+describe('the other mail tools in a shared mailbox', () => {
+  it('replies, saves an attachment and moves a message there', async () => {
+    const lead = sales.inFolder('inbox').find((m) => m.subject === 'Lead 0')!;
+    const reply = await server.call('ms365_reply', { mailbox: SALES, id: lead.id, comment: 'Thanks!' });
+    expect(reply.isError, reply.text).toBe(false);
+    const replied = sales.inFolder('sentitems').find((m) => m.subject === 'RE: Lead 0');
+    expect(replied?.to.map((r) => r.address)).toEqual(['lead0@fabrikam.com']);
+    expect(replied?.from.address).toBe(SALES);
+
+    const saved = await server.call('ms365_download_attachment', {
+      mailbox: SALES,
+      message_id: offer.id,
+      attachment_id: offer.attachments[0]!.id,
+    });
+    expect(saved.isError, saved.text).toBe(false);
+    expect(saved.text).toMatch(/^Saved «requirements\.txt» \(36 B\) to /);
+
+    const moved = await server.call('ms365_move_message', {
+      mailbox: SALES,
+      ids: [lead.id],
+      folder: 'archive',
+    });
+    expect(moved.isError, moved.text).toBe(false);
+    expect(sales.inFolder('archive').map((m) => m.subject)).toEqual(['Lead 0']);
+    const paths = world.graph.service.requests.filter((r) => r.method === 'POST').map((r) => r.path);
+    expect(paths.some((p) => p.startsWith(`/v1.0/users/${SALES}/messages/`) && p.endsWith('/move'))).toBe(
+      true,
+    );
+  });
+});
+
 describe('a delegated calendar', () => {
-  it('lists the delegator’s events and creates one in their calendar', async () => {
+  it('lists the delegator’s events, creates one in their calendar, changes and cancels it', async () => {
     const list = await server.call('ms365_list_events', {
       mailbox: BOSS,
       start: '2025-03-03',
@@ -231,6 +262,12 @@ describe('a delegated calendar', () => {
       .filter((r) => r.method === 'POST' && r.path.endsWith('/events'))
       .at(-1)!;
     expect(post.path).toBe(`/v1.0/users/${BOSS}/events`);
+    const updated = await server.call('ms365_update_event', { mailbox: BOSS, id, location: 'Room 7' });
+    expect(updated.isError, updated.text).toBe(false);
+    expect(world.graph.events.get(id)!.location).toBe('Room 7');
+    const cancelled = await server.call('ms365_cancel_event', { mailbox: BOSS, id });
+    expect(cancelled.isError, cancelled.text).toBe(false);
+    expect(world.graph.events.has(id)).toBe(false);
   });
 });
 
