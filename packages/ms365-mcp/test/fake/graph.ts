@@ -3,7 +3,8 @@
 // drafts can be sent, folders, attachments with $value and upload sessions, @odata.nextLink paging,
 // $search that refuses $filter/$orderby, a calendar view that expands recurring series, findMeetingTimes,
 // drives with upload sessions that check chunk sizes and ranges, SharePoint sites and libraries, the
-// mailbox concurrency limit, and failure injection (FakeService.inject plus upload faults).
+// mailbox concurrency limit, shared mailboxes and delegated calendars under /users/{id}/… with per-mailbox rights,
+// and failure injection (FakeService.inject plus upload faults).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -661,11 +662,13 @@ export class FakeGraph {
 
   /**
    * Whether the signed-in user may make this call in `owner`'s mailbox, as Graph decides for delegated tokens: the
-   * token needs the `.Shared` scope of the call (else 403 ErrorAccessDenied, the same body as any missing scope),
-   * the address must be a mailbox (else 404 ErrorInvalidUser), and Exchange must grant the right: Full Access for
-   * mail, Send As or Send on Behalf besides Full Access for sending through `/users/{id}/sendMail` (403
-   * ErrorSendAsDenied, body from learn.microsoft.com/graph/outlook-send-mail-from-other-user), calendar delegation
-   * for events (403 ErrorAccessDenied).
+   * token needs the `.Shared` scope of the call (else 403 ErrorAccessDenied "Access is denied. Check credentials and
+   * try again.", the same body as any missing scope or right: github.com/RogerSelwyn/MS365-Mail/issues/5 shows it for
+   * /users/{shared}/…), the address must be a mailbox (else 404 ErrorInvalidUser "The requested user '…' is
+   * invalid.", as in github.com/microsoftgraph/microsoft-graph-docs/issues/7909), and Exchange must grant the right:
+   * Full Access for mail; for sending through `/users/{id}/sendMail`, Full Access and Send As or Send on Behalf
+   * (403 ErrorSendAsDenied, body from learn.microsoft.com/graph/outlook-send-mail-from-other-user, Example 2); a
+   * calendar share or delegation for events (learn.microsoft.com/graph/outlook-get-shared-events-calendars).
    */
   private otherMailbox(
     owner: string,
