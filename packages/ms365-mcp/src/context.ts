@@ -83,7 +83,8 @@ export class Ms365 {
     return defineTool<I, O>({
       ...rest,
       annotations: onTheWire(annotations),
-      handler: async (args, ctx) => handler(args, ctx, await this.graph(needs)),
+      handler: async (args, ctx) =>
+        handler(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args) })),
     });
   }
 
@@ -107,9 +108,9 @@ export class Ms365 {
     return plan;
   }
 
-  async graph(needs: Capability[]): Promise<Graph> {
+  async graph(needs: Capability[], options: { otherMailbox?: boolean } = {}): Promise<Graph> {
     const personal = this.auth.usesSuppliedToken ? false : await this.auth.personalTenant();
-    return this.hub.forScopes(this.plan(personal).scopesFor(needs));
+    return this.hub.forScopes(this.plan(personal).scopesFor(needs, options));
   }
 }
 
@@ -124,4 +125,9 @@ export function onTheWire(a: ToolAnnotations): ToolAnnotations {
   if (a.idempotentHint === true) out.idempotentHint = true;
   if (a.openWorldHint === false) out.openWorldHint = false;
   return out;
+}
+
+/** Whether a call names a mailbox (a shared mailbox or a delegator's calendar), which needs the `.Shared` scopes. */
+function mailboxGiven(args: Record<string, unknown>): boolean {
+  return typeof args.mailbox === 'string' && args.mailbox.trim() !== '';
 }

@@ -9,6 +9,7 @@ import {
   bin,
   folders,
   hostEnv,
+  login,
   signedInServer,
   startWorld,
   type Folders,
@@ -353,6 +354,47 @@ describe('refusals', () => {
       expect(call.text).not.toContain(token);
     } finally {
       await s.close();
+      d.cleanup();
+    }
+  });
+});
+
+describe('a tenant that has not consented to the .Shared scopes', () => {
+  it('says so at login, and per call when signed in without them', async () => {
+    const CARL = 'carl@contoso.com';
+    world.authority.addUser({
+      username: CARL,
+      name: 'Carl',
+      consented: [
+        'User.Read',
+        'Mail.ReadWrite',
+        'Mail.Send',
+        'Calendars.ReadWrite',
+        'Calendars.Read.Shared',
+        'Files.ReadWrite.All',
+        'Sites.Read.All',
+      ],
+    });
+    world.graph.grant(SALES, CARL, { fullAccess: true });
+    const d = folders();
+    try {
+      const refused = await login(world, d, { username: CARL, args: SHARED });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        'ms365-mcp: The account has not consented to the scopes Mail.ReadWrite.Shared Mail.Send.Shared Calendars.ReadWrite.Shared for this app (AADSTS65001).',
+      );
+      // Signed in without the option, then served with it: the own mailbox works, a shared one names the scope.
+      const s = await signedInServer(world, d, { username: CARL, loginArgs: [], args: SHARED });
+      try {
+        expect((await s.call('ms365_list_messages', {})).isError).toBe(false);
+        const call = await s.call('ms365_list_messages', { mailbox: SALES });
+        expect(call.text).toMatch(
+          /^The account has not consented to the scopes Mail\.ReadWrite\.Shared for this app \(AADSTS65001\)\./,
+        );
+      } finally {
+        await s.close();
+      }
+    } finally {
       d.cleanup();
     }
   });
