@@ -101,7 +101,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       description: 'Events in a window and zone, series expanded; one CSV line each.',
       toolset: 'calendar',
       input: {
-        ...mailboxInput(m),
+        ...mailboxInput(m, 'calendar'),
         start: z.string().max(40).optional().describe('From (2025-03-04[T09:30]); else today.'),
         end: z.string().max(40).optional().describe('Until; else +7 days.'),
         time_zone: zoneField,
@@ -166,7 +166,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       description: 'Add an event; with attendees Outlook invites them.',
       toolset: 'calendar',
       input: {
-        ...mailboxInput(m),
+        ...mailboxInput(m, 'calendar'),
         subject: z.string().min(1).max(255).describe('Title.'),
         start: when('Start (2025-03-04T09:30).'),
         end: when('End.'),
@@ -227,7 +227,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       description: 'Change an event; attendees get an update.',
       toolset: 'calendar',
       input: {
-        ...mailboxInput(m),
+        ...mailboxInput(m, 'calendar'),
         id: z.string().max(1000).describe('Event id.'),
         subject: z.string().max(255).optional().describe('Title.'),
         start: when('Start (2025-03-04T09:30).').optional(),
@@ -296,7 +296,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       description: 'Cancel an event you organize; attendees get your comment.',
       toolset: 'calendar',
       input: {
-        ...mailboxInput(m),
+        ...mailboxInput(m, 'calendar'),
         id: z.string().max(1000).describe('Event id.'),
         comment: z.string().max(2000).default('').describe('Note to attendees.'),
       },
