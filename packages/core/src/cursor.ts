@@ -17,13 +17,18 @@ const invalid = () =>
     'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged',
   );
 
-export function encodeRequestCursor(args: Record<string, unknown>, position: string): string {
-  return deflateRawSync(Buffer.from(JSON.stringify({ a: args, p: position })), { level: 9 }).toString(
-    'base64url',
-  );
+/** `tool` names the tool that gave the cursor out, so that another tool (with arguments that fit) refuses it. */
+export function encodeRequestCursor(args: Record<string, unknown>, position: string, tool?: string): string {
+  return deflateRawSync(Buffer.from(JSON.stringify({ ...(tool ? { t: tool } : {}), a: args, p: position })), {
+    level: 9,
+  }).toString('base64url');
 }
 
-export function decodeRequestCursor(cursor: string): { args: Record<string, unknown>; position: string } {
+export function decodeRequestCursor(cursor: string): {
+  args: Record<string, unknown>;
+  position: string;
+  tool?: string;
+} {
   let parsed: unknown;
   try {
     // Bounded: a crafted cursor cannot inflate into more than a small JSON document.
@@ -32,9 +37,10 @@ export function decodeRequestCursor(cursor: string): { args: Record<string, unkn
   } catch {
     throw invalid();
   }
-  const p = parsed as { a?: unknown; p?: unknown } | null;
+  const p = parsed as { t?: unknown; a?: unknown; p?: unknown } | null;
   if (!p || typeof p.p !== 'string' || !p.a || typeof p.a !== 'object' || Array.isArray(p.a)) throw invalid();
-  return { args: p.a as Record<string, unknown>, position: p.p };
+  if (p.t !== undefined && typeof p.t !== 'string') throw invalid();
+  return { args: p.a as Record<string, unknown>, position: p.p, ...(p.t ? { tool: p.t } : {}) };
 }
 
 /** What a paging handler gets: its arguments (with `cursor` set to the position to resume from). */
@@ -61,6 +67,7 @@ export function resumable<A extends Record<string, unknown>, C, R>(
   input: Shape,
   schema: z.ZodType,
   handler: (args: A, ctx: C & Resumable) => Promise<R>,
+  tool?: string,
 ): (args: A, ctx: C) => Promise<R> {
   const defaults = new Map<string, unknown>();
   for (const [key, field] of Object.entries(input)) {
@@ -80,6 +87,13 @@ export function resumable<A extends Record<string, unknown>, C, R>(
     let position: string | undefined;
     if (typeof args.cursor === 'string' && args.cursor !== '') {
       const carried = decodeRequestCursor(args.cursor);
+      if (tool && carried.tool !== tool)
+        throw new UserInputError(
+          `This next_cursor was given out by ${carried.tool ?? 'another tool'}, not ${tool}`,
+          {
+            hint: `Pass it to ${carried.tool ?? 'the tool that gave it'}, or leave it out to start a new listing`,
+          },
+        );
       const parsed = schema.safeParse(carried.args);
       if (!parsed.success) throw invalid();
       const resumed = { ...(parsed.data as Record<string, unknown>) };
@@ -106,7 +120,7 @@ export function resumable<A extends Record<string, unknown>, C, R>(
       const fixed = Object.fromEntries(
         Object.entries(pinned).filter(([k, v]) => v !== undefined && carriedArgs[k] === undefined),
       );
-      return encodeRequestCursor({ ...carriedArgs, ...fixed }, at);
+      return encodeRequestCursor({ ...carriedArgs, ...fixed }, at, tool);
     };
     return handler({ ...request, cursor: position } as unknown as A, { ...ctx, nextCursor: next });
   };

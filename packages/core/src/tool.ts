@@ -101,7 +101,8 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
     throw new Error(`Tool name '${spec.name}' is not <server>_<verb>_<noun> snake_case`);
   const inputSchema = z.strictObject(spec.input);
   // A paging tool's cursor carries its whole request: core opens it before the handler runs.
-  const handler = 'cursor' in spec.input ? resumable(spec.input, inputSchema, spec.handler) : spec.handler;
+  const handler =
+    'cursor' in spec.input ? resumable(spec.input, inputSchema, spec.handler, spec.name) : spec.handler;
   return {
     name: spec.name,
     title: spec.title,

@@ -79,10 +79,12 @@ export class Ms365 {
   /** Declare a tool that talks to Graph; its handler gets a client carrying the scopes it needs. */
   tool<I extends Shape, O extends Shape | undefined = undefined>(spec: GraphToolSpec<I, O>): ToolDefinition {
     this.needs.set(spec.name, spec.needs);
-    const { needs, handler, ...rest } = spec;
+    const { needs, handler, annotations, ...rest } = spec;
     return defineTool<I, O>({
       ...rest,
-      handler: async (args, ctx) => handler(args, ctx, await this.graph(needs)),
+      annotations: onTheWire(annotations),
+      handler: async (args, ctx) =>
+        handler(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args) })),
     });
   }
 
@@ -106,8 +108,26 @@ export class Ms365 {
     return plan;
   }
 
-  async graph(needs: Capability[]): Promise<Graph> {
+  async graph(needs: Capability[], options: { otherMailbox?: boolean } = {}): Promise<Graph> {
     const personal = this.auth.usesSuppliedToken ? false : await this.auth.personalTenant();
-    return this.hub.forScopes(this.plan(personal).scopesFor(needs));
+    return this.hub.forScopes(this.plan(personal).scopesFor(needs, options));
   }
+}
+
+/**
+ * The annotations as tools/list carries them: hints equal to the MCP defaults (destructiveHint true, idempotentHint
+ * false, openWorldHint true; modelcontextprotocol.io/specification, ToolAnnotations) are left out, which means the
+ * same to a client and keeps tools/list under 16 KB with shared mailboxes on. readOnlyHint always stays.
+ */
+export function onTheWire(a: ToolAnnotations): ToolAnnotations {
+  const out: ToolAnnotations = { readOnlyHint: a.readOnlyHint };
+  if (a.destructiveHint === false) out.destructiveHint = false;
+  if (a.idempotentHint === true) out.idempotentHint = true;
+  if (a.openWorldHint === false) out.openWorldHint = false;
+  return out;
+}
+
+/** Whether a call names a mailbox (a shared mailbox or a delegator's calendar), which needs the `.Shared` scopes. */
+function mailboxGiven(args: Record<string, unknown>): boolean {
+  return typeof args.mailbox === 'string' && args.mailbox.trim() !== '';
 }

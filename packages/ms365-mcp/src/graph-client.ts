@@ -215,7 +215,14 @@ export class Graph {
         hint: auth.loginHint,
       });
     }
-    if (r.status === 403 && /accessdenied|authorization_requestdenied|forbidden/i.test(text)) {
+    if (r.status === 404 && /ErrorInvalidUser/i.test(text)) {
+      const other = otherMailbox(r.url);
+      return new UserInputError(`No mailbox has the address ${other ?? 'given'}`, {
+        upstream,
+        hint: 'Check the spelling of the mailbox address (a shared mailbox’s own address, e.g. sales@contoso.com)',
+      });
+    }
+    if (r.status === 403 && /accessdenied|sendasdenied|authorization_requestdenied|forbidden/i.test(text)) {
       const missing = this.grantedScopes.length
         ? this.scopes.filter((s) => s !== 'User.Read' && !covers(this.grantedScopes, s))
         : [];
@@ -231,7 +238,7 @@ export class Graph {
         );
       }
       const other = otherMailbox(r.url);
-      if (other) return mailboxRefusal(other, r.url, upstream);
+      if (other) return mailboxRefusal(other, r.url, /SendAsDenied/i.test(text), upstream);
       return new PermissionError('Microsoft Graph refused access to this item', {
         upstream,
         hint: 'The account may lack access to it (another user’s mailbox or file, or a tenant policy)',
@@ -301,13 +308,22 @@ function otherMailbox(url: string): string | undefined {
  * Graph answers 403 ErrorAccessDenied both when the sign-in lacks a .Shared scope and when the user has no right on
  * the mailbox (learn.microsoft.com/graph/outlook-share-messages-folders): say which right this call needed.
  */
-function mailboxRefusal(mailbox: string, url: string, upstream: UpstreamInfo): PermissionError {
+function mailboxRefusal(
+  mailbox: string,
+  url: string,
+  sendAsDenied: boolean,
+  upstream: UpstreamInfo,
+): PermissionError {
   const path = new URL(url).pathname;
-  const right = /\/(sendMail|send|reply|replyAll|forward)$/i.test(path)
+  // Sending through /users/{id}/sendMail needs Full Access as well as Send As or Send on Behalf
+  // (learn.microsoft.com/graph/outlook-send-mail-from-other-user); ErrorSendAsDenied says only the latter is missing.
+  const right = sendAsDenied
     ? 'Send As or Send on Behalf permission on it (given by an Exchange admin)'
-    : /\/(events|calendarView|calendar)\b/i.test(path)
-      ? 'a delegate or share permission on its calendar (Outlook: Calendar → Share or Delegate access)'
-      : 'Full Access permission on it, or permission on the folder (given by an Exchange admin or the owner in Outlook)';
+    : /\/(sendMail|send|reply|replyAll|forward)$/i.test(path)
+      ? 'Full Access and Send As (or Send on Behalf) permission on it (given by an Exchange admin)'
+      : /\/(events|calendarView|calendar)\b/i.test(path)
+        ? 'a delegate or share permission on its calendar (Outlook: Calendar → Share or Delegate access)'
+        : 'Full Access permission on it, or permission on the folder (given by an Exchange admin or the owner in Outlook)';
   return new PermissionError(
     `Microsoft Graph refused access to the mailbox ${mailbox}: the signed-in user needs ${right}`,
     {

@@ -7,10 +7,17 @@ import type { Ms365 } from './context.js';
  * /graph/outlook-send-mail-from-other-user, /graph/outlook-get-shared-events-calendars). Without the option the
  * argument is not offered at all, so a model cannot reach past the user's own mailbox.
  */
-const mailboxField = z.string().max(320).optional().describe('Shared mailbox; default yours.');
+// Kept very short: with every toolset on, ten tools carry it and tools/list must stay within 16 KB.
+const mailboxField = z.string().max(320).optional().describe('Shared mailbox.');
+const calendarField = z.string().max(320).optional().describe('Whose calendar.');
 
-export function mailboxInput(m: Ms365): { mailbox?: typeof mailboxField } {
-  return m.sharedMailboxes ? { mailbox: mailboxField } : {};
+/** The `mailbox` argument of a mail tool, or of a calendar tool (a delegator's or a shared mailbox's calendar). */
+export function mailboxInput(
+  m: Ms365,
+  area: 'mail' | 'calendar' = 'mail',
+): { mailbox?: typeof mailboxField } {
+  if (!m.sharedMailboxes) return {};
+  return { mailbox: area === 'calendar' ? calendarField : mailboxField };
 }
 
 /** `/me`, or `/users/{address}` for a shared mailbox or a delegator's calendar. */

@@ -62,24 +62,28 @@ export class ScopePlan {
     const caps = new Set<Capability>();
     for (const needs of served) for (const c of needs) caps.add(c);
     for (const c of caps) if (c.endsWith('.write') || c === 'files.share') this.writes.add(AREA[c]);
-    this.all = this.scopesFor([...caps]);
+    this.all = this.scopesFor([...caps], { otherMailbox: true });
   }
 
   /** Every scope the served tools need, User.Read first: what `login` asks for. */
   readonly all: string[];
 
-  /** The scopes one call needs. */
-  scopesFor(needs: readonly Capability[]): string[] {
+  /**
+   * The scopes one call needs. A call in the user's own mailbox needs no `.Shared` scope, so that it works even where
+   * the tenant has not consented to them; only a call with a `mailbox` (`otherMailbox`) asks for them.
+   */
+  scopesFor(needs: readonly Capability[], options: { otherMailbox?: boolean } = {}): string[] {
     const scopes = new Set<string>(['User.Read']);
+    const other = this.shared && (options.otherMailbox ?? false);
     for (const c of needs) {
       if (this.personal && WORK_ONLY.has(c)) continue;
-      for (const s of this.resolve(c)) scopes.add(s);
+      for (const s of this.resolve(c, other)) scopes.add(s);
     }
     return [...scopes];
   }
 
-  private resolve(c: Capability): string[] {
-    const shared = (scope: string) => (this.shared ? [scope] : []);
+  private resolve(c: Capability, other: boolean): string[] {
+    const shared = (scope: string) => (other ? [scope] : []);
     switch (c) {
       case 'mail.read': {
         const s = this.writes.has('mail') ? 'Mail.ReadWrite' : 'Mail.Read';

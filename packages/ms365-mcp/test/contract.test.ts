@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -69,8 +70,19 @@ async function listTools(args: string[] = []): Promise<ListedTool[]> {
 }
 
 let all: ListedTool[];
+let shared: ListedTool[];
 beforeAll(async () => {
   all = await listTools();
+  shared = await listTools(['--shared-mailboxes']);
+});
+
+/** A tool's annotations with the MCP defaults filled in for the hints tools/list leaves out (context.ts onTheWire). */
+const effective = (a: ListedTool['annotations']) => ({
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: false,
+  openWorldHint: true,
+  ...a,
 });
 afterAll(() => dirs.cleanup());
 
@@ -89,9 +101,23 @@ describe('the tools/list contract', () => {
     ).toEqual(READ_ONLY.slice(0, 2));
   });
 
-  it('keeps tools/list with every tool under 16 KB, each tool described and every input bounded', () => {
+  it('keeps tools/list with every tool under 16 KB, shared mailboxes on or off, each tool described and every input bounded', () => {
     expect(Buffer.byteLength(JSON.stringify({ tools: all }))).toBeLessThanOrEqual(16 * 1024);
-    for (const tool of all) {
+    // --shared-mailboxes adds a `mailbox` field to the mail and calendar tools (issue 17, item 5).
+    expect(Buffer.byteLength(JSON.stringify({ tools: shared }))).toBeLessThanOrEqual(16 * 1024);
+    expect(shared.map((t) => t.name)).toEqual(all.map((t) => t.name));
+    const withMailbox = shared
+      .filter((t) => 'mailbox' in (t.inputSchema as { properties: object }).properties)
+      .map((t) => t.name);
+    expect(withMailbox).toEqual([
+      ...TOOLSETS.mail!,
+      ...TOOLSETS.calendar!.filter((n) => n !== 'ms365_find_meeting_times'),
+    ]);
+    for (const tool of all)
+      expect((tool.inputSchema as { properties: object }).properties, tool.name).not.toHaveProperty(
+        'mailbox',
+      );
+    for (const tool of shared) {
       expect(tool.title, tool.name).toBeTruthy();
       expect(tool.description!.length, tool.name).toBeGreaterThan(20);
       const schema = tool.inputSchema as {
@@ -118,8 +144,12 @@ describe('the tools/list contract', () => {
   });
 
   it('has truthful annotations: reads are read-only and closed, mail and meetings reach other people', () => {
-    const byName = Object.fromEntries(all.map((t) => [t.name, t.annotations]));
-    for (const name of READ_ONLY) expect(byName[name]).toEqual({ readOnlyHint: true, openWorldHint: false });
+    for (const name of READ_ONLY)
+      expect(all.find((t) => t.name === name)!.annotations).toEqual({
+        readOnlyHint: true,
+        openWorldHint: false,
+      });
+    const byName = Object.fromEntries(all.map((t) => [t.name, effective(t.annotations)]));
     expect(byName.ms365_send_mail).toEqual({
       readOnlyHint: false,
       destructiveHint: false,
@@ -158,6 +188,11 @@ describe('the tools/list contract', () => {
   it('matches the schema snapshots and the README tool table', () => {
     const snapshots = fileURLToPath(new URL('./__toolsnaps__', import.meta.url));
     expect(compareToolSnapshots(all, snapshots)).toEqual([]);
+    // With --shared-mailboxes, the tools that take a `mailbox` (the others are as above).
+    const withMailbox = shared.filter(
+      (t) => 'mailbox' in (t.inputSchema as { properties: object }).properties,
+    );
+    expect(compareToolSnapshots(withMailbox, join(snapshots, 'shared-mailboxes'))).toEqual([]);
     const toolsetOf = (name: string) =>
       Object.entries(TOOLSETS).find(([, names]) => names.includes(name))?.[0];
     const readme = fileURLToPath(new URL('../README.md', import.meta.url));

@@ -122,5 +122,36 @@ describe('a next_cursor alone resumes the same request', () => {
     const broken = await server.call('ms365_list_files', { cursor: `${cursor.slice(0, -4)}AAAA` });
     expect(broken.isError).toBe(true);
     expect(broken.text).toMatch(/^The cursor is not one this server gave out/);
+    // A cursor belongs to the tool that gave it out, even when its arguments would fit another.
+    const first = await server.call('ms365_search_sites', { query: 'sales', top: 2 });
+    const crossed = await server.call('ms365_list_site_libraries', { cursor: cursorOf(first.text)! });
+    expect(crossed.text).toBe(
+      'This next_cursor was given out by ms365_search_sites, not ms365_list_site_libraries. Pass it to ms365_search_sites, or leave it out to start a new listing.',
+    );
+  });
+
+  it('ms365_list_permissions has no cursor: Graph answers an item’s permissions in one response', async () => {
+    // driveItem-list-permissions documents only $select (no $top, no $skipToken), so the tool lists them all.
+    const drive = world.graph.drive(ALICE);
+    const item = drive.byPath('Reports/report 0.txt')!;
+    world.graph.sharing.own.set(
+      item.id,
+      Array.from({ length: 120 }, (_, i) => ({
+        id: `perm${i}`,
+        roles: ['read'],
+        grantedToV2: { user: { id: `u${i}`, displayName: `Reader ${i}`, email: `reader${i}@contoso.com` } },
+      })),
+    );
+    const call = await server.call('ms365_list_permissions', { path: 'Reports/report 0.txt' });
+    expect(call.isError, call.text).toBe(false);
+    expect(call.text).toContain('reader119@contoso.com');
+    expect(call.text.split('\n').at(-1)).toBe('120 permissions; truncated: false.');
+    const withCursor = await server.call('ms365_list_permissions', {
+      path: 'Reports/report 0.txt',
+      cursor: 'x',
+    });
+    expect(withCursor.isError).toBe(true);
+    const listed = (await server.client.listTools()).tools.find((t) => t.name === 'ms365_list_permissions')!;
+    expect(Object.keys(listed.inputSchema.properties ?? {})).toEqual(['path', 'item_id', 'drive_id']);
   });
 });

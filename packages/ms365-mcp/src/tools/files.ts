@@ -48,9 +48,9 @@ export interface DriveItem {
 const ITEM_SELECT = 'id,name,size,lastModifiedDateTime,folder,file';
 
 export const itemFields = {
-  path: z.string().max(1024).optional().describe('Drive path (Docs/a.docx).'),
+  path: z.string().max(1024).optional().describe('Path (Docs/a.docx).'),
   item_id: z.string().max(400).optional().describe('Or item id.'),
-  drive_id: z.string().max(400).optional().describe('Library drive_id; default OneDrive.'),
+  drive_id: z.string().max(400).optional().describe('Library; else OneDrive.'),
 };
 
 export function driveBase(driveId: string | undefined): string {
@@ -304,13 +304,13 @@ export function fileTools(m: Ms365): ToolDefinition[] {
   return [
     m.tool({
       name: 'ms365_list_files',
-      title: 'List OneDrive files',
+      title: 'List files',
       description: 'List a OneDrive or library folder, one CSV line per item.',
       toolset: 'files',
       input: {
         ...itemFields,
         top: z.number().int().min(1).max(200).default(50).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
+        cursor: z.string().max(4000).optional().describe('next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
@@ -326,7 +326,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         query: z.string().max(200).optional().describe('Words to find.'),
         drive_id: itemFields.drive_id,
         top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
+        cursor: z.string().max(4000).optional().describe('next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
@@ -360,7 +360,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_read_file',
       title: 'Read a file',
       description:
-        'Text of a text, Word, Excel, PowerPoint or PDF file, fenced as untrusted; other types: ms365_download_file.',
+        'Text of a text, Word, Excel, PowerPoint or PDF file (untrusted); other types: ms365_download_file.',
       toolset: 'files',
       input: {
         ...itemFields,
@@ -414,7 +414,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        folder: z.string().max(1024).optional().describe('Local folder; default ~/Downloads/ms365-mcp.'),
+        folder: z.string().max(1024).optional().describe('Local folder; else ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
@@ -439,7 +439,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_upload_file',
       title: 'Upload a file',
       description:
-        'Upload a local file (allowed folders) to OneDrive or a library; an interrupted big one resumes when called again.',
+        'Upload a local file (allowed folders) to OneDrive or a library; call again to resume a big one.',
       toolset: 'files',
       input: {
         local_path: z.string().max(1024).describe('Absolute local path.'),

@@ -336,7 +336,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_list_messages',
       title: 'List mail',
       description:
-        'Find mail by folder, sender, subject, dates, flags or KQL; newest first. One CSV line per message.',
+        'Find mail by folder, sender, subject, dates, flags or KQL; newest first, one CSV line each.',
       toolset: 'mail',
       input: {
         ...mailboxInput(m),
@@ -353,7 +353,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         has_attachments: z.boolean().optional().describe('Has attachments.'),
         search: z.string().max(500).optional().describe('KQL (budget OR to:bob); by relevance.'),
         top: z.number().int().min(1).max(50).default(10).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
+        cursor: z.string().max(4000).optional().describe('next_cursor.'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
@@ -500,7 +500,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       name: 'ms365_send_mail',
       title: 'Send mail',
       description:
-        'Send a message (or save it as a draft), or send a draft by draft_id; kept in Sent Items. Confirm first.',
+        'Send a message or a saved draft (draft_id), or only save a draft; kept in Sent Items. Confirm first.',
       toolset: 'mail',
       input: {
         ...mailboxInput(m),
@@ -512,7 +512,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         body_type: z.enum(['text', 'html']).default('text').describe('Body format.'),
         attachments: attachmentsField.optional(),
         draft_id: z.string().max(1000).optional().describe('Send this draft (alone).'),
-        draft: z.boolean().default(false).describe('Only save in Drafts; returns draft_id.'),
+        draft: z.boolean().default(false).describe('Save to Drafts only; gives draft_id.'),
       },
       annotations: {
         readOnlyHint: false,
@@ -664,7 +664,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         ...mailboxInput(m),
         message_id: z.string().max(1000).describe('Message id.'),
         attachment_id: z.string().max(2000).describe('Attachment id.'),
-        folder: z.string().max(1024).optional().describe('Local folder; default ~/Downloads/ms365-mcp.'),
+        folder: z.string().max(1024).optional().describe('Local folder; else ~/Downloads/ms365-mcp.'),
         save_as: z.string().max(255).optional().describe('Local file name.'),
       },
       // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.

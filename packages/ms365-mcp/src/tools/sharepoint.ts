@@ -39,14 +39,14 @@ export function siteRef(site: string): string {
 }
 
 const PAGING = {
-  cursor: z.string().max(4000).optional().describe('A next_cursor.'),
+  cursor: z.string().max(4000).optional().describe('next_cursor.'),
 };
 
 export function sharepointTools(m: Ms365): ToolDefinition[] {
   return [
     m.tool({
       name: 'ms365_search_sites',
-      title: 'Find SharePoint sites',
+      title: 'Find sites',
       description: 'Find SharePoint sites by name (work accounts).',
       toolset: 'sharepoint',
       input: {
@@ -83,7 +83,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
 
     m.tool({
       name: 'ms365_list_site_libraries',
-      title: 'List document libraries',
+      title: 'List site libraries',
       description: 'Libraries of a site, with drive_id for the file tools.',
       toolset: 'sharepoint',
       input: {

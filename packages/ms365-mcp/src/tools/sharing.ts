@@ -8,7 +8,7 @@ import {
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId, type Graph } from '../graph-client.js';
-import { csvLine, fencedCsv, listFooter, oneLine, resumable } from '../format.js';
+import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
 import { compactUtc, parseTime } from '../time.js';
 import { itemFields, itemRef, type DriveItem } from './files.js';
 
@@ -34,7 +34,8 @@ const PERMISSION_SELECT =
   'id,roles,link,grantedToV2,grantedToIdentitiesV2,invitation,inheritedFrom,expirationDateTime,hasPassword';
 
 const address = z.string().max(320);
-export const PERMISSION_PAGE = 100;
+/** The most permissions listed for one item (Graph gives them all at once). */
+export const PERMISSION_LIMIT = 200;
 
 function who(p: Permission): string {
   const one = (i: Identity | undefined) =>
@@ -83,7 +84,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
     m.tool({
       name: 'ms365_share_file',
       title: 'Share a file',
-      description: 'Share a drive item: invite recipients, or else make a view/edit link.',
+      description: 'Share a drive item: invite recipients, else make a view/edit link.',
       toolset: 'sharing',
       input: {
         ...itemFields,
@@ -207,28 +208,20 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
 
     m.tool({
       name: 'ms365_list_permissions',
-      title: 'List who has access',
+      title: 'Who has access',
       description: 'Who has access to a drive item (people, groups, links).',
       toolset: 'sharing',
-      input: {
-        ...itemFields,
-        cursor: z.string().max(4000).optional().describe('A next_cursor.'),
-      },
+      input: itemFields,
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
       handler: async (a, ctx, graph) => {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of the file or folder');
         const item = itemRef(a);
-        // driveItem: list permissions (learn.microsoft.com/graph/api/driveitem-list-permissions)
+        // driveItem: list permissions (learn.microsoft.com/graph/api/driveitem-list-permissions) takes only $select:
+        // no $top or $skipToken, the whole collection comes in one answer, so this tool has no cursor.
         const page = await graph.list<Permission>(
           item.sub('/permissions'),
-          {
-            query: { $select: PERMISSION_SELECT },
-            // Items rarely carry many permissions: one page of 100 is enough, the cursor gets the rest.
-            top: PERMISSION_PAGE,
-            ...(a.cursor ? { cursor: a.cursor } : {}),
-            ...item.notFound,
-          },
+          { query: { $select: PERMISSION_SELECT }, top: PERMISSION_LIMIT, ...item.notFound },
           ctx.signal,
         );
         return {
@@ -249,7 +242,9 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
                 ]),
               ),
             ),
-            listFooter(resumable(page, ctx), 'permission'),
+            page.truncated
+              ? `${page.items.length} permissions; truncated: only the first ${PERMISSION_LIMIT} are shown.`
+              : listFooter(page, 'permission'),
           ].join('\n'),
         };
       },

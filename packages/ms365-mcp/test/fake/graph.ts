@@ -3,7 +3,8 @@
 // drafts can be sent, folders, attachments with $value and upload sessions, @odata.nextLink paging,
 // $search that refuses $filter/$orderby, a calendar view that expands recurring series, findMeetingTimes,
 // drives with upload sessions that check chunk sizes and ranges, SharePoint sites and libraries, the
-// mailbox concurrency limit, and failure injection (FakeService.inject plus upload faults).
+// mailbox concurrency limit, shared mailboxes and delegated calendars under /users/{id}/… with per-mailbox rights,
+// and failure injection (FakeService.inject plus upload faults).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -50,6 +51,8 @@ export interface FakeMessage {
   folderId: string;
   subject: string;
   from: Addr;
+  /** Who actually sent it, when not `from` (a delegate with Send on Behalf). */
+  sender?: Addr;
   to: Addr[];
   cc: Addr[];
   bcc: Addr[];
@@ -148,7 +151,7 @@ function messageJson(m: FakeMessage): Record<string, unknown> {
     id: m.id,
     subject: m.subject,
     from: recipient(m.from),
-    sender: recipient(m.from),
+    sender: recipient(m.sender ?? m.from),
     toRecipients: m.to.map(recipient),
     ccRecipients: m.cc.map(recipient),
     bccRecipients: m.bcc.map(recipient),
@@ -353,7 +356,10 @@ export interface UploadFault {
 }
 
 interface Ctx {
+  /** The mailbox the request works in: the signed-in user's, or the one named by `/users/{id}`. */
   user: string;
+  /** The signed-in user, when the request reaches another mailbox through `/users/{id}`. */
+  delegate?: string;
   token: IssuedToken;
   prefer: Record<string, string>;
 }
@@ -394,6 +400,28 @@ const FILES_READ = [
 const FILES_WRITE = ['Files.ReadWrite', 'Files.ReadWrite.All'];
 const SITES_READ = ['Sites.Read.All', 'Sites.ReadWrite.All'];
 
+/**
+ * What one user may do in another's mailbox, as Exchange grants it: Full Access and Send As (admin), Send on Behalf,
+ * and calendar delegation or sharing (the owner, in Outlook). learn.microsoft.com/graph/outlook-share-messages-folders,
+ * /graph/outlook-send-mail-from-other-user, /graph/outlook-get-shared-events-calendars.
+ */
+export interface MailboxRights {
+  fullAccess?: boolean;
+  sendAs?: boolean;
+  sendOnBehalf?: boolean;
+  calendar?: 'read' | 'write';
+}
+
+/** The mailbox right each kind of `/users/{id}/…` route needs. */
+type Right = 'mail.read' | 'mail.write' | 'mail.send' | 'calendar.read' | 'calendar.write';
+const RIGHT = new Map<string[], Right>([
+  [MAIL_READ, 'mail.read'],
+  [MAIL_WRITE, 'mail.write'],
+  [MAIL_SEND, 'mail.send'],
+  [CAL_READ, 'calendar.read'],
+  [CAL_WRITE, 'calendar.write'],
+]);
+
 export class FakeGraph {
   readonly service: FakeService;
   readonly mailboxes = new Map<string, Mailbox>();
@@ -416,6 +444,10 @@ export class FakeGraph {
     (status, code, message) => this.error(status, code, message),
     (d) => d.webUrl.startsWith('https://onedrive.live.com/'),
   );
+  /** Rights on other mailboxes, by `owner|delegate` (lower case). */
+  readonly rights = new Map<string, MailboxRights>();
+  /** Shared mailboxes: directory objects with a mailbox but no sign-in. */
+  readonly sharedMailboxes = new Set<string>();
   private readonly inflight = new Map<string, number>();
   private readonly occurrenceIds = new Map<string, { eventId: string; date: string }>();
 
@@ -450,6 +482,19 @@ export class FakeGraph {
       this.mailboxes.set(username.toLowerCase(), mb);
     }
     return mb;
+  }
+
+  /** A shared mailbox (`sales@contoso.com`): it has its own folders and calendar; nobody signs in as it. */
+  addSharedMailbox(address: string, name: string): Mailbox {
+    const box = new Mailbox({ name, address });
+    this.mailboxes.set(address.toLowerCase(), box);
+    this.sharedMailboxes.add(address.toLowerCase());
+    return box;
+  }
+
+  /** Give `delegate` rights on `owner`'s mailbox or calendar (replacing earlier ones). */
+  grant(owner: string, delegate: string, rights: MailboxRights): void {
+    this.rights.set(`${owner.toLowerCase()}|${delegate.toLowerCase()}`, rights);
   }
 
   drive(username: string): Drive {
@@ -554,8 +599,19 @@ export class FakeGraph {
       const token = check.token;
       if (!token.username)
         return this.error(401, 'InvalidAuthenticationToken', 'This API needs a delegated (user) token.');
-      const user = token.username.toLowerCase();
-      if (!scopes.some((s) => token.scopes.map((x) => x.toLowerCase()).includes(s.toLowerCase()))) {
+      let user = token.username.toLowerCase();
+      const granted = token.scopes.map((x) => x.toLowerCase());
+      let delegate: string | undefined;
+      const target = req.params.mailbox?.toLowerCase();
+      if (target !== undefined && target !== user) {
+        const refused = this.otherMailbox(target, user, granted, scopes);
+        if (refused) {
+          refused.headers = { 'request-id': requestId, ...refused.headers };
+          return refused;
+        }
+        delegate = user;
+        user = target;
+      } else if (!scopes.some((s) => granted.includes(s.toLowerCase()))) {
         const code = options.mailbox ? 'ErrorAccessDenied' : 'accessDenied';
         return this.error(
           403,
@@ -591,7 +647,7 @@ export class FakeGraph {
       }
       try {
         if (this.latencyMs && options.mailbox) await new Promise((r) => setTimeout(r, this.latencyMs));
-        const reply = await fn(req, { user, token, prefer }, raw);
+        const reply = await fn(req, { user, ...(delegate ? { delegate } : {}), token, prefer }, raw);
         if (reply) reply.headers = { 'request-id': requestId, ...reply.headers };
         return reply;
       } catch (err) {
@@ -602,6 +658,57 @@ export class FakeGraph {
         if (counted) this.inflight.set(user, (this.inflight.get(user) ?? 1) - 1);
       }
     };
+  }
+
+  /**
+   * Whether the signed-in user may make this call in `owner`'s mailbox, as Graph decides for delegated tokens: the
+   * token needs the `.Shared` scope of the call (else 403 ErrorAccessDenied "Access is denied. Check credentials and
+   * try again.", the same body as any missing scope or right: github.com/RogerSelwyn/MS365-Mail/issues/5 shows it for
+   * /users/{shared}/…), the address must be a mailbox (else 404 ErrorInvalidUser "The requested user '…' is
+   * invalid.", as in github.com/microsoftgraph/microsoft-graph-docs/issues/7909), and Exchange must grant the right:
+   * Full Access for mail; for sending through `/users/{id}/sendMail`, Full Access and Send As or Send on Behalf
+   * (403 ErrorSendAsDenied, body from learn.microsoft.com/graph/outlook-send-mail-from-other-user, Example 2); a
+   * calendar share or delegation for events (learn.microsoft.com/graph/outlook-get-shared-events-calendars).
+   */
+  private otherMailbox(
+    owner: string,
+    user: string,
+    granted: string[],
+    scopes: string[],
+  ): FakeReply | undefined {
+    const denied = () =>
+      this.error(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    if (!scopes.some((s) => granted.includes(`${s}.Shared`.toLowerCase()))) return denied();
+    if (!this.sharedMailboxes.has(owner) && !this.authority.users.get(owner))
+      return this.error(404, 'ErrorInvalidUser', `The requested user '${owner}' is invalid.`);
+    const rights = this.rights.get(`${owner}|${user}`) ?? {};
+    switch (RIGHT.get(scopes)) {
+      case 'mail.read':
+      case 'mail.write':
+        return rights.fullAccess ? undefined : denied();
+      case 'mail.send':
+        if (!rights.fullAccess) return denied();
+        return rights.sendAs || rights.sendOnBehalf
+          ? undefined
+          : this.error(
+              403,
+              'ErrorSendAsDenied',
+              'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account. Cannot submit message.',
+            );
+      case 'calendar.read':
+        return rights.calendar || rights.fullAccess ? undefined : denied();
+      case 'calendar.write':
+        return rights.calendar === 'write' || rights.fullAccess ? undefined : denied();
+      default:
+        return denied();
+    }
+  }
+
+  /** A delegate with Send on Behalf shows as `sender`; with Send As nothing tells (outlook-send-mail-from-other-user). */
+  private stampSender(ctx: Ctx, msg: FakeMessage): void {
+    if (!ctx.delegate || this.rights.get(`${ctx.user}|${ctx.delegate}`)?.sendAs) return;
+    const user = this.authority.users.get(ctx.delegate);
+    msg.sender = { name: user?.name ?? ctx.delegate, address: ctx.delegate };
   }
 
   /** A page of a collection, with `@odata.nextLink` carrying the whole query plus `$skip` or `$skiptoken`. */
@@ -651,22 +758,28 @@ export class FakeGraph {
 
     // ---- mail ----
     const mb = { mailbox: true };
-    s.route(
+    // Every mail and calendar route also answers as `/users/{id | userPrincipalName}/…` (user-list-messages,
+    // message-get, user-sendmail, user-list-calendarview, user-post-events on learn.microsoft.com/graph/api).
+    const mailRoute = (method: string, path: string, handler: Parameters<FakeService['route']>[2]) => {
+      s.route(method, path, handler);
+      s.route(method, path.replace(`${v}/me/`, `${v}/users/:mailbox/`), handler);
+    };
+    mailRoute(
       'GET',
       `${v}/me/mailFolders`,
       this.guard(MAIL_READ, (req, ctx) => this.listFolders(req, ctx, undefined), mb),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/mailFolders/:folder/childFolders`,
       this.guard(MAIL_READ, (req, ctx) => this.listFolders(req, ctx, req.params.folder), mb),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/mailFolders/:folder/messages`,
       this.guard(MAIL_READ, (req, ctx) => this.listMessages(req, ctx, req.params.folder), mb),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/mailFolders/:folder`,
       this.guard(
@@ -678,17 +791,17 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/messages`,
       this.guard(MAIL_READ, (req, ctx) => this.listMessages(req, ctx, undefined), mb),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/messages`,
       this.guard(MAIL_WRITE, (req, ctx) => this.createDraft(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/messages/:id`,
       this.guard(
@@ -700,7 +813,7 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'DELETE',
       `${v}/me/messages/:id`,
       this.guard(
@@ -711,7 +824,7 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/messages/:id/attachments`,
       this.guard(
@@ -723,7 +836,7 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/messages/:id/attachments/:aid`,
       this.guard(
@@ -735,7 +848,7 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/messages/:id/attachments/:aid/$value`,
       this.guard(
@@ -747,17 +860,17 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/messages/:id/attachments`,
       this.guard(MAIL_WRITE, (req, ctx) => this.addAttachment(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/messages/:id/attachments/createUploadSession`,
       this.guard(MAIL_WRITE, (req, ctx) => this.mailUploadSession(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/messages/:id/send`,
       this.guard(
@@ -767,30 +880,31 @@ export class FakeGraph {
           if (!m) return this.notFound();
           if (!m.isDraft) return this.error(400, 'ErrorInvalidRequest', 'Only a draft can be sent.');
           this.mailbox(ctx.user).messages.delete(m.id);
+          this.stampSender(ctx, m);
           this.deliver(ctx.user, m, true);
           return { status: 202 };
         },
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/sendMail`,
       this.guard(MAIL_SEND, (req, ctx) => this.sendMail(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/messages/:id/move`,
       this.guard(MAIL_WRITE, (req, ctx) => this.move(req, ctx), mb),
     );
     for (const action of ['reply', 'replyAll', 'forward']) {
-      s.route(
+      mailRoute(
         'POST',
         `${v}/me/messages/:id/${action}`,
         this.guard(MAIL_SEND, (req, ctx) => this.respond(req, ctx, action, false), mb),
       );
       const create = `create${action[0]!.toUpperCase()}${action.slice(1)}`;
-      s.route(
+      mailRoute(
         'POST',
         `${v}/me/messages/:id/${create}`,
         this.guard(MAIL_WRITE, (req, ctx) => this.respond(req, ctx, action, true), mb),
@@ -798,12 +912,12 @@ export class FakeGraph {
     }
 
     // ---- calendar ----
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/calendarView`,
       this.guard(CAL_READ, (req, ctx) => this.calendarView(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'GET',
       `${v}/me/events/:id`,
       this.guard(
@@ -816,17 +930,17 @@ export class FakeGraph {
         mb,
       ),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/events`,
       this.guard(CAL_WRITE, (req, ctx) => this.createEvent(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'PATCH',
       `${v}/me/events/:id`,
       this.guard(CAL_WRITE, (req, ctx) => this.updateEvent(req, ctx), mb),
     );
-    s.route(
+    mailRoute(
       'POST',
       `${v}/me/events/:id/cancel`,
       this.guard(CAL_WRITE, (req, ctx) => this.cancelEvent(req, ctx), mb),
@@ -1066,6 +1180,7 @@ export class FakeGraph {
       return this.error(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
     if (this.size(msg) > this.maxMessageBytes)
       return this.error(413, 'ErrorMessageSizeExceeded', 'The message exceeds the maximum supported size.');
+    this.stampSender(ctx, msg);
     this.deliver(ctx.user, msg, body.saveToSentItems !== false);
     return { status: 202 };
   }
@@ -1188,6 +1303,7 @@ export class FakeGraph {
       box.messages.set(msg.id, msg);
       return { status: 201, body: messageJson(msg) };
     }
+    this.stampSender(ctx, msg);
     this.deliver(ctx.user, msg, true);
     return { status: 202 };
   }
