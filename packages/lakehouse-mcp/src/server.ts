@@ -49,7 +49,9 @@ function tellingWaits(tool: ToolDefinition): ToolDefinition {
         last += 0.001;
         void ctx.progress(last, undefined, message);
       };
-      return hostWaitNotices.run(notice, () => tool.handler(args, { ...ctx, progress }));
+      return hostWaitNotices.run({ notice, signal: ctx.signal }, () =>
+        tool.handler(args, { ...ctx, progress }),
+      );
     },
   };
 }

@@ -4,7 +4,7 @@ import { connect as dial } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger as log } from '@switchyard/core';
+import { CancelledError, silentLogger as log } from '@switchyard/core';
 import { tempDir } from '@switchyard/testkit';
 import { HostLock, hostSocketPath, hostWaitNotices } from '../src/warehouse/host-lock.js';
 
@@ -43,10 +43,7 @@ describe('turns on a tenant file between processes', () => {
     await b!.acquire('read');
     expect([a!.held, b!.held]).toEqual(['read', 'read']);
     const heard: string[] = [];
-    const writing = hostWaitNotices.run(
-      (m) => heard.push(m),
-      () => c!.acquire('write'),
-    );
+    const writing = hostWaitNotices.run({ notice: (m) => heard.push(m) }, () => c!.acquire('write'));
     expect(await settled(writing)).toBe(false);
     // Both readers were asked to yield; the writer is told it waits.
     expect(yields).toEqual([1, 1, 0]);
@@ -58,6 +55,25 @@ describe('turns on a tenant file between processes', () => {
     b!.release();
     await writing;
     expect(c!.held).toBe('write');
+  });
+
+  it('stops waiting when the call is cancelled, and lets go of the turn that comes after', async () => {
+    const {
+      locks: [a, b, c],
+    } = processes(3);
+    await a!.acquire('write');
+    const cancel = new AbortController();
+    const waiting = hostWaitNotices.run({ notice: () => {}, signal: cancel.signal }, () =>
+      b!.acquire('read'),
+    );
+    expect(await settled(waiting)).toBe(false);
+    cancel.abort();
+    await expect(waiting).rejects.toThrow(CancelledError);
+    // The writer goes; the turn the cancelled reader asked for comes and is let go, so a third process writes.
+    a!.release();
+    await c!.acquire('write');
+    expect(c!.held).toBe('write');
+    expect(b!.held).toBeUndefined();
   });
 
   it('serves in arrival order: a reader behind a waiting writer waits for it', async () => {

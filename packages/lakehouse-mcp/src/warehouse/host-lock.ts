@@ -22,7 +22,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, rmdirSync, rmSync } from '
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { UpstreamError, withLock, type Logger } from '@switchyard/core';
+import { CancelledError, UpstreamError, withLock, type Logger } from '@switchyard/core';
 
 export type HostMode = 'read' | 'write';
 
@@ -37,8 +37,14 @@ type ToClient =
   | { op: 'queued'; id: number; holders: Array<{ pid: number; mode: HostMode }> }
   | { op: 'yield' };
 
-/** Where a tool call hears that it waits for another process (the server sends it as MCP progress). */
-export const hostWaitNotices = new AsyncLocalStorage<(message: string) => void>();
+/**
+ * The tool call a wait belongs to: where it hears that it waits for another process (the server sends it as MCP
+ * progress), and its signal, which ends the wait when the call is cancelled.
+ */
+export const hostWaitNotices = new AsyncLocalStorage<{
+  notice(message: string): void;
+  signal?: AbortSignal | undefined;
+}>();
 
 /** How often a waiting caller hears again that it still waits. */
 const NOTICE_EVERY_MS = 5_000;
@@ -214,10 +220,15 @@ class Broker {
   }
 }
 
-interface Waiter {
-  mode: HostMode;
+interface Caller {
   resolve(): void;
   reject(err: Error): void;
+}
+
+interface Waiter {
+  mode: HostMode;
+  /** The calls waiting for this turn; when all of them are cancelled, the turn is let go as soon as it comes. */
+  callers: Caller[];
   notice: ((message: string) => void) | undefined;
   repeat: NodeJS.Timeout | undefined;
 }
@@ -270,28 +281,45 @@ export class HostLock {
   /** Wait for a turn in `mode` (the other mode, if held, is let go first). */
   async acquire(mode: HostMode): Promise<void> {
     if (this.held === mode) return;
+    const call = hostWaitNotices.getStore();
+    call?.signal?.throwIfAborted();
     const same = [...this.waiters.values()].find((w) => w.mode === mode);
-    if (same) return new Promise<void>((resolve, reject) => this.chain(same, resolve, reject));
+    if (same) return this.wait(same, call?.signal);
     if (this.held) this.release();
     const socket = await this.connect();
     if (this.held === mode) return;
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.set(id, { mode, resolve, reject, notice: hostWaitNotices.getStore(), repeat: undefined });
-      send(socket, { op: 'acquire', id, mode });
-    });
+    const waiter: Waiter = { mode, callers: [], notice: call?.notice, repeat: undefined };
+    this.waiters.set(id, waiter);
+    const waiting = this.wait(waiter, call?.signal);
+    send(socket, { op: 'acquire', id, mode });
+    return waiting;
   }
 
-  private chain(waiter: Waiter, resolve: () => void, reject: (err: Error) => void): void {
-    const [res, rej] = [waiter.resolve, waiter.reject];
-    waiter.resolve = () => {
-      res();
-      resolve();
-    };
-    waiter.reject = (err) => {
-      rej(err);
-      reject(err);
-    };
+  /** One call's wait for a turn; a cancelled call stops waiting at once (the turn, if it comes, is let go). */
+  private wait(waiter: Waiter, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const caller: Caller = {
+        resolve: () => {
+          signal?.removeEventListener('abort', cancel);
+          resolve();
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', cancel);
+          reject(err);
+        },
+      };
+      const cancel = () => {
+        waiter.callers = waiter.callers.filter((c) => c !== caller);
+        if (waiter.callers.length === 0) {
+          clearInterval(waiter.repeat);
+          waiter.notice = undefined;
+        }
+        reject(new CancelledError());
+      };
+      waiter.callers.push(caller);
+      signal?.addEventListener('abort', cancel, { once: true });
+    });
   }
 
   /** Let go of this process's turn. */
@@ -307,7 +335,7 @@ export class HostLock {
     this.release();
     for (const w of this.waiters.values()) {
       clearInterval(w.repeat);
-      w.reject(new UpstreamError('The server is stopping; nothing was run.'));
+      for (const c of w.callers) c.reject(new UpstreamError('The server is stopping; nothing was run.'));
     }
     this.waiters.clear();
     this.socket?.destroy();
@@ -398,7 +426,7 @@ export class HostLock {
       // The broker went: take its place or find who did, and tell it what this process holds and waits for.
       this.log.debug('the process serving turns on the tenant file went; reconnecting');
       void this.connect().catch((err: unknown) => {
-        for (const w of this.waiters.values()) w.reject(err as Error);
+        for (const w of this.waiters.values()) for (const c of w.callers) c.reject(err as Error);
         this.waiters.clear();
       });
     });
@@ -430,6 +458,7 @@ export class HostLock {
     clearInterval(waiter.repeat);
     this.held = waiter.mode;
     this.othersWaiting = false;
-    waiter.resolve();
+    if (waiter.callers.length === 0) this.release();
+    for (const c of waiter.callers) c.resolve();
   }
 }
