@@ -1,45 +1,11 @@
 // core's zip reader against archives written byte by byte to APPNOTE.TXT: every limit a zip bomb crosses.
-import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { zipOf as zipArchive, type ZipEntry } from '@switchyard/testkit';
 import { ZipError, openZip } from '../src/zip.js';
 
-/** A zip of deflated (or stored) entries: local headers, central directory, end record (APPNOTE 4.3.7–4.3.16). */
-function zipOf(entries: Array<{ name: string; data: Buffer; stored?: boolean; flags?: number }>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const packed = e.stored ? e.data : deflateRawSync(e.data);
-    const name = Buffer.from(e.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(e.flags ?? 0, 6);
-    local.writeUInt16LE(e.stored ? 0 : 8, 8);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(e.flags ?? 0, 8);
-    central.writeUInt16LE(e.stored ? 0 : 8, 10);
-    central.writeUInt32LE(packed.length, 20);
-    // A bomb may declare a small size: the reader must not believe it.
-    central.writeUInt32LE(Math.min(e.data.length, 1000), 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, packed);
-    centrals.push(central, name);
-    offset += 30 + name.length + packed.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
-}
+/** Every entry declares a small size, as a bomb may: the reader must not believe it. */
+const zipOf = (entries: ZipEntry[]): Buffer =>
+  zipArchive(entries.map((e) => ({ ...e, declaredSize: Math.min(e.data.length, 1000) })));
 
 /** Bytes that deflate about 100 to 1: a few random bytes, then a run. */
 function compressible(length: number): Buffer {

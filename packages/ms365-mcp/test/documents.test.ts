@@ -2,7 +2,7 @@
 // Word, Excel, PowerPoint and PDF files made by the libraries people make them with, a scan without a text
 // layer, a legacy .doc read through Graph's PDF conversion, a zip bomb and an oversized sheet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { zipOf, type SpawnedServer } from '@switchyard/testkit';
 import type { Drive } from './fake/graph.js';
 import {
   bombDocx,
@@ -12,7 +12,6 @@ import {
   png,
   scannedPdf,
   textPdf,
-  zipOf,
 } from './fixtures/documents.js';
 import { ALICE, folders, signedInServer, startWorld, type Folders, type World } from './helpers.js';
 

@@ -12,3 +12,4 @@ export * from './bundle.js';
 export * from './servers.js';
 export * from './table.js';
 export * from './wire.js';
+export * from './zip.js';
