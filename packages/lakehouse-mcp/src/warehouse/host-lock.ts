@@ -282,7 +282,6 @@ export class HostLock {
   async acquire(mode: HostMode): Promise<void> {
     if (this.held === mode) return;
     const call = hostWaitNotices.getStore();
-    call?.signal?.throwIfAborted();
     const same = [...this.waiters.values()].find((w) => w.mode === mode);
     if (same) return this.wait(same, call?.signal);
     if (this.held) this.release();
@@ -318,7 +317,8 @@ export class HostLock {
         reject(new CancelledError());
       };
       waiter.callers.push(caller);
-      signal?.addEventListener('abort', cancel, { once: true });
+      // A call already cancelled is recording that (the run's record, its clean-up): it waits as any other.
+      if (signal && !signal.aborted) signal.addEventListener('abort', cancel, { once: true });
     });
   }
 
