@@ -156,9 +156,7 @@ function refuseUnservable(
   ];
   if (asked.length === 0) return;
   const flag = set.enabledBy!;
-  const askedTools = own.filter(
-    (t) => modes.toolsets?.includes(set.id) || modes.tools?.includes(t.name),
-  );
+  const askedTools = own.filter((t) => modes.toolsets?.includes(set.id) || modes.tools?.includes(t.name));
   if (modes.readOnly && askedTools.every((t) => !t.annotations.readOnlyHint)) {
     const env = modes.envPrefix ? ` (and ${modes.envPrefix}_READ_ONLY)` : '';
     throw new UserInputError(
@@ -167,9 +165,12 @@ function refuseUnservable(
     );
   }
   if (!(modes.enabled ?? []).includes(set.id)) {
-    throw new UserInputError(`${asked.join(' and ')} asks for ${set.id} tools, but ${flag.what} are off by default`, {
-      hint: `Add ${flag.flags} (or set ${flag.env}=1) to serve ${own.map((t) => t.name).join(', ')}`,
-    });
+    throw new UserInputError(
+      `${asked.join(' and ')} asks for ${set.id} tools, but ${flag.what} are off by default`,
+      {
+        hint: `Add ${flag.flags} (or set ${flag.env}=1) to serve ${own.map((t) => t.name).join(', ')}`,
+      },
+    );
   }
 }
 
