@@ -143,7 +143,16 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
   ];
   const switches = (def.toolsets ?? []).flatMap((set) =>
     set.enabledBy
-      ? [{ id: set.id, option: { flags: set.enabledBy.flags, description: set.enabledBy.description, env: set.enabledBy.env } }]
+      ? [
+          {
+            id: set.id,
+            option: {
+              flags: set.enabledBy.flags,
+              description: set.enabledBy.description,
+              env: set.enabledBy.env,
+            },
+          },
+        ]
       : [],
   );
   const globals = [...common, ...(def.options ?? []), ...switches.map((s) => s.option)];
@@ -205,7 +214,9 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       const server = await def.createServer(ctx);
       for (const set of server.toolsets) {
         if (set.enabledBy && !switches.some((s) => s.id === set.id))
-          throw new Error(`Toolset '${set.id}' has a switch the command line does not know: list it in toolsets`);
+          throw new Error(
+            `Toolset '${set.id}' has a switch the command line does not know: list it in toolsets`,
+          );
       }
       const running = await serveStdio(server, { modes: ctx.modes, log: ctx.log });
       const stop = () => void running.close();

@@ -325,8 +325,7 @@ function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): S
   const capabilities: Record<string, object> = { tools: {}, resources: {} };
   if (prompts.length > 0) capabilities.prompts = {};
   if (resources.some((r) => r.complete)) capabilities.completions = {};
-  const instructions =
-    typeof def.instructions === 'function' ? def.instructions(served) : def.instructions;
+  const instructions = typeof def.instructions === 'function' ? def.instructions(served) : def.instructions;
   const server = new Server(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
     { capabilities, ...(instructions ? { instructions } : {}) },

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Logger } from './log.js';
-import type { ToolsetDefinition } from './toolset.js';
 import { resumable, type Resumable } from './cursor.js';
 import { DEFAULT_RESULT_BYTES, MAX_RESULT_BYTES } from './wire.js';
 
@@ -58,7 +57,7 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
   title: string;
   /** When to use it, what it returns, what it costs: written for a model. */
   description: string;
-  /** The id of the toolset it belongs to (a {@link ToolsetDefinition} the server declares), for `--toolsets`. */
+  /** The id of the toolset it belongs to (a toolset the server declares with `defineToolset`), for `--toolsets`. */
   toolset: string;
   input: I;
   output?: O;

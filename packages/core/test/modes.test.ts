@@ -27,7 +27,12 @@ const sets = [
     id: 'danger',
     description: 'opt-in',
     default: false,
-    enabledBy: { flags: '--allow-danger', description: 'serve danger', env: 'X_ALLOW_DANGER', what: 'Dangers' },
+    enabledBy: {
+      flags: '--allow-danger',
+      description: 'serve danger',
+      env: 'X_ALLOW_DANGER',
+      what: 'Dangers',
+    },
   }),
 ];
 const all = [
@@ -102,7 +107,11 @@ describe('an opt-in toolset', () => {
     ]);
     expect(lines.join('')).toContain('Dangers are enabled: a_drop_all, a_peek_danger');
     expect(names({ enabled: ['danger'], toolsets: ['danger'] })).toEqual(['a_drop_all', 'a_peek_danger']);
-    expect(names({ enabled: ['danger'], readOnly: true })).toEqual(['a_read_one', 'a_read_two', 'a_peek_danger']);
+    expect(names({ enabled: ['danger'], readOnly: true })).toEqual([
+      'a_read_one',
+      'a_read_two',
+      'a_peek_danger',
+    ]);
   });
   it('refuses to start when it is named without its switch, naming the flag, the variable and its tools', () => {
     expect(() => names({ toolsets: ['r', 'danger'] })).toThrow(
@@ -120,11 +129,14 @@ describe('an opt-in toolset', () => {
       names({ enabled: ['danger'], readOnly: true, tools: ['a_drop_all'], envPrefix: 'X' }),
     ).toThrow(
       expect.objectContaining({
-        message: '--tools a_drop_all asks for danger tools, but --read-only is set and always wins, so none can be served',
+        message:
+          '--tools a_drop_all asks for danger tools, but --read-only is set and always wins, so none can be served',
         hint: 'Remove --read-only (and X_READ_ONLY) and add --allow-danger to serve them',
       }),
     );
     // A read-only tool of it can still be named.
-    expect(names({ enabled: ['danger'], readOnly: true, tools: ['a_peek_danger'] })).toEqual(['a_peek_danger']);
+    expect(names({ enabled: ['danger'], readOnly: true, tools: ['a_peek_danger'] })).toEqual([
+      'a_peek_danger',
+    ]);
   });
 });
