@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contractSuite, runInspector } from '@switchyard/testkit';
+import { contractSuite, runInspector, spawnServer } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
 import { bin, odooEnv } from './helpers.js';
 
@@ -38,6 +38,24 @@ describe('Odoo tools', () => {
       idempotentHint: false,
     });
     expect(annotations.odoo_list_sales_orders).toEqual({ readOnlyHint: true });
+  });
+
+  it('tell the model whether writes are on, from the modes core resolved', async () => {
+    const instructions = async (args: string[]) => {
+      const server = await spawnServer(bin, { args });
+      try {
+        return server.client.getInstructions() ?? '';
+      } finally {
+        await server.close();
+      }
+    };
+    expect(await instructions([])).toContain('Writes are disabled (read-only access).');
+    expect(await instructions(['--allow-writes'])).toContain(
+      'Writes are enabled: confirm with the user before odoo_create_record',
+    );
+    // Switched on, but left out by the modes: the model is told they are off.
+    expect(await instructions(['--allow-writes', '--read-only'])).toContain('Writes are disabled');
+    expect(await instructions(['--allow-writes', '--toolsets', 'records'])).toContain('Writes are disabled');
   });
 });
 

@@ -117,37 +117,34 @@ export interface ContractListing {
   tools: ListedTool[];
   /** switchyard://toolsets: each toolset, its tools and those served. */
   toolsets: PublishedToolset[];
-  /** The names tools/list holds with `--read-only`. */
+  /** The tools marked read-only: what `--read-only` serves (testkit's test/read-only.test.ts checks every server). */
   readOnly: string[];
   toolsetOf(name: string): string | undefined;
 }
 
-/** Open world, read-only and bounds are the server's own truths; what every server promises is checked here. */
 async function listContract(options: ContractOptions, folder: string): Promise<ContractListing> {
-  const list = async (extra: string[]) => {
-    const server = await spawnServer(options.bin, {
-      args: [...(options.args ?? []), ...extra],
-      configDir: folder,
-      dataDir: folder,
-      ...(options.env ? { env: options.env } : {}),
-    });
-    try {
-      const tools = (await server.client.listTools()).tools as ListedTool[];
-      const read = await server.client.readResource({ uri: TOOLSETS_URI });
-      const text = (read.contents[0] as { text: string }).text;
-      return { tools, toolsets: (JSON.parse(text) as { toolsets: PublishedToolset[] }).toolsets };
-    } finally {
-      await server.close();
-    }
-  };
-  const [all, readOnly] = await Promise.all([list([]), list(['--read-only'])]);
-  const owner = new Map(all.toolsets.flatMap((set) => set.tools.map((name) => [name, set.id] as const)));
-  return {
-    tools: all.tools,
-    toolsets: all.toolsets,
-    readOnly: readOnly.tools.map((t) => t.name),
-    toolsetOf: (name) => owner.get(name),
-  };
+  const server = await spawnServer(options.bin, {
+    args: options.args ?? [],
+    configDir: folder,
+    dataDir: folder,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  try {
+    const tools = (await server.client.listTools()).tools as ListedTool[];
+    const read = await server.client.readResource({ uri: TOOLSETS_URI });
+    const { toolsets } = JSON.parse((read.contents[0] as { text: string }).text) as {
+      toolsets: PublishedToolset[];
+    };
+    const owner = new Map(toolsets.flatMap((set) => set.tools.map((name) => [name, set.id] as const)));
+    return {
+      tools,
+      toolsets,
+      readOnly: tools.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name),
+      toolsetOf: (name) => owner.get(name),
+    };
+  } finally {
+    await server.close();
+  }
 }
 
 /** Whether a JSON Schema property has a bound: a model cannot send a megabyte through it. */
@@ -166,8 +163,8 @@ function bounded(schema: Record<string, unknown>): boolean {
 /**
  * The tools/list contract every server keeps, as a vitest suite: every tool in exactly one toolset as
  * `switchyard://toolsets` publishes them, the schema snapshots and the README table (its toolset column read from
- * that resource), the byte budget, every tool titled and every input described and bounded, and `--read-only`
- * serving exactly the tools marked read-only. Returns the listing for the file's own, server-specific checks.
+ * that resource), the byte budget, every tool titled and every input described and bounded. Returns the listing
+ * (read once) for the file's own, server-specific checks. `--read-only` on every server: test/read-only.test.ts.
  */
 export function contractSuite(options: ContractOptions): () => Promise<ContractListing> {
   const folder = tempDir('switchyard-contract-');
@@ -221,12 +218,6 @@ export function contractSuite(options: ContractOptions): () => Promise<ContractL
             expect(bounded(items), `${tool.name}.${field} items have no bound`).toBe(true);
         }
       }
-    });
-
-    it('serves exactly the tools marked read-only with --read-only', () => {
-      expect(c.readOnly).toEqual(
-        c.tools.filter((t) => t.annotations?.readOnlyHint === true).map((t) => t.name),
-      );
     });
 
     if (options.inspector) {
