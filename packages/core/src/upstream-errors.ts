@@ -158,7 +158,10 @@ export interface UpstreamWording {
  * safe to repeat was sent once and may have gone through. Clients refine it with `describeError` for their
  * upstream's own codes, and pass their advice as `wording`.
  */
-export function upstreamHttpError(failure: HttpErrorResponse, wording: UpstreamWording = {}): SwitchyardError {
+export function upstreamHttpError(
+  failure: HttpErrorResponse,
+  wording: UpstreamWording = {},
+): SwitchyardError {
   const upstream = upstreamInfo(failure);
   const s = failure.service;
   switch (failure.status) {
@@ -189,10 +192,13 @@ export function upstreamHttpError(failure: HttpErrorResponse, wording: UpstreamW
   const what = `${s} ${[502, 503, 504].includes(failure.status) ? 'is temporarily unavailable' : 'failed on its side'} (HTTP ${failure.status})`;
   if (!failure.idempotent) {
     // Sent once and not repeated: the upstream may have done it anyway, so "try again" could do it twice.
-    return new UpstreamError(`${what}; the request was not repeated, as it may have gone through all the same`, {
-      upstream,
-      hint: wording.checkBeforeRetry ?? 'Check whether it took effect before trying it again',
-    });
+    return new UpstreamError(
+      `${what}; the request was not repeated, as it may have gone through all the same`,
+      {
+        upstream,
+        hint: wording.checkBeforeRetry ?? 'Check whether it took effect before trying it again',
+      },
+    );
   }
   return new UpstreamError(what, {
     upstream,

@@ -120,7 +120,7 @@ describe('HttpClient', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterSeconds).toBe(120);
-    expect(errorText(err as RateLimitedError)).toContain('it asks to wait 120 s');
+    expect(errorText(err as RateLimitedError)).toContain('Fake API is throttling requests and asks to wait 120 s');
     expect(fake.requestsTo('/api/things')).toHaveLength(1);
   });
 
@@ -135,7 +135,7 @@ describe('HttpClient', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(errorText(err as UpstreamError)).toBe(
-      'Fake API failed on its side (HTTP 503). Upstream said: Fake API 503. The request may have gone through all the same: check whether it took effect before trying it again.',
+      'Fake API is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same. Upstream said: Fake API 503. Check whether it took effect before trying it again.',
     );
     expect(fake.requestsTo('/api/things', 'POST')).toHaveLength(1);
   });
@@ -159,7 +159,7 @@ describe('HttpClient', () => {
       ['POST', true],
     ]);
     expect(errorText(get as UpstreamError)).toBe(
-      'Fake API failed on its side (HTTP 503). Upstream said: Fake API 503. Try again in a moment.',
+      'Fake API is temporarily unavailable (HTTP 503). Upstream said: Fake API 503. Try again in a minute.',
     );
   });
 

@@ -270,9 +270,12 @@ function connectionError(err: unknown, host: string): Error | undefined {
     e?.name === 'AuthenticationError' ||
     /\b(401|403)\b|unauthori[sz]ed|invalid access token|credential/i.test(text)
   ) {
-    return new AuthError(`Databricks at ${host} refused the credentials: ${untrusted(text.split('\n')[0], 300)}`, {
-      hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
-    });
+    return new AuthError(
+      `Databricks at ${host} refused the credentials: ${untrusted(text.split('\n')[0], 300)}`,
+      {
+        hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
+      },
+    );
   }
   return undefined;
 }
@@ -436,7 +439,9 @@ export class DatabricksWarehouse implements Warehouse {
         throw new UpstreamError(
           `The Databricks SQL warehouse '${info.name}' is stopped, and asking it to start failed (${isSwitchyardError(startFailed) ? startFailed.message : untrusted(startFailed.message, 300)})`,
           {
-            ...(isSwitchyardError(startFailed) && startFailed.upstream ? { upstream: startFailed.upstream } : {}),
+            ...(isSwitchyardError(startFailed) && startFailed.upstream
+              ? { upstream: startFailed.upstream }
+              : {}),
             hint: 'Start it in the Databricks workspace (SQL Warehouses), or ask for permission to start it',
           },
         );
