@@ -74,8 +74,11 @@ export function errorFields(json: unknown): { code: string | undefined; message:
     return { code: str(e.code), message: str(e.message) || undefined };
   }
   if (typeof err === 'string') return { code: err, message: str(body.error_description) };
+  // Databricks: "Some legacy endpoints return the HTTP status code here as an integer … treat a non-string value
+  // as absent" (docs.databricks.com/api/account/errors).
+  const databricksCode = typeof body.error_code === 'string' ? body.error_code : undefined;
   return {
-    code: str(body.error_code) ?? str(body.code) ?? str(body.errorCode) ?? str(body.name),
+    code: databricksCode ?? str(body.code) ?? str(body.errorCode) ?? str(body.name),
     message: str(body.message),
   };
 }
