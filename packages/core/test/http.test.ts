@@ -120,7 +120,9 @@ describe('HttpClient', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterSeconds).toBe(120);
-    expect(errorText(err as RateLimitedError)).toContain('Fake API is throttling requests and asks to wait 120 s');
+    expect(errorText(err as RateLimitedError)).toContain(
+      'Fake API is throttling requests and asks to wait 120 s',
+    );
     expect(fake.requestsTo('/api/things')).toHaveLength(1);
   });
 

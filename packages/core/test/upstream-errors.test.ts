@@ -5,6 +5,7 @@ import {
   RateLimitedError,
   TokenCache,
   UpstreamError,
+  UserInputError,
   errorText,
   upstreamHttpError,
   type HttpClientOptions,
@@ -45,18 +46,39 @@ async function failureOf(call: Promise<unknown>): Promise<Error> {
 }
 
 describe('an upstream HTTP failure as a typed error', () => {
-  it('a 5xx with a JSON error body keeps the upstream code and message, quoted', async () => {
-    fake.inject({
-      path: '/api/things',
-      status: 500,
-      headers: { 'request-id': 'rid-500' },
-      body: { error: { code: 'InternalServerError', message: 'Something broke on our side.' } },
-    });
+  // Each row: what the upstream answers, the error's kind, and the sentence a tool gives.
+  it.each([
+    {
+      what: 'a 5xx with a JSON error body keeps the code, message and request id',
+      fault: {
+        status: 500,
+        headers: { 'request-id': 'rid-500' },
+        body: { error: { code: 'InternalServerError', message: 'Something broke on our side.' } },
+      },
+      kind: UpstreamError,
+      text: 'Fake API failed on its side (HTTP 500). Upstream said: Fake API 500 InternalServerError: «Something broke on our side.» (request id rid-500). Try again in a moment.',
+    },
+    {
+      what: 'a plain-text body is the message, on one line',
+      fault: { status: 404, body: 'No such\nthing here.' },
+      kind: NotFoundError,
+      text: 'Fake API has no such item, or the caller cannot see it. Upstream said: Fake API 404: «No such thing here.»',
+    },
+    {
+      // docs.databricks.com/api/account/errors: { error_code, message, details }.
+      what: "Databricks' error object keeps its error_code",
+      fault: {
+        status: 400,
+        body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Warehouse id is malformed.' },
+      },
+      kind: UserInputError,
+      text: 'Fake API rejected the request as invalid. Upstream said: Fake API 400 INVALID_PARAMETER_VALUE: «Warehouse id is malformed.»',
+    },
+  ])('$what', async ({ fault, kind, text }) => {
+    fake.inject({ path: '/api/things', ...fault });
     const err = await failureOf(client().get('/things'));
-    expect(err).toBeInstanceOf(UpstreamError);
-    expect(errorText(err as UpstreamError)).toBe(
-      'Fake API failed on its side (HTTP 500). Upstream said: Fake API 500 InternalServerError: «Something broke on our side.» (request id rid-500). Try again in a moment.',
-    );
+    expect(err).toBeInstanceOf(kind);
+    expect(errorText(err as UpstreamError)).toBe(text);
   });
 
   it("a gateway's HTML page becomes its text on one line, without tags, hidden parts or the head", async () => {
@@ -85,27 +107,6 @@ describe('an upstream HTTP failure as a typed error', () => {
     });
     const err = await failureOf(client().get('/things'));
     expect((err as UpstreamError).upstream?.message).toBe('Service Unavailable');
-  });
-
-  it('a plain-text body is the message, on one line', async () => {
-    fake.inject({ path: '/api/things', status: 404, body: 'No such\nthing here.' });
-    const err = await failureOf(client().get('/things'));
-    expect(err).toBeInstanceOf(NotFoundError);
-    expect(errorText(err as NotFoundError)).toBe(
-      'Fake API has no such item, or the caller cannot see it. Upstream said: Fake API 404: «No such thing here.»',
-    );
-  });
-
-  it("Databricks' REST shape {error_code, message} keeps its code", async () => {
-    fake.inject({
-      path: '/api/things',
-      status: 400,
-      body: { error_code: 'INVALID_PARAMETER_VALUE', message: 'Warehouse id is malformed.' },
-    });
-    const err = await failureOf(client().get('/things'));
-    expect(errorText(err as UpstreamError)).toBe(
-      'Fake API rejected the request as invalid. Upstream said: Fake API 400 INVALID_PARAMETER_VALUE: «Warehouse id is malformed.»',
-    );
   });
 
   it('an upstream message that carries instructions stays quoted on one line and cannot fake a fence', async () => {

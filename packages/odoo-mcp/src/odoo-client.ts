@@ -16,7 +16,7 @@ import {
   type HttpErrorResponse,
   type Logger,
 } from '@switchyard/core';
-import { cleanInline, isTimeZone, untrusted } from '@switchyard/core';
+import { isTimeZone, untrusted } from '@switchyard/core';
 import {
   OdooFaultError,
   authFailure,
