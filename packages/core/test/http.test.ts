@@ -114,14 +114,20 @@ describe('HttpClient', () => {
   });
 
   it('does not sit out a Retry-After longer than the cap', async () => {
-    fake.inject({ path: '/api/things', status: 429, retryAfter: 120, times: 2 });
+    fake.inject({
+      path: '/api/things',
+      status: 429,
+      retryAfter: 120,
+      times: 2,
+      body: { error: { code: 'TooManyRequests', message: 'Slow down.' } },
+    });
     const err = await client({ maxRetryWaitMs: 5000 })
       .get('/things')
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterSeconds).toBe(120);
-    expect(errorText(err as RateLimitedError)).toContain(
-      'Fake API is throttling requests and asks to wait 120 s',
+    expect(errorText(err as RateLimitedError)).toBe(
+      'Fake API is throttling requests and asks to wait 120 s. Upstream said: Fake API 429 TooManyRequests: «Slow down.» Wait a little and try again, or ask for less at once.',
     );
     expect(fake.requestsTo('/api/things')).toHaveLength(1);
   });
