@@ -13,6 +13,8 @@ export * from './keychain.js';
 export * from './secret-store.js';
 export * from './lock.js';
 export * from './http.js';
+export * from './upstream-errors.js';
+export * from './token-cache.js';
 export * from './cursor.js';
 export * from './azure.js';
 export * from './shape.js';
