@@ -128,6 +128,7 @@ function occurrences(g: GraphCore, event: FakeEvent, from: number, to: number): 
   }
   return out;
 }
+
 function findEvent(g: GraphCore, ctx: Ctx, id: string): Occurrence | undefined {
   const direct = g.events.get(id);
   if (direct && direct.owner === ctx.user)
@@ -144,6 +145,7 @@ function findEvent(g: GraphCore, ctx: Ctx, id: string): Occurrence | undefined {
   const start = fromZone(`${occ.date}${toZone(event.start, event.timeZone).slice(10, 19)}`, event.timeZone);
   return { event, id, start, end: start + event.end - event.start, type: 'occurrence' };
 }
+
 function eventJson(g: GraphCore, o: Occurrence, ctx: Ctx): Record<string, unknown> {
   const zone = ctx.prefer['outlook.timezone'] || 'UTC';
   const e = o.event;
@@ -174,6 +176,7 @@ function eventJson(g: GraphCore, o: Occurrence, ctx: Ctx): Record<string, unknow
     webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(o.id)}&exvsurl=1&path=/calendar/item`,
   };
 }
+
 function calendarView(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const from = Date.parse(req.query.get('startDateTime') ?? '');
   const to = Date.parse(req.query.get('endDateTime') ?? '');
@@ -191,6 +194,7 @@ function calendarView(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
     .map((o) => eventJson(g, o, ctx));
   return g.page(req, list, 10, '$skip');
 }
+
 function parseTime(
   g: GraphCore,
   t: { dateTime?: string; timeZone?: string } | undefined,
@@ -198,6 +202,7 @@ function parseTime(
   if (!t?.dateTime) return undefined;
   return fromZone(t.dateTime, t.timeZone || 'UTC');
 }
+
 function createEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const b = req.json<Record<string, unknown>>() ?? {};
   const start = parseTime(g, b.start as { dateTime?: string; timeZone?: string });
@@ -231,6 +236,7 @@ function createEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
     body: eventJson(g, { event, id: event.id, start, end, type: 'singleInstance' }, ctx),
   };
 }
+
 function updateEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const found = findEvent(g, ctx, req.params.id!);
   if (!found) return g.notFound();
@@ -266,6 +272,7 @@ function updateEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   }
   return { body: eventJson(g, { ...found, start: e.start, end: e.end }, ctx) };
 }
+
 function cancelEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const found = findEvent(g, ctx, req.params.id!);
   if (!found) return g.notFound();
@@ -297,6 +304,7 @@ function cancelEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   }
   return { status: 202 };
 }
+
 function busy(
   g: GraphCore,
   address: string,
@@ -315,6 +323,7 @@ function busy(
   const external = (g.schedules.get(address.toLowerCase()) ?? []).map((x) => ({ ...x, showAs: 'busy' }));
   return [...own, ...external].filter((x) => x.showAs !== 'free');
 }
+
 function findMeetingTimes(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   if (ctx.token.tenantId === CONSUMER_TENANT)
     return g.error(403, 'ErrorAccessDenied', 'findMeetingTimes is not supported for personal accounts.');

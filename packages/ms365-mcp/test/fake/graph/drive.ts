@@ -50,6 +50,7 @@ function itemJson(g: GraphCore, d: Drive, i: FakeItem): Record<string, unknown> 
       : { file: { mimeType: mimeOf(i.name), hashes: { quickXorHash: 'AAAA' } } }),
   };
 }
+
 function driveRequest(
   g: GraphCore,
   req: FakeRequest,
@@ -131,6 +132,7 @@ function driveRequest(
   }
   return { body: select(itemJson(g, d, target), req.query) };
 }
+
 function download(g: GraphCore, req: FakeRequest): FakeReply {
   const item = g.downloads.get(req.params.token!);
   if (!item) return g.error(401, 'unauthenticated', 'The download URL has expired.');
@@ -149,6 +151,7 @@ function download(g: GraphCore, req: FakeRequest): FakeReply {
   }
   return { headers: { 'content-type': mimeOf(item.name) }, body: item.content };
 }
+
 /** Where a new file goes, honouring `@microsoft.graph.conflictBehavior`. */
 function place(
   g: GraphCore,
@@ -175,6 +178,7 @@ function place(
     if (!taken(candidate)) return { path: `${folder}/${candidate}` };
   }
 }
+
 function simpleUpload(
   g: GraphCore,
   req: FakeRequest,
@@ -189,6 +193,7 @@ function simpleUpload(
   const item = d.put(placed.path, req.body);
   return { status: 201, body: itemJson(g, d, item) };
 }
+
 function driveUploadSession(
   g: GraphCore,
   req: FakeRequest,

@@ -174,9 +174,11 @@ function stampSender(g: GraphCore, ctx: Ctx, msg: FakeMessage): void {
   const user = g.authority.users.get(ctx.delegate);
   msg.sender = { name: user?.name ?? ctx.delegate, address: ctx.delegate };
 }
+
 function message(g: GraphCore, ctx: Ctx, id: string): FakeMessage | undefined {
   return g.mailbox(ctx.user).messages.get(id);
 }
+
 function folderJson(g: GraphCore, user: string, f: FakeFolder): Record<string, unknown> {
   const box = g.mailbox(user);
   const msgs = [...box.messages.values()].filter((m) => m.folderId === f.id);
@@ -189,6 +191,7 @@ function folderJson(g: GraphCore, user: string, f: FakeFolder): Record<string, u
     totalItemCount: msgs.length,
   };
 }
+
 function listFolders(g: GraphCore, req: FakeRequest, ctx: Ctx, parentKey: string | undefined): FakeReply {
   const box = g.mailbox(ctx.user);
   const parent = parentKey ? box.folder(parentKey) : { id: box.root };
@@ -200,6 +203,7 @@ function listFolders(g: GraphCore, req: FakeRequest, ctx: Ctx, parentKey: string
     .filter((f) => clauses.every((c) => c.test(pick(f, c.property))));
   return g.page(req, folders, 10);
 }
+
 function listMessages(g: GraphCore, req: FakeRequest, ctx: Ctx, folderKey: string | undefined): FakeReply {
   const box = g.mailbox(ctx.user);
   const folder = folderKey ? box.folder(folderKey) : undefined;
@@ -212,9 +216,11 @@ function listMessages(g: GraphCore, req: FakeRequest, ctx: Ctx, folderKey: strin
     .filter(predicate);
   return g.page(req, list, 10);
 }
+
 function size(g: GraphCore, m: FakeMessage): number {
   return m.attachments.reduce((n, a) => n + a.bytes.length, 0) + m.body.content.length;
 }
+
 function fromBody(g: GraphCore, body: Record<string, unknown>, owner: Addr, folderId: string): FakeMessage {
   const list = (k: string) =>
     ((body[k] as Array<{ emailAddress?: { address?: string; name?: string } }>) ?? []).map(fromRecipient);
@@ -248,12 +254,14 @@ function fromBody(g: GraphCore, body: Record<string, unknown>, owner: Addr, fold
     })),
   };
 }
+
 function createDraft(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const box = g.mailbox(ctx.user);
   const msg = fromBody(g, req.json<Record<string, unknown>>() ?? {}, box.owner, box.folder('drafts')!.id);
   box.messages.set(msg.id, msg);
   return { status: 201, body: messageJson(msg) };
 }
+
 /** Put a sent message in Sent Items and a copy in each recipient's inbox that this fake holds. */
 export function deliver(g: GraphCore, user: string, msg: FakeMessage, saveToSent: boolean): void {
   const box = g.mailbox(user);
@@ -277,6 +285,7 @@ export function deliver(g: GraphCore, user: string, msg: FakeMessage, saveToSent
     }
   }
 }
+
 function sendMail(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   if (req.body.length > 4 * MB)
     return g.error(413, 'RequestBodyTooLarge', 'The maximum request length supported is 4MB.');
@@ -292,6 +301,7 @@ function sendMail(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   deliver(g, ctx.user, msg, body.saveToSentItems !== false);
   return { status: 202 };
 }
+
 function addAttachment(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const msg = message(g, ctx, req.params.id!);
   if (!msg) return g.notFound();
@@ -311,6 +321,7 @@ function addAttachment(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   msg.attachments.push(att);
   return { status: 201, body: attachmentJson(att) };
 }
+
 function mailUploadSession(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const msg = message(g, ctx, req.params.id!);
   if (!msg) return g.notFound();
@@ -346,6 +357,7 @@ function mailUploadSession(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply 
     },
   };
 }
+
 function move(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const box = g.mailbox(ctx.user);
   const msg = box.messages.get(req.params.id!);
@@ -361,6 +373,7 @@ function move(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   }
   return { status: 201, body: messageJson(msg) };
 }
+
 function respond(g: GraphCore, req: FakeRequest, ctx: Ctx, action: string, asDraft: boolean): FakeReply {
   const box = g.mailbox(ctx.user);
   const original = box.messages.get(req.params.id!);

@@ -46,6 +46,7 @@ export function newSession(
   g.uploads.set(session.token, session);
   return session;
 }
+
 /** A chunk to an upload session: Content-Range checked, OneDrive's 320 KiB rule, Outlook's 4 MB cap. */
 export function uploadChunk(
   g: GraphCore,
