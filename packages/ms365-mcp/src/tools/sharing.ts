@@ -1,84 +1,17 @@
-import {
-  UserInputError,
-  isSwitchyardError,
-  registerSecret,
-  untrusted,
-  z,
-  type ToolDefinition,
-} from '@switchyard/core';
+import { UserInputError, registerSecret, untrusted, z, type ToolDefinition } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { shortId, type Graph } from '../graph-client.js';
+import { shortId } from '../graph-client.js';
 import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
-import { compactUtc, parseTime } from '../time.js';
-import { itemFields, itemRef, type DriveItem } from './files.js';
-
-/** A sharing permission (learn.microsoft.com/graph/api/resources/permission). */
-interface Identity {
-  id?: string;
-  displayName?: string;
-  email?: string;
-}
-interface Permission {
-  id: string;
-  roles?: string[];
-  link?: { type?: string; scope?: string; webUrl?: string };
-  grantedToV2?: { user?: Identity; group?: Identity; siteUser?: Identity; siteGroup?: Identity };
-  grantedToIdentitiesV2?: Array<{ user?: Identity; group?: Identity }>;
-  invitation?: { email?: string; signInRequired?: boolean };
-  inheritedFrom?: { path?: string; id?: string } | null;
-  expirationDateTime?: string;
-  hasPassword?: boolean;
-}
-
-const PERMISSION_SELECT =
-  'id,roles,link,grantedToV2,grantedToIdentitiesV2,invitation,inheritedFrom,expirationDateTime,hasPassword';
+import { PERMISSION_SELECT, inherited, kind, who, type Permission } from '../sharing/permissions.js';
+import { shareItem } from '../sharing/share.js';
+import { compactUtc } from '../time.js';
+import { itemFields, itemRef } from './files.js';
 
 const address = z.string().max(320);
 /** The most permissions listed for one item (Graph gives them all at once). */
 export const PERMISSION_LIMIT = 200;
 
-function who(p: Permission): string {
-  const one = (i: Identity | undefined) =>
-    i ? (i.email && i.displayName ? `${i.displayName} <${i.email}>` : (i.email ?? i.displayName ?? '')) : '';
-  const g = p.grantedToV2;
-  const direct = one(g?.user) || one(g?.group) || one(g?.siteUser) || one(g?.siteGroup);
-  if (direct) return direct;
-  const many = (p.grantedToIdentitiesV2 ?? []).map((x) => one(x.user) || one(x.group)).filter(Boolean);
-  if (many.length) return many.join('; ');
-  return p.invitation?.email ?? '';
-}
-
-function kind(p: Permission): string {
-  if (p.link) return `${p.link.type ?? ''} link (${p.link.scope ?? 'default'})`;
-  if (p.roles?.includes('owner')) return 'owner';
-  return p.grantedToV2?.group || p.grantedToV2?.siteGroup ? 'group' : 'person';
-}
-
-/** Where an inherited permission comes from: the folder path Graph names (`/drive/root:/Finance`). */
-function inherited(p: Permission): string {
-  if (!p.inheritedFrom) return '';
-  const path = (p.inheritedFrom.path ?? '')
-    .replace(/^\/drives?\/[^/]*\/?root:?/, '')
-    .replace(/^\/drive\/root:?/, '');
-  return decodeURIComponent(path) || '/';
-}
-
-function expiry(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const at = parseTime(value, 'UTC', 'expires');
-  if (at.getTime() <= Date.now()) throw new UserInputError(`expires ${value} is in the past`);
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-async function itemName(graph: Graph, item: ReturnType<typeof itemRef>, signal: AbortSignal) {
-  const meta = await graph.get<DriveItem>(item.ref, {
-    query: { $select: 'id,name' },
-    signal,
-    ...item.notFound,
-  });
-  return meta.name ?? 'the item';
-}
-
+/** The sharing tools: each handler checks its arguments, calls ../sharing/ or Graph once, and words the answer. */
 export function sharingTools(m: Ms365): ToolDefinition[] {
   return [
     m.tool({
@@ -110,32 +43,9 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
       handler: async (a, ctx, graph) => {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of the file or folder');
         if (a.password) registerSecret(a.password);
-        const item = itemRef(a);
-        const expirationDateTime = expiry(a.expires);
-        const recipients = (a.recipients ?? []).map((r) => r.trim());
-        for (const r of recipients)
-          if (!/^[^@\s]+@[^@\s]+$/.test(r))
-            throw new UserInputError(`recipients has '${r}', which is not an email address`);
-        const name = await itemName(graph, item, ctx.signal);
-
-        if (recipients.length > 0) {
-          if (a.scope)
-            throw new UserInputError('scope is for links; an invitation goes to the recipients only');
-          // driveItem: invite (learn.microsoft.com/graph/api/driveitem-invite)
-          const granted = await graph.post<{ value?: Permission[] }>(
-            item.sub('/invite'),
-            {
-              recipients: recipients.map((email) => ({ email })),
-              roles: [a.access === 'edit' ? 'write' : 'read'],
-              requireSignIn: a.require_sign_in,
-              sendInvitation: a.send_invitation,
-              ...(a.message ? { message: a.message } : {}),
-              ...(expirationDateTime ? { expirationDateTime } : {}),
-              ...(a.password ? { password: a.password } : {}),
-            },
-            { signal: ctx.signal, ...item.notFound },
-          );
-          const lines = (granted.value ?? []).map((p) =>
+        const { name, recipients, granted, link } = await shareItem(graph, itemRef(a), a, ctx.signal);
+        if (!link) {
+          const lines = (granted ?? []).map((p) =>
             csvLine([oneLine(who(p), 160), (p.roles ?? []).join(' '), p.id]),
           );
           return {
@@ -147,51 +57,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
             ].join('\n'),
           };
         }
-
-        if (a.message)
-          throw new UserInputError(
-            'message goes with an invitation: add recipients, or leave message out for a link',
-          );
-        // driveItem: createLink (learn.microsoft.com/graph/api/driveitem-createlink): 201 new, 200 existing.
-        let res;
-        try {
-          res = await graph.request<Permission>({
-            method: 'POST',
-            path: item.sub('/createLink'),
-            json: {
-              type: a.access,
-              ...(a.scope ? { scope: a.scope } : {}),
-              ...(expirationDateTime ? { expirationDateTime } : {}),
-              ...(a.password ? { password: a.password } : {}),
-            },
-            // An existing link of the same kind comes back as it is, so repeating it makes nothing new.
-            idempotent: true,
-            signal: ctx.signal,
-            ...item.notFound,
-          });
-        } catch (err) {
-          const up = isSwitchyardError(err) ? err.upstream : undefined;
-          if (up?.status === 403 && a.scope === 'anonymous') {
-            throw new UserInputError(
-              'Microsoft Graph refused an anonymous link: the tenant’s or site’s sharing policy does not allow "Anyone" links',
-              {
-                upstream: up,
-                hint: "Use scope 'organization' or invite the people with recipients, or ask a SharePoint admin to allow Anyone links",
-              },
-            );
-          }
-          if (up?.status === 400 && a.password) {
-            throw new UserInputError(
-              'Microsoft Graph refused a link with a password, which only OneDrive personal links can have',
-              {
-                upstream: up,
-                hint: 'Leave out password, or invite the people with recipients instead',
-              },
-            );
-          }
-          throw err;
-        }
-        const p = res.data;
+        const p = link.permission;
         const details = [
           p.link?.scope ?? 'tenant default',
           p.expirationDateTime ? `expires ${compactUtc(p.expirationDateTime)}` : '',
@@ -199,7 +65,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
         ].filter(Boolean);
         return {
           text: [
-            `${res.status === 200 ? 'Existing' : 'New'} ${p.link?.type ?? a.access} link to ${untrusted(name, 200)} (${details.join(', ')}): ${oneLine(p.link?.webUrl, 500)}`,
+            `${link.existing ? 'Existing' : 'New'} ${p.link?.type ?? a.access} link to ${untrusted(name, 200)} (${details.join(', ')}): ${oneLine(p.link?.webUrl, 500)}`,
             `permission_id: ${p.id}`,
           ].join('\n'),
         };

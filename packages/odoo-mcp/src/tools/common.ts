@@ -140,10 +140,3 @@ function unpagedHint(unpaged: Unpaged, cutForSize: boolean): string {
     ? `${unpaged.narrow} for the rest`
     : `raise limit (up to ${unpaged.maxLimit}), or ${unpaged.narrow}, for the rest`;
 }
-
-/** A filter by name or id on a relation: digits are an id, anything else matches the name. */
-export function byNameOrId(field: string, value: string | number | undefined): unknown[] {
-  if (value === undefined || value === '') return [];
-  if (typeof value === 'number' || /^\d+$/.test(value.trim())) return [[field, '=', Number(value)]];
-  return [[field, 'ilike', value.trim()]];
-}

@@ -2,7 +2,6 @@ import { fieldFiles } from '../attachments.js';
 import { findModels } from '../models.js';
 import {
   NotFoundError,
-  UserInputError,
   defineTool,
   fenceUntrusted,
   formatTable,
@@ -21,7 +20,8 @@ import {
   shapeRows,
   usefulFields,
 } from '../fields.js';
-import { AGGREGATES, GRANULARITIES, groupedRead, parseAggregates, parseGroupBy } from '../group.js';
+import { AGGREGATES, GRANULARITIES } from '../group.js';
+import { GROUP_CAP, aggregateRecords } from '../queries/aggregate.js';
 import type { FieldInfo, FieldMap } from '../odoo-client.js';
 import {
   MAX_LIMIT,
@@ -294,61 +294,29 @@ export function recordsTools({ client }: OdooDeps) {
       },
       output: tableOutput,
       annotations: READ,
-      handler: async ({ model, domain, group_by, aggregates, order, limit }, { signal }) => {
-        const session = await client.session(signal);
-        await client.fields(checkModel(model), signal);
-        const groups = await parseGroupBy(client, model, group_by, signal);
-        const aggs = await parseAggregates(client, model, aggregates, signal);
-        const checked = await validateDomain(client, model, domain, {
-          tz: session.tz,
-          major: session.version.major,
-          signal,
-        });
-        const columns = [...groups.map((g) => g.spec), ...aggs.map((a) => a.spec), 'count'];
-        let sortIndex: number | undefined;
-        let descending = false;
-        if (order) {
-          const m = /^\s*([\w:]+)(?:\s+(asc|desc))?\s*$/i.exec(order);
-          sortIndex = m ? columns.indexOf(m[1] === '__count' ? 'count' : m[1]!) : -1;
-          if (!m || sortIndex < 0) {
-            throw new UserInputError(
-              `The order '${order}' must name one of ${columns.join(', ')}, optionally with asc or desc`,
-            );
-          }
-          descending = m[2]?.toLowerCase() === 'desc';
-        }
-        // All groups are fetched (bounded) so that sorting and the total are exact.
-        const cap = 5000;
-        const rows = await groupedRead(client, session, model, checked, groups, aggs, { limit: cap, signal });
-        const textRows = rows.map((r) => [...r.keys.map((k) => k.text), ...r.values, r.count]);
-        const indexes = textRows.map((_, i) => i);
-        if (sortIndex !== undefined) {
-          const key = (row: unknown[]) => row[sortIndex!];
-          indexes.sort((a, b) => compare(key(textRows[a]!), key(textRows[b]!)) * (descending ? -1 : 1));
-        }
-        const picked = indexes.slice(0, limit);
+      handler: async (args, { signal }) => {
+        const found = await aggregateRecords(client, args, signal);
+        const { groups, textRows, total } = found;
         return tableReply({
-          title: `${model} grouped${groups.length ? ` by ${groups.map((g) => g.spec).join(', ')}` : ''}`,
-          columns,
-          textRows: picked.map((i) => textRows[i]!),
-          total: textRows.length,
+          title: `${args.model} grouped${groups.length ? ` by ${groups.map((g) => g.spec).join(', ')}` : ''}`,
+          columns: found.columns,
+          textRows,
+          total,
           offset: 0,
-          unpaged: { limit, maxLimit: MAX_LIMIT, narrow: 'narrow the domain or group by fewer fields' },
-          tz: groups.some((g) => g.info.type === 'datetime') ? session.tz : undefined,
+          unpaged: {
+            limit: args.limit,
+            maxLimit: MAX_LIMIT,
+            narrow: 'narrow the domain or group by fewer fields',
+          },
+          tz: found.tz,
           footer:
-            textRows.length >= cap ? `Only the first ${cap} groups were read; narrow the domain.` : undefined,
+            total >= GROUP_CAP
+              ? `Only the first ${GROUP_CAP} groups were read; narrow the domain.`
+              : undefined,
         });
       },
     }),
   ];
-}
-
-function compare(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (a === null || a === undefined) return 1;
-  if (b === null || b === undefined) return -1;
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a).localeCompare(String(b));
 }
 
 /** One record as "field,value" lines, fenced; the structure says which record and whether it was cut. */

@@ -4,20 +4,11 @@ import {
   DEFAULT_RESULT_BYTES,
   defineTool,
   payloadBudget,
-  spillCsv,
-  spillDir,
   untrusted,
   z,
 } from '@switchyard/core';
-import {
-  countLine,
-  describeTarget,
-  fencedCsv,
-  fields,
-  plural,
-  resolveTarget,
-  type PowerBi,
-} from '../context.js';
+import { countLine, describeTarget, fencedCsv, fields, plural, type PowerBi } from '../context.js';
+import { runDax } from '../dax.js';
 
 export const MAX_ROWS = 100_000;
 const PREVIEW_ROWS = 20;
@@ -80,73 +71,57 @@ export function daxTools(pbi: PowerBi) {
       annotations: { readOnlyHint: true, openWorldHint: true },
       // The seed chat backend's names (powerbi_execute_dax(workspace_id, dataset_id, dax_query)).
       aliases: { workspace_id: 'workspace', dataset_id: 'dataset', dax_query: 'query' },
-      handler: async (
-        { workspace, dataset, query, max_rows, include_nulls, impersonated_user, spill },
-        ctx,
-      ) => {
-        const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
-        const result = await pbi.client.executeQuery(
-          target.workspace.id,
-          target.dataset.id,
-          { query, includeNulls: include_nulls, impersonatedUser: impersonated_user },
-          ctx.signal,
-        );
-        const rowCount = result.rows.length;
-        const partial = result.partialError !== undefined;
-        const lines: string[] = [];
-        if (partial) {
-          lines.push(
-            `PARTIAL RESULT: Power BI stopped after ${plural(rowCount, 'row')} and said: ${untrusted(result.partialError, 300)}. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.`,
-          );
-        }
-        let spilled: { path: string; rows: number; bytes: number; complete: boolean } | undefined;
-        if (spill) {
-          spilled = await spillCsv({
-            columns: result.columns,
-            rows: result.rows,
-            dir: spillDir('powerbi-mcp', pbi.env),
-            name: `dax-${target.dataset.name ?? target.dataset.id}`,
-          });
-        }
-        const shown = spilled ? Math.min(max_rows, PREVIEW_ROWS) : max_rows;
-        const table = fencedCsv(result.columns, result.rows, 'Power BI query result', {
-          maxRows: shown,
-          maxBytes: TEXT_MAX_BYTES,
-        });
-        const truncated = table.returnedRows < rowCount || table.cutCells > 0;
-        if (spilled) {
-          lines.push(
-            `Wrote ${spilled.complete ? 'all ' : ''}${plural(spilled.rows, 'row')}${spilled.complete ? '' : ` of ${rowCount.toLocaleString('en-US')} (the file stopped at its 1 GiB cap)`} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
-          );
-        } else {
-          lines.push(
-            `${countLine(
-              table.returnedRows,
-              rowCount,
-              truncated,
-              ['row', 'rows'],
-              table.cutCells > 0 && table.returnedRows === rowCount
-                ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
-                : table.returnedRows < Math.min(max_rows, rowCount)
-                  ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
-                  : 'raise max_rows or use spill: true for all rows',
-            )} from ${describeTarget(target)}.`,
-          );
-        }
-        if (result.columns.length > 0) lines.push(table.text);
-        return {
-          text: lines.join('\n'),
-          data: {
-            row_count: rowCount,
-            returned: table.returnedRows,
-            truncated,
-            ...cutCellsData(table),
-            partial,
-            ...(partial ? { partial_reason: result.partialError } : {}),
-            ...(spilled ? { spill_path: spilled.path, spill_bytes: spilled.bytes } : {}),
-          },
-        };
-      },
+      handler: async (args, ctx) => daxReply(await runDax(pbi, args, ctx.signal), args.max_rows),
     }),
   ];
+}
+
+/** The rows as fenced CSV under a line saying how many came and how to get the rest (or where the spill file is). */
+function daxReply({ target, result, spilled }: Awaited<ReturnType<typeof runDax>>, max_rows: number) {
+  const rowCount = result.rows.length;
+  const partial = result.partialError !== undefined;
+  const lines: string[] = [];
+  if (partial) {
+    lines.push(
+      `PARTIAL RESULT: Power BI stopped after ${plural(rowCount, 'row')} and said: ${untrusted(result.partialError, 300)}. These rows are not the whole answer; aggregate or filter in DAX so the result stays under 100,000 rows and 1,000,000 values.`,
+    );
+  }
+  const shown = spilled ? Math.min(max_rows, PREVIEW_ROWS) : max_rows;
+  const table = fencedCsv(result.columns, result.rows, 'Power BI query result', {
+    maxRows: shown,
+    maxBytes: TEXT_MAX_BYTES,
+  });
+  const truncated = table.returnedRows < rowCount || table.cutCells > 0;
+  if (spilled) {
+    lines.push(
+      `Wrote ${spilled.complete ? 'all ' : ''}${plural(spilled.rows, 'row')}${spilled.complete ? '' : ` of ${rowCount.toLocaleString('en-US')} (the file stopped at its 1 GiB cap)`} (${Math.ceil(spilled.bytes / 1024).toLocaleString('en-US')} KB) of the result from ${describeTarget(target)} to ${spilled.path}. Preview of the first ${plural(table.returnedRows, 'row')}:`,
+    );
+  } else {
+    lines.push(
+      `${countLine(
+        table.returnedRows,
+        rowCount,
+        truncated,
+        ['row', 'rows'],
+        table.cutCells > 0 && table.returnedRows === rowCount
+          ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
+          : table.returnedRows < Math.min(max_rows, rowCount)
+            ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
+            : 'raise max_rows or use spill: true for all rows',
+      )} from ${describeTarget(target)}.`,
+    );
+  }
+  if (result.columns.length > 0) lines.push(table.text);
+  return {
+    text: lines.join('\n'),
+    data: {
+      row_count: rowCount,
+      returned: table.returnedRows,
+      truncated,
+      ...cutCellsData(table),
+      partial,
+      ...(partial ? { partial_reason: result.partialError } : {}),
+      ...(spilled ? { spill_path: spilled.path, spill_bytes: spilled.bytes } : {}),
+    },
+  };
 }

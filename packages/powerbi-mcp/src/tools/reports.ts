@@ -1,10 +1,7 @@
 import { defineTool, z } from '@switchyard/core';
-import { compact, countLine, fencedCsv, fields, type PowerBi } from '../context.js';
-import type { ReportPage } from '../powerbi-client.js';
+import { countLine, fencedCsv, fields, type PowerBi } from '../context.js';
+import { MAX_REPORTS_WITH_PAGES, listReports } from '../reports.js';
 import { label } from '../resolve.js';
-
-/** Pages are one call per report: fetch them for this many reports at most. */
-const MAX_REPORTS_WITH_PAGES = 25;
 
 export function reportTools(pbi: PowerBi) {
   return [
@@ -36,42 +33,9 @@ export function reportTools(pbi: PowerBi) {
         truncated: z.boolean(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
-      handler: async ({ workspace, name_contains, include_pages, top }, ctx) => {
-        const ws = await pbi.resolver.workspace(workspace, ctx.signal);
-        const all = await pbi.client.listReports(ws.id, ctx.signal);
-        const matching = name_contains
-          ? all.filter((r) => r.name.toLowerCase().includes(name_contains.toLowerCase()))
-          : all;
-        const chosen = matching.slice(0, top);
-        const pages = new Map<string, ReportPage[]>();
-        if (include_pages) {
-          const withPages = chosen.slice(0, MAX_REPORTS_WITH_PAGES);
-          // A few at a time: enough to be quick, few enough not to trip the API's throttling.
-          for (let i = 0; i < withPages.length; i += 4) {
-            await Promise.all(
-              withPages.slice(i, i + 4).map(async (r) => {
-                const list = await pbi.client.listPages(ws.id, r.id, ctx.signal);
-                pages.set(
-                  r.id,
-                  [...list].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)),
-                );
-              }),
-            );
-          }
-        }
-        const reports = chosen.map((r) =>
-          compact({
-            id: r.id,
-            name: r.name,
-            dataset_id: r.datasetId,
-            report_type: r.reportType,
-            web_url: r.webUrl,
-            pages: pages
-              .get(r.id)
-              ?.map((p) => compact({ name: p.name, display_name: p.displayName, order: p.order })),
-          }),
-        );
-        const truncated = matching.length > chosen.length;
+      handler: async (args, ctx) => {
+        const { name_contains, include_pages } = args;
+        const { ws, reports, total, truncated, pagesCut } = await listReports(pbi, args, ctx.signal);
         const columns = ['id', 'name', 'dataset_id', 'type', 'web_url', ...(include_pages ? ['pages'] : [])];
         const table = fencedCsv(
           columns,
@@ -90,16 +54,16 @@ export function reportTools(pbi: PowerBi) {
         const lines = [
           reports.length === 0
             ? `No reports in workspace ${label(ws)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`
-            : `${countLine(reports.length, matching.length, truncated, ['report', 'reports'], 'raise top or use name_contains')} in workspace ${label(ws)}.`,
+            : `${countLine(reports.length, total, truncated, ['report', 'reports'], 'raise top or use name_contains')} in workspace ${label(ws)}.`,
         ];
-        if (include_pages && chosen.length > MAX_REPORTS_WITH_PAGES)
+        if (pagesCut)
           lines.push(
             `Pages were fetched for the first ${MAX_REPORTS_WITH_PAGES} reports only; narrow with name_contains for the rest.`,
           );
         if (reports.length > 0) lines.push(table.text);
         return {
           text: lines.join('\n'),
-          data: { workspace_id: ws.id, returned: reports.length, total: matching.length, truncated },
+          data: { workspace_id: ws.id, returned: reports.length, total, truncated },
         };
       },
     }),
