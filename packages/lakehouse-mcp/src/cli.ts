@@ -154,7 +154,7 @@ export const cli: CliDefinition = {
         const name = ctx.options.connection as string | undefined;
         if (!name) throw new UserInputError('login needs --connection NAME');
         const tenant = await lh.tenant(undefined);
-        const existing = await tenant.getConnection(name);
+        const existing = await tenant.meta.getConnection(name);
         const host = (ctx.options.host as string | undefined) ?? existing?.host;
         const database = (ctx.options.database as string | undefined) ?? existing?.database;
         const user = (ctx.options.user as string | undefined) ?? existing?.user;
@@ -177,7 +177,7 @@ export const cli: CliDefinition = {
         const report = await testConnection({ host, port, database, user, password, sslMode });
         await lh.secrets.set(lh.secretService(), lh.secretAccount(tenant.tenant, name), password);
         const now = new Date().toISOString();
-        await tenant.saveConnection({
+        await tenant.meta.saveConnection({
           name,
           kind: 'postgres',
           host,
@@ -238,7 +238,7 @@ export const cli: CliDefinition = {
         const tenant = await lh.tenant(undefined);
         const names = ctx.options.connection
           ? [ctx.options.connection as string]
-          : (await tenant.listConnections()).map((c) => c.name);
+          : (await tenant.meta.listConnections()).map((c) => c.name);
         let removed = 0;
         for (const name of names) {
           if (await lh.secrets.delete(lh.secretService(), lh.secretAccount(tenant.tenant, name))) removed++;
@@ -284,13 +284,13 @@ export const cli: CliDefinition = {
             (l) => `${tables.filter((t) => t.layer === l).length} ${l}`,
           );
           ctx.print(`\ntenant ${id} (${tenant.location}): ${counts.join(', ')}`);
-          for (const c of await tenant.listConnections()) {
+          for (const c of await tenant.meta.listConnections()) {
             const stored = await lh.secrets.get(lh.secretService(), lh.secretAccount(id, c.name));
             ctx.print(
               `  connection ${c.name}: ${c.user}@${c.host}:${c.port}/${c.database} (ssl ${c.sslMode}); password ${stored ? 'stored' : `MISSING: run ${commandHint(`lakehouse-mcp login --connection ${c.name}`)}`}`,
             );
           }
-          for (const r of await tenant.lastRuns(5)) {
+          for (const r of await tenant.meta.lastRuns(5)) {
             ctx.print(
               `  ${r.finishedAt.toISOString()} ${r.kind} ${r.source} → ${r.target.layer}.${r.target.name}: ${r.status}, ${r.rows} rows${r.error ? ` (${r.error})` : ''}`,
             );

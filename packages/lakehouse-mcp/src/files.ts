@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { UserInputError, type LocalFiles } from '@switchyard/core';
 import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
 import { mergedRanges } from './xlsx-merges.js';
-import { withoutLocalPaths } from './warehouse/duckdb-sql-check.js';
+import { withoutLocalPaths } from './warehouse/duckdb/sql-check.js';
 
 export type FileFormat = 'csv' | 'xlsx' | 'parquet' | 'json' | 'ndjson';
 

@@ -17,8 +17,9 @@ import {
   type SecretStore,
 } from '@switchyard/core';
 import type { PostgresConfig } from './sources/postgres.js';
-import { DatabricksWarehouse, type DatabricksAuth } from './warehouse/databricks-warehouse.js';
-import { DuckDbWarehouse } from './warehouse/duckdb-warehouse.js';
+import type { DatabricksAuth } from './warehouse/databricks/driver.js';
+import { DatabricksWarehouse } from './warehouse/databricks/warehouse.js';
+import { DuckDbWarehouse } from './warehouse/duckdb/warehouse.js';
 import type { Layer, SqlDialect, TableRef, TenantWarehouse, Warehouse } from './warehouse/types.js';
 
 /** Where the Databricks warehouse is and who signs in (secrets from the environment, else the keychain). */
@@ -262,9 +263,9 @@ export class Lakehouse {
     name: string,
   ): Promise<{ tenant: TenantWarehouse; config: PostgresConfig }> {
     const tenant = await this.tenant(tenantId);
-    const record = await tenant.getConnection(name);
+    const record = await tenant.meta.getConnection(name);
     if (!record) {
-      const known = (await tenant.listConnections()).map((c) => c.name);
+      const known = (await tenant.meta.listConnections()).map((c) => c.name);
       throw new NotFoundError(`No connection named '${name}' in tenant '${tenant.tenant}'`, {
         candidates: known,
         hint: known.length

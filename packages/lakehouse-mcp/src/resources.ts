@@ -38,13 +38,13 @@ export function lakehouseResources(lh: Lakehouse): ResourceDefinition[] {
       uriTemplate: 'datasource://{id}/status',
       mimeType: 'text/plain',
       list: async () =>
-        (await (await lh.tenant(undefined)).listConnections()).map((c) => ({
+        (await (await lh.tenant(undefined)).meta.listConnections()).map((c) => ({
           uri: `datasource://${c.name}/status`,
           name: `${c.name} status`,
         })),
       complete: {
         id: async (v) =>
-          (await (await lh.tenant(undefined)).listConnections())
+          (await (await lh.tenant(undefined)).meta.listConnections())
             .map((c) => c.name)
             .filter((x) => x.startsWith(v)),
       },
@@ -69,7 +69,7 @@ export function lakehouseResources(lh: Lakehouse): ResourceDefinition[] {
       uriTemplate: 'datasource://{id}/tables',
       mimeType: 'text/csv',
       list: async () =>
-        (await (await lh.tenant(undefined)).listConnections()).map((c) => ({
+        (await (await lh.tenant(undefined)).meta.listConnections()).map((c) => ({
           uri: `datasource://${c.name}/tables`,
           name: `${c.name} tables`,
         })),
@@ -113,7 +113,7 @@ export function lakehouseResources(lh: Lakehouse): ResourceDefinition[] {
       read: async (p) => {
         const { tenant, ref, columns } = await tableRef(p);
         const rows = await tenant.rowCount(ref);
-        const lineage = await tenant.lineageOf(ref);
+        const lineage = await tenant.meta.lineageOf(ref);
         const t = formatTable(
           ['column', 'type', 'nullable'],
           columns.map((c) => [c.name, c.type, c.nullable]),

@@ -6,7 +6,7 @@ import { insightTools } from './tools/insight.js';
 import { sourceTools } from './tools/sources.js';
 import { transformTools } from './tools/transform.js';
 import { warehouseTools } from './tools/warehouse.js';
-import { hostWaitNotices } from './warehouse/host-lock.js';
+import { hostWaitNotices } from './warehouse/duckdb/host-lock.js';
 import { LAKEHOUSE_TOOLSETS } from './toolsets.js';
 
 export function createLakehouseServer(lh: Lakehouse, version: string): ServerDefinition {
@@ -35,7 +35,7 @@ export function createLakehouseServer(lh: Lakehouse, version: string): ServerDef
 }
 
 /**
- * A call that waits for another process's turn on the tenant file (warehouse/host-lock.ts) says so as MCP progress.
+ * A call that waits for another process's turn on the tenant file (warehouse/duckdb/host-lock.ts) says so as MCP progress.
  * Progress must only grow, so the tool's own values are kept at or above what was sent.
  */
 function tellingWaits(tool: ToolDefinition): ToolDefinition {

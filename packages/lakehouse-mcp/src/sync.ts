@@ -217,7 +217,7 @@ export async function runSync(
   // The arguments are checked before anything is opened; the remembered cursor comes with the target's state.
   const targetLabel = planSync(args).targetLabel;
   const { tenant, config } = await lh.connection(tenantId, args.connection);
-  const state = await tenant.getSyncState(targetLabel);
+  const state = await tenant.meta.getSyncState(targetLabel);
   const plan = planSync(args, state);
   checkCursorKnown(plan);
   const { target, sourceLabel } = plan;
@@ -356,7 +356,7 @@ export async function runSync(
         ? err.message
         : tenant.engineMessage(err);
     await tenant
-      .recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
+      .meta.recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
       .catch((e: unknown) => ctx.log.warn(`could not record the failed run: ${String(e)}`));
     if (cancelled) throw new CancelledError(cancelledText);
     if (isSwitchyardError(err)) throw err;

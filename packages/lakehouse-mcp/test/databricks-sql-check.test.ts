@@ -2,8 +2,8 @@
 // lexer (SqlBaseLexer.g4) — nested /* */ comments, `--` comments carried on by a backslash-newline, backslash
 // escapes in both string kinds, R'…' raw strings — and the tenant's allow-lists of tables and functions.
 import { describe, expect, it } from 'vitest';
-import * as dx from '../src/warehouse/databricks-dialect.js';
-import { checkQuery, splitStatements } from '../src/warehouse/databricks-sql-check.js';
+import * as dx from '../src/warehouse/databricks/dialect.js';
+import { checkQuery, splitStatements } from '../src/warehouse/databricks/sql-check.js';
 
 const n = dx.naming('acme', undefined);
 const shared = dx.naming('acme', 'main');

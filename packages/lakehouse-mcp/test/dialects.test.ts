@@ -2,9 +2,9 @@
 // test/__golden__/<dialect>.sql and compared byte for byte (a change to generated SQL shows up in review).
 // Plus the Databricks query check: the parser's verdict on a table of statements.
 import { describe, expect, it } from 'vitest';
-import * as dx from '../src/warehouse/databricks-dialect.js';
-import { checkQuery, mapLayers, splitStatements } from '../src/warehouse/databricks-sql-check.js';
-import * as duck from '../src/warehouse/duckdb-dialect.js';
+import * as dx from '../src/warehouse/databricks/dialect.js';
+import { checkQuery, mapLayers, splitStatements } from '../src/warehouse/databricks/sql-check.js';
+import * as duck from '../src/warehouse/duckdb/dialect.js';
 import type { LogicalType, PartColumn, QueryDraft, TransformPlan } from '../src/warehouse/types.js';
 
 const ALL_TYPES: LogicalType[] = [

@@ -1,4 +1,4 @@
-// The turns on a tenant file between processes (warehouse/host-lock.ts), over a real unix socket: each HostLock
+// The turns on a tenant file between processes (warehouse/duckdb/host-lock.ts), over a real unix socket: each HostLock
 // here stands for one process. The two-hosts test runs the same through two built servers.
 import { connect as dial } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError, silentLogger as log } from '@switchyard/core';
 import { tempDir } from '@switchyard/testkit';
-import { HostLock, hostSocketPath, hostWaitNotices } from '../src/warehouse/host-lock.js';
+import { HostLock, hostSocketPath, hostWaitNotices } from '../src/warehouse/duckdb/host-lock.js';
 
 const dirs: Array<{ cleanup(): void }> = [];
 const locks: HostLock[] = [];

@@ -15,7 +15,7 @@ const COMMON = [
 ];
 /** What a server ships beyond the common files, and why. */
 const EXTRA: Record<string, string[]> = {
-  // User SQL runs in a child process the server can kill (src/warehouse/duckdb-query-sandbox.ts).
+  // User SQL runs in a child process the server can kill (src/warehouse/duckdb/query-sandbox.ts).
   'lakehouse-mcp': ['dist/query-worker.js'],
   // Word, Excel, PowerPoint and PDF text is extracted in a worker thread (src/documents/), loaded on first use.
   'ms365-mcp': ['dist/document-worker.js'],

@@ -110,9 +110,9 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
         };
         const report = await testConnection(config, ctx.signal);
         await lh.secrets.set(service, account, password);
-        const existing = await tenant.getConnection(args.name);
+        const existing = await tenant.meta.getConnection(args.name);
         const now = new Date().toISOString();
-        await tenant.saveConnection({
+        await tenant.meta.saveConnection({
           name: args.name,
           kind: 'postgres',
           host: args.host,

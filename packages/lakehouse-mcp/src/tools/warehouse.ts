@@ -72,7 +72,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
         const ref = parseTableRef(args.table, tenant.catalog);
         const columns = await columnsOrNotFound(tenant, ref);
         const rows = await tenant.rowCount(ref);
-        const lineage = await tenant.lineageOf(ref);
+        const lineage = await tenant.meta.lineageOf(ref);
         const lineageText = lineage ? `${lineage.kind} from ${lineage.inputs.join(', ')}` : null;
         const details = await tenant.details(ref);
         const profiles = args.profile

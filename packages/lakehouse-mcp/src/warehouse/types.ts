@@ -1,8 +1,9 @@
 /**
  * The warehouse seen by the tools. Tools never touch a database engine: they speak in tables, logical
  * column types, transform plans and load records, and a warehouse (embedded DuckDB, or a Databricks SQL
- * warehouse) carries them out, rendering SQL through its own dialect (duckdb-dialect.ts, databricks-dialect.ts).
+ * warehouse) carries them out, rendering SQL through its own dialect (duckdb/dialect.ts, databricks/dialect.ts).
  */
+import type { MetaStore } from './meta-store.js';
 import { UserInputError } from '@switchyard/core';
 
 export type Layer = 'bronze' | 'silver' | 'gold';
@@ -376,13 +377,8 @@ export interface TenantWarehouse {
   ): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
 
   // The tenant's metadata (the `_meta` schema on DuckDB).
-  listConnections(): Promise<ConnectionRecord[]>;
-  getConnection(name: string): Promise<ConnectionRecord | undefined>;
-  saveConnection(record: ConnectionRecord): Promise<void>;
-  getSyncState(target: string): Promise<SyncState | undefined>;
-  recordRun(run: SyncRunRecord): Promise<void>;
-  lastRuns(limit: number): Promise<SyncRunRecord[]>;
-  lineageOf(ref: TableRef): Promise<LineageRecord | undefined>;
+  /** Sources, sync state, runs and lineage (meta-store.ts). */
+  readonly meta: MetaStore;
 }
 
 export type SqlDialect = 'duckdb' | 'databricks';

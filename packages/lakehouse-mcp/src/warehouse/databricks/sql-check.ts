@@ -21,8 +21,8 @@
  * refused with the reason rather than guessed at, and every table the parser finds must be the tenant's.
  */
 import { UserInputError } from '@switchyard/core';
-import type { Naming } from './databricks-dialect.js';
-import type { Layer } from './types.js';
+import type { Naming } from './dialect.js';
+import type { Layer } from '../types.js';
 
 export type TokenKind =
   'space' | 'comment' | 'string' | 'quoted' | 'word' | 'number' | 'punct' | 'hint' | 'invalid';

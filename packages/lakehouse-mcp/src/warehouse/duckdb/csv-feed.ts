@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CancelledError } from '@switchyard/core';
-import type { CsvFeed } from './types.js';
+import type { CsvFeed } from '../types.js';
 
 const run = promisify(execFile);
 

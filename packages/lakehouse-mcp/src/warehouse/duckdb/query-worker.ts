@@ -1,6 +1,6 @@
 /**
  * The query process: user SQL on the embedded warehouse runs here, in a child of the server (see
- * duckdb-query-sandbox.ts), so that the server can stop it whatever DuckDB is doing. Some work cannot be
+ * query-sandbox.ts), so that the server can stop it whatever DuckDB is doing. Some work cannot be
  * interrupted (one huge value built by a single function call, constants folded while preparing) and DuckDB's
  * memory limit does not count every allocation; killing this process is the one stop that always works.
  *
@@ -10,8 +10,8 @@
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { toErrorRecord } from '@switchyard/core';
-import { describeQuery, loadDuckDB, openEngine, runQuery, type QueryRun } from './duckdb-query.js';
-import type { SandboxReply, SandboxRequest, SandboxSetup } from './duckdb-query-sandbox.js';
+import { describeQuery, loadDuckDB, openEngine, runQuery, type QueryRun } from './query.js';
+import type { SandboxReply, SandboxRequest, SandboxSetup } from './query-sandbox.js';
 
 const setup = JSON.parse(process.env.SWITCHYARD_LAKEHOUSE_QUERY ?? '{}') as SandboxSetup;
 const send = (reply: SandboxReply) => process.send?.(reply);

@@ -13,8 +13,9 @@ import type {
   Statement,
   TableRef,
   TransformPlan,
-} from './types.js';
-import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from './types.js';
+} from '../types.js';
+import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from '../types.js';
+import { runColumns, type MetaSql } from '../meta-store.js';
 
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -322,6 +323,46 @@ export const INSERT_CONNECTION = `INSERT INTO _meta.connections VALUES ($1, $2, 
 export const SELECT_RUNS = `SELECT run_id, kind, connection, source, target_layer, target_name, mode, status,
   strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ'), strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%gZ'), rows, bytes, watermark, error
   FROM _meta.sync_runs ORDER BY finished_at DESC LIMIT $1`;
+
+/** The tenant's records in `_meta` (see meta-store.ts); a save deletes and inserts inside the caller's transaction. */
+export const META: MetaSql = {
+  selectConnections: () => ({ sql: SELECT_CONNECTIONS }),
+  saveConnection: (c) => [
+    { sql: DELETE_CONNECTION, params: [c.name] },
+    {
+      sql: INSERT_CONNECTION,
+      params: [c.name, c.kind, c.host, c.port, c.database, c.user, c.sslMode, c.createdAt, c.updatedAt],
+    },
+  ],
+  selectState: (target) => ({ sql: SELECT_STATE, params: [target] }),
+  saveState: (s) => [
+    { sql: DELETE_STATE, params: [s.target] },
+    {
+      sql: INSERT_STATE,
+      params: [
+        s.target,
+        s.connection,
+        s.source,
+        s.cursorColumn,
+        JSON.stringify(s.keyColumns),
+        s.watermark,
+        s.sourceSnapshot ?? null,
+      ],
+    },
+  ],
+  insertRun: (run) => ({ sql: INSERT_RUN, params: Object.values(runColumns(run)) }),
+  selectRuns: (limit) => ({ sql: SELECT_RUNS, params: [limit] }),
+  selectLineage: (ref) => ({ sql: SELECT_LINEAGE, params: [ref.layer, ref.name] }),
+  saveLineage: (l) => [
+    { sql: DELETE_LINEAGE, params: [l.target.layer, l.target.name] },
+    {
+      sql: INSERT_LINEAGE,
+      params: [l.target.layer, l.target.name, l.kind, JSON.stringify(l.inputs), l.definition],
+    },
+  ],
+  // Times are formatted as ISO text by the SELECTs themselves.
+  time: (value) => String(value),
+};
 
 /** Tables and views of the layers, with their column counts, DuckDB's row estimate (made exact by `countRowsOf`), and the last load. */
 export const LIST_TABLES = `

@@ -1,7 +1,7 @@
 /**
  * User SQL on the embedded warehouse: the checks every query passes before it runs (one statement, a plain
- * query, only the tenant's layers; see duckdb-sql-check.ts) and reading its rows within bounds. This runs in
- * the query process (duckdb-query-worker.ts), never in the server's own: DuckDB folds constants while it
+ * query, only the tenant's layers; see sql-check.ts) and reading its rows within bounds. This runs in
+ * the query process (query-worker.ts), never in the server's own: DuckDB folds constants while it
  * prepares, so even preparing can build huge values that no interrupt stops.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
@@ -13,9 +13,9 @@ import {
   UserInputError,
   untrusted,
 } from '@switchyard/core';
-import * as sql from './duckdb-dialect.js';
-import { checkQueryTree, withoutLocalPaths, type QueryTree } from './duckdb-sql-check.js';
-import type { QueryOptions, QueryResult } from './types.js';
+import * as sql from './dialect.js';
+import { checkQueryTree, withoutLocalPaths, type QueryTree } from './sql-check.js';
+import type { QueryOptions, QueryResult } from '../types.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
 let duckdbModule: Promise<DuckDB> | undefined;
@@ -107,7 +107,7 @@ const STATEMENT_NAMES: Record<number, string> = {
 
 /**
  * Exactly one statement, which must be a plain query over the tenant's layers: DuckDB's own parser counts the
- * statements, its parse tree is checked (duckdb-sql-check.ts) and the prepared statement's type must be
+ * statements, its parse tree is checked (sql-check.ts) and the prepared statement's type must be
  * SELECT; nothing runs before every check passes. Returns the prepared statement and the tables it reads.
  */
 export async function prepareQuery(conn: DuckDBConnection, text: string, catalog: string) {

@@ -1,5 +1,5 @@
 /**
- * The server's side of the query process (duckdb-query-worker.ts): one child per tenant, started on the first
+ * The server's side of the query process (query-worker.ts): one child per tenant, started on the first
  * query and kept while it is used. Every request gets a hard end that does not depend on DuckDB:
  * - time: the worker interrupts at the time limit; if DuckDB has not stopped 2 s later, the process is killed;
  * - memory: the process's resident size is read every 100 ms, and past the limit it is killed;
@@ -17,8 +17,8 @@ import {
   type ErrorRecord,
   type Logger,
 } from '@switchyard/core';
-import { queryTimeout, type QueryRun } from './duckdb-query.js';
-import type { ColumnInfo, QueryOptions, QueryResult } from './types.js';
+import { queryTimeout, type QueryRun } from './query.js';
+import type { ColumnInfo, QueryOptions, QueryResult } from '../types.js';
 
 export interface SandboxSetup {
   file: string;
@@ -58,11 +58,11 @@ type KillReason = { kind: 'memory' } | { kind: 'timeout'; timeoutMs: number } | 
 /** Where the worker's code is: beside the bundle (dist/query-worker.js) or the compiled module. */
 function workerPath(): string {
   const candidates = [
+    // Beside the bundle or its chunk, or beside this compiled module.
     './query-worker.js',
     '../query-worker.js',
-    './duckdb-query-worker.js',
     // Tests that import the sources run the compiled worker.
-    '../../dist/warehouse/duckdb-query-worker.js',
+    '../../../dist/warehouse/duckdb/query-worker.js',
   ].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
   const found = candidates.find((path) => existsSync(path));
   if (!found) throw new UpstreamError('The query process of lakehouse-mcp is missing from its installation');

@@ -1,136 +1,43 @@
-/**
- * The embedded warehouse: one DuckDB database file per tenant, `<home>/tenant_<id>/tenant_<id>.duckdb`,
- * whose catalog `tenant_<id>` holds the schemas bronze, silver, gold and _meta as native DuckDB tables.
- *
- * Writers and readers never share an engine: every change runs on a short-lived read-write instance whose
- * file access is limited to the tenant's work folder; every read runs on a read-only instance with external
- * access disabled and its configuration locked. User SQL runs on such an instance in a child process
- * (duckdb-query-sandbox.ts), which the server kills when a query outlives its time or memory limit. A read-only
- * instance does not see another instance's later writes, so they take turns: in this process a readers-writer
- * lock, between processes on the same LAKEHOUSE_HOME a broker over a unix socket (host-lock.ts). Read engines stay
- * open between calls (a query after a pause runs warm) until a writer, here or in another process, asks for the
- * file. Loads stage in a hidden table and reach the catalog in one transaction at commit.
- */
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+/** One tenant's DuckDB file: its engines (a short-lived writer, a warm reader, the query process), the turns
+ * on the file in this process and among processes, and what the tools ask of the catalog. */
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CancelledError, NotFoundError, UserInputError, type Logger } from '@switchyard/core';
-import * as sql from './duckdb-dialect.js';
-import { bronzeColumnNames } from '../naming.js';
-import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './duckdb-query.js';
-import { FifoCsvFeed, feedsSupported } from './duckdb-csv-feed.js';
-import { QuerySandbox } from './duckdb-query-sandbox.js';
+import * as sql from './dialect.js';
+import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './query.js';
+import { FifoCsvFeed } from './csv-feed.js';
+import { QuerySandbox } from './query-sandbox.js';
 import { HostLock, hostSocketPath } from './host-lock.js';
-import { insightsFrom } from './insight-rows.js';
-import { RwLock } from './rwlock.js';
+import { insightsFrom } from '../insight-rows.js';
+import { RwLock } from '../rwlock.js';
+import { MetaStore } from '../meta-store.js';
 import type {
   ColumnInfo,
   ColumnInsight,
   ColumnProfile,
   CommitRecords,
-  ConnectionRecord,
-  CsvFeed,
-  FileSpec,
   Layer,
   LineageRecord,
-  PartColumn,
   QueryDraft,
   QueryOptions,
   QueryResult,
   StagedLoad,
   Statement,
-  SyncRunRecord,
-  SyncState,
   TableRef,
   TableDetails,
   TableSummary,
   TenantWarehouse,
   TransformPlan,
-  Warehouse,
-  WarehouseCheck,
-} from './types.js';
-import { INSPECT_SAMPLE_ROWS, TENANT_ID, checkTenantId } from './types.js';
-
-export interface DuckDbWarehouseOptions {
-  home: string;
-  log: Logger;
-  /** Memory each query engine may use, e.g. `1GB`. */
-  memoryLimit?: string;
-  /** Memory a loading engine may use; lower keeps a sync's footprint flat. */
-  loadMemoryLimit?: string;
-  /** Resident memory the query process may reach before it is stopped (2 GiB by default). */
-  queryProcessBytes?: number;
-  /** Disk a query's engine may fill with temp files when its memory is not enough, e.g. `4GB`. */
-  tempLimit?: string;
-  threads?: number;
-}
+} from '../types.js';
+import { INSPECT_SAMPLE_ROWS } from '../types.js';
+import { DuckDbStagedLoad } from './staged-load.js';
+import { WriteSession } from './write-session.js';
+import type { DuckDbWarehouseOptions } from './warehouse.js';
 
 const pathLiteral = sql.stringLiteral;
 /** Read engines nobody used for this long are closed (the assistant's pauses between turns are shorter). */
 const READ_IDLE_MS = 10 * 60_000;
-
-export class DuckDbWarehouse implements Warehouse {
-  readonly kind = 'duckdb' as const;
-  private readonly tenantsById = new Map<string, Promise<DuckDbTenant>>();
-
-  constructor(private readonly options: DuckDbWarehouseOptions) {
-    // Every file DuckDB makes natively (the database, its WAL, temp spills) is for this user alone: DuckDB
-    // takes no file mode, so the process's umask sets it.
-    process.umask(0o077);
-  }
-
-  describe(): string {
-    return `embedded DuckDB, one database file per tenant under ${this.options.home}`;
-  }
-
-  async check(): Promise<WarehouseCheck> {
-    const { version } = await loadDuckDB();
-    return { ok: true, lines: [`embedded DuckDB ${version()}, nothing to reach over the network`] };
-  }
-
-  async tenants(): Promise<string[]> {
-    try {
-      return readdirSync(this.options.home)
-        .filter((d) => d.startsWith('tenant_'))
-        .map((d) => d.slice('tenant_'.length))
-        .filter((id) => TENANT_ID.test(id))
-        .sort();
-    } catch {
-      return [];
-    }
-  }
-
-  tenant(id: string): Promise<DuckDbTenant> {
-    try {
-      checkTenantId(id);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    let opening = this.tenantsById.get(id);
-    if (!opening) {
-      const tenant = new DuckDbTenant(id, this.options);
-      opening = tenant.init().then(() => tenant);
-      opening.catch(() => this.tenantsById.delete(id));
-      this.tenantsById.set(id, opening);
-    }
-    return opening;
-  }
-
-  async close(): Promise<void> {
-    const all = [...this.tenantsById.values()];
-    this.tenantsById.clear();
-    for (const t of all) await t.then((x) => x.close()).catch(() => {});
-  }
-}
 
 export class DuckDbTenant implements TenantWarehouse {
   readonly dialect = 'duckdb' as const;
@@ -155,6 +62,24 @@ export class DuckDbTenant implements TenantWarehouse {
   private readonly sandbox: QuerySandbox;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  /** Sources, sync state, runs and lineage, in the tenant's `_meta` schema. */
+  readonly meta = new MetaStore(
+    {
+      read: (s) => this.read((conn) => this.rows(conn, s.sql, s.params as unknown[] | undefined)),
+      write: (statements) =>
+        this.write(async (conn) => {
+          await conn.run('BEGIN TRANSACTION');
+          try {
+            for (const s of statements) await conn.run(s.sql, s.params as never);
+            await conn.run('COMMIT');
+          } catch (err) {
+            await conn.run('ROLLBACK').catch(() => {});
+            throw err;
+          }
+        }),
+    },
+    sql.META,
+  );
 
   constructor(
     readonly tenant: string,
@@ -572,7 +497,7 @@ export class DuckDbTenant implements TenantWarehouse {
         if (kind) await conn.run(sql.dropObject(target, kind));
         await conn.run(sql.renameTable(staging, target.name));
       }
-      await this.insertRecords(conn, records);
+      for (const m of this.meta.commitStatements(records)) await conn.run(m.sql, m.params as never);
       if (signal.aborted) throw new CancelledError();
       await conn.run('COMMIT');
     } catch (err) {
@@ -580,35 +505,6 @@ export class DuckDbTenant implements TenantWarehouse {
       throw err;
     }
     return { rows: Number((await this.rows(conn, sql.countRows(target)))[0]![0]) };
-  }
-
-  private async insertRecords(conn: DuckDBConnection, records: CommitRecords): Promise<void> {
-    await conn.run(sql.INSERT_RUN, runParams(records.run) as never);
-    if (records.state) {
-      const s = records.state;
-      await conn.run(sql.DELETE_STATE, [s.target]);
-      await conn.run(sql.INSERT_STATE, [
-        s.target,
-        s.connection,
-        s.source,
-        s.cursorColumn,
-        JSON.stringify(s.keyColumns),
-        s.watermark,
-        s.sourceSnapshot ?? null,
-      ]);
-    }
-    await this.insertLineage(conn, records.lineage);
-  }
-
-  private async insertLineage(conn: DuckDBConnection, l: LineageRecord): Promise<void> {
-    await conn.run(sql.DELETE_LINEAGE, [l.target.layer, l.target.name]);
-    await conn.run(sql.INSERT_LINEAGE, [
-      l.target.layer,
-      l.target.name,
-      l.kind,
-      JSON.stringify(l.inputs),
-      l.definition,
-    ]);
   }
 
   // ---- transforms and views
@@ -641,7 +537,7 @@ export class DuckDbTenant implements TenantWarehouse {
       try {
         if (kind) await conn.run(sql.dropObject(plan.target, kind));
         await conn.run(sql.createTableAs(plan.target, rendered.sql), rendered.params as never);
-        await this.insertLineage(conn, lineage);
+        for (const m of this.meta.lineageStatements(lineage)) await conn.run(m.sql, m.params as never);
         await conn.run('COMMIT');
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => {});
@@ -676,7 +572,7 @@ export class DuckDbTenant implements TenantWarehouse {
       try {
         if (kind) await conn.run(sql.dropObject(ref, kind as 'table' | 'view'));
         await conn.run(sql.createView(ref, selectSql));
-        await this.insertLineage(conn, lineage);
+        for (const m of this.meta.lineageStatements(lineage)) await conn.run(m.sql, m.params as never);
         await conn.run('COMMIT');
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => {});
@@ -687,120 +583,6 @@ export class DuckDbTenant implements TenantWarehouse {
   }
 
   // ---- metadata
-
-  async listConnections(): Promise<ConnectionRecord[]> {
-    return this.read(async (conn) =>
-      (await this.rows(conn, sql.SELECT_CONNECTIONS)).map((r) => ({
-        name: r[0] as string,
-        kind: 'postgres' as const,
-        host: r[2] as string,
-        port: Number(r[3]),
-        database: r[4] as string,
-        user: r[5] as string,
-        sslMode: r[6] as ConnectionRecord['sslMode'],
-        createdAt: r[7] as string,
-        updatedAt: r[8] as string,
-      })),
-    );
-  }
-
-  async getConnection(name: string): Promise<ConnectionRecord | undefined> {
-    return (await this.listConnections()).find((c) => c.name === name);
-  }
-
-  async saveConnection(c: ConnectionRecord): Promise<void> {
-    await this.write(async (conn) => {
-      await conn.run('BEGIN TRANSACTION');
-      await conn.run(sql.DELETE_CONNECTION, [c.name]);
-      await conn.run(sql.INSERT_CONNECTION, [
-        c.name,
-        c.kind,
-        c.host,
-        c.port,
-        c.database,
-        c.user,
-        c.sslMode,
-        c.createdAt,
-        c.updatedAt,
-      ]);
-      await conn.run('COMMIT');
-    });
-  }
-
-  async getSyncState(target: string): Promise<SyncState | undefined> {
-    return this.read(async (conn) => {
-      const r = (await this.rows(conn, sql.SELECT_STATE, [target]))[0];
-      if (!r) return undefined;
-      return {
-        target: r[0] as string,
-        connection: r[1] as string,
-        source: r[2] as string,
-        cursorColumn: r[3] as string,
-        keyColumns: JSON.parse(r[4] as string) as string[],
-        watermark: (r[5] as string | null) ?? null,
-        sourceSnapshot: (r[6] as string | null) ?? null,
-      };
-    });
-  }
-
-  async recordRun(run: SyncRunRecord): Promise<void> {
-    await this.write(async (conn) => {
-      await conn.run(sql.INSERT_RUN, runParams(run) as never);
-    });
-  }
-
-  async lastRuns(limit: number): Promise<SyncRunRecord[]> {
-    return this.read(async (conn) =>
-      (await this.rows(conn, sql.SELECT_RUNS, [limit])).map((r) => ({
-        runId: r[0] as string,
-        kind: r[1] as 'sync' | 'upload',
-        connection: (r[2] as string | null) ?? undefined,
-        source: r[3] as string,
-        target: { layer: r[4] as Layer, name: r[5] as string },
-        mode: r[6] as 'full' | 'incremental',
-        status: r[7] as SyncRunRecord['status'],
-        startedAt: new Date(r[8] as string),
-        finishedAt: new Date(r[9] as string),
-        rows: Number(r[10]),
-        bytes: Number(r[11]),
-        watermark: (r[12] as string | null) ?? undefined,
-        error: (r[13] as string | null) ?? undefined,
-      })),
-    );
-  }
-
-  async lineageOf(ref: TableRef): Promise<LineageRecord | undefined> {
-    return this.read(async (conn) => {
-      const r = (await this.rows(conn, sql.SELECT_LINEAGE, [ref.layer, ref.name]))[0];
-      if (!r) return undefined;
-      return {
-        target: { layer: r[0] as Layer, name: r[1] as string },
-        kind: r[2] as LineageRecord['kind'],
-        inputs: JSON.parse(r[3] as string) as string[],
-        definition: r[4] as string,
-      };
-    });
-  }
-}
-
-function runParams(run: SyncRunRecord): unknown[] {
-  return [
-    run.runId,
-    run.kind,
-    run.connection ?? null,
-    run.source,
-    run.target.layer,
-    run.target.name,
-    run.mode,
-    run.status,
-    run.startedAt.toISOString(),
-    run.finishedAt.toISOString(),
-    run.rows,
-    run.bytes,
-    Math.round(run.finishedAt.getTime() - run.startedAt.getTime()),
-    run.watermark ?? null,
-    run.error ?? null,
-  ];
 }
 
 function isAlive(pid: number): boolean {
@@ -813,289 +595,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** A write connection held across the steps of a load; between steps it lets waiting readers and writers in. */
-export class WriteSession {
-  private release: (() => void) | undefined;
-  private engine: { instance: DuckDBInstance; conn: DuckDBConnection } | undefined;
-
-  constructor(
-    private readonly tenant: DuckDbTenant,
-    private readonly readPath: string | undefined,
-  ) {}
-
-  private busy = false;
-
-  async run<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    this.busy = true;
-    try {
-      if (!this.engine) {
-        this.release = await this.tenant.lock.acquireWrite();
-        try {
-          await this.tenant.releaseFile();
-          await this.tenant.host.acquire('write');
-          this.engine = await this.tenant.openWriter(this.readPath);
-          this.tenant.activeSession = this;
-        } catch (err) {
-          this.tenant.host.release();
-          this.release();
-          this.release = undefined;
-          throw err;
-        }
-      }
-      const conn = this.engine.conn;
-      this.tenant.running.add(conn);
-      try {
-        return await fn(conn);
-      } finally {
-        this.tenant.running.delete(conn);
-      }
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  /** Interrupt the statement running on this session's connection, if any. */
-  interrupt(): void {
-    this.engine?.conn.interrupt();
-  }
-
-  /** Between steps (e.g. while the next part streams from the source), let a waiting caller in at once. */
-  yieldIfIdle(): void {
-    if (!this.busy) this.close();
-  }
-
-  /** Let others in when they wait, here or in another process (or always, with `force`); the next `run` takes the lock again. */
-  pause(force = false): void {
-    if (this.engine && (force || this.tenant.lock.waiting > 0 || this.tenant.host.othersWaiting))
-      this.close();
-  }
-
-  close(): void {
-    if (this.tenant.activeSession === this) this.tenant.activeSession = undefined;
-    if (this.engine) {
-      this.engine.conn.closeSync();
-      this.engine.instance.closeSync();
-      this.engine = undefined;
-      this.tenant.host.release();
-    }
-    this.release?.();
-    this.release = undefined;
-  }
-}
-
-const RECYCLE_BYTES = 128 * 1024 * 1024;
-/** What a feed may hold between the source and DuckDB: enough to cover an engine replacement. */
-const FEED_QUEUE_BYTES = 16 * 1024 * 1024;
-
-/** A load staged in a hidden table next to its target, in the tenant's own file. */
-class DuckDbStagedLoad implements StagedLoad {
-  private session: WriteSession | undefined;
-  private created = false;
-  private done = false;
-  private bytesSinceOpen = 0;
-  private feed: FifoCsvFeed | undefined;
-  /** The columns of a streamed load: an incremental run that read nothing still stages them, empty. */
-  private columns: PartColumn[] | undefined;
-  rows = 0;
-
-  constructor(
-    private readonly tenant: DuckDbTenant,
-    private readonly target: TableRef,
-    readonly workDir: string,
-    private readonly staging: TableRef,
-  ) {}
-
-  private open(readPath?: string): WriteSession {
-    return (this.session ??= this.tenant.session(readPath));
-  }
-
-  /** One CSV part (a file or the pipe) into the staging table, made on the first part with its column comments. */
-  private async insertPart(conn: DuckDBConnection, path: string, columns: PartColumn[]): Promise<number> {
-    if (!this.created) {
-      await conn.run(sql.createStaging(this.staging, columns));
-      for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
-      this.created = true;
-    }
-    const statement = sql.insertCsvPart(this.staging, path, columns);
-    try {
-      return Number((await conn.run(statement.sql, statement.params as never)).rowsChanged);
-    } catch (err) {
-      throw sql.csvPartError(err, columns);
-    }
-  }
-
-  async appendCsvPart(path: string, columns: PartColumn[]): Promise<number> {
-    this.columns = columns;
-    const session = this.open();
-    const changed = await session.run(async (conn) => {
-      return this.insertPart(conn, path, columns);
-    });
-    this.rows += changed;
-    this.loaded(session, statSync(path).size);
-    return changed;
-  }
-
-  /** After each part or segment: let waiting callers in; a fresh engine every 128 MB keeps the peak flat. */
-  private loaded(session: WriteSession, bytes: number): void {
-    // DuckDB keeps some memory per engine as a load grows.
-    this.bytesSinceOpen += bytes;
-    const recycle = this.bytesSinceOpen >= RECYCLE_BYTES;
-    if (recycle) this.bytesSinceOpen = 0;
-    session.pause(recycle);
-  }
-
-  get feedCsv(): StagedLoad['feedCsv'] {
-    return feedsSupported ? this.openFeed : undefined;
-  }
-
-  private readonly openFeed = (
-    columns: PartColumn[],
-    options: { segmentBytes: number; onLoaded(rows: number): void },
-  ): CsvFeed => {
-    const session = this.open();
-    this.columns = columns;
-    const feed = new FifoCsvFeed(
-      this.workDir,
-      {
-        load: async (path) => {
-          const changed = await session.run((conn) => this.insertPart(conn, path, columns));
-          this.rows += changed;
-          return changed;
-        },
-        interrupt: () => session.interrupt(),
-        waited: () => this.tenant.lock.waiting > 0 || this.tenant.host.othersWaiting,
-        between: (bytes) => this.loaded(session, bytes),
-      },
-      {
-        segmentBytes: options.segmentBytes,
-        queueBytes: FEED_QUEUE_BYTES,
-        onSegment: () => options.onLoaded(this.rows),
-      },
-    );
-    this.feed = feed;
-    this.tenant.feeds.add(feed);
-    void feed.finished.then(() => this.tenant.feeds.delete(feed));
-    return feed;
-  };
-
-  async appendFile(spec: FileSpec): Promise<{ rows: number; columns: ColumnInfo[] }> {
-    const session = this.open(spec.path);
-    let read = sql.readFile(spec);
-    return session.run(async (conn) => {
-      const { JsonDuckDBValueConverter } = await loadDuckDB();
-      // CSV money: the sniffer's DOUBLE columns are read as text, then made exact DECIMALs where they can be.
-      let money: string[] = [];
-      if (spec.format === 'csv') {
-        const sniffed = await conn.runAndReadAll(sql.describeSelect(read.sql), read.params as never);
-        money = (sniffed.convertRows(JsonDuckDBValueConverter) as unknown[][])
-          .filter((r) => r[1] === 'DOUBLE')
-          .map((r) => r[0] as string);
-        if (money.length) read = sql.readCsvAsText(read, money);
-      }
-      const select = spec.columns
-        ? `SELECT ${sql.renameDeclared(spec.columns)} FROM (${read.sql})`
-        : read.sql;
-      await conn.run(`CREATE TABLE ${sql.tableName(this.staging)} AS ${select}`, read.params as never);
-      this.created = true;
-      for (const column of money) {
-        const [other, integerDigits, scale] = (
-          await conn.runAndReadAll(sql.fixedPointShape(this.staging, column))
-        )
-          .getRowsJS()[0]!
-          .map(Number);
-        await conn.run(
-          sql.decimalColumn(this.staging, column, {
-            other: other!,
-            integerDigits: integerDigits!,
-            scale: scale!,
-          }),
-        );
-      }
-      const count = await conn.runAndReadAll(sql.countRows(this.staging));
-      this.rows = Number(count.getRowsJS()[0]![0]);
-      const cols = await conn.runAndReadAll(sql.COLUMNS_OF, [this.staging.layer, this.staging.name]);
-      const loaded = (cols.convertRows(JsonDuckDBValueConverter) as unknown[][]).map((r) => ({
-        name: r[0] as string,
-        type: r[1] as string,
-        nullable: r[2] === true,
-      }));
-      // The naming rule of tables applies to the file's columns too; the header's spelling stays as the comment.
-      const names = bronzeColumnNames(loaded.map((c) => c.name));
-      const columns: ColumnInfo[] = loaded.map((c, i) => ({
-        ...c,
-        name: names[i]!,
-        ...(names[i] !== c.name ? { original: c.name } : {}),
-      }));
-      // Renamed in two steps, so that a new name that is another column's old one never clashes.
-      const renamed = columns.filter((c) => c.original !== undefined);
-      for (const [i, c] of renamed.entries())
-        await conn.run(sql.renameColumn(this.staging, c.original!, `_rename_${i}`));
-      for (const [i, c] of renamed.entries())
-        await conn.run(sql.renameColumn(this.staging, `_rename_${i}`, c.name));
-      for (const comment of sql.commentColumns(this.staging, columns)) await conn.run(comment);
-      return { rows: this.rows, columns };
-    });
-  }
-
-  async maxOf(column: string): Promise<string | null> {
-    if (!this.created) return null;
-    return this.open().run(async (conn) => {
-      const reader = await conn.runAndReadAll(sql.maxOf(this.staging, column));
-      const value = reader.getRowsJS()[0]![0];
-      return value === null || value === undefined ? null : String(value);
-    });
-  }
-
-  async commit(
-    mode: 'replace' | 'merge',
-    keys: string[],
-    records: CommitRecords,
-    signal: AbortSignal,
-  ): Promise<{ rows: number }> {
-    try {
-      const result = await this.open().run(async (conn) => {
-        if (!this.created) {
-          await conn.run(
-            this.columns
-              ? sql.createStaging(this.staging, this.columns)
-              : `CREATE TABLE ${sql.tableName(this.staging)} (placeholder INTEGER)`,
-          );
-          this.created = true;
-        }
-        return this.tenant.commitStaging(conn, this.staging, this.target, mode, keys, records, signal);
-      });
-      this.created = false;
-      return result;
-    } finally {
-      await this.abort();
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    if (this.feed) {
-      this.feed.destroy();
-      await this.feed.finished;
-    }
-    try {
-      if (this.created) await this.open().run((conn) => conn.run(sql.dropTableIfExists(this.staging)));
-    } catch {
-      // A staging table that cannot be dropped now is dropped when the tenant is next opened.
-    } finally {
-      this.session?.close();
-      rmSync(this.workDir, { recursive: true, force: true });
-    }
-  }
-}
-
 function transformError(err: unknown): Error {
   if (err instanceof Error && 'kind' in err) return err;
   return new UserInputError(`The transform failed on the data: ${duckMessage(err)}`, {
     hint: "Fix the step named in the message, or set on_invalid: 'null' to turn values that do not convert into NULL; nothing was changed",
   });
-}
-
-export function fileSize(path: string): number {
-  return statSync(path).size;
 }

@@ -15,8 +15,9 @@ import type {
   Statement,
   TableRef,
   TransformPlan,
-} from './types.js';
-import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from './types.js';
+} from '../types.js';
+import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from '../types.js';
+import { runColumns, type MetaSql } from '../meta-store.js';
 
 /** A statement with named parameters, as @databricks/sql binds them (`namedParameters`). */
 export interface NamedStatement {
@@ -644,4 +645,56 @@ export function renderDraft(draft: QueryDraft): string {
   if (draft.groups.length && draft.measures.length) sql += '\nGROUP BY ALL';
   if (draft.order) sql += `\nORDER BY ${ident(draft.order.by)} ${draft.order.descending ? 'DESC' : 'ASC'}`;
   return `${sql}\nLIMIT ${int(draft.limit)}`;
+}
+
+/** The tenant's records in its `_meta` schema (see meta-store.ts): one MERGE per save. */
+export function metaSql(n: Naming): MetaSql {
+  return {
+    selectConnections: () => ({ sql: selectConnections(n) }),
+    saveConnection: (c) => [
+      upsertConnection(n, {
+        name: c.name,
+        kind: c.kind,
+        host: c.host,
+        port: c.port,
+        database: c.database,
+        user_name: c.user,
+        ssl_mode: c.sslMode,
+        created_at: c.createdAt,
+        updated_at: c.updatedAt,
+      }),
+    ],
+    selectState: (target) => selectState(n, target),
+    saveState: (s) => [
+      upsertState(n, {
+        target: s.target,
+        connection: s.connection,
+        source: s.source,
+        cursor_column: s.cursorColumn,
+        key_columns: JSON.stringify(s.keyColumns),
+        watermark: s.watermark,
+      }),
+    ],
+    insertRun: (run) => insertRun(n, runColumns(run)),
+    selectRuns: (limit) => ({ sql: selectRuns(n, limit) }),
+    selectLineage: (ref) => selectLineage(n, ref),
+    saveLineage: (l) => [
+      upsertLineage(n, {
+        layer: l.target.layer,
+        name: l.target.name,
+        kind: l.kind,
+        inputs: JSON.stringify(l.inputs),
+        definition: l.definition,
+      }),
+    ],
+    time: (value) => isoOf(String(value)),
+  };
+}
+
+/** Databricks' timestamp text (`2026-01-02 03:04:05`, UTC) as ISO. */
+export function isoOf(text: string): string {
+  const t = text.trim().replace(' ', 'T');
+  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`;
+  const d = new Date(withZone);
+  return Number.isNaN(d.getTime()) ? text : d.toISOString().replace(/\.000Z$/, 'Z');
 }

@@ -1,0 +1,619 @@
+/** One tenant on Databricks: a catalog (or schemas of a shared one) and what the tools ask of it. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CancelledError,
+  NotFoundError,
+  PermissionError,
+  spillCsv,
+  UpstreamError,
+  UserInputError,
+  untrusted,
+} from '@switchyard/core';
+import * as dx from './dialect.js';
+import { MetaStore } from '../meta-store.js';
+import { checkQuery, mapLayers } from './sql-check.js';
+import { insightsFrom } from '../insight-rows.js';
+import type {
+  ColumnInfo,
+  ColumnInsight,
+  ColumnProfile,
+  CommitRecords,
+  Layer,
+  LineageRecord,
+  LogicalType,
+  QueryDraft,
+  QueryOptions,
+  QueryResult,
+  StagedLoad,
+  Statement,
+  TableDetails,
+  TableRef,
+  TableSummary,
+  TenantWarehouse,
+  TransformPlan,
+} from '../types.js';
+import { INSPECT_SAMPLE_ROWS } from '../types.js';
+import {
+  type DriverOperation,
+  schemaColumns,
+  cleanValue,
+  errorClass,
+  databricksMessage,
+  MISSING,
+  DENIED,
+  isCancelled,
+  isTimeout,
+  connectionError,
+  readAll,
+  TIMEOUT_STEPS,
+} from './driver.js';
+import type { DatabricksWarehouse } from './warehouse.js';
+import { DatabricksStagedLoad, RUN_DIR } from './staged-load.js';
+
+export class DatabricksTenant implements TenantWarehouse {
+  readonly dialect = 'databricks' as const;
+  readonly naming: dx.Naming;
+  readonly spillDir: string;
+  readonly workDir: string;
+  /** Sources, sync state, runs and lineage, in the tenant's `_meta` schema. */
+  readonly meta: MetaStore;
+  private bootstrapped: Promise<void> | undefined;
+
+  constructor(
+    readonly warehouse: DatabricksWarehouse,
+    readonly tenant: string,
+  ) {
+    this.naming = dx.naming(tenant, warehouse.settings.sharedCatalog);
+    this.meta = new MetaStore(
+      {
+        read: (s) => this.readMeta(s.sql, s.params as Record<string, unknown> | undefined),
+        write: async (statements) => {
+          await this.ensureBootstrapped();
+          for (const s of statements)
+            await this.write(s.sql, s.params as Record<string, unknown> | undefined);
+        },
+      },
+      dx.metaSql(this.naming),
+    );
+    const dir = join(warehouse.settings.home, 'databricks', `tenant_${tenant}`);
+    this.spillDir = join(dir, 'spill');
+    this.workDir = join(dir, 'work');
+  }
+
+  get catalog(): string {
+    return this.naming.tenantCatalog;
+  }
+
+  get location(): string {
+    return this.naming.shared
+      ? `schemas ${this.naming.schema('bronze')}/silver/gold of catalog ${this.naming.catalog}`
+      : `catalog ${this.naming.catalog}`;
+  }
+
+  logicalType(engineType: string): LogicalType | undefined {
+    return dx.logicalOf(engineType);
+  }
+
+  engineMessage(err: unknown): string {
+    return err instanceof Error && 'kind' in err ? err.message : databricksMessage(err);
+  }
+
+  private ref(ref: TableRef): string {
+    return `${ref.layer}.${ref.name}`;
+  }
+
+  /** A statement error in words; `what` says what was being done. */
+  private fail(err: unknown, what: 'query' | 'write' | 'read'): Error {
+    if (err instanceof Error && 'kind' in err) return err;
+    const conn = connectionError(err, this.warehouse.settings.host);
+    if (conn) return conn;
+    if (isCancelled(err)) return new CancelledError();
+    const cls = errorClass(err);
+    // Databricks' own words (they quote names and values from the data): one bounded, quoted line.
+    const message = untrusted(databricksMessage(err), 300);
+    if (cls && DENIED.has(cls)) {
+      return new PermissionError(`Databricks refused a privilege: ${message}`, {
+        hint:
+          what === 'write'
+            ? `Ask a workspace admin to grant the principal USE CATALOG and CREATE SCHEMA on ${this.naming.catalog}, and CREATE TABLE, MODIFY, READ VOLUME and WRITE VOLUME on its schemas`
+            : `Ask a workspace admin to grant the principal USE CATALOG, USE SCHEMA and SELECT on ${this.naming.catalog}`,
+      });
+    }
+    if (what === 'query' && cls && MISSING.has(cls)) {
+      return new UserInputError(
+        `The query refers to something that does not exist in ${this.catalog}: ${message}`,
+        {
+          hint: "Only this tenant's tables can be queried; call lakehouse_list_tables to see them",
+        },
+      );
+    }
+    if (what === 'query' && cls) return new UserInputError(`Databricks refused the query: ${message}`);
+    if (what === 'write' && cls) {
+      return new UserInputError(`Databricks refused the change: ${message}`, { hint: 'Nothing was changed' });
+    }
+    return new UpstreamError(`Databricks could not run the statement: ${message}`);
+  }
+
+  private async read(sql: string, params?: Record<string, unknown>, signal?: AbortSignal) {
+    try {
+      return await this.warehouse.run(sql, { ...(params ? { params } : {}), ...(signal ? { signal } : {}) });
+    } catch (err) {
+      throw this.fail(err, 'read');
+    }
+  }
+
+  /** Metadata reads: a catalog nobody loaded into yet has no metadata tables, which means "nothing". */
+  private async readMeta(sql: string, params?: Record<string, unknown>): Promise<unknown[][]> {
+    try {
+      return (await this.warehouse.run(sql, params ? { params } : {})).rows;
+    } catch (err) {
+      const cls = errorClass(err);
+      if (cls && MISSING.has(cls)) return [];
+      throw this.fail(err, 'read');
+    }
+  }
+
+  private async write(sql: string, params?: Record<string, unknown>, signal?: AbortSignal) {
+    try {
+      return await this.warehouse.run(sql, { ...(params ? { params } : {}), ...(signal ? { signal } : {}) });
+    } catch (err) {
+      throw this.fail(err, 'write');
+    }
+  }
+
+  /** Catalog (or schemas), volume and metadata tables, once per process, before the first write. */
+  ensureBootstrapped(): Promise<void> {
+    this.bootstrapped ??= (async () => {
+      for (const statement of dx.bootstrap(this.naming)) {
+        try {
+          await this.warehouse.run(statement);
+        } catch (err) {
+          const cls = errorClass(err);
+          if (cls && DENIED.has(cls) && /^CREATE CATALOG/.test(statement)) {
+            throw new PermissionError(
+              `The Databricks principal may not create the catalog ${this.naming.catalog}: ${untrusted(databricksMessage(err), 300)}`,
+              {
+                hint: `Ask an admin to create it (CREATE CATALOG ${this.naming.catalog}) and grant the principal USE CATALOG, CREATE SCHEMA on it, or set LAKEHOUSE_DATABRICKS_CATALOG to an existing catalog where it may create schemas`,
+              },
+            );
+          }
+          throw this.fail(err, 'write');
+        }
+      }
+    })();
+    this.bootstrapped.catch(() => (this.bootstrapped = undefined));
+    return this.bootstrapped;
+  }
+
+  // ---- catalog
+
+  async listTables(layer?: Layer): Promise<TableSummary[]> {
+    let rows: unknown[][];
+    try {
+      const s = dx.listTables(this.naming, layer);
+      rows = (await this.warehouse.run(s.sql, { params: s.params })).rows;
+    } catch (err) {
+      const cls = errorClass(err);
+      if (!cls || !MISSING.has(cls)) throw this.fail(err, 'read');
+      const s = dx.listTablesPlain(this.naming, layer);
+      rows = await this.readMeta(s.sql, s.params);
+    }
+    const layerOf = (schema: string): Layer =>
+      schema === this.naming.schema('bronze')
+        ? 'bronze'
+        : schema === this.naming.schema('silver')
+          ? 'silver'
+          : 'gold';
+    return rows.map((r) => ({
+      layer: layerOf(String(r[0])),
+      name: String(r[1]),
+      kind: String(r[2]).toUpperCase() === 'VIEW' ? ('view' as const) : ('table' as const),
+      rows: r[3] === null || r[3] === undefined ? undefined : Number(r[3]),
+      columns: Number(r[4] ?? 0),
+      source: r[5]
+        ? `${String(r[5])} from ${(JSON.parse(String(r[6])) as string[]).join(', ') || 'a query'}`
+        : undefined,
+      lastLoadedAt: r[7] ? dx.isoOf(String(r[7])) : undefined,
+    }));
+  }
+
+  async columnsOf(ref: TableRef): Promise<ColumnInfo[] | undefined> {
+    const s = dx.columnsOf(this.naming, ref);
+    const rows = await this.readMeta(s.sql, s.params);
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => ({
+      name: String(r[0]),
+      type: String(r[1]),
+      nullable: String(r[2]).toUpperCase() === 'YES',
+    }));
+  }
+
+  async rowCount(ref: TableRef): Promise<number> {
+    return Number((await this.read(dx.countRows(this.naming, ref))).rows[0]?.[0] ?? 0);
+  }
+
+  async details(ref: TableRef): Promise<TableDetails | undefined> {
+    try {
+      const { columns, rows } = await this.warehouse.run(dx.describeDetail(this.naming, ref));
+      const row = rows[0];
+      if (!row) return undefined;
+      const at = (name: string) => row[columns.findIndex((c) => c.name === name)];
+      return {
+        format: String(at('format') ?? 'delta'),
+        files: at('numFiles') === undefined || at('numFiles') === null ? undefined : Number(at('numFiles')),
+        sizeBytes:
+          at('sizeInBytes') === undefined || at('sizeInBytes') === null
+            ? undefined
+            : Number(at('sizeInBytes')),
+        lastModified: at('lastModified') ? dx.isoOf(String(at('lastModified'))) : undefined,
+      };
+    } catch {
+      // Views have no detail; a detail that cannot be read is not worth failing a description for.
+      return undefined;
+    }
+  }
+
+  async inspect(
+    ref: TableRef,
+    columns: ColumnInfo[],
+    signal: AbortSignal,
+  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+    const total = await this.rowCount(ref);
+    const s = dx.inspect(this.naming, ref, columns, total);
+    const row = (await this.read(s.sql, s.params, signal)).rows[0]!;
+    return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+  }
+
+  renderDraft(draft: QueryDraft): string {
+    return dx.renderDraft(draft);
+  }
+
+  async profile(
+    ref: TableRef,
+    options: { topValues: number; signal: AbortSignal },
+  ): Promise<ColumnProfile[]> {
+    const columns = await this.columnsOf(ref);
+    if (!columns) throw new NotFoundError(`${ref.layer}.${ref.name} does not exist in ${this.catalog}`);
+    const total = await this.rowCount(ref);
+    const stats = (await this.read(dx.profile(this.naming, ref, columns, total), undefined, options.signal))
+      .rows[0]!;
+    const scanned = Number(stats[0]);
+    const profiles: ColumnProfile[] = [];
+    for (const [i, c] of columns.entries()) {
+      const nulls = Number(stats[1 + i * 4]);
+      const distinct = stats[2 + i * 4] === null ? null : Number(stats[2 + i * 4]);
+      let top: ColumnProfile['top'];
+      if (/^string/i.test(c.type) && distinct !== null && distinct <= 50 && options.topValues > 0) {
+        const values = await this.read(
+          dx.topValues(this.naming, ref, c.name, options.topValues, total),
+          undefined,
+          options.signal,
+        );
+        top = values.rows.map((v) => ({ value: String(v[0]), count: Number(v[1]) }));
+      }
+      profiles.push({
+        name: c.name,
+        type: c.type,
+        nullable: c.nullable,
+        nullShare: scanned === 0 ? null : Math.round((nulls / scanned) * 10_000) / 10_000,
+        approxDistinct: distinct,
+        min: (stats[3 + i * 4] as string | null) ?? null,
+        max: (stats[4 + i * 4] as string | null) ?? null,
+        top,
+      });
+    }
+    return profiles;
+  }
+
+  async preview(ref: TableRef, rows: number): Promise<QueryResult> {
+    const started = performance.now();
+    const result = await this.read(dx.preview(this.naming, ref, rows));
+    return {
+      columns: result.columns,
+      rows: result.rows,
+      truncated: false,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  // ---- the checked query path
+
+  async validateQuery(
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+    const checked = await checkQuery(text, this.naming);
+    const session = {
+      catalog: this.naming.catalog,
+      schema: this.naming.schema('bronze'),
+      timeoutSeconds: 60,
+    };
+    try {
+      const plan = await this.runOn(session, dx.explain(checked.sql), signal);
+      const planText = plan.rows.map((r) => String(r[0] ?? '')).join('\n');
+      const failure = /Error occurred during query planning:\s*([\s\S]*)/.exec(planText);
+      if (failure) throw Object.assign(new Error(failure[1]!.trim()), { planning: true });
+      const described = await this.runOn(session, dx.describeQuery(checked.sql), signal);
+      const columns = described.rows.map((r) => ({ name: String(r[0]), type: String(r[1]), nullable: true }));
+      return { columns, tables: checked.tables };
+    } catch (err) {
+      throw this.fail(err, 'query');
+    }
+  }
+
+  private async runOn(
+    options: { catalog?: string; schema?: string; timeoutSeconds?: number },
+    sql: string,
+    signal?: AbortSignal,
+  ): Promise<{ columns: ColumnInfo[]; rows: unknown[][] }> {
+    const op = await this.warehouse.execute(options, sql, {}, signal);
+    try {
+      return await readAll(op);
+    } finally {
+      await op.close().catch(() => {});
+    }
+  }
+
+  async query(text: string, options: QueryOptions): Promise<QueryResult> {
+    const checked = await checkQuery(text, this.naming);
+    const started = performance.now();
+    // Sessions are kept per timeout: a few steps (not one per value asked for) keep their number small; the
+    // client timer below holds the exact limit when the step is longer.
+    const asked = Math.max(1, Math.round(options.timeoutMs / 1000));
+    const timeoutSeconds = TIMEOUT_STEPS.find((t) => t >= asked) ?? asked;
+    let op: DriverOperation;
+    try {
+      op = await this.warehouse.execute(
+        { catalog: this.naming.catalog, schema: this.naming.schema('bronze'), timeoutSeconds },
+        checked.sql,
+        { maxRows: Math.min(options.maxRows + 1, 10_000) },
+        options.signal,
+      );
+    } catch (err) {
+      throw this.fail(err, 'query');
+    }
+    let timedOut = false;
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      void op.cancel().catch(() => {});
+    };
+    // STATEMENT_TIMEOUT stops it on the warehouse; this is the backstop if the answer gets lost.
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        stop();
+      },
+      options.timeoutMs + (timeoutSeconds === asked ? 5_000 : 0),
+    );
+    options.signal.addEventListener('abort', stop);
+    if (options.signal.aborted) stop();
+    const columns: ColumnInfo[] = [];
+    const shown: unknown[][] = [];
+    let bytes = 0;
+    let truncated = false;
+    let spilled = 0;
+    let complete = true;
+    const limit = options.spillMaxRows ?? 1_000_000;
+    async function* all(): AsyncGenerator<unknown[]> {
+      for (;;) {
+        const chunk = await op.fetchChunk({ maxRows: 1000 });
+        if (columns.length === 0) {
+          columns.push(...schemaColumns(await op.getSchema()));
+          // The driver returns rows keyed by column name: two columns of one name would show one twice.
+          const seen = new Set<string>();
+          for (const c of columns) {
+            if (seen.has(c.name)) {
+              throw new UserInputError(`The result has two columns named ${c.name}`, {
+                hint: 'Give them distinct aliases (AS …) and run the query again',
+              });
+            }
+            seen.add(c.name);
+          }
+        }
+        for (const raw of chunk) {
+          yield columns.map((c) => cleanValue((raw as Record<string, unknown>)[c.name]));
+        }
+        if (!(await op.hasMoreRows())) return;
+      }
+    }
+    const take = (row: unknown[]): boolean => {
+      const size = Buffer.byteLength(JSON.stringify(row));
+      if (shown.length >= options.maxRows || (bytes + size > options.maxBytes && shown.length > 0)) {
+        truncated = true;
+        return false;
+      }
+      shown.push(row);
+      bytes += size;
+      return true;
+    };
+    try {
+      let spill: QueryResult['spill'];
+      const rows = all();
+      if (options.spillDir) {
+        const first = await rows.next();
+        const head = first.done ? [] : [first.value];
+        const every = async function* (): AsyncGenerator<unknown[]> {
+          for (const row of head) yield row;
+          for await (const row of rows) yield row;
+        };
+        const capped = async function* (): AsyncGenerator<unknown[]> {
+          for await (const row of every()) {
+            if (spilled >= limit) {
+              complete = false;
+              return;
+            }
+            spilled++;
+            if (!truncated) take(row);
+            yield row;
+          }
+        };
+        const result = await spillCsv({
+          columns: columns.map((c) => c.name),
+          rows: capped() as AsyncIterable<never>,
+          dir: options.spillDir,
+          name: this.catalog,
+        });
+        spill = { ...result, complete: complete && result.complete };
+      } else {
+        for await (const row of rows) if (!take(row)) break;
+      }
+      // Cut short (rows, bytes or the spill limit): the rest is not wanted, so the warehouse may stop.
+      if (truncated || !complete) stop();
+      return {
+        columns,
+        rows: shown,
+        truncated,
+        elapsedMs: Math.round(performance.now() - started),
+        ...(spill ? { spill } : {}),
+      };
+    } catch (err) {
+      if (options.signal.aborted) throw new CancelledError();
+      if (timedOut || isTimeout(err)) {
+        throw new UserInputError(
+          `The query was stopped after the time limit of ${options.timeoutMs / 1000} s`,
+          {
+            hint: 'Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300)',
+          },
+        );
+      }
+      if (isCancelled(err) && !stopped) {
+        throw new UpstreamError(
+          'Databricks cancelled the query before it finished (someone cancelled it in the workspace, or the warehouse stopped)',
+          {
+            hint: 'Run it again; if it keeps happening, check the query history of the warehouse',
+          },
+        );
+      }
+      throw this.fail(err, 'query');
+    } finally {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', stop);
+      await op.close().catch(() => {});
+    }
+  }
+
+  // ---- loads
+
+  async stage(target: TableRef, runId: string): Promise<StagedLoad> {
+    await this.ensureBootstrapped();
+    const workDir = join(this.workDir, RUN_DIR(process.pid, runId));
+    mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    return new DatabricksStagedLoad(this, target, runId, workDir);
+  }
+
+  async commitRecords(records: CommitRecords): Promise<void> {
+    await this.ensureBootstrapped();
+    for (const statement of this.meta.commitStatements(records))
+      await this.write(statement.sql, statement.params as Record<string, unknown> | undefined);
+  }
+
+  /** Run a load statement; `retry` once for idempotent ones (COPY INTO skips files it has loaded). */
+  async load(sql: string, signal: AbortSignal, retry = false): Promise<void> {
+    try {
+      await this.warehouse.run(sql, { signal });
+    } catch (err) {
+      if (retry && !signal.aborted && !errorClass(err) && !isCancelled(err)) {
+        this.warehouse.log.warn(`retrying an idempotent load after: ${databricksMessage(err)}`);
+        await this.write(sql, undefined, signal);
+        return;
+      }
+      throw this.fail(err, 'write');
+    }
+  }
+
+  async put(local: string, remote: string, allowed: string): Promise<void> {
+    try {
+      await this.warehouse.run(dx.put(local, remote), { staging: allowed });
+    } catch (err) {
+      throw this.fail(err, 'write');
+    }
+  }
+
+  async removeRemote(remote: string, allowed: string): Promise<void> {
+    await this.warehouse.run(dx.remove(remote), { staging: allowed });
+  }
+
+  // ---- transforms and views
+
+  renderTransform(plan: TransformPlan): Statement {
+    const r = dx.renderTransform(this.naming, plan);
+    return { sql: r.sql, params: r.params };
+  }
+
+  async previewTransform(plan: TransformPlan, rows: number): Promise<QueryResult> {
+    const r = dx.renderTransform(this.naming, plan);
+    const started = performance.now();
+    try {
+      const result = await this.warehouse.run(dx.previewSelect(r.sql, rows), { params: r.named });
+      return { ...result, truncated: false, elapsedMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      throw transformError(err, this);
+    }
+  }
+
+  async runTransform(plan: TransformPlan, lineage: LineageRecord): Promise<{ rows: number }> {
+    await this.ensureBootstrapped();
+    const r = dx.renderTransform(this.naming, plan);
+    try {
+      await this.warehouse.run(dx.createTableAs(this.naming, plan.target, r.sql), { params: r.named });
+    } catch (err) {
+      throw transformError(err, this);
+    }
+    await this.meta.saveLineage(lineage);
+    return { rows: await this.rowCount(plan.target) };
+  }
+
+  async createView(
+    ref: TableRef,
+    selectSql: string,
+    replace: boolean,
+  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+    const checked = await this.validateQuery(selectSql);
+    const lineage: LineageRecord = {
+      target: ref,
+      kind: 'view',
+      inputs: checked.tables,
+      definition: selectSql,
+    };
+    await this.ensureBootstrapped();
+    const s = dx.objectKind(this.naming, ref);
+    const kind = (await this.readMeta(s.sql, s.params))[0]?.[0] as string | undefined;
+    if (kind && !replace) {
+      throw new UserInputError(`${ref.layer}.${ref.name} already exists`, {
+        hint: 'Pass replace: true to redefine it, or choose another name',
+      });
+    }
+    // Names in a view are resolved when it is read: every layer is qualified with the tenant's catalog, and
+    // the view is created from a session in the tenant's bronze schema, which Spark stores with the view for
+    // the names left unqualified.
+    const body = mapLayers(selectSql, this.naming, { qualify: true });
+    if (kind && kind.toUpperCase() !== 'VIEW') await this.write(dx.dropTableIfExists(this.naming, ref));
+    try {
+      await this.runOn(
+        { catalog: this.naming.catalog, schema: this.naming.schema('bronze') },
+        dx.createView(this.naming, ref, body, replace),
+      );
+    } catch (err) {
+      throw this.fail(err, 'write');
+    }
+    await this.meta.saveLineage(lineage);
+    return checked;
+  }
+
+  // ---- metadata
+
+  toString(): string {
+    return this.ref({ layer: 'bronze', name: this.catalog });
+  }
+}
+
+function transformError(err: unknown, tenant: DatabricksTenant): Error {
+  if (err instanceof Error && 'kind' in err) return err;
+  return new UserInputError(`The transform failed on the data: ${tenant.engineMessage(err)}`, {
+    hint: "Fix the step named in the message, or set on_invalid: 'null' to turn values that do not convert into NULL; nothing was changed",
+  });
+}
+
+/** Databricks text timestamps ('2024-01-02 03:04:05' or ISO) as ISO 8601 in UTC. */
