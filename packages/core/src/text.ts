@@ -3,6 +3,7 @@
  * words, and the one line that says how much of a list an answer shows and how to get the rest.
  * (Outside text made safe on one line is `oneLine` in untrusted.ts; the machine's time zone is in time.ts.)
  */
+import type { Collected } from './http.js';
 
 /** An OData string literal, quotes doubled: `'it''s'` (OData ABNF, `SQUOTE-in-string = SQUOTE SQUOTE`). */
 export function odataString(value: string): string {
@@ -42,6 +43,11 @@ export interface ListCount {
   /** Cells cut at a length, and the full length of the longest one (characters). */
   cutCells?: number | undefined;
   longestCell?: number | undefined;
+}
+
+/** The count fields of a gathered page (core's `Collected`): what it shows, whether more exist, its cursor. */
+export function pageCount(page: Collected<unknown>): Pick<ListCount, 'shown' | 'truncated' | 'cursor'> {
+  return { shown: page.items.length, truncated: page.truncated, cursor: page.next };
 }
 
 const n = (x: number) => x.toLocaleString('en-US');

@@ -145,7 +145,7 @@ describe('a next_cursor alone resumes the same request', () => {
     const call = await server.call('ms365_list_permissions', { path: 'Reports/report 0.txt' });
     expect(call.isError, call.text).toBe(false);
     expect(call.text).toContain('reader119@contoso.com');
-    expect(call.text.split('\n').at(-1)).toBe('120 permissions; truncated: false.');
+    expect(call.text.split('\n').at(-1)).toBe('120 permissions.');
     const withCursor = await server.call('ms365_list_permissions', {
       path: 'Reports/report 0.txt',
       cursor: 'x',

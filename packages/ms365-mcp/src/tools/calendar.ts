@@ -6,10 +6,13 @@ import {
   untrusted,
   z,
   type ToolDefinition,
+  listFooter,
+  oneLine,
+  pageCount,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, fencedCsv, listFooter, oneLine, person, resumable, type EmailAddress } from '../format.js';
+import { csvLine, fencedCsv, person, resumable, type EmailAddress } from '../format.js';
 import { mailboxInput, mailboxRoot, whose } from '../mailbox.js';
 import { compactLocal, localDateTime, parseTime } from '../time.js';
 
@@ -151,10 +154,12 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
             ),
           ),
           // Page 2 shows the same window in the same zone, even when it is fetched on another day.
-          listFooter(
-            resumable(page, ctx, { start: from.toISOString(), end: to.toISOString(), time_zone: zone }),
-            'event',
-          ),
+          listFooter({
+            ...pageCount(
+              resumable(page, ctx, { start: from.toISOString(), end: to.toISOString(), time_zone: zone }),
+            ),
+            noun: 'event',
+          }),
         ];
         return { text: lines.join('\n') };
       },

@@ -11,12 +11,15 @@ import {
   z,
   type ToolContext,
   type ToolDefinition,
+  listFooter,
+  oneLine,
+  pageCount,
+  formatBytes,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
-import { formatBytes } from '../local-files.js';
+import { csvLine, encodePath, fencedCsv, required, resumable } from '../format.js';
 import { compactUtc } from '../time.js';
 import {
   DOCUMENT_LIMIT,
@@ -134,7 +137,7 @@ export async function listFolder(
       'name,kind,size,modified,id',
       page.items.map((i) => itemLine(i, false)),
     ),
-    listFooter(resumable(page, ctx), 'item'),
+    listFooter({ ...pageCount(resumable(page, ctx)), noun: 'item' }),
   ].join('\n');
 }
 
@@ -350,7 +353,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
               'name,folder,kind,size,modified,id',
               page.items.map((i) => itemLine(i, true)),
             ),
-            listFooter(resumable(page, ctx), 'item'),
+            listFooter({ ...pageCount(resumable(page, ctx)), noun: 'item' }),
           ].join('\n'),
         };
       },

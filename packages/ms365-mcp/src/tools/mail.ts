@@ -13,23 +13,16 @@ import {
   type LocalFile,
   type ToolContext,
   type ToolDefinition,
+  listFooter,
+  oneLine,
+  pageCount,
+  formatBytes,
+  odataString,
 } from '@switchyard/core';
 import { readAttachment } from '../documents/attachment.js';
 import type { Ms365 } from '../context.js';
 import { mayHaveGoneThrough, shortId, type Graph } from '../graph-client.js';
-import {
-  csvLine,
-  fencedCsv,
-  fitBytes,
-  listFooter,
-  odataString,
-  oneLine,
-  people,
-  person,
-  resumable,
-  type EmailAddress,
-} from '../format.js';
-import { formatBytes } from '../local-files.js';
+import { csvLine, fencedCsv, fitBytes, people, person, resumable, type EmailAddress } from '../format.js';
 import { mailboxInput, mailboxRoot, whose } from '../mailbox.js';
 import { compactUtc, parseTime } from '../time.js';
 import { MAIL_CHUNK, uploadChunks } from '../upload.js';
@@ -416,7 +409,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
             page.items.map((msg) => messageLine(msg, showTo)),
           ),
-          listFooter(resumable(page, ctx), 'message'),
+          listFooter({ ...pageCount(resumable(page, ctx)), noun: 'message' }),
         ];
         return { text: lines.join('\n') };
       },

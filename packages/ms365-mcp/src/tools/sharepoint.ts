@@ -1,6 +1,6 @@
-import { UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import { UserInputError, z, type ToolDefinition, listFooter, oneLine, pageCount } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { csvLine, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
+import { csvLine, fencedCsv, required, resumable } from '../format.js';
 
 interface Site {
   id: string;
@@ -75,7 +75,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,id',
               page.items.map((s) => csvLine([oneLine(s.displayName ?? s.name, 120), s.webUrl ?? '', s.id])),
             ),
-            listFooter(resumable(page, ctx), 'site'),
+            listFooter({ ...pageCount(resumable(page, ctx)), noun: 'site' }),
           ].join('\n'),
         };
       },
@@ -114,7 +114,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,drive_id',
               page.items.map((d) => csvLine([oneLine(d.name, 120), d.webUrl ?? '', d.id])),
             ),
-            listFooter(resumable(page, ctx), 'library', 'libraries'),
+            listFooter({ ...pageCount(resumable(page, ctx)), noun: ['library', 'libraries'] }),
           ].join('\n'),
         };
       },

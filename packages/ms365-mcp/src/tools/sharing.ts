@@ -5,10 +5,12 @@ import {
   untrusted,
   z,
   type ToolDefinition,
+  listFooter,
+  oneLine,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId, type Graph } from '../graph-client.js';
-import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
+import { csvLine, fencedCsv } from '../format.js';
 import { compactUtc, parseTime } from '../time.js';
 import { itemFields, itemRef, type DriveItem } from './files.js';
 
@@ -242,9 +244,12 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
                 ]),
               ),
             ),
-            page.truncated
-              ? `${page.items.length} permissions; truncated: only the first ${PERMISSION_LIMIT} are shown.`
-              : listFooter(page, 'permission'),
+            listFooter({
+              shown: page.items.length,
+              noun: 'permission',
+              truncated: page.truncated,
+              hint: `only the first ${PERMISSION_LIMIT} are shown`,
+            }),
           ].join('\n'),
         };
       },
