@@ -1,11 +1,4 @@
-import {
-  UserInputError,
-  csvField,
-  fenceUntrusted,
-  oneLine,
-  type Collected,
-  type ToolContext,
-} from '@switchyard/core';
+import { csvField, fenceUntrusted, oneLine, type Collected, type ToolContext } from '@switchyard/core';
 
 export interface EmailAddress {
   emailAddress?: { name?: string; address?: string };
@@ -59,13 +52,6 @@ export function resumable<T>(
 ): Collected<T> {
   if (!ctx.nextCursor) throw new Error('a paging tool needs a cursor argument');
   return { ...page, next: ctx.nextCursor(page.next, pinned) };
-}
-
-/** A field a paging tool needs to start a listing (optional only because a next_cursor alone carries it). */
-export function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined || value === '')
-    throw new UserInputError(`${field} is required (or pass the next_cursor of a previous answer alone)`);
-  return value;
 }
 
 /** A drive path made URL-safe segment by segment: `Reports/Q1 #2.xlsx` → `Reports/Q1%20%232.xlsx`. */

@@ -45,7 +45,7 @@ describe('odoo answers within their caps on the wire', () => {
     expect(fenceProblems(call.text, 'nnnn')).toEqual([]);
   });
 
-  it('holds 500 wide rows of 3,000 to the cap, truncated with the next offset in both forms', async () => {
+  it('holds 500 wide rows of 3,000 to the cap, truncated with the next_cursor in both forms', async () => {
     const call = await server.call('odoo_search_records', {
       model: 'res.partner',
       domain: [['name', 'ilike', 'Bulk']],
@@ -60,11 +60,14 @@ describe('odoo answers within their caps on the wire', () => {
       returned: shown,
       total: 3000,
       truncated: true,
-      next_offset: shown,
+      next_cursor: expect.any(String),
     });
     const head = call.text.split('\n')[0]!;
-    expect(head).toContain(`${shown} of 3,000 rows (truncated; `);
-    expect(head).toContain(`pass offset ${shown} for more`);
+    expect(head).toContain(`${shown} of 3,000 rows (truncated; more exist). `);
+    expect(head.endsWith(` next_cursor: ${call.structured?.next_cursor as string}`)).toBe(true);
+    // The next page starts where the cap cut this one.
+    const next = await server.call('odoo_search_records', { cursor: call.structured?.next_cursor as string });
+    expect(next.text.split('\n')[0]).toContain(` from row ${(shown + 1).toLocaleString('en-US')} `);
   });
 
   it('sends no tool payload twice', async () => {

@@ -9,6 +9,7 @@ import {
   listFooter,
   oneLine,
   pageCount,
+  cursorArg,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
@@ -109,7 +110,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         end: z.string().max(40).optional().describe('Until; else +7 days.'),
         time_zone: zoneField,
         top: z.number().int().min(1).max(100).default(25).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor.'),
+        cursor: cursorArg,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['calendar.read'],

@@ -18,6 +18,7 @@ import {
   pageCount,
   formatBytes,
   odataString,
+  cursorArg,
 } from '@switchyard/core';
 import { readAttachment } from '../documents/attachment.js';
 import type { Ms365 } from '../context.js';
@@ -346,7 +347,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         has_attachments: z.boolean().optional().describe('Has attachments.'),
         search: z.string().max(500).optional().describe('KQL (budget OR to:bob); by relevance.'),
         top: z.number().int().min(1).max(50).default(10).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor.'),
+        cursor: cursorArg,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],

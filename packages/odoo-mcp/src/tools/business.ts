@@ -1,10 +1,18 @@
-import { NotFoundError, UserInputError, defineTool, z } from '@switchyard/core';
+import {
+  NotFoundError,
+  UserInputError,
+  cursorArg,
+  defineTool,
+  positionOffset,
+  z,
+  type Resumable,
+} from '@switchyard/core';
 import { PERIODS, dateRangeDomain, datetimeRangeDomain, resolveRange, todayIn } from '../dates.js';
 import { and } from '../domain.js';
 import { money, shapeRows } from '../fields.js';
 import { groupedRead } from '../group.js';
 import type { FieldMap, OdooClient, OdooSession } from '../odoo-client.js';
-import { byNameOrId, limitArg, offsetArg, tableOutput, tableReply, type OdooDeps } from './common.js';
+import { byNameOrId, limitArg, tableOutput, tableReply, type OdooDeps } from './common.js';
 
 const READ = { readOnlyHint: true } as const;
 
@@ -90,11 +98,12 @@ export function businessTools({ client }: OdooDeps) {
         customer: textArg('Customer'),
         salesperson: textArg('Salesperson'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: { ...tableOutput, period: z.string(), total_amount: z.number(), currency: z.string() },
       annotations: READ,
-      handler: async (args, { signal }) => {
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
         const session = await client.session(signal);
         const meta = await client.fields('sale.order', signal);
         checkSelection('sale.order', 'state', args.states, meta);
@@ -122,7 +131,7 @@ export function businessTools({ client }: OdooDeps) {
             {
               domain,
               fields: columns.slice(1),
-              offset: args.offset,
+              offset,
               limit: args.limit,
               order: 'date_order desc, id desc',
             },
@@ -137,7 +146,8 @@ export function businessTools({ client }: OdooDeps) {
           columns,
           textRows: shaped.text,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
           tz: session.tz,
           footer:
             total > 0
@@ -166,11 +176,12 @@ export function businessTools({ client }: OdooDeps) {
         hired_period: periodArg,
         hired_since: dateArg('Hired on or after'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: tableOutput,
       annotations: READ,
-      handler: async (args, { signal }) => {
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
         const session = await client.session(signal);
         const meta = await client.fields('hr.employee', signal);
         const hireField = ['first_contract_date', 'contract_date_start', 'date_start'].find(
@@ -221,7 +232,7 @@ export function businessTools({ client }: OdooDeps) {
             {
               domain,
               fields: columns.slice(1),
-              offset: args.offset,
+              offset,
               limit: args.limit,
               order: range && hireField ? `${hireField} desc, name` : 'name',
             },
@@ -235,7 +246,8 @@ export function businessTools({ client }: OdooDeps) {
           columns,
           textRows: shaped.text,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
         });
       },
     }),
@@ -252,13 +264,15 @@ export function businessTools({ client }: OdooDeps) {
         location: textArg('Location, e.g. WH/Stock'),
         low_stock_below: z.number().min(0).max(1e9).optional().describe('Per product: on hand below this.'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: tableOutput,
       annotations: READ,
-      handler: async (args, { signal }) => {
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
         const session = await client.session(signal);
-        if (args.low_stock_below !== undefined) return lowStock(client, session, args, signal);
+        if (args.low_stock_below !== undefined)
+          return lowStock(client, session, { ...args, offset, nextCursor }, signal);
         const meta = await client.fields('stock.quant', signal);
         const location = args.location?.trim();
         const domain = and(
@@ -295,7 +309,7 @@ export function businessTools({ client }: OdooDeps) {
           ],
           { limit: 5000, signal },
         );
-        const page = groups.slice(args.offset, args.offset + args.limit);
+        const page = groups.slice(offset, offset + args.limit);
         // Forecasts are per location: one read per distinct location on the page (at most ten).
         const byLocation = new Map<number, number[]>();
         for (const g of page) {
@@ -341,7 +355,8 @@ export function businessTools({ client }: OdooDeps) {
           columns,
           textRows: page.map((g) => build(g, true)),
           total: groups.length,
-          offset: args.offset,
+          offset,
+          nextCursor,
           footer:
             page.length === 0
               ? undefined
@@ -377,7 +392,7 @@ export function businessTools({ client }: OdooDeps) {
         overdue: z.boolean().default(false).describe('Only unpaid ones past due.'),
         partner: textArg('Customer or vendor'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: {
         ...tableOutput,
@@ -386,7 +401,8 @@ export function businessTools({ client }: OdooDeps) {
         currency: z.string().optional(),
       },
       annotations: READ,
-      handler: async (args, { signal }) => {
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
         const session = await client.session(signal);
         const meta = await client.fields('account.move', signal);
         checkSelection('account.move', 'payment_state', args.payment_states, meta);
@@ -431,7 +447,7 @@ export function businessTools({ client }: OdooDeps) {
             {
               domain,
               fields: columns.slice(1),
-              offset: args.offset,
+              offset,
               limit: args.limit,
               order: 'invoice_date desc, id desc',
             },
@@ -476,7 +492,8 @@ export function businessTools({ client }: OdooDeps) {
           columns,
           textRows: shaped.text,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
           footer:
             totalAmount !== undefined && total > 0
               ? `Total: ${money(totalAmount)} ${company.name}; amount due: ${money(due ?? 0)} ${company.name} (company currency, all ${total} matching).`
@@ -499,6 +516,7 @@ type InventoryArgs = {
   low_stock_below?: number | undefined;
   limit: number;
   offset: number;
+  nextCursor: Resumable['nextCursor'] | undefined;
 };
 
 /** One internal location by id or name; several matches must be told apart. */
@@ -587,6 +605,7 @@ async function lowStock(client: OdooClient, session: OdooSession, args: Inventor
     textRows: shaped.text,
     total,
     offset: args.offset,
+    nextCursor: args.nextCursor,
     footer: total > cap ? `Only the ${cap} first products were sorted; narrow the filters.` : undefined,
   });
 }

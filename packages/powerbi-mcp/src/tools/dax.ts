@@ -8,16 +8,9 @@ import {
   spillDir,
   untrusted,
   z,
+  listFooter,
 } from '@switchyard/core';
-import {
-  countLine,
-  describeTarget,
-  fencedCsv,
-  fields,
-  plural,
-  resolveTarget,
-  type PowerBi,
-} from '../context.js';
+import { describeTarget, fencedCsv, fields, plural, resolveTarget, type PowerBi } from '../context.js';
 
 export const MAX_ROWS = 100_000;
 const PREVIEW_ROWS = 20;
@@ -120,17 +113,21 @@ export function daxTools(pbi: PowerBi) {
           );
         } else {
           lines.push(
-            `${countLine(
-              table.returnedRows,
-              rowCount,
+            listFooter({
+              shown: table.returnedRows,
+              total: rowCount,
+              noun: 'row',
+              scope: `from ${describeTarget(target)}`,
               truncated,
-              ['row', 'rows'],
-              table.cutCells > 0 && table.returnedRows === rowCount
-                ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
-                : table.returnedRows < Math.min(max_rows, rowCount)
-                  ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
-                  : 'raise max_rows or use spill: true for all rows',
-            )} from ${describeTarget(target)}.`,
+              cutCells: table.cutCells,
+              longestCell: table.longestCell,
+              hint:
+                table.cutCells > 0 && table.returnedRows === rowCount
+                  ? 'use spill: true for whole values'
+                  : table.returnedRows < Math.min(max_rows, rowCount)
+                    ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
+                    : 'raise max_rows or use spill: true for all rows',
+            }),
           );
         }
         if (result.columns.length > 0) lines.push(table.text);

@@ -1,7 +1,7 @@
 import {
   AuthError,
   CancelledError,
-  cleanInline,
+  oneLine,
   PermissionError,
   defineTool,
   fenceUntrusted,
@@ -322,7 +322,7 @@ export function refreshTools(pbi: PowerBi) {
         const outcome =
           last.status === 'completed'
             ? `The refresh of ${describeTarget(target)} completed${last.duration_seconds !== undefined ? ` in ${last.duration_seconds} s` : ''}.`
-            : `The refresh of ${describeTarget(target)} ${last.status}${last.error_code ? ` (${cleanInline(last.error_code, 100)})` : ''}.${last.error ? `\n${fenceUntrusted(last.error, 'Power BI refresh error')}` : ''}`;
+            : `The refresh of ${describeTarget(target)} ${last.status}${last.error_code ? ` (${oneLine(last.error_code, 100)})` : ''}.${last.error ? `\n${fenceUntrusted(last.error, 'Power BI refresh error')}` : ''}`;
         return {
           text: outcome,
           data: {

@@ -1,5 +1,5 @@
-import { defineTool, z } from '@switchyard/core';
-import { compact, countLine, fencedCsv, fields, type PowerBi } from '../context.js';
+import { defineTool, z, listFooter } from '@switchyard/core';
+import { compact, fencedCsv, fields, type PowerBi } from '../context.js';
 import type { ReportPage } from '../powerbi-client.js';
 import { label } from '../resolve.js';
 
@@ -90,7 +90,14 @@ export function reportTools(pbi: PowerBi) {
         const lines = [
           reports.length === 0
             ? `No reports in workspace ${label(ws)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`
-            : `${countLine(reports.length, matching.length, truncated, ['report', 'reports'], 'raise top or use name_contains')} in workspace ${label(ws)}.`,
+            : listFooter({
+                shown: reports.length,
+                total: matching.length,
+                noun: 'report',
+                scope: `in workspace ${label(ws)}`,
+                truncated,
+                hint: 'raise top or use name_contains',
+              }),
         ];
         if (include_pages && chosen.length > MAX_REPORTS_WITH_PAGES)
           lines.push(
