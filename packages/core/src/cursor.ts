@@ -79,8 +79,8 @@ export function requiredArg<T>(value: T | undefined, field: string): T {
 
 type Shape = z.ZodRawShape;
 
-/** Arguments that may change from page to page: the page size. */
-const ADJUSTABLE = new Set(['top']);
+/** Arguments that may change from page to page: the page size (Graph's and OData's `top`, Odoo's `limit`). */
+const ADJUSTABLE = new Set(['top', 'limit']);
 
 /**
  * Wrap a handler whose input has a `cursor`: a cursor is opened into the request it belongs to (checked again

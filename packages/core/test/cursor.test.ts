@@ -11,6 +11,7 @@ import {
   z,
   type ToolContext,
 } from '@switchyard/core';
+import { cursorOf as nextCursorIn } from '@switchyard/testkit';
 
 /** A paging tool over the letters a–z: each page says what request it served and where the next one starts. */
 function pager(name: string) {
@@ -44,7 +45,7 @@ function pager(name: string) {
     (await tool.handler(tool.inputSchema.parse(args), {} as ToolContext)).text as string;
   return { tool, calls, call };
 }
-const cursorOf = (text: string) => /next_cursor: (\S+)$/.exec(text)![1]!;
+const cursorOf = (text: string) => nextCursorIn(text)!;
 
 describe('request cursors', () => {
   it('round-trips the arguments and the position', () => {

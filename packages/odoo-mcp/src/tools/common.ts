@@ -50,12 +50,14 @@ export const fieldsArg = z
 
 export const limitArg = z.number().int().min(1).max(MAX_LIMIT).default(20).describe('Max rows.');
 
-/** Output of every tabular tool: what came and how to get the rest; the rows travel once, as the CSV of the text. */
+/**
+ * Output of every tabular tool: what came and whether more exist. The rows travel once, as the CSV of the text, and
+ * so does the next_cursor (it closes the count line, as in every server: it is as long as the query it carries).
+ */
 export const tableOutput = {
   returned: z.number().describe('Rows in the text.'),
   total: z.number(),
   truncated: z.boolean(),
-  next_cursor: z.string().optional(),
   ...cutCellsOutput,
 };
 
@@ -63,7 +65,6 @@ export interface TableData {
   returned: number;
   total: number;
   truncated: boolean;
-  next_cursor?: string;
   cut_cells?: number;
   longest_cell_chars?: number;
 }
@@ -81,7 +82,7 @@ export interface Unpaged {
 
 /**
  * Rows as CSV (fenced: record values are typed by people) under a line that says what they are, how
- * many there are, and how to get the rest; the structure carries the counts and the cursor, not the rows again.
+ * many there are, and how to get the rest (a next_cursor, or a larger limit); the structure carries the counts.
  */
 export function tableReply<E extends Record<string, unknown> = Record<string, never>>(options: {
   title: string;
@@ -134,7 +135,6 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
       returned,
       total: options.total,
       truncated,
-      ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}),
       ...cutCellsData(table),
     },
   };

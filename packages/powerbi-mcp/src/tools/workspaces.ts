@@ -17,7 +17,6 @@ export function workspaceTools(pbi: PowerBi) {
       output: {
         returned: z.number().describe('Workspaces in the text.'),
         truncated: z.boolean(),
-        next_cursor: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async ({ name_contains, top, cursor }, ctx) => {
@@ -64,7 +63,6 @@ export function workspaceTools(pbi: PowerBi) {
           data: {
             returned: items.length,
             truncated: more,
-            ...(next ? { next_cursor: next } : {}),
           },
         };
       },
