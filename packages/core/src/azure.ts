@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from './log.js';
 import { registerSecret } from './redact.js';
 import { withLock } from './lock.js';
 import { SecretKeyError, type SecretStore } from './secret-store.js';
+import { TokenCache } from './token-cache.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -83,8 +84,9 @@ export class AzureSignIn {
   private readonly log: Logger;
   private publicApp: Promise<PublicClientApplication> | undefined;
   private readonly confidentialApps = new Map<string, Promise<ConfidentialClientApplication>>();
+  /** Tokens this process already holds, reused until 5 minutes before they expire. */
+  private readonly held = new TokenCache<AzureToken>();
   /** The last error Azure AD sent (msal keeps only its code); its AADSTS description makes messages useful. */
-  private readonly held = new Map<string, AzureToken>();
   private lastAadError: { error: string; description: string } | undefined;
 
   constructor(options: AzureSignInOptions) {
@@ -115,18 +117,26 @@ export class AzureSignIn {
       app = this.createConfidential(request.clientSecret, request.certificatePem);
       this.confidentialApps.set(credential, app);
     }
-    try {
-      const result = await (
-        await app
-      ).acquireTokenByClientCredential({
-        scopes: request.scopes,
-        skipCache: request.forceRefresh ?? false,
-      });
-      if (!result) throw new AuthError('Azure AD returned no token for the service principal');
-      return toToken(result);
-    } catch (err) {
-      throw this.mapMsalError(err, 'service principal sign-in');
-    }
+    const confidential = app;
+    const key = `app\n${createHash('sha256').update(credential).digest('hex')}\n${[...request.scopes].sort().join(' ')}`;
+    return this.held.get(
+      key,
+      async () => {
+        try {
+          const result = await (
+            await confidential
+          ).acquireTokenByClientCredential({
+            scopes: request.scopes,
+            skipCache: request.forceRefresh ?? false,
+          });
+          if (!result) throw new AuthError('Azure AD returned no token for the service principal');
+          return toToken(result);
+        } catch (err) {
+          throw this.mapMsalError(err, 'service principal sign-in');
+        }
+      },
+      { forceRefresh: request.forceRefresh ?? false },
+    );
   }
 
   /** Interactive sign-in on another device. The prompt goes to `onPrompt` (stderr or a CLI), never stdout. */
@@ -179,14 +189,10 @@ export class AzureSignIn {
   }): Promise<AzureToken> {
     // A token this process already holds is reused until 5 minutes before it expires (msal's own margin):
     // the shared cache, its lock and the refresh token are touched only when a refresh is due.
-    const key = `${request.username ?? ''}\n${[...request.scopes].sort().join(' ')}`;
-    const held = this.held.get(key);
-    if (!request.forceRefresh && held?.expiresOn && held.expiresOn.getTime() - Date.now() > 5 * 60_000)
-      return held;
-    this.held.delete(key);
-    const token = await this.silentFromCache(request);
-    this.held.set(key, token);
-    return token;
+    const key = `user\n${request.username ?? ''}\n${[...request.scopes].sort().join(' ')}`;
+    return this.held.get(key, () => this.silentFromCache(request), {
+      forceRefresh: request.forceRefresh ?? false,
+    });
   }
 
   private async silentFromCache(request: {

@@ -1,39 +1,16 @@
 import type { Readable } from 'node:stream';
-import {
-  AuthError,
-  CancelledError,
-  NotFoundError,
-  PermissionError,
-  RateLimitedError,
-  UpstreamError,
-  UserInputError,
-  type UpstreamInfo,
-} from './errors.js';
+import { CancelledError, UpstreamError, UserInputError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
+import {
+  bodyError,
+  MAY_HAVE_GONE_THROUGH,
+  parseRetryAfter,
+  upstreamHttpError,
+  type HttpErrorResponse,
+  type HttpMethod,
+} from './upstream-errors.js';
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 type Query = Record<string, string | number | boolean | undefined | null>;
-
-/** A failed response as the error mapper sees it. */
-export interface HttpErrorResponse {
-  service: string;
-  method: HttpMethod;
-  url: string;
-  status: number;
-  headers: Record<string, string>;
-  bodyText: string;
-  /** The body parsed as JSON, when it is JSON. */
-  json: unknown;
-  requestId: string | undefined;
-  /** `code` and `message` as found in the usual error shapes. */
-  code: string | undefined;
-  message: string | undefined;
-  /**
-   * Whether the request was safe to repeat (and so was retried). When it was not, it went out once and a 5xx
-   * leaves its outcome unknown: the upstream may have done it all the same, so check before trying again.
-   */
-  idempotent: boolean;
-}
 
 export interface HttpClientOptions {
   /** The upstream's name in error messages, e.g. "Power BI". */
@@ -103,9 +80,6 @@ const RETRYABLE_NETWORK = new Set([
 ]);
 /** Network errors after which a request may have reached the upstream (the connection broke under way). */
 const BROKEN_UNDER_WAY = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-/** The hint for a request that is not safe to repeat and failed without a clear answer. */
-const MAY_HAVE_GONE_THROUGH =
-  'The request may have gone through all the same: check whether it took effect before trying it again';
 
 type Undici = typeof import('undici');
 let undiciModule: Promise<Undici> | undefined;
@@ -300,91 +274,18 @@ export class HttpClient {
     } catch {
       json = undefined;
     }
-    const { code, message } = errorFields(json);
+    const { code, message } = bodyError(bodyText, json, response.headers['content-type']);
     return { ...response, service: this.service, bodyText, json, code, message };
   }
 
   private mapError(failure: HttpErrorResponse): Error {
     const custom = this.options.describeError?.(failure);
-    return custom ?? defaultHttpError(failure);
+    return custom ?? upstreamHttpError(failure);
   }
 
   private pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return sleep(ms, signal);
   }
-}
-
-/** The generic mapping from an HTTP failure to a typed error. Servers refine it with `describeError`. */
-export function defaultHttpError(failure: HttpErrorResponse): Error {
-  const upstream: UpstreamInfo = {
-    service: failure.service,
-    status: failure.status,
-    ...(failure.code ? { code: failure.code } : {}),
-    ...(failure.message ? { message: failure.message } : {}),
-    ...(failure.requestId ? { requestId: failure.requestId } : {}),
-  };
-  const s = failure.service;
-  switch (failure.status) {
-    case 400:
-    case 422:
-      return new UserInputError(`${s} rejected the request as invalid`, { upstream });
-    case 401:
-      return new AuthError(`${s} did not accept the credentials`, {
-        upstream,
-        hint: 'Sign in again with the login command',
-      });
-    case 403:
-      return new PermissionError(`${s} refused access`, {
-        upstream,
-        hint: 'The signed-in identity lacks a permission for this',
-      });
-    case 404:
-      return new NotFoundError(`${s} has no such item, or the caller cannot see it`, { upstream });
-    case 429: {
-      const seconds = parseRetryAfter(failure.headers['retry-after']);
-      return new RateLimitedError(
-        `${s} is throttling requests${seconds ? `; it asks to wait ${Math.ceil(seconds / 1000)} s` : ''}`,
-        {
-          upstream,
-          hint: 'Wait a little and try again, or ask for less at once',
-          ...(seconds ? { retryAfterSeconds: Math.ceil(seconds / 1000) } : {}),
-        },
-      );
-    }
-    default:
-      if (failure.status < 500)
-        return new UpstreamError(`${s} refused the request (HTTP ${failure.status})`, { upstream });
-      return new UpstreamError(`${s} failed on its side (HTTP ${failure.status})`, {
-        upstream,
-        hint: failure.idempotent ? 'Try again in a moment' : MAY_HAVE_GONE_THROUGH,
-      });
-  }
-}
-
-/** `code` and `message` from the error shapes upstreams use (OData/Graph/Power BI, OAuth, plain). */
-export function errorFields(json: unknown): { code: string | undefined; message: string | undefined } {
-  if (!json || typeof json !== 'object') return { code: undefined, message: undefined };
-  const body = json as Record<string, unknown>;
-  const err = body.error;
-  if (err && typeof err === 'object') {
-    const e = err as Record<string, unknown>;
-    return { code: str(e.code), message: str(e.message) || undefined };
-  }
-  if (typeof err === 'string') return { code: err, message: str(body.error_description) };
-  return { code: str(body.code) ?? str(body.errorCode) ?? str(body.name), message: str(body.message) };
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-/** `Retry-After` as milliseconds, from seconds or an HTTP date. */
-export function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** Exponential backoff with full jitter: a random wait in [0, base·2^(attempt-1)], capped at 20 s. */

@@ -76,6 +76,23 @@ describe('client credentials', () => {
     expect(tokenPosts() - before).toBe(1);
   });
 
+  it('holds the app token for every caller until it is refused, then fetches one fresh token', async () => {
+    const s = signIn('app-with-secret');
+    const request = { scopes: ['api://held/.default'], clientSecret: 'app-secret-123456' };
+    const before = tokenPosts();
+    const [a, b, c] = await Promise.all([
+      s.clientCredentials(request),
+      s.clientCredentials(request),
+      s.clientCredentials(request),
+    ]);
+    expect(new Set([a.accessToken, b.accessToken, c.accessToken]).size).toBe(1);
+    expect(tokenPosts() - before).toBe(1);
+    const fresh = await s.clientCredentials({ ...request, forceRefresh: true });
+    expect(tokenPosts() - before).toBe(2);
+    expect((await s.clientCredentials(request)).accessToken).toBe(fresh.accessToken);
+    expect(tokenPosts() - before).toBe(2);
+  });
+
   it('gets an app token with a certificate (the assertion is verified)', async () => {
     const token = await signIn('app-with-cert').clientCredentials({
       scopes: ['https://analysis.windows.net/powerbi/api/.default'],

@@ -114,13 +114,21 @@ describe('HttpClient', () => {
   });
 
   it('does not sit out a Retry-After longer than the cap', async () => {
-    fake.inject({ path: '/api/things', status: 429, retryAfter: 120, times: 2 });
+    fake.inject({
+      path: '/api/things',
+      status: 429,
+      retryAfter: 120,
+      times: 2,
+      body: { error: { code: 'TooManyRequests', message: 'Slow down.' } },
+    });
     const err = await client({ maxRetryWaitMs: 5000 })
       .get('/things')
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterSeconds).toBe(120);
-    expect(errorText(err as RateLimitedError)).toContain('it asks to wait 120 s');
+    expect(errorText(err as RateLimitedError)).toBe(
+      'Fake API is throttling requests and asks to wait 120 s. Upstream said: Fake API 429 TooManyRequests: «Slow down.» Wait a little and try again, or ask for less at once.',
+    );
     expect(fake.requestsTo('/api/things')).toHaveLength(1);
   });
 
@@ -135,7 +143,7 @@ describe('HttpClient', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(errorText(err as UpstreamError)).toBe(
-      'Fake API failed on its side (HTTP 503). Upstream said: Fake API 503. The request may have gone through all the same: check whether it took effect before trying it again.',
+      'Fake API is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same. Upstream said: Fake API 503. Check whether it took effect before trying it again.',
     );
     expect(fake.requestsTo('/api/things', 'POST')).toHaveLength(1);
   });
@@ -159,7 +167,7 @@ describe('HttpClient', () => {
       ['POST', true],
     ]);
     expect(errorText(get as UpstreamError)).toBe(
-      'Fake API failed on its side (HTTP 503). Upstream said: Fake API 503. Try again in a moment.',
+      'Fake API is temporarily unavailable (HTTP 503). Upstream said: Fake API 503. Try again in a minute.',
     );
   });
 

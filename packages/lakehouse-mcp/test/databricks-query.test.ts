@@ -430,6 +430,31 @@ describe('Databricks: catalog and queries', () => {
     }
   });
 
+  it("says why a stopped warehouse could not be started, in Databricks' own words", async () => {
+    fake.state = 'STOPPED';
+    // Databricks' error object, the same for every service (docs.databricks.com/api/account/errors).
+    fake.rest.inject({
+      path: '/api/2.0/sql/warehouses/wh1/start',
+      method: 'POST',
+      status: 400,
+      body: {
+        error_code: 'BAD_REQUEST',
+        message: 'Cannot start warehouse wh1: the workspace has reached its limit of running warehouses.',
+      },
+    });
+    const fresh = await fake.spawn();
+    try {
+      const call = await fresh.call('lakehouse_list_tables', {});
+      expect(call.isError).toBe(true);
+      expect(call.text).toBe(
+        "The Databricks SQL warehouse 'Shared warehouse' is stopped, and asking it to start failed (Databricks rejected the request as invalid). Upstream said: Databricks 400 BAD_REQUEST: «Cannot start warehouse wh1: the workspace has reached its limit of running warehouses.» Start it in the Databricks workspace (SQL Warehouses), or ask for permission to start it.",
+      );
+    } finally {
+      fake.state = 'RUNNING';
+      await fresh.close();
+    }
+  });
+
   it('tests the warehouse: state, user and the tenant catalogs it can use', async () => {
     fake.script([
       {

@@ -4,12 +4,12 @@ import {
   NotFoundError,
   PermissionError,
   RateLimitedError,
-  UpstreamError,
   UserInputError,
   collectPages,
-  defaultHttpError,
   isSwitchyardError,
-  parseRetryAfter,
+  retryAfterSeconds,
+  upstreamHttpError,
+  upstreamInfo,
   type Collected,
   type HttpErrorResponse,
   type HttpRequest,
@@ -191,13 +191,7 @@ export class Graph {
   }
 
   private describe(r: HttpErrorResponse): Error | undefined {
-    const upstream: UpstreamInfo = {
-      service: SERVICE,
-      status: r.status,
-      ...(r.code ? { code: r.code } : {}),
-      ...(r.message ? { message: r.message } : {}),
-      ...(r.requestId ? { requestId: r.requestId } : {}),
-    };
+    const upstream = upstreamInfo(r);
     const auth = this.hub.auth;
     const text = `${r.code ?? ''} ${r.message ?? ''}`;
     if (r.status === 401) {
@@ -244,24 +238,13 @@ export class Graph {
         hint: 'The account may lack access to it (another user’s mailbox or file, or a tenant policy)',
       });
     }
-    if (r.status === 429) {
-      const waitMs = parseRetryAfter(r.headers['retry-after']);
-      const seconds = waitMs === undefined ? undefined : Math.ceil(waitMs / 1000);
-      if (/MailboxConcurrency/i.test(text)) {
-        return new RateLimitedError(
-          'Microsoft Graph refused the call: too many requests were running against this mailbox at once (its MailboxConcurrency limit is 4)',
-          {
-            upstream,
-            hint: `Wait ${seconds ?? 'a few'} seconds and try again; other apps using the same mailbox count toward the limit`,
-            ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}),
-          },
-        );
-      }
+    if (r.status === 429 && /MailboxConcurrency/i.test(text)) {
+      const seconds = retryAfterSeconds(r.headers);
       return new RateLimitedError(
-        `Microsoft Graph is throttling requests${seconds !== undefined ? ` and asks to wait ${seconds} s` : ''}`,
+        'Microsoft Graph refused the call: too many requests were running against this mailbox at once (its MailboxConcurrency limit is 4)',
         {
           upstream,
-          hint: 'Wait that long and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox',
+          hint: `Wait ${seconds ?? 'a few'} seconds and try again; other apps using the same mailbox count toward the limit`,
           ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}),
         },
       );
@@ -275,24 +258,14 @@ export class Graph {
         },
       );
     }
-    const unavailable = [502, 503, 504].includes(r.status);
-    if (r.status >= 500 && !r.idempotent) {
-      // Sent once and not repeated: Graph may have done it anyway, so "try again" could do it twice.
-      return new UpstreamError(
-        `Microsoft Graph ${unavailable ? 'is temporarily unavailable' : 'failed on its side'} (HTTP ${r.status}); the request was not repeated, as it may have gone through all the same`,
-        { upstream, hint: whereToCheck(r.url) },
-      );
-    }
-    if (unavailable) {
-      return new UpstreamError(`Microsoft Graph is temporarily unavailable (HTTP ${r.status})`, {
-        upstream,
-        hint: 'Try again in a minute',
-      });
-    }
     if (r.status === 400 && /InefficientFilter|query parameter|\$search|\$filter/i.test(text)) {
       return new UserInputError('Microsoft Graph rejected the query', { upstream });
     }
-    return defaultHttpError(r);
+    return upstreamHttpError(r, {
+      throttledHint: (seconds) =>
+        `${seconds === undefined ? 'Wait a little' : 'Wait that long'} and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox`,
+      checkBeforeRetry: whereToCheck(r.url),
+    });
   }
 }
 

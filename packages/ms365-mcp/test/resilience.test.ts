@@ -72,6 +72,16 @@ describe('throttling', () => {
     expect(world.graph.service.requestsTo(INBOX).length - before).toBe(4);
   });
 
+  it('without Retry-After, backs off within its attempts and does not name a wait', async () => {
+    const before = world.graph.service.requestsTo(INBOX).length;
+    world.graph.service.inject({ path: INBOX, status: 429, body: throttled, times: 10 });
+    const call = await server.call('ms365_list_messages', {});
+    expect(call.text).toBe(
+      'Microsoft Graph is throttling requests. Upstream said: Microsoft Graph 429 TooManyRequests: «Too many requests.» Wait a little and try again with fewer calls; Outlook allows 10,000 requests per 10 minutes per mailbox.',
+    );
+    expect(world.graph.service.requestsTo(INBOX).length - before).toBe(4);
+  });
+
   it('explains the mailbox concurrency limit', async () => {
     world.graph.service.inject({
       path: INBOX,

@@ -7,12 +7,13 @@ import {
   AuthError,
   NotFoundError,
   PermissionError,
-  RateLimitedError,
   UpstreamError,
   UserInputError,
   oneLine,
   stripInvisible,
+  throttledError,
   untrusted,
+  type RateLimitedError,
 } from '@switchyard/core';
 
 /** An error as Odoo reported it. */
@@ -214,18 +215,14 @@ export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext
 
 /** Odoo (or a proxy in front of it) refused a call for coming too often; says when to try again. */
 export function throttled(during: string, retryAfterSeconds: number | undefined): RateLimitedError {
-  if (retryAfterSeconds === undefined) {
-    return new RateLimitedError(`Odoo is throttling requests ${during}`, {
-      hint: 'Wait a minute and try again, with fewer calls at once',
-    });
-  }
-  return new RateLimitedError(
-    `Odoo is throttling requests ${during} and asks to wait ${retryAfterSeconds} s`,
-    {
-      hint: `Try again in ${retryAfterSeconds} s or later, with fewer calls at once`,
-      retryAfterSeconds,
-    },
-  );
+  return throttledError('Odoo', {
+    during,
+    retryAfterSeconds,
+    hint: (seconds) =>
+      seconds === undefined
+        ? 'Wait a minute and try again, with fewer calls at once'
+        : `Try again in ${seconds} s or later, with fewer calls at once`,
+  });
 }
 
 function shortName(name: string): string {

@@ -11,12 +11,12 @@ import {
   UpstreamError,
   UserInputError,
   isSwitchyardError,
-  parseRetryAfter,
+  retryAfterSeconds,
   registerSecret,
   type HttpErrorResponse,
   type Logger,
 } from '@switchyard/core';
-import { isTimeZone, machineTimeZone, oneLine, untrusted } from '@switchyard/core';
+import { isTimeZone, machineTimeZone, untrusted } from '@switchyard/core';
 import {
   OdooFaultError,
   authFailure,
@@ -656,22 +656,18 @@ function parseJson(text: string | undefined): unknown {
 function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
   if (failure.status === 429) {
     // From Odoo (JSON-2 shape) or a proxy in front of it, on either protocol; the wait it asks for is kept.
-    const waitMs = parseRetryAfter(failure.headers['retry-after']);
     const body = failure.json as { name?: unknown; message?: unknown } | undefined;
     const odoo = isOdooErrorBody(body);
     return new OdooFaultError({
       name: odoo ? String(body!.name) : '',
-      message:
-        odoo && typeof body!.message === 'string'
-          ? body!.message
-          : oneLine(failure.bodyText.replace(/<[^>]+>/g, ' '), 300),
+      // A proxy's page comes as core read it: its text, on one line.
+      message: odoo && typeof body!.message === 'string' ? body!.message : (failure.message ?? ''),
       status: 429,
-      retryAfterSeconds: waitMs === undefined ? undefined : Math.ceil(waitMs / 1000),
+      retryAfterSeconds: retryAfterSeconds(failure.headers),
     });
   }
   if (failure.status >= 500 && !isOdooErrorBody(failure.json)) {
-    const text = oneLine(failure.bodyText.replace(/<[^>]+>/g, ' '), 200);
-    return new OdooFaultError({ name: '', message: text, status: failure.status });
+    return new OdooFaultError({ name: '', message: failure.message ?? '', status: failure.status });
   }
   if (!failure.url.includes('/json/2/')) return undefined;
   const body = failure.json as { name?: unknown; message?: unknown } | undefined;

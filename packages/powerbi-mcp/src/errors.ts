@@ -1,14 +1,13 @@
 import {
   AuthError,
-  defaultHttpError,
   NotFoundError,
-  parseRetryAfter,
   PermissionError,
-  RateLimitedError,
+  plainOrUntrusted,
   UserInputError,
   untrusted,
+  upstreamHttpError,
+  upstreamInfo,
   type HttpErrorResponse,
-  type UpstreamInfo,
 } from '@switchyard/core';
 import type { Credential } from './auth.js';
 
@@ -62,17 +61,11 @@ function workspaceOf(url: string): string | undefined {
  * whether it has row-level security) are refined by the client that made the call.
  */
 export function describePowerBiError(f: HttpErrorResponse, credential: Credential): Error | undefined {
-  const upstream: UpstreamInfo = {
-    service: 'Power BI',
-    status: f.status,
-    ...(f.code ? { code: f.code } : {}),
-    ...(f.message ? { message: f.message.slice(0, 300) } : {}),
-    ...(f.requestId ? { requestId: f.requestId } : {}),
-  };
+  const upstream = upstreamInfo(f);
   const tokenInfo = f.headers['x-powerbi-error-info'];
   if (f.status === 403 && tokenInfo) {
     return new AuthError(
-      `Power BI refused the ${credential.method === 'supplied_token' ? 'supplied ' : ''}access token of ${credential.identity} (${tokenInfo})${credential.method === 'supplied_token' ? '' : ' even after a fresh one was fetched'}`,
+      `Power BI refused the ${credential.method === 'supplied_token' ? 'supplied ' : ''}access token of ${credential.identity} (${plainOrUntrusted(tokenInfo, 80)})${credential.method === 'supplied_token' ? '' : ' even after a fresh one was fetched'}`,
       { upstream: { ...upstream, code: tokenInfo }, hint: credential.reauthHint },
     );
   }
@@ -102,25 +95,16 @@ export function describePowerBiError(f: HttpErrorResponse, credential: Credentia
         : 'The account lacks a role or permission for this; ask a workspace admin',
     });
   }
-  if (f.status === 429) {
-    const waitMs = parseRetryAfter(f.headers['retry-after']);
-    const seconds = waitMs !== undefined ? Math.ceil(waitMs / 1000) : undefined;
-    return new RateLimitedError(
-      `Power BI is throttling requests${seconds !== undefined ? ` and asks to wait ${seconds} s` : ''}`,
-      {
-        upstream,
-        hint: 'executeQueries allows 120 queries per minute per user: wait, then ask fewer, larger questions (one SUMMARIZECOLUMNS instead of many small queries)',
-        ...(seconds !== undefined ? { retryAfterSeconds: seconds } : {}),
-      },
-    );
-  }
   if (f.status === 404) {
     return new NotFoundError('Power BI has no such item, or the signed-in identity cannot see it', {
       upstream,
       hint: 'List what is reachable with powerbi_list_workspaces and powerbi_list_datasets',
     });
   }
-  return defaultHttpError(f);
+  return upstreamHttpError(f, {
+    throttledHint:
+      'executeQueries allows 120 queries per minute per user: wait, then ask fewer, larger questions (one SUMMARIZECOLUMNS instead of many small queries)',
+  });
 }
 
 /** "service principal x" → "Service principal x"; a UPN stays as it is. */

@@ -76,13 +76,9 @@ interface Session {
   http: HttpClient;
 }
 
-/** Renew a cached token this long before it expires. */
-const TOKEN_MARGIN_MS = 5 * 60_000;
-
 /** The Power BI REST API, typed, on core's HttpClient; errors come out as one actionable sentence. */
 export class PowerBiClient {
   private session: Promise<Session> | undefined;
-  private token: { value: string; expiresAt: number } | undefined;
 
   constructor(
     readonly auth: PowerBiAuth,
@@ -110,25 +106,15 @@ export class PowerBiClient {
       baseUrl: credential.endpoints.apiUrl,
       userAgent: this.userAgent,
       log: this.log,
+      // Core's sign-in holds the token until 5 minutes before it expires.
       auth: async ({ forceRefresh }) => ({
-        authorization: `Bearer ${await this.bearer(credential, forceRefresh)}`,
+        authorization: `Bearer ${(await credential.token({ forceRefresh })).accessToken}`,
       }),
       // An invalid or expired token is a 403 with `x-powerbi-error-info`: fetch a new one, once.
       shouldRefreshAuth: (f) => f.status === 403 && Boolean(f.headers['x-powerbi-error-info']),
       describeError: (f) => describePowerBiError(f, credential),
     });
     return { credential, http };
-  }
-
-  private async bearer(credential: Credential, forceRefresh: boolean): Promise<string> {
-    const cached = this.token;
-    if (!forceRefresh && cached && cached.expiresAt - TOKEN_MARGIN_MS > Date.now()) return cached.value;
-    const token = await credential.token({ forceRefresh });
-    this.token = {
-      value: token.accessToken,
-      expiresAt: token.expiresOn?.getTime() ?? Date.now() + TOKEN_MARGIN_MS + 60_000,
-    };
-    return token.accessToken;
   }
 
   private async get<T>(

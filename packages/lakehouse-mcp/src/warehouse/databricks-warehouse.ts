@@ -14,17 +14,21 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
   commandHint,
   AuthError,
+  oneLine,
   errorText,
   CancelledError,
   HttpClient,
+  isSwitchyardError,
   NotFoundError,
   PermissionError,
   registerSecret,
   spillCsv,
+  TokenCache,
   UpstreamError,
   UserInputError,
   type Logger,
   untrusted,
+  upstreamInfo,
 } from '@switchyard/core';
 import * as dx from './databricks-dialect.js';
 import { checkQuery, mapLayers } from './databricks-sql-check.js';
@@ -266,9 +270,12 @@ function connectionError(err: unknown, host: string): Error | undefined {
     e?.name === 'AuthenticationError' ||
     /\b(401|403)\b|unauthori[sz]ed|invalid access token|credential/i.test(text)
   ) {
-    return new AuthError(`Databricks at ${host} refused the credentials: ${text.split('\n')[0]}`, {
-      hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
-    });
+    return new AuthError(
+      `Databricks at ${host} refused the credentials: ${untrusted(text.split('\n')[0], 300)}`,
+      {
+        hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
+      },
+    );
   }
   return undefined;
 }
@@ -279,7 +286,8 @@ export class DatabricksWarehouse implements Warehouse {
   private readonly sessions = new Map<string, Promise<DriverSession>>();
   private readonly tenantsById = new Map<string, DatabricksTenant>();
   private rest: HttpClient | undefined;
-  private oauthToken: { token: string; expires: number } | undefined;
+  /** The OAuth M2M token, held by core's cache until 5 minutes before it expires. */
+  private readonly tokens = new TokenCache<{ accessToken: string; expiresOn: Date }>();
   private stateCheckedAt = 0;
 
   constructor(readonly settings: DatabricksSettings) {}
@@ -331,24 +339,25 @@ export class DatabricksWarehouse implements Warehouse {
   private async bearer(signal?: AbortSignal): Promise<string> {
     const auth = await this.settings.auth();
     if (auth.kind === 'token') return auth.token;
-    if (this.oauthToken && this.oauthToken.expires > Date.now() + 60_000) return this.oauthToken.token;
-    const http = this.restClient(false);
-    const basic = Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64');
-    registerSecret(basic);
-    const reply = await http.request<{ access_token: string; expires_in?: number }>({
-      method: 'POST',
-      path: '/oidc/v1/token',
-      body: 'grant_type=client_credentials&scope=all-apis',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
-      ...(signal ? { signal } : {}),
-      idempotent: true,
+    const token = await this.tokens.get(auth.clientId, async () => {
+      const http = this.restClient(false);
+      const basic = Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64');
+      registerSecret(basic);
+      const reply = await http.request<{ access_token: string; expires_in?: number }>({
+        method: 'POST',
+        path: '/oidc/v1/token',
+        body: 'grant_type=client_credentials&scope=all-apis',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+        ...(signal ? { signal } : {}),
+        idempotent: true,
+      });
+      registerSecret(reply.data.access_token);
+      return {
+        accessToken: reply.data.access_token,
+        expiresOn: new Date(Date.now() + (reply.data.expires_in ?? 3600) * 1000),
+      };
     });
-    registerSecret(reply.data.access_token);
-    this.oauthToken = {
-      token: reply.data.access_token,
-      expires: Date.now() + (reply.data.expires_in ?? 3600) * 1000,
-    };
-    return reply.data.access_token;
+    return token.accessToken;
   }
 
   private restClient(authenticated = true): HttpClient {
@@ -362,15 +371,14 @@ export class DatabricksWarehouse implements Warehouse {
       ...(authenticated
         ? { auth: async ({ signal }) => ({ authorization: `Bearer ${await this.bearer(signal)}` }) }
         : {}),
+      // Databricks' REST errors ({ error_code, message }) and OAuth's ({ error, error_description }) are read by
+      // core, which keeps the code and message for every other failure.
       describeError: (r) => {
-        // Databricks' REST errors: { error_code, message }; OAuth's: { error, error_description }.
-        const body = (r.json ?? {}) as Record<string, unknown>;
-        const code = (body.error_code ?? body.error ?? r.code) as string | undefined;
-        const message = (body.message ?? body.error_description ?? r.message) as string | undefined;
         if (r.status === 401 || r.status === 403) {
           return new AuthError(
-            `Databricks at ${this.settings.host} refused the credentials (${r.status}${code ? ` ${code}` : ''}${message ? `: ${untrusted(message, 300)}` : ''})`,
+            `Databricks at ${this.settings.host} refused the credentials (${r.status}${r.code ? ` ${oneLine(r.code, 80)}` : ''}${r.message ? `: ${untrusted(r.message, 300)}` : ''})`,
             {
+              upstream: upstreamInfo(r),
               hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,
             },
           );
@@ -427,9 +435,13 @@ export class DatabricksWarehouse implements Warehouse {
         .then(() => undefined)
         .catch((err: unknown) => err as Error);
       if (startFailed) {
+        // Our own sentence about the failure, and Databricks' own code and message beside it.
         throw new UpstreamError(
-          `The Databricks SQL warehouse '${info.name}' is stopped, and asking it to start failed (${untrusted(startFailed.message, 300)})`,
+          `The Databricks SQL warehouse '${info.name}' is stopped, and asking it to start failed (${isSwitchyardError(startFailed) ? startFailed.message : untrusted(startFailed.message, 300)})`,
           {
+            ...(isSwitchyardError(startFailed) && startFailed.upstream
+              ? { upstream: startFailed.upstream }
+              : {}),
             hint: 'Start it in the Databricks workspace (SQL Warehouses), or ask for permission to start it',
           },
         );
