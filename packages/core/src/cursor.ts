@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { isDeepStrictEqual } from 'node:util';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { UserInputError } from './errors.js';
 
 /**
@@ -53,10 +53,34 @@ export interface Resumable {
   nextCursor(position: string | undefined, pinned?: Record<string, unknown>): string | undefined;
 }
 
+/** The `cursor` argument of every paging tool: the `next_cursor` of the previous answer, passed back unchanged. */
+export const cursorArg = z.string().max(4000).optional().describe('next_cursor.');
+
+/**
+ * For a listing that pages by counting (OData `$skip`, Odoo's `offset`): the count a cursor's position holds, else
+ * 0. A cursor is only base64 of JSON, so its position is checked like any argument.
+ */
+export function positionOffset(position: string | undefined, max = 1_000_000): number {
+  if (position === undefined || position === '') return 0;
+  const offset = /^\d{1,9}$/.test(position) ? Number(position) : Number.NaN;
+  if (!(offset <= max)) throw invalid();
+  return offset;
+}
+
+/**
+ * An argument a paging tool needs to start a listing, optional in its schema only because a `next_cursor` alone
+ * carries it: missing on a first call, it is asked for in one sentence.
+ */
+export function requiredArg<T>(value: T | undefined, field: string): T {
+  if (value === undefined || value === '')
+    throw new UserInputError(`${field} is required (or pass the next_cursor of a previous answer alone)`);
+  return value;
+}
+
 type Shape = z.ZodRawShape;
 
-/** Arguments that may change from page to page: the page size. */
-const ADJUSTABLE = new Set(['top']);
+/** Arguments that may change from page to page: the page size (Graph's and OData's `top`, Odoo's `limit`). */
+const ADJUSTABLE = new Set(['top', 'limit']);
 
 /**
  * Wrap a handler whose input has a `cursor`: a cursor is opened into the request it belongs to (checked again

@@ -1,4 +1,4 @@
-import { cleanInline, plainOrUntrusted, untrusted } from './untrusted.js';
+import { oneLine, plainOrUntrusted, untrusted } from './untrusted.js';
 
 /**
  * Typed errors that core turns into `isError` tool results with one actionable sentence.
@@ -102,11 +102,11 @@ export function isSwitchyardError(err: unknown): err is SwitchyardError {
  * The upstream's own words are outside text: cleaned to one bounded line and quoted with {@link untrusted}.
  */
 export function describeUpstream(info: UpstreamInfo): string {
-  const head = [info.service, info.status, info.code === undefined ? undefined : cleanInline(info.code, 80)]
+  const head = [info.service, info.status, info.code === undefined ? undefined : oneLine(info.code, 80)]
     .filter((part) => part !== undefined && part !== '')
     .join(' ');
   const message = info.message ? `: ${untrusted(info.message, 300)}` : '';
-  const requestId = info.requestId ? ` (request id ${cleanInline(info.requestId, 80)})` : '';
+  const requestId = info.requestId ? ` (request id ${oneLine(info.requestId, 80)})` : '';
   return `${head}${message}${requestId}`;
 }
 

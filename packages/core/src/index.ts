@@ -24,3 +24,4 @@ export * from './html-text.js';
 export { z } from 'zod';
 export * from './time.js';
 export * from './zip.js';
+export * from './text.js';

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { switchyardPaths } from './paths.js';
 import { z } from 'zod';
 import { jsonTextBytes } from './wire.js';
+import { countPhrase } from './text.js';
 
 export type Cell = unknown;
 
@@ -115,19 +116,21 @@ function cellLength(value: Cell): number {
   return formatCell(value, Number.MAX_SAFE_INTEGER).length;
 }
 
-/** "200 of 1,234 rows (truncated: ...)" — the line that tells a model what it is looking at. */
+/** "200 of 1,234 rows (truncated: ...)": a table's count in core's one list vocabulary (text.ts). */
 export function describeRows(
   table: Pick<TableText, 'returnedRows' | 'totalRows' | 'truncated'> &
     Partial<Pick<TableText, 'cutCells' | 'longestCell'>>,
   moreHint?: string,
 ): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const of = table.totalRows !== undefined ? ` of ${n(table.totalRows)}` : '';
-  const head = `${n(table.returnedRows)}${of} row${(table.totalRows ?? table.returnedRows) === 1 ? '' : 's'}`;
-  const cells = table.cutCells
-    ? `; ${n(table.cutCells)} cell${table.cutCells === 1 ? '' : 's'} cut (the longest is ${n(table.longestCell ?? 0)} characters in full)`
-    : '';
-  return table.truncated ? `${head} (truncated${cells}${moreHint ? `; ${moreHint}` : ''})` : head;
+  return countPhrase({
+    shown: table.returnedRows,
+    total: table.totalRows,
+    noun: 'row',
+    truncated: table.truncated,
+    hint: moreHint,
+    cutCells: table.cutCells,
+    longestCell: table.longestCell,
+  });
 }
 
 export interface SpillResult {

@@ -77,3 +77,9 @@ export function wallTimeToInstant(wall: WallClock, zone: string): Date {
   instant = asUtc - zoneOffsetMs(instant, zone);
   return new Date(instant);
 }
+
+/** The machine's IANA zone (what a call means when it names none and the user has none set), else UTC. */
+export function machineTimeZone(): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return isTimeZone(zone) ? zone : 'UTC';
+}

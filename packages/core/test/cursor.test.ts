@@ -2,12 +2,16 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   UserInputError,
+  cursorArg,
   decodeRequestCursor,
   defineTool,
   encodeRequestCursor,
+  positionOffset,
+  requiredArg,
   z,
   type ToolContext,
 } from '@switchyard/core';
+import { cursorOf as nextCursorIn } from '@switchyard/testkit';
 
 /** A paging tool over the letters a–z: each page says what request it served and where the next one starts. */
 function pager(name: string) {
@@ -22,12 +26,12 @@ function pager(name: string) {
       upper: z.boolean().default(false).describe('upper case'),
       zone: z.string().max(40).optional().describe('zone'),
       top: z.number().int().min(1).max(10).default(3).describe('page size'),
-      cursor: z.string().max(4000).optional().describe('cursor'),
+      cursor: cursorArg,
     },
     annotations: { readOnlyHint: true },
     handler: async (args, ctx) => {
       calls.push(args);
-      const start = Number(args.cursor ?? 0);
+      const start = positionOffset(args.cursor, 26);
       const letters = 'abcdefghijklmnopqrstuvwxyz'.slice(start, start + args.top).split('');
       const end = start + letters.length;
       const next = (
@@ -41,7 +45,7 @@ function pager(name: string) {
     (await tool.handler(tool.inputSchema.parse(args), {} as ToolContext)).text as string;
   return { tool, calls, call };
 }
-const cursorOf = (text: string) => /next_cursor: (\S+)$/.exec(text)![1]!;
+const cursorOf = (text: string) => nextCursorIn(text)!;
 
 describe('request cursors', () => {
   it('round-trips the arguments and the position', () => {
@@ -127,5 +131,40 @@ describe('request cursors', () => {
     expect(bomb.toString('base64url').length).toBeLessThan(4000);
     expect(() => decodeRequestCursor(bomb.toString('base64url'))).toThrow(refused);
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('counting positions and required arguments', () => {
+  it('reads a position that counts items, and refuses any other as a cursor not given out here', () => {
+    expect(positionOffset(undefined)).toBe(0);
+    expect(positionOffset('')).toBe(0);
+    expect(positionOffset('40')).toBe(40);
+    expect(positionOffset('1000000')).toBe(1_000_000);
+    for (const bad of ['-5', '1e3', '10; $filter=x', ' 7', '1000001', '9999999999']) {
+      expect(() => positionOffset(bad), bad).toThrow(UserInputError);
+      expect(() => positionOffset(bad)).toThrow(/^The cursor is not one this server gave out/);
+    }
+    expect(() => positionOffset('27', 26)).toThrow(UserInputError);
+  });
+
+  it('resumes a page from a forged cursor only when its position is a count', async () => {
+    const { call } = pager('a_list_letters');
+    const forged = encodeRequestCursor({}, 'x', 'a_list_letters');
+    await expect(call({ cursor: forged })).rejects.toThrow(/^The cursor is not one this server gave out/);
+    expect(await call({ cursor: encodeRequestCursor({}, '24', 'a_list_letters') })).toBe('letter:y letter:z');
+  });
+
+  it('asks for an argument a first page needs, in one sentence', () => {
+    expect(requiredArg('sale.order', 'model')).toBe('sale.order');
+    expect(() => requiredArg(undefined, 'model')).toThrow(
+      'model is required (or pass the next_cursor of a previous answer alone)',
+    );
+    expect(() => requiredArg('', 'query')).toThrow(UserInputError);
+  });
+
+  it('bounds the cursor argument', () => {
+    expect(cursorArg.safeParse('x'.repeat(4000)).success).toBe(true);
+    expect(cursorArg.safeParse('x'.repeat(4001)).success).toBe(false);
+    expect(cursorArg.safeParse(undefined).success).toBe(true);
   });
 });

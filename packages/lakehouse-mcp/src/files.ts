@@ -5,7 +5,7 @@
 import { createWriteStream, openSync, readSync, closeSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename, extname, join } from 'node:path';
-import { UserInputError, type LocalFiles } from '@switchyard/core';
+import { UserInputError, formatBytes, type LocalFiles } from '@switchyard/core';
 import type { ColumnSpec, FileSpec, LogicalType } from './warehouse/types.js';
 import { mergedRanges } from './xlsx-merges.js';
 import { withoutLocalPaths } from './warehouse/duckdb/sql-check.js';
@@ -47,13 +47,6 @@ export async function readableUpload(
     );
   }
   return { path: file.path, size: file.size };
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 * 1024) return `${(n / 1024 / 1024 / 1024).toFixed(1)} GB`;
-  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
 }
 
 function head(path: string, bytes: number): Buffer {

@@ -1,23 +1,7 @@
-import {
-  UserInputError,
-  cleanInline,
-  csvField,
-  fenceUntrusted,
-  type Collected,
-  type ToolContext,
-} from '@switchyard/core';
+import { csvField, fenceUntrusted, oneLine, type Collected, type ToolContext } from '@switchyard/core';
 
 export interface EmailAddress {
   emailAddress?: { name?: string; address?: string };
-}
-
-/**
- * One line of text from outside: invisible characters gone, whitespace collapsed, fence-marker look-alikes
- * neutralised, cut at `max` chars. It is not marked: put it inside a fence ({@link fencedCsv}), or quote it
- * with core's `untrusted()` when it stands in a sentence of ours.
- */
-export function oneLine(text: string | undefined, max = 200): string {
-  return cleanInline(text, max);
 }
 
 /**
@@ -68,27 +52,6 @@ export function resumable<T>(
 ): Collected<T> {
   if (!ctx.nextCursor) throw new Error('a paging tool needs a cursor argument');
   return { ...page, next: ctx.nextCursor(page.next, pinned) };
-}
-
-/** A field a paging tool needs to start a listing (optional only because a next_cursor alone carries it). */
-export function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined || value === '')
-    throw new UserInputError(`${field} is required (or pass the next_cursor of a previous answer alone)`);
-  return value;
-}
-
-/** The closing line of a list: how many, whether more exist and the cursor for them. */
-export function listFooter(page: Collected<unknown>, noun: string, plural = `${noun}s`): string {
-  const n = page.items.length;
-  const head = `${n} ${n === 1 ? noun : plural}`;
-  return page.truncated && page.next
-    ? `${head}; truncated: more exist. next_cursor: ${page.next}`
-    : `${head}; truncated: false.`;
-}
-
-/** OData string literal: `'it''s'`. */
-export function odataString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 /** A drive path made URL-safe segment by segment: `Reports/Q1 #2.xlsx` → `Reports/Q1%20%232.xlsx`. */

@@ -1,8 +1,15 @@
-import { UserInputError, untrusted, wallClock, wallTimeToInstant, type WallClock } from '@switchyard/core';
+import {
+  UserInputError,
+  machineTimeZone,
+  untrusted,
+  wallClock,
+  wallTimeToInstant,
+  type WallClock,
+} from '@switchyard/core';
 
 /** The zone used when a call names none: `MS365_TIMEZONE`, else the machine's zone. */
 export function defaultZone(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MS365_TIMEZONE || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return env.MS365_TIMEZONE || machineTimeZone();
 }
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/;

@@ -8,9 +8,9 @@ import {
   type LocalFile,
   type Logger,
   type SecretStore,
+  formatBytes,
 } from '@switchyard/core';
 import type { Graph } from './graph-client.js';
-import { formatBytes } from './local-files.js';
 
 /** OneDrive wants chunks in multiples of 320 KiB: 16 × 320 KiB = 5 MiB. */
 export const DRIVE_CHUNK = 16 * 320 * 1024;

@@ -73,7 +73,7 @@ describe('browsing and searching', () => {
       'page.html,file,104 B',
       'Q1 report #2.pdf,file,2.9 KB',
     ]);
-    expect(lines.at(-1)).toBe('5 items; truncated: false.');
+    expect(lines.at(-1)).toBe('5 items.');
     const req = world.graph.service.requestsTo('/v1.0/me/drive/root:/Documents:/children', 'GET').at(-1)!;
     expect(req.query.$select).toBe('id,name,size,lastModifiedDateTime,folder,file');
     const root = await server.call('ms365_list_files', {});
@@ -458,7 +458,7 @@ describe('SharePoint', () => {
           'name,url,id',
           `Sales Team,https://contoso\\.sharepoint\\.com/sites/Sales,"${site.id.replace(/[.]/g, '\\.')}"`,
           '\\[END UNTRUSTED site list [0-9a-f]{8}\\]',
-          '1 site; truncated: false\\.',
+          '1 site\\.',
         ].join('\\n'),
       ),
     );

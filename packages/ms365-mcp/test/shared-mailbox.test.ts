@@ -2,7 +2,7 @@
 // mail and calendar tools take a `mailbox` and work in /users/{address}/…, as the fake Graph serves it with
 // per-mailbox rights (Full Access, Send As, Send on Behalf, calendar delegation); each refusal gets its sentence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { cursorOf, spawnServer, type SpawnedServer } from '@switchyard/testkit';
 import type { FakeMessage, Mailbox } from './fake/graph.js';
 import {
   ALICE,
@@ -28,7 +28,6 @@ let sales: Mailbox;
 let offer: FakeMessage;
 
 const rows = (text: string) => text.split('\n').slice(3, -2);
-const cursorOf = (text: string) => /next_cursor: (\S+)$/.exec(text)?.[1];
 /** The last device-code request's scopes, without MSAL's OIDC ones. */
 function requestedScopes(): string[] {
   const req = world.authority.service.requestsTo(/\/oauth2\/v2\.0\/devicecode$/, 'POST').at(-1)!;

@@ -139,7 +139,7 @@ describe('ms365_list_permissions and ms365_remove_permission', () => {
       ['person', 'Bob Builder <bob@contoso.com>', 'write', '/Finance'],
       ['group', 'Finance team <finance@contoso.com>', 'write', '/Finance'],
     ]);
-    expect(list.text.split('\n').at(-1)).toBe('3 permissions; truncated: false.');
+    expect(list.text.split('\n').at(-1)).toBe('3 permissions.');
 
     const inherited = await server.call('ms365_remove_permission', {
       path: 'Finance/budget.xlsx',

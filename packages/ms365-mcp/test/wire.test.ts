@@ -57,6 +57,6 @@ describe('ms365 answers within their caps on the wire', () => {
     expect(resultBytes(call)).toBeLessThanOrEqual(DEFAULT_RESULT_BYTES);
     expect(fenceProblems(call.text, 'ssss')).toEqual([]);
     expect(doubledPayload(call)).toEqual([]);
-    expect(call.text).toContain('50 messages; truncated: more exist. next_cursor: ');
+    expect(call.text).toContain('50 messages (truncated; more exist). next_cursor: ');
   });
 });

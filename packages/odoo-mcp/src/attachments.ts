@@ -4,7 +4,14 @@
  * content is fetched only to be saved under an allowed local folder, never into a model's context.
  */
 import { Readable } from 'node:stream';
-import { NotFoundError, UserInputError, safeFileName, untrusted, type LocalFiles } from '@switchyard/core';
+import {
+  NotFoundError,
+  UserInputError,
+  formatBytes,
+  safeFileName,
+  untrusted,
+  type LocalFiles,
+} from '@switchyard/core';
 import type { OdooClient } from './odoo-client.js';
 
 /** The largest file saved: its base64 travels in one JSON answer, held in memory while it is decoded. */
@@ -98,7 +105,7 @@ export async function saveAttachment(
   const size = Number(meta.file_size ?? 0);
   if (size > MAX_SAVE_BYTES) {
     throw new UserInputError(
-      `Attachment #${args.id} is ${(size / 1024 / 1024).toFixed(1)} MB, more than the ${MAX_SAVE_BYTES / 1024 / 1024} MB odoo-mcp saves (its content travels base64-encoded in one answer)`,
+      `Attachment #${args.id} is ${formatBytes(size)}, more than the ${formatBytes(MAX_SAVE_BYTES)} odoo-mcp saves (its content travels base64-encoded in one answer)`,
       { hint: 'Download it from Odoo’s web interface instead' },
     );
   }

@@ -9,7 +9,7 @@ import {
   PermissionError,
   UpstreamError,
   UserInputError,
-  cleanInline,
+  oneLine,
   stripInvisible,
   throttledError,
   untrusted,
@@ -66,7 +66,7 @@ export interface AuthContext {
  * The first line of Odoo's message, quoted as outside text (core's `untrusted`: one bounded line, no
  * invisible characters or fence-marker look-alikes, in «»); '' when Odoo said nothing.
  */
-export function oneLine(text: string, max = 300): string {
+export function quotedFirstLine(text: string, max = 300): string {
   const line =
     stripInvisible(text)
       .split(/\r?\n/)
@@ -129,7 +129,7 @@ export function authFailure(ctx: AuthContext, said: string): AuthError {
 
 /** Turn what Odoo said about one call into the error a tool answers with. */
 export function faultToError(fault: OdooFault, call: CallInfo, auth: AuthContext): Error {
-  const message = oneLine(fault.message);
+  const message = quotedFirstLine(fault.message);
   const name = fault.name;
   const where = `${call.model}.${call.method}`;
 
@@ -226,7 +226,7 @@ export function throttled(during: string, retryAfterSeconds: number | undefined)
 }
 
 function shortName(name: string): string {
-  return cleanInline(name.replace(/^builtins\./, ''), 100);
+  return oneLine(name.replace(/^builtins\./, ''), 100);
 }
 
 /** Odoo's first sentence, quoted as outside text; the whole first line when it has no full stop. */

@@ -16,11 +16,11 @@ import {
   type HttpErrorResponse,
   type Logger,
 } from '@switchyard/core';
-import { isTimeZone, untrusted } from '@switchyard/core';
+import { isTimeZone, machineTimeZone, untrusted } from '@switchyard/core';
 import {
   OdooFaultError,
   authFailure,
-  oneLine,
+  quotedFirstLine,
   faultToError,
   throttled,
   unknownModel,
@@ -205,7 +205,7 @@ export class OdooClient {
         err instanceof NotFoundError
           ? 'POST /jsonrpc answered 404'
           : err instanceof OdooFaultError
-            ? `JSON-RPC common.version failed${err.fault.message ? ` (${oneLine(err.fault.message, 120)})` : ''}`
+            ? `JSON-RPC common.version failed${err.fault.message ? ` (${quotedFirstLine(err.fault.message, 120)})` : ''}`
             : 'POST /jsonrpc answered with something that is not JSON-RPC';
     }
     throw new UpstreamError(`${host} does not answer like an Odoo server: ${webSaid}, and ${rpcSaid}`, {
@@ -289,7 +289,7 @@ export class OdooClient {
       },
     )) as { uid?: number; tz?: string | false; lang?: string } | undefined;
     const userTz = context?.tz || undefined;
-    const machineTz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    const machineTz = machineTimeZone();
     const session: OdooSession = {
       ...partial,
       uid: uid ?? context?.uid ?? 0,

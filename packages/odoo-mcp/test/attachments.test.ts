@@ -137,7 +137,7 @@ describe('odoo_save_attachment and --read-only', () => {
       try {
         const call = await server.call('odoo_save_attachment', { id: 41, folder });
         expect(call.text).toBe(
-          'Attachment #41 is 80.0 MB, more than the 50 MB odoo-mcp saves (its content travels base64-encoded in one answer). Download it from Odoo’s web interface instead.',
+          'Attachment #41 is 80 MB, more than the 50 MB odoo-mcp saves (its content travels base64-encoded in one answer). Download it from Odoo’s web interface instead.',
         );
         expect(readdirSync(folder)).toEqual([]);
         expect(fake.orm.calls.some((c) => JSON.stringify(c.args.fields) === '["datas"]')).toBe(false);

@@ -1,6 +1,7 @@
 // Every read tool, resource and the prompt, through the built bin, on both protocols.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
+import { encodeRequestCursor } from '@switchyard/core';
+import { cursorOf, rowsOf, type SpawnedServer } from '@switchyard/testkit';
 import { COMPANY_TZ, calendar } from './fake/company.js';
 import { DEBUG_MARKER, FakeOdoo } from './fake/odoo.js';
 import { PROTOCOLS, fenced, spawnOdoo } from './helpers.js';
@@ -55,7 +56,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     const call = await server.call('odoo_list_models', { query: 'sale' });
     expect(call.isError).toBe(false);
     expect(call.text).toBe(
-      "Models matching 'sale': 2 of 2 rows.\nmodel,label,matched\nsale.order,Sales Order,business word\nsale.order.line,Sales Order Line,business word",
+      "Models matching 'sale': 2 rows.\nmodel,label,matched\nsale.order,Sales Order,business word\nsale.order.line,Sales Order Line,business word",
     );
     const byLabel = await server.call('odoo_list_models', { query: 'journal entry' });
     expect(byLabel.text).toContain('account.move,Journal Entry,business word');
@@ -119,7 +120,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       domain: ['|', ['country_id.code', '=', 'US'], ['city', 'ilike', 'GHENT']],
     });
     expect(call.isError).toBe(false);
-    expect(call.text.split('\n')[0]).toBe(`res.partner: 3 of 3 rows. Datetimes in ${COMPANY_TZ}.`);
+    expect(call.text.split('\n')[0]).toBe(`res.partner: 3 rows. Datetimes in ${COMPANY_TZ}.`);
     expect(fenced(call.text)).toBe(
       [
         'id,name,email,phone,city,country_id,is_company',
@@ -163,28 +164,38 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     expect(fenced(sub.text)).toBe('id,name\n31,S00031');
   });
 
-  it('odoo_search_records pages with a total from search_count, truncated and next_offset', async () => {
+  it('odoo_search_records pages with a total from search_count, truncated and a next_cursor that is passed alone', async () => {
     const first = await server.call('odoo_search_records', {
       model: 'sale.order',
       fields: ['name'],
       order: 'id',
       limit: 20,
     });
+    const cursor = cursorOf(first.text)!;
     expect(first.text.split('\n')[0]).toBe(
-      `sale.order: 20 of 52 rows (truncated; pass offset 20 for more). Datetimes in ${COMPANY_TZ}.`,
+      `sale.order: 20 of 52 rows (truncated; more exist). Datetimes in ${COMPANY_TZ}. next_cursor: ${cursor}`,
     );
-    expect(first.structured).toMatchObject({ total: 52, truncated: true, next_offset: 20 });
+    expect(first.structured).toMatchObject({ total: 52, truncated: true });
+    const second = await server.call('odoo_search_records', { cursor });
+    expect(second.text.split('\n')[0]).toMatch(
+      new RegExp(
+        `^sale\\.order: 20 of 52 rows from row 21 \\(truncated; more exist\\)\\. Datetimes in ${COMPANY_TZ}\\. next_cursor: \\S+$`,
+      ),
+    );
+    // Ordered by id: the second page goes on right after the first.
+    const lastOfFirst = Number(rowsOf(first).at(-1)![0]);
+    expect(rowsOf(second)).toHaveLength(20);
+    expect(rowsOf(second).every((r) => Number(r[0]) > lastOfFirst)).toBe(true);
+    // The page size may change from page to page; the query may not.
     const last = await server.call('odoo_search_records', {
-      model: 'sale.order',
-      fields: ['name'],
-      order: 'id',
-      limit: 20,
-      offset: 40,
+      cursor: cursorOf(second.text)!,
+      limit: 50,
     });
     expect(last.text.split('\n')[0]).toBe(
-      `sale.order: 12 of 52 rows, from offset 40. Datetimes in ${COMPANY_TZ}.`,
+      `sale.order: 12 of 52 rows from row 41. Datetimes in ${COMPANY_TZ}.`,
     );
     expect(last.structured).toMatchObject({ total: 52, truncated: false });
+    expect(last.text).not.toContain('next_cursor');
     expect(rowsOf(last).at(-1)).toEqual(['139', 'S00139']);
     const methods = fake.orm.calls.filter((c) => c.model === 'sale.order').map((c) => c.method);
     expect(methods).toContain('search_count');
@@ -265,7 +276,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     });
     expect(call.isError).toBe(false);
     expect(call.text.split('\n')[0]).toBe(
-      `sale.order grouped by date_order:month, user_id: 3 of 3 rows. Datetimes in ${COMPANY_TZ}.`,
+      `sale.order grouped by date_order:month, user_id: 3 rows. Datetimes in ${COMPANY_TZ}.`,
     );
     expect(fenced(call.text)).toBe(
       [
@@ -301,21 +312,49 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     expect(fenced(total.text)).toBe('amount_residual_signed:sum,count\n3500,4');
   });
 
-  it('odoo_list_models and odoo_aggregate_records take no offset: a cut listing says to raise limit or narrow', async () => {
+  it('refuses a first page without a model, a cursor it did not give out, and a cursor of another tool', async () => {
+    const bare = await server.call('odoo_search_records', { limit: 5 });
+    expect(bare.isError).toBe(true);
+    expect(bare.text).toBe('model is required (or pass the next_cursor of a previous answer alone).');
+    // A cursor is base64 of the request: one with a position that is not a row number is refused, not sent on.
+    const forged = encodeRequestCursor({ model: 'sale.order' }, '-5 OR 1=1', 'odoo_search_records');
+    const bad = await server.call('odoo_search_records', { cursor: forged });
+    expect(bad.isError).toBe(true);
+    expect(bad.text).toBe(
+      'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged.',
+    );
+    const orders = await server.call('odoo_list_sales_orders', { date_from: cal.date(-90), limit: 20 });
+    const elsewhere = await server.call('odoo_search_records', {
+      cursor: cursorOf(orders.text)!,
+    });
+    expect(elsewhere.isError).toBe(true);
+    expect(elsewhere.text).toMatch(
+      /^This next_cursor was given out by odoo_list_sales_orders, not odoo_search_records/,
+    );
+    const changed = await server.call('odoo_search_records', {
+      model: 'res.partner',
+      cursor: encodeRequestCursor({ model: 'sale.order' }, '20', 'odoo_search_records'),
+    });
+    expect(changed.text).toMatch(
+      /^This next_cursor continues a listing made with model "sale\.order", not "res\.partner"/,
+    );
+  });
+
+  it('odoo_list_models and odoo_aggregate_records take no cursor: a cut listing says to raise limit or narrow', async () => {
     const { tools } = await server.client.listTools();
     for (const name of ['odoo_list_models', 'odoo_aggregate_records']) {
       const props = Object.keys(tools.find((t) => t.name === name)!.inputSchema.properties ?? {});
       expect(props).toContain('limit');
-      expect(props).not.toContain('offset');
+      expect(props).not.toContain('cursor');
     }
 
     const models = await server.call('odoo_list_models', { query: 'sale', limit: 1 });
     expect(models.text).toBe(
       "Models matching 'sale': 1 of 2 rows (truncated; raise limit (up to 200), or use a more specific query, for the rest).\nmodel,label,matched\nsale.order,Sales Order,business word",
     );
-    expect(models.text).not.toContain('offset');
+    expect(models.text).not.toContain('next_cursor');
     const raised = await server.call('odoo_list_models', { query: 'sale', limit: 2 });
-    expect(raised.text.split('\n')[0]).toBe("Models matching 'sale': 2 of 2 rows.");
+    expect(raised.text.split('\n')[0]).toBe("Models matching 'sale': 2 rows.");
 
     const grouped = await server.call('odoo_aggregate_records', {
       model: 'sale.order',
@@ -344,9 +383,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
   it("odoo_list_sales_orders lists today's orders in the user's time zone with the company-currency total", async () => {
     const call = await server.call('odoo_list_sales_orders', {});
     expect(call.isError).toBe(false);
-    expect(call.text.split('\n')[0]).toBe(
-      `Sales orders, ${cal.today}: 4 of 4 rows. Datetimes in ${COMPANY_TZ}.`,
-    );
+    expect(call.text.split('\n')[0]).toBe(`Sales orders, ${cal.today}: 4 rows. Datetimes in ${COMPANY_TZ}.`);
     expect(fenced(call.text)).toBe(
       [
         'id,name,date_order,partner_id,user_id,state,amount_total,currency_id',
@@ -394,9 +431,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       customer: 'ready',
       states: ['draft', 'sale'],
     });
-    expect(customer.text.split('\n')[0]).toBe(
-      `Sales orders, ${day}: 1 of 1 row. Datetimes in ${COMPANY_TZ}.`,
-    );
+    expect(customer.text.split('\n')[0]).toBe(`Sales orders, ${day}: 1 row. Datetimes in ${COMPANY_TZ}.`);
     expect(customer.text).toContain('23,S00023,');
     const bySalesperson = await server.call('odoo_list_sales_orders', {
       date_from: day,
@@ -405,13 +440,23 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     });
     expect(bySalesperson.structured).toMatchObject({ total: 2, total_amount: 3000 });
     const paged = await server.call('odoo_list_sales_orders', { date_from: cal.date(-90), limit: 20 });
-    expect(paged.structured).toMatchObject({ total: 42, truncated: true, next_offset: 20 });
+    expect(paged.structured).toMatchObject({ total: 42, truncated: true });
     expect(rowsOf(paged).length).toBe(20);
+    // The cursor carries the request (dates, page size): alone, it gives the next 20 of the same 42.
+    const next = await server.call('odoo_list_sales_orders', {
+      cursor: cursorOf(paged.text)!,
+    });
+    expect(next.structured).toMatchObject({ total: 42, truncated: true, returned: 20 });
+    expect(next.text.split('\n')[0]).toMatch(
+      /^Sales orders, .*: 20 of 42 rows from row 21 \(truncated; more exist\)\./,
+    );
+    const seen = new Set(rowsOf(paged).map((r) => r[0]));
+    expect(rowsOf(next).filter((r) => seen.has(r[0]))).toEqual([]);
   });
 
   it('odoo_list_employees filters by department, job, status and hire date', async () => {
     const all = await server.call('odoo_list_employees', {});
-    expect(all.text.split('\n')[0]).toBe('Employees: 6 of 6 rows.');
+    expect(all.text.split('\n')[0]).toBe('Employees: 6 rows.');
     expect(fenced(all.text).split('\n')[0]).toBe(
       'id,name,job_title,department_id,parent_id,work_email,first_contract_date',
     );
@@ -428,7 +473,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     expect(devs.structured).toMatchObject({ total: 3 });
     const hired = await server.call('odoo_list_employees', { hired_period: 'this_month' });
     expect(hired.text.split('\n')[0]).toBe(
-      `Employees, hired ${cal.monthStart(0)} to ${cal.date(0).slice(0, 8)}${new Date(Date.UTC(+cal.today.slice(0, 4), +cal.today.slice(5, 7), 0)).getUTCDate()}: 2 of 2 rows.`,
+      `Employees, hired ${cal.monthStart(0)} to ${cal.date(0).slice(0, 8)}${new Date(Date.UTC(+cal.today.slice(0, 4), +cal.today.slice(5, 7), 0)).getUTCDate()}: 2 rows.`,
     );
     expect(new Set(rowsOf(hired).map((r) => r[1]))).toEqual(new Set(['Jeffrey Kelly', 'Tina Williamson']));
     const since = await server.call('odoo_list_employees', { hired_since: cal.monthStart(-1) });
@@ -437,7 +482,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
 
   it('odoo_get_inventory reports on hand, reserved, available and forecast per product and internal location', async () => {
     const call = await server.call('odoo_get_inventory', {});
-    expect(call.text.split('\n')[0]).toBe('Stock per product and location: 6 of 6 rows.');
+    expect(call.text.split('\n')[0]).toBe('Stock per product and location: 6 rows.');
     expect(fenced(call.text)).toBe(
       [
         'product,location,on_hand,reserved,available,forecast',
@@ -462,7 +507,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
 
   it('odoo_get_inventory lists low stock per storable product, zero stock included', async () => {
     const call = await server.call('odoo_get_inventory', { low_stock_below: 5 });
-    expect(call.text.split('\n')[0]).toBe('Storable products with less than 5 on hand: 3 of 3 rows.');
+    expect(call.text.split('\n')[0]).toBe('Storable products with less than 5 on hand: 3 rows.');
     expect(fenced(call.text)).toBe(
       [
         'id,default_code,product,category,on_hand,forecast',
@@ -476,7 +521,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       location: 'WH/Stock/Shelf 1',
     });
     expect(shelf.text.split('\n')[0]).toBe(
-      'Storable products with less than 5 on hand in WH/Stock/Shelf 1: 4 of 4 rows.',
+      'Storable products with less than 5 on hand in WH/Stock/Shelf 1: 4 rows.',
     );
     expect(fenced(shelf.text)).toContain('1,RB-100,Robot Arm,All / Saleable / Robots #3,3,3');
     const ambiguous = await server.call('odoo_get_inventory', { low_stock_below: 5, location: 'stock' });
@@ -488,7 +533,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
 
   it('odoo_list_invoices lists invoices and bills with amounts due and company-currency totals', async () => {
     const call = await server.call('odoo_list_invoices', {});
-    expect(call.text.split('\n')[0]).toBe('Customer invoices: 4 of 4 rows.');
+    expect(call.text.split('\n')[0]).toBe('Customer invoices: 4 rows.');
     expect(fenced(call.text)).toBe(
       [
         'id,name,partner_id,invoice_date,invoice_date_due,amount_total,amount_residual,currency_id,state,payment_state',
@@ -521,9 +566,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
       date_from: cal.date(-40),
       date_to: cal.date(-1),
     });
-    expect(dated.text.split('\n')[0]).toBe(
-      `Customer invoices, ${cal.date(-40)} to ${cal.date(-1)}: 2 of 2 rows.`,
-    );
+    expect(dated.text.split('\n')[0]).toBe(`Customer invoices, ${cal.date(-40)} to ${cal.date(-1)}: 2 rows.`);
   });
 
   it('serves the fields and record resources and the operations brief prompt', async () => {

@@ -1,7 +1,14 @@
 // Rule 6 on the wire (issue #15): a huge value or thousands of rows come back within the tool's byte cap, say
 // truncated in the text and in structuredContent, and the rows travel once (the text's CSV).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { doubledPayload, fenceProblems, resultBytes, rowsOf, type SpawnedServer } from '@switchyard/testkit';
+import {
+  cursorOf,
+  doubledPayload,
+  fenceProblems,
+  resultBytes,
+  rowsOf,
+  type SpawnedServer,
+} from '@switchyard/testkit';
 import { DEFAULT_RESULT_BYTES } from '@switchyard/core';
 import { FakeOdoo } from './fake/odoo.js';
 import { spawnOdoo } from './helpers.js';
@@ -45,7 +52,7 @@ describe('odoo answers within their caps on the wire', () => {
     expect(fenceProblems(call.text, 'nnnn')).toEqual([]);
   });
 
-  it('holds 500 wide rows of 3,000 to the cap, truncated with the next offset in both forms', async () => {
+  it('holds 500 wide rows of 3,000 to the cap, truncated with the next_cursor in both forms', async () => {
     const call = await server.call('odoo_search_records', {
       model: 'res.partner',
       domain: [['name', 'ilike', 'Bulk']],
@@ -60,11 +67,17 @@ describe('odoo answers within their caps on the wire', () => {
       returned: shown,
       total: 3000,
       truncated: true,
-      next_offset: shown,
     });
     const head = call.text.split('\n')[0]!;
-    expect(head).toContain(`${shown} of 3,000 rows (truncated; `);
-    expect(head).toContain(`pass offset ${shown} for more`);
+    expect(head).toMatch(
+      new RegExp(
+        `^res\\.partner: ${shown} of 3,000 rows \\(truncated; ${shown} cells cut \\(the longest is 600 characters in full\\); more exist\\)\\. `,
+      ),
+    );
+    expect(head.endsWith(` next_cursor: ${cursorOf(call.text)!}`)).toBe(true);
+    // The next page starts where the cap cut this one.
+    const next = await server.call('odoo_search_records', { cursor: cursorOf(call.text)! });
+    expect(next.text.split('\n')[0]).toContain(` from row ${(shown + 1).toLocaleString('en-US')} `);
   });
 
   it('sends no tool payload twice', async () => {

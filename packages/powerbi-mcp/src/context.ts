@@ -80,20 +80,3 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 export function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-
-/** "4 semantic models", "200 of 1,000 rows (truncated; hint)": what a model is looking at, in one phrase. */
-export function countLine(
-  returned: number,
-  total: number | undefined,
-  truncated: boolean,
-  noun: [string, string],
-  hint?: string,
-): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const word = (total ?? returned) === 1 ? noun[0] : noun[1];
-  const head =
-    total !== undefined && total !== returned
-      ? `${n(returned)} of ${n(total)} ${word}`
-      : `${n(returned)} ${word}`;
-  return truncated ? `${head} (truncated${hint ? `; ${hint}` : ''})` : head;
-}

@@ -1,4 +1,4 @@
-import { NotFoundError, untrusted } from '@switchyard/core';
+import { NotFoundError, odataString, untrusted } from '@switchyard/core';
 import type { Dataset, PowerBiClient, Workspace } from './powerbi-client.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,11 +17,6 @@ export interface Named {
 /** «Sales» or just the id: how a workspace or dataset is named in answers (names are outside text). */
 export function label(item: Named): string {
   return item.name ? untrusted(item.name, 120) : item.id;
-}
-
-/** OData string literal: quotes doubled. */
-export function odataString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 /**

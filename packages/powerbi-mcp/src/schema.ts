@@ -1,4 +1,4 @@
-import { fenceUntrusted, isSwitchyardError } from '@switchyard/core';
+import { fenceUntrusted, isSwitchyardError, oneLine } from '@switchyard/core';
 import { DaxQueryError } from './errors.js';
 import type { PowerBiClient, QueryResult } from './powerbi-client.js';
 
@@ -402,11 +402,6 @@ function renderTable(table: SchemaTable): string {
 
 function formatValue(v: unknown): string {
   return typeof v === 'string' ? v.slice(0, 40) : String(v);
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 function sum<T>(items: T[], f: (t: T) => number): number {

@@ -9,6 +9,7 @@ const NEEDLE = 'SYSTEM OVERRIDE';
 const evil = injection(NEEDLE);
 const SALES_WS = guid(1, 1);
 const SALES_MODEL = guid(1, 2);
+const HIDDEN_DESCRIPTION = 'Pay\u202Eout\u200B rows\u2066 only\u0085\u009B\nsecond line';
 
 let f: Fakes;
 let s: SpawnedServer;
@@ -18,6 +19,8 @@ beforeAll(async () => {
   const dataset = f.pbi.dataset('Sales Analytics', 'Sales Model');
   dataset.name = evil;
   dataset.model.tables.find((t) => !t.hidden)!.name = evil;
+  // Text a reader cannot see: a right-to-left override, a zero-width space, an isolate and C1 controls.
+  dataset.model.tables.find((t) => t.description)!.description = HIDDEN_DESCRIPTION;
   s = await spawnServer(bin, { env: fakeEnv(f) });
 });
 afterAll(async () => {
@@ -38,6 +41,12 @@ describe('names and messages from Power BI stay fenced', () => {
     expect(call.isError, call.text).toBe(false);
     expect(call.text).toContain(NEEDLE);
     expect(fenceProblems(call.text, NEEDLE, { quoted: true })).toEqual([]);
+  });
+
+  it('powerbi_get_dataset_schema: descriptions lose invisible and control characters and stay on one line', async () => {
+    const call = await s.call('powerbi_get_dataset_schema', { workspace: SALES_WS, dataset: SALES_MODEL });
+    expect(call.text).toContain('\nPayout rows only second line\n');
+    expect(call.text).not.toMatch(/[\u202E\u200B\u2066\u0085\u009B]/);
   });
 
   it('powerbi_execute_dax: an error that quotes the injected name, and the dataset name in the answer', async () => {

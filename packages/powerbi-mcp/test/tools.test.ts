@@ -1,7 +1,8 @@
 // Every tool end to end: the built bin over stdio, signed in as a service principal against the fakes.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer, rowsOf, tableOf } from '@switchyard/testkit';
+import { encodeRequestCursor } from '@switchyard/core';
+import { cursorOf, spawnServer, type SpawnedServer, rowsOf, tableOf } from '@switchyard/testkit';
 import { guid, salesModel } from './fake/index.js';
 import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
 
@@ -24,20 +25,53 @@ afterAll(async () => {
 const queries = () => f.pbi.service.requestsTo(/executeQueries$/, 'POST').length;
 
 describe('powerbi_list_workspaces', () => {
-  it('pages with top and skip, and says where the next page starts', async () => {
+  it('pages with top and a next_cursor that resumes the same listing', async () => {
     const first = await s.call('powerbi_list_workspaces', { top: 10 });
     expect(first.isError).toBe(false);
-    expect(first.text.split('\n')[0]).toBe('10 workspaces (truncated; more exist: call again with skip 10).');
-    expect(first.structured).toMatchObject({ returned: 10, truncated: true, next_skip: 10 });
-    const last = await s.call('powerbi_list_workspaces', { top: 10, skip: 20 });
+    const cursor = cursorOf(first.text)!;
+    expect(first.text.split('\n')[0]).toBe(`10 workspaces (truncated; more exist). next_cursor: ${cursor}`);
+    expect(first.structured).toMatchObject({
+      returned: 10,
+      truncated: true,
+    });
+    const second = await s.call('powerbi_list_workspaces', { cursor });
+    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query).toMatchObject({
+      $top: '11',
+      $skip: '10',
+    });
+    const last = await s.call('powerbi_list_workspaces', {
+      cursor: cursorOf(second.text)!,
+    });
     expect(last.structured).toMatchObject({ returned: 7, truncated: false });
-    expect(last.structured!.next_skip).toBeUndefined();
+    expect(last.text).not.toContain('next_cursor');
+    expect(last.text.split('\n')[0]).toBe('7 workspaces.');
     const names = rowsOf(last).map((w) => w[1]);
     expect(names).toEqual(['Team 18', 'Team 19', 'Team 20', 'Team 21', 'Team 22', 'Team 23', 'Team 24']);
     expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query).toMatchObject({
       $top: '11',
       $skip: '20',
     });
+  });
+
+  it('refuses a cursor it did not give out, or one that would change the filter, before calling Power BI', async () => {
+    const before = f.pbi.service.requestsTo(/\/groups$/, 'GET').length;
+    const forged = await s.call('powerbi_list_workspaces', {
+      cursor: encodeRequestCursor({}, '10; $filter=x', 'powerbi_list_workspaces'),
+    });
+    expect(forged.isError).toBe(true);
+    expect(forged.text).toBe(
+      'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged.',
+    );
+    const page = await s.call('powerbi_list_workspaces', { top: 5, name_contains: 'team' });
+    const changed = await s.call('powerbi_list_workspaces', {
+      cursor: cursorOf(page.text)!,
+      name_contains: 'sales',
+    });
+    expect(changed.isError).toBe(true);
+    expect(changed.text).toMatch(
+      /^This next_cursor continues a listing made with name_contains "team", not "sales"/,
+    );
+    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').length).toBe(before + 1);
   });
 
   it('filters by name on the server side, quoting the value', async () => {
@@ -72,7 +106,7 @@ describe('powerbi_list_datasets', () => {
       top: 2,
     });
     expect(byId.text.split('\n')[0]).toBe(
-      `2 of 3 semantic models (truncated; raise top or use name_contains) in workspace ${SALES_WS} whose name contains 'model'.`,
+      `2 of 3 semantic models in workspace ${SALES_WS} whose name contains 'model' (truncated; raise top or use name_contains).`,
     );
   });
 });
@@ -179,7 +213,7 @@ describe('powerbi_execute_dax', () => {
   it('caps rows at max_rows and says how many exist', async () => {
     const call = await s.call('powerbi_execute_dax', { ...at, query: "EVALUATE 'Sales'" });
     expect(call.text.split('\n')[0]).toBe(
-      '200 of 1,000 rows (truncated; raise max_rows or use spill: true for all rows) from dataset «Sales Model» in workspace «Sales Analytics».',
+      '200 of 1,000 rows from dataset «Sales Model» in workspace «Sales Analytics» (truncated; raise max_rows or use spill: true for all rows).',
     );
     expect(call.structured).toMatchObject({
       row_count: 1000,

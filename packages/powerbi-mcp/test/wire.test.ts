@@ -80,7 +80,7 @@ describe('powerbi answers within their caps on the wire', () => {
       longest_cell_chars: 2_000_000,
     });
     expect(call.text.split('\n')[0]).toMatch(
-      /^[\d,]+ of 20,050 rows \(truncated; cut at \d+ KB of text; use spill: true/,
+      /^[\d,]+ of 20,050 rows from .+ \(truncated; [\d,]+ cells? cut \(the longest is 2,000,000 characters in full\); cut at \d+ KB of text; use spill: true/,
     );
     expect(rowsOf(call)[0]![1]).toMatch(/^x+…$/);
     expect(fenceProblems(call.text, 'xxxx')).toEqual([]);

@@ -62,3 +62,10 @@ export function tableOf(call: { text: string }, fence?: number): TextTable {
 export function rowsOf(call: { text: string }, fence?: number): string[][] {
   return tableOf(call, fence).rows;
 }
+
+/**
+ * The `next_cursor` a list's count line ends with (core's `listFooter`), or undefined when the list is whole.
+ */
+export function cursorOf(text: string): string | undefined {
+  return /next_cursor: (\S+)$/m.exec(text)?.[1];
+}

@@ -1,5 +1,4 @@
-import { defineTool, untrusted, z, type ToolDefinition } from '@switchyard/core';
-import { formatBytes } from '../files.js';
+import { defineTool, formatBytes, untrusted, z, type ToolDefinition } from '@switchyard/core';
 import type { Lakehouse } from '../lakehouse.js';
 import { runSync } from '../sync.js';
 import { runUpload } from '../upload.js';

@@ -1,6 +1,6 @@
 /** Events in a window, recurring series expanded by Graph's calendarView (learn.microsoft.com/graph/api/user-list-calendarview). */
-import { UserInputError } from '@switchyard/core';
-import { csvLine, oneLine, person } from '../format.js';
+import { UserInputError, oneLine } from '@switchyard/core';
+import { csvLine, person } from '../format.js';
 import type { Graph } from '../graph-client.js';
 import { localDateTime, parseTime } from '../time.js';
 import { EVENT_SELECT, eventFlags, prefer, span, type Event } from './event.js';

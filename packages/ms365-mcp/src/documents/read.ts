@@ -3,8 +3,14 @@
  * HTML without hidden content, Word, Excel, PowerPoint and PDF through the extractors — fenced as untrusted
  * and within max_bytes on the wire; anything else is named, not shown.
  */
-import { fenceUntrusted, htmlToText, payloadBudget, stripInvisible, untrusted } from '@switchyard/core';
-import { formatBytes } from '../local-files.js';
+import {
+  fenceUntrusted,
+  htmlToText,
+  payloadBudget,
+  stripInvisible,
+  untrusted,
+  formatBytes,
+} from '@switchyard/core';
 import { ExtractError, extractInWorker } from './run.js';
 import { GRAPH_PDF_SOURCES, claimedKind, extensionOf, sniff } from './sniff.js';
 import { DEFAULT_LIMITS, type Extracted } from './types.js';

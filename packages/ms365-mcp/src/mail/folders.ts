@@ -1,6 +1,5 @@
 /** Mail folders by well-known name, display name, path (`Inbox/Projects`) or id. */
-import { NotFoundError, UserInputError } from '@switchyard/core';
-import { odataString } from '../format.js';
+import { NotFoundError, UserInputError, odataString } from '@switchyard/core';
 import { shortId, type Graph } from '../graph-client.js';
 
 /** Graph's well-known folder names (learn.microsoft.com/graph/api/resources/mailfolder) and common aliases. */

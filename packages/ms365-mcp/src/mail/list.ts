@@ -2,8 +2,9 @@
  * Finding mail: one folder newest first with $filter, or the whole mailbox by relevance with $search (KQL), since
  * Graph takes neither $filter nor $orderby beside $search (learn.microsoft.com/graph/search-query-parameter).
  */
+import { odataString, oneLine } from '@switchyard/core';
 import type { Graph } from '../graph-client.js';
-import { csvLine, fitBytes, odataString, oneLine } from '../format.js';
+import { csvLine, fitBytes } from '../format.js';
 import { mailboxRoot } from '../mailbox.js';
 import { compactUtc, parseTime } from '../time.js';
 import { resolveFolder } from './folders.js';

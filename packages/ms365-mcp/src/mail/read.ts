@@ -1,8 +1,7 @@
 /** One message read whole: headers, attachment list and body as plain text, all of it the sender's words. */
-import { fenceUntrusted, htmlToText, stripInvisible } from '@switchyard/core';
-import { oneLine, people, person } from '../format.js';
+import { fenceUntrusted, htmlToText, stripInvisible, oneLine, formatBytes } from '@switchyard/core';
+import { people, person } from '../format.js';
 import type { Graph } from '../graph-client.js';
-import { formatBytes } from '../local-files.js';
 import { compactUtc } from '../time.js';
 import { IMMUTABLE, notFoundMessage, type Attachment, type Message } from './message.js';
 

@@ -9,10 +9,10 @@ import {
   type LocalFile,
   type LocalFiles,
   type ToolContext,
+  oneLine,
+  formatBytes,
 } from '@switchyard/core';
-import { oneLine } from '../format.js';
 import { mayHaveGoneThrough, shortId, type Graph } from '../graph-client.js';
-import { formatBytes } from '../local-files.js';
 import { MAIL_CHUNK, uploadChunks } from '../upload.js';
 import { IMMUTABLE, messageBody, notFoundMessage, type Message, type NewMessage } from './message.js';
 

@@ -6,6 +6,9 @@ import {
   untrusted,
   z,
   type ToolDefinition,
+  listFooter,
+  pageCount,
+  cursorArg,
 } from '@switchyard/core';
 import { graphTime, notFound, prefer, requiredAttendees, span, wall, type Event } from '../calendar/event.js';
 import { eventLine, eventWindow, listEvents } from '../calendar/list.js';
@@ -13,7 +16,7 @@ import { findMeetingTimes, meetingWindow, suggestionLine } from '../calendar/mee
 import { updateEvent } from '../calendar/update.js';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
-import { fencedCsv, listFooter, resumable } from '../format.js';
+import { fencedCsv, resumable } from '../format.js';
 import { mailboxInput, mailboxRoot, whose } from '../mailbox.js';
 
 const address = z.string().max(320);
@@ -34,7 +37,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
         end: z.string().max(40).optional().describe('Until; else +7 days.'),
         time_zone: zoneField,
         top: z.number().int().min(1).max(100).default(25).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor.'),
+        cursor: cursorArg,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['calendar.read'],
@@ -47,10 +50,12 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
           `${whose(a)}Events ${wall(from, zone)} → ${wall(to, zone)}, times in ${shownZone}.`,
           fencedCsv('event list', 'id,when,subject,location,organizer,flags', page.items.map(eventLine)),
           // Page 2 shows the same window in the same zone, even when it is fetched on another day.
-          listFooter(
-            resumable(page, ctx, { start: from.toISOString(), end: to.toISOString(), time_zone: zone }),
-            'event',
-          ),
+          listFooter({
+            ...pageCount(
+              resumable(page, ctx, { start: from.toISOString(), end: to.toISOString(), time_zone: zone }),
+            ),
+            noun: 'event',
+          }),
         ];
         return { text: lines.join('\n') };
       },

@@ -11,12 +11,17 @@ import {
   z,
   type ToolContext,
   type ToolDefinition,
+  listFooter,
+  oneLine,
+  pageCount,
+  formatBytes,
+  requiredArg,
+  cursorArg,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, encodePath, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
-import { formatBytes } from '../local-files.js';
+import { csvLine, encodePath, fencedCsv, resumable } from '../format.js';
 import { compactUtc } from '../time.js';
 import {
   DOCUMENT_LIMIT,
@@ -134,7 +139,7 @@ export async function listFolder(
       'name,kind,size,modified,id',
       page.items.map((i) => itemLine(i, false)),
     ),
-    listFooter(resumable(page, ctx), 'item'),
+    listFooter({ ...pageCount(resumable(page, ctx)), noun: 'item' }),
   ].join('\n');
 }
 
@@ -310,7 +315,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       input: {
         ...itemFields,
         top: z.number().int().min(1).max(200).default(50).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor.'),
+        cursor: cursorArg,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
@@ -326,12 +331,12 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         query: z.string().max(200).optional().describe('Words to find.'),
         drive_id: itemFields.drive_id,
         top: z.number().int().min(1).max(50).default(20).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor.'),
+        cursor: cursorArg,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['files.read'],
       handler: async (a, ctx, graph) => {
-        const query = required(a.query, 'query');
+        const query = requiredArg(a.query, 'query');
         const q = query.replace(/'/g, "''");
         const page = await graph.list<DriveItem>(
           `${driveBase(a.drive_id)}/root/search(q='${encodeURIComponent(q)}')`,
@@ -350,7 +355,7 @@ export function fileTools(m: Ms365): ToolDefinition[] {
               'name,folder,kind,size,modified,id',
               page.items.map((i) => itemLine(i, true)),
             ),
-            listFooter(resumable(page, ctx), 'item'),
+            listFooter({ ...pageCount(resumable(page, ctx)), noun: 'item' }),
           ].join('\n'),
         };
       },

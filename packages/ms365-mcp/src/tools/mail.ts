@@ -5,12 +5,15 @@ import {
   untrusted,
   z,
   type ToolDefinition,
+  listFooter,
+  pageCount,
+  formatBytes,
+  cursorArg,
 } from '@switchyard/core';
 import { readAttachment } from '../documents/attachment.js';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
-import { fencedCsv, listFooter, resumable } from '../format.js';
-import { formatBytes } from '../local-files.js';
+import { fencedCsv, resumable } from '../format.js';
 import { resolveFolder } from '../mail/folders.js';
 import { listMessages, messageLine } from '../mail/list.js';
 import {
@@ -53,7 +56,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         has_attachments: z.boolean().optional().describe('Has attachments.'),
         search: z.string().max(500).optional().describe('KQL (budget OR to:bob); by relevance.'),
         top: z.number().int().min(1).max(50).default(10).describe('Page size.'),
-        cursor: z.string().max(4000).optional().describe('next_cursor.'),
+        cursor: cursorArg,
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       needs: ['mail.read'],
@@ -68,7 +71,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
             `id,received,${showTo ? 'to' : 'from'},subject,flags,preview`,
             page.items.map((msg) => messageLine(msg, showTo)),
           ),
-          listFooter(resumable(page, ctx), 'message'),
+          listFooter({ ...pageCount(resumable(page, ctx)), noun: 'message' }),
         ];
         return { text: lines.join('\n') };
       },

@@ -1,6 +1,15 @@
-import { UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import {
+  UserInputError,
+  z,
+  type ToolDefinition,
+  listFooter,
+  oneLine,
+  pageCount,
+  requiredArg,
+  cursorArg,
+} from '@switchyard/core';
 import type { Ms365 } from '../context.js';
-import { csvLine, fencedCsv, listFooter, oneLine, required, resumable } from '../format.js';
+import { csvLine, fencedCsv, resumable } from '../format.js';
 
 interface Site {
   id: string;
@@ -39,7 +48,7 @@ export function siteRef(site: string): string {
 }
 
 const PAGING = {
-  cursor: z.string().max(4000).optional().describe('next_cursor.'),
+  cursor: cursorArg,
 };
 
 export function sharepointTools(m: Ms365): ToolDefinition[] {
@@ -61,7 +70,11 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
         const page = await graph.list<Site>(
           '/sites',
           {
-            query: { search: required(a.query, 'query'), $select: 'id,displayName,name,webUrl', $top: a.top },
+            query: {
+              search: requiredArg(a.query, 'query'),
+              $select: 'id,displayName,name,webUrl',
+              $top: a.top,
+            },
             top: a.top,
             ...(a.cursor ? { cursor: a.cursor } : {}),
           },
@@ -75,7 +88,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,id',
               page.items.map((s) => csvLine([oneLine(s.displayName ?? s.name, 120), s.webUrl ?? '', s.id])),
             ),
-            listFooter(resumable(page, ctx), 'site'),
+            listFooter({ ...pageCount(resumable(page, ctx)), noun: 'site' }),
           ].join('\n'),
         };
       },
@@ -96,7 +109,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
       handler: async (a, ctx, graph) => {
         await graph.requireWorkAccount('SharePoint', 'ms365_list_site_libraries');
         const page = await graph.list<Drive>(
-          `/sites/${siteRef(required(a.site, 'site'))}/drives`,
+          `/sites/${siteRef(requiredArg(a.site, 'site'))}/drives`,
           {
             query: { $select: 'id,name,webUrl,driveType', $top: a.top },
             top: a.top,
@@ -114,7 +127,7 @@ export function sharepointTools(m: Ms365): ToolDefinition[] {
               'name,url,drive_id',
               page.items.map((d) => csvLine([oneLine(d.name, 120), d.webUrl ?? '', d.id])),
             ),
-            listFooter(resumable(page, ctx), 'library', 'libraries'),
+            listFooter({ ...pageCount(resumable(page, ctx)), noun: ['library', 'libraries'] }),
           ].join('\n'),
         };
       },

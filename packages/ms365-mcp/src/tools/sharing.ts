@@ -1,7 +1,15 @@
-import { UserInputError, registerSecret, untrusted, z, type ToolDefinition } from '@switchyard/core';
+import {
+  UserInputError,
+  registerSecret,
+  untrusted,
+  z,
+  type ToolDefinition,
+  listFooter,
+  oneLine,
+} from '@switchyard/core';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
-import { csvLine, fencedCsv, listFooter, oneLine } from '../format.js';
+import { csvLine, fencedCsv } from '../format.js';
 import { PERMISSION_SELECT, inherited, kind, who, type Permission } from '../sharing/permissions.js';
 import { shareItem } from '../sharing/share.js';
 import { compactUtc } from '../time.js';
@@ -108,9 +116,12 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
                 ]),
               ),
             ),
-            page.truncated
-              ? `${page.items.length} permissions; truncated: only the first ${PERMISSION_LIMIT} are shown.`
-              : listFooter(page, 'permission'),
+            listFooter({
+              shown: page.items.length,
+              noun: 'permission',
+              truncated: page.truncated,
+              hint: `only the first ${PERMISSION_LIMIT} are shown`,
+            }),
           ].join('\n'),
         };
       },

@@ -1,11 +1,11 @@
-import { defineTool, z } from '@switchyard/core';
+import { cursorArg, defineTool, positionOffset, z } from '@switchyard/core';
 import { PERIODS } from '../dates.js';
 import { money } from '../fields.js';
 import { listEmployees } from '../queries/employees.js';
 import { FORECAST_LOCATIONS, LOW_STOCK_CAP, lowStock, stockLevels } from '../queries/inventory.js';
 import { listInvoices } from '../queries/invoices.js';
 import { listSalesOrders } from '../queries/sales.js';
-import { limitArg, offsetArg, tableOutput, tableReply, type OdooDeps } from './common.js';
+import { limitArg, tableOutput, tableReply, type OdooDeps } from './common.js';
 
 const READ = { readOnlyHint: true } as const;
 
@@ -35,19 +35,21 @@ export function businessTools({ client }: OdooDeps) {
         customer: textArg('Customer'),
         salesperson: textArg('Salesperson'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: { ...tableOutput, period: z.string(), total_amount: z.number(), currency: z.string() },
       annotations: READ,
-      handler: async (args, { signal }) => {
-        const found = await listSalesOrders(client, args, signal);
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
+        const found = await listSalesOrders(client, { ...args, offset }, signal);
         const { range, sum, total } = found;
         return tableReply({
           title: `Sales orders, ${range.label}`,
           columns: found.columns,
           textRows: found.textRows,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
           tz: found.tz,
           footer:
             total > 0
@@ -76,18 +78,20 @@ export function businessTools({ client }: OdooDeps) {
         hired_period: periodArg,
         hired_since: dateArg('Hired on or after'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: tableOutput,
       annotations: READ,
-      handler: async (args, { signal }) => {
-        const { range, columns, textRows, total } = await listEmployees(client, args, signal);
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
+        const { range, columns, textRows, total } = await listEmployees(client, { ...args, offset }, signal);
         return tableReply({
           title: `Employees${range ? `, hired ${range.label}` : ''}`,
           columns,
           textRows,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
         });
       },
     }),
@@ -104,33 +108,45 @@ export function businessTools({ client }: OdooDeps) {
         location: textArg('Location, e.g. WH/Stock'),
         low_stock_below: z.number().min(0).max(1e9).optional().describe('Per product: on hand below this.'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: tableOutput,
       annotations: READ,
-      handler: async (args, { signal }) => {
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
         const threshold = args.low_stock_below;
         if (threshold !== undefined) {
-          const { location, columns, textRows, total } = await lowStock(client, args, threshold, signal);
+          const { location, columns, textRows, total } = await lowStock(
+            client,
+            { ...args, offset },
+            threshold,
+            signal,
+          );
           return tableReply({
             title: `Storable products with less than ${threshold} on hand${location ? ` in ${location.name}` : ''}`,
             columns,
             textRows,
             total,
-            offset: args.offset,
+            offset,
+            nextCursor,
             footer:
               total > LOW_STOCK_CAP
                 ? `Only the ${LOW_STOCK_CAP} first products were sorted; narrow the filters.`
                 : undefined,
           });
         }
-        const { columns, textRows, total, locations } = await stockLevels(client, args, signal);
+        const { columns, textRows, total, locations } = await stockLevels(
+          client,
+          { ...args, offset },
+          signal,
+        );
         return tableReply({
           title: 'Stock per product and location',
           columns,
           textRows,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
           footer:
             textRows.length === 0
               ? undefined
@@ -168,7 +184,7 @@ export function businessTools({ client }: OdooDeps) {
         overdue: z.boolean().default(false).describe('Only unpaid ones past due.'),
         partner: textArg('Customer or vendor'),
         limit: limitArg,
-        offset: offsetArg,
+        cursor: cursorArg,
       },
       output: {
         ...tableOutput,
@@ -177,8 +193,9 @@ export function businessTools({ client }: OdooDeps) {
         currency: z.string().optional(),
       },
       annotations: READ,
-      handler: async (args, { signal }) => {
-        const found = await listInvoices(client, args, signal);
+      handler: async (args, { signal, nextCursor }) => {
+        const offset = positionOffset(args.cursor);
+        const found = await listInvoices(client, { ...args, offset }, signal);
         const { range, total, totalAmount, due, currency } = found;
         const what = args.kind === 'customer' ? 'Customer invoices' : 'Vendor bills';
         return tableReply({
@@ -186,7 +203,8 @@ export function businessTools({ client }: OdooDeps) {
           columns: found.columns,
           textRows: found.textRows,
           total,
-          offset: args.offset,
+          offset,
+          nextCursor,
           footer:
             totalAmount !== undefined && total > 0
               ? `Total: ${money(totalAmount)} ${currency}; amount due: ${money(due ?? 0)} ${currency} (company currency, all ${total} matching).`

@@ -3,10 +3,11 @@ import {
   UserInputError,
   cutCellsData,
   cutCellsOutput,
-  describeRows,
   fenceUntrusted,
   formatTable,
+  listFooter,
   z,
+  type Resumable,
 } from '@switchyard/core';
 import type { OdooClient } from '../odoo-client.js';
 
@@ -49,14 +50,14 @@ export const fieldsArg = z
 
 export const limitArg = z.number().int().min(1).max(MAX_LIMIT).default(20).describe('Max rows.');
 
-export const offsetArg = z.number().int().min(0).max(1_000_000).default(0).describe('Rows to skip.');
-
-/** Output of every tabular tool: what came and how to get the rest; the rows travel once, as the CSV of the text. */
+/**
+ * Output of every tabular tool: what came and whether more exist. The rows travel once, as the CSV of the text, and
+ * so does the next_cursor (it closes the count line, as in every server: it is as long as the query it carries).
+ */
 export const tableOutput = {
   returned: z.number().describe('Rows in the text.'),
   total: z.number(),
   truncated: z.boolean(),
-  next_offset: z.number().optional(),
   ...cutCellsOutput,
 };
 
@@ -64,14 +65,13 @@ export interface TableData {
   returned: number;
   total: number;
   truncated: boolean;
-  next_offset?: number;
   cut_cells?: number;
   longest_cell_chars?: number;
 }
 
 /**
- * For a tool without `offset`: the rest comes from a larger limit or a narrower question, never from a
- * next page, so the reply says that and has no `next_offset`.
+ * For a tool without `cursor`: the rest comes from a larger limit or a narrower question, never from a
+ * next page, so the reply says that and has no `next_cursor`.
  */
 export interface Unpaged {
   limit: number;
@@ -82,19 +82,22 @@ export interface Unpaged {
 
 /**
  * Rows as CSV (fenced: record values are typed by people) under a line that says what they are, how
- * many there are, and how to get the rest; the structure carries the counts and the cursor, not the rows again.
+ * many there are, and how to get the rest (a next_cursor, or a larger limit); the structure carries the counts.
  */
 export function tableReply<E extends Record<string, unknown> = Record<string, never>>(options: {
   title: string;
   columns: string[];
   textRows: unknown[][];
   total: number;
+  /** The row this page starts at (core's `positionOffset`). */
   offset: number;
+  /** The tool's `ctx.nextCursor` (a tool with a `cursor` argument has one). */
+  nextCursor?: Resumable['nextCursor'] | undefined;
   tz?: string | undefined;
   extra?: E;
   footer?: string | undefined;
   fence?: boolean;
-  /** Set by tools that take no `offset`. */
+  /** Set by tools that take no `cursor`. */
   unpaged?: Unpaged;
 }): { text: string; data: TableData & E } {
   const table = formatTable(options.columns, options.textRows, {
@@ -103,32 +106,35 @@ export function tableReply<E extends Record<string, unknown> = Record<string, ne
   });
   const returned = table.returnedRows;
   const more = options.offset + returned < options.total;
-  const nextOffset = more && !options.unpaged ? options.offset + returned : undefined;
-  const rowsLine = describeRows(
-    { ...table, returnedRows: returned, totalRows: options.total, truncated: more || table.cutCells > 0 },
-    options.unpaged
-      ? unpagedHint(options.unpaged, returned < options.textRows.length)
-      : nextOffset !== undefined
-        ? `pass offset ${nextOffset} for more`
-        : undefined,
-  );
-  const tzNote = options.tz ? ` Datetimes in ${options.tz}.` : '';
-  const head = `${options.title}: ${rowsLine}${options.offset ? `, from offset ${options.offset}` : ''}.${tzNote}`;
+  const nextCursor =
+    more && !options.unpaged ? options.nextCursor?.(String(options.offset + returned)) : undefined;
+  const truncated = more || table.cutCells > 0;
+  const count = listFooter({
+    shown: returned,
+    total: options.total,
+    noun: 'row',
+    scope: options.offset ? `from row ${(options.offset + 1).toLocaleString('en-US')}` : undefined,
+    truncated,
+    cursor: nextCursor,
+    hint: options.unpaged ? unpagedHint(options.unpaged, returned < options.textRows.length) : undefined,
+    cutCells: table.cutCells,
+    longestCell: table.longestCell,
+    note: options.tz ? `Datetimes in ${options.tz}.` : undefined,
+  });
   const body =
     returned === 0
       ? 'No rows match.'
       : options.fence === false
         ? table.text
         : fenceUntrusted(table.text, 'Odoo data');
-  const text = [head, body, options.footer].filter(Boolean).join('\n');
+  const text = [`${options.title}: ${count}`, body, options.footer].filter(Boolean).join('\n');
   return {
     text,
     data: {
       ...(options.extra as E),
       returned,
       total: options.total,
-      truncated: more || table.cutCells > 0,
-      ...(nextOffset !== undefined ? { next_offset: nextOffset } : {}),
+      truncated,
       ...cutCellsData(table),
     },
   };

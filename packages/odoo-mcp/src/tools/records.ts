@@ -3,6 +3,9 @@ import { findModels } from '../models.js';
 import {
   NotFoundError,
   defineTool,
+  cursorArg,
+  positionOffset,
+  requiredArg,
   fenceUntrusted,
   formatTable,
   cutCellsData,
@@ -30,7 +33,6 @@ import {
   fieldsArg,
   limitArg,
   modelArg,
-  offsetArg,
   tableOutput,
   tableReply,
   type OdooDeps,
@@ -148,16 +150,20 @@ export function recordsTools({ client }: OdooDeps) {
         'Records of any model matching a domain, as CSV with the total; many2one as "name #id". For orders, employees, stock and invoices prefer the business tools; for totals odoo_aggregate_records. Two calls.',
       toolset: 'records',
       input: {
-        model: modelArg,
+        // Optional only because a next_cursor alone carries it.
+        model: modelArg.optional(),
         domain: domainArg,
         fields: fieldsArg,
         limit: limitArg,
-        offset: offsetArg,
         order: z.string().max(200).optional().describe('e.g. "date_order desc, id".'),
+        cursor: cursorArg,
       },
       output: tableOutput,
       annotations: READ,
-      handler: async ({ model, domain, fields, limit, offset, order }, { signal }) => {
+      handler: async (args, { signal, nextCursor }) => {
+        const { domain, fields, limit, order } = args;
+        const model = requiredArg(args.model, 'model');
+        const offset = positionOffset(args.cursor);
         const session = await client.session(signal);
         const meta = await client.fields(checkModel(model), signal);
         const columns = [
@@ -192,6 +198,7 @@ export function recordsTools({ client }: OdooDeps) {
           textRows: shaped.text,
           total,
           offset,
+          nextCursor,
           tz: session.tz,
         });
       },

@@ -1,13 +1,5 @@
-import { defineTool, z } from '@switchyard/core';
-import {
-  compact,
-  countLine,
-  describeTarget,
-  fencedCsv,
-  fields,
-  resolveTarget,
-  type PowerBi,
-} from '../context.js';
+import { defineTool, z, listFooter } from '@switchyard/core';
+import { compact, describeTarget, fencedCsv, fields, resolveTarget, type PowerBi } from '../context.js';
 import { label } from '../resolve.js';
 import { readSchema, renderSchema, type DatasetSchema } from '../schema.js';
 
@@ -86,7 +78,14 @@ export function datasetTools(pbi: PowerBi) {
         const text =
           items.length === 0
             ? `No semantic models in ${where}.`
-            : `${countLine(items.length, matching.length, truncated, ['semantic model', 'semantic models'], 'raise top or use name_contains')} in ${where}.\n${table.text}`;
+            : `${listFooter({
+                shown: items.length,
+                total: matching.length,
+                noun: ['semantic model', 'semantic models'],
+                scope: `in ${where}`,
+                truncated,
+                hint: 'raise top or use name_contains',
+              })}\n${table.text}`;
         return {
           text,
           data: { workspace_id: ws.id, returned: items.length, total: matching.length, truncated },

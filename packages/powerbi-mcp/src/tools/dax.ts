@@ -6,8 +6,9 @@ import {
   payloadBudget,
   untrusted,
   z,
+  listFooter,
 } from '@switchyard/core';
-import { countLine, describeTarget, fencedCsv, fields, plural, type PowerBi } from '../context.js';
+import { describeTarget, fencedCsv, fields, plural, type PowerBi } from '../context.js';
 import { runDax } from '../dax.js';
 
 export const MAX_ROWS = 100_000;
@@ -98,17 +99,21 @@ function daxReply({ target, result, spilled }: Awaited<ReturnType<typeof runDax>
     );
   } else {
     lines.push(
-      `${countLine(
-        table.returnedRows,
-        rowCount,
+      listFooter({
+        shown: table.returnedRows,
+        total: rowCount,
+        noun: 'row',
+        scope: `from ${describeTarget(target)}`,
         truncated,
-        ['row', 'rows'],
-        table.cutCells > 0 && table.returnedRows === rowCount
-          ? `${plural(table.cutCells, 'cell')} cut at 500 characters (the longest is ${table.longestCell.toLocaleString('en-US')} in full); use spill: true for whole values`
-          : table.returnedRows < Math.min(max_rows, rowCount)
-            ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
-            : 'raise max_rows or use spill: true for all rows',
-      )} from ${describeTarget(target)}.`,
+        cutCells: table.cutCells,
+        longestCell: table.longestCell,
+        hint:
+          table.cutCells > 0 && table.returnedRows === rowCount
+            ? 'use spill: true for whole values'
+            : table.returnedRows < Math.min(max_rows, rowCount)
+              ? `cut at ${Math.round(TEXT_MAX_BYTES / 1024)} KB of text; use spill: true for all rows`
+              : 'raise max_rows or use spill: true for all rows',
+      }),
     );
   }
   if (result.columns.length > 0) lines.push(table.text);

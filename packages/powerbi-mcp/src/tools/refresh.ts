@@ -1,4 +1,4 @@
-import { cleanInline, defineTool, fenceUntrusted, z } from '@switchyard/core';
+import { oneLine, defineTool, fenceUntrusted, z } from '@switchyard/core';
 import {
   describeTarget,
   fencedCsv,
@@ -165,7 +165,7 @@ function refreshReply(
   const outcome =
     last.status === 'completed'
       ? `The refresh of ${describeTarget(target)} completed${last.duration_seconds !== undefined ? ` in ${last.duration_seconds} s` : ''}.`
-      : `The refresh of ${describeTarget(target)} ${last.status}${last.error_code ? ` (${cleanInline(last.error_code, 100)})` : ''}.${last.error ? `\n${fenceUntrusted(last.error, 'Power BI refresh error')}` : ''}`;
+      : `The refresh of ${describeTarget(target)} ${last.status}${last.error_code ? ` (${oneLine(last.error_code, 100)})` : ''}.${last.error ? `\n${fenceUntrusted(last.error, 'Power BI refresh error')}` : ''}`;
   return {
     text: outcome,
     data: {

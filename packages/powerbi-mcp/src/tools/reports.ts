@@ -1,5 +1,5 @@
-import { defineTool, z } from '@switchyard/core';
-import { countLine, fencedCsv, fields, type PowerBi } from '../context.js';
+import { defineTool, listFooter, z } from '@switchyard/core';
+import { fencedCsv, fields, type PowerBi } from '../context.js';
 import { MAX_REPORTS_WITH_PAGES, listReports } from '../reports.js';
 import { label } from '../resolve.js';
 
@@ -54,7 +54,14 @@ export function reportTools(pbi: PowerBi) {
         const lines = [
           reports.length === 0
             ? `No reports in workspace ${label(ws)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`
-            : `${countLine(reports.length, total, truncated, ['report', 'reports'], 'raise top or use name_contains')} in workspace ${label(ws)}.`,
+            : listFooter({
+                shown: reports.length,
+                total,
+                noun: 'report',
+                scope: `in workspace ${label(ws)}`,
+                truncated,
+                hint: 'raise top or use name_contains',
+              }),
         ];
         if (pagesCut)
           lines.push(

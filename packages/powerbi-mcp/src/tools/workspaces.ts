@@ -1,6 +1,5 @@
-import { defineTool, z } from '@switchyard/core';
-import { compact, countLine, fencedCsv, fields, type PowerBi } from '../context.js';
-import { odataString } from '../resolve.js';
+import { cursorArg, defineTool, listFooter, odataString, positionOffset, z } from '@switchyard/core';
+import { compact, fencedCsv, fields, type PowerBi } from '../context.js';
 
 export function workspaceTools(pbi: PowerBi) {
   return [
@@ -8,26 +7,20 @@ export function workspaceTools(pbi: PowerBi) {
       name: 'powerbi_list_workspaces',
       title: 'List Power BI workspaces',
       description:
-        'Lists the workspaces the signed-in identity can reach: start here to find where a semantic model lives. Returns id, name, type and capacity as CSV, with next_skip when more exist. One API call.',
+        'Lists the workspaces the signed-in identity can reach: start here to find where a semantic model lives. Returns id, name, type and capacity as CSV, with next_cursor when more exist. One API call.',
       toolset: 'workspaces',
       input: {
         name_contains: fields.nameContains,
         top: z.number().int().min(1).max(1000).default(100).describe('How many to return (1-1000).'),
-        skip: z
-          .number()
-          .int()
-          .min(0)
-          .max(1_000_000)
-          .default(0)
-          .describe('How many to skip: pass next_skip of the previous answer.'),
+        cursor: cursorArg,
       },
       output: {
         returned: z.number().describe('Workspaces in the text.'),
         truncated: z.boolean(),
-        next_skip: z.number().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
-      handler: async ({ name_contains, top, skip }, ctx) => {
+      handler: async ({ name_contains, top, cursor }, ctx) => {
+        const skip = positionOffset(cursor);
         // One more than asked tells whether another page exists.
         const page = await pbi.client.listWorkspaces(
           {
@@ -54,16 +47,22 @@ export function workspaceTools(pbi: PowerBi) {
         );
         const nothing = items.length === 0 && !name_contains && !skip;
         const who = nothing ? await pbi.client.credential() : undefined;
+        const next = more ? ctx.nextCursor?.(String(skip + top)) : undefined;
         const head =
           items.length === 0
-            ? `No workspaces${name_contains ? ` whose name contains '${name_contains}'` : ''} are reachable${skip ? ` after skipping ${skip}` : ''}.${who?.isServicePrincipal ? ' A service principal sees only the workspaces it was added to: add it under Manage access (Viewer or higher).' : ''}`
-            : `${countLine(items.length, undefined, more, ['workspace', 'workspaces'], `more exist: call again with skip ${skip + top}`)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`;
+            ? `No workspaces${name_contains ? ` whose name contains '${name_contains}'` : ''} are reachable${skip ? ` after the first ${skip}` : ''}.${who?.isServicePrincipal ? ' A service principal sees only the workspaces it was added to: add it under Manage access (Viewer or higher).' : ''}`
+            : listFooter({
+                shown: items.length,
+                noun: 'workspace',
+                scope: name_contains ? `whose name contains '${name_contains}'` : undefined,
+                truncated: more,
+                cursor: next,
+              });
         return {
           text: items.length === 0 ? head : `${head}\n${table.text}`,
           data: {
             returned: items.length,
             truncated: more,
-            ...(more ? { next_skip: skip + top } : {}),
           },
         };
       },

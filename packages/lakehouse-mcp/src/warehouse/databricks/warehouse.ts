@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import {
   commandHint,
   AuthError,
-  cleanInline,
+  oneLine,
   errorText,
   CancelledError,
   HttpClient,
@@ -139,7 +139,7 @@ export class DatabricksWarehouse implements Warehouse {
       describeError: (r) => {
         if (r.status === 401 || r.status === 403) {
           return new AuthError(
-            `Databricks at ${this.settings.host} refused the credentials (${r.status}${r.code ? ` ${cleanInline(r.code, 80)}` : ''}${r.message ? `: ${untrusted(r.message, 300)}` : ''})`,
+            `Databricks at ${this.settings.host} refused the credentials (${r.status}${r.code ? ` ${oneLine(r.code, 80)}` : ''}${r.message ? `: ${untrusted(r.message, 300)}` : ''})`,
             {
               upstream: upstreamInfo(r),
               hint: `Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`${commandHint('lakehouse-mcp login --databricks')}\``,

@@ -5,7 +5,7 @@
  * settings say, and `EXPLAIN ANALYZE` runs the statement it wraps: so only a plain query passes, reading the
  * tenant's own layers, with no table function but a few generators and no function that reads settings.
  */
-import { UserInputError } from '@switchyard/core';
+import { UserInputError, oneLine } from '@switchyard/core';
 
 /** Schemas a query may read: the layers, the server's own records, and the standard catalog views. */
 const SCHEMAS = new Set(['bronze', 'silver', 'gold', '_meta', 'information_schema']);
@@ -158,8 +158,4 @@ export function withoutLocalPaths(text: string): string {
 function clip(text: string): string {
   const flat = oneLine(text);
   return flat.length > 80 ? `${flat.slice(0, 77)}…` : flat;
-}
-
-function oneLine(text: string | undefined): string {
-  return (text ?? '').replace(/\s+/g, ' ').trim();
 }
