@@ -355,8 +355,8 @@ export async function runSync(
       : isSwitchyardError(err)
         ? err.message
         : tenant.engineMessage(err);
-    await tenant
-      .meta.recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
+    await tenant.meta
+      .recordRun(run(cancelled ? 'cancelled' : 'failed', 0, bytes, undefined, message))
       .catch((e: unknown) => ctx.log.warn(`could not record the failed run: ${String(e)}`));
     if (cancelled) throw new CancelledError(cancelledText);
     if (isSwitchyardError(err)) throw err;
