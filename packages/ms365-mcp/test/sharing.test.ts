@@ -47,7 +47,10 @@ describe('ms365_share_file', () => {
   it('says the tenant disallows anonymous links when Graph refuses one', async () => {
     t.world.graph.sharing.anonymousLinks = false;
     try {
-      const call = await t.server.call('ms365_share_file', { path: 'Finance/budget.xlsx', scope: 'anonymous' });
+      const call = await t.server.call('ms365_share_file', {
+        path: 'Finance/budget.xlsx',
+        scope: 'anonymous',
+      });
       expect(call.isError).toBe(true);
       expect(call.text).toMatch(
         /^Microsoft Graph refused an anonymous link: the tenant’s or site’s sharing policy does not allow "Anyone" links\. Upstream said: Microsoft Graph 403 accessDenied: «Access Denied»/,
