@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFil
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MB, type Drive, type FakeSite } from './fake/graph.js';
-import { ALICE, cli, getsWithoutSelect, folders, noPort, withWorld } from './helpers.js';
+import { ALICE, cli, getsWithoutSelect, noPort, withWorld } from './helpers.js';
 
 let drive: Drive;
 let site: FakeSite;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MB, type FakeMessage, type Mailbox } from './fake/graph.js';
-import { ALICE, getsWithoutSelect, folders, withWorld } from './helpers.js';
+import { ALICE, getsWithoutSelect, withWorld } from './helpers.js';
 
 const BOB = 'bob@contoso.com';
 let box: Mailbox;
