@@ -16,6 +16,12 @@ export interface ServerSpec {
   sampling?: ConnectOptions['sampling'];
 }
 
+export interface SpawnSpec extends ServerSpec {
+  configDir?: string;
+  dataDir?: string;
+  isolated?: boolean;
+}
+
 export interface ServerTestContext<W, F extends string> {
   /** What `world` started: the fakes, seeded. */
   readonly world: W;
@@ -39,8 +45,11 @@ export interface ServerTestOptions<W, F extends string> {
 export interface ServerTest<W, F extends string> extends ServerTestContext<W, F> {
   /** The file's server, connected. */
   readonly server: SpawnedServer;
-  /** Another server of the same bin, on the file's folders unless told otherwise; closed with the file's. */
-  spawn(spec?: ServerSpec & { configDir?: string; dataDir?: string }): Promise<SpawnedServer>;
+  /**
+   * Another server of the same bin, closed with the file's: on the file's folders, on the ones given, or with
+   * `isolated` on new ones of its own (another machine).
+   */
+  spawn(spec?: SpawnSpec): Promise<SpawnedServer>;
 }
 
 /**
@@ -67,10 +76,14 @@ export function serverTest<W = undefined, F extends string = never>(
       return ready(dirs, 'dirs');
     },
   };
-  const spawn = async (spec: ServerSpec & { configDir?: string; dataDir?: string } = {}) => {
+  const spawn = async (spec: SpawnSpec = {}) => {
     const started = await spawnServer(options.bin, {
-      configDir: spec.configDir ?? ready(dirs, 'dirs').configDir,
-      dataDir: spec.dataDir ?? ready(dirs, 'dirs').dataDir,
+      ...(spec.isolated
+        ? {}
+        : {
+            configDir: spec.configDir ?? ready(dirs, 'dirs').configDir,
+            dataDir: spec.dataDir ?? ready(dirs, 'dirs').dataDir,
+          }),
       ...(spec.args ? { args: spec.args } : {}),
       ...(spec.env ? { env: spec.env } : {}),
       ...(spec.keychain ? { keychain: true } : {}),
