@@ -65,7 +65,7 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
     expect(Buffer.byteLength(call.text)).toBeLessThan(1024);
   });
 
-  it('saves an attachment under an allowed t.dirs.saved, never overwriting', async () => {
+  it('saves an attachment under an allowed folder, never overwriting', async () => {
     const first = await t.server.call('odoo_save_attachment', { id: 41, folder: t.dirs.saved });
     expect(first.text).toBe(
       `Saved attachment #41 «INV_2025_0001.pdf» (application/pdf, ${INVOICE_PDF.length} bytes) to ${join(t.dirs.saved, 'INV_2025_0001.pdf')}`,

@@ -353,7 +353,7 @@ describe('refreshes', () => {
     try {
       const call = await t.server.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
       expect(call.text).toMatch(
-        /^The refresh of dataset «Sales Model» in workspace «Sales Analytics» is still running after \d+ t.server; it goes on in Power BI\. Follow it with powerbi_get_refresh_history\.$/,
+        /^The refresh of dataset «Sales Model» in workspace «Sales Analytics» is still running after \d+ s; it goes on in Power BI\. Follow it with powerbi_get_refresh_history\.$/,
       );
       expect(call.structured).toMatchObject({ status: 'in progress' });
     } finally {
