@@ -1,3 +1,5 @@
+// Device-code sign-in through the built CLI against testkit's fake Azure AD: login, status and logout, a call
+// without a usable sign-in, consent, profiles and personal Microsoft accounts.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
