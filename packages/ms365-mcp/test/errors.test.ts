@@ -1,5 +1,5 @@
 // Throttling and failures of Graph through the built bin: Retry-After honoured, concurrency bounded, an
-// unrepeatable request never sent twice, an unreachable Graph named (the errors.test.ts of every server).
+// unrepeatable request never sent twice, an unreachable Graph named.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { spawnServer } from '@switchyard/testkit';
 import type { FakeMessage } from './fake/graph.js';
