@@ -63,10 +63,12 @@ export function serverTest<W = undefined, F extends string = never>(
   let dirs: ServerFolders<F> | undefined;
   let server: SpawnedServer | undefined;
   const servers: SpawnedServer[] = [];
-  const ready = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined && !(what === 'world' && options.world === undefined))
-      throw new Error(`serverTest's ${what} is made in beforeAll: read it inside a test or a hook`);
-    return value as T;
+  let started = false;
+  const ready = <T>(value: T | undefined, what: 'world' | 'dirs' | 'server'): T => {
+    if (value !== undefined || (what === 'world' && !options.world && started)) return value as T;
+    if (what === 'server' && options.server === false && started)
+      throw new Error('this serverTest starts no server (server: false): start one with its spawn()');
+    throw new Error(`serverTest's ${what} is made in its beforeAll: read it inside a test or a hook`);
   };
   const context: ServerTestContext<W, F> = {
     get world() {
@@ -95,6 +97,7 @@ export function serverTest<W = undefined, F extends string = never>(
   };
 
   beforeAll(async () => {
+    started = true;
     dirs = serverFolders(options.folders ?? []);
     if (options.world) world = await options.world();
     await options.prepare?.(context);
