@@ -13,7 +13,7 @@ import {
   type ListedTool,
 } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
-import { bin, hostEnv, readme, spawnOdoo } from './helpers.js';
+import { bin, odooEnv, readme, spawnOdoo } from './helpers.js';
 
 const snapshots = fileURLToPath(new URL('./__toolsnaps__', import.meta.url));
 
@@ -93,7 +93,7 @@ describe('MCP Inspector CLI', () => {
   beforeAll(async () => {
     fake = await FakeOdoo.start({ version: '17.0' });
     env = {
-      ...(hostEnv(fake) as Record<string, string>),
+      ...(odooEnv(fake) as Record<string, string>),
       SWITCHYARD_LOG_LEVEL: 'error',
       SWITCHYARD_KEYCHAIN: 'off',
       SWITCHYARD_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'odoo-inspector-')),
