@@ -10,7 +10,7 @@ import { switchyardPaths, type SwitchyardPaths } from './paths.js';
 import { redact, redactWrites } from './redact.js';
 import { SecretStore } from './secret-store.js';
 import { serveStdio, type ServerDefinition } from './server.js';
-import { parseList, type ModeOptions } from './tool.js';
+import { parseList, type ModeOptions, type ToolsetDefinition } from './toolset.js';
 
 export interface CliOption {
   /** Commander flags, e.g. `--cloud <name>` or `--allow-writes`. */
@@ -65,6 +65,11 @@ export interface CliDefinition {
   /** Prefix of this server's env variables, e.g. `POWERBI` for `POWERBI_READ_ONLY`. */
   envPrefix: string;
   options?: CliOption[];
+  /**
+   * The toolsets whose switch the command line must know: core adds the `enabledBy` flag of each opt-in toolset
+   * (with its env variable) and hands the switched-on ones to the modes.
+   */
+  toolsets?: readonly ToolsetDefinition[];
   createServer(ctx: CliContext): Promise<ServerDefinition> | ServerDefinition;
   login: CliCommand;
   logout: CliCommand;
@@ -136,7 +141,21 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       choices: [...LOG_LEVELS],
     },
   ];
-  const globals = [...common, ...(def.options ?? [])];
+  const switches = (def.toolsets ?? []).flatMap((set) =>
+    set.enabledBy
+      ? [
+          {
+            id: set.id,
+            option: {
+              flags: set.enabledBy.flags,
+              description: set.enabledBy.description,
+              env: set.enabledBy.env,
+            },
+          },
+        ]
+      : [],
+  );
+  const globals = [...common, ...(def.options ?? []), ...switches.map((s) => s.option)];
   const program = new Command(def.name)
     .description(def.description)
     .version(def.version, '-v, --version')
@@ -161,6 +180,8 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
         toolsets: parseList(options.toolsets as string | undefined),
         tools: parseList(options.tools as string | undefined),
         readOnly: options.readOnly === true,
+        enabled: switches.filter((s) => options[camel(s.option.flags)] === true).map((s) => s.id),
+        envPrefix: P,
       },
       log,
       env,
@@ -191,6 +212,12 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       const ctx = context(command, []);
       installProcessHandlers(ctx.log);
       const server = await def.createServer(ctx);
+      for (const set of server.toolsets) {
+        if (set.enabledBy && !switches.some((s) => s.id === set.id))
+          throw new Error(
+            `Toolset '${set.id}' has a switch the command line does not know: list it in toolsets`,
+          );
+      }
       const running = await serveStdio(server, { modes: ctx.modes, log: ctx.log });
       const stop = () => void running.close();
       process.once('SIGINT', stop);

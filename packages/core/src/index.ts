@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './log.js';
 export * from './redact.js';
 export * from './tool.js';
+export * from './toolset.js';
 export * from './resource.js';
 export * from './server.js';
 export * from './cli.js';

@@ -25,22 +25,24 @@ import { redact, redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
-import {
-  resolveAliases,
-  selectTools,
-  type ModeOptions,
-  type ToolContext,
-  type ToolDefinition,
-} from './tool.js';
+import { resolveAliases, type ToolContext, type ToolDefinition } from './tool.js';
+import { resolveModes, type ModeOptions, type ServedModes, type ToolsetDefinition } from './toolset.js';
 
 /** Everything a server is: its identity, its tools (all of them; modes pick), resources and prompts. */
 export interface ServerDefinition {
   name: string;
   version: string;
   title?: string;
-  /** Shown to the model once per session: what this server is for and how its tools fit together. */
-  instructions?: string;
+  /**
+   * Shown to the model once per session: what this server is for and how its tools fit together. A function gets
+   * what the modes serve (Odoo says whether writes are on).
+   */
+  instructions?: string | ((served: ServedModes) => string);
+  /** Every toolset the tools name; core publishes them, with their tools, in the `switchyard://toolsets` resource. */
+  toolsets: readonly ToolsetDefinition[];
   tools: ToolDefinition[];
+  /** Told once what the modes serve, before anything is answered (ms365's sign-in scopes follow the served tools). */
+  serving?: (served: ServedModes) => void;
   resources?: ResourceDefinition[];
   prompts?: PromptDefinition[];
   /** Release what the server holds (database handles, timers) before the process exits. */
@@ -184,8 +186,18 @@ export interface ServeOptions {
   stdout?: NodeJS.WritableStream;
 }
 
+/**
+ * Apply the modes to a server, once: core resolves them (see {@link resolveModes}) and tells the server what it
+ * serves. `serveStdio` calls it; a CLI command that needs the served tools without serving (ms365's `login`) too.
+ */
+export function applyModes(def: ServerDefinition, modes: ModeOptions, log?: Logger): ServedModes {
+  const served = resolveModes(def.tools, def.toolsets, modes, log);
+  def.serving?.(served);
+  return served;
+}
+
 export interface RunningServer {
-  tools: ToolDefinition[];
+  tools: readonly ToolDefinition[];
   /** Resolves when shutting down begins (the client closed stdin, or close() was called). */
   stopping: Promise<void>;
   /** Resolves when the server has shut down and released its resources. */
@@ -196,8 +208,9 @@ export interface RunningServer {
 /** Build the MCP server from its definition (after applying modes) and serve it over stdio. */
 export async function serveStdio(def: ServerDefinition, options: ServeOptions): Promise<RunningServer> {
   const { log } = options;
-  const tools = selectTools(def.tools, options.modes, log);
-  const server = buildServer(def, tools, log);
+  const served = applyModes(def, options.modes, log);
+  const tools = served.tools;
+  const server = buildServer(def, served, log);
   const transport = new StdioLineTransport({
     log,
     screen: screenRequest,
@@ -261,16 +274,61 @@ function screenRequest(request: JSONRPCRequest): string | undefined {
     : undefined;
 }
 
-function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger): Server {
-  const resources = def.resources ?? [];
+/** The URI of the resource where every server publishes its toolsets and their tools. */
+export const TOOLSETS_URI = 'switchyard://toolsets';
+
+/**
+ * What `switchyard://toolsets` holds: each toolset as data, the tools it declares and those the modes serve. It is
+ * published once here rather than in each tool's `_meta`, which would take tools/list past its 16 KB budget.
+ */
+export interface PublishedToolset {
+  id: string;
+  description: string;
+  default: boolean;
+  /** The flag that turns an opt-in toolset on. */
+  enabled_by?: string;
+  tools: string[];
+  served: string[];
+}
+
+export function publishedToolsets(def: ServerDefinition, served: ServedModes): PublishedToolset[] {
+  const servedNames = new Set(served.tools.map((t) => t.name));
+  return def.toolsets.map((set) => {
+    const own = def.tools.filter((t) => t.toolset === set.id).map((t) => t.name);
+    return {
+      id: set.id,
+      description: set.description,
+      default: set.default,
+      ...(set.enabledBy ? { enabled_by: set.enabledBy.flags } : {}),
+      tools: own,
+      served: own.filter((n) => servedNames.has(n)),
+    };
+  });
+}
+
+function toolsetsResource(def: ServerDefinition, served: ServedModes): ResourceDefinition {
+  const text = JSON.stringify({ toolsets: publishedToolsets(def, served) });
+  return {
+    name: 'toolsets',
+    title: 'Toolsets',
+    description: `The toolsets of ${def.name} (what --toolsets selects), the tools of each, and which are served.`,
+    uriTemplate: TOOLSETS_URI,
+    mimeType: 'application/json',
+    read: async () => ({ text }),
+  };
+}
+
+function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): Server {
+  const tools = served.tools;
+  const resources = [...(def.resources ?? []), toolsetsResource(def, served)];
   const prompts = def.prompts ?? [];
-  const capabilities: Record<string, object> = { tools: {} };
-  if (resources.length > 0) capabilities.resources = {};
+  const capabilities: Record<string, object> = { tools: {}, resources: {} };
   if (prompts.length > 0) capabilities.prompts = {};
   if (resources.some((r) => r.complete)) capabilities.completions = {};
+  const instructions = typeof def.instructions === 'function' ? def.instructions(served) : def.instructions;
   const server = new Server(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
-    { capabilities, ...(def.instructions ? { instructions: def.instructions } : {}) },
+    { capabilities, ...(instructions ? { instructions } : {}) },
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
   let listed: Tool[] | undefined;
@@ -364,7 +422,7 @@ function buildServer(def: ServerDefinition, tools: ToolDefinition[], log: Logger
     }
   });
 
-  if (resources.length > 0) registerResources(server, resources, log);
+  registerResources(server, resources, log);
   if (prompts.length > 0) registerPrompts(server, prompts);
   return server;
 }

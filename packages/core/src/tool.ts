@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Logger } from './log.js';
-import { UserInputError } from './errors.js';
 import { resumable, type Resumable } from './cursor.js';
 import { DEFAULT_RESULT_BYTES, MAX_RESULT_BYTES } from './wire.js';
 
@@ -58,7 +57,7 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
   title: string;
   /** When to use it, what it returns, what it costs: written for a model. */
   description: string;
-  /** The toolset (area) it belongs to, for `--toolsets`. */
+  /** The id of the toolset it belongs to (a toolset the server declares with `defineToolset`), for `--toolsets`. */
   toolset: string;
   input: I;
   output?: O;
@@ -121,60 +120,6 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
     aliases: spec.aliases ?? {},
     handler: handler as unknown as ToolDefinition['handler'],
   };
-}
-
-/** How a server was asked to run: which tools it serves. */
-export interface ModeOptions {
-  toolsets?: string[] | undefined;
-  tools?: string[] | undefined;
-  readOnly?: boolean | undefined;
-}
-
-/**
- * Apply `--toolsets`, `--tools` and `--read-only`. With neither list every tool is served; with either,
- * the union of the named toolsets and the named tools. Read-only keeps only tools whose `readOnlyHint`
- * is true and wins over `--tools`. Unknown names are a start-up error that lists the known ones.
- */
-export function selectTools(
-  all: readonly ToolDefinition[],
-  modes: ModeOptions,
-  log?: Logger,
-): ToolDefinition[] {
-  const toolsets = [...new Set(all.map((t) => t.toolset))];
-  const names = new Set(all.map((t) => t.name));
-  const unknownSets = (modes.toolsets ?? []).filter((s) => !toolsets.includes(s));
-  if (unknownSets.length > 0) {
-    throw new UserInputError(
-      `Unknown toolset${unknownSets.length > 1 ? 's' : ''} ${unknownSets.map((s) => `'${s}'`).join(', ')}; the toolsets are ${toolsets.join(', ')}`,
-    );
-  }
-  const unknownTools = (modes.tools ?? []).filter((n) => !names.has(n));
-  if (unknownTools.length > 0) {
-    throw new UserInputError(
-      `Unknown tool${unknownTools.length > 1 ? 's' : ''} ${unknownTools.map((s) => `'${s}'`).join(', ')}; the tools are ${[...names].join(', ')}`,
-    );
-  }
-  const pickAll = !modes.toolsets?.length && !modes.tools?.length;
-  const chosen = all.filter(
-    (t) => pickAll || modes.toolsets?.includes(t.toolset) || modes.tools?.includes(t.name),
-  );
-  if (!modes.readOnly) return chosen;
-  for (const t of chosen) {
-    if (!t.annotations.readOnlyHint && modes.tools?.includes(t.name)) {
-      log?.warn(`'${t.name}' changes data, so --read-only leaves it out although --tools names it`);
-    }
-  }
-  return chosen.filter((t) => t.annotations.readOnlyHint);
-}
-
-/** Split "a, b,c" into ["a","b","c"]; undefined for an empty value. */
-export function parseList(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return items.length > 0 ? items : undefined;
 }
 
 /**

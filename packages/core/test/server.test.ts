@@ -186,6 +186,7 @@ describe('example server over stdio', () => {
       'example://notes/1',
       'example://notes/2',
       'example://about',
+      'switchyard://toolsets',
     ]);
     const { resourceTemplates } = await server.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['example://notes/{id}']);
@@ -256,6 +257,67 @@ describe('modes', () => {
     ]);
   });
 
+  it('serves an opt-in toolset only with its switch (flag or env), and refuses it by name without', async () => {
+    expect(await names([])).not.toContain('example_purge_notes');
+    expect(await names(['--allow-purge', '--toolsets', 'purge'])).toEqual(['example_purge_notes']);
+    expect(await names([], { EXAMPLE_ALLOW_PURGE: '1' })).toContain('example_purge_notes');
+    expect(await names(['--toolsets', 'scratch'])).toEqual(['example_read_scratch']);
+    const env = isolatedEnv();
+    const off = await runBin(bin, ['--toolsets', 'notes,purge'], { env });
+    expect(off.code).toBe(2);
+    expect(off.stdout).toBe('');
+    expect(off.stderr.trim()).toBe(
+      'example-mcp: --toolsets purge asks for purge tools, but Purges are off by default. Add --allow-purge (or set EXAMPLE_ALLOW_PURGE=1) to serve example_purge_notes.',
+    );
+    const readOnly = await runBin(bin, ['--allow-purge', '--read-only', '--tools', 'example_purge_notes'], {
+      env,
+    });
+    expect(readOnly.code).toBe(2);
+    expect(readOnly.stderr.trim()).toBe(
+      'example-mcp: --tools example_purge_notes asks for purge tools, but --read-only is set and always wins, so none can be served. Remove --read-only (and EXAMPLE_READ_ONLY) and add --allow-purge to serve them.',
+    );
+    const help = await runBin(bin, ['--help'], { env });
+    expect(help.stdout).toContain('--allow-purge');
+    expect(help.stdout).toContain('(env EXAMPLE_ALLOW_PURGE)');
+  });
+
+  it('publishes its toolsets, their tools and what is served in switchyard://toolsets; instructions follow', async () => {
+    const s = await spawnServer(bin, { args: ['--allow-purge', '--read-only'] });
+    try {
+      const read = await s.client.readResource({ uri: 'switchyard://toolsets' });
+      expect(read.contents[0]!.mimeType).toBe('application/json');
+      const { toolsets } = JSON.parse((read.contents[0] as { text: string }).text) as {
+        toolsets: Array<Record<string, unknown>>;
+      };
+      expect(toolsets.map((t) => t.id)).toEqual(['notes', 'edit', 'debug', 'scratch', 'purge']);
+      expect(toolsets[1]).toEqual({
+        id: 'edit',
+        description: 'Add and delete notes.',
+        default: true,
+        tools: ['example_add_note', 'example_delete_note'],
+        served: [],
+      });
+      expect(toolsets[4]).toEqual({
+        id: 'purge',
+        description: 'Delete every note at once.',
+        default: false,
+        enabled_by: '--allow-purge',
+        tools: ['example_purge_notes'],
+        served: [],
+      });
+      expect(s.client.getInstructions()).toBe('Example server (flavor plain).');
+    } finally {
+      await s.close();
+    }
+    const purging = await spawnServer(bin, { args: ['--allow-purge'] });
+    try {
+      expect(purging.client.getInstructions()).toBe('Example server (flavor plain). Purging is on.');
+      expect(purging.stderr()).toContain('Purges are enabled: example_purge_notes');
+    } finally {
+      await purging.close();
+    }
+  });
+
   it('takes the same modes from the environment', async () => {
     expect(await names([], { EXAMPLE_TOOLSETS: 'notes', EXAMPLE_READ_ONLY: '1' })).toEqual([
       'example_get_note',
@@ -271,7 +333,9 @@ describe('modes', () => {
     const env = isolatedEnv();
     const badSet = await runBin(bin, ['--toolsets', 'notes,nope'], { env });
     expect(badSet.code).toBe(2);
-    expect(badSet.stderr).toContain("Unknown toolset 'nope'; the toolsets are notes, edit, debug.");
+    expect(badSet.stderr).toContain(
+      "Unknown toolset 'nope'; the toolsets are notes, edit, debug, scratch, purge.",
+    );
     expect(badSet.stdout).toBe('');
     const badTool = await runBin(bin, ['--tools', 'example_nope'], { env });
     expect(badTool.code).toBe(2);

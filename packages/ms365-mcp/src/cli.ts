@@ -10,7 +10,7 @@ import {
 } from '@switchyard/core';
 import { DEFAULT_GRAPH_URL } from './auth.js';
 import { covers, isPersonalTenant } from './scopes.js';
-import { NAME, VERSION, buildMs365 } from './server.js';
+import { NAME, VERSION, buildMs365, ms365ForCommand } from './server.js';
 
 const SETUP_HINT =
   'Register an app in Entra ID (App registrations → New registration), turn on "Allow public client flows" under Authentication, add the delegated Microsoft Graph permissions, then set MS365_CLIENT_ID to its Application (client) id';
@@ -27,7 +27,7 @@ const shortScopes = (scopes: string[]) =>
     .filter((s) => !['openid', 'profile', 'offline_access', 'email'].includes(s.toLowerCase()));
 
 async function login(ctx: CliContext): Promise<number> {
-  const { m } = buildMs365(ctx);
+  const m = ms365ForCommand(ctx);
   const { clientId, tenantId } = await m.auth.settings();
   if (!clientId)
     throw new UserInputError('MS365_CLIENT_ID is not set, so there is no app to sign in with', {
@@ -69,7 +69,7 @@ async function login(ctx: CliContext): Promise<number> {
 }
 
 async function logout(ctx: CliContext): Promise<number> {
-  const { m } = buildMs365(ctx);
+  const m = ms365ForCommand(ctx);
   let accounts = 0;
   try {
     accounts = await (await m.auth.azure()).signOut();
@@ -88,7 +88,7 @@ async function logout(ctx: CliContext): Promise<number> {
 }
 
 async function status(ctx: CliContext): Promise<number> {
-  const { m } = buildMs365(ctx);
+  const m = ms365ForCommand(ctx);
   const auth = m.auth;
   let settings: { clientId: string | undefined; tenantId: string };
   try {

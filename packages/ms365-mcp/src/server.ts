@@ -1,4 +1,4 @@
-import { packageVersion, selectTools, type CliContext, type ServerDefinition } from '@switchyard/core';
+import { applyModes, packageVersion, type CliContext, type ServerDefinition } from '@switchyard/core';
 import { Ms365 } from './context.js';
 import { ms365Files } from './local-files.js';
 import { calendarTools } from './tools/calendar.js';
@@ -6,6 +6,7 @@ import { fileTools } from './tools/files.js';
 import { mailTools } from './tools/mail.js';
 import { sharepointTools } from './tools/sharepoint.js';
 import { sharingTools } from './tools/sharing.js';
+import { MS365_TOOLSETS } from './toolsets.js';
 
 export const NAME = 'ms365-mcp';
 export const VERSION = packageVersion(import.meta.url);
@@ -36,10 +37,24 @@ export function buildMs365(ctx: CliContext): { m: Ms365; definition: ServerDefin
     ...sharingTools(m),
     ...sharepointTools(m),
   ];
-  // The scopes asked for follow the tools actually served (modes), so decide that here too.
-  m.serve(selectTools(tools, ctx.modes).map((t) => t.name));
   return {
     m,
-    definition: { name: NAME, version: VERSION, title: 'Microsoft 365', instructions: INSTRUCTIONS, tools },
+    definition: {
+      name: NAME,
+      version: VERSION,
+      title: 'Microsoft 365',
+      instructions: INSTRUCTIONS,
+      toolsets: MS365_TOOLSETS,
+      tools,
+      // The scopes asked for follow the tools the modes serve, as core resolved them.
+      serving: (served) => m.serve(served.tools.map((t) => t.name)),
+    },
   };
+}
+
+/** The context a CLI command (login, status, logout) uses: its scopes follow the modes, applied by core. */
+export function ms365ForCommand(ctx: CliContext): Ms365 {
+  const { m, definition } = buildMs365(ctx);
+  applyModes(definition, ctx.modes, ctx.log);
+  return m;
 }

@@ -2,55 +2,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  checkReadmeToolTable,
   compareToolSnapshots,
-  renderToolTable,
+  contractSuite,
   runInspector,
   spawnServer,
   tempDir,
+  type ContractListing,
   type ListedTool,
 } from '@switchyard/testkit';
 import { ALICE, bin, hostEnv, startWorld, type World } from './helpers.js';
 
-const TOOLSETS: Record<string, string[]> = {
-  mail: [
-    'ms365_list_messages',
-    'ms365_get_message',
-    'ms365_send_mail',
-    'ms365_reply',
-    'ms365_download_attachment',
-    'ms365_move_message',
-  ],
-  calendar: [
-    'ms365_list_events',
-    'ms365_create_event',
-    'ms365_update_event',
-    'ms365_cancel_event',
-    'ms365_find_meeting_times',
-  ],
-  files: [
-    'ms365_list_files',
-    'ms365_search_files',
-    'ms365_read_file',
-    'ms365_download_file',
-    'ms365_upload_file',
-  ],
-  sharing: ['ms365_share_file', 'ms365_list_permissions', 'ms365_remove_permission'],
-  sharepoint: ['ms365_search_sites', 'ms365_list_site_libraries'],
-};
-// The download tools write local files, so they are not read-only (rule 7).
-const READ_ONLY = [
-  'ms365_list_messages',
-  'ms365_get_message',
-  'ms365_list_events',
-  'ms365_find_meeting_times',
-  'ms365_list_files',
-  'ms365_search_files',
-  'ms365_read_file',
-  'ms365_list_permissions',
-  'ms365_search_sites',
-  'ms365_list_site_libraries',
-];
+// Every tool's toolset, the README table, snapshots, budget and bounds: testkit's contractSuite; here, ms365's own truths.
+const contract = contractSuite({
+  bin,
+  packageDir: fileURLToPath(new URL('..', import.meta.url)),
+  names: /^ms365_[a-z]+(_[a-z]+)*$/,
+  inspector: true,
+});
 
 const dirs = tempDir('ms365-contract-');
 const env: Record<string, string> = {
@@ -71,10 +39,13 @@ async function listTools(args: string[] = []): Promise<ListedTool[]> {
 
 let all: ListedTool[];
 let shared: ListedTool[];
+let c: ContractListing;
 beforeAll(async () => {
-  all = await listTools();
+  c = await contract();
+  all = c.tools;
   shared = await listTools(['--shared-mailboxes']);
 });
+const inToolset = (id: string) => c.toolsets.find((set) => set.id === id)!.tools;
 
 /** A tool's annotations with the MCP defaults filled in for the hints tools/list leaves out (context.ts onTheWire). */
 const effective = (a: ListedTool['annotations']) => ({
@@ -86,23 +57,18 @@ const effective = (a: ListedTool['annotations']) => ({
 });
 afterAll(() => dirs.cleanup());
 
-describe('the tools/list contract', () => {
-  it('serves exactly the tools of each toolset, and only read tools with --read-only', async () => {
-    expect(all.map((t) => t.name)).toEqual(Object.values(TOOLSETS).flat());
-    for (const [set, names] of Object.entries(TOOLSETS)) {
-      expect((await listTools(['--toolsets', set])).map((t) => t.name)).toEqual(names);
-    }
-    expect((await listTools(['--read-only'])).map((t) => t.name)).toEqual(READ_ONLY);
-    // --read-only wins over --tools.
+describe('ms365 tools', () => {
+  it('lets --read-only win over --tools, and serve the reads of the toolsets named', async () => {
     expect(
       (await listTools(['--read-only', '--tools', 'ms365_send_mail', '--toolsets', 'mail'])).map(
         (t) => t.name,
       ),
-    ).toEqual(READ_ONLY.slice(0, 2));
+    ).toEqual(inToolset('mail').filter((n) => c.readOnly.includes(n)));
+    // The download tools write local files, so they are not read-only (rule 7).
+    expect(c.readOnly).not.toContain('ms365_download_file');
   });
 
-  it('keeps tools/list with every tool under 16 KB, shared mailboxes on or off, each tool described and every input bounded', () => {
-    expect(Buffer.byteLength(JSON.stringify({ tools: all }))).toBeLessThanOrEqual(16 * 1024);
+  it('keeps tools/list with shared mailboxes under 16 KB, each tool described and every input bounded', () => {
     // --shared-mailboxes adds a `mailbox` field to the mail and calendar tools (issue 17, item 5).
     expect(Buffer.byteLength(JSON.stringify({ tools: shared }))).toBeLessThanOrEqual(16 * 1024);
     expect(shared.map((t) => t.name)).toEqual(all.map((t) => t.name));
@@ -110,8 +76,8 @@ describe('the tools/list contract', () => {
       .filter((t) => 'mailbox' in (t.inputSchema as { properties: object }).properties)
       .map((t) => t.name);
     expect(withMailbox).toEqual([
-      ...TOOLSETS.mail!,
-      ...TOOLSETS.calendar!.filter((n) => n !== 'ms365_find_meeting_times'),
+      ...inToolset('mail'),
+      ...inToolset('calendar').filter((n) => n !== 'ms365_find_meeting_times'),
     ]);
     for (const tool of all)
       expect((tool.inputSchema as { properties: object }).properties, tool.name).not.toHaveProperty(
@@ -144,7 +110,7 @@ describe('the tools/list contract', () => {
   });
 
   it('has truthful annotations: reads are read-only and closed, mail and meetings reach other people', () => {
-    for (const name of READ_ONLY)
+    for (const name of c.readOnly)
       expect(all.find((t) => t.name === name)!.annotations).toEqual({
         readOnlyHint: true,
         openWorldHint: false,
@@ -185,18 +151,13 @@ describe('the tools/list contract', () => {
     }
   });
 
-  it('matches the schema snapshots and the README tool table', () => {
+  it('matches the schema snapshots of the tools that take a mailbox with --shared-mailboxes', () => {
     const snapshots = fileURLToPath(new URL('./__toolsnaps__', import.meta.url));
-    expect(compareToolSnapshots(all, snapshots)).toEqual([]);
-    // With --shared-mailboxes, the tools that take a `mailbox` (the others are as above).
+    // The others are as contractSuite pins them.
     const withMailbox = shared.filter(
       (t) => 'mailbox' in (t.inputSchema as { properties: object }).properties,
     );
     expect(compareToolSnapshots(withMailbox, join(snapshots, 'shared-mailboxes'))).toEqual([]);
-    const toolsetOf = (name: string) =>
-      Object.entries(TOOLSETS).find(([, names]) => names.includes(name))?.[0];
-    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
-    expect(checkReadmeToolTable(readme, renderToolTable(all, toolsetOf))).toBeUndefined();
   });
 });
 
@@ -207,13 +168,6 @@ describe('MCP Inspector CLI', () => {
     world.graph.mailbox(ALICE).add({ subject: 'Seen by the Inspector' });
   });
   afterAll(() => world?.close());
-
-  it('lists the tools', async () => {
-    const run = await runInspector(['node', bin], ['--method', 'tools/list'], { env });
-    expect(run.code).toBe(0);
-    const listed = JSON.parse(run.stdout) as { tools: Array<{ name: string }> };
-    expect(listed.tools.map((t) => t.name)).toEqual(Object.values(TOOLSETS).flat());
-  });
 
   it('calls a tool, and shows a tool error as an isError result (Inspector 1.x exits 0 for it)', async () => {
     const token = world.authority.mint({ username: ALICE, scopes: ['User.Read', 'Mail.Read'] });

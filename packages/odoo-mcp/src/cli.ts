@@ -1,6 +1,7 @@
 import {
   SecretKeyError,
   UserInputError,
+  applyModes,
   errorText,
   isSwitchyardError,
   localFilesFor,
@@ -23,7 +24,7 @@ import {
 import { parseDate } from './dates.js';
 import { JSON2_MAJOR, OdooClient, type OdooSession, type OdooSettings } from './odoo-client.js';
 import { createOdooServer } from './server.js';
-import { WRITE_TOOLS } from './tools/write.js';
+import { ODOO_TOOLSETS } from './toolsets.js';
 
 const version = packageVersion(import.meta.url);
 const userAgent = `odoo-mcp/${version} (Switchyard; +https://github.com/switchyard/switchyard)`;
@@ -32,29 +33,6 @@ const protocolName = (p: string) => (p === 'json2' ? 'JSON-2' : 'JSON-RPC');
 
 function clientFor(ctx: CliContext, settings: () => Promise<OdooSettings>): OdooClient {
   return new OdooClient({ settings, log: ctx.log, userAgent, loginCommand: loginCommand(ctx.profile) });
-}
-
-/** Refuse, at start-up, a request for write tools that writes are not allowed to serve. */
-function checkWriteRequest(ctx: CliContext, allowWrites: boolean): void {
-  const asked = [
-    ...(ctx.modes.toolsets?.includes('write') ? ['--toolsets write'] : []),
-    ...(ctx.modes.tools ?? []).filter((t) => WRITE_TOOLS.includes(t)).map((t) => `--tools ${t}`),
-  ];
-  if (asked.length === 0) return;
-  if (ctx.modes.readOnly) {
-    throw new UserInputError(
-      `${asked.join(' and ')} asks for write tools, but --read-only is set and always wins, so none can be served`,
-      { hint: 'Remove --read-only (and ODOO_READ_ONLY) and add --allow-writes to serve them' },
-    );
-  }
-  if (!allowWrites) {
-    throw new UserInputError(
-      `${asked.join(' and ')} asks for write tools, but Odoo writes are off by default`,
-      {
-        hint: `Add --allow-writes (or set ODOO_ALLOW_WRITES=1) to serve ${WRITE_TOOLS.join(', ')}`,
-      },
-    );
-  }
 }
 
 interface UserInfo {
@@ -118,12 +96,9 @@ export const cli: CliDefinition = {
       env: 'ODOO_PROTOCOL',
       choices: ['auto', 'json2', 'jsonrpc'],
     },
-    {
-      flags: '--allow-writes',
-      description: 'serve the write toolset (create, update, delete); --read-only still wins',
-      env: 'ODOO_ALLOW_WRITES',
-    },
   ],
+  // The write toolset is opt-in: core adds its --allow-writes switch (and ODOO_ALLOW_WRITES).
+  toolsets: ODOO_TOOLSETS,
   helpText: [
     'Environment:',
     '  ODOO_URL, ODOO_DB, ODOO_USERNAME   where and as whom to connect (or use `login`)',
@@ -135,13 +110,8 @@ export const cli: CliDefinition = {
   ].join('\n'),
 
   createServer(ctx) {
-    const allowWrites = ctx.options.allowWrites === true;
-    checkWriteRequest(ctx, allowWrites);
-    const writes = allowWrites && !ctx.modes.readOnly;
-    if (writes)
-      ctx.log.warn('Odoo writes are enabled: odoo_create_record, odoo_update_record, odoo_delete_record');
     const client = clientFor(ctx, () => resolveSettings(ctx));
-    return createOdooServer({ client, files: localFilesFor(ctx), version, writes });
+    return createOdooServer({ client, files: localFilesFor(ctx), version });
   },
 
   login: {
@@ -277,10 +247,13 @@ async function connectionStatus(ctx: CliContext): Promise<number> {
     print(`Connection failed: ${errorText(err)}`);
     return 1;
   }
-  const writes = ctx.options.allowWrites === true && !ctx.modes.readOnly;
-  print(`Writes: ${writes ? 'enabled (--allow-writes)' : 'off (start with --allow-writes to enable)'}`);
+  // What the server would serve with these modes, as core resolves them.
+  const served = applyModes(createOdooServer({ client, files: localFilesFor(ctx), version }), ctx.modes);
   print(
-    ctx.modes.readOnly
+    `Writes: ${served.serves('write') ? 'enabled (--allow-writes)' : 'off (start with --allow-writes to enable)'}`,
+  );
+  print(
+    served.readOnly
       ? 'Attachments: not saved (--read-only serves no tool that writes to local disk)'
       : `Attachments: ${localFilesFor(ctx).describe()}`,
   );

@@ -1,77 +1,31 @@
-// The interface as a contract: per-tool schema snapshots, the README tool table, the tools/list budget,
-// and an MCP Inspector CLI smoke test from outside our own client code.
+// The interface as a contract: per-tool schema snapshots, the README tool table, the tools/list budget (testkit's
+// contractSuite), and an MCP Inspector CLI smoke test from outside our own client code.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkReadmeToolTable,
-  compareToolSnapshots,
-  renderToolTable,
-  runInspector,
-  type ListedTool,
-} from '@switchyard/testkit';
+import { contractSuite, runInspector, spawnServer } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
-import { bin, odooEnv, readme, spawnOdoo } from './helpers.js';
+import { bin, odooEnv } from './helpers.js';
 
-const snapshots = fileURLToPath(new URL('./__toolsnaps__', import.meta.url));
+// Every tool's toolset, the README table, snapshots, budget and bounds: testkit's contractSuite, with the opt-in
+// write toolset switched on; here, Odoo's own truths.
+const contract = contractSuite({
+  bin,
+  packageDir: fileURLToPath(new URL('..', import.meta.url)),
+  args: ['--allow-writes'],
+  names: /^odoo_[a-z]+_[a-z_]+$/,
+});
 
-describe('the tools/list contract', () => {
-  let fake: FakeOdoo;
-  let tools: ListedTool[];
-  const toolsets = new Map<string, string>();
-
-  beforeAll(async () => {
-    fake = await FakeOdoo.start();
-    const all = await spawnOdoo(fake, { args: ['--allow-writes'] });
-    try {
-      tools = (await all.client.listTools()).tools as ListedTool[];
-    } finally {
-      await all.close();
-    }
-    for (const set of ['records', 'business', 'write']) {
-      const server = await spawnOdoo(fake, { args: ['--allow-writes', '--toolsets', set] });
-      try {
-        for (const t of (await server.client.listTools()).tools) toolsets.set(t.name, set);
-      } finally {
-        await server.close();
-      }
-    }
-  });
-  afterAll(() => fake?.close());
-
-  it('matches the snapshot of every tool', () => {
-    expect(compareToolSnapshots(tools, snapshots)).toEqual([]);
-  });
-
-  it('matches the README tool table', () => {
-    expect(
-      checkReadmeToolTable(
-        readme,
-        renderToolTable(tools, (name) => toolsets.get(name)),
-      ),
-    ).toBeUndefined();
-  });
-
-  it('stays within 16 KB with every tool enabled, every input described and bounded', () => {
-    expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(16 * 1024);
-    for (const tool of tools) {
-      expect(tool.title, tool.name).toBeTruthy();
-      expect(tool.name).toMatch(/^odoo_[a-z]+_[a-z_]+$/);
-      const properties = (tool.inputSchema as { properties: Record<string, Record<string, unknown>> })
-        .properties;
-      for (const [name, schema] of Object.entries(properties)) {
-        expect(schema.description, `${tool.name}.${name}`).toBeTruthy();
-        const bounded = ['maxLength', 'maximum', 'maxItems', 'maxProperties', 'enum', 'type'].filter(
-          (k) => k in schema,
-        );
-        expect(
-          schema.type === 'boolean' || bounded.some((k) => k !== 'type'),
-          `${tool.name}.${name} is bounded`,
-        ).toBe(true);
-      }
-    }
+describe('Odoo tools', () => {
+  it('keep writes in the opt-in write toolset, with truthful annotations', async () => {
+    const { tools, toolsets } = await contract();
+    expect(toolsets.find((set) => set.id === 'write')).toMatchObject({
+      default: false,
+      enabled_by: '--allow-writes',
+      tools: ['odoo_create_record', 'odoo_update_record', 'odoo_delete_record'],
+    });
     const annotations = Object.fromEntries(tools.map((t) => [t.name, t.annotations]));
     expect(annotations.odoo_delete_record).toEqual({
       readOnlyHint: false,
@@ -84,6 +38,24 @@ describe('the tools/list contract', () => {
       idempotentHint: false,
     });
     expect(annotations.odoo_list_sales_orders).toEqual({ readOnlyHint: true });
+  });
+
+  it('tell the model whether writes are on, from the modes core resolved', async () => {
+    const instructions = async (args: string[]) => {
+      const server = await spawnServer(bin, { args });
+      try {
+        return server.client.getInstructions() ?? '';
+      } finally {
+        await server.close();
+      }
+    };
+    expect(await instructions([])).toContain('Writes are disabled (read-only access).');
+    expect(await instructions(['--allow-writes'])).toContain(
+      'Writes are enabled: confirm with the user before odoo_create_record',
+    );
+    // Switched on, but left out by the modes: the model is told they are off.
+    expect(await instructions(['--allow-writes', '--read-only'])).toContain('Writes are disabled');
+    expect(await instructions(['--allow-writes', '--toolsets', 'records'])).toContain('Writes are disabled');
   });
 });
 

@@ -17,6 +17,7 @@ import { daxTools } from './tools/dax.js';
 import { refreshTools } from './tools/refresh.js';
 import { reportTools } from './tools/reports.js';
 import { workspaceTools } from './tools/workspaces.js';
+import { POWERBI_TOOLSETS } from './toolsets.js';
 
 export const SERVER_NAME = 'powerbi-mcp';
 
@@ -42,6 +43,7 @@ export function createPowerBiServer(options: {
     version: options.version,
     title: 'Power BI',
     instructions: INSTRUCTIONS,
+    toolsets: POWERBI_TOOLSETS,
     tools: [
       ...workspaceTools(pbi),
       ...datasetTools(pbi),

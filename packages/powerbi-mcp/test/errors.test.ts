@@ -340,7 +340,10 @@ describe('without credentials', () => {
         expect(result.isError).toBe(true);
         expect(result.text).toBe(answer);
       }
-      expect((await bare.client.listResources()).resources).toEqual([]);
+      // No model is listed without a sign-in; only the server's own toolsets resource is.
+      expect((await bare.client.listResources()).resources.map((r) => r.uri)).toEqual([
+        'switchyard://toolsets',
+      ]);
     } finally {
       await bare.close();
     }

@@ -442,6 +442,7 @@ describe('resources and prompts', () => {
       'Sales Analytics / Sales Model (RLS)',
       'Sales Analytics / Restricted Model',
       'Sales Analytics / Live Connection',
+      'toolsets',
     ]);
     expect(t.world.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query.$top).toBe('5');
     const read = await t.server.client.readResource({ uri: resources[0]!.uri });

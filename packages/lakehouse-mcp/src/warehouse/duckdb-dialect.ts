@@ -126,14 +126,55 @@ function fromText(column: string, col: PartColumn): string {
   return `CAST(${column} AS ${typeName(col.type)})`;
 }
 
+/**
+ * Kinds the CSV reader parses itself as it reads (the same conversion as a cast from text, without first making a
+ * string of every value): a third less work for DuckDB on the load's critical path.
+ */
+const READ_TYPED = new Set<LogicalType['kind']>([
+  'boolean',
+  'int16',
+  'int32',
+  'int64',
+  'float32',
+  'float64',
+  'decimal',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'uuid',
+]);
+
+const readTyped = (c: PartColumn) => c.encoding === 'plain' && READ_TYPED.has(c.type.kind);
+
 /** Load one CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) into the staging table. */
 export function insertCsvPart(staging: TableRef, path: string, columns: PartColumn[]): Statement {
-  const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
-  const select = columns.map((c, i) => `${fromText(`c${i}`, c)}`).join(', ');
+  const raw = columns.map((c, i) => `'c${i}': '${readTyped(c) ? typeName(c.type) : 'VARCHAR'}'`).join(', ');
+  const select = columns.map((c, i) => (readTyped(c) ? `c${i}` : fromText(`c${i}`, c))).join(', ');
   return {
     sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`,
     params: [path],
   };
+}
+
+/**
+ * A value the CSV reader could not convert, told in the column's own name: DuckDB's message names our `cN` key and
+ * carries the whole source line, which is not the model's business. Other errors come back as they were.
+ */
+export function csvPartError(err: unknown, columns: ReadonlyArray<{ name: string }>): unknown {
+  const message = err instanceof Error ? err.message : '';
+  const found =
+    /Error when converting column "c(\d+)"\. Could not convert string "((?:[^"]|"")*)" to '([^']+)'/.exec(
+      message,
+    );
+  const column = found ? columns[Number(found[1])] : undefined;
+  if (!found || !column) return err;
+  const value = found[2]!.replace(/""/g, '"');
+  const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+  return new Error(
+    `Conversion Error: could not convert ${JSON.stringify(shown)} in column ${column.name} to ${found[3]}`,
+    { cause: err },
+  );
 }
 
 export function readFile(spec: {

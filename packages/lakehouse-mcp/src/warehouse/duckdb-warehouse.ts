@@ -917,7 +917,11 @@ class DuckDbStagedLoad implements StagedLoad {
       this.created = true;
     }
     const statement = sql.insertCsvPart(this.staging, path, columns);
-    return Number((await conn.run(statement.sql, statement.params as never)).rowsChanged);
+    try {
+      return Number((await conn.run(statement.sql, statement.params as never)).rowsChanged);
+    } catch (err) {
+      throw sql.csvPartError(err, columns);
+    }
   }
 
   async appendCsvPart(path: string, columns: PartColumn[]): Promise<number> {

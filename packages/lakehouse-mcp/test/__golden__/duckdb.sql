@@ -40,7 +40,7 @@ CREATE OR REPLACE VIEW _meta.uploads AS SELECT run_id, source AS file, target_na
 CREATE TABLE IF NOT EXISTS "bronze"."_stage_1_x" ("id" BIGINT NOT NULL, "odd `name""" VARCHAR, "raw" BLOB, "tags" UUID[], "doc" JSON, "span" INTERVAL, "at" TIMESTAMPTZ);
 
 -- insert a CSV part
-INSERT INTO "bronze"."_stage_1_x" SELECT CAST(c0 AS BIGINT), c1, unhex(c2), CAST(CAST(c3 AS JSON) AS UUID[]), CAST(c4 AS JSON), CAST(c5 AS INTERVAL), CAST(c6 AS TIMESTAMPTZ) FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {'c0': 'VARCHAR', 'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR', 'c4': 'VARCHAR', 'c5': 'VARCHAR', 'c6': 'VARCHAR'});
+INSERT INTO "bronze"."_stage_1_x" SELECT c0, c1, unhex(c2), CAST(CAST(c3 AS JSON) AS UUID[]), CAST(c4 AS JSON), CAST(c5 AS INTERVAL), c6 FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {'c0': 'BIGINT', 'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR', 'c4': 'VARCHAR', 'c5': 'VARCHAR', 'c6': 'TIMESTAMPTZ'});
 -- params: ["/w/part-00000.csv"]
 
 -- a CSV part to Parquet (for Databricks)

@@ -4,8 +4,6 @@ import { unknownField } from '../fields.js';
 import type { FieldMap, OdooClient } from '../odoo-client.js';
 import { checkModel, modelArg, type OdooDeps } from './common.js';
 
-export const WRITE_TOOLS = ['odoo_create_record', 'odoo_update_record', 'odoo_delete_record'];
-
 const valuesArg = z
   .record(z.string().min(1).max(64), z.unknown())
   .refine((v) => Object.keys(v).length <= 200, 'at most 200 fields at once')
