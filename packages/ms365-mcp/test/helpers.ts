@@ -1,13 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import {
+  deviceCodeLogin,
   FakeAuthority,
   isolatedEnv,
   runBin,
+  serverFolders,
   spawnServer,
-  tempDir,
-  type CommandResult,
+  type DeviceCodeLogin,
+  type ServerFolders,
   type SpawnedServer,
 } from '@switchyard/testkit';
+import { serverTest, type ServerTest, type ServerTestContext } from '@switchyard/testkit/server-test';
 import { FakeGraph } from './fake/graph.js';
 
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -47,49 +50,25 @@ export function hostEnv(world: World, extra: Record<string, string | undefined> 
   };
 }
 
-export interface Folders {
-  configDir: string;
-  dataDir: string;
-  /** The served bin's HOME, so that `~` and the default ~/Downloads/ms365-mcp never reach the real one. */
-  home: string;
-  cleanup(): void;
-}
+export type Folders = ServerFolders<'home'>;
 
+/** One user's machine: config and data folders, and a `home` for the served bin, so that `~` and the default
+ * ~/Downloads/ms365-mcp never reach the real one. */
 export function folders(): Folders {
-  const config = tempDir('ms365-config-');
-  const data = tempDir('ms365-data-');
-  const home = tempDir('ms365-home-');
-  return {
-    configDir: config.path,
-    dataDir: data.path,
-    home: home.path,
-    cleanup: () => {
-      config.cleanup();
-      data.cleanup();
-      home.cleanup();
-    },
-  };
+  return serverFolders(['home'], 'ms365-');
 }
 
-/** `ms365-mcp login` through the built bin, approved in the fake authority as `username`. */
-export async function login(
+/** `ms365-mcp login` through the built bin, its device code approved in the fake authority as `username`. */
+export function login(
   world: World,
-  dirs: Folders,
+  dirs: Pick<Folders, 'configDir' | 'dataDir'>,
   options: { username?: string; args?: string[]; env?: Record<string, string | undefined> } = {},
-): Promise<CommandResult> {
-  world.authority.autoApproveAs = options.username ?? ALICE;
-  try {
-    return await runBin(bin, ['login', ...(options.args ?? [])], {
-      env: isolatedEnv({
-        configDir: dirs.configDir,
-        dataDir: dirs.dataDir,
-        env: hostEnv(world, options.env),
-      }),
-      timeoutMs: 60_000,
-    });
-  } finally {
-    world.authority.autoApproveAs = undefined;
-  }
+): Promise<DeviceCodeLogin> {
+  return deviceCodeLogin(world.authority, bin, {
+    args: options.args ?? [],
+    env: isolatedEnv({ configDir: dirs.configDir, dataDir: dirs.dataDir, env: hostEnv(world, options.env) }),
+    username: options.username ?? ALICE,
+  });
 }
 
 export function cli(
@@ -125,6 +104,60 @@ export async function signedInServer(
     dataDir: dirs.dataDir,
     env: hostEnv(world, { HOME: dirs.home, ...options.env }),
     ...(options.args ? { args: options.args } : {}),
+  });
+}
+
+export interface WithWorldOptions<F extends string> {
+  /** Seed the fakes (users, mailboxes, drives) before the server starts. */
+  seed?: (world: World) => void | Promise<void>;
+  /** More named folders beside config, data and home (an allowed root, a download folder). */
+  folders?: readonly F[];
+  /** Sign in through the CLI before the server starts (the default: as Alice, with the server's args and env). */
+  signIn?: { username?: string; args?: string[]; env?: Record<string, string | undefined> } | false;
+  /** The served bin's args and env (beside the fakes' endpoints and HOME); `false`: the file starts its own. */
+  server?:
+    | { args?: string[]; env?: Record<string, string | undefined> }
+    | ((context: ServerTestContext<World, 'home' | F>) => {
+        args?: string[];
+        env?: Record<string, string | undefined>;
+      })
+    | false;
+}
+
+/** A test file's world (fake Azure AD and Graph, seeded), folders and signed-in server, cleaned up after it. */
+export function withWorld<F extends string = never>(
+  options: WithWorldOptions<F> = {},
+): ServerTest<World, 'home' | F> {
+  let spec: { args?: string[]; env?: Record<string, string | undefined> } = {};
+  return serverTest<World, 'home' | F>({
+    bin,
+    world: async () => {
+      const world = await startWorld();
+      await options.seed?.(world);
+      return world;
+    },
+    folders: ['home', ...(options.folders ?? [])],
+    prepare: async (context) => {
+      if (options.server !== false)
+        spec = typeof options.server === 'function' ? options.server(context) : (options.server ?? {});
+      if (options.signIn === false) return;
+      const signIn = options.signIn ?? {};
+      const args = signIn.args ?? spec.args;
+      const env = signIn.env ?? spec.env;
+      const result = await login(context.world, context.dirs, {
+        ...(signIn.username ? { username: signIn.username } : {}),
+        ...(args ? { args } : {}),
+        ...(env ? { env } : {}),
+      });
+      if (result.code !== 0) throw new Error(`login failed: ${result.stderr}`);
+    },
+    server:
+      options.server === false
+        ? false
+        : ({ world, dirs }) => ({
+            ...(spec.args ? { args: spec.args } : {}),
+            env: hostEnv(world, { HOME: dirs.home, ...spec.env }),
+          }),
   });
 }
 

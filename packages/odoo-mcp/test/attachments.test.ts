@@ -4,11 +4,10 @@
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import { INVOICE_PDF, LOGO_PNG } from './fake/company.js';
 import { FakeOdoo } from './fake/odoo.js';
-import { fenced, spawnOdoo } from './helpers.js';
+import { fenced, spawnOdoo, withWorld } from './helpers.js';
 
 const VERSIONS = ['17.0', '18.0', '19.0', 'saas~19.1', '20.0'];
 
@@ -20,21 +19,15 @@ function readContexts(fake: FakeOdoo): Array<Record<string, unknown>> {
 }
 
 describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) => {
-  let fake: FakeOdoo;
-  let server: SpawnedServer;
-  let folder: string;
-  beforeAll(async () => {
-    fake = await FakeOdoo.start({ version, deprecatedRpc: true });
-    folder = mkdtempSync(join(tmpdir(), 'odoo-attachments-'));
-    server = await spawnOdoo(fake, { env: { ODOO_ALLOWED_DIRS: folder } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
+  const t = withWorld({
+    version,
+    deprecatedRpc: true,
+    folders: ['saved'],
+    server: ({ dirs }) => ({ env: { ODOO_ALLOWED_DIRS: dirs.saved } }),
   });
 
   it('lists attachments with name, type and size, never their content, and asks Odoo for sizes', async () => {
-    const call = await server.call('odoo_search_records', { model: 'ir.attachment' });
+    const call = await t.server.call('odoo_search_records', { model: 'ir.attachment' });
     expect(call.isError).toBe(false);
     const csv = fenced(call.text);
     expect(csv.split('\n')[0]).toBe('id,name,mimetype,file_size,res_model,res_id,type,create_date');
@@ -44,11 +37,11 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
     // ir.attachment's own _search leaves out the attachments behind Binary fields (res_field set).
     expect(csv).not.toContain('image_1920');
     expect(call.structured).toMatchObject({ total: 2 });
-    expect(readContexts(fake).every((c) => c.bin_size === true)).toBe(true);
+    expect(readContexts(t.world).every((c) => c.bin_size === true)).toBe(true);
   });
 
   it('reads datas, when asked for by name, as its size', async () => {
-    const call = await server.call('odoo_search_records', {
+    const call = await t.server.call('odoo_search_records', {
       model: 'ir.attachment',
       fields: ['name', 'datas'],
       domain: [['id', '=', 41]],
@@ -60,7 +53,7 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
   });
 
   it("shows a record's image field as type, size and the attachment holding it", async () => {
-    const call = await server.call('odoo_get_record', {
+    const call = await t.server.call('odoo_get_record', {
       model: 'res.partner',
       id: 10,
       fields: ['name', 'image_1920'],
@@ -73,41 +66,45 @@ describe.each(VERSIONS)('binary fields and attachments on Odoo %s', (version) =>
   });
 
   it('saves an attachment under an allowed folder, never overwriting', async () => {
-    const first = await server.call('odoo_save_attachment', { id: 41, folder });
+    const first = await t.server.call('odoo_save_attachment', { id: 41, folder: t.dirs.saved });
     expect(first.text).toBe(
-      `Saved attachment #41 «INV_2025_0001.pdf» (application/pdf, ${INVOICE_PDF.length} bytes) to ${join(folder, 'INV_2025_0001.pdf')}`,
+      `Saved attachment #41 «INV_2025_0001.pdf» (application/pdf, ${INVOICE_PDF.length} bytes) to ${join(t.dirs.saved, 'INV_2025_0001.pdf')}`,
     );
-    expect(readFileSync(join(folder, 'INV_2025_0001.pdf')).equals(INVOICE_PDF)).toBe(true);
+    expect(readFileSync(join(t.dirs.saved, 'INV_2025_0001.pdf')).equals(INVOICE_PDF)).toBe(true);
     // The file behind res.partner's image_1920, named as Odoo names it (the field's name).
-    const again = await server.call('odoo_save_attachment', { id: 42, folder });
+    const again = await t.server.call('odoo_save_attachment', { id: 42, folder: t.dirs.saved });
     expect(again.isError).toBe(false);
-    expect(readFileSync(join(folder, 'image_1920')).equals(LOGO_PNG)).toBe(true);
-    const twice = await server.call('odoo_save_attachment', { id: 41, folder });
-    expect(twice.text).toContain(join(folder, 'INV_2025_0001 (1).pdf'));
+    expect(readFileSync(join(t.dirs.saved, 'image_1920')).equals(LOGO_PNG)).toBe(true);
+    const twice = await t.server.call('odoo_save_attachment', { id: 41, folder: t.dirs.saved });
+    expect(twice.text).toContain(join(t.dirs.saved, 'INV_2025_0001 (1).pdf'));
     // The content was asked for only by the save, with bin_size switched off for that one call.
-    const contentReads = fake.orm.calls.filter(
+    const contentReads = t.world.orm.calls.filter(
       (c) => c.model === 'ir.attachment' && (c.args.context as Record<string, unknown>).bin_size === false,
     );
     expect(contentReads.map((c) => c.args.fields)).toEqual([['datas'], ['datas'], ['datas']]);
   });
 
   it('refuses a folder outside the allowed ones before asking Odoo anything', async () => {
-    const before = fake.orm.calls.length;
-    const call = await server.call('odoo_save_attachment', { id: 41, folder: '/etc' });
+    const before = t.world.orm.calls.length;
+    const call = await t.server.call('odoo_save_attachment', { id: 41, folder: '/etc' });
     expect(call.isError).toBe(true);
     expect(call.text).toContain("'/etc' is outside the allowed folders: odoo-mcp saves files only under");
-    expect(fake.orm.calls.length).toBe(before);
+    expect(t.world.orm.calls.length).toBe(before);
   });
 
   it('says plainly that a link attachment has nothing to save, and that an unknown id does not exist', async () => {
-    const link = await server.call('odoo_save_attachment', { id: 43, folder });
+    const link = await t.server.call('odoo_save_attachment', { id: 43, folder: t.dirs.saved });
     expect(link.text).toBe(
       'Attachment #43 «Price list (online)» is a link to «https://acme.example/price-list», not a file stored in Odoo, so there is nothing to save. Open the link itself if it is needed.',
     );
-    const missing = await server.call('odoo_save_attachment', { id: 999, folder });
+    const missing = await t.server.call('odoo_save_attachment', { id: 999, folder: t.dirs.saved });
     expect(missing.isError).toBe(true);
     expect(missing.text).toContain('ir.attachment has no record with id 999');
-    expect(readdirSync(folder).sort()).toEqual(['INV_2025_0001 (1).pdf', 'INV_2025_0001.pdf', 'image_1920']);
+    expect(readdirSync(t.dirs.saved).sort()).toEqual([
+      'INV_2025_0001 (1).pdf',
+      'INV_2025_0001.pdf',
+      'image_1920',
+    ]);
   });
 });
 

@@ -2,11 +2,12 @@
 // errors, protocol detection and override, database discovery, and versions 16 and 18.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isolatedEnv, keychainStatus, runBin, spawnServer } from '@switchyard/testkit';
+import { serverTest } from '@switchyard/testkit/server-test';
 import { COMPANY_TZ } from './fake/company.js';
 import { FakeOdoo } from './fake/odoo.js';
-import { bin, odooEnv, spawnOdoo } from './helpers.js';
+import { bin, hostEnv, spawnOdoo, withWorld } from './helpers.js';
 
 const keychain = await keychainStatus();
 
@@ -36,20 +37,16 @@ const WRITE_TOOLS = ['odoo_create_record', 'odoo_delete_record', 'odoo_update_re
 const DEFAULT_TOOLS = [...READ_TOOLS, 'odoo_save_attachment'].sort();
 
 describe('the write switch', () => {
-  let fake: FakeOdoo;
-  beforeAll(async () => {
-    fake = await FakeOdoo.start();
-  });
-  afterAll(() => fake?.close());
+  const t = withWorld({ server: false });
 
   it('serves no write tool by default, all three with --allow-writes or ODOO_ALLOW_WRITES=1', async () => {
-    expect(await toolNames(fake, [])).toEqual(DEFAULT_TOOLS);
-    expect(await toolNames(fake, ['--allow-writes'])).toEqual([...DEFAULT_TOOLS, ...WRITE_TOOLS].sort());
-    expect(await toolNames(fake, [], { ODOO_ALLOW_WRITES: '1' })).toEqual(
+    expect(await toolNames(t.world, [])).toEqual(DEFAULT_TOOLS);
+    expect(await toolNames(t.world, ['--allow-writes'])).toEqual([...DEFAULT_TOOLS, ...WRITE_TOOLS].sort());
+    expect(await toolNames(t.world, [], { ODOO_ALLOW_WRITES: '1' })).toEqual(
       [...DEFAULT_TOOLS, ...WRITE_TOOLS].sort(),
     );
-    expect(await toolNames(fake, ['--allow-writes', '--toolsets', 'write'])).toEqual(WRITE_TOOLS);
-    expect(await toolNames(fake, ['--toolsets', 'business'])).toEqual([
+    expect(await toolNames(t.world, ['--allow-writes', '--toolsets', 'write'])).toEqual(WRITE_TOOLS);
+    expect(await toolNames(t.world, ['--toolsets', 'business'])).toEqual([
       'odoo_get_inventory',
       'odoo_list_employees',
       'odoo_list_invoices',
@@ -58,12 +55,12 @@ describe('the write switch', () => {
   });
 
   it('lets --read-only win over --allow-writes', async () => {
-    expect(await toolNames(fake, ['--allow-writes', '--read-only'])).toEqual(READ_TOOLS);
-    expect(await toolNames(fake, [], { ODOO_ALLOW_WRITES: '1', ODOO_READ_ONLY: '1' })).toEqual(READ_TOOLS);
+    expect(await toolNames(t.world, ['--allow-writes', '--read-only'])).toEqual(READ_TOOLS);
+    expect(await toolNames(t.world, [], { ODOO_ALLOW_WRITES: '1', ODOO_READ_ONLY: '1' })).toEqual(READ_TOOLS);
   });
 
   it('refuses at start-up to serve write tools that were asked for but not allowed', async () => {
-    const env = isolatedEnv({ env: odooEnv(fake) });
+    const env = isolatedEnv({ env: hostEnv(t.world) });
     const set = await runBin(bin, ['--toolsets', 'records,write'], { env });
     expect(set.code).toBe(2);
     expect(set.stdout).toBe('');
@@ -84,22 +81,22 @@ describe('the write switch', () => {
 });
 
 describe('login, status and logout', () => {
-  let fake: FakeOdoo;
-  let old: FakeOdoo;
-  beforeAll(async () => {
-    [fake, old] = await Promise.all([
-      FakeOdoo.start({ version: '19.0' }),
-      FakeOdoo.start({ version: '17.0' }),
-    ]);
-  });
-  afterAll(async () => {
-    await fake?.close();
-    await old?.close();
+  // Two Odoos: the one signed in to, and an older one a second profile points at.
+  const t = serverTest({
+    bin,
+    world: async () => {
+      const [fake, old] = await Promise.all([
+        FakeOdoo.start({ version: '19.0' }),
+        FakeOdoo.start({ version: '17.0' }),
+      ]);
+      return { fake, old, close: () => Promise.all([fake.close(), old.close()]).then(() => {}) };
+    },
+    server: false,
   });
 
   it('stores the address and key after checking them, then serves from the store alone', async () => {
     const env = isolatedEnv();
-    const host = new URL(fake.url).host;
+    const host = new URL(t.world.fake.url).host;
     const notConfigured = await runBin(bin, ['status'], { env });
     expect(notConfigured.code).toBe(1);
     expect(notConfigured.stdout).toContain(
@@ -108,22 +105,22 @@ describe('login, status and logout', () => {
 
     const login = await runBin(
       bin,
-      ['login', '--url', `${fake.url}/odoo/action-42`, '--key-expires', '2099-12-31'],
+      ['login', '--url', `${t.world.fake.url}/odoo/action-42`, '--key-expires', '2099-12-31'],
       {
         env,
-        input: `${fake.adminKey}\n`,
+        input: `${t.world.fake.adminKey}\n`,
       },
     );
     expect(login.code).toBe(0);
     expect(login.stdout).toContain(
       `Signed in to Odoo 19.0 at ${host} as Mitchell Admin (admin) over JSON-2.\nStored for profile default: the API key in encrypted files under`,
     );
-    expect(login.stdout + login.stderr).not.toContain(fake.adminKey);
+    expect(login.stdout + login.stderr).not.toContain(t.world.fake.adminKey);
 
     const status = await runBin(bin, ['status'], { env });
     expect(status.code).toBe(0);
     const lines = status.stdout.split('\n');
-    expect(lines).toContain(`Odoo: ${fake.url} (from login)`);
+    expect(lines).toContain(`Odoo: ${t.world.fake.url} (from login)`);
     expect(
       lines.some((l) =>
         /^API key: from the encrypted file store; expires 2099-12-31 \(in \d+ days\)$/.test(l),
@@ -136,7 +133,7 @@ describe('login, status and logout', () => {
       'Groups (6): Administration / Settings; Employees / Officer: Manage all employees; Inventory / User; Invoicing / Billing; Sales / User: Own Documents Only; User types / Internal User',
     );
     expect(lines).toContain('Writes: off (start with --allow-writes to enable)');
-    expect(status.stdout).not.toContain(fake.adminKey);
+    expect(status.stdout).not.toContain(t.world.fake.adminKey);
 
     // The server needs nothing but what login stored.
     const server = await spawnServer(bin, {
@@ -162,7 +159,8 @@ describe('login, status and logout', () => {
   it('after the key file is lost or damaged, says what was lost, and logout then login recovers', async () => {
     const env = isolatedEnv();
     const keyFile = join(env.SWITCHYARD_CONFIG_DIR!, 'secret.key');
-    const login = () => runBin(bin, ['login', '--url', fake.url], { env, input: `${fake.adminKey}\n` });
+    const login = () =>
+      runBin(bin, ['login', '--url', t.world.fake.url], { env, input: `${t.world.fake.adminKey}\n` });
     expect((await login()).code).toBe(0);
     const sentence = (why: string) =>
       `2 stored secrets can no longer be read because the key file ${keyFile} that encrypts them is ${why}: switchyard/odoo/default (api_key, connection). Run \`odoo-mcp logout\`, then \`odoo-mcp login\`, to store them again under a new key (nothing was changed).`;
@@ -185,7 +183,7 @@ describe('login, status and logout', () => {
       expect(logout.stdout.trim()).toBe('Removed the stored Odoo API key and connection of profile default.');
       const again = await login();
       expect(again.code).toBe(0);
-      expect(again.stdout + again.stderr).not.toContain(fake.adminKey);
+      expect(again.stdout + again.stderr).not.toContain(t.world.fake.adminKey);
       const healthy = await runBin(bin, ['status'], { env });
       expect(healthy.code).toBe(0);
       expect(healthy.stdout).toContain('User: Mitchell Admin (admin), uid 2, company Acme Robotics');
@@ -194,7 +192,7 @@ describe('login, status and logout', () => {
 
   it('stores nothing when Odoo refuses the key', async () => {
     const env = isolatedEnv();
-    const login = await runBin(bin, ['login', '--url', fake.url, '--profile', 'work'], {
+    const login = await runBin(bin, ['login', '--url', t.world.fake.url, '--profile', 'work'], {
       env,
       input: 'not-a-valid-key-1234567890\n',
     });
@@ -211,9 +209,9 @@ describe('login, status and logout', () => {
 
   it('needs a login for JSON-RPC, finds the only database, and keeps profiles apart', async () => {
     const env = isolatedEnv();
-    const noUser = await runBin(bin, ['login', '--url', old.url, '--profile', 'legacy'], {
+    const noUser = await runBin(bin, ['login', '--url', t.world.old.url, '--profile', 'legacy'], {
       env,
-      input: `${old.salesKey}\n`,
+      input: `${t.world.old.salesKey}\n`,
     });
     expect(noUser.code).toBe(2);
     expect(noUser.stderr.trim().split('\n').at(-1)).toBe(
@@ -221,12 +219,12 @@ describe('login, status and logout', () => {
     );
     const login = await runBin(
       bin,
-      ['login', '--url', old.url, '--username', 'sales.bot@acme.test', '--profile', 'legacy'],
-      { env, input: `${old.salesKey}\n` },
+      ['login', '--url', t.world.old.url, '--username', 'sales.bot@acme.test', '--profile', 'legacy'],
+      { env, input: `${t.world.old.salesKey}\n` },
     );
     expect(login.code).toBe(0);
     expect(login.stdout).toContain(
-      `Signed in to Odoo 17.0 at ${new URL(old.url).host} (database acme) as Sales Bot (sales.bot@acme.test) over JSON-RPC.`,
+      `Signed in to Odoo 17.0 at ${new URL(t.world.old.url).host} (database acme) as Sales Bot (sales.bot@acme.test) over JSON-RPC.`,
     );
     const status = await runBin(bin, ['status', '--profile', 'legacy'], { env });
     expect(status.stdout).toContain('Server: Odoo 17.0; protocol JSON-RPC (detected); database acme');
@@ -240,11 +238,11 @@ describe('login, status and logout', () => {
 
   it('reports from the environment, with the key expiry and a forced protocol', async () => {
     const env = isolatedEnv({
-      env: odooEnv(fake, 'admin', { ODOO_API_KEY_EXPIRES: '2099-01-31', ODOO_PROTOCOL: 'jsonrpc' }),
+      env: hostEnv(t.world.fake, 'admin', { ODOO_API_KEY_EXPIRES: '2099-01-31', ODOO_PROTOCOL: 'jsonrpc' }),
     });
     const status = await runBin(bin, ['status', '--allow-writes'], { env });
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain(`Odoo: ${fake.url} (from flag or ODOO_URL), database acme`);
+    expect(status.stdout).toContain(`Odoo: ${t.world.fake.url} (from flag or ODOO_URL), database acme`);
     expect(status.stdout).toMatch(/API key: from ODOO_API_KEY; expires 2099-01-31 \(in \d+ days\)/);
     expect(status.stdout).toContain('Server: Odoo 19.0; protocol JSON-RPC (forced); database acme');
     expect(status.stdout).toContain('Writes: enabled (--allow-writes)');
@@ -253,16 +251,16 @@ describe('login, status and logout', () => {
     });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('Connection failed: Odoo refused the API key (401 «Invalid apikey»)');
-    const noTz = await runBin(bin, ['status'], { env: isolatedEnv({ env: odooEnv(fake, 'notz') }) });
+    const noTz = await runBin(bin, ['status'], { env: isolatedEnv({ env: hostEnv(t.world.fake, 'notz') }) });
     const machineTz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
     expect(noTz.stdout).toContain(`Time zone: ${machineTz} (the user has none set; this machine's)`);
   });
 
   it.skipIf(!keychain.available)('keeps the key in the OS keychain when there is one', async () => {
     const env = isolatedEnv({ keychain: true });
-    const login = await runBin(bin, ['login', '--url', fake.url, '--profile', `kc-${process.pid}`], {
+    const login = await runBin(bin, ['login', '--url', t.world.fake.url, '--profile', `kc-${process.pid}`], {
       env,
-      input: `${fake.adminKey}\n`,
+      input: `${t.world.fake.adminKey}\n`,
     });
     expect(login.stdout).toContain('the API key in OS keychain');
     const status = await runBin(bin, ['status', '--profile', `kc-${process.pid}`], { env });

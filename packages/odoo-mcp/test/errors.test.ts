@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fenceProblems, injection, type SpawnedServer } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
-import { PROTOCOLS, spawnOdoo } from './helpers.js';
+import { PROTOCOLS, spawnOdoo, withWorld } from './helpers.js';
 
 const NEW_KEY =
   'Create a new key in Odoo (Preferences → Account Security → New API Key), then run `odoo-mcp login` or set ODOO_API_KEY.';
@@ -41,26 +41,25 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       : NEW_KEY;
   // Odoo 20 has no db service (odoo/http.py dispatch_rpc), so the databases cannot be listed.
   const canList = version < '19.1';
-  let fake: FakeOdoo;
   let host: string;
-  let server: SpawnedServer;
   let before: string;
 
+  const t = withWorld({
+    version,
+    seed: (world) => {
+      host = new URL(world.url).host;
+    },
+  });
   beforeAll(async () => {
-    fake = await FakeOdoo.start({ version });
-    host = new URL(fake.url).host;
-    server = await spawnOdoo(fake);
-    before = dataOf(fake);
+    before = dataOf(t.world);
   });
   afterAll(async () => {
-    expect(dataOf(fake)).toBe(before);
-    await server?.close();
-    await fake?.close();
+    expect(dataOf(t.world)).toBe(before);
   });
 
   /** The server survives: an ordinary call still answers. */
   const stillServes = async () => {
-    const ok = await server.call('odoo_count_records', {
+    const ok = await t.server.call('odoo_count_records', {
       model: 'res.partner',
       domain: [['is_company', '=', true]],
     });
@@ -68,7 +67,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
   };
 
   it('an invalid API key (401)', async () => {
-    await withServer(fake, { env: { ODOO_API_KEY: 'wrong-key-0123456789abcdef' } }, async (bad) => {
+    await withServer(t.world, { env: { ODOO_API_KEY: 'wrong-key-0123456789abcdef' } }, async (bad) => {
       const call = await bad.call('odoo_count_records', { model: 'res.partner' });
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
@@ -81,13 +80,13 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       expect((await bad.call('odoo_count_records', { model: 'res.partner' })).text).toBe(call.text);
     });
     if (protocol === 'json2') {
-      expect(fake.service.requestsTo(/^\/json\/2\//).some((r) => r.status === 401)).toBe(true);
+      expect(t.world.service.requestsTo(/^\/json\/2\//).some((r) => r.status === 401)).toBe(true);
     }
   });
 
   it('an expired API key', async () => {
     await withServer(
-      fake,
+      t.world,
       { env: { ODOO_API_KEY: 'expired-key-0123456789abcdef', ODOO_API_KEY_EXPIRES: '2020-01-31' } },
       async (bad) => {
         const call = await bad.call('odoo_list_sales_orders', {});
@@ -122,25 +121,25 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       protocol === 'json2'
         ? `Odoo at ${host} answered 404 for the JSON-2 API of database 'nope'; the database probably does not exist. Check ODOO_DB.`
         : `Odoo at ${host} has no database 'nope'. Check ODOO_DB.`;
-    await withServer(fake, { env: { ODOO_DB: 'nope' } }, async (bad) => {
+    await withServer(t.world, { env: { ODOO_DB: 'nope' } }, async (bad) => {
       const call = await bad.call('odoo_list_employees', {});
       expect(call.text).toBe(
         canList ? `Odoo at ${host} has no database 'nope'. Set ODOO_DB to one of: acme.` : unlisted,
       );
     });
-    fake.listDatabases = false;
+    t.world.listDatabases = false;
     try {
-      await withServer(fake, { env: { ODOO_DB: 'nope' } }, async (bad) => {
+      await withServer(t.world, { env: { ODOO_DB: 'nope' } }, async (bad) => {
         const call = await bad.call('odoo_list_employees', {});
         expect(call.text).toBe(unlisted);
       });
     } finally {
-      fake.listDatabases = true;
+      t.world.listDatabases = true;
     }
   });
 
   it("a missing model access right names the model, the right, Odoo's sentence and the groups that have it", async () => {
-    await withServer(fake, { who: 'sales' }, async (sales) => {
+    await withServer(t.world, { who: 'sales' }, async (sales) => {
       const call = await sales.call('odoo_list_employees', {});
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
@@ -155,33 +154,36 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
   });
 
   it('an unknown field, in the fields, a dotted domain path and the order, before anything is sent', async () => {
-    const sent = fake.orm.calls.filter((c) => c.method === 'search_read').length;
-    const fields = await server.call('odoo_search_records', {
+    const sent = t.world.orm.calls.filter((c) => c.method === 'search_read').length;
+    const fields = await t.server.call('odoo_search_records', {
       model: 'sale.order',
       fields: ['name', 'amount'],
     });
     expect(fields.text).toBe(
       "sale.order has no field 'amount'. Close matches: amount_total, amount_untaxed. Call odoo_describe_model with model 'sale.order' to see its fields.",
     );
-    const dotted = await server.call('odoo_search_records', {
+    const dotted = await t.server.call('odoo_search_records', {
       model: 'sale.order',
       domain: [['partner_id.contry_id.code', '=', 'BE']],
     });
     expect(dotted.text).toBe(
       'In the domain condition ["partner_id.contry_id.code","=","BE"], res.partner has no field \'contry_id\'. Close matches: country_id. Call odoo_describe_model with model \'res.partner\' to see its fields.',
     );
-    const notRelation = await server.call('odoo_count_records', {
+    const notRelation = await t.server.call('odoo_count_records', {
       model: 'sale.order',
       domain: [['name.foo', '=', 1]],
     });
     expect(notRelation.text).toBe(
       'In the domain condition ["name.foo","=",1], sale.order.name is a char field, so the path \'name.foo\' cannot continue past it.',
     );
-    const order = await server.call('odoo_search_records', { model: 'sale.order', order: 'dat_order desc' });
+    const order = await t.server.call('odoo_search_records', {
+      model: 'sale.order',
+      order: 'dat_order desc',
+    });
     expect(order.text).toBe(
       "In the order, sale.order has no field 'dat_order'. Close matches: date_order. Call odoo_describe_model with model 'sale.order' to see its fields.",
     );
-    expect(fake.orm.calls.filter((c) => c.method === 'search_read').length).toBe(sent);
+    expect(t.world.orm.calls.filter((c) => c.method === 'search_read').length).toBe(sent);
     await stillServes();
   });
 
@@ -217,7 +219,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       ],
     ];
     for (const [domain, text] of cases) {
-      const call = await server.call('odoo_count_records', { model: 'sale.order', domain });
+      const call = await t.server.call('odoo_count_records', { model: 'sale.order', domain });
       expect(call.isError).toBe(true);
       expect(call.text).toBe(`${text} ${PREFIX_HINT}`);
     }
@@ -225,11 +227,11 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
   });
 
   it('a record that does not exist, and a model that does not exist', async () => {
-    const call = await server.call('odoo_get_record', { model: 'sale.order', id: 9999 });
+    const call = await t.server.call('odoo_get_record', { model: 'sale.order', id: 9999 });
     expect(call.text).toBe(
       'sale.order has no record with id 9999 (it does not exist, was deleted, or is archived out of reach). Use odoo_search_records to find the ids that exist.',
     );
-    const model = await server.call('odoo_describe_model', { model: 'sale.ordr' });
+    const model = await t.server.call('odoo_describe_model', { model: 'sale.ordr' });
     expect(model.text).toBe(
       "Odoo has no model 'sale.ordr'. Candidates: sale.advance.payment.inv, sale.order, sale.order.line. Call odoo_list_models to find the technical model name.",
     );
@@ -237,46 +239,46 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
   });
 
   it('a network failure', async () => {
-    await withServer(fake, { env: { ODOO_URL: 'https://127.0.0.1:9' } }, async (down) => {
+    await withServer(t.world, { env: { ODOO_URL: 'https://127.0.0.1:9' } }, async (down) => {
       const call = await down.call('odoo_count_records', { model: 'res.partner' });
       expect(call.text).toBe(
         'Could not reach Odoo at 127.0.0.1:9 (ECONNREFUSED). Check the network connection and the configured URL.',
       );
     });
     // A connection dropped once is retried for reads.
-    await server.call('odoo_count_records', { model: 'sale.order' });
-    fake.service.inject({
+    await t.server.call('odoo_count_records', { model: 'sale.order' });
+    t.world.service.inject({
       path: protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc',
       drop: true,
     });
-    const retried = await server.call('odoo_count_records', { model: 'sale.order' });
+    const retried = await t.server.call('odoo_count_records', { model: 'sale.order' });
     expect(retried.text).toBe('52 sale.order records match.');
   });
 
   it('a 5xx from Odoo or from a proxy in front of it', async () => {
-    fake.fail({
+    t.world.fail({
       model: 'sale.order',
       method: 'search_read',
       name: 'builtins.ZeroDivisionError',
       message: 'division by zero',
     });
-    const call = await server.call('odoo_search_records', { model: 'sale.order' });
+    const call = await t.server.call('odoo_search_records', { model: 'sale.order' });
     expect(call.text).toBe(
       `Odoo failed on its side${protocol === 'json2' ? ' (HTTP 500)' : ''} while running sale.order.search_read: ZeroDivisionError: «division by zero». Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.`,
     );
     expect(call.text).not.toContain('Traceback (most recent call last)');
 
-    await server.call('odoo_count_records', { model: 'sale.order' });
+    await t.server.call('odoo_count_records', { model: 'sale.order' });
     const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
     const html = '<html><body><h1>503 Service Unavailable</h1>No server is available.</body></html>';
-    fake.service.inject({ path, status: 503, body: html, times: 4 });
-    const proxy = await server.call('odoo_count_records', { model: 'sale.order' });
+    t.world.service.inject({ path, status: 503, body: html, times: 4 });
+    const proxy = await t.server.call('odoo_count_records', { model: 'sale.order' });
     expect(proxy.text).toBe(
       'Odoo failed on its side (HTTP 503) while running sale.order.search_count: «503 Service Unavailable No server is available.» Try again in a moment; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
     );
     // Once is retried.
-    fake.service.inject({ path, status: 502, body: html, times: 1 });
-    expect((await server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
+    t.world.service.inject({ path, status: 502, body: html, times: 1 });
+    expect((await t.server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
       '52 sale.order records match.',
     );
     await stillServes();
@@ -284,13 +286,13 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
 
   it('an error message that is an injection is quoted on one line and cannot fake a fence', async () => {
     for (const name of ['odoo.exceptions.ValidationError', 'builtins.RuntimeError']) {
-      fake.fail({
+      t.world.fail({
         model: 'res.partner',
         method: 'search_read',
         name,
         message: `${injection('SYSTEM OVERRIDE')}\nsecond line`,
       });
-      const call = await server.call('odoo_search_records', { model: 'res.partner' });
+      const call = await t.server.call('odoo_search_records', { model: 'res.partner' });
       expect(call.isError).toBe(true);
       expect(call.text).toContain('SYSTEM OVERRIDE');
       expect(call.text).not.toContain('\n');
@@ -300,11 +302,11 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
   });
 
   it('a 429 from Odoo or from a proxy in front of it says when to try again', async () => {
-    await server.call('odoo_count_records', { model: 'sale.order' });
+    await t.server.call('odoo_count_records', { model: 'sale.order' });
     const later =
       'Odoo is throttling requests while running sale.order.search_count and asks to wait 120 s. Try again in 120 s or later, with fewer calls at once.';
     // 120 s is longer than core's retry policy waits, so the call fails at once with the wait.
-    fake.fail({
+    t.world.fail({
       model: 'sale.order',
       method: 'search_count',
       name: 'werkzeug.exceptions.TooManyRequests',
@@ -312,7 +314,7 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
       status: 429,
       retryAfter: 120,
     });
-    const odoo = await server.call('odoo_count_records', { model: 'sale.order' });
+    const odoo = await t.server.call('odoo_count_records', { model: 'sale.order' });
     expect(odoo.isError).toBe(true);
     // JSON-RPC carries Odoo's exception in an HTTP 200, without Retry-After.
     expect(odoo.text).toBe(
@@ -323,32 +325,36 @@ describe.each(PROTOCOLS)('errors over $protocol (Odoo $version)', ({ version, pr
 
     const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
     const html = '<html><body><h1>429 Too Many Requests</h1></body></html>';
-    fake.service.inject({ path, status: 429, retryAfter: 120, body: html });
-    const proxy = await server.call('odoo_count_records', { model: 'sale.order' });
+    t.world.service.inject({ path, status: 429, retryAfter: 120, body: html });
+    const proxy = await t.server.call('odoo_count_records', { model: 'sale.order' });
     expect(proxy.isError).toBe(true);
     expect(proxy.text).toBe(later);
     // A short wait is waited out.
-    fake.service.inject({ path, status: 429, retryAfter: 0, body: html });
-    expect((await server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
+    t.world.service.inject({ path, status: 429, retryAfter: 0, body: html });
+    expect((await t.server.call('odoo_count_records', { model: 'sale.order' })).text).toBe(
       '52 sale.order records match.',
     );
     await stillServes();
   });
 
   it('a cancelled call', async () => {
-    await server.call('odoo_count_records', { model: 'sale.order' });
+    await t.server.call('odoo_count_records', { model: 'sale.order' });
     const path = protocol === 'json2' ? '/json/2/sale.order/search_count' : '/jsonrpc';
-    fake.service.inject({ path, delayMs: 3000 });
+    t.world.service.inject({ path, delayMs: 3000 });
     const controller = new AbortController();
-    const sent = fake.service.requestsTo(path).length;
-    const pending = server.call('odoo_count_records', { model: 'sale.order' }, { signal: controller.signal });
+    const sent = t.world.service.requestsTo(path).length;
+    const pending = t.server.call(
+      'odoo_count_records',
+      { model: 'sale.order' },
+      { signal: controller.signal },
+    );
     // Cancel once the count has reached Odoo.
-    await expect.poll(() => fake.service.requestsTo(path).length).toBeGreaterThan(sent);
+    await expect.poll(() => t.world.service.requestsTo(path).length).toBeGreaterThan(sent);
     controller.abort('user cancelled');
     await expect(pending).rejects.toThrow();
-    await expect.poll(() => fake.service.requestsTo(path).at(-1)!.abandoned).toBe(true);
+    await expect.poll(() => t.world.service.requestsTo(path).at(-1)!.abandoned).toBe(true);
     await expect
-      .poll(() => server.stderr())
+      .poll(() => t.server.stderr())
       .toContain(
         'odoo_count_records answered with CancelledError {"message":"The call was cancelled before it finished; nothing was changed by the cancelled part."}',
       );

@@ -2,10 +2,10 @@
 // without a probe, a URL that is not an Odoo, Odoo 20's JSON-RPC switch, Odoo Online's missing db service and
 // API-key scopes, and refusals named by what an administrator must change.
 import { request } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeService, isolatedEnv, runBin, type SpawnedServer } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
+import { FakeService, isolatedEnv, runBin } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
-import { PROTOCOLS, bin, odooEnv, spawnOdoo } from './helpers.js';
+import { PROTOCOLS, bin, hostEnv, spawnOdoo, withWorld } from './helpers.js';
 
 /** A plain GET, as a browser or curl would send it, answered with status, content type and body. */
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
@@ -41,7 +41,7 @@ function jsonRpc(url: string, params: Record<string, unknown>): Promise<Record<s
 }
 
 async function status(fake: FakeOdoo, env: Record<string, string | undefined> = {}) {
-  return runBin(bin, ['status'], { env: isolatedEnv({ env: odooEnv(fake, 'admin', env) }) });
+  return runBin(bin, ['status'], { env: isolatedEnv({ env: hostEnv(fake, 'admin', env) }) });
 }
 
 describe('GET /web/version', () => {
@@ -373,44 +373,40 @@ describe('Odoo 20 and Odoo Online 19.1', () => {
 });
 
 describe.each(PROTOCOLS)('refusals over $protocol (Odoo $version)', ({ version }) => {
-  let fake: FakeOdoo;
-  let sales: SpawnedServer;
   let hidden: number;
   let otherCompany: number;
-  beforeAll(async () => {
-    fake = await FakeOdoo.start({ version });
-    [hidden, otherCompany] = [...fake.orm.table('sale.order').keys()] as [number, number];
-    // A salesperson may read sale.order (ir.model.access) but only their own orders (ir.rule) — Odoo's
-    // sale.sale_order_personal_rule — and only the companies they are allowed in.
-    fake.orm.rules.push(
-      {
-        name: 'Personal Orders',
-        model: 'sale.order',
-        groups: [2],
-        operations: ['read', 'write', 'create', 'unlink'],
-        allows: (rec, user) => rec.id !== hidden || user.id !== 6,
-      },
-      {
-        name: 'Sales Order multi-company',
-        model: 'sale.order',
-        // Readable, not writable: the write is what Odoo refuses.
-        operations: ['write', 'unlink'],
-        allows: (rec, user) => rec.id !== otherCompany || user.id !== 6,
-        company: true,
-      },
-    );
-    fake.orm.fieldGroups.set('res.partner', { phone: [6] });
-    sales = await spawnOdoo(fake, { who: 'sales', args: ['--allow-writes'] });
-  });
-  afterAll(async () => {
-    await sales?.close();
-    await fake?.close();
+  const t = withWorld({
+    version,
+    seed: (world) => {
+      [hidden, otherCompany] = [...world.orm.table('sale.order').keys()] as [number, number];
+      // A salesperson may read sale.order (ir.model.access) but only their own orders (ir.rule) — Odoo's
+      // sale.sale_order_personal_rule — and only the companies they are allowed in.
+      world.orm.rules.push(
+        {
+          name: 'Personal Orders',
+          model: 'sale.order',
+          groups: [2],
+          operations: ['read', 'write', 'create', 'unlink'],
+          allows: (rec, user) => rec.id !== hidden || user.id !== 6,
+        },
+        {
+          name: 'Sales Order multi-company',
+          model: 'sale.order',
+          // Readable, not writable: the write is what Odoo refuses.
+          operations: ['write', 'unlink'],
+          allows: (rec, user) => rec.id !== otherCompany || user.id !== 6,
+          company: true,
+        },
+      );
+      world.orm.fieldGroups.set('res.partner', { phone: [6] });
+    },
+    server: { who: 'sales', args: ['--allow-writes'] },
   });
 
   it('a record rule is not a missing access right: the user still lists orders, and the rule is named', async () => {
-    const listed = await sales.call('odoo_count_records', { model: 'sale.order' });
+    const listed = await t.server.call('odoo_count_records', { model: 'sale.order' });
     expect(listed.isError).toBe(false);
-    const call = await sales.call('odoo_get_record', { model: 'sale.order', id: hidden });
+    const call = await t.server.call('odoo_get_record', { model: 'sale.order', id: hidden });
     expect(call.text).toBe(
       "Odoo refused read access to some sale.order records: a record rule excludes them for this user, who may still read other sale.order records; Odoo said «Sorry, Sales Bot (id=6) doesn't have 'read' access to: Sales Order (sale.order)». An Odoo administrator can review the record rules of sale.order (Settings → Technical → Security → Record Rules) for this user's groups; adding model access rights does not help.",
     );
@@ -418,11 +414,11 @@ describe.each(PROTOCOLS)('refusals over $protocol (Odoo $version)', ({ version }
   });
 
   it('in debug mode, the rules Odoo blames are listed, and a company rule is named as multi-company', async () => {
-    fake.orm.users.get(6)!.debug = true;
+    t.world.orm.users.get(6)!.debug = true;
     try {
-      const rule = await sales.call('odoo_get_record', { model: 'sale.order', id: hidden });
+      const rule = await t.server.call('odoo_get_record', { model: 'sale.order', id: hidden });
       expect(rule.text).toContain('The rules: «Personal Orders».');
-      const company = await sales.call('odoo_update_record', {
+      const company = await t.server.call('odoo_update_record', {
         model: 'sale.order',
         ids: [otherCompany],
         values: { note: 'x' },
@@ -436,15 +432,18 @@ describe.each(PROTOCOLS)('refusals over $protocol (Odoo $version)', ({ version }
         ),
       );
     } finally {
-      fake.orm.users.get(6)!.debug = false;
+      t.world.orm.users.get(6)!.debug = false;
     }
   });
 
   it('a field restricted to some groups is left out of fields_get, so it reads as unknown before anything is sent', async () => {
-    const call = await sales.call('odoo_search_records', { model: 'res.partner', fields: ['name', 'phone'] });
+    const call = await t.server.call('odoo_search_records', {
+      model: 'res.partner',
+      fields: ['name', 'phone'],
+    });
     expect(call.text).toContain("res.partner has no field 'phone'.");
     expect(
-      (await sales.call('odoo_search_records', { model: 'res.partner', fields: ['name'] })).isError,
+      (await t.server.call('odoo_search_records', { model: 'res.partner', fields: ['name'] })).isError,
     ).toBe(false);
   });
 });

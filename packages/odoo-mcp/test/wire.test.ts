@@ -1,38 +1,25 @@
 // Rule 6 on the wire (issue #15): a huge value or thousands of rows come back within the tool's byte cap, say
 // truncated in the text and in structuredContent, and the rows travel once (the text's CSV).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cursorOf,
-  doubledPayload,
-  fenceProblems,
-  resultBytes,
-  rowsOf,
-  type SpawnedServer,
-} from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
+import { cursorOf, doubledPayload, fenceProblems, resultBytes, rowsOf } from '@switchyard/testkit';
 import { DEFAULT_RESULT_BYTES } from '@switchyard/core';
-import { FakeOdoo } from './fake/odoo.js';
-import { spawnOdoo } from './helpers.js';
+import { withWorld } from './helpers.js';
 
 describe('odoo answers within their caps on the wire', () => {
-  let fake: FakeOdoo;
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    fake = await FakeOdoo.start({ version: '19.0' });
-    const partners = fake.orm.table('res.partner');
-    const base = partners.get(14)!;
-    // One partner with a 3,000,000-character note, and 3,000 more with 600 characters each.
-    base.comment = 'n'.repeat(3_000_000);
-    for (let i = 0; i < 3000; i++)
-      partners.set(5000 + i, { ...base, id: 5000 + i, name: `Bulk ${i}`, comment: 'c'.repeat(600) });
-    server = await spawnOdoo(fake);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
+  const t = withWorld({
+    version: '19.0',
+    seed: (world) => {
+      const partners = world.orm.table('res.partner');
+      const base = partners.get(14)!;
+      // One partner with a 3,000,000-character note, and 3,000 more with 600 characters each.
+      base.comment = 'n'.repeat(3_000_000);
+      for (let i = 0; i < 3000; i++)
+        partners.set(5000 + i, { ...base, id: 5000 + i, name: `Bulk ${i}`, comment: 'c'.repeat(600) });
+    },
   });
 
   it('cuts a 3,000,000-character value in both forms and says how large it was', async () => {
-    const call = await server.call('odoo_get_record', {
+    const call = await t.server.call('odoo_get_record', {
       model: 'res.partner',
       id: 14,
       fields: ['name', 'comment'],
@@ -53,7 +40,7 @@ describe('odoo answers within their caps on the wire', () => {
   });
 
   it('holds 500 wide rows of 3,000 to the cap, truncated with the next_cursor in both forms', async () => {
-    const call = await server.call('odoo_search_records', {
+    const call = await t.server.call('odoo_search_records', {
       model: 'res.partner',
       domain: [['name', 'ilike', 'Bulk']],
       fields: ['name', 'comment'],
@@ -82,19 +69,19 @@ describe('odoo answers within their caps on the wire', () => {
 
   it('sends no tool payload twice', async () => {
     const calls = [
-      await server.call('odoo_search_records', {
+      await t.server.call('odoo_search_records', {
         model: 'res.partner',
         fields: ['name', 'email', 'city'],
         limit: 20,
       }),
-      await server.call('odoo_list_sales_orders', { limit: 20 }),
-      await server.call('odoo_list_invoices', { limit: 20 }),
-      await server.call('odoo_list_employees', {}),
-      await server.call('odoo_get_inventory', {}),
-      await server.call('odoo_aggregate_records', { model: 'sale.order', group_by: ['state'] }),
-      await server.call('odoo_get_record', { model: 'res.partner', id: 10 }),
-      await server.call('odoo_count_records', { model: 'res.partner' }),
-      await server.call('odoo_list_models', {}),
+      await t.server.call('odoo_list_sales_orders', { limit: 20 }),
+      await t.server.call('odoo_list_invoices', { limit: 20 }),
+      await t.server.call('odoo_list_employees', {}),
+      await t.server.call('odoo_get_inventory', {}),
+      await t.server.call('odoo_aggregate_records', { model: 'sale.order', group_by: ['state'] }),
+      await t.server.call('odoo_get_record', { model: 'res.partner', id: 10 }),
+      await t.server.call('odoo_count_records', { model: 'res.partner' }),
+      await t.server.call('odoo_list_models', {}),
     ];
     for (const call of calls) {
       expect(call.isError, call.text).toBe(false);

@@ -1,26 +1,19 @@
 // The write toolset on both protocols: created, updated and deleted records really change in the fake;
 // values are checked against fields_get before anything is sent; Odoo's refusals come back as sentences.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpawnedServer } from '@switchyard/testkit';
-import { FakeOdoo } from './fake/odoo.js';
-import { PROTOCOLS, spawnOdoo } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { PROTOCOLS, spawnOdoo, withWorld } from './helpers.js';
 
 describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ version, protocol }) => {
-  let fake: FakeOdoo;
-  let server: SpawnedServer;
-  const writes = () => fake.orm.calls.filter((c) => ['create', 'write', 'unlink'].includes(c.method)).length;
+  const writes = () =>
+    t.world.orm.calls.filter((c) => ['create', 'write', 'unlink'].includes(c.method)).length;
 
-  beforeAll(async () => {
-    fake = await FakeOdoo.start({ version });
-    server = await spawnOdoo(fake, { args: ['--allow-writes'] });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
+  const t = withWorld({
+    version,
+    server: { args: ['--allow-writes'] },
   });
 
   it('creates, updates and deletes a record', async () => {
-    const created = await server.call('odoo_create_record', {
+    const created = await t.server.call('odoo_create_record', {
       model: 'res.partner',
       values: {
         name: 'New Robotics',
@@ -32,51 +25,51 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
     expect(created.isError).toBe(false);
     expect(created.text).toBe('Created res.partner «New Robotics #18».');
     expect(created.structured).toEqual({ id: 18, name: 'New Robotics #18' });
-    expect(fake.orm.table('res.partner').get(18)).toMatchObject({
+    expect(t.world.orm.table('res.partner').get(18)).toMatchObject({
       name: 'New Robotics',
       is_company: true,
       country_id: 1,
     });
-    expect([...fake.orm.table('res.partner').values()].find((p) => p.name === 'Jane Roe')).toMatchObject({
+    expect([...t.world.orm.table('res.partner').values()].find((p) => p.name === 'Jane Roe')).toMatchObject({
       parent_id: 18,
     });
 
-    const updated = await server.call('odoo_update_record', {
+    const updated = await t.server.call('odoo_update_record', {
       model: 'res.partner',
       ids: [18],
       values: { city: 'Mons', comment: '<p>Key account</p>' },
     });
     expect(updated.text).toBe('Updated 1 res.partner record: «New Robotics #18» (set city, comment).');
     expect(updated.structured).toEqual({ ids: [18], fields: ['city', 'comment'] });
-    expect(fake.orm.table('res.partner').get(18)).toMatchObject({ city: 'Mons' });
+    expect(t.world.orm.table('res.partner').get(18)).toMatchObject({ city: 'Mons' });
 
-    const deleted = await server.call('odoo_delete_record', { model: 'res.partner', ids: [18] });
+    const deleted = await t.server.call('odoo_delete_record', { model: 'res.partner', ids: [18] });
     expect(deleted.text).toBe('Deleted 1 res.partner record: «New Robotics #18».');
-    expect(fake.orm.table('res.partner').has(18)).toBe(false);
+    expect(t.world.orm.table('res.partner').has(18)).toBe(false);
   });
 
   it('writes datetimes given in the user time zone as UTC, and many2many ids as a set command', async () => {
-    const call = await server.call('odoo_update_record', {
+    const call = await t.server.call('odoo_update_record', {
       model: 'sale.order',
       ids: [32],
       values: { date_order: '2025-01-15 10:00', client_order_ref: 'PO-77' },
     });
     expect(call.text).toBe('Updated 1 sale.order record: «S00032 #32» (set date_order, client_order_ref).');
     // Brussels is UTC+1 in January.
-    expect(fake.orm.table('sale.order').get(32)).toMatchObject({
+    expect(t.world.orm.table('sale.order').get(32)).toMatchObject({
       date_order: '2025-01-15 09:00:00',
       client_order_ref: 'PO-77',
     });
-    const groups = fake.major >= 19 ? 'group_ids' : 'groups_id';
-    const users = await server.call('odoo_update_record', {
+    const groups = t.world.major >= 19 ? 'group_ids' : 'groups_id';
+    const users = await t.server.call('odoo_update_record', {
       model: 'res.users',
       ids: [7],
       values: { [groups]: [1, 2, 3] },
     });
     expect(users.isError).toBe(false);
-    const sent = fake.orm.calls.filter((c) => c.method === 'write').at(-1)!;
+    const sent = t.world.orm.calls.filter((c) => c.method === 'write').at(-1)!;
     expect(sent.args).toMatchObject({ ids: [7], vals: { [groups]: [[6, 0, [1, 2, 3]]] } });
-    expect(fake.orm.table('res.users').get(7)![groups]).toEqual([1, 2, 3]);
+    expect(t.world.orm.table('res.users').get(7)![groups]).toEqual([1, 2, 3]);
   });
 
   it('refuses unknown, read-only and mistyped values before sending anything', async () => {
@@ -112,7 +105,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
       ['res.partner', {}, 'values is empty: give at least one field to set.'],
     ];
     for (const [model, values, text] of cases) {
-      const call = await server.call('odoo_update_record', { model, ids: [10], values });
+      const call = await t.server.call('odoo_update_record', { model, ids: [10], values });
       expect(call.isError).toBe(true);
       expect(call.text).toBe(text);
     }
@@ -120,7 +113,7 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
   });
 
   it("answers Odoo's own refusals: a missing record, a record others depend on, a missing right", async () => {
-    const missing = await server.call('odoo_update_record', {
+    const missing = await t.server.call('odoo_update_record', {
       model: 'res.partner',
       ids: [9999],
       values: { city: 'X' },
@@ -128,19 +121,19 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
     expect(missing.text).toBe(
       'res.partner has no record with id 9999 (it does not exist, was deleted, or is archived out of reach). Use odoo_search_records to find the ids that exist.',
     );
-    const needed = await server.call('odoo_delete_record', { model: 'res.partner', ids: [10] });
+    const needed = await t.server.call('odoo_delete_record', { model: 'res.partner', ids: [10] });
     expect(needed.text).toBe(
       'Odoo refused res.partner.unlink: «The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.»',
     );
-    expect(fake.orm.table('res.partner').has(10)).toBe(true);
-    const invalid = await server.call('odoo_create_record', {
+    expect(t.world.orm.table('res.partner').has(10)).toBe(true);
+    const invalid = await t.server.call('odoo_create_record', {
       model: 'hr.department',
       values: { parent_id: 1 },
     });
     expect(invalid.text).toBe(
       'Odoo refused hr.department.create: «The operation cannot be completed: Missing required fields on Department: Department Name». Change the values as the message says and try again.',
     );
-    const sales = await spawnOdoo(fake, { who: 'sales', args: ['--allow-writes'] });
+    const sales = await spawnOdoo(t.world, { who: 'sales', args: ['--allow-writes'] });
     try {
       const denied = await sales.call('odoo_delete_record', { model: 'sale.order', ids: [32] });
       expect(denied.text).toBe(
@@ -149,44 +142,44 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
     } finally {
       await sales.close();
     }
-    expect(fake.orm.table('sale.order').has(32)).toBe(true);
+    expect(t.world.orm.table('sale.order').has(32)).toBe(true);
   });
 
   it('never retries a write, and says a cancelled write may still have happened', async () => {
     const path = protocol === 'json2' ? '/json/2/res.partner/create' : '/jsonrpc';
-    await server.call('odoo_count_records', { model: 'res.partner' });
-    const before = fake.service.requestsTo(path, 'POST').length;
-    fake.service.inject({ path, status: 503, body: 'Service Unavailable', times: 1 });
-    const failed = await server.call('odoo_create_record', {
+    await t.server.call('odoo_count_records', { model: 'res.partner' });
+    const before = t.world.service.requestsTo(path, 'POST').length;
+    t.world.service.inject({ path, status: 503, body: 'Service Unavailable', times: 1 });
+    const failed = await t.server.call('odoo_create_record', {
       model: 'res.partner',
       values: { name: 'Once Only' },
     });
     expect(failed.text).toBe(
       'Odoo failed on its side (HTTP 503) while running res.partner.create: «Service Unavailable». The change may have been made all the same: check the records (odoo_search_records) before trying again; if it keeps failing, an Odoo administrator can find the traceback in the Odoo server log.',
     );
-    expect(fake.service.requestsTo(path, 'POST').length).toBe(before + 1);
-    expect([...fake.orm.table('res.partner').values()].some((p) => p.name === 'Once Only')).toBe(false);
+    expect(t.world.service.requestsTo(path, 'POST').length).toBe(before + 1);
+    expect([...t.world.orm.table('res.partner').values()].some((p) => p.name === 'Once Only')).toBe(false);
 
-    fake.service.inject({ path, delayMs: 1500 });
+    t.world.service.inject({ path, delayMs: 1500 });
     const controller = new AbortController();
-    const sent = fake.service.requestsTo(path, 'POST').length;
-    const pending = server.call(
+    const sent = t.world.service.requestsTo(path, 'POST').length;
+    const pending = t.server.call(
       'odoo_create_record',
       { model: 'res.partner', values: { name: 'Late Partner' } },
       { signal: controller.signal },
     );
     // Cancel once the create has reached Odoo.
-    await expect.poll(() => fake.service.requestsTo(path, 'POST').length).toBeGreaterThan(sent);
+    await expect.poll(() => t.world.service.requestsTo(path, 'POST').length).toBeGreaterThan(sent);
     controller.abort('user cancelled');
     await expect(pending).rejects.toThrow();
     await expect
-      .poll(() => server.stderr())
+      .poll(() => t.server.stderr())
       .toContain(
         'The call was cancelled while Odoo was running res.partner.create; Odoo may still have applied the change, so check the records before trying again.',
       );
     // Odoo finished the request it had received: the message above is the truth.
     await expect
-      .poll(() => [...fake.orm.table('res.partner').values()].some((p) => p.name === 'Late Partner'))
+      .poll(() => [...t.world.orm.table('res.partner').values()].some((p) => p.name === 'Late Partner'))
       .toBe(true);
   });
 });

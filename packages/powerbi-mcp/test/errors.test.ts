@@ -3,29 +3,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, spawnServer, type SpawnedServer } from '@switchyard/testkit';
 import { guid } from './fake/index.js';
-import { bin, fakeEnv, SP, stable, startFakes, VIEWER, type Fakes } from './helpers.js';
+import { bin, hostEnv, SP, stable, VIEWER, withWorld } from './helpers.js';
 
-let f: Fakes;
-let s: SpawnedServer;
 let viewer: SpawnedServer;
 const at = { workspace: 'Sales Analytics', dataset: 'Sales Model' };
 const SP_NAME = `service principal ${SP.clientId}`;
 const seen: string[] = [];
 
+const t = withWorld({ server: { env: { SWITCHYARD_LOG_LEVEL: 'debug' } } });
 beforeAll(async () => {
-  f = await startFakes();
-  s = await spawnServer(bin, { env: { ...fakeEnv(f), SWITCHYARD_LOG_LEVEL: 'debug' } });
-  const token = f.authority.mint({ username: VIEWER, scopes: ['Dataset.Read.All', 'Workspace.Read.All'] });
-  viewer = await spawnServer(bin, { env: { POWERBI_API_URL: f.pbi.apiUrl, POWERBI_ACCESS_TOKEN: token } });
+  const token = t.world.authority.mint({
+    username: VIEWER,
+    scopes: ['Dataset.Read.All', 'Workspace.Read.All'],
+  });
+  viewer = await t.spawn({
+    isolated: true,
+    env: { POWERBI_API_URL: t.world.pbi.apiUrl, POWERBI_ACCESS_TOKEN: token },
+  });
 });
-afterAll(async () => {
-  // No secret and no token reaches a tool result or a log line.
-  const everything = [...seen, s?.stderr() ?? '', viewer?.stderr() ?? ''].join('\n');
+afterAll(() => {
+  // No secret and no token reaches a tool result or a log line (this runs before the fixture closes the servers).
+  const everything = [...seen, t.server.stderr(), viewer.stderr()].join('\n');
   expect(everything).not.toContain(SP.secret);
-  for (const token of f?.authority.issued.keys() ?? []) expect(everything).not.toContain(token);
-  await s?.close();
-  await viewer?.close();
-  await f?.close();
+  for (const token of t.world.authority.issued.keys()) expect(everything).not.toContain(token);
 });
 
 async function call(server: SpawnedServer, name: string, args: Record<string, unknown>) {
@@ -35,15 +35,15 @@ async function call(server: SpawnedServer, name: string, args: Record<string, un
 }
 
 /** The server still answers, and Power BI's state was not changed by the failure. */
-async function stillWorks(server: SpawnedServer = s) {
-  const refreshes = f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes.length;
+async function stillWorks(server: SpawnedServer = t.server) {
+  const refreshes = t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes.length;
   const ok = await call(server, 'powerbi_execute_dax', {
     ...at,
     query: 'EVALUATE ROW("orders", [Order Count])',
   });
   expect(ok.isError).toBe(false);
   expect(rowsOf(ok)).toEqual([['1000']]);
-  expect(f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes).toHaveLength(refreshes);
+  expect(t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes).toHaveLength(refreshes);
 }
 
 interface Case {
@@ -80,15 +80,15 @@ const cases: Case[] = [
   },
   {
     what: '403 with x-powerbi-error-info that a fresh token does not cure',
-    setup: () => (f.pbi.settings.refuseAllTokens = true),
-    teardown: () => (f.pbi.settings.refuseAllTokens = false),
+    setup: () => (t.world.pbi.settings.refuseAllTokens = true),
+    teardown: () => (t.world.pbi.settings.refuseAllTokens = false),
     tool: 'powerbi_list_datasets',
     args: { workspace: 'Sales Analytics' },
     answer: `Power BI refused the access token of ${SP_NAME} (TokenExpired) even after a fresh one was fetched. Upstream said: Power BI 403 TokenExpired (request id <id>). Check that the app registration lives in the Power BI tenant and cloud (public), and that its secret or certificate is current.`,
   },
   {
     what: '429 with a Retry-After longer than the server waits',
-    setup: () => void f.pbi.service.inject({ path: /executeQueries$/, status: 429, retryAfter: 120 }),
+    setup: () => void t.world.pbi.service.inject({ path: /executeQueries$/, status: 429, retryAfter: 120 }),
     tool: 'powerbi_execute_dax',
     args: { ...at, query: 'EVALUATE Customer' },
     answer:
@@ -96,8 +96,8 @@ const cases: Case[] = [
   },
   {
     what: "the tenant setting 'Dataset Execute Queries REST API' off",
-    setup: () => (f.pbi.settings.executeQueriesEnabled = false),
-    teardown: () => (f.pbi.settings.executeQueriesEnabled = true),
+    setup: () => (t.world.pbi.settings.executeQueriesEnabled = false),
+    teardown: () => (t.world.pbi.settings.executeQueriesEnabled = true),
     tool: 'powerbi_execute_dax',
     args: { ...at, query: 'EVALUATE Customer' },
     answer: `Power BI refused to run DAX for ${SP_NAME}: the tenant setting 'Dataset Execute Queries REST API' is off or does not include this identity. Upstream said: Power BI 401 PowerBINotAuthorizedException (request id <id>). A Power BI admin can turn it on (Admin portal → Tenant settings → Integration settings); the caller also needs Read and Build permission on the dataset.`,
@@ -111,8 +111,8 @@ const cases: Case[] = [
   },
   {
     what: 'a network failure (every connection dropped, retries spent)',
-    setup: () => void f.pbi.service.inject({ path: /executeQueries$/, drop: true, times: 4 }),
-    teardown: () => f.pbi.service.clearFaults(),
+    setup: () => void t.world.pbi.service.inject({ path: /executeQueries$/, drop: true, times: 4 }),
+    teardown: () => t.world.pbi.service.clearFaults(),
     tool: 'powerbi_execute_dax',
     args: { ...at, query: 'EVALUATE Customer' },
     answer:
@@ -172,7 +172,7 @@ describe('errors a user meets', () => {
   it.each(cases)('$what', async (c) => {
     c.setup?.();
     try {
-      const server = c.server?.() ?? s;
+      const server = c.server?.() ?? t.server;
       const result = await call(server, c.tool, c.args);
       expect(result.isError).toBe(true);
       expect(stable(result.text).replace(/localhost:\d+/, 'localhost:PORT')).toBe(c.answer);
@@ -184,9 +184,13 @@ describe('errors a user meets', () => {
   });
 
   it('an HTTP 200 partial result: the rows, said clearly to be partial', async () => {
-    f.pbi.settings.maxRows = 100;
+    t.world.pbi.settings.maxRows = 100;
     try {
-      const result = await call(s, 'powerbi_execute_dax', { ...at, query: 'EVALUATE Sales', max_rows: 500 });
+      const result = await call(t.server, 'powerbi_execute_dax', {
+        ...at,
+        query: 'EVALUATE Sales',
+        max_rows: 500,
+      });
       expect(result.isError).toBe(false);
       const lines = result.text.split('\n');
       expect(lines[0]).toBe(
@@ -199,29 +203,29 @@ describe('errors a user meets', () => {
         partial: true,
         partial_reason: 'More than 100 rows in a query result',
       });
-      f.pbi.settings.maxRows = 100_000;
-      f.pbi.settings.maxValues = 1400;
-      const values = await call(s, 'powerbi_execute_dax', { ...at, query: 'EVALUATE Sales' });
+      t.world.pbi.settings.maxRows = 100_000;
+      t.world.pbi.settings.maxValues = 1400;
+      const values = await call(t.server, 'powerbi_execute_dax', { ...at, query: 'EVALUATE Sales' });
       expect(values.structured).toMatchObject({
         row_count: 200,
         partial: true,
         partial_reason: 'More than 1400 values in a query result',
       });
     } finally {
-      f.pbi.settings.maxRows = 100_000;
-      f.pbi.settings.maxValues = 1_000_000;
+      t.world.pbi.settings.maxRows = 100_000;
+      t.world.pbi.settings.maxValues = 1_000_000;
     }
     await stillWorks();
   });
 
   it('403 x-powerbi-error-info once: the token is refreshed and the call goes through', async () => {
-    f.pbi.expireIssuedTokens();
-    const before = f.pbi.service.requests.length;
+    t.world.pbi.expireIssuedTokens();
+    const before = t.world.pbi.service.requests.length;
     const tokens = () =>
-      f.pbi.service.requests
+      t.world.pbi.service.requests
         .slice(before)
         .map((r) => [r.status, String(r.headers.authorization).slice(-12)] as const);
-    const result = await call(s, 'powerbi_list_workspaces', { top: 1 });
+    const result = await call(t.server, 'powerbi_list_workspaces', { top: 1 });
     expect(result.isError).toBe(false);
     const [first, second] = tokens();
     expect(first![0]).toBe(403);
@@ -230,14 +234,14 @@ describe('errors a user meets', () => {
   });
 
   it('429 with a short Retry-After: waited for and retried', async () => {
-    f.pbi.service.inject({ path: /executeQueries$/, status: 429, retryAfter: 1 });
-    const before = f.pbi.service.requestsTo(/executeQueries$/).length;
+    t.world.pbi.service.inject({ path: /executeQueries$/, status: 429, retryAfter: 1 });
+    const before = t.world.pbi.service.requestsTo(/executeQueries$/).length;
     const started = Date.now();
-    const result = await call(s, 'powerbi_execute_dax', { ...at, query: 'EVALUATE ROW("x", 1)' });
+    const result = await call(t.server, 'powerbi_execute_dax', { ...at, query: 'EVALUATE ROW("x", 1)' });
     expect(result.isError).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(
-      f.pbi.service
+      t.world.pbi.service
         .requestsTo(/executeQueries$/)
         .slice(before)
         .map((r) => r.status),
@@ -246,57 +250,57 @@ describe('errors a user meets', () => {
 
   it("429 from Power BI's own limit of queries per minute", async () => {
     // Earlier tests ran queries this minute: with a limit of one, the next is refused until the oldest ages out.
-    f.pbi.settings.queriesPerMinute = 1;
+    t.world.pbi.settings.queriesPerMinute = 1;
     try {
-      const result = await call(s, 'powerbi_execute_dax', { ...at, query: 'EVALUATE ROW("x", 1)' });
+      const result = await call(t.server, 'powerbi_execute_dax', { ...at, query: 'EVALUATE ROW("x", 1)' });
       const wait = Number(
         /^Power BI is throttling requests and asks to wait (\d+) s\./.exec(result.text)?.[1],
       );
       expect(wait).toBeGreaterThan(0);
       expect(wait).toBeLessThanOrEqual(60);
-      expect(f.pbi.service.requestsTo(/executeQueries$/).at(-1)!.status).toBe(429);
+      expect(t.world.pbi.service.requestsTo(/executeQueries$/).at(-1)!.status).toBe(429);
     } finally {
-      f.pbi.settings.queriesPerMinute = 120;
+      t.world.pbi.settings.queriesPerMinute = 120;
     }
     await stillWorks();
   });
 
   it('a cancelled query: the upstream call stops and the server answers the next call', async () => {
-    f.pbi.service.inject({ path: /executeQueries$/, delayMs: 4000 });
+    t.world.pbi.service.inject({ path: /executeQueries$/, delayMs: 4000 });
     const controller = new AbortController();
-    const sent = f.pbi.service.requestsTo(/executeQueries$/).length;
-    const pending = s
+    const sent = t.world.pbi.service.requestsTo(/executeQueries$/).length;
+    const pending = t.server
       .call('powerbi_execute_dax', { ...at, query: 'EVALUATE Customer' }, { signal: controller.signal })
       .then(
         () => 'answered',
         () => 'rejected',
       );
     // Cancel once the query has reached Power BI.
-    await expect.poll(() => f.pbi.service.requestsTo(/executeQueries$/).length).toBeGreaterThan(sent);
+    await expect.poll(() => t.world.pbi.service.requestsTo(/executeQueries$/).length).toBeGreaterThan(sent);
     controller.abort();
     expect(await pending).toBe('rejected');
     // The server hung up on Power BI instead of waiting for the (delayed) answer.
-    await expect.poll(() => f.pbi.service.requestsTo(/executeQueries$/).at(-1)!.abandoned).toBe(true);
+    await expect.poll(() => t.world.pbi.service.requestsTo(/executeQueries$/).at(-1)!.abandoned).toBe(true);
     await stillWorks();
     await expect
-      .poll(() => s.stderr())
+      .poll(() => t.server.stderr())
       .toContain(
         'powerbi_execute_dax answered with CancelledError {"message":"The call was cancelled before it finished; nothing was changed by the cancelled part."}',
       );
   });
 
   it('a cancelled wait for a refresh: the refresh goes on, and the answer says so', async () => {
-    f.pbi.settings.refreshMs = 30_000;
+    t.world.pbi.settings.refreshMs = 30_000;
     try {
       const controller = new AbortController();
-      const seen = f.pbi.service.requests.length;
+      const seen = t.world.pbi.service.requests.length;
       // The refresh was started (POST) and the server has read its state since (GET): it is waiting.
       const waiting = () => {
-        const since = f.pbi.service.requests.slice(seen).filter((r) => /\/refreshes/.test(r.path));
+        const since = t.world.pbi.service.requests.slice(seen).filter((r) => /\/refreshes/.test(r.path));
         const started = since.findIndex((r) => r.method === 'POST');
         return started >= 0 && since.slice(started + 1).some((r) => r.method === 'GET');
       };
-      const pending = s
+      const pending = t.server
         .call('powerbi_refresh_dataset', { ...at, wait: true }, { signal: controller.signal })
         .then(
           () => 'answered',
@@ -307,15 +311,15 @@ describe('errors a user meets', () => {
       controller.abort();
       expect(await pending).toBe('rejected');
       await expect
-        .poll(() => s.stderr())
+        .poll(() => t.server.stderr())
         .toContain(
           'answered with CancelledError {"message":"Stopped waiting for the refresh of dataset «Sales Model» in workspace «Sales Analytics»; the refresh itself goes on in Power BI (follow it with powerbi_get_refresh_history)."}',
         );
-      expect(f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes[0]!.finishesAt).toBeGreaterThan(
+      expect(t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes[0]!.finishesAt).toBeGreaterThan(
         Date.now(),
       );
     } finally {
-      f.pbi.settings.refreshMs = 1500;
+      t.world.pbi.settings.refreshMs = 1500;
     }
   });
 });
@@ -347,7 +351,7 @@ describe('without credentials', () => {
 
   it('names what is missing when only part of a service principal is set', async () => {
     const half = await spawnServer(bin, {
-      env: { POWERBI_CLIENT_SECRET: SP.secret, POWERBI_API_URL: f.pbi.apiUrl },
+      env: { POWERBI_CLIENT_SECRET: SP.secret, POWERBI_API_URL: t.world.pbi.apiUrl },
     });
     try {
       const result = await half.call('powerbi_list_workspaces', {});
@@ -362,7 +366,7 @@ describe('without credentials', () => {
 
   it('says when the API cannot be reached at all', async () => {
     const nowhere = await spawnServer(bin, {
-      env: { ...fakeEnv(f), POWERBI_API_URL: 'https://127.0.0.1:9/v1.0/myorg' },
+      env: { ...hostEnv(t.world), POWERBI_API_URL: 'https://127.0.0.1:9/v1.0/myorg' },
     });
     try {
       const result = await nowhere.call('powerbi_list_workspaces', {});

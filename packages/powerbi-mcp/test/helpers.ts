@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { generate } from 'selfsigned';
 import { FakeAuthority } from '@switchyard/testkit';
+import { serverTest, type ServerTest, type ServerTestContext } from '@switchyard/testkit/server-test';
 import { FakePowerBi } from './fake/index.js';
 
 /** The built bin, as hosts run it. */
@@ -14,7 +15,7 @@ export const PUBLIC_APP = '0a5e0000-0000-4000-8000-00000000bb01';
 export const ALICE = 'alice@contoso.com';
 export const VIEWER = 'victor@contoso.com';
 
-export interface Fakes {
+export interface World {
   authority: FakeAuthority;
   pbi: FakePowerBi;
   certificatePem: string;
@@ -22,7 +23,7 @@ export interface Fakes {
 }
 
 /** A fake Azure AD with a service principal (secret and certificate), a public client and two users, and a fake Power BI. */
-export async function startFakes(): Promise<Fakes> {
+export async function startWorld(): Promise<World> {
   const authority = await FakeAuthority.start();
   const pems = await generate([{ name: 'commonName', value: 'powerbi-mcp-test' }], {
     keySize: 2048,
@@ -47,8 +48,8 @@ export async function startFakes(): Promise<Fakes> {
 }
 
 /** The server's env for the fakes: endpoints, and the service principal unless told otherwise. */
-export function fakeEnv(
-  f: Fakes,
+export function hostEnv(
+  f: World,
   extra: Record<string, string | undefined> = {},
 ): Record<string, string | undefined> {
   return {
@@ -59,6 +60,38 @@ export function fakeEnv(
     POWERBI_CLIENT_SECRET: SP.secret,
     ...extra,
   };
+}
+
+/** How a file's server runs: args and env beside the fakes' endpoints and the service principal. */
+type Spec = { args?: string[]; env?: Record<string, string | undefined> };
+
+/** A test file's world (fake Azure AD and Power BI, seeded), folders and server, cleaned up after it. */
+export function withWorld<F extends string = never>(
+  options: {
+    /** Change the fakes before the server starts. */
+    seed?: (world: World) => void | Promise<void>;
+    folders?: readonly F[];
+    /** `false`: the file starts its own servers (`t.spawn`). */
+    server?: Spec | ((context: ServerTestContext<World, F>) => Spec) | false;
+  } = {},
+): ServerTest<World, F> {
+  const server = options.server;
+  return serverTest<World, F>({
+    bin,
+    world: async () => {
+      const world = await startWorld();
+      await options.seed?.(world);
+      return world;
+    },
+    ...(options.folders ? { folders: options.folders } : {}),
+    server:
+      server === false
+        ? false
+        : (context) => {
+            const spec = typeof server === 'function' ? server(context) : (server ?? {});
+            return { ...(spec.args ? { args: spec.args } : {}), env: hostEnv(context.world, spec.env) };
+          },
+  });
 }
 
 /** Request ids differ per run: replace them so answers can be compared whole. */

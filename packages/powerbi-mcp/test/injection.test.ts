@@ -1,9 +1,9 @@
 // Rule 7: names typed by other people (a dataset, a table) and Power BI's error text reach the model only
 // inside a fence or an inline «quote», and cannot fake a fence's end.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fenceProblems, injection, spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
+import { fenceProblems, injection } from '@switchyard/testkit';
 import { guid } from './fake/index.js';
-import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
+import { withWorld } from './helpers.js';
 
 const NEEDLE = 'SYSTEM OVERRIDE';
 const evil = injection(NEEDLE);
@@ -11,46 +11,45 @@ const SALES_WS = guid(1, 1);
 const SALES_MODEL = guid(1, 2);
 const HIDDEN_DESCRIPTION = 'Pay\u202Eout\u200B rows\u2066 only\u0085\u009B\nsecond line';
 
-let f: Fakes;
-let s: SpawnedServer;
-
-beforeAll(async () => {
-  f = await startFakes();
-  const dataset = f.pbi.dataset('Sales Analytics', 'Sales Model');
-  dataset.name = evil;
-  dataset.model.tables.find((t) => !t.hidden)!.name = evil;
-  // Text a reader cannot see: a right-to-left override, a zero-width space, an isolate and C1 controls.
-  dataset.model.tables.find((t) => t.description)!.description = HIDDEN_DESCRIPTION;
-  s = await spawnServer(bin, { env: fakeEnv(f) });
-});
-afterAll(async () => {
-  await s?.close();
-  await f?.close();
+const t = withWorld({
+  seed: (world) => {
+    const dataset = world.pbi.dataset('Sales Analytics', 'Sales Model');
+    dataset.name = evil;
+    dataset.model.tables.find((t) => !t.hidden)!.name = evil;
+    // Text a reader cannot see: a right-to-left override, a zero-width space, an isolate and C1 controls.
+    dataset.model.tables.find((t) => t.description)!.description = HIDDEN_DESCRIPTION;
+  },
 });
 
 describe('names and messages from Power BI stay fenced', () => {
   it('powerbi_list_datasets: a dataset name that is an injection', async () => {
-    const call = await s.call('powerbi_list_datasets', { workspace: SALES_WS });
+    const call = await t.server.call('powerbi_list_datasets', { workspace: SALES_WS });
     expect(call.isError, call.text).toBe(false);
     expect(call.text).toContain(NEEDLE);
     expect(fenceProblems(call.text, NEEDLE)).toEqual([]);
   });
 
   it('powerbi_get_dataset_schema: a table name that is an injection, and the dataset name in the title', async () => {
-    const call = await s.call('powerbi_get_dataset_schema', { workspace: SALES_WS, dataset: SALES_MODEL });
+    const call = await t.server.call('powerbi_get_dataset_schema', {
+      workspace: SALES_WS,
+      dataset: SALES_MODEL,
+    });
     expect(call.isError, call.text).toBe(false);
     expect(call.text).toContain(NEEDLE);
     expect(fenceProblems(call.text, NEEDLE, { quoted: true })).toEqual([]);
   });
 
   it('powerbi_get_dataset_schema: descriptions lose invisible and control characters and stay on one line', async () => {
-    const call = await s.call('powerbi_get_dataset_schema', { workspace: SALES_WS, dataset: SALES_MODEL });
+    const call = await t.server.call('powerbi_get_dataset_schema', {
+      workspace: SALES_WS,
+      dataset: SALES_MODEL,
+    });
     expect(call.text).toContain('\nPayout rows only second line\n');
     expect(call.text).not.toMatch(/[\u202E\u200B\u2066\u0085\u009B]/);
   });
 
   it('powerbi_execute_dax: an error that quotes the injected name, and the dataset name in the answer', async () => {
-    const bad = await s.call('powerbi_execute_dax', {
+    const bad = await t.server.call('powerbi_execute_dax', {
       workspace: SALES_WS,
       dataset: SALES_MODEL,
       query: `EVALUATE '${evil.replace(/'/g, "''")} missing'`,
@@ -59,7 +58,7 @@ describe('names and messages from Power BI stay fenced', () => {
     expect(bad.text).toContain(NEEDLE);
     expect(bad.text).not.toContain('\n');
     expect(fenceProblems(bad.text, NEEDLE, { quoted: true })).toEqual([]);
-    const ok = await s.call('powerbi_execute_dax', {
+    const ok = await t.server.call('powerbi_execute_dax', {
       workspace: SALES_WS,
       dataset: SALES_MODEL,
       query: 'EVALUATE ROW("n", 1)',

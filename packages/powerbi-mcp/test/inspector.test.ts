@@ -1,27 +1,19 @@
 // A smoke test from outside our own client code: the MCP Inspector CLI (1.x, which runs on Node 20)
 // lists the tools and runs a query against the fake Power BI.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInspector, tempDir } from '@switchyard/testkit';
-import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { runInspector } from '@switchyard/testkit';
+import { bin, hostEnv, withWorld } from './helpers.js';
 
-let f: Fakes;
-const config = tempDir('pbi-inspector-');
-beforeAll(async () => {
-  f = await startFakes();
-});
-afterAll(async () => {
-  await f?.close();
-  config.cleanup();
-});
+const t = withWorld({ server: false });
 
 function serverEnv(): Record<string, string> {
   const env: Record<string, string> = {
-    SWITCHYARD_CONFIG_DIR: config.path,
-    SWITCHYARD_DATA_DIR: config.path,
+    SWITCHYARD_CONFIG_DIR: t.dirs.configDir,
+    SWITCHYARD_DATA_DIR: t.dirs.dataDir,
     SWITCHYARD_KEYCHAIN: 'off',
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!,
   };
-  for (const [k, v] of Object.entries(fakeEnv(f))) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(hostEnv(t.world))) if (v !== undefined) env[k] = v;
   return env;
 }
 

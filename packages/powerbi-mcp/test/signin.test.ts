@@ -1,54 +1,52 @@
 // Sign-in through core's AzureSignIn with the real msal-node against testkit's fake Azure AD: service
 // principal (secret from env or stored by `login`, certificate), device code through the CLI, a supplied
 // token, clouds, and what `status` and `logout` say.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, keychainStatus, rowsOf, runBin, spawnServer, tempDir } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
+import {
+  isolatedEnv,
+  keychainStatus,
+  rowsOf,
+  runBin,
+  spawnServer,
+  tempDir,
+  deviceCodeLogin,
+  serverFolders,
+} from '@switchyard/testkit';
 import { FakePowerBi } from './fake/index.js';
-import { ALICE, bin, CERT_APP, fakeEnv, PUBLIC_APP, SP, startFakes, TENANT, type Fakes } from './helpers.js';
+import { ALICE, bin, CERT_APP, hostEnv, PUBLIC_APP, SP, TENANT, withWorld } from './helpers.js';
 
-let f: Fakes;
-beforeAll(async () => {
-  f = await startFakes();
-});
-afterAll(async () => {
-  await f?.close();
-});
+const t = withWorld({ server: false });
 
 const at = { workspace: 'Sales Analytics', dataset: 'Sales Model' };
 
 /** One user's machine: its own config and data folders, the fake endpoints, no credentials in the env. */
 function machine(extra: Record<string, string | undefined> = {}) {
-  const config = tempDir('pbi-config-');
-  const data = tempDir('pbi-data-');
+  const dirs = serverFolders([], 'pbi-');
   const env = isolatedEnv({
-    configDir: config.path,
-    dataDir: data.path,
-    env: { POWERBI_API_URL: f.pbi.apiUrl, AZURE_AUTHORITY_HOST: f.authority.host, ...extra },
+    configDir: dirs.configDir,
+    dataDir: dirs.dataDir,
+    env: { POWERBI_API_URL: t.world.pbi.apiUrl, AZURE_AUTHORITY_HOST: t.world.authority.host, ...extra },
   });
   return {
     env,
-    configDir: config.path,
+    configDir: dirs.configDir,
     run: (args: string[], input?: string) =>
       runBin(bin, args, { env, ...(input !== undefined ? { input } : {}) }),
     server: (args: string[] = []) =>
       spawnServer(bin, {
-        configDir: config.path,
-        dataDir: data.path,
+        configDir: dirs.configDir,
+        dataDir: dirs.dataDir,
         args,
-        env: { POWERBI_API_URL: f.pbi.apiUrl, AZURE_AUTHORITY_HOST: f.authority.host, ...extra },
+        env: { POWERBI_API_URL: t.world.pbi.apiUrl, AZURE_AUTHORITY_HOST: t.world.authority.host, ...extra },
       }),
     /** Every byte stored under the config folder, to prove no secret sits there in the clear. */
     stored: () =>
-      filesUnder(config.path)
+      filesUnder(dirs.configDir)
         .map((p) => readFileSync(p, 'utf8'))
         .join('\n'),
-    cleanup: () => {
-      config.cleanup();
-      data.cleanup();
-    },
+    cleanup: dirs.cleanup,
   };
 }
 
@@ -60,25 +58,13 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Run `login` for a device code, read the code from stderr and approve it as a user, as a person would. */
-async function deviceLogin(m: ReturnType<typeof machine>, args: string[], user = ALICE) {
-  const child = spawn(process.execPath, [bin, 'login', ...args], {
-    env: m.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  await expect.poll(() => /enter the code ([0-9A-F]{8})/.exec(stderr)?.[1], { timeout: 20_000 }).toBeTruthy();
-  const code = /enter the code ([0-9A-F]{8})/.exec(stderr)![1]!;
-  f.authority.approve(code, user);
-  return { code: await exit, stdout, stderr, userCode: code };
+function deviceLogin(m: ReturnType<typeof machine>, args: string[], user = ALICE) {
+  return deviceCodeLogin(t.world.authority, bin, { args, env: m.env, username: user });
 }
 
 describe('service principal', () => {
   it('from the environment: status says who, how, until when, and what is reachable', async () => {
-    const m = machine(fakeEnv(f));
+    const m = machine(hostEnv(t.world));
     try {
       const status = await m.run(['status']);
       expect(status.code).toBe(0);
@@ -86,7 +72,7 @@ describe('service principal', () => {
       expect(lines.slice(0, 3)).toEqual([
         'Profile: default',
         `Signed in: service principal ${SP.clientId} in tenant ${TENANT}, with client credentials from env POWERBI_CLIENT_SECRET`,
-        `Cloud: public (API ${f.pbi.apiUrl}, authority ${f.authority.host})`,
+        `Cloud: public (API ${t.world.pbi.apiUrl}, authority ${t.world.authority.host})`,
       ]);
       expect(lines[3]).toMatch(
         /^Access token valid until \d{4}-\d\d-\d\dT[\d:.]+Z \((59|60) min from now\)$/,
@@ -104,8 +90,8 @@ describe('service principal', () => {
 
   it('keeps a password inside POWERBI_API_URL (a proxy) out of status, tool results and the debug log', async () => {
     const PASSWORD = 'Pr0xyPassw0rd';
-    const apiUrl = f.pbi.apiUrl.replace('://', `://proxy-user:${PASSWORD}@`);
-    const m = machine({ ...fakeEnv(f), POWERBI_API_URL: apiUrl, SWITCHYARD_LOG_LEVEL: 'debug' });
+    const apiUrl = t.world.pbi.apiUrl.replace('://', `://proxy-user:${PASSWORD}@`);
+    const m = machine({ ...hostEnv(t.world), POWERBI_API_URL: apiUrl, SWITCHYARD_LOG_LEVEL: 'debug' });
     try {
       const status = await m.run(['status']);
       expect(status.stdout).toContain(`API ${apiUrl.replace(PASSWORD, '[redacted]')}`);
@@ -202,7 +188,7 @@ describe('service principal', () => {
     const dir = tempDir('pbi-cert-');
     try {
       const pem = join(dir.path, 'app.pem');
-      writeFileSync(pem, f.certificatePem, { mode: 0o600 });
+      writeFileSync(pem, t.world.certificatePem, { mode: 0o600 });
       const login = await m.run([
         'login',
         '--service-principal',
@@ -222,7 +208,7 @@ describe('service principal', () => {
       try {
         const call = await server.call('powerbi_list_datasets', { workspace: 'Sales Analytics' });
         expect(call.isError).toBe(false);
-        const issued = [...f.authority.issued.values()].filter((t) => t.clientId === CERT_APP);
+        const issued = [...t.world.authority.issued.values()].filter((t) => t.clientId === CERT_APP);
         expect(issued.length).toBeGreaterThan(0);
         expect(issued[0]).toMatchObject({
           kind: 'app',
@@ -233,7 +219,7 @@ describe('service principal', () => {
       }
       // The same certificate from the environment, without a stored sign-in.
       const fromEnv = machine({
-        ...fakeEnv(f),
+        ...hostEnv(t.world),
         POWERBI_CLIENT_ID: CERT_APP,
         POWERBI_CLIENT_SECRET: undefined,
         POWERBI_CLIENT_CERTIFICATE: pem,
@@ -255,29 +241,29 @@ describe('service principal', () => {
   });
 
   it('status says in plain words which tenant setting or role is missing', async () => {
-    const m = machine(fakeEnv(f));
+    const m = machine(hostEnv(t.world));
     try {
-      f.pbi.settings.executeQueriesEnabled = false;
+      t.world.pbi.settings.executeQueriesEnabled = false;
       let status = await m.run(['status']);
       expect(status.code).toBe(1);
       expect(status.stdout).toContain(
         `DAX queries on 'Sales Model' in 'Sales Analytics' fail. Power BI refused to run DAX for service principal ${SP.clientId}: the tenant setting 'Dataset Execute Queries REST API' is off or does not include this identity.`,
       );
-      f.pbi.settings.executeQueriesEnabled = true;
-      f.pbi.settings.servicePrincipalsEnabled = false;
+      t.world.pbi.settings.executeQueriesEnabled = true;
+      t.world.pbi.settings.servicePrincipalsEnabled = false;
       status = await m.run(['status']);
       expect(status.code).toBe(1);
       expect(status.stdout).toContain(
         `Workspaces: the call failed. Power BI refused the call for service principal ${SP.clientId}. Upstream said: Power BI 401 PowerBINotAuthorizedException. A Power BI admin must turn on 'Service principals can call Fabric public APIs' (Admin portal → Tenant settings → Developer settings) for a security group that holds the app, and the app needs a role in the workspace.`,
       );
     } finally {
-      f.pbi.settings.executeQueriesEnabled = true;
-      f.pbi.settings.servicePrincipalsEnabled = true;
+      t.world.pbi.settings.executeQueriesEnabled = true;
+      t.world.pbi.settings.servicePrincipalsEnabled = true;
       m.cleanup();
     }
-    f.authority.addApp({ clientId: 'lonely-app', clientSecret: 'lonely-secret-123' });
+    t.world.authority.addApp({ clientId: 'lonely-app', clientSecret: 'lonely-secret-123' });
     const lonely = machine({
-      ...fakeEnv(f),
+      ...hostEnv(t.world),
       POWERBI_CLIENT_ID: 'lonely-app',
       POWERBI_CLIENT_SECRET: 'lonely-secret-123',
     });
@@ -300,12 +286,12 @@ describe('delegated sign-in by device code', () => {
       const login = await deviceLogin(m, ['--client-id', PUBLIC_APP, '--tenant', TENANT]);
       expect(login.code).toBe(0);
       expect(login.stderr).toContain(
-        `To sign in, use a web browser to open the page ${f.authority.host}/devicelogin and enter the code ${login.userCode}`,
+        `To sign in, use a web browser to open the page ${t.world.authority.host}/devicelogin and enter the code ${login.userCode}`,
       );
       expect(login.stdout.split('\n')[0]).toMatch(
         /^Signed in as alice@contoso\.com \(public cloud, read and refresh\); tokens are cached in the encrypted files under .+ and refresh silently\.$/,
       );
-      const asked = f.authority.service.requestsTo(/devicecode$/, 'POST').at(-1)!.body;
+      const asked = t.world.authority.service.requestsTo(/devicecode$/, 'POST').at(-1)!.body;
       expect(new URLSearchParams(asked).get('scope')!.split(' ')).toEqual(
         expect.arrayContaining([
           'https://analysis.windows.net/powerbi/api/Workspace.Read.All',
@@ -324,15 +310,15 @@ describe('delegated sign-in by device code', () => {
       try {
         const started = await server.call('powerbi_refresh_dataset', at);
         expect(started.isError).toBe(false);
-        expect(JSON.parse(f.pbi.service.requestsTo(/refreshes$/, 'POST').at(-1)!.body)).toEqual({
+        expect(JSON.parse(t.world.pbi.service.requestsTo(/refreshes$/, 'POST').at(-1)!.body)).toEqual({
           notifyOption: 'NoNotification',
         });
         // Power BI refuses the token once: the server refreshes it silently (rotating refresh token) and goes on.
-        const tokenPosts = f.authority.service.requestsTo(/token$/, 'POST').length;
-        f.pbi.expireIssuedTokens();
+        const tokenPosts = t.world.authority.service.requestsTo(/token$/, 'POST').length;
+        t.world.pbi.expireIssuedTokens();
         const again = await server.call('powerbi_list_workspaces', { top: 1 });
         expect(again.isError).toBe(false);
-        expect(f.authority.service.requestsTo(/token$/, 'POST').length).toBe(tokenPosts + 1);
+        expect(t.world.authority.service.requestsTo(/token$/, 'POST').length).toBe(tokenPosts + 1);
       } finally {
         await server.close();
       }
@@ -353,12 +339,12 @@ describe('delegated sign-in by device code', () => {
         ['missing', () => rmSync(keyFile)],
       ] as const) {
         damage();
-        const deviceCodes = f.authority.service.requestsTo(/devicecode$/, 'POST').length;
+        const deviceCodes = t.world.authority.service.requestsTo(/devicecode$/, 'POST').length;
         const user = await m.run(['login', '--client-id', PUBLIC_APP, '--tenant', TENANT]);
         expect(user.code).toBe(1);
         expect(user.stderr.trim().split('\n').at(-1)).toBe(sentence(why));
         expect(user.stderr).not.toMatch(/enter the code|RangeError|Invalid key length/);
-        expect(f.authority.service.requestsTo(/devicecode$/, 'POST').length).toBe(deviceCodes);
+        expect(t.world.authority.service.requestsTo(/devicecode$/, 'POST').length).toBe(deviceCodes);
         const app = await m.run(
           ['login', '--service-principal', '--tenant', TENANT, '--client-id', SP.clientId],
           `${SP.secret}\n`,
@@ -397,7 +383,7 @@ describe('delegated sign-in by device code', () => {
       ]);
       expect(login.code).toBe(0);
       const asked = new URLSearchParams(
-        f.authority.service.requestsTo(/devicecode$/, 'POST').at(-1)!.body,
+        t.world.authority.service.requestsTo(/devicecode$/, 'POST').at(-1)!.body,
       ).get('scope')!;
       expect(asked).not.toContain('Dataset.ReadWrite.All');
       expect((await m.run(['status'])).stdout).toContain('Signed in: no.');
@@ -423,7 +409,7 @@ describe('delegated sign-in by device code', () => {
 
 describe('a supplied token', () => {
   it('is used as given, and status shows whose it is', async () => {
-    const token = f.authority.mint({
+    const token = t.world.authority.mint({
       username: ALICE,
       scopes: ['Dataset.ReadWrite.All', 'Workspace.Read.All'],
     });
@@ -433,7 +419,9 @@ describe('a supplied token', () => {
       try {
         const call = await server.call('powerbi_list_reports', { workspace: 'Sales Analytics' });
         expect(call.isError).toBe(false);
-        expect(f.pbi.service.requestsTo(/reports$/).at(-1)!.headers.authorization).toBe(`Bearer ${token}`);
+        expect(t.world.pbi.service.requestsTo(/reports$/).at(-1)!.headers.authorization).toBe(
+          `Bearer ${token}`,
+        );
       } finally {
         await server.close();
       }
@@ -448,16 +436,16 @@ describe('a supplied token', () => {
   });
 
   it('says when it has expired, without calling Power BI', async () => {
-    const token = f.authority.mint({ username: ALICE, seconds: -60 });
+    const token = t.world.authority.mint({ username: ALICE, seconds: -60 });
     const m = machine({ POWERBI_ACCESS_TOKEN: token });
     const server = await m.server();
     try {
-      const before = f.pbi.service.requests.length;
+      const before = t.world.pbi.service.requests.length;
       const call = await server.call('powerbi_list_workspaces', {});
       expect(call.text).toMatch(
         /^The token in POWERBI_ACCESS_TOKEN expired at \S+Z\. Put a fresh token for https:\/\/analysis\.windows\.net\/powerbi\/api in POWERBI_ACCESS_TOKEN and restart the server, or unset it and use `powerbi-mcp login`\.$/,
       );
-      expect(f.pbi.service.requests.length).toBe(before);
+      expect(t.world.pbi.service.requests.length).toBe(before);
     } finally {
       await server.close();
       m.cleanup();
@@ -467,25 +455,25 @@ describe('a supplied token', () => {
 
 describe('clouds', () => {
   it('--cloud usgov asks Azure AD for the US Government resource, which only a US Gov Power BI accepts', async () => {
-    const gov = await FakePowerBi.start(f.authority, {
+    const gov = await FakePowerBi.start(t.world.authority, {
       audience: 'https://analysis.usgovcloudapi.net/powerbi/api',
     });
     gov.grant(SP.clientId, 'Member');
     try {
-      const m = machine({ ...fakeEnv(f), POWERBI_API_URL: gov.apiUrl });
+      const m = machine({ ...hostEnv(t.world), POWERBI_API_URL: gov.apiUrl });
       const server = await m.server(['--cloud', 'usgov']);
       try {
         const call = await server.call('powerbi_list_workspaces', { top: 1 });
         expect(call.isError).toBe(false);
-        const scope = new URLSearchParams(f.authority.service.requestsTo(/token$/, 'POST').at(-1)!.body).get(
-          'scope',
-        );
+        const scope = new URLSearchParams(
+          t.world.authority.service.requestsTo(/token$/, 'POST').at(-1)!.body,
+        ).get('scope');
         expect(scope).toBe('https://analysis.usgovcloudapi.net/powerbi/api/.default');
       } finally {
         await server.close();
         m.cleanup();
       }
-      const publicCloud = machine({ ...fakeEnv(f), POWERBI_API_URL: gov.apiUrl });
+      const publicCloud = machine({ ...hostEnv(t.world), POWERBI_API_URL: gov.apiUrl });
       const wrong = await publicCloud.server();
       try {
         const call = await wrong.call('powerbi_list_workspaces', { top: 1 });
@@ -504,7 +492,7 @@ describe('clouds', () => {
   });
 
   it('without overrides, each cloud has its own API and authority', async () => {
-    const m = machine(fakeEnv(f));
+    const m = machine(hostEnv(t.world));
     try {
       const env = { ...m.env };
       delete env.POWERBI_API_URL;
@@ -512,7 +500,7 @@ describe('clouds', () => {
       env.POWERBI_CLOUD = 'china';
       // status resolves the endpoints before any call; the fake authority is not China's, so stop there.
       const status = await runBin(bin, ['status'], {
-        env: { ...env, POWERBI_ACCESS_TOKEN: f.authority.mint({ username: ALICE }) },
+        env: { ...env, POWERBI_ACCESS_TOKEN: t.world.authority.mint({ username: ALICE }) },
       });
       expect(status.stdout).toContain(
         'Cloud: china (API https://api.powerbi.cn/v1.0/myorg, authority https://login.chinacloudapi.cn)',
@@ -532,8 +520,8 @@ describe('the OS keychain', async () => {
         keychain: true,
         configDir: config.path,
         env: {
-          POWERBI_API_URL: f.pbi.apiUrl,
-          AZURE_AUTHORITY_HOST: f.authority.host,
+          POWERBI_API_URL: t.world.pbi.apiUrl,
+          AZURE_AUTHORITY_HOST: t.world.authority.host,
           POWERBI_PROFILE: `kc-${process.pid}`,
         },
       });

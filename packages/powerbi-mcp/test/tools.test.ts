@@ -1,32 +1,23 @@
 // Every tool end to end: the built bin over stdio, signed in as a service principal against the fakes.
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeRequestCursor } from '@switchyard/core';
-import { cursorOf, spawnServer, type SpawnedServer, rowsOf, tableOf } from '@switchyard/testkit';
+import { cursorOf, spawnServer, rowsOf, tableOf } from '@switchyard/testkit';
 import { guid, salesModel } from './fake/index.js';
-import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
+import { bin, hostEnv, withWorld } from './helpers.js';
 
-let f: Fakes;
-let s: SpawnedServer;
 const model = salesModel();
 const SALES_WS = guid(1, 1);
 const SALES_MODEL = guid(1, 2);
 const at = { workspace: 'Sales Analytics', dataset: 'Sales Model' };
 
-beforeAll(async () => {
-  f = await startFakes();
-  s = await spawnServer(bin, { env: fakeEnv(f) });
-});
-afterAll(async () => {
-  await s?.close();
-  await f?.close();
-});
+const t = withWorld();
 
-const queries = () => f.pbi.service.requestsTo(/executeQueries$/, 'POST').length;
+const queries = () => t.world.pbi.service.requestsTo(/executeQueries$/, 'POST').length;
 
 describe('powerbi_list_workspaces', () => {
   it('pages with top and a next_cursor that resumes the same listing', async () => {
-    const first = await s.call('powerbi_list_workspaces', { top: 10 });
+    const first = await t.server.call('powerbi_list_workspaces', { top: 10 });
     expect(first.isError).toBe(false);
     const cursor = cursorOf(first.text)!;
     expect(first.text.split('\n')[0]).toBe(`10 workspaces (truncated; more exist). next_cursor: ${cursor}`);
@@ -34,12 +25,12 @@ describe('powerbi_list_workspaces', () => {
       returned: 10,
       truncated: true,
     });
-    const second = await s.call('powerbi_list_workspaces', { cursor });
-    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query).toMatchObject({
+    const second = await t.server.call('powerbi_list_workspaces', { cursor });
+    expect(t.world.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query).toMatchObject({
       $top: '11',
       $skip: '10',
     });
-    const last = await s.call('powerbi_list_workspaces', {
+    const last = await t.server.call('powerbi_list_workspaces', {
       cursor: cursorOf(second.text)!,
     });
     expect(last.structured).toMatchObject({ returned: 7, truncated: false });
@@ -47,7 +38,7 @@ describe('powerbi_list_workspaces', () => {
     expect(last.text.split('\n')[0]).toBe('7 workspaces.');
     const names = rowsOf(last).map((w) => w[1]);
     expect(names).toEqual(['Team 18', 'Team 19', 'Team 20', 'Team 21', 'Team 22', 'Team 23', 'Team 24']);
-    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query).toMatchObject({
+    expect(t.world.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query).toMatchObject({
       $top: '11',
       $skip: '20',
     });
@@ -75,12 +66,12 @@ describe('powerbi_list_workspaces', () => {
   });
 
   it('filters by name on the server side, quoting the value', async () => {
-    const call = await s.call('powerbi_list_workspaces', { name_contains: 'sales' });
+    const call = await t.server.call('powerbi_list_workspaces', { name_contains: 'sales' });
     expect(call.text).toContain("1 workspace whose name contains 'sales'.");
     expect(call.text).toContain(`${SALES_WS},Sales Analytics,Workspace,true`);
     expect(call.text).toMatch(/\[BEGIN UNTRUSTED Power BI workspace names [0-9a-f]{8}:/);
-    await s.call('powerbi_list_workspaces', { name_contains: "O'Brien" });
-    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query.$filter).toBe(
+    await t.server.call('powerbi_list_workspaces', { name_contains: "O'Brien" });
+    expect(t.world.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query.$filter).toBe(
       "contains(name,'O''Brien')",
     );
   });
@@ -88,7 +79,7 @@ describe('powerbi_list_workspaces', () => {
 
 describe('powerbi_list_datasets', () => {
   it('lists the semantic models of a workspace named by name or id', async () => {
-    const byName = await s.call('powerbi_list_datasets', { workspace: 'Sales Analytics' });
+    const byName = await t.server.call('powerbi_list_datasets', { workspace: 'Sales Analytics' });
     expect(byName.text.split('\n')[0]).toBe('4 semantic models in workspace «Sales Analytics».');
     expect(byName.text).toContain(`${SALES_MODEL},Sales Model,owner@contoso.com,true,Abf,false`);
     expect(rowsOf(byName)).toContainEqual([
@@ -100,7 +91,7 @@ describe('powerbi_list_datasets', () => {
       'true',
     ]);
     expect(byName.structured).toMatchObject({ returned: 4, total: 4, truncated: false });
-    const byId = await s.call('powerbi_list_datasets', {
+    const byId = await t.server.call('powerbi_list_datasets', {
       workspace: SALES_WS,
       name_contains: 'model',
       top: 2,
@@ -114,7 +105,7 @@ describe('powerbi_list_datasets', () => {
 describe('powerbi_get_dataset_schema', () => {
   it('reads tables, columns, measures and relationships through INFO.VIEW, then serves it from the cache', async () => {
     const before = queries();
-    const call = await s.call('powerbi_get_dataset_schema', at);
+    const call = await t.server.call('powerbi_get_dataset_schema', at);
     expect(call.isError).toBe(false);
     expect(queries() - before).toBe(4);
     const lines = call.text.split('\n');
@@ -137,7 +128,7 @@ describe('powerbi_get_dataset_schema', () => {
       notes: [],
     });
 
-    const again = await s.call('powerbi_get_dataset_schema', {
+    const again = await t.server.call('powerbi_get_dataset_schema', {
       ...at,
       include_hidden: true,
       tables: ['sales'],
@@ -154,9 +145,9 @@ describe('powerbi_get_dataset_schema', () => {
   });
 
   it('falls back to COLUMNSTATISTICS() when the INFO.VIEW functions are refused', async () => {
-    f.pbi.settings.refuseInfoView = true;
+    t.world.pbi.settings.refuseInfoView = true;
     try {
-      const call = await s.call('powerbi_get_dataset_schema', { ...at, bypass_cache: true });
+      const call = await t.server.call('powerbi_get_dataset_schema', { ...at, bypass_cache: true });
       expect(call.isError).toBe(false);
       expect(call.structured).toMatchObject({ source: 'COLUMNSTATISTICS', relationship_count: 0 });
       expect(call.text).toContain(
@@ -165,16 +156,16 @@ describe('powerbi_get_dataset_schema', () => {
       expect(call.text).toContain('Quantity (Int64 (guessed), 10 distinct, 1…10)');
       expect(call.text).not.toContain('RowNumber-');
     } finally {
-      f.pbi.settings.refuseInfoView = false;
+      t.world.pbi.settings.refuseInfoView = false;
       // The fallback schema is cached like any other: read the full one again for the tests after this.
-      await s.call('powerbi_get_dataset_schema', { ...at, bypass_cache: true });
+      await t.server.call('powerbi_get_dataset_schema', { ...at, bypass_cache: true });
     }
   });
 });
 
 describe('powerbi_execute_dax', () => {
   it('returns an aggregate as CSV and structuredContent, equal to the model computed by hand', async () => {
-    const call = await s.call('powerbi_execute_dax', {
+    const call = await t.server.call('powerbi_execute_dax', {
       ...at,
       query: 'EVALUATE SUMMARIZECOLUMNS(Product[Category], "Units", [Units]) ORDER BY Product[Category]',
     });
@@ -199,7 +190,7 @@ describe('powerbi_execute_dax', () => {
     expect(call.text).toContain(
       `Product[Category],[Units]\n${expected.map(([c, n]) => `${c},${n}`).join('\n')}\n[END UNTRUSTED`,
     );
-    const body = JSON.parse(f.pbi.service.requestsTo(/executeQueries$/, 'POST').at(-1)!.body);
+    const body = JSON.parse(t.world.pbi.service.requestsTo(/executeQueries$/, 'POST').at(-1)!.body);
     expect(body).toEqual({
       queries: [
         {
@@ -211,7 +202,7 @@ describe('powerbi_execute_dax', () => {
   });
 
   it('caps rows at max_rows and says how many exist', async () => {
-    const call = await s.call('powerbi_execute_dax', { ...at, query: "EVALUATE 'Sales'" });
+    const call = await t.server.call('powerbi_execute_dax', { ...at, query: "EVALUATE 'Sales'" });
     expect(call.text.split('\n')[0]).toBe(
       '200 of 1,000 rows from dataset «Sales Model» in workspace «Sales Analytics» (truncated; raise max_rows or use spill: true for all rows).',
     );
@@ -222,7 +213,7 @@ describe('powerbi_execute_dax', () => {
       partial: false,
     });
     expect(rowsOf(call).length).toBe(200);
-    const few = await s.call('powerbi_execute_dax', {
+    const few = await t.server.call('powerbi_execute_dax', {
       ...at,
       query: "EVALUATE 'Sales'",
       max_rows: 3,
@@ -230,33 +221,33 @@ describe('powerbi_execute_dax', () => {
     });
     expect(few.structured).toMatchObject({ returned: 3, truncated: true });
     expect(
-      JSON.parse(f.pbi.service.requestsTo(/executeQueries$/, 'POST').at(-1)!.body).serializerSettings,
+      JSON.parse(t.world.pbi.service.requestsTo(/executeQueries$/, 'POST').at(-1)!.body).serializerSettings,
     ).toEqual({ includeNulls: false });
     // Without nulls a row misses its blank columns: the column set is the union, blanks are empty cells.
     expect(tableOf(few).columns).toContain('Sales[Discount]');
   });
 
   it('passes impersonated_user through', async () => {
-    await s.call('powerbi_execute_dax', {
+    await t.server.call('powerbi_execute_dax', {
       ...at,
       query: 'EVALUATE ROW("n", [Order Count])',
       impersonated_user: 'bob@contoso.com',
     });
-    expect(f.pbi.queries.at(-1)).toMatchObject({
+    expect(t.world.pbi.queries.at(-1)).toMatchObject({
       impersonatedUserName: 'bob@contoso.com',
       query: 'EVALUATE ROW("n", [Order Count])',
     });
   });
 
   it('spills the whole result to a CSV file and returns its path with a preview', async () => {
-    const call = await s.call('powerbi_execute_dax', {
+    const call = await t.server.call('powerbi_execute_dax', {
       ...at,
       query: "EVALUATE 'Sales' ORDER BY Sales[SalesKey]",
       spill: true,
     });
     expect(call.isError).toBe(false);
     const path = call.structured!.spill_path as string;
-    expect(path.startsWith(`${s.env.SWITCHYARD_DATA_DIR}/spill/powerbi-mcp/`)).toBe(true);
+    expect(path.startsWith(`${t.server.env.SWITCHYARD_DATA_DIR}/spill/powerbi-mcp/`)).toBe(true);
     expect(call.text.split('\n')[0]).toBe(
       `Wrote all 1,000 rows (${Math.ceil((call.structured!.spill_bytes as number) / 1024)} KB) of the result from dataset «Sales Model» in workspace «Sales Analytics» to ${path}. Preview of the first 20 rows:`,
     );
@@ -283,13 +274,19 @@ describe('powerbi_execute_dax', () => {
 
 describe('powerbi_list_reports', () => {
   it('lists reports with their pages in page order', async () => {
-    const call = await s.call('powerbi_list_reports', { workspace: 'Sales Analytics', include_pages: true });
+    const call = await t.server.call('powerbi_list_reports', {
+      workspace: 'Sales Analytics',
+      include_pages: true,
+    });
     expect(call.text.split('\n')[0]).toBe('2 reports in workspace «Sales Analytics».');
     expect(call.text).toContain(
       `${guid(1, 3)},Sales Overview,${SALES_MODEL},PowerBIReport,https://app.powerbi.com/groups/${SALES_WS}/reports/${guid(1, 3)},Overview; By Region; Details`,
     );
     expect(call.structured).toMatchObject({ returned: 2, total: 2, truncated: false });
-    const plain = await s.call('powerbi_list_reports', { workspace: SALES_WS, name_contains: 'drill' });
+    const plain = await t.server.call('powerbi_list_reports', {
+      workspace: SALES_WS,
+      name_contains: 'drill',
+    });
     expect(plain.text).toContain(
       `${guid(2, 3)},Customer Drilldown,${SALES_MODEL},PowerBIReport,https://app.powerbi.com/groups/${SALES_WS}/reports/${guid(2, 3)}\n`,
     );
@@ -307,7 +304,7 @@ describe('powerbi_list_reports', () => {
 
 describe('refreshes', () => {
   it('shows the history with failure reasons decoded from serviceExceptionJson', async () => {
-    const call = await s.call('powerbi_get_refresh_history', {
+    const call = await t.server.call('powerbi_get_refresh_history', {
       workspace: 'Sales Analytics',
       dataset: 'Restricted Model',
       top: 3,
@@ -322,15 +319,15 @@ describe('refreshes', () => {
     expect(failed[5]).toBe(
       'DMTS_DatasourceHasNoCredentialError: a data source has no stored credentials: set them in the dataset settings (Data source credentials) — Data source error: The credentials provided for the SQL source are invalid.',
     );
-    expect(f.pbi.service.requestsTo(/refreshes$/, 'GET').at(-1)!.query.$top).toBe('3');
+    expect(t.world.pbi.service.requestsTo(/refreshes$/, 'GET').at(-1)!.query.$top).toBe('3');
   });
 
   it('starts a refresh and returns at once', async () => {
-    const before = f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes.length;
-    const call = await s.call('powerbi_refresh_dataset', at);
+    const before = t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes.length;
+    const call = await t.server.call('powerbi_refresh_dataset', at);
     expect(call.isError).toBe(false);
-    const started = f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes[0]!;
-    expect(f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes).toHaveLength(before + 1);
+    const started = t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes[0]!;
+    expect(t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes).toHaveLength(before + 1);
     expect(call.text).toBe(
       `Started a refresh of dataset «Sales Model» in workspace «Sales Analytics» (request id ${started.requestId}). It runs in Power BI; follow it with powerbi_get_refresh_history.`,
     );
@@ -341,11 +338,11 @@ describe('refreshes', () => {
       status: 'started',
     });
     // A service principal may not ask for mail notifications: none is sent.
-    expect(JSON.parse(f.pbi.service.requestsTo(/refreshes$/, 'POST').at(-1)!.body)).toEqual({});
+    expect(JSON.parse(t.world.pbi.service.requestsTo(/refreshes$/, 'POST').at(-1)!.body)).toEqual({});
   });
 
   it('waits for a refresh with progress notifications and reports a failure with its reason', async () => {
-    f.pbi.settings.nextRefreshFailure = JSON.stringify({
+    t.world.pbi.settings.nextRefreshFailure = JSON.stringify({
       error: {
         code: 'ModelRefresh_ShortMessage_ProcessingError',
         'pbi.error': {
@@ -357,7 +354,7 @@ describe('refreshes', () => {
       },
     });
     const progress: Array<{ progress: number; total?: number; message?: string }> = [];
-    const call = await s.call(
+    const call = await t.server.call(
       'powerbi_refresh_dataset',
       { ...at, wait: true, timeout_seconds: 60 },
       { onProgress: (p) => progress.push(p) },
@@ -386,20 +383,20 @@ describe('refreshes', () => {
   });
 
   it('stops waiting at the timeout and says the refresh goes on', async () => {
-    f.pbi.settings.refreshMs = 60_000;
+    t.world.pbi.settings.refreshMs = 60_000;
     try {
-      const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
+      const call = await t.server.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
       expect(call.text).toMatch(
         /^The refresh of dataset «Sales Model» in workspace «Sales Analytics» is still running after \d+ s; it goes on in Power BI\. Follow it with powerbi_get_refresh_history\.$/,
       );
       expect(call.structured).toMatchObject({ status: 'in progress' });
     } finally {
-      f.pbi.settings.refreshMs = 1500;
+      t.world.pbi.settings.refreshMs = 1500;
     }
   });
 
   describe('when Power BI returns no request id', () => {
-    const history = () => f.pbi.dataset('Sales Analytics', 'Sales Model').refreshes;
+    const history = () => t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes;
     beforeEach(() => {
       // At the top of the history: an older refresh that completed a moment ago (and none started by
       // the tests before, which would be seconds old: within the clock skew the tool allows).
@@ -417,22 +414,22 @@ describe('refreshes', () => {
         },
         ...older,
       );
-      f.pbi.settings.omitRefreshRequestId = true;
+      t.world.pbi.settings.omitRefreshRequestId = true;
     });
     afterEach(() => {
-      f.pbi.settings.omitRefreshRequestId = false;
-      f.pbi.settings.refreshListedAfterMs = 0;
-      f.pbi.settings.nextRefreshFailure = undefined;
+      t.world.pbi.settings.omitRefreshRequestId = false;
+      t.world.pbi.settings.refreshListedAfterMs = 0;
+      t.world.pbi.settings.nextRefreshFailure = undefined;
     });
 
     it('follows the refresh it started once the history lists it, not the older one on top', async () => {
       // The new refresh is listed only after the first poll, and fails; the older one completed.
-      f.pbi.settings.refreshListedAfterMs = 2_000;
-      f.pbi.settings.nextRefreshFailure = JSON.stringify({
+      t.world.pbi.settings.refreshListedAfterMs = 2_000;
+      t.world.pbi.settings.nextRefreshFailure = JSON.stringify({
         errorCode: 'DM_GWPipeline_Client_GatewayUnreachable',
         errorDescription: 'The gateway is offline.',
       });
-      const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 30 });
+      const call = await t.server.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 30 });
       expect(call.isError).toBe(false);
       expect(call.text.split('\n')[0]).toBe(
         'The refresh of dataset «Sales Model» in workspace «Sales Analytics» failed (DM_GWPipeline_Client_GatewayUnreachable).',
@@ -446,8 +443,8 @@ describe('refreshes', () => {
     });
 
     it('says the refresh was accepted but not identified, instead of the older refresh’s outcome', async () => {
-      f.pbi.settings.refreshListedAfterMs = 60_000;
-      const call = await s.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
+      t.world.pbi.settings.refreshListedAfterMs = 60_000;
+      const call = await t.server.call('powerbi_refresh_dataset', { ...at, wait: true, timeout_seconds: 5 });
       expect(call.isError).toBe(false);
       expect(call.text).toMatch(
         /^Power BI accepted the refresh of dataset «Sales Model» in workspace «Sales Analytics», but it could not be identified after \d+ s: Power BI returned no request id and no refresh started since then is in the refresh history yet\. Check its outcome with powerbi_get_refresh_history \(look for a refresh started at or after \S+\)\.$/,
@@ -465,7 +462,7 @@ describe('refreshes', () => {
 
 describe('resources and prompts', () => {
   it('offers the schema template, lists reachable datasets (bounded) and reads one as markdown', async () => {
-    const { resourceTemplates } = await s.client.listResourceTemplates();
+    const { resourceTemplates } = await t.server.client.listResourceTemplates();
     expect(resourceTemplates).toEqual([
       expect.objectContaining({
         uriTemplate: 'powerbi://workspaces/{workspace_id}/datasets/{dataset_id}/schema',
@@ -473,7 +470,7 @@ describe('resources and prompts', () => {
         mimeType: 'text/markdown',
       }),
     ]);
-    const { resources } = await s.client.listResources();
+    const { resources } = await t.server.client.listResources();
     expect(resources.map((r) => r.name)).toEqual([
       'Sales Analytics / Sales Model',
       'Sales Analytics / Sales Model (RLS)',
@@ -481,20 +478,20 @@ describe('resources and prompts', () => {
       'Sales Analytics / Live Connection',
       'toolsets',
     ]);
-    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query.$top).toBe('5');
-    const read = await s.client.readResource({ uri: resources[0]!.uri });
+    expect(t.world.pbi.service.requestsTo(/\/groups$/, 'GET').at(-1)!.query.$top).toBe('5');
+    const read = await t.server.client.readResource({ uri: resources[0]!.uri });
     const content = read.contents[0] as { text: string; mimeType: string };
     expect(content.mimeType).toBe('text/markdown');
     expect(content.text.split('\n')[0]).toBe(`# Schema of dataset ${SALES_MODEL} in workspace ${SALES_WS}`);
     expect(content.text).toContain('CustomerKey (Int64, hidden)');
-    const byName = await s.client.readResource({
+    const byName = await t.server.client.readResource({
       uri: 'powerbi://workspaces/Sales%20Analytics/datasets/Sales%20Model/schema',
     });
     expect((byName.contents[0] as { text: string }).text).toContain('[Total Sales] = SUM(Sales[Amount])');
   });
 
   it('has the business analyst and explore prompts', async () => {
-    const { prompts } = await s.client.listPrompts();
+    const { prompts } = await t.server.client.listPrompts();
     expect(prompts.map((p) => [p.name, p.arguments?.map((a) => [a.name, a.required])])).toEqual([
       [
         'powerbi_business_analyst',
@@ -511,7 +508,7 @@ describe('resources and prompts', () => {
         ],
       ],
     ]);
-    const got = await s.client.getPrompt({
+    const got = await t.server.client.getPrompt({
       name: 'powerbi_business_analyst',
       arguments: { question: 'Which region grew fastest?' },
     });
@@ -531,7 +528,7 @@ describe('resources and prompts', () => {
 
 describe('modes', () => {
   it('leaves the refresh tool out in --read-only, and serves only the asked toolsets', async () => {
-    const ro = await spawnServer(bin, { env: fakeEnv(f), args: ['--read-only'] });
+    const ro = await spawnServer(bin, { env: hostEnv(t.world), args: ['--read-only'] });
     try {
       const { tools } = await ro.client.listTools();
       expect(tools.map((t) => t.name)).not.toContain('powerbi_refresh_dataset');
@@ -539,7 +536,7 @@ describe('modes', () => {
     } finally {
       await ro.close();
     }
-    const dax = await spawnServer(bin, { env: { ...fakeEnv(f), POWERBI_TOOLSETS: 'dax,refresh' } });
+    const dax = await spawnServer(bin, { env: { ...hostEnv(t.world), POWERBI_TOOLSETS: 'dax,refresh' } });
     try {
       expect((await dax.client.listTools()).tools.map((t) => t.name)).toEqual([
         'powerbi_execute_dax',

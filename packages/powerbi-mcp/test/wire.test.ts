@@ -1,48 +1,32 @@
 // Rule 6 on the wire (issue #15): a DAX answer with a huge value and thousands of rows stays within the tool's
 // byte cap with the largest max_rows, says truncated in the text and in structuredContent, and sends its rows once;
 // and the seed chat backend's argument names (issue #15, part 5) are accepted without being advertised.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  doubledPayload,
-  fenceProblems,
-  resultBytes,
-  rowsOf,
-  spawnServer,
-  type SpawnedServer,
-} from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
+import { doubledPayload, fenceProblems, resultBytes, rowsOf } from '@switchyard/testkit';
 import { DEFAULT_RESULT_BYTES } from '@switchyard/core';
 import { guid } from './fake/index.js';
-import { bin, fakeEnv, startFakes, type Fakes } from './helpers.js';
+import { withWorld } from './helpers.js';
 import { MAX_ROWS } from '../src/tools/dax.js';
 
 const SALES_WS = guid(1, 1);
 const SALES_MODEL = guid(1, 2);
 const at = { workspace: 'Sales Analytics', dataset: 'Sales Model' };
 
-let f: Fakes;
-let s: SpawnedServer;
-beforeAll(async () => {
-  f = await startFakes();
-  s = await spawnServer(bin, { env: fakeEnv(f) });
-});
-afterAll(async () => {
-  await s?.close();
-  await f?.close();
-});
+const t = withWorld();
 
 describe('powerbi answers within their caps on the wire', () => {
   it('sends no tool payload twice', async () => {
     const calls = [
-      await s.call('powerbi_list_workspaces', {}),
-      await s.call('powerbi_list_datasets', { workspace: 'Sales Analytics' }),
-      await s.call('powerbi_get_dataset_schema', at),
-      await s.call('powerbi_execute_dax', {
+      await t.server.call('powerbi_list_workspaces', {}),
+      await t.server.call('powerbi_list_datasets', { workspace: 'Sales Analytics' }),
+      await t.server.call('powerbi_get_dataset_schema', at),
+      await t.server.call('powerbi_execute_dax', {
         ...at,
         query: "EVALUATE SUMMARIZECOLUMNS('Product'[Category], \"Units\", SUM('Sales'[Quantity]))",
       }),
-      await s.call('powerbi_execute_dax', { ...at, query: "EVALUATE TOPN(50, 'Sales')" }),
-      await s.call('powerbi_list_reports', { workspace: 'Sales Analytics' }),
-      await s.call('powerbi_get_refresh_history', {
+      await t.server.call('powerbi_execute_dax', { ...at, query: "EVALUATE TOPN(50, 'Sales')" }),
+      await t.server.call('powerbi_list_reports', { workspace: 'Sales Analytics' }),
+      await t.server.call('powerbi_get_refresh_history', {
         workspace: 'Sales Analytics',
         dataset: 'Restricted Model',
       }),
@@ -54,7 +38,7 @@ describe('powerbi answers within their caps on the wire', () => {
   });
 
   it('holds a 2,000,000-character value and 20,000 rows to the cap with the largest max_rows', async () => {
-    const customer = f.pbi
+    const customer = t.world.pbi
       .dataset('Sales Analytics', 'Sales Model')
       .model.tables.find((t) => t.name === 'Customer')!;
     customer.rows[0]!.Name = 'x'.repeat(2_000_000);
@@ -65,7 +49,7 @@ describe('powerbi answers within their caps on the wire', () => {
         Region: 'North',
         Segment: 'Consumer',
       });
-    const call = await s.call('powerbi_execute_dax', {
+    const call = await t.server.call('powerbi_execute_dax', {
       ...at,
       query: "EVALUATE 'Customer'",
       max_rows: MAX_ROWS,
@@ -90,16 +74,16 @@ describe('powerbi answers within their caps on the wire', () => {
 
 describe("the seed backend's argument names", () => {
   it('are accepted as aliases: workspace_id, dataset_id, dax_query', async () => {
-    const datasets = await s.call('powerbi_list_datasets', { workspace_id: SALES_WS });
+    const datasets = await t.server.call('powerbi_list_datasets', { workspace_id: SALES_WS });
     expect(datasets.isError, datasets.text).toBe(false);
     expect(datasets.text).toContain('Sales Model');
-    const schema = await s.call('powerbi_get_dataset_schema', {
+    const schema = await t.server.call('powerbi_get_dataset_schema', {
       workspace_id: SALES_WS,
       dataset_id: SALES_MODEL,
     });
     expect(schema.isError, schema.text).toBe(false);
     expect(schema.structured).toMatchObject({ workspace_id: SALES_WS, dataset_id: SALES_MODEL });
-    const dax = await s.call('powerbi_execute_dax', {
+    const dax = await t.server.call('powerbi_execute_dax', {
       workspace_id: SALES_WS,
       dataset_id: SALES_MODEL,
       dax_query: 'EVALUATE ROW("n", 1)',
@@ -109,12 +93,12 @@ describe("the seed backend's argument names", () => {
   });
 
   it('are not advertised in tools/list, and one given beside its own name is refused', async () => {
-    const { tools } = await s.client.listTools();
+    const { tools } = await t.server.client.listTools();
     for (const tool of tools)
       expect(Object.keys(tool.inputSchema.properties ?? {})).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/^(workspace_id|dataset_id|dax_query)$/)]),
       );
-    const both = await s.call('powerbi_execute_dax', {
+    const both = await t.server.call('powerbi_execute_dax', {
       ...at,
       dax_query: 'EVALUATE ROW("n", 1)',
       query: 'EVALUATE ROW("n", 2)',

@@ -3,6 +3,7 @@ export * from './fake-service.js';
 export * from './fake-authority.js';
 export * from './spawn.js';
 export * from './keychain.js';
+export * from './device-code.js';
 export * from './contract.js';
 export * from './pack.js';
 export * from './untrusted.js';

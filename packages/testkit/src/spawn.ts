@@ -30,6 +30,35 @@ export function tempDir(prefix = 'switchyard-test-'): { path: string; cleanup():
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** The folders of one user's machine: a server's config and data folders, and any named others (a home, an allowed root). */
+export type ServerFolders<F extends string = never> = { configDir: string; dataDir: string } & Record<
+  F,
+  string
+> & {
+    cleanup(): void;
+  };
+
+/** Fresh folders for one machine (`configDir`, `dataDir` and one per name), removed together by `cleanup`. */
+export function serverFolders<F extends string = never>(
+  names: readonly F[] = [],
+  prefix = 'switchyard-',
+): ServerFolders<F> {
+  const made = [tempDir(`${prefix}config-`), tempDir(`${prefix}data-`)];
+  const named = Object.fromEntries(
+    names.map((name) => {
+      const dir = tempDir(`${prefix}${name}-`);
+      made.push(dir);
+      return [name, dir.path];
+    }),
+  ) as Record<F, string>;
+  return {
+    ...named,
+    configDir: made[0]!.path,
+    dataDir: made[1]!.path,
+    cleanup: () => made.forEach((dir) => dir.cleanup()),
+  };
+}
+
 export interface IsolatedEnvOptions {
   /** Extra variables for the server. */
   env?: Record<string, string | undefined>;

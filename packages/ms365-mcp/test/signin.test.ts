@@ -1,52 +1,45 @@
+// Device-code sign-in through the built CLI against testkit's fake Azure AD: login, status and logout, a call
+// without a usable sign-in, consent, profiles and personal Microsoft accounts.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnServer } from '@switchyard/testkit';
 import { CONSUMER_TENANT } from './fake/graph.js';
-import {
-  ALICE,
-  bin,
-  cli,
-  folders,
-  hostEnv,
-  login,
-  signedInServer,
-  startWorld,
-  type World,
-} from './helpers.js';
+import { ALICE, bin, cli, folders, hostEnv, login, signedInServer, withWorld } from './helpers.js';
 
-let world: World;
 const DANA = 'dana@contoso.com';
 const PAT = 'pat@outlook.com';
 
-beforeAll(async () => {
-  world = await startWorld();
-  // Dana may not consent to Mail.Send (a tenant policy); Pat has a personal Microsoft account.
-  world.authority.addUser({
-    username: DANA,
-    name: 'Dana Scully',
-    consented: [
-      'User.Read',
-      'Mail.Read',
-      'Mail.ReadWrite',
-      'Calendars.Read',
-      'Calendars.ReadWrite',
-      'Calendars.Read.Shared',
-      'Files.Read.All',
-      'Files.ReadWrite.All',
-      'Sites.Read.All',
-    ],
-  });
-  world.authority.addUser({ username: PAT, name: 'Pat', tenantId: CONSUMER_TENANT });
-  world.graph.mailbox(ALICE).add({ subject: 'Hello Alice' });
-  world.graph.mailbox(DANA).add({ subject: 'Hello Dana' });
-  world.graph.mailbox(PAT).add({ subject: 'Hello Pat' });
+const t = withWorld({
+  seed: (world) => {
+    // Dana may not consent to Mail.Send (a tenant policy); Pat has a personal Microsoft account.
+    world.authority.addUser({
+      username: DANA,
+      name: 'Dana Scully',
+      consented: [
+        'User.Read',
+        'Mail.Read',
+        'Mail.ReadWrite',
+        'Calendars.Read',
+        'Calendars.ReadWrite',
+        'Calendars.Read.Shared',
+        'Files.Read.All',
+        'Files.ReadWrite.All',
+        'Sites.Read.All',
+      ],
+    });
+    world.authority.addUser({ username: PAT, name: 'Pat', tenantId: CONSUMER_TENANT });
+    world.graph.mailbox(ALICE).add({ subject: 'Hello Alice' });
+    world.graph.mailbox(DANA).add({ subject: 'Hello Dana' });
+    world.graph.mailbox(PAT).add({ subject: 'Hello Pat' });
+  },
+  signIn: false,
+  server: false,
 });
-afterAll(() => world?.close());
 
 /** The scopes of the last device-code request (without MSAL's OIDC scopes). */
 function requestedScopes(): string[] {
-  const req = world.authority.service.requestsTo(/\/oauth2\/v2\.0\/devicecode$/, 'POST').at(-1)!;
+  const req = t.world.authority.service.requestsTo(/\/oauth2\/v2\.0\/devicecode$/, 'POST').at(-1)!;
   return (new URLSearchParams(req.body).get('scope') ?? '')
     .split(' ')
     .filter((s) => !['openid', 'profile', 'offline_access'].includes(s));
@@ -56,7 +49,7 @@ describe('login, status, logout', () => {
   it('with a lost or damaged store key, login says what was lost before any device code; logout then login recovers', async () => {
     const dirs = folders();
     try {
-      expect((await login(world, dirs)).code).toBe(0);
+      expect((await login(t.world, dirs)).code).toBe(0);
       const keyFile = join(dirs.configDir, 'secret.key');
       const sentence = (why: string) =>
         `2 stored secrets can no longer be read because the key file ${keyFile} that encrypts them is ${why}: switchyard/ms365/default (msal-token-cache, settings). Run \`ms365-mcp logout\`, then \`ms365-mcp login\`, to store them again under a new key (nothing was changed).`;
@@ -65,19 +58,19 @@ describe('login, status, logout', () => {
         ['damaged (not a 32-byte key)', () => writeFileSync(keyFile, 'x'.repeat(44))],
       ] as const) {
         damage();
-        const deviceCodes = world.authority.service.requestsTo(/devicecode$/, 'POST').length;
+        const deviceCodes = t.world.authority.service.requestsTo(/devicecode$/, 'POST').length;
         for (const env of [{}, { MS365_TENANT_ID: 'organizations' }]) {
-          const refused = await login(world, dirs, { env });
+          const refused = await login(t.world, dirs, { env });
           expect(refused.code).toBe(1);
           expect(refused.stderr.trim().split('\n').at(-1)).toBe(`ms365-mcp: ${sentence(why)}`);
           expect(refused.stderr).not.toMatch(/devicelogin|Invalid key length/);
         }
-        expect(world.authority.service.requestsTo(/devicecode$/, 'POST').length).toBe(deviceCodes);
-        expect((await cli(world, dirs, ['status'])).stdout).toContain(`Signed in: no. ${sentence(why)}\n`);
-        const out = await cli(world, dirs, ['logout']);
+        expect(t.world.authority.service.requestsTo(/devicecode$/, 'POST').length).toBe(deviceCodes);
+        expect((await cli(t.world, dirs, ['status'])).stdout).toContain(`Signed in: no. ${sentence(why)}\n`);
+        const out = await cli(t.world, dirs, ['logout']);
         expect(out.code).toBe(0);
-        expect((await login(world, dirs)).code).toBe(0);
-        expect((await cli(world, dirs, ['status'])).stdout).toContain('Signed in: alice@contoso.com\n');
+        expect((await login(t.world, dirs)).code).toBe(0);
+        expect((await cli(t.world, dirs, ['status'])).stdout).toContain('Signed in: alice@contoso.com\n');
       }
     } finally {
       dirs.cleanup();
@@ -87,7 +80,7 @@ describe('login, status, logout', () => {
   it('signs in with a device code shown on stderr, and asks for the scopes of every toolset', async () => {
     const dirs = folders();
     try {
-      const result = await login(world, dirs);
+      const result = await login(t.world, dirs);
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(
         /To sign in, use a web browser to open the page https:\/\/localhost:\d+\/devicelogin and enter the code [0-9A-F]{8} to authenticate\./,
@@ -114,7 +107,7 @@ describe('login, status, logout', () => {
         /^Token cache: encrypted files under .* \(no OS keychain: SWITCHYARD_KEYCHAIN is off\)\.$/,
       );
 
-      const status = await cli(world, dirs, ['status']);
+      const status = await cli(t.world, dirs, ['status']);
       expect(status.code).toBe(0);
       expect(status.stdout).toContain('Signed in: alice@contoso.com\n');
       expect(status.stdout).toContain(
@@ -124,11 +117,11 @@ describe('login, status, logout', () => {
       expect(status.stdout).toContain('Graph answered: Alice Example <alice@contoso.com>\n');
       expect(status.stdout).not.toMatch(/Missing:/);
 
-      const out = await cli(world, dirs, ['logout']);
+      const out = await cli(t.world, dirs, ['logout']);
       expect(out.stdout.trim()).toBe(
         'Signed out of profile default: removed 1 account(s) and the token cache.',
       );
-      const after = await cli(world, dirs, ['status']);
+      const after = await cli(t.world, dirs, ['status']);
       expect(after.code).toBe(1);
       expect(after.stdout).toContain('Signed in: no. Not signed in. Run `ms365-mcp login` in a terminal.\n');
     } finally {
@@ -139,7 +132,7 @@ describe('login, status, logout', () => {
   it('asks only for what --read-only and --toolsets serve', async () => {
     const dirs = folders();
     try {
-      expect((await login(world, dirs, { args: ['--read-only'] })).code).toBe(0);
+      expect((await login(t.world, dirs, { args: ['--read-only'] })).code).toBe(0);
       expect(requestedScopes()).toEqual([
         'User.Read',
         'Mail.Read',
@@ -148,14 +141,14 @@ describe('login, status, logout', () => {
         'Files.Read.All',
         'Sites.Read.All',
       ]);
-      expect((await login(world, dirs, { args: ['--toolsets', 'mail'] })).code).toBe(0);
+      expect((await login(t.world, dirs, { args: ['--toolsets', 'mail'] })).code).toBe(0);
       expect(requestedScopes()).toEqual(['User.Read', 'Mail.ReadWrite', 'Mail.Send']);
       expect(
-        (await login(world, dirs, { env: { MS365_TOOLSETS: 'files', MS365_READ_ONLY: '1' } })).code,
+        (await login(t.world, dirs, { env: { MS365_TOOLSETS: 'files', MS365_READ_ONLY: '1' } })).code,
       ).toBe(0);
       expect(requestedScopes()).toEqual(['User.Read', 'Files.Read.All']);
       // A server that serves more than was granted says what is missing.
-      const status = await cli(world, dirs, ['status']);
+      const status = await cli(t.world, dirs, ['status']);
       expect(status.stdout).toContain(
         'Missing: Mail.ReadWrite Mail.Send Calendars.ReadWrite Calendars.Read.Shared Files.ReadWrite.All Sites.Read.All — run `ms365-mcp login` again (without --read-only for write scopes).\n',
       );
@@ -167,16 +160,16 @@ describe('login, status, logout', () => {
   it('needs a client id, and remembers it for the server', async () => {
     const dirs = folders();
     try {
-      const none = await login(world, dirs, { env: { MS365_CLIENT_ID: undefined } });
+      const none = await login(t.world, dirs, { env: { MS365_CLIENT_ID: undefined } });
       expect(none.code).toBe(2);
       expect(none.stderr.trim().split('\n').at(-1)).toBe(
         'ms365-mcp: MS365_CLIENT_ID is not set, so there is no app to sign in with. Register an app in Entra ID (App registrations → New registration), turn on "Allow public client flows" under Authentication, add the delegated Microsoft Graph permissions, then set MS365_CLIENT_ID to its Application (client) id.',
       );
-      expect((await login(world, dirs)).code).toBe(0);
+      expect((await login(t.world, dirs)).code).toBe(0);
       const server = await spawnServer(bin, {
         configDir: dirs.configDir,
         dataDir: dirs.dataDir,
-        env: hostEnv(world, { MS365_CLIENT_ID: undefined }),
+        env: hostEnv(t.world, { MS365_CLIENT_ID: undefined }),
       });
       try {
         const call = await server.call('ms365_list_messages', {});
@@ -192,14 +185,14 @@ describe('login, status, logout', () => {
   it('keeps profiles apart', async () => {
     const dirs = folders();
     try {
-      expect((await login(world, dirs, { args: ['--profile', 'work'] })).code).toBe(0);
-      expect((await cli(world, dirs, ['status', '--profile', 'work'])).code).toBe(0);
-      const other = await cli(world, dirs, ['status']);
+      expect((await login(t.world, dirs, { args: ['--profile', 'work'] })).code).toBe(0);
+      expect((await cli(t.world, dirs, ['status', '--profile', 'work'])).code).toBe(0);
+      const other = await cli(t.world, dirs, ['status']);
       expect(other.code).toBe(1);
       const server = await spawnServer(bin, {
         configDir: dirs.configDir,
         dataDir: dirs.dataDir,
-        env: hostEnv(world),
+        env: hostEnv(t.world),
       });
       try {
         expect((await server.call('ms365_list_messages', {})).text).toBe(
@@ -211,12 +204,12 @@ describe('login, status, logout', () => {
       const work = await spawnServer(bin, {
         configDir: dirs.configDir,
         dataDir: dirs.dataDir,
-        env: hostEnv(world),
+        env: hostEnv(t.world),
         args: ['--profile', 'work'],
       });
       try {
         expect((await work.call('ms365_list_messages', {})).text).toContain('Hello Alice');
-        const otherHint = await cli(world, dirs, ['status', '--profile', 'home']);
+        const otherHint = await cli(t.world, dirs, ['status', '--profile', 'home']);
         expect(otherHint.stdout).toContain(
           'Not signed in. Run `ms365-mcp login --profile home` in a terminal.',
         );
@@ -232,17 +225,17 @@ describe('login, status, logout', () => {
 describe('a call without a usable sign-in', () => {
   it('answers with what to run at once and never starts a sign-in', async () => {
     const dirs = folders();
-    const before = world.authority.service.requestsTo(/devicecode/).length;
+    const before = t.world.authority.service.requestsTo(/devicecode/).length;
     const server = await spawnServer(bin, {
       configDir: dirs.configDir,
       dataDir: dirs.dataDir,
-      env: hostEnv(world),
+      env: hostEnv(t.world),
     });
     try {
       const call = await server.call('ms365_list_messages', {});
       expect(call.isError).toBe(true);
       expect(call.text).toBe('Not signed in. Run `ms365-mcp login` in a terminal.');
-      expect(world.authority.service.requestsTo(/devicecode/).length).toBe(before);
+      expect(t.world.authority.service.requestsTo(/devicecode/).length).toBe(before);
     } finally {
       await server.close();
       dirs.cleanup();
@@ -254,7 +247,7 @@ describe('a call without a usable sign-in', () => {
     const server = await spawnServer(bin, {
       configDir: dirs.configDir,
       dataDir: dirs.dataDir,
-      env: hostEnv(world, { MS365_CLIENT_ID: undefined }),
+      env: hostEnv(t.world, { MS365_CLIENT_ID: undefined }),
     });
     try {
       const call = await server.call('ms365_list_events', {});
@@ -269,20 +262,20 @@ describe('a call without a usable sign-in', () => {
 
   it('says to run login when the token expired and the refresh token was revoked, and recovers after login', async () => {
     const dirs = folders();
-    world.authority.accessTokenSeconds = 120; // shorter than MSAL's 5-minute margin: every call refreshes
-    const server = await signedInServer(world, dirs);
+    t.world.authority.accessTokenSeconds = 120; // shorter than MSAL's 5-minute margin: every call refreshes
+    const server = await signedInServer(t.world, dirs);
     try {
       expect((await server.call('ms365_list_messages', {})).isError).toBe(false);
-      world.authority.revokeRefreshTokens();
+      t.world.authority.revokeRefreshTokens();
       const call = await server.call('ms365_list_messages', {});
       expect(call.isError).toBe(true);
       expect(call.text).toBe(
         'The saved sign-in can no longer be refreshed (AADSTS70008). Upstream said: Azure AD AADSTS70008: «The provided authorization code or refresh token has expired due to inactivity or was already used.» Run `ms365-mcp login` in a terminal.',
       );
-      expect((await login(world, dirs)).code).toBe(0);
+      expect((await login(t.world, dirs)).code).toBe(0);
       expect((await server.call('ms365_list_messages', {})).text).toContain('Hello Alice');
     } finally {
-      world.authority.accessTokenSeconds = 3600;
+      t.world.authority.accessTokenSeconds = 3600;
       await server.close();
       dirs.cleanup();
     }
@@ -290,16 +283,18 @@ describe('a call without a usable sign-in', () => {
 
   it('refreshes once when Graph refuses the access token, then says to run login if that fails', async () => {
     const dirs = folders();
-    const server = await signedInServer(world, dirs);
+    const server = await signedInServer(t.world, dirs);
     try {
       // Graph forgets every token (revoked sessions), and the refresh tokens are gone too.
-      world.authority.issued.clear();
-      world.authority.revokeRefreshTokens();
+      t.world.authority.issued.clear();
+      t.world.authority.revokeRefreshTokens();
       const call = await server.call('ms365_list_messages', {});
       expect(call.text).toBe(
         'The saved sign-in can no longer be refreshed (AADSTS70008). Upstream said: Azure AD AADSTS70008: «The provided authorization code or refresh token has expired due to inactivity or was already used.» Run `ms365-mcp login` in a terminal.',
       );
-      expect(world.graph.service.requestsTo('/v1.0/me/mailFolders/inbox/messages').at(-1)!.status).toBe(401);
+      expect(t.world.graph.service.requestsTo('/v1.0/me/mailFolders/inbox/messages').at(-1)!.status).toBe(
+        401,
+      );
     } finally {
       await server.close();
       dirs.cleanup();
@@ -311,12 +306,12 @@ describe('consent', () => {
   it('names the scope that lacks consent, at login and per call, while other tools keep working', async () => {
     const dirs = folders();
     try {
-      const full = await login(world, dirs, { username: DANA });
+      const full = await login(t.world, dirs, { username: DANA });
       expect(full.code).toBe(1);
       expect(full.stderr).toContain(
         'ms365-mcp: The account has not consented to the scopes Mail.Send for this app (AADSTS65001). Upstream said: Azure AD AADSTS65001:',
       );
-      const server = await signedInServer(world, dirs, { username: DANA, loginArgs: ['--read-only'] });
+      const server = await signedInServer(t.world, dirs, { username: DANA, loginArgs: ['--read-only'] });
       try {
         expect((await server.call('ms365_list_messages', {})).text).toContain('Hello Dana');
         const send = await server.call('ms365_send_mail', { to: [ALICE], subject: 'hi', body: 'x' });
@@ -336,7 +331,7 @@ describe('consent', () => {
 
   it('names the scope a supplied token lacks when Graph answers 403', async () => {
     const dirs = folders();
-    const token = world.authority.mint({
+    const token = t.world.authority.mint({
       username: ALICE,
       scopes: ['User.Read', 'Mail.Read'],
       audience: 'https://graph.microsoft.com',
@@ -344,7 +339,7 @@ describe('consent', () => {
     const server = await spawnServer(bin, {
       configDir: dirs.configDir,
       dataDir: dirs.dataDir,
-      env: hostEnv(world, { MS365_ACCESS_TOKEN: token }),
+      env: hostEnv(t.world, { MS365_ACCESS_TOKEN: token }),
     });
     try {
       expect((await server.call('ms365_list_messages', {})).text).toContain('Hello Alice');
@@ -362,11 +357,15 @@ describe('consent', () => {
 
   it('says when a supplied token expired', async () => {
     const dirs = folders();
-    const token = world.authority.mint({ username: ALICE, scopes: ['User.Read', 'Mail.Read'], seconds: -10 });
+    const token = t.world.authority.mint({
+      username: ALICE,
+      scopes: ['User.Read', 'Mail.Read'],
+      seconds: -10,
+    });
     const server = await spawnServer(bin, {
       configDir: dirs.configDir,
       dataDir: dirs.dataDir,
-      env: hostEnv(world, { MS365_ACCESS_TOKEN: token }),
+      env: hostEnv(t.world, { MS365_ACCESS_TOKEN: token }),
     });
     try {
       const call = await server.call('ms365_list_messages', {});
@@ -383,7 +382,7 @@ describe('consent', () => {
 describe('personal Microsoft accounts', () => {
   it('signs in through consumers without work-only scopes, and explains that SharePoint needs a work account', async () => {
     const dirs = folders();
-    const server = await signedInServer(world, dirs, {
+    const server = await signedInServer(t.world, dirs, {
       username: PAT,
       env: { MS365_TENANT_ID: 'consumers' },
     });
@@ -396,7 +395,7 @@ describe('personal Microsoft accounts', () => {
         'Files.ReadWrite.All',
       ]);
       expect((await server.call('ms365_list_messages', {})).text).toContain('Hello Pat');
-      const before = world.graph.service.requestsTo(/^\/v1\.0\/sites/).length;
+      const before = t.world.graph.service.requestsTo(/^\/v1\.0\/sites/).length;
       const sites = await server.call('ms365_search_sites', { query: 'sales' });
       expect(sites.isError).toBe(true);
       expect(sites.text).toBe(
@@ -406,7 +405,7 @@ describe('personal Microsoft accounts', () => {
       expect(meeting.text).toMatch(
         /^Finding meeting times needs a work or school account; .* so ms365_find_meeting_times cannot work with it\./,
       );
-      expect(world.graph.service.requestsTo(/^\/v1\.0\/sites/).length).toBe(before);
+      expect(t.world.graph.service.requestsTo(/^\/v1\.0\/sites/).length).toBe(before);
     } finally {
       await server.close();
       dirs.cleanup();
@@ -415,11 +414,11 @@ describe('personal Microsoft accounts', () => {
 
   it('recognises a personal account from its token too', async () => {
     const dirs = folders();
-    const token = world.authority.mint({ username: PAT, scopes: ['User.Read', 'Sites.Read.All'] });
+    const token = t.world.authority.mint({ username: PAT, scopes: ['User.Read', 'Sites.Read.All'] });
     const server = await spawnServer(bin, {
       configDir: dirs.configDir,
       dataDir: dirs.dataDir,
-      env: hostEnv(world, { MS365_ACCESS_TOKEN: token }),
+      env: hostEnv(t.world, { MS365_ACCESS_TOKEN: token }),
     });
     try {
       const call = await server.call('ms365_list_site_libraries', {
@@ -438,16 +437,16 @@ describe('personal Microsoft accounts', () => {
 describe('two hosts sharing one sign-in', () => {
   it('never loses a rotated refresh token', async () => {
     const dirs = folders();
-    world.authority.accessTokenSeconds = 120; // every call refreshes, and every refresh rotates the refresh token
-    const first = await signedInServer(world, dirs);
+    t.world.authority.accessTokenSeconds = 120; // every call refreshes, and every refresh rotates the refresh token
+    const first = await signedInServer(t.world, dirs);
     const second = await spawnServer(bin, {
       configDir: dirs.configDir,
       dataDir: dirs.dataDir,
-      env: hostEnv(world),
+      env: hostEnv(t.world),
     });
     try {
       const refreshes = () =>
-        world.authority.service
+        t.world.authority.service
           .requestsTo(/\/oauth2\/v2\.0\/token$/, 'POST')
           .filter((r) => r.body.includes('grant_type=refresh_token'));
       const before = refreshes().length;
@@ -466,13 +465,13 @@ describe('two hosts sharing one sign-in', () => {
       expect(used.length).toBeGreaterThanOrEqual(12);
       expect(used.every((r) => r.status === 200)).toBe(true);
       // A third process (the CLI) still finds a working refresh token.
-      expect((await cli(world, dirs, ['status'])).code).toBe(0);
-      for (const token of world.authority.issued.keys()) {
+      expect((await cli(t.world, dirs, ['status'])).code).toBe(0);
+      for (const token of t.world.authority.issued.keys()) {
         expect(first.stderr()).not.toContain(token);
         expect(second.stderr()).not.toContain(token);
       }
     } finally {
-      world.authority.accessTokenSeconds = 3600;
+      t.world.authority.accessTokenSeconds = 3600;
       await first.close();
       await second.close();
       dirs.cleanup();
