@@ -1,6 +1,7 @@
 // Every paging tool's next_cursor carries the whole request: followed with no other argument it gives exactly the
 // rows of one big page (issue 17: page 2 of ms365_list_events used to lose the time zone and the window).
 import { describe, expect, it } from 'vitest';
+import { cursorOf } from '@switchyard/testkit';
 import { ALICE, withWorld } from './helpers.js';
 
 const rows = (text: string) => text.split('\n').slice(3, -2);

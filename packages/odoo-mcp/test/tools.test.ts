@@ -436,7 +436,7 @@ describe.each(PROTOCOLS)('read tools over $protocol (Odoo $version)', ({ version
     expect(paged.structured).toMatchObject({ total: 42, truncated: true });
     expect(rowsOf(paged).length).toBe(20);
     // The cursor carries the request (dates, page size): alone, it gives the next 20 of the same 42.
-    const next = await server.call('odoo_list_sales_orders', {
+    const next = await t.server.call('odoo_list_sales_orders', {
       cursor: cursorOf(paged.text)!,
     });
     expect(next.structured).toMatchObject({ total: 42, truncated: true, returned: 20 });

@@ -63,7 +63,7 @@ describe('odoo answers within their caps on the wire', () => {
     );
     expect(head.endsWith(` next_cursor: ${cursorOf(call.text)!}`)).toBe(true);
     // The next page starts where the cap cut this one.
-    const next = await server.call('odoo_search_records', { cursor: cursorOf(call.text)! });
+    const next = await t.server.call('odoo_search_records', { cursor: cursorOf(call.text)! });
     expect(next.text.split('\n')[0]).toContain(` from row ${(shown + 1).toLocaleString('en-US')} `);
   });
 

@@ -134,7 +134,7 @@ describe('service principal', () => {
 
       const server = await m.server();
       try {
-        const tokenPosts = f.authority.service.requestsTo(/token$/, 'POST').length;
+        const tokenPosts = t.world.authority.service.requestsTo(/token$/, 'POST').length;
         const call = await server.call('powerbi_execute_dax', {
           ...at,
           query: 'EVALUATE ROW("n", [Order Count])',
@@ -142,7 +142,7 @@ describe('service principal', () => {
         expect(rowsOf(call)).toEqual([['1000']]);
         // Core's sign-in holds the app token: a second call asks Azure AD for nothing.
         expect((await server.call('powerbi_list_workspaces', { top: 1 })).isError).toBe(false);
-        expect(f.authority.service.requestsTo(/token$/, 'POST').length).toBe(tokenPosts + 1);
+        expect(t.world.authority.service.requestsTo(/token$/, 'POST').length).toBe(tokenPosts + 1);
         expect(server.stderr()).not.toContain(SP.secret);
       } finally {
         await server.close();

@@ -45,16 +45,16 @@ describe('powerbi_list_workspaces', () => {
   });
 
   it('refuses a cursor it did not give out, or one that would change the filter, before calling Power BI', async () => {
-    const before = f.pbi.service.requestsTo(/\/groups$/, 'GET').length;
-    const forged = await s.call('powerbi_list_workspaces', {
+    const before = t.world.pbi.service.requestsTo(/\/groups$/, 'GET').length;
+    const forged = await t.server.call('powerbi_list_workspaces', {
       cursor: encodeRequestCursor({}, '10; $filter=x', 'powerbi_list_workspaces'),
     });
     expect(forged.isError).toBe(true);
     expect(forged.text).toBe(
       'The cursor is not one this server gave out; pass the `next_cursor` of the previous answer unchanged.',
     );
-    const page = await s.call('powerbi_list_workspaces', { top: 5, name_contains: 'team' });
-    const changed = await s.call('powerbi_list_workspaces', {
+    const page = await t.server.call('powerbi_list_workspaces', { top: 5, name_contains: 'team' });
+    const changed = await t.server.call('powerbi_list_workspaces', {
       cursor: cursorOf(page.text)!,
       name_contains: 'sales',
     });
@@ -62,7 +62,7 @@ describe('powerbi_list_workspaces', () => {
     expect(changed.text).toMatch(
       /^This next_cursor continues a listing made with name_contains "team", not "sales"/,
     );
-    expect(f.pbi.service.requestsTo(/\/groups$/, 'GET').length).toBe(before + 1);
+    expect(t.world.pbi.service.requestsTo(/\/groups$/, 'GET').length).toBe(before + 1);
   });
 
   it('filters by name on the server side, quoting the value', async () => {
