@@ -10,7 +10,8 @@ import {
 } from '@switchyard/core';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
 import { LAYERS } from '../warehouse/types.js';
-import { columnsOrNotFound, n, rowsText, tenantArg } from './common.js';
+import { describeTable } from '../describe.js';
+import { n, rowsText, tenantArg } from './common.js';
 
 const layerArg = z.enum(['bronze', 'silver', 'gold']);
 
@@ -70,63 +71,16 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
         const ref = parseTableRef(args.table, tenant.catalog);
-        const columns = await columnsOrNotFound(tenant, ref);
-        const rows = await tenant.rowCount(ref);
-        const lineage = await tenant.meta.lineageOf(ref);
-        const lineageText = lineage ? `${lineage.kind} from ${lineage.inputs.join(', ')}` : null;
-        const details = await tenant.details(ref);
-        const profiles = args.profile
-          ? await tenant.profile(ref, { topValues: 5, signal: ctx.signal })
-          : undefined;
-        // Columns renamed by the naming rule show their source spelling last.
-        const renamed = columns.some((c) => c.original !== undefined);
-        const lines = [
-          (profiles
-            ? 'column,type,nullable,null_share,approx_distinct,min,max,top_values'
-            : 'column,type,nullable') + (renamed ? ',original_name' : ''),
-        ];
-        const original = (c: (typeof columns)[number]) => (renamed ? [c.original ?? ''] : []);
-        columns.forEach((c, i) => {
-          const p = profiles?.[i];
-          if (!p) {
-            lines.push([c.name, c.type, c.nullable ? 'yes' : 'no', ...original(c)].map(csvField).join(','));
-            return;
-          }
-          const top = p.top?.map((t) => `${t.value} (${t.count})`).join('; ') ?? '';
-          lines.push(
-            [
-              c.name,
-              c.type,
-              c.nullable ? 'yes' : 'no',
-              p.nullShare ?? '',
-              p.approxDistinct ?? '',
-              p.min ?? '',
-              p.max ?? '',
-              top,
-              ...original(c),
-            ]
-              .map((v) => csvField(String(v)))
-              .join(','),
-          );
-        });
-        const storage = details
-          ? [
-              details.format,
-              details.files !== undefined ? `${n(details.files)} files` : undefined,
-              details.sizeBytes !== undefined ? `${n(details.sizeBytes)} bytes` : undefined,
-              details.lastModified ? `modified ${details.lastModified}` : undefined,
-            ]
-              .filter(Boolean)
-              .join(', ')
-          : undefined;
-        const head = `${tenant.catalog}.${ref.layer}.${ref.name}: ${n(rows)} rows, ${columns.length} columns${lineageText ? `; ${lineageText}` : ''}${storage ? `; ${storage}` : ''}.`;
+        const d = await describeTable(tenant, ref, args.profile, ctx.signal);
+        const table = `${tenant.catalog}.${ref.layer}.${ref.name}`;
+        const head = `${table}: ${n(d.rows)} rows, ${d.columnCount} columns${d.lineage ? `; ${d.lineage}` : ''}${d.storage ? `; ${d.storage}` : ''}.`;
         return {
-          text: `${head}\n${fenceUntrusted(lines.join('\n'), profiles ? 'table profile' : 'table columns')}`,
+          text: `${head}\n${fenceUntrusted(d.csv, args.profile ? 'table profile' : 'table columns')}`,
           data: {
-            table: `${tenant.catalog}.${ref.layer}.${ref.name}`,
-            rows,
-            column_count: columns.length,
-            ...(storage ? { storage } : {}),
+            table,
+            rows: d.rows,
+            column_count: d.columnCount,
+            ...(d.storage ? { storage: d.storage } : {}),
           },
         };
       },
