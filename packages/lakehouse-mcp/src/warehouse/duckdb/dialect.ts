@@ -3,22 +3,70 @@
  * `ident`; values are always bound parameters (`$1`, `$2`, ...), never spliced into the text. A Databricks
  * dialect renders the same operations in Spark SQL.
  */
-import type {
-  ColumnSpec,
-  Expr,
-  FilterOperator,
-  LogicalType,
-  PartColumn,
-  QueryDraft,
-  Statement,
-  TableRef,
-  TransformPlan,
-} from '../types.js';
-import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from '../types.js';
+import type { ColumnSpec, LogicalType, PartColumn, QueryDraft, Statement, TableRef, TransformPlan } from '../types.js';
+import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
+import {
+  inspectSelect,
+  profileSelect,
+  quoteIdent,
+  renderQueryDraft,
+  renderTransformPlan,
+  renderType,
+  topValuesSelect,
+  type SqlDialect,
+} from '../sql-render.js';
+
+const ORDERABLE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
+
+/** DuckDB's spelling of the SQL rendered in common (sql-render.ts). */
+export const DUCKDB: SqlDialect = {
+  quote: '"',
+  types: {
+    boolean: 'BOOLEAN',
+    int16: 'SMALLINT',
+    int32: 'INTEGER',
+    int64: 'BIGINT',
+    float32: 'FLOAT',
+    float64: 'DOUBLE',
+    text: 'VARCHAR',
+    date: 'DATE',
+    time: 'TIME',
+    timetz: 'TIMETZ',
+    timestamp: 'TIMESTAMP',
+    timestamptz: 'TIMESTAMPTZ',
+    interval: 'INTERVAL',
+    uuid: 'UUID',
+    json: 'JSON',
+    binary: 'BLOB',
+  },
+  list: (element) => `${element}[]`,
+  text: 'VARCHAR',
+  tryCast: 'TRY_CAST',
+  startsWith: 'starts_with',
+  placeholder: (n) => `$${n}`,
+  anyOrder: '',
+  int: (n) => String(Math.trunc(n)),
+  parseDate: {
+    pattern: (strftime) => strftime,
+    call: (text, pattern, lenient) => `${lenient ? 'try_strptime' : 'strptime'}(${text}, ${pattern})`,
+    timestamp: (parsed) => parsed,
+  },
+  engineType: {
+    orderable: (type) => ORDERABLE.test(type) && !type.endsWith(']'),
+    numeric: (type) => NUMERIC_TYPE.test(type),
+    text: (type) => type === 'VARCHAR',
+  },
+  quantiles: (value, at) => `quantile_cont(${value}, [${at.join(', ')}])`,
+  countMatching: (column, shape) =>
+    `count(*) FILTER (WHERE regexp_matches(${column}, ${shape === 'email' ? '$1' : '$2'}))`,
+  draft: { grain: (grain) => grain, today: 'current_date', unit: (unit) => unit.toUpperCase() },
+};
 
 export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+  return quoteIdent(DUCKDB, name);
 }
 
 export function tableName(ref: TableRef): string {
@@ -26,44 +74,7 @@ export function tableName(ref: TableRef): string {
 }
 
 export function typeName(type: LogicalType): string {
-  switch (type.kind) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'int16':
-      return 'SMALLINT';
-    case 'int32':
-      return 'INTEGER';
-    case 'int64':
-      return 'BIGINT';
-    case 'float32':
-      return 'FLOAT';
-    case 'float64':
-      return 'DOUBLE';
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'text':
-      return 'VARCHAR';
-    case 'date':
-      return 'DATE';
-    case 'time':
-      return 'TIME';
-    case 'timetz':
-      return 'TIMETZ';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'timestamptz':
-      return 'TIMESTAMPTZ';
-    case 'interval':
-      return 'INTERVAL';
-    case 'uuid':
-      return 'UUID';
-    case 'json':
-      return 'JSON';
-    case 'binary':
-      return 'BLOB';
-    case 'list':
-      return `${typeName(type.element)}[]`;
-  }
+  return renderType(DUCKDB, type);
 }
 
 export const SCHEMAS = ['bronze', 'silver', 'gold', '_meta'] as const;
@@ -402,25 +413,13 @@ export function countRows(ref: TableRef): string {
   return `SELECT count(*) FROM ${tableName(ref)}`;
 }
 
-const ORDERABLE =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
-
 /** Null count, approximate distinct count, min and max per column, in one scan. */
 export function profile(ref: TableRef, columns: Array<{ name: string; type: string }>): string {
-  const parts = ['count(*)'];
-  for (const c of columns) {
-    const col = ident(c.name);
-    const scalar = ORDERABLE.test(c.type) && !c.type.endsWith(']');
-    parts.push(`count(*) - count(${col})`);
-    parts.push(scalar ? `approx_count_distinct(${col})` : 'NULL');
-    parts.push(scalar ? `CAST(min(${col}) AS VARCHAR)` : 'NULL');
-    parts.push(scalar ? `CAST(max(${col}) AS VARCHAR)` : 'NULL');
-  }
-  return `SELECT ${parts.join(', ')} FROM ${tableName(ref)}`;
+  return profileSelect(DUCKDB, tableName(ref), columns);
 }
 
 export function topValues(ref: TableRef, column: string): string {
-  return `SELECT CAST(${ident(column)} AS VARCHAR) AS v, count(*) AS n FROM ${tableName(ref)} WHERE ${ident(column)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $1`;
+  return topValuesSelect(DUCKDB, tableName(ref), column, '$1');
 }
 
 export function preview(ref: TableRef): string {
@@ -433,73 +432,7 @@ export function maxOf(staging: TableRef, column: string): string {
 
 /** Render a transform plan to one SELECT with bound parameters. */
 export function renderTransform(plan: TransformPlan): Statement {
-  const params: unknown[] = [];
-  const bind = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const expr = (e: Expr): string => {
-    switch (e.kind) {
-      case 'column':
-        return ident(e.name);
-      case 'cast':
-        return `${e.lenient ? 'TRY_CAST' : 'CAST'}(${expr(e.expr)} AS ${typeName(e.to)})`;
-      case 'call':
-        return `${e.fn}(${expr(e.expr)})`;
-      case 'parse_date': {
-        const parsed = `${e.lenient ? 'try_strptime' : 'strptime'}(CAST(${expr(e.expr)} AS VARCHAR), ${bind(e.format)})`;
-        return e.to === 'date' ? `CAST(${parsed} AS DATE)` : parsed;
-      }
-      case 'parse_number': {
-        const text = `CAST(${expr(e.expr)} AS VARCHAR)`;
-        // Thousands separators and spaces out, the decimal separator normalized to '.'.
-        const normalized =
-          e.decimalSeparator === ','
-            ? `replace(replace(replace(${text}, ' ', ''), '.', ''), ',', '.')`
-            : `replace(replace(${text}, ' ', ''), ',', '')`;
-        return `${e.lenient ? 'TRY_CAST' : 'CAST'}(${normalized} AS ${typeName(e.to)})`;
-      }
-      case 'coalesce':
-        return `coalesce(${expr(e.expr)}, CAST(${bind(e.value)} AS ${typeName(e.valueType)}))`;
-    }
-  };
-  let text = `SELECT * FROM ${tableName(plan.source)}`;
-  plan.stages.forEach((stage, i) => {
-    const from = `(${text}) AS s${i + 1}`;
-    if (stage.kind === 'project') {
-      text = `SELECT ${stage.columns.map((c) => `${expr(c.expr)} AS ${ident(c.name)}`).join(', ')} FROM ${from}`;
-    } else if (stage.kind === 'filter') {
-      text = `SELECT * FROM ${from} WHERE ${filter(stage.column, stage.operator, stage.values, bind)}`;
-    } else {
-      const order = stage.orderBy
-        ? ` ORDER BY ${ident(stage.orderBy)} ${stage.descending ? 'DESC' : 'ASC'} NULLS LAST`
-        : '';
-      text = `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY ${stage.keys.map(ident).join(', ')}${order}) = 1`;
-    }
-  });
-  return { sql: text, params };
-}
-
-function filter(column: string, op: FilterOperator, values: unknown[], bind: (v: unknown) => string): string {
-  const col = ident(column);
-  switch (op) {
-    case 'is_null':
-      return `${col} IS NULL`;
-    case 'not_null':
-      return `${col} IS NOT NULL`;
-    case 'in':
-      return `${col} IN (${values.map(bind).join(', ')})`;
-    case 'not_in':
-      return `${col} NOT IN (${values.map(bind).join(', ')})`;
-    case 'contains':
-      return `contains(CAST(${col} AS VARCHAR), ${bind(values[0])})`;
-    case 'starts_with':
-      return `starts_with(CAST(${col} AS VARCHAR), ${bind(values[0])})`;
-    default: {
-      const sym = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }[op];
-      return `${col} ${sym} ${bind(values[0])}`;
-    }
-  }
+  return renderTransformPlan(DUCKDB, tableName(plan.source), plan);
 }
 
 export function createTableAs(ref: TableRef, select: string): string {
@@ -564,19 +497,13 @@ export function logicalOf(engineType: string): LogicalType | undefined {
  * (TIME, UUID, JSON, month-and-day INTERVAL) are written as their text.
  */
 export function portableTypeName(type: LogicalType): string {
-  switch (type.kind) {
-    case 'time':
-    case 'timetz':
-    case 'interval':
-    case 'uuid':
-    case 'json':
-      return 'VARCHAR';
-    case 'list':
-      return `${portableTypeName(type.element)}[]`;
-    default:
-      return typeName(type);
-  }
+  return renderType(PORTABLE, type);
 }
+
+const PORTABLE: SqlDialect = {
+  ...DUCKDB,
+  types: { ...DUCKDB.types, time: 'VARCHAR', timetz: 'VARCHAR', interval: 'VARCHAR', uuid: 'VARCHAR', json: 'VARCHAR' },
+};
 
 function portableFromText(column: string, col: PartColumn): string {
   if (col.encoding === 'hex') return `unhex(${column})`;
@@ -626,36 +553,18 @@ export function parquetStats(path: string, columns: string[]): Statement {
   return { sql: `SELECT ${['count(*)', ...maxes].join(', ')} FROM read_parquet($1)`, params: [path] };
 }
 
-const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
-
 /** One scan for the schema analysis: per column exact distinct, quantiles, and text shapes; 10 values each. */
 export function inspect(
   ref: TableRef,
   columns: Array<{ name: string; type: string }>,
   totalRows: number,
 ): Statement {
-  const parts = ['count(*)'];
-  for (const c of columns) {
-    const col = ident(c.name);
-    const scalar = ORDERABLE.test(c.type) && !c.type.endsWith(']');
-    const numeric = NUMERIC_TYPE.test(c.type);
-    const text = c.type === 'VARCHAR';
-    const d = `CAST(${col} AS DOUBLE)`;
-    parts.push(`count(${col})`, scalar ? `count(DISTINCT ${col})` : 'NULL');
-    parts.push(numeric ? `avg(${d})` : 'NULL', numeric ? `stddev_samp(${d})` : 'NULL');
-    parts.push(numeric ? `quantile_cont(${d}, [${QUANTILES.join(', ')}])` : 'NULL');
-    parts.push(text ? `count(TRY_CAST(${col} AS DOUBLE))` : 'NULL');
-    parts.push(text ? `count(TRY_CAST(${col} AS TIMESTAMP))` : 'NULL');
-    parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $1))` : 'NULL');
-    parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $2))` : 'NULL');
-    parts.push(text ? `avg(length(${col}))` : 'NULL');
-  }
   const sample =
     totalRows > INSPECT_SAMPLE_ROWS
       ? ` USING SAMPLE reservoir(${INSPECT_SAMPLE_ROWS} ROWS) REPEATABLE (42)`
       : '';
   return {
-    sql: `SELECT ${parts.join(', ')} FROM ${tableName(ref)}${sample}`,
+    sql: inspectSelect(DUCKDB, `${tableName(ref)}${sample}`, columns),
     // A table without text columns has no $1/$2, and DuckDB refuses parameters a statement does not use.
     params: columns.some((c) => c.type === 'VARCHAR') ? [SHAPES.email, SHAPES.phone] : [],
   };
@@ -663,30 +572,5 @@ export function inspect(
 
 /** A drafted query in DuckDB SQL, tables as layer.table. */
 export function renderDraft(draft: QueryDraft): string {
-  const select: string[] = [];
-  for (const g of draft.groups) {
-    select.push(
-      g.grain
-        ? `date_trunc('${g.grain}', ${ident(g.column)}) AS ${ident(g.as)}`
-        : `${ident(g.column)} AS ${ident(g.as)}`,
-    );
-  }
-  for (const m of draft.measures) {
-    const col = m.column ? ident(m.column) : '*';
-    const expr = m.fn === 'count_distinct' ? `count(DISTINCT ${col})` : `${m.fn}(${col})`;
-    select.push(`${expr} AS ${ident(m.as)}`);
-  }
-  if (select.length === 0) select.push(...(draft.columns.length ? draft.columns.map(ident) : ['*']));
-  const where: string[] = [];
-  if (draft.since) {
-    where.push(
-      `${ident(draft.since.column)} >= current_date - INTERVAL ${Math.trunc(draft.since.amount)} ${draft.since.unit.toUpperCase()}`,
-    );
-  }
-  if (draft.year) where.push(`year(${ident(draft.year.column)}) = ${Math.trunc(draft.year.year)}`);
-  let sql = `SELECT ${select.join(', ')}\nFROM ${tableName(draft.table)}`;
-  if (where.length) sql += `\nWHERE ${where.join(' AND ')}`;
-  if (draft.groups.length && draft.measures.length) sql += '\nGROUP BY ALL';
-  if (draft.order) sql += `\nORDER BY ${ident(draft.order.by)} ${draft.order.descending ? 'DESC' : 'ASC'}`;
-  return `${sql}\nLIMIT ${Math.trunc(draft.limit)}`;
+  return renderQueryDraft(DUCKDB, draft);
 }
