@@ -34,26 +34,60 @@ export interface SqlDialect {
     timestamp(parsed: string): string;
   };
   /** Engine type names (as the catalog reports them) by what profile and inspect may compute over them. */
-  engineType: { orderable(type: string): boolean; numeric(type: string): boolean; text(type: string): boolean };
+  engineType: {
+    orderable(type: string): boolean;
+    numeric(type: string): boolean;
+    text(type: string): boolean;
+  };
   /** Quantiles of a DOUBLE expression, as a list. */
   quantiles(value: string, at: readonly number[]): string;
   /** Rows whose column matches the bound email or phone shape. */
   countMatching(column: string, shape: 'email' | 'phone'): string;
   draft: { grain(grain: string): string; today: string; unit(unit: string): string };
+  /** Reading the engine's type names back: how a name is normalized, how a list names its element, the scalars. */
+  names: { normalize(type: string): string; list: RegExp; kinds: Record<string, ScalarKind> };
 }
 
-export function quoteIdent(d: SqlDialect, name: string): string {
+/** The rendering functions bound to one dialect, as each dialect file uses them. */
+export function sqlRenderer(d: SqlDialect) {
+  return {
+    ident: (name: string) => quoteIdent(d, name),
+    type: (type: LogicalType) => renderType(d, type),
+    logicalOf: (engineType: string) => logicalFromName(d, engineType),
+    transform: (source: string, plan: TransformPlan) => renderTransformPlan(d, source, plan),
+    profile: (from: string, columns: EngineColumn[]) => profileSelect(d, from, columns),
+    topValues: (from: string, column: string, limit: string) => topValuesSelect(d, from, column, limit),
+    inspect: (from: string, columns: EngineColumn[]) => inspectSelect(d, from, columns),
+    draft: (draft: QueryDraft) => renderQueryDraft(d, draft),
+  };
+}
+
+function quoteIdent(d: SqlDialect, name: string): string {
   return `${d.quote}${name.split(d.quote).join(d.quote + d.quote)}${d.quote}`;
 }
 
-export function renderType(d: SqlDialect, type: LogicalType): string {
+function renderType(d: SqlDialect, type: LogicalType): string {
   if (type.kind === 'decimal') return `DECIMAL(${type.precision},${type.scale})`;
   if (type.kind === 'list') return d.list(renderType(d, type.element));
   return d.types[type.kind];
 }
 
+/** An engine's type name as a logical type, where there is one. */
+function logicalFromName(d: SqlDialect, engineType: string): LogicalType | undefined {
+  const t = d.names.normalize(engineType);
+  const decimal = /^decimal\((\d+),\s*(\d+)\)$/i.exec(t);
+  if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
+  const list = d.names.list.exec(t);
+  if (list) {
+    const element = logicalFromName(d, list[1]!);
+    return element ? { kind: 'list', element } : undefined;
+  }
+  const kind = d.names.kinds[t];
+  return kind ? { kind } : undefined;
+}
+
 /** A transform plan as one SELECT over `source` (a rendered table name), values bound in order. */
-export function renderTransformPlan(d: SqlDialect, source: string, plan: TransformPlan): Statement {
+function renderTransformPlan(d: SqlDialect, source: string, plan: TransformPlan): Statement {
   const ident = (name: string) => quoteIdent(d, name);
   const type = (t: LogicalType) => renderType(d, t);
   const params: unknown[] = [];
@@ -135,7 +169,7 @@ function filter(
 type EngineColumn = { name: string; type: string };
 
 /** Null count, approximate distinct count, min and max per column, in one scan of `from`. */
-export function profileSelect(d: SqlDialect, from: string, columns: EngineColumn[]): string {
+function profileSelect(d: SqlDialect, from: string, columns: EngineColumn[]): string {
   const parts = ['count(*)'];
   for (const c of columns) {
     const col = quoteIdent(d, c.name);
@@ -148,13 +182,13 @@ export function profileSelect(d: SqlDialect, from: string, columns: EngineColumn
   return `SELECT ${parts.join(', ')} FROM ${from}`;
 }
 
-export function topValuesSelect(d: SqlDialect, from: string, column: string, limit: string): string {
+function topValuesSelect(d: SqlDialect, from: string, column: string, limit: string): string {
   const col = quoteIdent(d, column);
   return `SELECT CAST(${col} AS ${d.text}) AS v, count(*) AS n FROM ${from} WHERE ${col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${limit}`;
 }
 
 /** The schema analysis in one scan of `from`: per column exact distinct, quantiles, and text shapes. */
-export function inspectSelect(d: SqlDialect, from: string, columns: EngineColumn[]): string {
+function inspectSelect(d: SqlDialect, from: string, columns: EngineColumn[]): string {
   const parts = ['count(*)'];
   for (const c of columns) {
     const col = quoteIdent(d, c.name);
@@ -175,7 +209,7 @@ export function inspectSelect(d: SqlDialect, from: string, columns: EngineColumn
 }
 
 /** A drafted query, tables as layer.table. */
-export function renderQueryDraft(d: SqlDialect, draft: QueryDraft): string {
+function renderQueryDraft(d: SqlDialect, draft: QueryDraft): string {
   const ident = (name: string) => quoteIdent(d, name);
   const select: string[] = [];
   for (const g of draft.groups) {

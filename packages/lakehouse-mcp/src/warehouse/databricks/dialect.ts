@@ -5,28 +5,23 @@
  * and volume paths it made itself from validated names (COPY INTO, PUT and read_files take no parameters).
  */
 import { UserInputError } from '@switchyard/core';
-import type { ColumnSpec, Layer, LogicalType, QueryDraft, Statement, TableRef, TransformPlan } from '../types.js';
+import type {
+  ColumnSpec,
+  Layer,
+  LogicalType,
+  QueryDraft,
+  Statement,
+  TableRef,
+  TransformPlan,
+} from '../types.js';
 import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
-import {
-  inspectSelect,
-  profileSelect,
-  quoteIdent,
-  renderQueryDraft,
-  renderTransformPlan,
-  renderType,
-  topValuesSelect,
-  type SqlDialect,
-} from '../sql-render.js';
+import { sqlRenderer, type SqlDialect } from '../sql-render.js';
 
 /** A statement with named parameters, as @databricks/sql binds them (`namedParameters`). */
 export interface NamedStatement {
   sql: string;
   params: Record<string, unknown>;
-}
-
-export function ident(name: string): string {
-  return quoteIdent(DATABRICKS, name);
 }
 
 /** A string literal for the few places Spark takes no parameter: only paths this server built. */
@@ -134,47 +129,43 @@ export const DATABRICKS: SqlDialect = {
     today: 'current_date()',
     unit: (unit) => `${unit.toUpperCase()}S`,
   },
+  // information_schema's full_data_type and DESCRIBE; a length (`varchar(10)`) does not change the kind.
+  names: {
+    normalize: (type) =>
+      type
+        .trim()
+        .toLowerCase()
+        .replace(/\(\d+\)$/, ''),
+    list: /^array<(.+)>$/,
+    kinds: {
+      boolean: 'boolean',
+      tinyint: 'int16',
+      byte: 'int16',
+      smallint: 'int16',
+      short: 'int16',
+      int: 'int32',
+      integer: 'int32',
+      bigint: 'int64',
+      long: 'int64',
+      float: 'float32',
+      real: 'float32',
+      double: 'float64',
+      string: 'text',
+      varchar: 'text',
+      char: 'text',
+      date: 'date',
+      timestamp: 'timestamptz',
+      timestamp_ltz: 'timestamptz',
+      timestamp_ntz: 'timestamp',
+      binary: 'binary',
+    },
+  },
 };
 
-export function typeName(type: LogicalType): string {
-  return renderType(DATABRICKS, type);
-}
+const render = sqlRenderer(DATABRICKS);
 
-/** Databricks type names (information_schema's full_data_type, DESCRIBE) as logical types. */
-export function logicalOf(engineType: string): LogicalType | undefined {
-  const t = engineType.trim().toLowerCase();
-  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(t);
-  if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
-  const array = /^array<(.+)>$/.exec(t);
-  if (array) {
-    const element = logicalOf(array[1]!);
-    return element ? { kind: 'list', element } : undefined;
-  }
-  const map: Record<string, LogicalType['kind']> = {
-    boolean: 'boolean',
-    tinyint: 'int16',
-    byte: 'int16',
-    smallint: 'int16',
-    short: 'int16',
-    int: 'int32',
-    integer: 'int32',
-    bigint: 'int64',
-    long: 'int64',
-    float: 'float32',
-    real: 'float32',
-    double: 'float64',
-    string: 'text',
-    varchar: 'text',
-    char: 'text',
-    date: 'date',
-    timestamp: 'timestamptz',
-    timestamp_ltz: 'timestamptz',
-    timestamp_ntz: 'timestamp',
-    binary: 'binary',
-  };
-  const kind = map[t.replace(/\(\d+\)$/, '')];
-  return kind ? ({ kind } as LogicalType) : undefined;
-}
+/** Quoting, type names both ways, and drafted queries (tables as layer.table: the query path maps them to the tenant). */
+export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
 
 /** Catalog, schemas, landing volume and metadata tables; each statement is idempotent. */
 export function bootstrap(n: Naming): string[] {
@@ -252,9 +243,9 @@ export function describeDetail(n: Naming, ref: TableRef): string {
 /** Above this many rows a profile reads a sample, so it stays bounded on large tables. */
 export const PROFILE_SAMPLE_ROWS = 1_000_000;
 
-function sample(totalRows: number): string {
-  if (totalRows <= PROFILE_SAMPLE_ROWS) return '';
-  const percent = Math.max(0.01, Math.min(100, (PROFILE_SAMPLE_ROWS / totalRows) * 100));
+function sample(totalRows: number, rows = PROFILE_SAMPLE_ROWS): string {
+  if (totalRows <= rows) return '';
+  const percent = Math.max(0.01, Math.min(100, (rows / totalRows) * 100));
   return ` TABLESAMPLE (${percent.toFixed(4)} PERCENT)`;
 }
 
@@ -265,7 +256,7 @@ export function profile(
   columns: Array<{ name: string; type: string }>,
   totalRows: number,
 ): string {
-  return profileSelect(DATABRICKS, `${tableName(n, ref)}${sample(totalRows)}`, columns);
+  return render.profile(`${tableName(n, ref)}${sample(totalRows)}`, columns);
 }
 
 export function topValues(
@@ -275,7 +266,7 @@ export function topValues(
   limit: number,
   totalRows: number,
 ): string {
-  return topValuesSelect(DATABRICKS, `${tableName(n, ref)}${sample(totalRows)}`, column, int(limit));
+  return render.topValues(`${tableName(n, ref)}${sample(totalRows)}`, column, int(limit));
 }
 
 export function preview(n: Naming, ref: TableRef, rows: number): string {
@@ -492,7 +483,7 @@ export function renderTransform(
   n: Naming,
   plan: TransformPlan,
 ): Statement & { named: Record<string, unknown> } {
-  const { sql, params } = renderTransformPlan(DATABRICKS, tableName(n, plan.source), plan);
+  const { sql, params } = render.transform(tableName(n, plan.source), plan);
   const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
   return { sql, params, named };
 }
@@ -527,19 +518,10 @@ export function inspect(
   columns: Array<{ name: string; type: string }>,
   totalRows: number,
 ): NamedStatement {
-  const sampled =
-    totalRows > INSPECT_SAMPLE_ROWS
-      ? ` TABLESAMPLE (${Math.max(0.01, (INSPECT_SAMPLE_ROWS / totalRows) * 100).toFixed(4)} PERCENT)`
-      : '';
   return {
-    sql: inspectSelect(DATABRICKS, `${tableName(n, ref)}${sampled}`, columns),
+    sql: render.inspect(`${tableName(n, ref)}${sample(totalRows, INSPECT_SAMPLE_ROWS)}`, columns),
     params: { email: SHAPES.email, phone: SHAPES.phone },
   };
-}
-
-/** A drafted query in Databricks SQL, tables as layer.table (the query path maps them to the tenant). */
-export function renderDraft(draft: QueryDraft): string {
-  return renderQueryDraft(DATABRICKS, draft);
 }
 
 /** The tenant's records in its `_meta` schema (see meta-store.ts): one MERGE per save. */

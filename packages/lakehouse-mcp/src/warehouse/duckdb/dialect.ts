@@ -3,19 +3,18 @@
  * `ident`; values are always bound parameters (`$1`, `$2`, ...), never spliced into the text. A Databricks
  * dialect renders the same operations in Spark SQL.
  */
-import type { ColumnSpec, LogicalType, PartColumn, QueryDraft, Statement, TableRef, TransformPlan } from '../types.js';
+import type {
+  ColumnSpec,
+  LogicalType,
+  PartColumn,
+  QueryDraft,
+  Statement,
+  TableRef,
+  TransformPlan,
+} from '../types.js';
 import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
-import {
-  inspectSelect,
-  profileSelect,
-  quoteIdent,
-  renderQueryDraft,
-  renderTransformPlan,
-  renderType,
-  topValuesSelect,
-  type SqlDialect,
-} from '../sql-render.js';
+import { sqlRenderer, type SqlDialect } from '../sql-render.js';
 
 const ORDERABLE =
   /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
@@ -63,18 +62,47 @@ export const DUCKDB: SqlDialect = {
   countMatching: (column, shape) =>
     `count(*) FILTER (WHERE regexp_matches(${column}, ${shape === 'email' ? '$1' : '$2'}))`,
   draft: { grain: (grain) => grain, today: 'current_date', unit: (unit) => unit.toUpperCase() },
+  names: {
+    normalize: (type) => type.toUpperCase().trim(),
+    list: /^(.*)\[\]$/,
+    kinds: {
+      BOOLEAN: 'boolean',
+      TINYINT: 'int16',
+      SMALLINT: 'int16',
+      INTEGER: 'int32',
+      BIGINT: 'int64',
+      HUGEINT: 'int64',
+      FLOAT: 'float32',
+      DOUBLE: 'float64',
+      VARCHAR: 'text',
+      DATE: 'date',
+      TIME: 'time',
+      'TIME WITH TIME ZONE': 'timetz',
+      TIMETZ: 'timetz',
+      TIMESTAMPTZ: 'timestamptz',
+      TIMESTAMP: 'timestamp',
+      // Second, millisecond and nanosecond precision (`timestamp(0)`, `timestamp(3)` from PostgreSQL, Parquet).
+      TIMESTAMP_S: 'timestamp',
+      TIMESTAMP_MS: 'timestamp',
+      TIMESTAMP_NS: 'timestamp',
+      TIMESTAMP_US: 'timestamp',
+      DATETIME: 'timestamp',
+      'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+      INTERVAL: 'interval',
+      UUID: 'uuid',
+      JSON: 'json',
+      BLOB: 'binary',
+    },
+  },
 };
 
-export function ident(name: string): string {
-  return quoteIdent(DUCKDB, name);
-}
+const render = sqlRenderer(DUCKDB);
+
+/** Quoting, type names both ways, and drafted queries (tables as layer.table), in this dialect. */
+export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
 
 export function tableName(ref: TableRef): string {
   return `${ident(ref.layer)}.${ident(ref.name)}`;
-}
-
-export function typeName(type: LogicalType): string {
-  return renderType(DUCKDB, type);
 }
 
 export const SCHEMAS = ['bronze', 'silver', 'gold', '_meta'] as const;
@@ -159,12 +187,18 @@ const READ_TYPED = new Set<LogicalType['kind']>([
 
 const readTyped = (c: PartColumn) => c.encoding === 'plain' && READ_TYPED.has(c.type.kind);
 
-/** Load one CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) into the staging table. */
+/** A CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) at $1, columns c0..cN read as `types`. */
+function readCsvPart(types: string[]): string {
+  const raw = types.map((type, i) => `'c${i}': '${type}'`).join(', ');
+  return `read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`;
+}
+
+/** Load one CSV part into the staging table. */
 export function insertCsvPart(staging: TableRef, path: string, columns: PartColumn[]): Statement {
-  const raw = columns.map((c, i) => `'c${i}': '${readTyped(c) ? typeName(c.type) : 'VARCHAR'}'`).join(', ');
+  const types = columns.map((c) => (readTyped(c) ? typeName(c.type) : 'VARCHAR'));
   const select = columns.map((c, i) => (readTyped(c) ? `c${i}` : fromText(`c${i}`, c))).join(', ');
   return {
-    sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`,
+    sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM ${readCsvPart(types)}`,
     params: [path],
   };
 }
@@ -415,11 +449,11 @@ export function countRows(ref: TableRef): string {
 
 /** Null count, approximate distinct count, min and max per column, in one scan. */
 export function profile(ref: TableRef, columns: Array<{ name: string; type: string }>): string {
-  return profileSelect(DUCKDB, tableName(ref), columns);
+  return render.profile(tableName(ref), columns);
 }
 
 export function topValues(ref: TableRef, column: string): string {
-  return topValuesSelect(DUCKDB, tableName(ref), column, '$1');
+  return render.topValues(tableName(ref), column, '$1');
 }
 
 export function preview(ref: TableRef): string {
@@ -432,7 +466,7 @@ export function maxOf(staging: TableRef, column: string): string {
 
 /** Render a transform plan to one SELECT with bound parameters. */
 export function renderTransform(plan: TransformPlan): Statement {
-  return renderTransformPlan(DUCKDB, tableName(plan.source), plan);
+  return render.transform(tableName(plan.source), plan);
 }
 
 export function createTableAs(ref: TableRef, select: string): string {
@@ -451,59 +485,25 @@ export function previewSelect(statement: Statement, rows: number): Statement {
   };
 }
 
-/** DuckDB's type names back to logical types, where there is one. */
-export function logicalOf(engineType: string): LogicalType | undefined {
-  const t = engineType.toUpperCase().trim();
-  const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
-  if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
-  if (t.endsWith('[]')) {
-    const element = logicalOf(t.slice(0, -2));
-    return element ? { kind: 'list', element } : undefined;
-  }
-  const map: Record<string, LogicalType['kind']> = {
-    BOOLEAN: 'boolean',
-    TINYINT: 'int16',
-    SMALLINT: 'int16',
-    INTEGER: 'int32',
-    BIGINT: 'int64',
-    HUGEINT: 'int64',
-    FLOAT: 'float32',
-    DOUBLE: 'float64',
-    VARCHAR: 'text',
-    DATE: 'date',
-    TIME: 'time',
-    'TIME WITH TIME ZONE': 'timetz',
-    TIMETZ: 'timetz',
-    TIMESTAMPTZ: 'timestamptz',
-    TIMESTAMP: 'timestamp',
-    // Second, millisecond and nanosecond precision (`timestamp(0)`, `timestamp(3)` from PostgreSQL, Parquet).
-    TIMESTAMP_S: 'timestamp',
-    TIMESTAMP_MS: 'timestamp',
-    TIMESTAMP_NS: 'timestamp',
-    TIMESTAMP_US: 'timestamp',
-    DATETIME: 'timestamp',
-    'TIMESTAMP WITH TIME ZONE': 'timestamptz',
-    INTERVAL: 'interval',
-    UUID: 'uuid',
-    JSON: 'json',
-    BLOB: 'binary',
-  };
-  const kind = map[t];
-  return kind ? ({ kind } as LogicalType) : undefined;
-}
-
 /**
  * DuckDB types for Parquet files another engine (Databricks) loads: types Spark has no column type for
  * (TIME, UUID, JSON, month-and-day INTERVAL) are written as their text.
  */
 export function portableTypeName(type: LogicalType): string {
-  return renderType(PORTABLE, type);
+  return portable.type(type);
 }
 
-const PORTABLE: SqlDialect = {
+const portable = sqlRenderer({
   ...DUCKDB,
-  types: { ...DUCKDB.types, time: 'VARCHAR', timetz: 'VARCHAR', interval: 'VARCHAR', uuid: 'VARCHAR', json: 'VARCHAR' },
-};
+  types: {
+    ...DUCKDB.types,
+    time: 'VARCHAR',
+    timetz: 'VARCHAR',
+    interval: 'VARCHAR',
+    uuid: 'VARCHAR',
+    json: 'VARCHAR',
+  },
+});
 
 function portableFromText(column: string, col: PartColumn): string {
   if (col.encoding === 'hex') return `unhex(${column})`;
@@ -517,10 +517,9 @@ function portableFromText(column: string, col: PartColumn): string {
 
 /** A CSV part in the neutral layout → a Parquet file with the part's column names and portable types. */
 export function csvPartToParquet(path: string, columns: PartColumn[], out: string): Statement {
-  const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const select = columns.map((c, i) => `${portableFromText(`c${i}`, c)} AS ${ident(c.name)}`).join(', ');
   return {
-    sql: `COPY (SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    sql: `COPY (SELECT ${select} FROM ${readCsvPart(columns.map(() => 'VARCHAR'))}) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
     params: [path],
   };
 }
@@ -564,13 +563,8 @@ export function inspect(
       ? ` USING SAMPLE reservoir(${INSPECT_SAMPLE_ROWS} ROWS) REPEATABLE (42)`
       : '';
   return {
-    sql: inspectSelect(DUCKDB, `${tableName(ref)}${sample}`, columns),
+    sql: render.inspect(`${tableName(ref)}${sample}`, columns),
     // A table without text columns has no $1/$2, and DuckDB refuses parameters a statement does not use.
     params: columns.some((c) => c.type === 'VARCHAR') ? [SHAPES.email, SHAPES.phone] : [],
   };
-}
-
-/** A drafted query in DuckDB SQL, tables as layer.table. */
-export function renderDraft(draft: QueryDraft): string {
-  return renderQueryDraft(DUCKDB, draft);
 }
