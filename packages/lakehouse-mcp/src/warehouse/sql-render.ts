@@ -59,6 +59,8 @@ export function sqlRenderer(d: SqlDialect) {
     topValues: (from: string, column: string, limit: string) => topValuesSelect(d, from, column, limit),
     inspect: (from: string, columns: EngineColumn[]) => inspectSelect(d, from, columns),
     draft: (draft: QueryDraft) => renderQueryDraft(d, draft),
+    firstPerKey: (keys: string[], orderBy: string | undefined, descending: boolean) =>
+      firstPerKey(d, keys, orderBy, descending),
   };
 }
 
@@ -129,13 +131,24 @@ function renderTransformPlan(d: SqlDialect, source: string, plan: TransformPlan)
     } else if (stage.kind === 'filter') {
       text = `SELECT * FROM ${from} WHERE ${filter(d, stage.column, stage.operator, stage.values, bind)}`;
     } else {
-      const order = stage.orderBy
-        ? ` ORDER BY ${ident(stage.orderBy)} ${stage.descending ? 'DESC' : 'ASC'} NULLS LAST`
-        : d.anyOrder;
-      text = `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY ${stage.keys.map(ident).join(', ')}${order}) = 1`;
+      text = `SELECT * FROM ${from} ${firstPerKey(d, stage.keys, stage.orderBy, stage.descending)}`;
     }
   });
   return { sql: text, params };
+}
+
+/** Keeps one row per key: the first by `orderBy` (nulls last) when there is one, else any. */
+function firstPerKey(
+  d: SqlDialect,
+  keys: string[],
+  orderBy: string | undefined,
+  descending: boolean,
+): string {
+  const ident = (name: string) => quoteIdent(d, name);
+  const order = orderBy
+    ? ` ORDER BY ${ident(orderBy)} ${descending ? 'DESC' : 'ASC'} NULLS LAST`
+    : d.anyOrder;
+  return `QUALIFY row_number() OVER (PARTITION BY ${keys.map(ident).join(', ')}${order}) = 1`;
 }
 
 function filter(

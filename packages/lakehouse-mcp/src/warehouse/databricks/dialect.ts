@@ -321,8 +321,7 @@ export function mergeFrom(
   orderBy: string | undefined,
 ): string {
   const match = keys.map((k) => `t.${ident(k)} <=> s.${ident(k)}`).join(' AND ');
-  const order = orderBy ? ` ORDER BY ${ident(orderBy)} DESC NULLS LAST` : ' ORDER BY 1';
-  return `MERGE INTO ${tableName(n, target)} AS t USING (SELECT * FROM ${tableName(n, staging)} QUALIFY row_number() OVER (PARTITION BY ${keys.map(ident).join(', ')}${order}) = 1) AS s ON ${match} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`;
+  return `MERGE INTO ${tableName(n, target)} AS t USING (SELECT * FROM ${tableName(n, staging)} ${render.firstPerKey(keys, orderBy, true)}) AS s ON ${match} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`;
 }
 
 export function dropTableIfExists(n: Naming, ref: TableRef): string {

@@ -341,11 +341,9 @@ export function mergeFrom(
 ): string[] {
   const t = tableName(target);
   const match = keys.map((k) => `s.${ident(k)} IS NOT DISTINCT FROM t.${ident(k)}`).join(' AND ');
-  const partition = keys.map(ident).join(', ');
-  const order = orderBy ? ` ORDER BY ${ident(orderBy)} DESC NULLS LAST` : '';
   return [
     `DELETE FROM ${t} AS t WHERE EXISTS (SELECT 1 FROM ${tableName(staging)} AS s WHERE ${match})`,
-    `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} QUALIFY row_number() OVER (PARTITION BY ${partition}${order}) = 1`,
+    `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} ${render.firstPerKey(keys, orderBy, true)}`,
   ];
 }
 
