@@ -127,15 +127,19 @@ CREATE OR REPLACE VIEW _meta.uploads AS SELECT run_id, source AS file, target_na
   finished_at AS uploaded_at FROM _meta.sync_runs WHERE kind = 'upload' AND status = 'succeeded';
 `;
 
+function columnDefinitions(columns: ColumnSpec[]): string {
+  return columns
+    .map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`)
+    .join(', ');
+}
+
 export function createTable(ref: TableRef, columns: ColumnSpec[]): string {
-  const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE ${tableName(ref)} (${cols.join(', ')})`;
+  return `CREATE TABLE ${tableName(ref)} (${columnDefinitions(columns)})`;
 }
 
 /** A load's staging table sits next to its target under a hidden name, and is renamed into place. */
 export function createStaging(ref: TableRef, columns: ColumnSpec[]): string {
-  const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE IF NOT EXISTS ${tableName(ref)} (${cols.join(', ')})`;
+  return `CREATE TABLE IF NOT EXISTS ${tableName(ref)} (${columnDefinitions(columns)})`;
 }
 
 export const STAGE_PREFIX = '_stage_';
