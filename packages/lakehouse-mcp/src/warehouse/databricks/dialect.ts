@@ -5,15 +5,7 @@
  * and volume paths it made itself from validated names (COPY INTO, PUT and read_files take no parameters).
  */
 import { UserInputError } from '@switchyard/core';
-import type {
-  ColumnSpec,
-  Layer,
-  LogicalType,
-  QueryDraft,
-  Statement,
-  TableRef,
-  TransformPlan,
-} from '../types.js';
+import type { ColumnSpec, Layer, Statement, TableRef, TransformPlan } from '../types.js';
 import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
 import { sqlRenderer, type SqlDialect } from '../sql-render.js';

@@ -3,15 +3,7 @@
  * `ident`; values are always bound parameters (`$1`, `$2`, ...), never spliced into the text. A Databricks
  * dialect renders the same operations in Spark SQL.
  */
-import type {
-  ColumnSpec,
-  LogicalType,
-  PartColumn,
-  QueryDraft,
-  Statement,
-  TableRef,
-  TransformPlan,
-} from '../types.js';
+import type { ColumnSpec, LogicalType, PartColumn, Statement, TableRef, TransformPlan } from '../types.js';
 import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
 import { sqlRenderer, type SqlDialect } from '../sql-render.js';
