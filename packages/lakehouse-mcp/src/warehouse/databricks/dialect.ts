@@ -5,28 +5,15 @@
  * and volume paths it made itself from validated names (COPY INTO, PUT and read_files take no parameters).
  */
 import { UserInputError } from '@switchyard/core';
-import type {
-  ColumnSpec,
-  Expr,
-  FilterOperator,
-  Layer,
-  LogicalType,
-  QueryDraft,
-  Statement,
-  TableRef,
-  TransformPlan,
-} from '../types.js';
-import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from '../types.js';
+import type { ColumnSpec, Layer, Statement, TableRef, TransformPlan } from '../types.js';
+import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
+import { sqlRenderer, type SqlDialect } from '../sql-render.js';
 
 /** A statement with named parameters, as @databricks/sql binds them (`namedParameters`). */
 export interface NamedStatement {
   sql: string;
   params: Record<string, unknown>;
-}
-
-export function ident(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
 }
 
 /** A string literal for the few places Spark takes no parameter: only paths this server built. */
@@ -84,78 +71,93 @@ function infoSchema(n: Naming, view: 'tables' | 'columns'): string {
   return `${ident(n.catalog)}.\`information_schema\`.${ident(view)}`;
 }
 
-export function typeName(type: LogicalType): string {
-  switch (type.kind) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'int16':
-      return 'SMALLINT';
-    case 'int32':
-      return 'INT';
-    case 'int64':
-      return 'BIGINT';
-    case 'float32':
-      return 'FLOAT';
-    case 'float64':
-      return 'DOUBLE';
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP_NTZ';
-    case 'timestamptz':
-      return 'TIMESTAMP';
-    case 'binary':
-      return 'BINARY';
-    case 'list':
-      return `ARRAY<${typeName(type.element)}>`;
-    // Spark has no TIME, UUID, JSON or month-and-day INTERVAL column type: their text form is kept.
-    case 'text':
-    case 'time':
-    case 'timetz':
-    case 'interval':
-    case 'uuid':
-    case 'json':
-      return 'STRING';
-  }
-}
+const ORDERABLE =
+  /^(tinyint|smallint|int|integer|bigint|float|double|decimal|date|timestamp|timestamp_ntz|string|boolean)\b/i;
+const NUMERIC_TYPE = /^(tinyint|smallint|int|integer|bigint|float|double|decimal)\b/i;
 
-/** Databricks type names (information_schema's full_data_type, DESCRIBE) as logical types. */
-export function logicalOf(engineType: string): LogicalType | undefined {
-  const t = engineType.trim().toLowerCase();
-  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(t);
-  if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
-  const array = /^array<(.+)>$/.exec(t);
-  if (array) {
-    const element = logicalOf(array[1]!);
-    return element ? { kind: 'list', element } : undefined;
-  }
-  const map: Record<string, LogicalType['kind']> = {
-    boolean: 'boolean',
-    tinyint: 'int16',
-    byte: 'int16',
-    smallint: 'int16',
-    short: 'int16',
-    int: 'int32',
-    integer: 'int32',
-    bigint: 'int64',
-    long: 'int64',
-    float: 'float32',
-    real: 'float32',
-    double: 'float64',
-    string: 'text',
-    varchar: 'text',
-    char: 'text',
-    date: 'date',
-    timestamp: 'timestamptz',
-    timestamp_ltz: 'timestamptz',
-    timestamp_ntz: 'timestamp',
-    binary: 'binary',
-  };
-  const kind = map[t.replace(/\(\d+\)$/, '')];
-  return kind ? ({ kind } as LogicalType) : undefined;
-}
+/** Spark SQL's spelling of the SQL rendered in common (sql-render.ts). */
+export const DATABRICKS: SqlDialect = {
+  quote: '`',
+  types: {
+    boolean: 'BOOLEAN',
+    int16: 'SMALLINT',
+    int32: 'INT',
+    int64: 'BIGINT',
+    float32: 'FLOAT',
+    float64: 'DOUBLE',
+    date: 'DATE',
+    timestamp: 'TIMESTAMP_NTZ',
+    timestamptz: 'TIMESTAMP',
+    binary: 'BINARY',
+    // Spark has no TIME, UUID, JSON or month-and-day INTERVAL column type: their text form is kept.
+    text: 'STRING',
+    time: 'STRING',
+    timetz: 'STRING',
+    interval: 'STRING',
+    uuid: 'STRING',
+    json: 'STRING',
+  },
+  list: (element) => `ARRAY<${element}>`,
+  text: 'STRING',
+  tryCast: 'try_cast',
+  startsWith: 'startswith',
+  placeholder: (n) => `:p${n}`,
+  anyOrder: ' ORDER BY 1',
+  int,
+  parseDate: {
+    pattern: (strftime) => sparkDatePattern(strftime),
+    call: (text, pattern, lenient) => `${lenient ? 'try_to_timestamp' : 'to_timestamp'}(${text}, ${pattern})`,
+    timestamp: (parsed) => `CAST(${parsed} AS TIMESTAMP_NTZ)`,
+  },
+  engineType: {
+    orderable: (type) => ORDERABLE.test(type),
+    numeric: (type) => NUMERIC_TYPE.test(type),
+    text: (type) => /^string/i.test(type),
+  },
+  quantiles: (value, at) => `percentile_approx(${value}, array(${at.join(', ')}))`,
+  countMatching: (column, shape) => `count_if(${column} RLIKE :${shape})`,
+  draft: {
+    grain: (grain) => grain.toUpperCase(),
+    today: 'current_date()',
+    unit: (unit) => `${unit.toUpperCase()}S`,
+  },
+  // information_schema's full_data_type and DESCRIBE; a length (`varchar(10)`) does not change the kind.
+  names: {
+    normalize: (type) =>
+      type
+        .trim()
+        .toLowerCase()
+        .replace(/\(\d+\)$/, ''),
+    list: /^array<(.+)>$/,
+    kinds: {
+      boolean: 'boolean',
+      tinyint: 'int16',
+      byte: 'int16',
+      smallint: 'int16',
+      short: 'int16',
+      int: 'int32',
+      integer: 'int32',
+      bigint: 'int64',
+      long: 'int64',
+      float: 'float32',
+      real: 'float32',
+      double: 'float64',
+      string: 'text',
+      varchar: 'text',
+      char: 'text',
+      date: 'date',
+      timestamp: 'timestamptz',
+      timestamp_ltz: 'timestamptz',
+      timestamp_ntz: 'timestamp',
+      binary: 'binary',
+    },
+  },
+};
+
+const render = sqlRenderer(DATABRICKS);
+
+/** Quoting, type names both ways, and drafted queries (tables as layer.table: the query path maps them to the tenant). */
+export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
 
 /** Catalog, schemas, landing volume and metadata tables; each statement is idempotent. */
 export function bootstrap(n: Naming): string[] {
@@ -230,15 +232,12 @@ export function describeDetail(n: Naming, ref: TableRef): string {
   return `DESCRIBE DETAIL ${tableName(n, ref)}`;
 }
 
-const ORDERABLE =
-  /^(tinyint|smallint|int|integer|bigint|float|double|decimal|date|timestamp|timestamp_ntz|string|boolean)\b/i;
-
 /** Above this many rows a profile reads a sample, so it stays bounded on large tables. */
 export const PROFILE_SAMPLE_ROWS = 1_000_000;
 
-function sample(totalRows: number): string {
-  if (totalRows <= PROFILE_SAMPLE_ROWS) return '';
-  const percent = Math.max(0.01, Math.min(100, (PROFILE_SAMPLE_ROWS / totalRows) * 100));
+function sample(totalRows: number, rows = PROFILE_SAMPLE_ROWS): string {
+  if (totalRows <= rows) return '';
+  const percent = Math.max(0.01, Math.min(100, (rows / totalRows) * 100));
   return ` TABLESAMPLE (${percent.toFixed(4)} PERCENT)`;
 }
 
@@ -249,16 +248,7 @@ export function profile(
   columns: Array<{ name: string; type: string }>,
   totalRows: number,
 ): string {
-  const parts = ['count(*)'];
-  for (const c of columns) {
-    const col = ident(c.name);
-    const scalar = ORDERABLE.test(c.type);
-    parts.push(`count(*) - count(${col})`);
-    parts.push(scalar ? `approx_count_distinct(${col})` : 'NULL');
-    parts.push(scalar ? `CAST(min(${col}) AS STRING)` : 'NULL');
-    parts.push(scalar ? `CAST(max(${col}) AS STRING)` : 'NULL');
-  }
-  return `SELECT ${parts.join(', ')} FROM ${tableName(n, ref)}${sample(totalRows)}`;
+  return render.profile(`${tableName(n, ref)}${sample(totalRows)}`, columns);
 }
 
 export function topValues(
@@ -268,8 +258,7 @@ export function topValues(
   limit: number,
   totalRows: number,
 ): string {
-  const col = ident(column);
-  return `SELECT CAST(${col} AS STRING) AS v, count(*) AS n FROM ${tableName(n, ref)}${sample(totalRows)} WHERE ${col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${int(limit)}`;
+  return render.topValues(`${tableName(n, ref)}${sample(totalRows)}`, column, int(limit));
 }
 
 export function preview(n: Naming, ref: TableRef, rows: number): string {
@@ -324,8 +313,7 @@ export function mergeFrom(
   orderBy: string | undefined,
 ): string {
   const match = keys.map((k) => `t.${ident(k)} <=> s.${ident(k)}`).join(' AND ');
-  const order = orderBy ? ` ORDER BY ${ident(orderBy)} DESC NULLS LAST` : ' ORDER BY 1';
-  return `MERGE INTO ${tableName(n, target)} AS t USING (SELECT * FROM ${tableName(n, staging)} QUALIFY row_number() OVER (PARTITION BY ${keys.map(ident).join(', ')}${order}) = 1) AS s ON ${match} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`;
+  return `MERGE INTO ${tableName(n, target)} AS t USING (SELECT * FROM ${tableName(n, staging)} ${render.firstPerKey(keys, orderBy, true)}) AS s ON ${match} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`;
 }
 
 export function dropTableIfExists(n: Naming, ref: TableRef): string {
@@ -486,77 +474,9 @@ export function renderTransform(
   n: Naming,
   plan: TransformPlan,
 ): Statement & { named: Record<string, unknown> } {
-  const params: unknown[] = [];
-  const bind = (value: unknown): string => {
-    params.push(value);
-    return `:p${params.length}`;
-  };
-  const expr = (e: Expr): string => {
-    switch (e.kind) {
-      case 'column':
-        return ident(e.name);
-      case 'cast':
-        return `${e.lenient ? 'try_cast' : 'CAST'}(${expr(e.expr)} AS ${typeName(e.to)})`;
-      case 'call':
-        return `${e.fn}(${expr(e.expr)})`;
-      case 'parse_date': {
-        const text = `CAST(${expr(e.expr)} AS STRING)`;
-        const pattern = bind(sparkDatePattern(e.format));
-        const parsed = e.lenient
-          ? `try_to_timestamp(${text}, ${pattern})`
-          : `to_timestamp(${text}, ${pattern})`;
-        return e.to === 'date' ? `CAST(${parsed} AS DATE)` : `CAST(${parsed} AS TIMESTAMP_NTZ)`;
-      }
-      case 'parse_number': {
-        const text = `CAST(${expr(e.expr)} AS STRING)`;
-        const normalized =
-          e.decimalSeparator === ','
-            ? `replace(replace(replace(${text}, ' ', ''), '.', ''), ',', '.')`
-            : `replace(replace(${text}, ' ', ''), ',', '')`;
-        return `${e.lenient ? 'try_cast' : 'CAST'}(${normalized} AS ${typeName(e.to)})`;
-      }
-      case 'coalesce':
-        return `coalesce(${expr(e.expr)}, CAST(${bind(e.value)} AS ${typeName(e.valueType)}))`;
-    }
-  };
-  let text = `SELECT * FROM ${tableName(n, plan.source)}`;
-  plan.stages.forEach((stage, i) => {
-    const from = `(${text}) AS s${i + 1}`;
-    if (stage.kind === 'project') {
-      text = `SELECT ${stage.columns.map((c) => `${expr(c.expr)} AS ${ident(c.name)}`).join(', ')} FROM ${from}`;
-    } else if (stage.kind === 'filter') {
-      text = `SELECT * FROM ${from} WHERE ${filter(stage.column, stage.operator, stage.values, bind)}`;
-    } else {
-      const order = stage.orderBy
-        ? ` ORDER BY ${ident(stage.orderBy)} ${stage.descending ? 'DESC' : 'ASC'} NULLS LAST`
-        : ' ORDER BY 1';
-      text = `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY ${stage.keys.map(ident).join(', ')}${order}) = 1`;
-    }
-  });
+  const { sql, params } = render.transform(tableName(n, plan.source), plan);
   const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
-  return { sql: text, params, named };
-}
-
-function filter(column: string, op: FilterOperator, values: unknown[], bind: (v: unknown) => string): string {
-  const col = ident(column);
-  switch (op) {
-    case 'is_null':
-      return `${col} IS NULL`;
-    case 'not_null':
-      return `${col} IS NOT NULL`;
-    case 'in':
-      return `${col} IN (${values.map(bind).join(', ')})`;
-    case 'not_in':
-      return `${col} NOT IN (${values.map(bind).join(', ')})`;
-    case 'contains':
-      return `contains(CAST(${col} AS STRING), ${bind(values[0])})`;
-    case 'starts_with':
-      return `startswith(CAST(${col} AS STRING), ${bind(values[0])})`;
-    default: {
-      const sym = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }[op];
-      return `${col} ${sym} ${bind(values[0])}`;
-    }
-  }
+  return { sql, params, named };
 }
 
 export function createTableAs(n: Naming, ref: TableRef, select: string): string {
@@ -582,8 +502,6 @@ export function describeQuery(select: string): string {
   return `DESCRIBE QUERY ${select}`;
 }
 
-const NUMERIC_TYPE = /^(tinyint|smallint|int|integer|bigint|float|double|decimal)\b/i;
-
 /** One scan for the schema analysis: per column exact distinct, quantiles, and text shapes; 10 values each. */
 export function inspect(
   n: Naming,
@@ -591,60 +509,10 @@ export function inspect(
   columns: Array<{ name: string; type: string }>,
   totalRows: number,
 ): NamedStatement {
-  const parts = ['count(*)'];
-  for (const c of columns) {
-    const col = ident(c.name);
-    const scalar = ORDERABLE.test(c.type);
-    const numeric = NUMERIC_TYPE.test(c.type);
-    const text = /^string/i.test(c.type);
-    const d = `CAST(${col} AS DOUBLE)`;
-    parts.push(`count(${col})`, scalar ? `count(DISTINCT ${col})` : 'NULL');
-    parts.push(numeric ? `avg(${d})` : 'NULL', numeric ? `stddev_samp(${d})` : 'NULL');
-    parts.push(numeric ? `percentile_approx(${d}, array(${QUANTILES.join(', ')}))` : 'NULL');
-    parts.push(text ? `count(try_cast(${col} AS DOUBLE))` : 'NULL');
-    parts.push(text ? `count(try_cast(${col} AS TIMESTAMP))` : 'NULL');
-    parts.push(text ? `count_if(${col} RLIKE :email)` : 'NULL');
-    parts.push(text ? `count_if(${col} RLIKE :phone)` : 'NULL');
-    parts.push(text ? `avg(length(${col}))` : 'NULL');
-  }
-  const sampled =
-    totalRows > INSPECT_SAMPLE_ROWS
-      ? ` TABLESAMPLE (${Math.max(0.01, (INSPECT_SAMPLE_ROWS / totalRows) * 100).toFixed(4)} PERCENT)`
-      : '';
   return {
-    sql: `SELECT ${parts.join(', ')} FROM ${tableName(n, ref)}${sampled}`,
+    sql: render.inspect(`${tableName(n, ref)}${sample(totalRows, INSPECT_SAMPLE_ROWS)}`, columns),
     params: { email: SHAPES.email, phone: SHAPES.phone },
   };
-}
-
-/** A drafted query in Databricks SQL, tables as layer.table (the query path maps them to the tenant). */
-export function renderDraft(draft: QueryDraft): string {
-  const select: string[] = [];
-  for (const g of draft.groups) {
-    select.push(
-      g.grain
-        ? `date_trunc('${g.grain.toUpperCase()}', ${ident(g.column)}) AS ${ident(g.as)}`
-        : `${ident(g.column)} AS ${ident(g.as)}`,
-    );
-  }
-  for (const m of draft.measures) {
-    const col = m.column ? ident(m.column) : '*';
-    const expr = m.fn === 'count_distinct' ? `count(DISTINCT ${col})` : `${m.fn}(${col})`;
-    select.push(`${expr} AS ${ident(m.as)}`);
-  }
-  if (select.length === 0) select.push(...(draft.columns.length ? draft.columns.map(ident) : ['*']));
-  const where: string[] = [];
-  if (draft.since) {
-    where.push(
-      `${ident(draft.since.column)} >= current_date() - INTERVAL ${int(draft.since.amount)} ${draft.since.unit.toUpperCase()}S`,
-    );
-  }
-  if (draft.year) where.push(`year(${ident(draft.year.column)}) = ${int(draft.year.year)}`);
-  let sql = `SELECT ${select.join(', ')}\nFROM ${ident(draft.table.layer)}.${ident(draft.table.name)}`;
-  if (where.length) sql += `\nWHERE ${where.join(' AND ')}`;
-  if (draft.groups.length && draft.measures.length) sql += '\nGROUP BY ALL';
-  if (draft.order) sql += `\nORDER BY ${ident(draft.order.by)} ${draft.order.descending ? 'DESC' : 'ASC'}`;
-  return `${sql}\nLIMIT ${int(draft.limit)}`;
 }
 
 /** The tenant's records in its `_meta` schema (see meta-store.ts): one MERGE per save. */

@@ -3,67 +3,98 @@
  * `ident`; values are always bound parameters (`$1`, `$2`, ...), never spliced into the text. A Databricks
  * dialect renders the same operations in Spark SQL.
  */
-import type {
-  ColumnSpec,
-  Expr,
-  FilterOperator,
-  LogicalType,
-  PartColumn,
-  QueryDraft,
-  Statement,
-  TableRef,
-  TransformPlan,
-} from '../types.js';
-import { INSPECT_SAMPLE_ROWS, QUANTILES, SHAPES } from '../types.js';
+import type { ColumnSpec, LogicalType, PartColumn, Statement, TableRef, TransformPlan } from '../types.js';
+import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
 import { runColumns, type MetaSql } from '../meta-store.js';
+import { sqlRenderer, type SqlDialect } from '../sql-render.js';
 
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+const ORDERABLE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
+
+/** DuckDB's spelling of the SQL rendered in common (sql-render.ts). */
+export const DUCKDB: SqlDialect = {
+  quote: '"',
+  types: {
+    boolean: 'BOOLEAN',
+    int16: 'SMALLINT',
+    int32: 'INTEGER',
+    int64: 'BIGINT',
+    float32: 'FLOAT',
+    float64: 'DOUBLE',
+    text: 'VARCHAR',
+    date: 'DATE',
+    time: 'TIME',
+    timetz: 'TIMETZ',
+    timestamp: 'TIMESTAMP',
+    timestamptz: 'TIMESTAMPTZ',
+    interval: 'INTERVAL',
+    uuid: 'UUID',
+    json: 'JSON',
+    binary: 'BLOB',
+  },
+  list: (element) => `${element}[]`,
+  text: 'VARCHAR',
+  tryCast: 'TRY_CAST',
+  startsWith: 'starts_with',
+  placeholder: (n) => `$${n}`,
+  anyOrder: '',
+  int: (n) => String(Math.trunc(n)),
+  parseDate: {
+    pattern: (strftime) => strftime,
+    call: (text, pattern, lenient) => `${lenient ? 'try_strptime' : 'strptime'}(${text}, ${pattern})`,
+    timestamp: (parsed) => parsed,
+  },
+  engineType: {
+    orderable: (type) => ORDERABLE.test(type) && !type.endsWith(']'),
+    numeric: (type) => NUMERIC_TYPE.test(type),
+    text: (type) => type === 'VARCHAR',
+  },
+  quantiles: (value, at) => `quantile_cont(${value}, [${at.join(', ')}])`,
+  countMatching: (column, shape) =>
+    `count(*) FILTER (WHERE regexp_matches(${column}, ${shape === 'email' ? '$1' : '$2'}))`,
+  draft: { grain: (grain) => grain, today: 'current_date', unit: (unit) => unit.toUpperCase() },
+  names: {
+    normalize: (type) => type.toUpperCase().trim(),
+    list: /^(.*)\[\]$/,
+    kinds: {
+      BOOLEAN: 'boolean',
+      TINYINT: 'int16',
+      SMALLINT: 'int16',
+      INTEGER: 'int32',
+      BIGINT: 'int64',
+      HUGEINT: 'int64',
+      FLOAT: 'float32',
+      DOUBLE: 'float64',
+      VARCHAR: 'text',
+      DATE: 'date',
+      TIME: 'time',
+      'TIME WITH TIME ZONE': 'timetz',
+      TIMETZ: 'timetz',
+      TIMESTAMPTZ: 'timestamptz',
+      TIMESTAMP: 'timestamp',
+      // Second, millisecond and nanosecond precision (`timestamp(0)`, `timestamp(3)` from PostgreSQL, Parquet).
+      TIMESTAMP_S: 'timestamp',
+      TIMESTAMP_MS: 'timestamp',
+      TIMESTAMP_NS: 'timestamp',
+      TIMESTAMP_US: 'timestamp',
+      DATETIME: 'timestamp',
+      'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+      INTERVAL: 'interval',
+      UUID: 'uuid',
+      JSON: 'json',
+      BLOB: 'binary',
+    },
+  },
+};
+
+const render = sqlRenderer(DUCKDB);
+
+/** Quoting, type names both ways, and drafted queries (tables as layer.table), in this dialect. */
+export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
 
 export function tableName(ref: TableRef): string {
   return `${ident(ref.layer)}.${ident(ref.name)}`;
-}
-
-export function typeName(type: LogicalType): string {
-  switch (type.kind) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'int16':
-      return 'SMALLINT';
-    case 'int32':
-      return 'INTEGER';
-    case 'int64':
-      return 'BIGINT';
-    case 'float32':
-      return 'FLOAT';
-    case 'float64':
-      return 'DOUBLE';
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'text':
-      return 'VARCHAR';
-    case 'date':
-      return 'DATE';
-    case 'time':
-      return 'TIME';
-    case 'timetz':
-      return 'TIMETZ';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'timestamptz':
-      return 'TIMESTAMPTZ';
-    case 'interval':
-      return 'INTERVAL';
-    case 'uuid':
-      return 'UUID';
-    case 'json':
-      return 'JSON';
-    case 'binary':
-      return 'BLOB';
-    case 'list':
-      return `${typeName(type.element)}[]`;
-  }
 }
 
 export const SCHEMAS = ['bronze', 'silver', 'gold', '_meta'] as const;
@@ -88,15 +119,19 @@ CREATE OR REPLACE VIEW _meta.uploads AS SELECT run_id, source AS file, target_na
   finished_at AS uploaded_at FROM _meta.sync_runs WHERE kind = 'upload' AND status = 'succeeded';
 `;
 
+function columnDefinitions(columns: ColumnSpec[]): string {
+  return columns
+    .map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`)
+    .join(', ');
+}
+
 export function createTable(ref: TableRef, columns: ColumnSpec[]): string {
-  const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE ${tableName(ref)} (${cols.join(', ')})`;
+  return `CREATE TABLE ${tableName(ref)} (${columnDefinitions(columns)})`;
 }
 
 /** A load's staging table sits next to its target under a hidden name, and is renamed into place. */
 export function createStaging(ref: TableRef, columns: ColumnSpec[]): string {
-  const cols = columns.map((c) => `${ident(c.name)} ${typeName(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE IF NOT EXISTS ${tableName(ref)} (${cols.join(', ')})`;
+  return `CREATE TABLE IF NOT EXISTS ${tableName(ref)} (${columnDefinitions(columns)})`;
 }
 
 export const STAGE_PREFIX = '_stage_';
@@ -148,12 +183,18 @@ const READ_TYPED = new Set<LogicalType['kind']>([
 
 const readTyped = (c: PartColumn) => c.encoding === 'plain' && READ_TYPED.has(c.type.kind);
 
-/** Load one CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) into the staging table. */
+/** A CSV part (PostgreSQL CSV: unquoted empty is NULL, "" is an empty string) at $1, columns c0..cN read as `types`. */
+function readCsvPart(types: string[]): string {
+  const raw = types.map((type, i) => `'c${i}': '${type}'`).join(', ');
+  return `read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`;
+}
+
+/** Load one CSV part into the staging table. */
 export function insertCsvPart(staging: TableRef, path: string, columns: PartColumn[]): Statement {
-  const raw = columns.map((c, i) => `'c${i}': '${readTyped(c) ? typeName(c.type) : 'VARCHAR'}'`).join(', ');
+  const types = columns.map((c) => (readTyped(c) ? typeName(c.type) : 'VARCHAR'));
   const select = columns.map((c, i) => (readTyped(c) ? `c${i}` : fromText(`c${i}`, c))).join(', ');
   return {
-    sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})`,
+    sql: `INSERT INTO ${tableName(staging)} SELECT ${select} FROM ${readCsvPart(types)}`,
     params: [path],
   };
 }
@@ -296,11 +337,9 @@ export function mergeFrom(
 ): string[] {
   const t = tableName(target);
   const match = keys.map((k) => `s.${ident(k)} IS NOT DISTINCT FROM t.${ident(k)}`).join(' AND ');
-  const partition = keys.map(ident).join(', ');
-  const order = orderBy ? ` ORDER BY ${ident(orderBy)} DESC NULLS LAST` : '';
   return [
     `DELETE FROM ${t} AS t WHERE EXISTS (SELECT 1 FROM ${tableName(staging)} AS s WHERE ${match})`,
-    `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} QUALIFY row_number() OVER (PARTITION BY ${partition}${order}) = 1`,
+    `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} ${render.firstPerKey(keys, orderBy, true)}`,
   ];
 }
 
@@ -402,25 +441,13 @@ export function countRows(ref: TableRef): string {
   return `SELECT count(*) FROM ${tableName(ref)}`;
 }
 
-const ORDERABLE =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
-
 /** Null count, approximate distinct count, min and max per column, in one scan. */
 export function profile(ref: TableRef, columns: Array<{ name: string; type: string }>): string {
-  const parts = ['count(*)'];
-  for (const c of columns) {
-    const col = ident(c.name);
-    const scalar = ORDERABLE.test(c.type) && !c.type.endsWith(']');
-    parts.push(`count(*) - count(${col})`);
-    parts.push(scalar ? `approx_count_distinct(${col})` : 'NULL');
-    parts.push(scalar ? `CAST(min(${col}) AS VARCHAR)` : 'NULL');
-    parts.push(scalar ? `CAST(max(${col}) AS VARCHAR)` : 'NULL');
-  }
-  return `SELECT ${parts.join(', ')} FROM ${tableName(ref)}`;
+  return render.profile(tableName(ref), columns);
 }
 
 export function topValues(ref: TableRef, column: string): string {
-  return `SELECT CAST(${ident(column)} AS VARCHAR) AS v, count(*) AS n FROM ${tableName(ref)} WHERE ${ident(column)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $1`;
+  return render.topValues(tableName(ref), column, '$1');
 }
 
 export function preview(ref: TableRef): string {
@@ -433,73 +460,7 @@ export function maxOf(staging: TableRef, column: string): string {
 
 /** Render a transform plan to one SELECT with bound parameters. */
 export function renderTransform(plan: TransformPlan): Statement {
-  const params: unknown[] = [];
-  const bind = (value: unknown): string => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const expr = (e: Expr): string => {
-    switch (e.kind) {
-      case 'column':
-        return ident(e.name);
-      case 'cast':
-        return `${e.lenient ? 'TRY_CAST' : 'CAST'}(${expr(e.expr)} AS ${typeName(e.to)})`;
-      case 'call':
-        return `${e.fn}(${expr(e.expr)})`;
-      case 'parse_date': {
-        const parsed = `${e.lenient ? 'try_strptime' : 'strptime'}(CAST(${expr(e.expr)} AS VARCHAR), ${bind(e.format)})`;
-        return e.to === 'date' ? `CAST(${parsed} AS DATE)` : parsed;
-      }
-      case 'parse_number': {
-        const text = `CAST(${expr(e.expr)} AS VARCHAR)`;
-        // Thousands separators and spaces out, the decimal separator normalized to '.'.
-        const normalized =
-          e.decimalSeparator === ','
-            ? `replace(replace(replace(${text}, ' ', ''), '.', ''), ',', '.')`
-            : `replace(replace(${text}, ' ', ''), ',', '')`;
-        return `${e.lenient ? 'TRY_CAST' : 'CAST'}(${normalized} AS ${typeName(e.to)})`;
-      }
-      case 'coalesce':
-        return `coalesce(${expr(e.expr)}, CAST(${bind(e.value)} AS ${typeName(e.valueType)}))`;
-    }
-  };
-  let text = `SELECT * FROM ${tableName(plan.source)}`;
-  plan.stages.forEach((stage, i) => {
-    const from = `(${text}) AS s${i + 1}`;
-    if (stage.kind === 'project') {
-      text = `SELECT ${stage.columns.map((c) => `${expr(c.expr)} AS ${ident(c.name)}`).join(', ')} FROM ${from}`;
-    } else if (stage.kind === 'filter') {
-      text = `SELECT * FROM ${from} WHERE ${filter(stage.column, stage.operator, stage.values, bind)}`;
-    } else {
-      const order = stage.orderBy
-        ? ` ORDER BY ${ident(stage.orderBy)} ${stage.descending ? 'DESC' : 'ASC'} NULLS LAST`
-        : '';
-      text = `SELECT * FROM ${from} QUALIFY row_number() OVER (PARTITION BY ${stage.keys.map(ident).join(', ')}${order}) = 1`;
-    }
-  });
-  return { sql: text, params };
-}
-
-function filter(column: string, op: FilterOperator, values: unknown[], bind: (v: unknown) => string): string {
-  const col = ident(column);
-  switch (op) {
-    case 'is_null':
-      return `${col} IS NULL`;
-    case 'not_null':
-      return `${col} IS NOT NULL`;
-    case 'in':
-      return `${col} IN (${values.map(bind).join(', ')})`;
-    case 'not_in':
-      return `${col} NOT IN (${values.map(bind).join(', ')})`;
-    case 'contains':
-      return `contains(CAST(${col} AS VARCHAR), ${bind(values[0])})`;
-    case 'starts_with':
-      return `starts_with(CAST(${col} AS VARCHAR), ${bind(values[0])})`;
-    default: {
-      const sym = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }[op];
-      return `${col} ${sym} ${bind(values[0])}`;
-    }
-  }
+  return render.transform(tableName(plan.source), plan);
 }
 
 export function createTableAs(ref: TableRef, select: string): string {
@@ -518,65 +479,25 @@ export function previewSelect(statement: Statement, rows: number): Statement {
   };
 }
 
-/** DuckDB's type names back to logical types, where there is one. */
-export function logicalOf(engineType: string): LogicalType | undefined {
-  const t = engineType.toUpperCase().trim();
-  const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
-  if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
-  if (t.endsWith('[]')) {
-    const element = logicalOf(t.slice(0, -2));
-    return element ? { kind: 'list', element } : undefined;
-  }
-  const map: Record<string, LogicalType['kind']> = {
-    BOOLEAN: 'boolean',
-    TINYINT: 'int16',
-    SMALLINT: 'int16',
-    INTEGER: 'int32',
-    BIGINT: 'int64',
-    HUGEINT: 'int64',
-    FLOAT: 'float32',
-    DOUBLE: 'float64',
-    VARCHAR: 'text',
-    DATE: 'date',
-    TIME: 'time',
-    'TIME WITH TIME ZONE': 'timetz',
-    TIMETZ: 'timetz',
-    TIMESTAMPTZ: 'timestamptz',
-    TIMESTAMP: 'timestamp',
-    // Second, millisecond and nanosecond precision (`timestamp(0)`, `timestamp(3)` from PostgreSQL, Parquet).
-    TIMESTAMP_S: 'timestamp',
-    TIMESTAMP_MS: 'timestamp',
-    TIMESTAMP_NS: 'timestamp',
-    TIMESTAMP_US: 'timestamp',
-    DATETIME: 'timestamp',
-    'TIMESTAMP WITH TIME ZONE': 'timestamptz',
-    INTERVAL: 'interval',
-    UUID: 'uuid',
-    JSON: 'json',
-    BLOB: 'binary',
-  };
-  const kind = map[t];
-  return kind ? ({ kind } as LogicalType) : undefined;
-}
-
 /**
  * DuckDB types for Parquet files another engine (Databricks) loads: types Spark has no column type for
  * (TIME, UUID, JSON, month-and-day INTERVAL) are written as their text.
  */
 export function portableTypeName(type: LogicalType): string {
-  switch (type.kind) {
-    case 'time':
-    case 'timetz':
-    case 'interval':
-    case 'uuid':
-    case 'json':
-      return 'VARCHAR';
-    case 'list':
-      return `${portableTypeName(type.element)}[]`;
-    default:
-      return typeName(type);
-  }
+  return portable.type(type);
 }
+
+const portable = sqlRenderer({
+  ...DUCKDB,
+  types: {
+    ...DUCKDB.types,
+    time: 'VARCHAR',
+    timetz: 'VARCHAR',
+    interval: 'VARCHAR',
+    uuid: 'VARCHAR',
+    json: 'VARCHAR',
+  },
+});
 
 function portableFromText(column: string, col: PartColumn): string {
   if (col.encoding === 'hex') return `unhex(${column})`;
@@ -590,10 +511,9 @@ function portableFromText(column: string, col: PartColumn): string {
 
 /** A CSV part in the neutral layout → a Parquet file with the part's column names and portable types. */
 export function csvPartToParquet(path: string, columns: PartColumn[], out: string): Statement {
-  const raw = columns.map((_c, i) => `'c${i}': 'VARCHAR'`).join(', ');
   const select = columns.map((c, i) => `${portableFromText(`c${i}`, c)} AS ${ident(c.name)}`).join(', ');
   return {
-    sql: `COPY (SELECT ${select} FROM read_csv($1, auto_detect = false, header = false, delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, strict_mode = true, columns = {${raw}})) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    sql: `COPY (SELECT ${select} FROM ${readCsvPart(columns.map(() => 'VARCHAR'))}) TO ${stringLiteral(out)} (FORMAT parquet, COMPRESSION zstd)`,
     params: [path],
   };
 }
@@ -626,67 +546,19 @@ export function parquetStats(path: string, columns: string[]): Statement {
   return { sql: `SELECT ${['count(*)', ...maxes].join(', ')} FROM read_parquet($1)`, params: [path] };
 }
 
-const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
-
 /** One scan for the schema analysis: per column exact distinct, quantiles, and text shapes; 10 values each. */
 export function inspect(
   ref: TableRef,
   columns: Array<{ name: string; type: string }>,
   totalRows: number,
 ): Statement {
-  const parts = ['count(*)'];
-  for (const c of columns) {
-    const col = ident(c.name);
-    const scalar = ORDERABLE.test(c.type) && !c.type.endsWith(']');
-    const numeric = NUMERIC_TYPE.test(c.type);
-    const text = c.type === 'VARCHAR';
-    const d = `CAST(${col} AS DOUBLE)`;
-    parts.push(`count(${col})`, scalar ? `count(DISTINCT ${col})` : 'NULL');
-    parts.push(numeric ? `avg(${d})` : 'NULL', numeric ? `stddev_samp(${d})` : 'NULL');
-    parts.push(numeric ? `quantile_cont(${d}, [${QUANTILES.join(', ')}])` : 'NULL');
-    parts.push(text ? `count(TRY_CAST(${col} AS DOUBLE))` : 'NULL');
-    parts.push(text ? `count(TRY_CAST(${col} AS TIMESTAMP))` : 'NULL');
-    parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $1))` : 'NULL');
-    parts.push(text ? `count(*) FILTER (WHERE regexp_matches(${col}, $2))` : 'NULL');
-    parts.push(text ? `avg(length(${col}))` : 'NULL');
-  }
   const sample =
     totalRows > INSPECT_SAMPLE_ROWS
       ? ` USING SAMPLE reservoir(${INSPECT_SAMPLE_ROWS} ROWS) REPEATABLE (42)`
       : '';
   return {
-    sql: `SELECT ${parts.join(', ')} FROM ${tableName(ref)}${sample}`,
+    sql: render.inspect(`${tableName(ref)}${sample}`, columns),
     // A table without text columns has no $1/$2, and DuckDB refuses parameters a statement does not use.
     params: columns.some((c) => c.type === 'VARCHAR') ? [SHAPES.email, SHAPES.phone] : [],
   };
-}
-
-/** A drafted query in DuckDB SQL, tables as layer.table. */
-export function renderDraft(draft: QueryDraft): string {
-  const select: string[] = [];
-  for (const g of draft.groups) {
-    select.push(
-      g.grain
-        ? `date_trunc('${g.grain}', ${ident(g.column)}) AS ${ident(g.as)}`
-        : `${ident(g.column)} AS ${ident(g.as)}`,
-    );
-  }
-  for (const m of draft.measures) {
-    const col = m.column ? ident(m.column) : '*';
-    const expr = m.fn === 'count_distinct' ? `count(DISTINCT ${col})` : `${m.fn}(${col})`;
-    select.push(`${expr} AS ${ident(m.as)}`);
-  }
-  if (select.length === 0) select.push(...(draft.columns.length ? draft.columns.map(ident) : ['*']));
-  const where: string[] = [];
-  if (draft.since) {
-    where.push(
-      `${ident(draft.since.column)} >= current_date - INTERVAL ${Math.trunc(draft.since.amount)} ${draft.since.unit.toUpperCase()}`,
-    );
-  }
-  if (draft.year) where.push(`year(${ident(draft.year.column)}) = ${Math.trunc(draft.year.year)}`);
-  let sql = `SELECT ${select.join(', ')}\nFROM ${tableName(draft.table)}`;
-  if (where.length) sql += `\nWHERE ${where.join(' AND ')}`;
-  if (draft.groups.length && draft.measures.length) sql += '\nGROUP BY ALL';
-  if (draft.order) sql += `\nORDER BY ${ident(draft.order.by)} ${draft.order.descending ? 'DESC' : 'ASC'}`;
-  return `${sql}\nLIMIT ${Math.trunc(draft.limit)}`;
 }
