@@ -1,64 +1,10 @@
-import {
-  csvField,
-  defineTool,
-  fenceUntrusted,
-  NotFoundError,
-  z,
-  type ToolContext,
-  type ToolDefinition,
-} from '@switchyard/core';
-import { analyzeTable, draftQuery, sqlFromAnswer, summarizeResult, type DraftCandidate } from '../insight.js';
+import { csvField, defineTool, fenceUntrusted, z, type ToolDefinition } from '@switchyard/core';
+import { analyzeTable, summarizeResult } from '../insight.js';
 import { parseTableRef, type Lakehouse } from '../lakehouse.js';
-import type { TableRef, TenantWarehouse } from '../warehouse/types.js';
+import { ask, suggestQuery, tablesWithColumns } from '../suggest.js';
 import { columnsOrNotFound, n, tenantArg } from './common.js';
 
 const useModel = z.boolean().default(false).describe('Host model adds a narrative (sampling).');
-
-const DIALECT_NAME = { duckdb: 'DuckDB SQL', databricks: 'Databricks SQL (Spark SQL)' } as const;
-
-/** Ask the host's model, when it offers sampling; a refusal or failure is a note, never the tool's failure. */
-async function ask(
-  ctx: ToolContext,
-  system: string,
-  prompt: string,
-): Promise<{ text?: string; note?: string }> {
-  if (!ctx.sample) return { note: 'the host offers no sampling, so no model was asked' };
-  try {
-    const text = (await ctx.sample({ system, prompt, maxTokens: 600, temperature: 0 })).trim();
-    return text ? { text } : { note: "the host's model gave an empty answer" };
-  } catch (err) {
-    return { note: `the host's model was not available (${(err as Error).message})` };
-  }
-}
-
-const MAX_CANDIDATES = 60;
-
-/** The tables a draft or a join search looks at, with their columns, and what was left out and why. */
-async function tablesWithColumns(
-  tenant: TenantWarehouse,
-  only?: TableRef[],
-): Promise<{ candidates: DraftCandidate[]; notes: string[] }> {
-  const all = await tenant.listTables();
-  const notes: string[] = [];
-  let chosen = all;
-  if (only) {
-    chosen = all.filter((t) => only.some((o) => o.layer === t.layer && o.name === t.name));
-    const missing = only.filter((o) => !all.some((t) => t.layer === o.layer && t.name === o.name));
-    if (missing.length && chosen.length)
-      notes.push(`${missing.map((m) => `${m.layer}.${m.name}`).join(', ')} not found and left out`);
-  } else if (all.length > MAX_CANDIDATES) {
-    chosen = all.slice(0, MAX_CANDIDATES);
-    notes.push(
-      `only the first ${MAX_CANDIDATES} of ${n(all.length)} tables were considered; pass tables to choose`,
-    );
-  }
-  const candidates: DraftCandidate[] = [];
-  for (const t of chosen) {
-    const columns = await tenant.columnsOf({ layer: t.layer, name: t.name });
-    if (columns) candidates.push({ ref: { layer: t.layer, name: t.name }, kind: t.kind, columns });
-  }
-  return { candidates, notes };
-}
 
 export function insightTools(lh: Lakehouse): ToolDefinition[] {
   return [
@@ -161,70 +107,18 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
-        const only = args.tables?.map((t) => parseTableRef(t, tenant.catalog));
-        const { candidates, notes: left } = await tablesWithColumns(tenant, only);
-        const dialect = DIALECT_NAME[tenant.dialect];
-        if (candidates.length === 0) {
-          throw new NotFoundError(
-            only
-              ? `None of ${args.tables!.join(', ')} exists in ${tenant.catalog}`
-              : `Catalog ${tenant.catalog} has no tables yet`,
-            {
-              hint: 'Load data first (lakehouse_sync_table_to_bronze, lakehouse_upload_file), or call lakehouse_list_tables',
-            },
-          );
-        }
-        const drafted = draftQuery(args.question, candidates, (t) => tenant.logicalType(t))!;
-        const notes = [...left, ...drafted.notes];
-        let sql = tenant.renderDraft(drafted.draft);
-        let source = 'deterministic (question words matched to tables and columns)';
-        let tables = drafted.tables;
-        let columns = drafted.columns;
-        let valid = true;
-        let error: string | undefined;
-        try {
-          await tenant.validateQuery(sql, ctx.signal);
-        } catch (err) {
-          valid = false;
-          error = (err as Error).message;
-          notes.push(`the deterministic draft did not plan: ${error}`);
-        }
-        if (args.use_model) {
-          const schema = candidates
-            .slice(0, 20)
-            .map(
-              (t) =>
-                `${t.ref.layer}.${t.ref.name}(${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
-            )
-            .join('\n');
-          const answer = await ask(
-            ctx,
-            `You write one read-only ${dialect} SELECT. Tables are named layer.table. Answer with the SQL only, in a \`\`\`sql fence.`,
-            `Tables:\n${fenceUntrusted(schema, 'schema')}\nQuestion: ${args.question}\nA draft to improve on:\n${sql}`,
-          );
-          const proposed = answer.text ? sqlFromAnswer(answer.text) : undefined;
-          if (answer.note) notes.push(answer.note);
-          else if (!proposed)
-            notes.push("the host's model answered without a SELECT; the deterministic draft is kept");
-          else {
-            try {
-              const checked = await tenant.validateQuery(proposed, ctx.signal);
-              sql = proposed;
-              source = 'host model (MCP sampling), validated by planning';
-              tables = checked.tables;
-              columns = checked.columns.map((c) => c.name);
-              valid = true;
-            } catch (err) {
-              notes.push(`the host model's draft was refused and not used: ${(err as Error).message}`);
-            }
-          }
-        }
-        const head = valid
-          ? `A ${dialect} draft (${source}), valid: it plans without errors. Run it with lakehouse_query_sql.`
-          : `A ${dialect} draft that does NOT plan (${error}); fix it before running.`;
+        const d = await suggestQuery(tenant, args, ctx);
+        const head = d.valid
+          ? `A ${d.dialect} draft (${d.source}), valid: it plans without errors. Run it with lakehouse_query_sql.`
+          : `A ${d.dialect} draft that does NOT plan (${d.error}); fix it before running.`;
         return {
-          text: `${head}\n\`\`\`sql\n${sql}\n\`\`\`\nRelies on ${tables.join(', ')}${columns.length ? ` (columns ${columns.join(', ')})` : ''}.${notes.length ? `\nNotes: ${notes.join('; ')}.` : ''}`,
-          data: { valid, dialect: tenant.dialect, tables, model_written: source.startsWith('host model') },
+          text: `${head}\n\`\`\`sql\n${d.sql}\n\`\`\`\nRelies on ${d.tables.join(', ')}${d.columns.length ? ` (columns ${d.columns.join(', ')})` : ''}.${d.notes.length ? `\nNotes: ${d.notes.join('; ')}.` : ''}`,
+          data: {
+            valid: d.valid,
+            dialect: tenant.dialect,
+            tables: d.tables,
+            model_written: d.modelWritten,
+          },
         };
       },
     }),
