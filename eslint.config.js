@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,7 +16,16 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*'],
+              group: [
+                '@modelcontextprotocol/sdk',
+                '@modelcontextprotocol/sdk/*',
+                '@modelcontextprotocol/server',
+                '@modelcontextprotocol/server/*',
+                '@modelcontextprotocol/client',
+                '@modelcontextprotocol/client/*',
+                '@modelcontextprotocol/core',
+                '@modelcontextprotocol/core/*',
+              ],
               message: 'Use @switchyard/core; the SDK is imported in core only.',
             },
           ],
@@ -25,6 +34,8 @@ export default tseslint.config(
     },
   },
   { files: ['packages/core/src/**'], rules: { 'no-restricted-imports': 'off' } },
+  // The one place another SDK line is used on purpose: hosts still built on SDK 1.x must keep connecting.
+  { files: ['packages/testkit/test/sdk1-client.test.ts'], rules: { 'no-restricted-imports': 'off' } },
   {
     // stdout carries JSON-RPC in a server: logs go to stderr through core's logger.
     files: ['packages/*/src/**/*.ts'],

@@ -42,7 +42,7 @@ const databricksEnv = {
   LAKEHOUSE_FAKE_DATABRICKS_SCRIPT: scriptPath,
 };
 const call = async (conn, name, args) => {
-  const result = await conn.client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 });
+  const result = await conn.client.callTool({ name, arguments: args }, { timeout: 600_000 });
   if (result.isError) throw new Error(`${name}: ${result.content[0].text}`);
   return result;
 };

@@ -2,9 +2,8 @@
  * The client side of MCP over stdio, for what drives a server from outside: the test kit, demos and
  * benchmarks. Kept in core so that the SDK is imported in one package only.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Client, type CallToolResult } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 export type { Client, CallToolResult };
 
@@ -24,6 +23,11 @@ export interface ConnectOptions {
   /** Answer the server's sampling requests (declares the `sampling` capability). */
   sampling?: (request: { system?: string; prompt: string; maxTokens: number }) => Promise<string>;
   clientName?: string;
+  /**
+   * The protocol era to speak: `legacy` opens with `initialize` (MCP 2025-11-25 and earlier, what hosts send
+   * today; the default), `modern` pins MCP 2026-07-28 (`server/discover`, then the per-request `_meta` envelope).
+   */
+  era?: 'legacy' | 'modern';
   /** How long `initialize` may take (the SDK's default is 60 s; a cold `npx` install can take longer). */
   timeoutMs?: number;
 }
@@ -41,11 +45,14 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const client = new Client(
     { name: options.clientName ?? 'switchyard-client', version: '1.0.0' },
-    { capabilities: options.sampling ? { sampling: {} } : {} },
+    {
+      capabilities: options.sampling ? { sampling: {} } : {},
+      ...(options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}),
+    },
   );
   if (options.sampling) {
     const answer = options.sampling;
-    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+    client.setRequestHandler('sampling/createMessage', async (request) => {
       const content = request.params.messages[0]?.content;
       const part = Array.isArray(content) ? content[0] : content;
       const prompt = part && part.type === 'text' ? part.text : '';

@@ -1,32 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  ErrorCode,
-  GetPromptRequestSchema,
-  InitializeRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  McpError,
-  ReadResourceRequestSchema,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type CacheHint,
   type CallToolResult,
-  type JSONRPCRequest,
+  type ServerContext,
   type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
-import { CancelledError, errorText, isSwitchyardError } from './errors.js';
+} from '@modelcontextprotocol/server';
+import { serveStdio as serveSdkStdio } from '@modelcontextprotocol/server/stdio';
+import { CancelledError, isSwitchyardError } from './errors.js';
 import { cleanStructured } from './untrusted.js';
 import type { Logger } from './log.js';
-import { redact, redactSecrets, redactValue } from './redact.js';
+import { redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
 import { resolveAliases, type ToolContext, type ToolDefinition } from './tool.js';
 import { resolveModes, type ModeOptions, type ServedModes, type ToolsetDefinition } from './toolset.js';
+import { describeInputIssues, screenRequest } from './input-issues.js';
+import { describeTool } from './tool-schema.js';
+import { errorResult } from './server-errors.js';
+import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
+
+export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
+export { describeTool, jsonSchemaOf } from './tool-schema.js';
+export { errorResult } from './server-errors.js';
+export { publishedToolsets, TOOLSETS_URI, type PublishedToolset } from './serve-resources.js';
 
 /** Everything a server is: its identity, its tools (all of them; modes pick), resources and prompts. */
 export interface ServerDefinition {
@@ -47,136 +46,6 @@ export interface ServerDefinition {
   prompts?: PromptDefinition[];
   /** Release what the server holds (database handles, timers) before the process exits. */
   close?: () => Promise<void> | void;
-}
-
-/** JSON Schema for a zod object as `tools/list` shows it: compact, no `$schema`. */
-export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
-  const json = z.toJSONSchema(schema, { io, target: 'draft-7', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  delete json.$schema;
-  // An output schema describes what the server promises to send; the server checks it before sending, and a
-  // client has no use for `additionalProperties: false` there, which costs ~30 bytes per object in tools/list.
-  if (io === 'output') dropClosedObjects(json);
-  return json as Tool['inputSchema'];
-}
-
-function dropClosedObjects(node: unknown): void {
-  if (Array.isArray(node)) {
-    for (const item of node) dropClosedObjects(item);
-  } else if (node && typeof node === 'object') {
-    const record = node as Record<string, unknown>;
-    if (record.additionalProperties === false) delete record.additionalProperties;
-    for (const value of Object.values(record)) dropClosedObjects(value);
-  }
-}
-
-/** The `tools/list` entry of a tool. */
-export function describeTool(tool: ToolDefinition): Tool {
-  const entry: Tool = {
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: jsonSchemaOf(tool.inputSchema, 'input'),
-    annotations: tool.annotations,
-  };
-  if (tool.outputSchema) entry.outputSchema = jsonSchemaOf(tool.outputSchema, 'output');
-  return entry;
-}
-
-/** What zod expected, in words a model reads: `number` → "a number", `int` → "a whole number". */
-const EXPECTED: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'a whole number',
-  bigint: 'a whole number',
-  boolean: 'true or false',
-  array: 'an array',
-  object: 'an object',
-  record: 'an object',
-  date: 'a date',
-  null: 'null',
-};
-
-/** What was given instead, by its JSON type and a short preview: `the string "lots"`, `the number 5`. */
-export function describeGiven(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
-  if (typeof value === 'object') return 'an object';
-  const preview = JSON.stringify(value) ?? String(value);
-  const short = preview.length > 40 ? `${preview.slice(0, 39)}…"` : preview;
-  if (typeof value === 'string') return `the string ${short}`;
-  if (typeof value === 'number') return `the number ${short}`;
-  if (typeof value === 'boolean') return `${short}`;
-  return typeof value;
-}
-
-/** The value at a zod path inside the raw input; `absent` when a step of the path is not there. */
-function valueAt(input: unknown, path: readonly PropertyKey[]): { absent: boolean; value?: unknown } {
-  let node: unknown = input;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return { absent: true };
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node === undefined ? { absent: true } : { absent: false, value: node };
-}
-
-/**
- * The wrong fields of a zod error, each in a few words: `'id' is required`, `'limit' must be a number, not the
- * string "lots"`, `unknown argument 'limt'`. Zod 4 leaves the input out of its issues, so the value is read from
- * the arguments themselves: only a field that is truly absent is called required.
- */
-function issueList(error: { issues: readonly z.core.$ZodIssue[] }, input: unknown): string {
-  const parts = error.issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys')
-      return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    const at = valueAt(input, issue.path);
-    if (issue.code === 'invalid_type') {
-      const expected = EXPECTED[issue.expected] ?? issue.expected;
-      if (at.absent) return path ? `'${path}' is required` : `${expected} is required`;
-      return `${path ? `'${path}'` : 'the arguments'} must be ${expected}, not ${describeGiven(at.value)}`;
-    }
-    const given = !at.absent && issue.code === 'invalid_value' ? `, not ${describeGiven(at.value)}` : '';
-    return path ? `'${path}': ${issue.message}${given}` : `${issue.message}${given}`;
-  });
-  const more = error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '';
-  return `${parts.join('; ')}${more}`;
-}
-
-/** One sentence naming each wrong argument and what is wrong with it. */
-export function describeInputIssues(toolName: string, error: z.ZodError, input?: unknown): string {
-  return `Invalid arguments for ${toolName}: ${issueList(error, input)}. Check the tool's input schema and call it again.`;
-}
-
-/** The sentence of a `-32602 Invalid params` answer to a request whose params break the MCP schema. */
-export function describeRequestIssues(
-  method: string,
-  error: { issues: readonly z.core.$ZodIssue[] },
-  request?: unknown,
-): string {
-  return `Invalid params for ${method}: ${issueList(error, request)}; see the MCP specification of ${method}.`;
-}
-
-function shortId(): string {
-  return randomBytes(4).toString('hex');
-}
-
-/** Turn any thrown value into an `isError` result; unexpected ones get an id that is logged with the stack. */
-export function errorResult(err: unknown, log: Logger, toolName: string): CallToolResult {
-  let text: string;
-  if (isSwitchyardError(err)) {
-    text = errorText(err);
-    log.debug(`${toolName} answered with ${err.name}`, { message: err.message });
-  } else {
-    const id = shortId();
-    log.error(
-      `unexpected error ${id} in ${toolName}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
-    text = `${toolName} failed with an unexpected error (id ${id}); the details are in the server's log. Try again, and report the id if it persists.`;
-  }
-  return { isError: true, content: [{ type: 'text', text: redact(text) }] };
 }
 
 export interface ServeOptions {
@@ -205,25 +74,47 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Build the MCP server from its definition (after applying modes) and serve it over stdio. */
+/**
+ * How long a client may keep what the lists say (MCP 2026-07-28 `ttlMs`/`cacheScope`): the tools, prompts and
+ * templates are fixed for the life of the process (the modes are read once at start), so an hour; resource lists
+ * and reads hold the user's data, so the SDK's default stays for them (`ttlMs: 0`, `private`). Private throughout:
+ * what a server serves follows its user's flags and credentials.
+ */
+const CACHE_HINTS: Partial<Record<'tools/list' | 'prompts/list' | 'resources/templates/list' | 'server/discover', CacheHint>> = {
+  'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' },
+  'prompts/list': { ttlMs: 3_600_000, cacheScope: 'private' },
+  'resources/templates/list': { ttlMs: 3_600_000, cacheScope: 'private' },
+  'server/discover': { ttlMs: 3_600_000, cacheScope: 'private' },
+};
+
+/**
+ * Build the MCP server from its definition (after applying modes) and serve it over stdio, in both protocol eras:
+ * the SDK's `serveStdio` reads the opening message (`initialize` for 2025-11-25 and earlier, `server/discover` or a
+ * request with the per-request `_meta` envelope for 2026-07-28) and pins one server instance to the connection.
+ */
 export async function serveStdio(def: ServerDefinition, options: ServeOptions): Promise<RunningServer> {
   const { log } = options;
   const served = applyModes(def, options.modes, log);
   const tools = served.tools;
-  const server = buildServer(def, served, log);
+  const shared: Shared = { served, listed: undefined };
   const transport = new StdioLineTransport({
     log,
     screen: screenRequest,
     ...(options.stdin ? { stdin: options.stdin } : {}),
     ...(options.stdout ? { stdout: options.stdout } : {}),
   });
-  transport.onerror = (error) => log.warn(`stdin failed: ${error.message.slice(0, 200)}`);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let resolveStopping!: () => void;
   const stopping = new Promise<void>((resolve) => (resolveStopping = resolve));
   let closing: Promise<void> | undefined;
+  // The SDK builds an instance per era it is asked to serve (a `server/discover` probe followed by `initialize`
+  // builds two), so building one is cheap: the tool list is computed once, on first ask, and shared.
+  const handle = serveSdkStdio(() => buildServer(def, shared, log), {
+    transport,
+    onerror: (error) => log.warn(`stdio: ${error.message.slice(0, 200)}`),
+  });
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       resolveStopping();
@@ -232,93 +123,36 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
       } catch (err) {
         log.warn(`error while releasing resources: ${err instanceof Error ? err.message : String(err)}`);
       }
-      await server.close().catch(() => {});
+      await handle.close().catch(() => {});
       resolveClosed();
     })());
-
-  await server.connect(transport);
   const stdin = options.stdin ?? process.stdin;
   stdin.once('end', () => void close());
   stdin.once('close', () => void close());
-  server.onclose = () => void close();
   log.info(`${def.name} ${def.version} serving ${tools.length} tools over stdio`);
   return { tools, stopping, closed, close };
 }
 
-/**
- * The MCP schema of each request a server answers. A request whose params break it is answered `-32602 Invalid
- * params` with one sentence before it reaches the SDK, which would answer `-32603` with a raw zod dump.
- */
-interface RequestSchema {
-  safeParse(value: unknown): { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } };
+/** What every instance of one process's server shares: the modes served and the tools/list entries. */
+interface Shared {
+  served: ServedModes;
+  listed: Tool[] | undefined;
 }
 
-const REQUEST_SCHEMAS = new Map<string, RequestSchema>(
-  [
-    InitializeRequestSchema,
-    ListToolsRequestSchema,
-    CallToolRequestSchema,
-    ListResourcesRequestSchema,
-    ListResourceTemplatesRequestSchema,
-    ReadResourceRequestSchema,
-    ListPromptsRequestSchema,
-    GetPromptRequestSchema,
-    CompleteRequestSchema,
-  ].map((schema): [string, RequestSchema] => [schema.shape.method.value, schema]),
-);
-
-function screenRequest(request: JSONRPCRequest): string | undefined {
-  const parsed = REQUEST_SCHEMAS.get(request.method)?.safeParse(request);
-  return parsed?.error && !parsed.success
-    ? describeRequestIssues(request.method, parsed.error, request)
-    : undefined;
+/** Whether a server instance speaks MCP 2026-07-28 or later (pinned by the SDK's stdio entry). */
+function isModern(server: Server): boolean {
+  return (server.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
 }
 
-/** The URI of the resource where every server publishes its toolsets and their tools. */
-export const TOOLSETS_URI = 'switchyard://toolsets';
+/** Why a tool cannot ask the host's model, in a sentence a model relays. */
+const NO_SAMPLING = {
+  legacy: 'the host offers no sampling (MCP sampling/createMessage), so no model was asked',
+  modern:
+    'this session speaks MCP 2026-07-28, where sampling is deprecated and Switchyard does not ask the host for it, so no model was asked',
+};
 
-/**
- * What `switchyard://toolsets` holds: each toolset as data, the tools it declares and those the modes serve. It is
- * published once here rather than in each tool's `_meta`, which would take tools/list past its 16 KB budget.
- */
-export interface PublishedToolset {
-  id: string;
-  description: string;
-  default: boolean;
-  /** The flag that turns an opt-in toolset on. */
-  enabled_by?: string;
-  tools: string[];
-  served: string[];
-}
-
-export function publishedToolsets(def: ServerDefinition, served: ServedModes): PublishedToolset[] {
-  const servedNames = new Set(served.tools.map((t) => t.name));
-  return def.toolsets.map((set) => {
-    const own = def.tools.filter((t) => t.toolset === set.id).map((t) => t.name);
-    return {
-      id: set.id,
-      description: set.description,
-      default: set.default,
-      ...(set.enabledBy ? { enabled_by: set.enabledBy.flags } : {}),
-      tools: own,
-      served: own.filter((n) => servedNames.has(n)),
-    };
-  });
-}
-
-function toolsetsResource(def: ServerDefinition, served: ServedModes): ResourceDefinition {
-  const text = JSON.stringify({ toolsets: publishedToolsets(def, served) });
-  return {
-    name: 'toolsets',
-    title: 'Toolsets',
-    description: `The toolsets of ${def.name} (what --toolsets selects), the tools of each, and which are served.`,
-    uriTemplate: TOOLSETS_URI,
-    mimeType: 'application/json',
-    read: async () => ({ text }),
-  };
-}
-
-function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): Server {
+function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server {
+  const { served } = shared;
   const tools = served.tools;
   const resources = [...(def.resources ?? []), toolsetsResource(def, served)];
   const prompts = def.prompts ?? [];
@@ -328,18 +162,17 @@ function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): S
   const instructions = typeof def.instructions === 'function' ? def.instructions(served) : def.instructions;
   const server = new Server(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
-    { capabilities, ...(instructions ? { instructions } : {}) },
+    { capabilities, cacheHints: CACHE_HINTS, ...(instructions ? { instructions } : {}) },
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
-  let listed: Tool[] | undefined;
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (listed ??= tools.map(describeTool)) }));
+  server.setRequestHandler('tools/list', () => ({ tools: (shared.listed ??= tools.map(describeTool)) }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.setRequestHandler('tools/call', async (request, extra: ServerContext) => {
     const tool = byName.get(request.params.name);
     if (!tool) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Unknown tool '${request.params.name}'; this server serves ${[...byName.keys()].join(', ')}`,
       );
     }
@@ -357,14 +190,16 @@ function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): S
     }
     const cap = tool.maxBytes(parsed.data as Record<string, unknown>);
     const progressToken = request.params._meta?.progressToken;
-    const clientCaps = server.getClientCapabilities();
+    const signal = extra.mcpReq.signal;
+    const modern = isModern(server);
+    const canSample = !modern && server.getClientCapabilities()?.sampling !== undefined;
     const ctx: ToolContext = {
-      signal: extra.signal,
+      signal,
       log: toolLog,
       progress: async (progress, total, message) => {
-        if (progressToken === undefined || extra.signal.aborted) return;
-        await extra
-          .sendNotification({
+        if (progressToken === undefined || signal.aborted) return;
+        await extra.mcpReq
+          .notify({
             method: 'notifications/progress',
             params: {
               progressToken,
@@ -375,26 +210,28 @@ function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): S
           })
           .catch((err: unknown) => toolLog.debug(`progress notification not sent: ${String(err)}`));
       },
-      sample: clientCaps?.sampling
+      sample: canSample
         ? async ({ system, prompt, maxTokens, temperature }) => {
-            const result = await server.createMessage(
+            const result = await extra.mcpReq.requestSampling(
               {
                 messages: [{ role: 'user', content: { type: 'text', text: prompt } }],
                 maxTokens,
                 ...(system ? { systemPrompt: system } : {}),
                 ...(temperature !== undefined ? { temperature } : {}),
               },
-              { signal: extra.signal },
+              { signal },
             );
-            return result.content.type === 'text' ? result.content.text : '';
+            const content = Array.isArray(result.content) ? result.content[0] : result.content;
+            return content?.type === 'text' ? content.text : '';
           }
         : undefined,
+      sampleUnavailable: canSample ? undefined : modern ? NO_SAMPLING.modern : NO_SAMPLING.legacy,
     };
     const started = performance.now();
     toolLog.debug('started');
     try {
       const reply = await tool.handler(parsed.data as Record<string, unknown>, ctx);
-      if (extra.signal.aborted) throw new CancelledError();
+      if (signal.aborted) throw new CancelledError();
       const result: CallToolResult = { content: [{ type: 'text', text: redactSecrets(reply.text) }] };
       if (tool.outputSchema) {
         const checked = tool.outputSchema.safeParse(reply.data);
@@ -413,7 +250,7 @@ function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): S
     } catch (err) {
       return fitResult(
         errorResult(
-          extra.signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
+          signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
           toolLog,
           tool.name,
         ),
@@ -427,128 +264,3 @@ function buildServer(def: ServerDefinition, served: ServedModes, log: Logger): S
   return server;
 }
 
-function registerResources(server: Server, resources: ResourceDefinition[], log: Logger): void {
-  const templates = resources.map((r) => ({ def: r, template: new UriTemplate(r.uriTemplate) }));
-  const isTemplate = (r: ResourceDefinition) => UriTemplate.isTemplate(r.uriTemplate);
-  const toMcpError = (err: unknown): McpError => {
-    if (err instanceof McpError) return err;
-    if (isSwitchyardError(err)) {
-      const code =
-        err.kind === 'not_found' || err.kind === 'user_input'
-          ? ErrorCode.InvalidParams
-          : ErrorCode.InternalError;
-      return new McpError(code, redact(errorText(err)));
-    }
-    const id = shortId();
-    log.error(
-      `unexpected error ${id} reading a resource: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
-    return new McpError(
-      ErrorCode.InternalError,
-      `Reading the resource failed unexpectedly (id ${id}); see the server's log`,
-    );
-  };
-
-  server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
-    const ctx = { signal: extra.signal, log };
-    const listed = [];
-    for (const r of resources) {
-      if (!isTemplate(r)) {
-        listed.push({
-          uri: r.uriTemplate,
-          name: r.name,
-          description: r.description,
-          ...(r.mimeType ? { mimeType: r.mimeType } : {}),
-        });
-      } else if (r.list) {
-        try {
-          listed.push(...(await r.list(ctx)).map((item) => ({ mimeType: r.mimeType, ...item })));
-        } catch (err) {
-          // Listing is a convenience: a server without credentials still answers, just with fewer entries.
-          log.info(`could not enumerate ${r.name}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-    }
-    return { resources: listed };
-  });
-
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: resources.filter(isTemplate).map((r) => ({
-      uriTemplate: r.uriTemplate,
-      name: r.name,
-      ...(r.title ? { title: r.title } : {}),
-      description: r.description,
-      ...(r.mimeType ? { mimeType: r.mimeType } : {}),
-    })),
-  }));
-
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const uri = request.params.uri;
-    for (const { def, template } of templates) {
-      const match = isTemplate(def) ? template.match(uri) : def.uriTemplate === uri ? {} : null;
-      if (!match) continue;
-      const params = Object.fromEntries(
-        Object.entries(match).map(([k, v]) => [k, decodeURIComponent(Array.isArray(v) ? v.join(',') : v)]),
-      );
-      try {
-        const content = await def.read(params, { signal: extra.signal, log });
-        return {
-          contents: [
-            {
-              uri,
-              mimeType: content.mimeType ?? def.mimeType ?? 'text/plain',
-              text: redactSecrets(content.text),
-            },
-          ],
-        };
-      } catch (err) {
-        throw toMcpError(err);
-      }
-    }
-    throw new McpError(ErrorCode.InvalidParams, `No resource matches '${uri}'; see resources/templates/list`);
-  });
-
-  if (resources.some((r) => r.complete)) {
-    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-      const ref = request.params.ref;
-      const def = ref.type === 'ref/resource' ? resources.find((r) => r.uriTemplate === ref.uri) : undefined;
-      const complete = def?.complete?.[request.params.argument.name];
-      const values = complete
-        ? await complete(request.params.argument.value, { signal: extra.signal, log }).catch(() => [])
-        : [];
-      return {
-        completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },
-      };
-    });
-  }
-}
-
-function registerPrompts(server: Server, prompts: PromptDefinition[]): void {
-  const byName = new Map(prompts.map((p) => [p.name, p]));
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({
-    prompts: prompts.map((p) => ({
-      name: p.name,
-      title: p.title,
-      description: p.description,
-      arguments: Object.entries(p.args).map(([name, schema]) => ({
-        name,
-        description: schema.description ?? name,
-        required: !schema.safeParse(undefined).success,
-      })),
-    })),
-  }));
-  server.setRequestHandler(GetPromptRequestSchema, (request) => {
-    const prompt = byName.get(request.params.name);
-    if (!prompt) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt '${request.params.name}'`);
-    const promptArgs = request.params.arguments ?? {};
-    const parsed = z.object(prompt.args).safeParse(promptArgs);
-    if (!parsed.success)
-      throw new McpError(ErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error, promptArgs));
-    const built = prompt.build(parsed.data);
-    const messages = typeof built === 'string' ? [{ role: 'user' as const, text: built }] : built;
-    return {
-      description: prompt.description,
-      messages: messages.map((m) => ({ role: m.role, content: { type: 'text' as const, text: m.text } })),
-    };
-  });
-}

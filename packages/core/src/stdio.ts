@@ -1,11 +1,11 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import {
-  ErrorCode,
-  JSONRPCMessageSchema,
+  ProtocolErrorCode as ErrorCode,
   type JSONRPCMessage,
   type JSONRPCRequest,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+  type Transport,
+} from '@modelcontextprotocol/server';
 import type { Logger } from './log.js';
 import { WIRE_CEILING_BYTES } from './wire.js';
 

@@ -28,6 +28,8 @@ export interface ToolContext {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Ask the host's model for text (MCP sampling); undefined when the client does not support it. */
   sample: ((request: SamplingRequest) => Promise<string>) | undefined;
+  /** When `sample` is undefined: why, in words a model relays (the host lacks sampling, or the session's era). */
+  sampleUnavailable?: string;
   /**
    * For a tool whose input has a `cursor`: the `next_cursor` that resumes this very request (see core's cursor.ts);
    * the handler's `cursor` argument is then the position to resume from.

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 
 /**
  * Sizes on the wire. A tool's answer is measured as the JSON it becomes (escapes included), because that is what

@@ -123,7 +123,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const call = async (name: string, args: Record<string, unknown>, note: string): Promise<void> => {
       step++;
       say(`── ${step}. ${note}\n   → ${name} ${JSON.stringify(args).replace(password, '***')}`);
-      const result = (await server!.client.callTool({ name, arguments: args }, undefined, {
+      const result = (await server!.client.callTool({ name, arguments: args }, {
         onprogress: (p) => say(`   … ${p.message ?? p.progress}`),
         timeout: 300_000,
       })) as CallToolResult;

@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOLSETS_URI, type PublishedToolset } from '@switchyard/core';
-import { runInspector, spawnServer, tempDir } from './spawn.js';
+import { runInspector } from './inspector.js';
+import { spawnServer, tempDir } from './spawn.js';
 
 /** The parts of a `tools/list` entry that form a server's contract with hosts and prompts. */
 export interface ListedTool {
@@ -221,25 +222,29 @@ export function contractSuite(options: ContractOptions): () => Promise<ContractL
     });
 
     if (options.inspector) {
-      it('lists the same tools through the MCP Inspector CLI', async () => {
-        const env: Record<string, string> = {
-          SWITCHYARD_CONFIG_DIR: folder.path,
-          SWITCHYARD_DATA_DIR: folder.path,
-          SWITCHYARD_KEYCHAIN: 'off',
-          ...(process.env.NODE_EXTRA_CA_CERTS
-            ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }
-            : {}),
-          ...options.env,
-        };
-        const run = await runInspector(
-          ['node', options.bin, ...(options.args ?? [])],
-          ['--method', 'tools/list'],
-          { env },
-        );
-        expect(run.code, run.stderr).toBe(0);
-        const listed = JSON.parse(run.stdout) as { tools: Array<{ name: string }> };
-        expect(listed.tools.map((t) => t.name)).toEqual(c.tools.map((t) => t.name));
-      });
+      it.each(['legacy', 'modern'] as const)(
+        'lists the same tools through the MCP Inspector CLI 2.x, %s era',
+        async (era) => {
+          const env: Record<string, string> = {
+            SWITCHYARD_CONFIG_DIR: folder.path,
+            SWITCHYARD_DATA_DIR: folder.path,
+            SWITCHYARD_KEYCHAIN: 'off',
+            ...(process.env.NODE_EXTRA_CA_CERTS
+              ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }
+              : {}),
+            ...options.env,
+          };
+          const run = await runInspector(
+            ['node', options.bin, ...(options.args ?? [])],
+            ['--method', 'tools/list'],
+            { env, era },
+          );
+          expect(run.code, run.stderr).toBe(0);
+          const listed = JSON.parse(run.stdout) as { tools: ListedTool[] };
+          // The same tools, in the same order, with the same schemas in either era.
+          expect(listed.tools).toEqual(c.tools);
+        },
+      );
     }
   });
   return load;

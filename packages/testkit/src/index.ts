@@ -14,3 +14,4 @@ export * from './servers.js';
 export * from './table.js';
 export * from './wire.js';
 export * from './zip.js';
+export * from './inspector.js';

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
@@ -122,6 +121,8 @@ export async function spawnServer(
     /** The server's working directory (some hosts start servers in `/`). */
     cwd?: string;
     sampling?: Parameters<typeof connectStdio>[0]['sampling'];
+    /** The protocol era the client speaks (default `legacy`, what hosts send today). */
+    era?: Parameters<typeof connectStdio>[0]['era'];
   } = {},
 ): Promise<SpawnedServer> {
   const env = isolatedEnv(options);
@@ -131,12 +132,13 @@ export async function spawnServer(
     env,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.sampling ? { sampling: options.sampling } : {}),
+    ...(options.era ? { era: options.era } : {}),
   });
   return {
     ...connection,
     env,
     async call(name, args = {}, callOptions = {}) {
-      const result = (await connection.client.callTool({ name, arguments: args }, undefined, {
+      const result = (await connection.client.callTool({ name, arguments: args }, {
         ...(callOptions.onProgress ? { onprogress: callOptions.onProgress } : {}),
         ...(callOptions.signal ? { signal: callOptions.signal } : {}),
         timeout: callOptions.timeoutMs ?? 60_000,
@@ -289,30 +291,6 @@ export function runBin(
   options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
   return runCommand(process.execPath, [bin, ...args], options);
-}
-
-const require = createRequire(import.meta.url);
-
-/**
- * Run the MCP Inspector CLI (the 1.x line, which runs on Node 20) against a server command, as a
- * smoke test from outside our own client code.
- */
-export function runInspector(
-  serverCommand: string[],
-  methodArgs: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<CommandResult> {
-  const cli = join(
-    dirname(require.resolve('@modelcontextprotocol/inspector/package.json')),
-    'cli',
-    'build',
-    'cli.js',
-  );
-  const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  return runCommand(process.execPath, [cli, '--cli', ...envArgs, ...serverCommand, ...methodArgs], {
-    env: { ...(process.env as Record<string, string>), ...options.env },
-    timeoutMs: options.timeoutMs ?? 60_000,
-  });
 }
 
 /** Every MCP server of the repository (see servers.ts): its bin name and built `dist/bin.js`. */
