@@ -4,10 +4,12 @@ import { isolatedEnv, runBin, spawnRaw, spawnServer, type SpawnedServer } from '
 
 const bin = fileURLToPath(new URL('./fixtures/example-server.mjs', import.meta.url));
 
-describe('example server over stdio', () => {
+// Every behaviour in both protocol eras: MCP 2025-11-25 (`initialize`, what hosts send today) and 2026-07-28
+// (`server/discover`, then the per-request `_meta` envelope), which the SDK's stdio entry tells apart.
+describe.each(['legacy', 'modern'] as const)('example server over stdio, %s era', (era) => {
   let server: SpawnedServer;
   beforeAll(async () => {
-    server = await spawnServer(bin, { env: { SWITCHYARD_LOG_LEVEL: 'debug' } });
+    server = await spawnServer(bin, { env: { SWITCHYARD_LOG_LEVEL: 'debug' }, era });
   });
   afterAll(() => server.close());
 
@@ -221,7 +223,40 @@ describe('example server over stdio', () => {
   });
 
   it('reports when sampling is unsupported by the client', async () => {
-    expect((await server.call('example_ask_model', { question: 'hi' })).text).toBe('sampling unsupported');
+    expect((await server.call('example_ask_model', { question: 'hi' })).text).toBe(
+      era === 'legacy'
+        ? 'sampling unsupported: the host offers no sampling (MCP sampling/createMessage), so no model was asked'
+        : 'sampling unsupported: this session speaks MCP 2026-07-28, where sampling is deprecated and Switchyard does not ask the host for it, so no model was asked',
+    );
+  });
+
+  it('speaks the era the client opened with', async () => {
+    expect(server.client.getProtocolEra()).toBe(era);
+    expect(server.client.getNegotiatedProtocolVersion()).toBe(era === 'legacy' ? '2025-11-25' : '2026-07-28');
+  });
+});
+
+describe('sampling, deprecated in MCP 2026-07-28', () => {
+  const sampling = async ({ prompt }: { prompt: string }) => `echo ${prompt}`;
+
+  it('asks the host model on a 2025-11-25 session whose client offers sampling', async () => {
+    const server = await spawnServer(bin, { sampling, era: 'legacy' });
+    try {
+      expect((await server.call('example_ask_model', { question: 'hi' })).text).toBe('model said: echo hi');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says plainly on a 2026-07-28 session that no model is asked, even if the client offers sampling', async () => {
+    const server = await spawnServer(bin, { sampling, era: 'modern' });
+    try {
+      expect((await server.call('example_ask_model', { question: 'hi' })).text).toMatch(
+        /^sampling unsupported: this session speaks MCP 2026-07-28, where sampling is deprecated/,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -394,6 +429,83 @@ describe('the process', () => {
     expect(p.stderr()).toContain('answered a line that is not JSON with a parse error');
     expect(p.alive()).toBe(true);
     p.child.kill('SIGTERM');
+  });
+
+  // MCP 2026-07-28 on the wire (docs/specification/2026-07-28/server/discover.mdx, basic/versioning.mdx): the
+  // per-request `_meta` envelope, `server/discover`, `resultType`, cache fields, and the -32022 error naming the
+  // supported versions; MCP 2025-11-25 (`initialize`) keeps negotiating down to what the server speaks.
+  const envelope = (version: string) => ({
+    'io.modelcontextprotocol/protocolVersion': version,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+  });
+
+  it('answers server/discover and enveloped requests in the 2026-07-28 era, with cache fields and its identity', async () => {
+    const p = start();
+    await p.write(line({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: envelope('2026-07-28') } }));
+    const discover = await p.answer((m) => m.id === 1);
+    expect(discover.result).toMatchObject({
+      supportedVersions: ['2026-07-28'],
+      capabilities: { tools: {}, resources: {}, prompts: {} },
+      _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'example-mcp', version: '1.2.3' } },
+      instructions: 'Example server (flavor plain).',
+      ttlMs: 3_600_000,
+      cacheScope: 'private',
+    });
+    await p.write(line({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: envelope('2026-07-28') } }));
+    const list = (await p.answer((m) => m.id === 2)).result as Record<string, unknown>;
+    expect(list).toMatchObject({ resultType: 'complete', ttlMs: 3_600_000, cacheScope: 'private' });
+    expect((list.tools as Array<{ name: string }>).map((t) => t.name)).toEqual([
+      'example_list_notes',
+      'example_get_note',
+      'example_add_note',
+      'example_delete_note',
+      'example_fail_badly',
+      'example_slow_count',
+      'example_ask_model',
+    ]);
+    await p.write(line({ jsonrpc: '2.0', id: 3, method: 'resources/list', params: { _meta: envelope('2026-07-28') } }));
+    // Resource lists hold the user's data: not to be kept.
+    expect((await p.answer((m) => m.id === 3)).result).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
+    await p.write(
+      line({
+        jsonrpc: '2.0',
+        id: 4,
+        method: 'tools/call',
+        params: { name: 'example_get_note', arguments: { id: '1' }, _meta: envelope('2026-07-28') },
+      }),
+    );
+    expect((await p.answer((m) => m.id === 4)).result).toMatchObject({
+      resultType: 'complete',
+      content: [{ type: 'text', text: 'first note' }],
+      _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'example-mcp' } },
+    });
+    // Once the connection speaks 2026-07-28, a late `initialize` is refused, naming the supported versions.
+    await p.write(line({ ...init, id: 5 }));
+    expect((await p.answer((m) => m.id === 5)).error).toMatchObject({
+      code: -32022,
+      data: { supported: ['2026-07-28'] },
+    });
+    expect(p.alive()).toBe(true);
+    p.child.kill('SIGTERM');
+  });
+
+  it('refuses a protocol version it does not speak with -32022 and the versions it does', async () => {
+    const p = start();
+    await p.write(line({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope('2099-01-01') } }));
+    expect((await p.answer((m) => m.id === 1)).error).toMatchObject({
+      code: -32022,
+      data: { supported: expect.arrayContaining(['2026-07-28']), requested: '2099-01-01' },
+    });
+    // The connection is not pinned by a refused opening: a 2025-11-25 client still gets in.
+    await p.write(line({ ...init, id: 2, params: { ...init.params, protocolVersion: '2025-11-25' } }));
+    expect((await p.answer((m) => m.id === 2)).result).toMatchObject({ protocolVersion: '2025-11-25' });
+    // An older client that asks for a version nobody speaks is offered the newest 2025-era one, as before.
+    const q = start();
+    await q.write(line({ ...init, params: { ...init.params, protocolVersion: '1999-01-01' } }));
+    expect((await q.answer((m) => m.id === 1)).result).toMatchObject({ protocolVersion: '2025-11-25' });
+    p.child.kill('SIGTERM');
+    q.child.kill('SIGTERM');
   });
 
   it('exits cleanly on SIGTERM and when stdin closes', async () => {
