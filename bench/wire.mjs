@@ -37,9 +37,12 @@ async function weigh(server, label, env, calls) {
   const rows = [];
   try {
     for (const [tool, args] of calls) {
-      const result = await conn.client.callTool({ name: tool, arguments: args }, {
-        timeout: 120_000,
-      });
+      const result = await conn.client.callTool(
+        { name: tool, arguments: args },
+        {
+          timeout: 120_000,
+        },
+      );
       const text = result.content
         .filter((c) => c.type === 'text')
         .map((c) => c.text)

@@ -61,43 +61,51 @@ const englishOnlyZod = {
   },
 };
 
-// The SDK brings its own zod (3.25, which carries a v4 copy) while core uses zod 4: point the SDK's `zod/v3`,
-// `zod/v4` and `zod/v4-mini` at core's zod so that one copy is bundled, not two.
+// The SDK packages may get a zod copy of their own (npm nests one when the workspace root hoists another major):
+// point every zod import of theirs at core's zod, so that one copy is bundled, not two.
 const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'core');
 const oneZod = {
   name: 'one-zod',
   setup(b) {
-    b.onResolve({ filter: /^zod\/(v3|v4|v4-mini)$/ }, (args) =>
-      args.pluginData === 'one-zod'
+    b.onResolve({ filter: /^zod(\/.*)?$/ }, (args) =>
+      args.pluginData === 'one-zod' || !/@modelcontextprotocol[\\/]/.test(args.importer)
         ? undefined
         : b.resolve(args.path, { resolveDir: coreDir, kind: args.kind, pluginData: 'one-zod' }),
     );
   },
 };
 
-// The SDK's Server and Client import an Ajv-based validator, which loads Ajv with every string format at
-// start-up (~9 ms) only to check elicitation answers. In the bundle the import goes to a stand-in that
-// require()s the real one on first use: esbuild then evaluates Ajv lazily.
+// The SDK's Server constructs an Ajv-based validator (through their `_shims` entry), which loads Ajv
+// with every string format at start-up (~9 ms) only to check elicitation answers and output schemas. In the
+// bundle that entry goes to a stand-in whose validator require()s the real one on first use: esbuild then
+// evaluates Ajv lazily.
 const ajvOnFirstUse = {
   name: 'ajv-on-first-use',
   setup(b) {
-    b.onResolve({ filter: /validation\/ajv-provider\.js$/ }, (args) =>
-      args.namespace === 'ajv-shim' || !/@modelcontextprotocol[\\/]sdk/.test(args.importer)
-        ? undefined
-        : { path: join(args.resolveDir, args.path), namespace: 'ajv-shim' },
-    );
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, async (args) => {
+      if (args.pluginData === 'ajv-shim') return undefined;
+      const real = await b.resolve(args.path, {
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+        pluginData: 'ajv-shim',
+      });
+      return real.errors.length ? undefined : { path: real.path, namespace: 'ajv-shim' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'ajv-shim' }, (args) => ({
       contents: [
-        'let provider;',
-        'export class AjvJsonSchemaValidator {',
-        '  constructor(ajv) { this.ajv = ajv; }',
+        "import process from 'node:process';",
+        'let Real;',
+        'export class DefaultJsonSchemaValidator {',
+        '  constructor(...options) { this.options = options; }',
         '  getValidator(schema) {',
-        `    provider ??= new (require(${JSON.stringify(args.path)}).AjvJsonSchemaValidator)(this.ajv);`,
-        '    return provider.getValidator(schema);',
+        `    Real ??= require(${JSON.stringify(args.path)}).DefaultJsonSchemaValidator;`,
+        '    this.real ??= new Real(...this.options);',
+        '    return this.real.getValidator(schema);',
         '  }',
         '}',
+        'export { process };',
       ].join('\n'),
-      resolveDir: join(args.path, '..'),
+      resolveDir: dirname(args.path),
     }));
   },
 };

@@ -114,4 +114,3 @@ export function screenRequest(request: JSONRPCRequest): string | undefined {
     ? describeRequestIssues(request.method, parsed.error, request)
     : undefined;
 }
-

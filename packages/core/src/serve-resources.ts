@@ -131,7 +131,10 @@ export function registerResources(server: Server, resources: ResourceDefinition[
         throw toProtocolError(err);
       }
     }
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `No resource matches '${uri}'; see resources/templates/list`);
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `No resource matches '${uri}'; see resources/templates/list`,
+    );
   });
 
   if (resources.some((r) => r.complete)) {
@@ -165,11 +168,15 @@ export function registerPrompts(server: Server, prompts: PromptDefinition[]): vo
   }));
   server.setRequestHandler('prompts/get', (request) => {
     const prompt = byName.get(request.params.name);
-    if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt '${request.params.name}'`);
+    if (!prompt)
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt '${request.params.name}'`);
     const promptArgs = request.params.arguments ?? {};
     const parsed = z.object(prompt.args).safeParse(promptArgs);
     if (!parsed.success)
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, describeInputIssues(prompt.name, parsed.error, promptArgs));
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        describeInputIssues(prompt.name, parsed.error, promptArgs),
+      );
     const built = prompt.build(parsed.data);
     const messages = typeof built === 'string' ? [{ role: 'user' as const, text: built }] : built;
     return {

@@ -80,7 +80,9 @@ export interface RunningServer {
  * and reads hold the user's data, so the SDK's default stays for them (`ttlMs: 0`, `private`). Private throughout:
  * what a server serves follows its user's flags and credentials.
  */
-const CACHE_HINTS: Partial<Record<'tools/list' | 'prompts/list' | 'resources/templates/list' | 'server/discover', CacheHint>> = {
+const CACHE_HINTS: Partial<
+  Record<'tools/list' | 'prompts/list' | 'resources/templates/list' | 'server/discover', CacheHint>
+> = {
   'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' },
   'prompts/list': { ttlMs: 3_600_000, cacheScope: 'private' },
   'resources/templates/list': { ttlMs: 3_600_000, cacheScope: 'private' },
@@ -263,4 +265,3 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
   if (prompts.length > 0) registerPrompts(server, prompts);
   return server;
 }
-

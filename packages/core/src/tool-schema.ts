@@ -37,4 +37,3 @@ export function describeTool(tool: ToolDefinition): Tool {
   if (tool.outputSchema) entry.outputSchema = jsonSchemaOf(tool.outputSchema, 'output');
   return entry;
 }
-

@@ -442,7 +442,9 @@ describe('the process', () => {
 
   it('answers server/discover and enveloped requests in the 2026-07-28 era, with cache fields and its identity', async () => {
     const p = start();
-    await p.write(line({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: envelope('2026-07-28') } }));
+    await p.write(
+      line({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: envelope('2026-07-28') } }),
+    );
     const discover = await p.answer((m) => m.id === 1);
     expect(discover.result).toMatchObject({
       supportedVersions: ['2026-07-28'],
@@ -452,7 +454,9 @@ describe('the process', () => {
       ttlMs: 3_600_000,
       cacheScope: 'private',
     });
-    await p.write(line({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: envelope('2026-07-28') } }));
+    await p.write(
+      line({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: envelope('2026-07-28') } }),
+    );
     const list = (await p.answer((m) => m.id === 2)).result as Record<string, unknown>;
     expect(list).toMatchObject({ resultType: 'complete', ttlMs: 3_600_000, cacheScope: 'private' });
     expect((list.tools as Array<{ name: string }>).map((t) => t.name)).toEqual([
@@ -464,7 +468,9 @@ describe('the process', () => {
       'example_slow_count',
       'example_ask_model',
     ]);
-    await p.write(line({ jsonrpc: '2.0', id: 3, method: 'resources/list', params: { _meta: envelope('2026-07-28') } }));
+    await p.write(
+      line({ jsonrpc: '2.0', id: 3, method: 'resources/list', params: { _meta: envelope('2026-07-28') } }),
+    );
     // Resource lists hold the user's data: not to be kept.
     expect((await p.answer((m) => m.id === 3)).result).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
     await p.write(
@@ -492,7 +498,9 @@ describe('the process', () => {
 
   it('refuses a protocol version it does not speak with -32022 and the versions it does', async () => {
     const p = start();
-    await p.write(line({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope('2099-01-01') } }));
+    await p.write(
+      line({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope('2099-01-01') } }),
+    );
     expect((await p.answer((m) => m.id === 1)).error).toMatchObject({
       code: -32022,
       data: { supported: expect.arrayContaining(['2026-07-28']), requested: '2099-01-01' },

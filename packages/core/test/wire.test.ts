@@ -43,7 +43,9 @@ describe('fitResult', () => {
     );
     expect(fenceProblems(text, 'xxxx')).toEqual([]);
     expect(fitted.structuredContent).toMatchObject({ truncated: true, row_count: 1 });
-    expect(fitted.structuredContent!.original_bytes).toBeGreaterThan(2_000_000);
+    expect((fitted.structuredContent as { original_bytes: number }).original_bytes).toBeGreaterThan(
+      2_000_000,
+    );
   });
 
   it('keeps whole lines of many rows and measures escapes as they travel', () => {

@@ -123,10 +123,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const call = async (name: string, args: Record<string, unknown>, note: string): Promise<void> => {
       step++;
       say(`── ${step}. ${note}\n   → ${name} ${JSON.stringify(args).replace(password, '***')}`);
-      const result = (await server!.client.callTool({ name, arguments: args }, {
-        onprogress: (p) => say(`   … ${p.message ?? p.progress}`),
-        timeout: 300_000,
-      })) as CallToolResult;
+      const result = (await server!.client.callTool(
+        { name, arguments: args },
+        {
+          onprogress: (p) => say(`   … ${p.message ?? p.progress}`),
+          timeout: 300_000,
+        },
+      )) as CallToolResult;
       const text = resultText(result);
       say(
         text

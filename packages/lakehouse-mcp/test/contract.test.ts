@@ -54,28 +54,31 @@ describe('contract', () => {
     ]);
   });
 
-  it('answers a tool call through the MCP Inspector CLI', async () => {
-    const isolated = isolatedEnv();
-    const env = {
-      SWITCHYARD_DATA_DIR: isolated.SWITCHYARD_DATA_DIR!,
-      SWITCHYARD_CONFIG_DIR: isolated.SWITCHYARD_CONFIG_DIR!,
-      SWITCHYARD_KEYCHAIN: 'off',
-    };
-    const call = await runInspector(
-      ['node', bin],
-      [
-        '--method',
-        'tools/call',
-        '--tool-name',
-        'lakehouse_query_sql',
-        '--tool-arg',
-        'sql=SELECT 40 + 2 AS answer',
-      ],
-      { env },
-    );
-    expect(call.code).toBe(0);
-    expect(call.stdout).toContain('answer\\n42');
-  });
+  it.each(['legacy', 'modern'] as const)(
+    'answers a tool call through the MCP Inspector CLI 2.x, %s era',
+    async (era) => {
+      const isolated = isolatedEnv();
+      const env = {
+        SWITCHYARD_DATA_DIR: isolated.SWITCHYARD_DATA_DIR!,
+        SWITCHYARD_CONFIG_DIR: isolated.SWITCHYARD_CONFIG_DIR!,
+        SWITCHYARD_KEYCHAIN: 'off',
+      };
+      const call = await runInspector(
+        ['node', bin],
+        [
+          '--method',
+          'tools/call',
+          '--tool-name',
+          'lakehouse_query_sql',
+          '--tool-arg',
+          'sql=SELECT 40 + 2 AS answer',
+        ],
+        { env, era },
+      );
+      expect(call.code).toBe(0);
+      expect(call.stdout).toContain('answer\\n42');
+    },
+  );
 
   it('ships its SQL grammars as bundled chunks, without node-sql-parser', () => {
     // What the tarball holds is testkit's test/packed-files.test.ts; installing it from a registry and starting

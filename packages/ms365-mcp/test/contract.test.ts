@@ -161,7 +161,7 @@ describe('ms365 tools', () => {
   });
 });
 
-describe('MCP Inspector CLI', () => {
+describe.each(['legacy', 'modern'] as const)('MCP Inspector CLI 2.x, %s era', (era) => {
   let world: World;
   beforeAll(async () => {
     world = await startWorld();
@@ -169,13 +169,14 @@ describe('MCP Inspector CLI', () => {
   });
   afterAll(() => world?.close());
 
-  it('calls a tool, and shows a tool error as an isError result (Inspector 1.x exits 0 for it)', async () => {
+  it('calls a tool, and shows a tool error as an isError result (Inspector 2.x exits 5 for it)', async () => {
     const token = world.authority.mint({ username: ALICE, scopes: ['User.Read', 'Mail.Read'] });
     const ok = await runInspector(
       ['node', bin],
       ['--method', 'tools/call', '--tool-name', 'ms365_list_messages', '--tool-arg', 'top=5'],
       {
         env: { ...env, ...hostEnv(world), MS365_ACCESS_TOKEN: token },
+        era,
       },
     );
     expect(ok.code).toBe(0);
@@ -187,9 +188,10 @@ describe('MCP Inspector CLI', () => {
       ['--method', 'tools/call', '--tool-name', 'ms365_list_messages'],
       {
         env: { ...env, ...hostEnv(world), MS365_CLIENT_ID: 'unknown-app' },
+        era,
       },
     );
-    expect(failed.code).toBe(0);
+    expect(failed.code).toBe(5);
     const error = JSON.parse(failed.stdout) as { content: Array<{ text: string }>; isError?: boolean };
     expect(error.isError).toBe(true);
     expect(error.content[0]!.text).toBe('Not signed in. Run `ms365-mcp login` in a terminal.');

@@ -59,7 +59,7 @@ describe('Odoo tools', () => {
   });
 });
 
-describe('MCP Inspector CLI', () => {
+describe.each(['legacy', 'modern'] as const)('MCP Inspector CLI 2.x, %s era', (era) => {
   let fake: FakeOdoo;
   let env: Record<string, string>;
   beforeAll(async () => {
@@ -75,7 +75,7 @@ describe('MCP Inspector CLI', () => {
   afterAll(() => fake?.close());
 
   it('lists the tools', async () => {
-    const run = await runInspector(['node', bin], ['--method', 'tools/list'], { env });
+    const run = await runInspector(['node', bin], ['--method', 'tools/list'], { env, era });
     expect(run.code, run.stderr).toBe(0);
     const listed = JSON.parse(run.stdout) as { tools: Array<{ name: string }> };
     expect(listed.tools.map((t) => t.name)).toContain('odoo_list_sales_orders');
@@ -95,7 +95,7 @@ describe('MCP Inspector CLI', () => {
         '--tool-arg',
         'domain=[["country_id.code","=","US"]]',
       ],
-      { env },
+      { env, era },
     );
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { content: Array<{ text: string }>; structuredContent: unknown };
@@ -107,16 +107,14 @@ describe('MCP Inspector CLI', () => {
     const resource = await runInspector(
       ['node', bin],
       ['--method', 'resources/read', '--uri', 'odoo://models/res.partner/records/10'],
-      { env },
+      { env, era },
     );
     expect(resource.code, resource.stderr).toBe(0);
     expect(resource.stdout).toContain('Azure Interior');
     const prompt = await runInspector(
       ['node', bin],
       ['--method', 'prompts/get', '--prompt-name', 'odoo_operations_brief'],
-      {
-        env,
-      },
+      { env, era },
     );
     expect(prompt.code, prompt.stderr).toBe(0);
     expect(prompt.stdout).toContain('odoo_list_sales_orders');

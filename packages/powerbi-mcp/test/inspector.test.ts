@@ -1,5 +1,5 @@
-// A smoke test from outside our own client code: the MCP Inspector CLI (1.x, which runs on Node 20)
-// lists the tools and runs a query against the fake Power BI.
+// A smoke test from outside our own client code: the MCP Inspector CLI 2.x (on Node 22, from the npm registry)
+// lists the tools and runs a query against the fake Power BI, in both protocol eras (2025-11-25 and 2026-07-28).
 import { describe, expect, it } from 'vitest';
 import { runInspector } from '@switchyard/testkit';
 import { bin, hostEnv, withWorld } from './helpers.js';
@@ -17,9 +17,9 @@ function serverEnv(): Record<string, string> {
   return env;
 }
 
-describe('MCP Inspector CLI', () => {
+describe.each(['legacy', 'modern'] as const)('MCP Inspector CLI 2.x, %s era', (era) => {
   it('lists the seven tools', async () => {
-    const run = await runInspector(['node', bin], ['--method', 'tools/list'], { env: serverEnv() });
+    const run = await runInspector(['node', bin], ['--method', 'tools/list'], { env: serverEnv(), era });
     expect(run.code, run.stderr).toBe(0);
     const listed = JSON.parse(run.stdout) as { tools: Array<{ name: string }> };
     expect(listed.tools.map((t) => t.name)).toEqual([
@@ -48,7 +48,7 @@ describe('MCP Inspector CLI', () => {
         '--tool-arg',
         'query=EVALUATE ROW("orders", [Order Count])',
       ],
-      { env: serverEnv() },
+      { env: serverEnv(), era },
     );
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as {
@@ -70,7 +70,7 @@ describe('MCP Inspector CLI', () => {
     const run = await runInspector(
       ['node', bin],
       ['--method', 'tools/call', '--tool-name', 'powerbi_list_datasets', '--tool-arg', 'workspace=Nowhere'],
-      { env: serverEnv() },
+      { env: serverEnv(), era },
     );
     // The 1.x CLI exits 0 and prints the result; the isError flag is in it (2.x would exit 5).
     expect(run.code, run.stderr).toBe(0);

@@ -10,7 +10,9 @@ const TOOLS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '.
 export function node22(): string {
   const node = join(TOOLS, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(node)) {
-    throw new Error(`Node 22 is not installed for the tests: run \`node scripts/node22.mjs\` (npm test does).`);
+    throw new Error(
+      `Node 22 is not installed for the tests: run \`node scripts/node22.mjs\` (npm test does).`,
+    );
   }
   return node;
 }
@@ -25,7 +27,16 @@ export function runInspector(
   methodArgs: string[],
   options: { env?: Record<string, string>; timeoutMs?: number; era?: 'legacy' | 'modern' } = {},
 ): Promise<CommandResult> {
-  const cli = join(TOOLS, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
+  const cli = join(
+    TOOLS,
+    'node_modules',
+    '@modelcontextprotocol',
+    'inspector',
+    'clients',
+    'launcher',
+    'build',
+    'index.js',
+  );
   const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   return runCommand(
     node22(),

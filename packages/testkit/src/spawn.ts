@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { connectStdio, resultText, type CallToolResult, type StdioConnection } from '@switchyard/core/client';
 import { serverPackages } from './servers.js';
 
@@ -138,11 +138,14 @@ export async function spawnServer(
     ...connection,
     env,
     async call(name, args = {}, callOptions = {}) {
-      const result = (await connection.client.callTool({ name, arguments: args }, {
-        ...(callOptions.onProgress ? { onprogress: callOptions.onProgress } : {}),
-        ...(callOptions.signal ? { signal: callOptions.signal } : {}),
-        timeout: callOptions.timeoutMs ?? 60_000,
-      })) as CallToolResult;
+      const result = (await connection.client.callTool(
+        { name, arguments: args },
+        {
+          ...(callOptions.onProgress ? { onprogress: callOptions.onProgress } : {}),
+          ...(callOptions.signal ? { signal: callOptions.signal } : {}),
+          timeout: callOptions.timeoutMs ?? 60_000,
+        },
+      )) as CallToolResult;
       return {
         result,
         text: resultText(result),

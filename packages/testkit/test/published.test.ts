@@ -117,7 +117,6 @@ describe('the packages published to a registry', () => {
         };
         const result = await server.client.callTool(
           { name: offline.tool, arguments: offline.args },
-          undefined,
           { timeout: 60_000 },
         );
         const text = (result.content as Array<{ type: string; text?: string }>)
