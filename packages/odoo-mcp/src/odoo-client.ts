@@ -105,7 +105,6 @@ export class OdooClient {
     registerSecret(settings.apiKey);
     this.wire = OdooTransport.create({
       url: settings.url,
-      apiKey: settings.apiKey,
       userAgent: this.options.userAgent,
       log: this.log,
       timeoutMs: settings.timeoutMs ?? 60_000,
@@ -364,6 +363,7 @@ export class OdooClient {
     try {
       return await wire.orm(
         session,
+        settings.apiKey,
         { model, method, ids, named, context },
         { signal: options.signal, idempotent },
       );

@@ -29,19 +29,10 @@ interface JsonRpcReply {
 export class OdooTransport {
   private rpcId = 0;
 
-  constructor(
-    readonly http: HttpClient,
-    private readonly apiKey: string,
-  ) {}
+  constructor(readonly http: HttpClient) {}
 
   /** An HTTP client for the Odoo at `url` that reads Odoo's failures as faults. */
-  static create(options: {
-    url: string;
-    apiKey: string;
-    userAgent: string;
-    log: Logger;
-    timeoutMs: number;
-  }): OdooTransport {
+  static create(options: { url: string; userAgent: string; log: Logger; timeoutMs: number }): OdooTransport {
     const http = new HttpClient({
       service: 'Odoo',
       baseUrl: options.url,
@@ -50,15 +41,17 @@ export class OdooTransport {
       timeoutMs: options.timeoutMs,
       describeError: describeHttpFailure,
     });
-    return new OdooTransport(http, options.apiKey);
+    return new OdooTransport(http);
   }
 
   /**
    * One ORM method with named parameters; `ids` become the records it runs on, `context` rides along when it
-   * has keys. The same call goes out as JSON-2 or as JSON-RPC `execute_kw`.
+   * has keys. The same call goes out as JSON-2 or as JSON-RPC `execute_kw`. The key is passed per call: `login`
+   * sets it only after the version probe has made this transport.
    */
   async orm(
     route: Route,
+    apiKey: string,
     call: {
       model: string;
       method: string;
@@ -79,7 +72,7 @@ export class OdooTransport {
         signal: options.signal,
         idempotent: options.idempotent,
         headers: {
-          authorization: `bearer ${this.apiKey}`,
+          authorization: `bearer ${apiKey}`,
           ...(route.db ? { 'x-odoo-database': route.db } : {}),
         },
       });
@@ -89,7 +82,7 @@ export class OdooTransport {
       {
         service: 'object',
         method: 'execute_kw',
-        args: [route.db, route.uid, this.apiKey, model, method, ids ? [ids] : [], kwargs],
+        args: [route.db, route.uid, apiKey, model, method, ids ? [ids] : [], kwargs],
       },
       options.signal,
       options.idempotent,
