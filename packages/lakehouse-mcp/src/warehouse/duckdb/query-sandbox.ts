@@ -17,7 +17,8 @@ import {
   type ErrorRecord,
   type Logger,
 } from '@switchyard/core';
-import { queryTimeout, type QueryRun } from './query.js';
+import type { QueryRun } from './query.js';
+import { queryTimeout } from '../result-rows.js';
 import type { ColumnInfo, QueryOptions, QueryResult } from '../types.js';
 
 export interface SandboxSetup {
