@@ -2,7 +2,8 @@
  * The rows of the catalog and profile statements read back into records, once for every engine; each engine
  * supplies how its values read (a schema as a layer, its time text, which type names are text).
  */
-import type { ColumnInfo, ColumnProfile, Layer, TableSummary } from './types.js';
+import { NotFoundError } from '@switchyard/core';
+import type { ColumnInfo, ColumnProfile, Layer, TableRef, TableSummary, TenantWarehouse } from './types.js';
 
 /**
  * A row of an engine's table listing (schema, name, kind, rows, columns, lineage kind, lineage inputs as JSON,
@@ -67,4 +68,14 @@ export async function profilesFrom(
     });
   }
   return profiles;
+}
+
+/** A table's columns, or the sentence that it does not exist in the tenant's catalog. */
+export async function existingColumns(
+  tenant: Pick<TenantWarehouse, 'columnsOf' | 'catalog'>,
+  ref: TableRef,
+): Promise<ColumnInfo[]> {
+  const columns = await tenant.columnsOf(ref);
+  if (!columns) throw new NotFoundError(`${ref.layer}.${ref.name} does not exist in ${tenant.catalog}`);
+  return columns;
 }

@@ -1,23 +1,15 @@
 /** One tenant on Databricks: a catalog (or schemas of a shared one) and what the tools ask of it. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CancelledError,
-  NotFoundError,
-  PermissionError,
-  UpstreamError,
-  UserInputError,
-  untrusted,
-} from '@switchyard/core';
+import { CancelledError, PermissionError, UpstreamError, UserInputError, untrusted } from '@switchyard/core';
 import * as dx from './dialect.js';
 import { MetaStore } from '../meta-store.js';
 import { checkQuery, mapLayers } from './sql-check.js';
 import { insightsFrom } from '../insight-rows.js';
-import { profilesFrom, tableSummaryOf } from '../catalog-rows.js';
+import { existingColumns, profilesFrom, tableSummaryOf } from '../catalog-rows.js';
 import { checkViewTarget, transformError, viewLineage } from '../write-checks.js';
 import type {
   ColumnInfo,
-  ColumnInsight,
   ColumnProfile,
   CommitRecords,
   Layer,
@@ -25,16 +17,17 @@ import type {
   LogicalType,
   QueryDraft,
   QueryOptions,
+  QueryPlan,
   QueryResult,
   StagedLoad,
   Statement,
   TableDetails,
+  TableInsights,
   TableRef,
   TableSummary,
   TenantWarehouse,
   TransformPlan,
 } from '../types.js';
-import { INSPECT_SAMPLE_ROWS } from '../types.js';
 import { errorClass, databricksMessage, MISSING, DENIED, isCancelled, connectionError } from './driver.js';
 import { runOn, runQuery } from './query.js';
 import type { DatabricksWarehouse } from './warehouse.js';
@@ -233,15 +226,11 @@ export class DatabricksTenant implements TenantWarehouse {
     }
   }
 
-  async inspect(
-    ref: TableRef,
-    columns: ColumnInfo[],
-    signal: AbortSignal,
-  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+  async inspect(ref: TableRef, columns: ColumnInfo[], signal: AbortSignal): Promise<TableInsights> {
     const total = await this.rowCount(ref);
     const s = dx.inspect(this.naming, ref, columns, total);
     const row = (await this.read(s.sql, s.params, signal)).rows[0]!;
-    return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+    return insightsFrom(row, columns, total);
   }
 
   renderDraft(draft: QueryDraft): string {
@@ -252,8 +241,7 @@ export class DatabricksTenant implements TenantWarehouse {
     ref: TableRef,
     options: { topValues: number; signal: AbortSignal },
   ): Promise<ColumnProfile[]> {
-    const columns = await this.columnsOf(ref);
-    if (!columns) throw new NotFoundError(`${ref.layer}.${ref.name} does not exist in ${this.catalog}`);
+    const columns = await existingColumns(this, ref);
     const total = await this.rowCount(ref);
     const stats = (await this.read(dx.profile(this.naming, ref, columns, total), undefined, options.signal))
       .rows[0]!;
@@ -284,10 +272,7 @@ export class DatabricksTenant implements TenantWarehouse {
 
   // ---- the checked query path
 
-  async validateQuery(
-    text: string,
-    signal?: AbortSignal,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(text: string, signal?: AbortSignal): Promise<QueryPlan> {
     const checked = await checkQuery(text, this.naming);
     const session = {
       catalog: this.naming.catalog,
@@ -383,11 +368,7 @@ export class DatabricksTenant implements TenantWarehouse {
     return { rows: await this.rowCount(plan.target) };
   }
 
-  async createView(
-    ref: TableRef,
-    selectSql: string,
-    replace: boolean,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async createView(ref: TableRef, selectSql: string, replace: boolean): Promise<QueryPlan> {
     const checked = await this.validateQuery(selectSql);
     const lineage = viewLineage(ref, selectSql, checked.tables);
     await this.ensureBootstrapped();

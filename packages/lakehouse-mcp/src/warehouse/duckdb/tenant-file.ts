@@ -160,12 +160,9 @@ export class TenantFile {
       await this.host.acquire('write');
       try {
         const { instance, conn } = await this.openWriter();
-        this.running.add(conn);
         try {
-          return await fn(conn);
+          return await this.onConnection(conn, fn);
         } finally {
-          this.running.delete(conn);
-          conn.closeSync();
           instance.closeSync();
         }
       } finally {
@@ -186,15 +183,22 @@ export class TenantFile {
       opening.catch(() => {
         if (this.reader === opening) this.reader = undefined;
       });
-      const conn = await (await opening).connect();
-      this.running.add(conn);
-      try {
-        return await fn(conn);
-      } finally {
-        this.running.delete(conn);
-        conn.closeSync();
-      }
+      return this.onConnection(await (await opening).connect(), fn);
     });
+  }
+
+  /** Run on a connection counted as running (the server interrupts it when it stops), then close it. */
+  private async onConnection<T>(
+    conn: DuckDBConnection,
+    fn: (conn: DuckDBConnection) => Promise<T>,
+  ): Promise<T> {
+    this.running.add(conn);
+    try {
+      return await fn(conn);
+    } finally {
+      this.running.delete(conn);
+      conn.closeSync();
+    }
   }
 
   /**

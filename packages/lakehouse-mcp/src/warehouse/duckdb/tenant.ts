@@ -3,32 +3,32 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CancelledError, NotFoundError } from '@switchyard/core';
+import { CancelledError } from '@switchyard/core';
 import * as sql from './dialect.js';
 import { duckMessage, fsFailure, queryError, readBounded } from './query.js';
 import { insightsFrom } from '../insight-rows.js';
-import { profilesFrom, tableSummaryOf } from '../catalog-rows.js';
+import { existingColumns, profilesFrom, tableSummaryOf } from '../catalog-rows.js';
 import { checkMergeColumns, checkViewTarget, transformError, viewLineage } from '../write-checks.js';
 import { MetaStore } from '../meta-store.js';
 import type {
   ColumnInfo,
-  ColumnInsight,
   ColumnProfile,
   CommitRecords,
   Layer,
   LineageRecord,
   QueryDraft,
   QueryOptions,
+  QueryPlan,
   QueryResult,
   StagedLoad,
   Statement,
-  TableRef,
   TableDetails,
+  TableInsights,
+  TableRef,
   TableSummary,
   TenantWarehouse,
   TransformPlan,
 } from '../types.js';
-import { INSPECT_SAMPLE_ROWS } from '../types.js';
 import { DuckDbStagedLoad } from './staged-load.js';
 import { TenantFile } from './tenant-file.js';
 
@@ -69,11 +69,7 @@ export class DuckDbTenant extends TenantFile implements TenantWarehouse {
     return undefined;
   }
 
-  async inspect(
-    ref: TableRef,
-    columns: ColumnInfo[],
-    signal: AbortSignal,
-  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+  async inspect(ref: TableRef, columns: ColumnInfo[], signal: AbortSignal): Promise<TableInsights> {
     const total = await this.rowCount(ref);
     const statement = sql.inspect(ref, columns, total);
     return this.read(async (conn) => {
@@ -81,7 +77,7 @@ export class DuckDbTenant extends TenantFile implements TenantWarehouse {
       signal.addEventListener('abort', stop);
       try {
         const row = (await this.rows(conn, statement.sql, statement.params))[0]!;
-        return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+        return insightsFrom(row, columns, total);
       } catch (err) {
         if (signal.aborted) throw new CancelledError();
         throw queryError(err, this.catalog);
@@ -133,8 +129,7 @@ export class DuckDbTenant extends TenantFile implements TenantWarehouse {
     ref: TableRef,
     options: { topValues: number; signal: AbortSignal },
   ): Promise<ColumnProfile[]> {
-    const columns = await this.columnsOf(ref);
-    if (!columns) throw new NotFoundError(`${ref.layer}.${ref.name} does not exist in ${this.catalog}`);
+    const columns = await existingColumns(this, ref);
     return this.read(async (conn) => {
       const stop = () => conn.interrupt();
       options.signal.addEventListener('abort', stop);
@@ -174,10 +169,7 @@ export class DuckDbTenant extends TenantFile implements TenantWarehouse {
     return this.readTurn(fn);
   }
 
-  async validateQuery(
-    text: string,
-    signal?: AbortSignal,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(text: string, signal?: AbortSignal): Promise<QueryPlan> {
     return this.sandboxed(() => this.sandbox.describe(text, signal));
   }
 
@@ -276,11 +268,7 @@ export class DuckDbTenant extends TenantFile implements TenantWarehouse {
     });
   }
 
-  async createView(
-    ref: TableRef,
-    selectSql: string,
-    replace: boolean,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async createView(ref: TableRef, selectSql: string, replace: boolean): Promise<QueryPlan> {
     // Checked on the hardened engine first: one read-only query over this tenant's tables, no file access.
     const checked = await this.validateQuery(selectSql);
     const lineage = viewLineage(ref, selectSql, checked.tables);
