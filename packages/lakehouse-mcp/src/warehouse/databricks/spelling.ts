@@ -156,6 +156,7 @@ export const render = sqlRenderer(DATABRICKS);
 
 /** Quoting, type names both ways, and drafted queries (tables as layer.table: the query path maps them to the tenant). */
 export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
+
 /**
  * strftime patterns (what the transform step takes on every warehouse) → Spark datetime patterns. Letters
  * outside a directive are quoted, so a pattern can never change meaning.
