@@ -11,12 +11,13 @@ import type {
   NetworkRequestOptions,
   NetworkResponse,
 } from '@azure/msal-node';
-import { AuthError, CancelledError, UpstreamError } from './errors.js';
+import { AuthError, CancelledError } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { registerSecret } from './redact.js';
 import { withLock } from './lock.js';
 import { SecretKeyError, type SecretStore } from './secret-store.js';
 import { TokenCache } from './token-cache.js';
+import { signInFailure, type AadError } from './azure-errors.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -87,7 +88,7 @@ export class AzureSignIn {
   /** Tokens this process already holds, reused until 5 minutes before they expire. */
   private readonly held = new TokenCache<AzureToken>();
   /** The last error Azure AD sent (msal keeps only its code); its AADSTS description makes messages useful. */
-  private lastAadError: { error: string; description: string } | undefined;
+  private lastAadError: AadError | undefined;
 
   constructor(options: AzureSignInOptions) {
     this.options = options;
@@ -374,77 +375,9 @@ export class AzureSignIn {
 
   private mapMsalError(err: unknown, what: string): Error {
     if (err instanceof AuthError || err instanceof CancelledError) return err;
-    const e = err as {
-      errorCode?: string;
-      errorMessage?: string;
-      subError?: string;
-      message?: string;
-      name?: string;
-    };
     const aad = this.lastAadError;
     this.lastAadError = undefined;
-    const code = aad?.error ?? e.errorCode ?? '';
-    const detail = (aad?.description || e.errorMessage || e.message || '')
-      .split(/\r?\n/)[0]!
-      .replace(/Trace ID:.*$/i, '')
-      .trim();
-    const aadsts = /AADSTS\d+/.exec(detail)?.[0];
-    const upstream = {
-      service: 'Azure AD',
-      ...(aadsts || code ? { code: aadsts ?? code } : {}),
-      // Azure AD starts its description with the code; the code is shown once already.
-      ...(detail ? { message: detail.replace(/^AADSTS\d+:\s*/, '').slice(0, 300) } : {}),
-    };
-    if (
-      /network|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|fetch failed|endpoints_resolution_error/i.test(
-        `${code} ${detail}`,
-      )
-    ) {
-      return new UpstreamError(
-        `Could not reach the Azure AD authority ${this.options.authorityHost} during ${what}`,
-        {
-          upstream,
-          hint: 'Check the network and AZURE_AUTHORITY_HOST',
-        },
-      );
-    }
-    if (aadsts === 'AADSTS65001' || /consent_required/i.test(`${code} ${e.subError ?? ''}`)) {
-      const missing = /Missing: (.+)$/.exec(detail)?.[1];
-      return new AuthError(
-        `The account has not consented to ${missing ? `the scopes ${missing}` : 'all requested scopes'} for this app (AADSTS65001)`,
-        {
-          upstream,
-          hint: `Ask an administrator to grant consent to the app registration, or ${this.options.loginHint.replace(/^Run/, 'run')} and accept the consent prompt`,
-        },
-      );
-    }
-    if (
-      e.name === 'InteractionRequiredAuthError' ||
-      /interaction_required|invalid_grant|consent_required|login_required|no_tokens_found/i.test(code)
-    ) {
-      return new AuthError(`The saved sign-in can no longer be refreshed (${aadsts ?? code})`, {
-        upstream,
-        hint: this.options.loginHint,
-      });
-    }
-    if (
-      /invalid_client|unauthorized_client|AADSTS7000215|AADSTS700016|AADSTS7000222/i.test(`${code} ${detail}`)
-    ) {
-      return new AuthError(`Azure AD refused the app's credentials during ${what}`, {
-        upstream,
-        hint: 'Check the tenant id, client id and secret or certificate (an expired secret gives AADSTS7000222)',
-      });
-    }
-    if (/expired_token|code_expired|authorization_declined|access_denied/i.test(code)) {
-      return new AuthError(`The device code sign-in did not complete (${code})`, {
-        upstream,
-        hint: this.options.loginHint,
-      });
-    }
-    return new AuthError(`Azure AD ${what} failed${code ? ` (${code})` : ''}`, {
-      upstream,
-      hint: this.options.loginHint,
-    });
+    return signInFailure(err, what, aad, this.options);
   }
 }
 

@@ -8,7 +8,7 @@ import {
 } from '@switchyard/core';
 import { Lakehouse, settingsFromEnv } from './lakehouse.js';
 import { createLakehouseServer } from './server.js';
-import { testConnection } from './sources/postgres.js';
+import { savePostgresConnection } from './sources/connections.js';
 
 const version = packageVersion(import.meta.url);
 
@@ -174,19 +174,13 @@ export const cli: CliDefinition = {
         const password = await ctx.ask(`Password for ${user}@${host}:${port}/${database}: `, {
           hidden: true,
         });
-        const report = await testConnection({ host, port, database, user, password, sslMode });
-        await lh.secrets.set(lh.secretService(), lh.secretAccount(tenant.tenant, name), password);
-        const now = new Date().toISOString();
-        await tenant.meta.saveConnection({
-          name,
-          kind: 'postgres',
+        const { report } = await savePostgresConnection(lh, tenant, name, {
           host,
           port,
           database,
           user,
+          password,
           sslMode,
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: now,
         });
         ctx.print(
           `Connection '${name}' (tenant ${tenant.tenant}) works: PostgreSQL ${report.serverVersion}, ${report.readableTables} readable tables. The password is stored in ${await lh.secrets.describe()}.`,

@@ -16,7 +16,7 @@ import {
   type Logger,
   type SecretStore,
 } from '@switchyard/core';
-import type { PostgresConfig } from './sources/postgres.js';
+import type { PostgresConfig } from './sources/postgres/connection.js';
 import type { DatabricksAuth } from './warehouse/databricks/driver.js';
 import { DatabricksWarehouse } from './warehouse/databricks/warehouse.js';
 import { DuckDbWarehouse } from './warehouse/duckdb/warehouse.js';

@@ -10,7 +10,7 @@ import {
   type ResourceDefinition,
 } from '@switchyard/core';
 import { parseTableRef, type Lakehouse } from './lakehouse.js';
-import { listSourceTables, testConnection } from './sources/postgres.js';
+import { listSourceTables, testConnection } from './sources/postgres/catalog.js';
 import { columnsOrNotFound } from './tools/common.js';
 
 /** Resources read the server's default tenant for datasources, and the tenant a table URI names. */

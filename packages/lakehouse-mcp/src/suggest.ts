@@ -1,22 +1,29 @@
 /**
  * A SQL draft for a question in plain words, in the tenant's dialect: matched to tables and columns by the
  * question's words, checked by planning it, and improved by the host's model through sampling when asked (kept only
- * if it plans). Also the two helpers the insight tools share: the host's model, and the tables with their columns.
+ * if it plans). Also the helpers the insight tools share: the host's model and its narrative, and the tables with
+ * their columns.
  */
 import { fenceUntrusted, NotFoundError, type ToolContext } from '@switchyard/core';
-import { draftQuery, sqlFromAnswer, type DraftCandidate } from './insight.js';
+import { draftQuery, sqlFromAnswer, type DraftCandidate } from './insight/draft.js';
 import { parseTableRef } from './lakehouse.js';
 import { n } from './tools/common.js';
 import type { TableRef, TenantWarehouse } from './warehouse/types.js';
 
 const DIALECT_NAME = { duckdb: 'DuckDB SQL', databricks: 'Databricks SQL (Spark SQL)' } as const;
 
+/** The host model's answer, or why there is none. */
+export interface Narrative {
+  text?: string;
+  note?: string;
+}
+
 /** Ask the host's model, when it offers sampling; a refusal or failure is a note, never the tool's failure. */
 export async function ask(
   ctx: Pick<ToolContext, 'sample'>,
   system: string,
   prompt: string,
-): Promise<{ text?: string; note?: string }> {
+): Promise<Narrative> {
   if (!ctx.sample) return { note: 'the host offers no sampling, so no model was asked' };
   try {
     const text = (await ctx.sample({ system, prompt, maxTokens: 600, temperature: 0 })).trim();
@@ -24,6 +31,13 @@ export async function ask(
   } catch (err) {
     return { note: `the host's model was not available (${(err as Error).message})` };
   }
+}
+
+/** A narrative as an answer's last part: fenced as the model's words beside what it rests on, or the note. */
+export function narrativeText(narrative: Narrative, basis: string): string {
+  if (narrative.text)
+    return `\nNarrative (written by the host's model via MCP sampling; ${basis}):\n${fenceUntrusted(narrative.text, 'model narrative')}`;
+  return narrative.note ? `\n(No narrative: ${narrative.note}.)` : '';
 }
 
 const MAX_CANDIDATES = 60;

@@ -14,17 +14,9 @@ import {
 } from '@switchyard/core';
 import { bronzeColumnNames, sanitizeTableName } from './files.js';
 import type { Lakehouse } from './lakehouse.js';
-import {
-  checkSourceQuery,
-  connectPostgres,
-  currentSnapshot,
-  describePgError,
-  describeSource,
-  streamParts,
-  streamToFeed,
-  type CursorFilter,
-  type SourceShape,
-} from './sources/postgres.js';
+import { checkSourceQuery, describeSource, type SourceShape } from './sources/postgres/catalog.js';
+import { connectPostgres, describePgError } from './sources/postgres/connection.js';
+import { currentSnapshot, streamParts, streamToFeed, type CursorFilter } from './sources/postgres/copy.js';
 import { newRunId } from './warehouse/runs.js';
 import type { PartColumn, StagedLoad, SyncRunRecord, SyncState, TableRef } from './warehouse/types.js';
 

@@ -1,9 +1,12 @@
 /**
- * Transform steps as the model declares them → a validated, engine-neutral plan. Every refusal names the
- * step, what is wrong and what the columns are at that point; nothing reaches the warehouse before the
- * whole list is valid.
+ * Transform steps as the model declares them → a validated, engine-neutral plan (`planTransform`). Every refusal
+ * names the step, what is wrong and what the columns are at that point; nothing reaches the warehouse before the
+ * whole list is valid. `transformToSilver` plans against the tenant's source table, then previews or builds it.
  */
 import { untrusted, UserInputError } from '@switchyard/core';
+import { sanitizeTableName } from './files.js';
+import { parseTableRef } from './lakehouse.js';
+import { columnsOrNotFound } from './tools/common.js';
 import type {
   ColumnInfo,
   Expr,
@@ -11,7 +14,9 @@ import type {
   LogicalType,
   PlanColumn,
   PlanStage,
+  QueryResult,
   TableRef,
+  TenantWarehouse,
   TransformPlan,
 } from './warehouse/types.js';
 
@@ -316,4 +321,66 @@ export function planTransform(options: {
     }
   });
   return { source: options.source, target: options.target, stages };
+}
+
+/** `lakehouse_transform_to_silver`'s arguments. */
+export interface TransformRequest {
+  source_table: string;
+  target_table?: string | undefined;
+  steps: StepInput[];
+  on_invalid: 'fail' | 'null';
+  dry_run: boolean;
+}
+
+/** What a transform planned, and then either its preview (a dry run) or the rows it wrote. */
+export type TransformOutcome = {
+  source: TableRef;
+  target: TableRef;
+  /** The statement with its parameters, as the warehouse runs it. */
+  sql: string;
+  columns: Array<{ name: string; type: string }>;
+} & (
+  | {
+      dryRun: true;
+      /** The first rows (from the source's data: the caller fences them). */
+      preview: QueryResult;
+    }
+  | { dryRun: false; rows: number }
+);
+
+/** Build silver.<target> from a bronze or silver table by the steps, atomically; a dry run writes nothing. */
+export async function transformToSilver(
+  tenant: TenantWarehouse,
+  request: TransformRequest,
+): Promise<TransformOutcome> {
+  const source = parseTableRef(request.source_table, tenant.catalog);
+  if (source.layer === 'gold') throw new UserInputError('Transforms read from bronze or silver, not gold');
+  const sourceColumns = await columnsOrNotFound(tenant, source, { gold: false });
+  const target: TableRef = {
+    layer: 'silver',
+    name: sanitizeTableName(request.target_table ?? source.name),
+  };
+  if (source.layer === 'silver' && source.name === target.name) {
+    throw new UserInputError('The target cannot be the source table itself; choose another target_table');
+  }
+  const plan = planTransform({
+    source,
+    target,
+    sourceColumns,
+    steps: request.steps,
+    onInvalid: request.on_invalid,
+    logicalOf: (t) => tenant.logicalType(t),
+  });
+  const rendered = tenant.renderTransform(plan);
+  const sql = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;
+  const preview = await tenant.previewTransform(plan, request.dry_run ? 5 : 0);
+  const columns = preview.columns.map((c) => ({ name: c.name, type: c.type }));
+  if (request.dry_run) return { source, target, sql, columns, dryRun: true, preview };
+  const { rows } = await tenant.runTransform(plan, {
+    target,
+    kind: 'transform',
+    inputs: [`${source.layer}.${source.name}`],
+    definition: JSON.stringify({ steps: request.steps, on_invalid: request.on_invalid }),
+  });
+  return { source, target, sql, columns, dryRun: false, rows };
 }

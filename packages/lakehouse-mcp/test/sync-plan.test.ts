@@ -1,7 +1,7 @@
 // What a sync decides before and after it sees the source's shape (src/sync.ts): pure, no database.
 import { describe, expect, it } from 'vitest';
 import { checkCursorKnown, planRead, planSync, type SyncRequest } from '../src/sync.js';
-import type { SourceShape } from '../src/sources/postgres.js';
+import type { SourceShape } from '../src/sources/postgres/catalog.js';
 import type { SyncState } from '../src/warehouse/types.js';
 
 const request = (over: Partial<SyncRequest> = {}): SyncRequest => ({

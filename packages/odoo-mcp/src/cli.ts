@@ -22,7 +22,8 @@ import {
   type StoredConnection,
 } from './config.js';
 import { parseDate } from './dates.js';
-import { JSON2_MAJOR, OdooClient, type OdooSession, type OdooSettings } from './odoo-client.js';
+import { OdooClient, type OdooSession, type OdooSettings } from './odoo-client.js';
+import { JSON2_MAJOR } from './version.js';
 import { createOdooServer } from './server.js';
 import { ODOO_TOOLSETS } from './toolsets.js';
 

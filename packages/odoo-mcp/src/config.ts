@@ -4,7 +4,8 @@
  */
 import { AuthError, commandHint, UserInputError, type CliContext, type SecretSource } from '@switchyard/core';
 import { parseDate } from './dates.js';
-import type { OdooSettings, Protocol } from './odoo-client.js';
+import type { OdooSettings } from './odoo-client.js';
+import type { Protocol } from './transport.js';
 
 export const serviceName = (profile: string) => `switchyard/odoo/${profile}`;
 export const KEY_ACCOUNT = 'api_key';

@@ -6,7 +6,8 @@
 import { UserInputError } from '@switchyard/core';
 import { utcToLocal } from './dates.js';
 import { resolvePath, shapeValue, unknownField, type Shaped } from './fields.js';
-import { JSON2_MAJOR, type FieldInfo, type OdooClient, type OdooSession } from './odoo-client.js';
+import type { FieldInfo, OdooClient, OdooSession } from './odoo-client.js';
+import { JSON2_MAJOR } from './version.js';
 
 export const GRANULARITIES = ['day', 'week', 'month', 'quarter', 'year'] as const;
 export const AGGREGATES = ['sum', 'avg', 'min', 'max', 'count', 'count_distinct'] as const;

@@ -1,39 +1,22 @@
 /**
- * One client over Odoo's two external APIs: JSON-2 (`POST /json/2/<model>/<method>`, bearer API key,
- * Odoo 19+) and JSON-RPC (`execute_kw` on `/jsonrpc`, Odoo ≤ 18). The protocol is chosen once per
- * connection from the server version (`GET /web/version`), unless forced.
+ * One client over Odoo's two external APIs: JSON-2 (Odoo 19+) and JSON-RPC (Odoo ≤ 18), both sent by
+ * ./transport.ts. The protocol is chosen once per connection from the server version (./version.ts), unless forced;
+ * this file holds the session (sign-in, database, the user's context), the calls on it and what it caches.
  */
 import {
   AuthError,
   CancelledError,
-  HttpClient,
   NotFoundError,
   UpstreamError,
   UserInputError,
   isSwitchyardError,
-  retryAfterSeconds,
   registerSecret,
-  type HttpErrorResponse,
   type Logger,
 } from '@switchyard/core';
-import { isTimeZone, machineTimeZone, untrusted } from '@switchyard/core';
-import {
-  OdooFaultError,
-  authFailure,
-  quotedFirstLine,
-  faultToError,
-  throttled,
-  unknownModel,
-  type AuthContext,
-  type OdooFault,
-} from './errors.js';
-
-export type Protocol = 'json2' | 'jsonrpc';
-
-/** The oldest Odoo this server speaks to. */
-export const MIN_MAJOR = 16;
-/** The first Odoo with the JSON-2 API and `formatted_read_group`. */
-export const JSON2_MAJOR = 19;
+import { isTimeZone, machineTimeZone } from '@switchyard/core';
+import { OdooFaultError, authFailure, faultToError, unknownModel, type AuthContext } from './errors.js';
+import { OdooTransport, type Protocol } from './transport.js';
+import { JSON2_MAJOR, MIN_MAJOR, probeVersion, versionUnder, type ServerVersion } from './version.js';
 
 export interface OdooSettings {
   url: string;
@@ -45,15 +28,6 @@ export interface OdooSettings {
   /** Forced protocol; detected from the version when absent. */
   protocol?: Protocol | undefined;
   timeoutMs?: number | undefined;
-}
-
-export interface ServerVersion {
-  /** As Odoo reports it, e.g. "17.0" or "saas~18.2". */
-  version: string;
-  major: number;
-  minor: number;
-  /** Not reported by the server (a forced protocol): what the protocol implies. */
-  assumed?: boolean;
 }
 
 export interface OdooSession {
@@ -101,20 +75,14 @@ const SIZE_ONLY_METHODS = new Set(['read', 'search_read']);
 
 const FIELD_ATTRIBUTES = ['string', 'type', 'relation', 'required', 'readonly', 'store', 'selection', 'help'];
 
-interface JsonRpcReply {
-  result?: unknown;
-  error?: { code?: number; message?: string; data?: { name?: string; message?: string } };
-}
-
 export class OdooClient {
   private readonly options: OdooClientOptions;
   private readonly log: Logger;
   private settingsPromise: Promise<OdooSettings> | undefined;
-  private http: HttpClient | undefined;
+  private wire: OdooTransport | undefined;
   private sessionPromise: Promise<OdooSession> | undefined;
   private readonly fieldCache = new Map<string, Promise<FieldMap>>();
   private currencyPromise: Promise<{ id: number; name: string }> | undefined;
-  private rpcId = 0;
   /** The version once detected, for error sentences that depend on it. */
   private knownVersion: ServerVersion | undefined;
 
@@ -131,19 +99,17 @@ export class OdooClient {
     return this.settingsPromise;
   }
 
-  private async client(): Promise<HttpClient> {
-    if (this.http) return this.http;
+  private async transport(): Promise<OdooTransport> {
+    if (this.wire) return this.wire;
     const settings = await this.settings();
     registerSecret(settings.apiKey);
-    this.http = new HttpClient({
-      service: 'Odoo',
-      baseUrl: settings.url,
+    this.wire = OdooTransport.create({
+      url: settings.url,
       userAgent: this.options.userAgent,
       log: this.log,
       timeoutMs: settings.timeoutMs ?? 60_000,
-      describeError: describeHttpFailure,
     });
-    return this.http;
+    return this.wire;
   }
 
   private authContext(settings: OdooSettings, protocol: Protocol, db?: string): AuthContext {
@@ -158,59 +124,9 @@ export class OdooClient {
     };
   }
 
-  /**
-   * The server version, without signing in: `GET /web/version` (Odoo 19+ answers `{version_info, version}`), and
-   * when that route is missing (Odoo ≤ 18 answers 404) or answers without a version, JSON-RPC `common.version`,
-   * which every Odoo serves. When neither answers like Odoo, one sentence says what each said.
-   */
+  /** The server version, without signing in (./version.ts). */
   async serverVersion(signal?: AbortSignal): Promise<ServerVersion> {
-    const http = await this.client();
-    const host = new URL(http.baseUrl).host;
-    let webSaid: string;
-    try {
-      const text = await http.get<string>('/web/version', { signal, anonymous: true, responseType: 'text' });
-      const json = parseJson(text);
-      const found = readVersion(json);
-      if (found) return found;
-      webSaid = `GET /web/version answered ${json === undefined ? 'with something that is not JSON' : 'JSON without a version'}`;
-    } catch (err) {
-      if (err instanceof OdooFaultError && err.fault.status === 429) {
-        throw throttled('while reporting its version', err.fault.retryAfterSeconds);
-      }
-      if (err instanceof OdooFaultError) {
-        const status = err.fault.status ? ` (HTTP ${err.fault.status})` : '';
-        throw new UpstreamError(
-          `Odoo failed on its side${status} while reporting its version${err.fault.message ? `: ${untrusted(err.fault.message, 300)}` : ''}`,
-          { hint: 'Try again in a moment' },
-        );
-      }
-      if (!(err instanceof NotFoundError)) throw err;
-      webSaid = 'GET /web/version answered 404';
-    }
-    // Odoo 17 and 18 have no /web/version route; every Odoo answers the JSON-RPC common service.
-    let rpcSaid: string;
-    try {
-      const info = await this.rpc({ service: 'common', method: 'version', args: [] }, signal, true);
-      const found = readVersion(info);
-      if (found) return found;
-      rpcSaid = 'JSON-RPC common.version answered without a version';
-    } catch (err) {
-      if (err instanceof OdooFaultError && err.fault.status === 429) {
-        throw throttled('while reporting its version', err.fault.retryAfterSeconds);
-      }
-      if (!(err instanceof NotFoundError || err instanceof OdooFaultError || err instanceof UpstreamError)) {
-        throw err;
-      }
-      rpcSaid =
-        err instanceof NotFoundError
-          ? 'POST /jsonrpc answered 404'
-          : err instanceof OdooFaultError
-            ? `JSON-RPC common.version failed${err.fault.message ? ` (${quotedFirstLine(err.fault.message, 120)})` : ''}`
-            : 'POST /jsonrpc answered with something that is not JSON-RPC';
-    }
-    throw new UpstreamError(`${host} does not answer like an Odoo server: ${webSaid}, and ${rpcSaid}`, {
-      hint: 'Check that ODOO_URL is the address of the Odoo server itself (e.g. https://acme.odoo.com), not a page, a login portal or another service; with --protocol json2 or jsonrpc no version check is made',
-    });
+    return probeVersion(await this.transport(), signal);
   }
 
   /** Connect once: version, protocol, sign-in (JSON-RPC), and the user's context. */
@@ -235,7 +151,7 @@ export class OdooClient {
     const host = new URL(settings.url).host;
     // A configured protocol needs no probe: the version is then only known where the protocol tells it.
     const version = settings.protocol
-      ? await this.versionWithout(settings.protocol, signal)
+      ? await versionUnder(settings.protocol, await this.transport(), this.log, signal)
       : await this.serverVersion(signal);
     this.knownVersion = version;
     if (version.major < MIN_MAJOR) {
@@ -264,18 +180,21 @@ export class OdooClient {
       }
       db ??= await this.onlyDatabase(host, signal);
       const auth = this.authContext(settings, protocol, db);
-      const result = await this.rpc(
-        { service: 'common', method: 'authenticate', args: [db, settings.username, settings.apiKey, {}] },
-        signal,
-        true,
-        { model: 'res.users', method: 'authenticate' },
-      ).catch(async (err: unknown) => {
-        const mapped =
-          err instanceof OdooFaultError
-            ? faultToError(err.fault, { model: 'res.users', method: 'authenticate' }, auth)
-            : err;
-        throw await this.explainDatabase(mapped, db, host, signal);
-      });
+      const wire = await this.transport();
+      const result = await wire
+        .rpc(
+          { service: 'common', method: 'authenticate', args: [db, settings.username, settings.apiKey, {}] },
+          signal,
+          true,
+          { model: 'res.users', method: 'authenticate' },
+        )
+        .catch(async (err: unknown) => {
+          const mapped =
+            err instanceof OdooFaultError
+              ? faultToError(err.fault, { model: 'res.users', method: 'authenticate' }, auth)
+              : err;
+          throw await this.explainDatabase(mapped, db, host, signal);
+        });
       if (typeof result !== 'number' || result <= 0) {
         throw authFailure(this.authContext(settings, protocol, db), 'authenticate answered false');
       }
@@ -306,31 +225,6 @@ export class OdooClient {
       `connected to Odoo ${version.version} at ${host} over ${protocol === 'json2' ? 'JSON-2' : 'JSON-RPC'} as uid ${session.uid}`,
     );
     return session;
-  }
-
-  /**
-   * The version under a forced protocol, without `/web/version`: JSON-RPC's own `common.version` when that is the
-   * protocol (best effort), otherwise what the protocol implies (JSON-2 exists from Odoo 19).
-   */
-  private async versionWithout(protocol: Protocol, signal?: AbortSignal): Promise<ServerVersion> {
-    if (protocol === 'jsonrpc') {
-      try {
-        const found = readVersion(
-          await this.rpc({ service: 'common', method: 'version', args: [] }, signal, true),
-        );
-        if (found) return found;
-      } catch (err) {
-        if (err instanceof CancelledError) throw err;
-        this.log.debug('common.version did not answer; going on with --protocol jsonrpc');
-      }
-      return { version: 'unknown (JSON-RPC forced)', major: MIN_MAJOR + 1, minor: 0, assumed: true };
-    }
-    return {
-      version: `${JSON2_MAJOR}.0 or newer (JSON-2 forced)`,
-      major: JSON2_MAJOR,
-      minor: 0,
-      assumed: true,
-    };
   }
 
   /**
@@ -379,7 +273,8 @@ export class OdooClient {
   async listDatabases(signal?: AbortSignal): Promise<string[] | undefined> {
     if (this.dbServiceGone()) return undefined;
     try {
-      const list = await this.rpc({ service: 'db', method: 'list', args: [] }, signal, true);
+      const wire = await this.transport();
+      const list = await wire.rpc({ service: 'db', method: 'list', args: [] }, signal, true);
       return Array.isArray(list) ? list.map(String) : undefined;
     } catch (err) {
       if (err instanceof CancelledError) throw err;
@@ -452,7 +347,7 @@ export class OdooClient {
     options: CallOptions,
   ): Promise<unknown> {
     const settings = await this.settings();
-    const http = await this.client();
+    const wire = await this.transport();
     const { ids, ...named } = params;
     const context = {
       ...(session.lang ? { lang: session.lang } : {}),
@@ -466,31 +361,11 @@ export class OdooClient {
     const idempotent = !options.write;
     const info = { model, method, ids };
     try {
-      if (session.protocol === 'json2') {
-        const body = {
-          ...(ids ? { ids } : {}),
-          ...named,
-          ...(Object.keys(context).length ? { context } : {}),
-        };
-        return await http.post(`/json/2/${encodeURIComponent(model)}/${encodeURIComponent(method)}`, body, {
-          signal: options.signal,
-          idempotent,
-          headers: {
-            authorization: `bearer ${settings.apiKey}`,
-            ...(session.db ? { 'x-odoo-database': session.db } : {}),
-          },
-        });
-      }
-      const kwargs = { ...named, ...(Object.keys(context).length ? { context } : {}) };
-      return await this.rpc(
-        {
-          service: 'object',
-          method: 'execute_kw',
-          args: [session.db, session.uid, settings.apiKey, model, method, ids ? [ids] : [], kwargs],
-        },
-        options.signal,
-        idempotent,
-        info,
+      return await wire.orm(
+        session,
+        settings.apiKey,
+        { model, method, ids, named, context },
+        { signal: options.signal, idempotent },
       );
     } catch (err) {
       if (err instanceof OdooFaultError) {
@@ -510,39 +385,6 @@ export class OdooClient {
       }
       throw err;
     }
-  }
-
-  /**
-   * One JSON-RPC call; errors (HTTP 200 with `{error: {code, message, data: {name, message, arguments, context,
-   * debug}}}`, `JsonRPCDispatcher.handle_error` and `serialize_exception` in odoo/http.py) become OdooFaultError.
-   */
-  private async rpc(
-    params: { service: string; method: string; args: unknown[] },
-    signal: AbortSignal | undefined,
-    idempotent: boolean,
-    info?: { model: string; method: string },
-  ): Promise<unknown> {
-    const http = await this.client();
-    const reply = await http.post<JsonRpcReply>(
-      '/jsonrpc',
-      { jsonrpc: '2.0', method: 'call', params, id: ++this.rpcId },
-      { signal, idempotent },
-    );
-    if (reply?.error) {
-      const data = reply.error.data ?? {};
-      throw new OdooFaultError({
-        name: data.name ?? 'odoo.error',
-        message: data.message ?? reply.error.message ?? 'Odoo Server Error',
-        rpcCode: reply.error.code,
-      });
-    }
-    if (!reply || !('result' in reply)) {
-      throw new UpstreamError(
-        `Odoo answered ${info ? `${info.model}.${info.method}` : params.method} with something that is not JSON-RPC`,
-        { hint: 'Check that ODOO_URL points at the Odoo server itself' },
-      );
-    }
-    return reply.result;
   }
 
   /** `fields_get` of a model, cached for the connection. An unknown model is answered with close names. */
@@ -607,96 +449,6 @@ export class OdooClient {
     });
     return this.currencyPromise;
   }
-}
-
-/**
- * The version in either shape Odoo answers: `/web/version` (19+: `{version_info: [19, 0, 0, "final", 0, ""],
- * version: "19.0"}`, addons/rpc/controllers/__init__.py) or JSON-RPC `common.version` (`server_version`,
- * `server_version_info`, odoo/service/common.py). Odoo Online writes `["saas~19", 1, …]` / "saas~19.1".
- * Undefined when neither shape is there.
- */
-export function readVersion(info: unknown): ServerVersion | undefined {
-  if (!info || typeof info !== 'object' || Array.isArray(info)) return undefined;
-  const o = info as Record<string, unknown>;
-  const parts = Array.isArray(o.version_info)
-    ? o.version_info
-    : Array.isArray(o.server_version_info)
-      ? o.server_version_info
-      : undefined;
-  const rawText = typeof o.version === 'string' ? o.version : o.server_version;
-  // Odoo's words: kept only when they look like a version ("19.0", "saas~19.1", "19.0+e").
-  const text = typeof rawText === 'string' && /^[\w~.+-]{1,40}$/.test(rawText) ? rawText : '';
-  let major = parts ? Number(String(parts[0]).replace(/^saas~/, '')) : NaN;
-  let minor = parts ? Number(parts[1]) : NaN;
-  if (!Number.isInteger(major)) {
-    const m = /(\d+)\.(\d+)/.exec(text);
-    major = m ? Number(m[1]) : NaN;
-    minor = m ? Number(m[2]) : 0;
-  }
-  if (!Number.isInteger(major) || major <= 0) return undefined;
-  const safeMinor = Number.isInteger(minor) ? minor : 0;
-  return { version: text || `${major}.${safeMinor}`, major, minor: safeMinor };
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * JSON-2 failures carry `{name, message, arguments, context, debug}` with the exception's `http_status` or the
- * werkzeug code (`Json2RpcDispatcher.handle_error`, addons/rpc/controllers/json2.py; statuses from
- * odoo/exceptions.py); keep name and message, never `debug`. Without a database, the route does not exist and
- * odoo/http.py serves werkzeug's HTML 404 page.
- */
-function describeHttpFailure(failure: HttpErrorResponse): Error | undefined {
-  if (failure.status === 429) {
-    // From Odoo (JSON-2 shape) or a proxy in front of it, on either protocol; the wait it asks for is kept.
-    const body = failure.json as { name?: unknown; message?: unknown } | undefined;
-    const odoo = isOdooErrorBody(body);
-    return new OdooFaultError({
-      name: odoo ? String(body!.name) : '',
-      // A proxy's page comes as core read it: its text, on one line.
-      message: odoo && typeof body!.message === 'string' ? body!.message : (failure.message ?? ''),
-      status: 429,
-      retryAfterSeconds: retryAfterSeconds(failure.headers),
-    });
-  }
-  if (failure.status >= 500 && !isOdooErrorBody(failure.json)) {
-    return new OdooFaultError({ name: '', message: failure.message ?? '', status: failure.status });
-  }
-  if (!failure.url.includes('/json/2/')) return undefined;
-  const body = failure.json as { name?: unknown; message?: unknown } | undefined;
-  if (body && typeof body === 'object' && typeof body.name === 'string') {
-    const fault: OdooFault = {
-      name: body.name,
-      message: typeof body.message === 'string' ? body.message : '',
-      status: failure.status,
-    };
-    return new OdooFaultError(fault);
-  }
-  if (failure.status === 401) {
-    return new OdooFaultError({
-      name: 'werkzeug.exceptions.Unauthorized',
-      message: 'Unauthorized',
-      status: 401,
-    });
-  }
-  if (failure.status === 404) {
-    // An HTML 404: no database was selected (unknown ODOO_DB), so no JSON-2 route exists.
-    return new UpstreamError(`Odoo answered HTTP 404 for ${new URL(failure.url).pathname}`, {
-      hint: 'Check ODOO_URL and ODOO_DB',
-    });
-  }
-  return undefined;
-}
-
-function isOdooErrorBody(json: unknown): boolean {
-  return Boolean(json && typeof json === 'object' && typeof (json as { name?: unknown }).name === 'string');
 }
 
 /** True when an error means "the credentials were refused", for `status` and login. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractSuite, runInspector, spawnServer } from '@switchyard/testkit';
 import { FakeOdoo } from './fake/odoo.js';
-import { bin, odooEnv } from './helpers.js';
+import { bin, hostEnv } from './helpers.js';
 
 // Every tool's toolset, the README table, snapshots, budget and bounds: testkit's contractSuite, with the opt-in
 // write toolset switched on; here, Odoo's own truths.
@@ -65,7 +65,7 @@ describe.each(['legacy', 'modern'] as const)('MCP Inspector CLI 2.x, %s era', (e
   beforeAll(async () => {
     fake = await FakeOdoo.start({ version: '17.0' });
     env = {
-      ...(odooEnv(fake) as Record<string, string>),
+      ...(hostEnv(fake) as Record<string, string>),
       SWITCHYARD_LOG_LEVEL: 'error',
       SWITCHYARD_KEYCHAIN: 'off',
       SWITCHYARD_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'odoo-inspector-')),

@@ -35,9 +35,6 @@ export function hostEnv(fake: FakeOdoo, who: Who = 'admin', extra: Record<string
   };
 }
 
-/** hostEnv's former name, left for contract.test.ts (being rewritten on another branch) until it moves off it. */
-export const odooEnv = hostEnv;
-
 /** Who a server signs in as, and its args and env beside the fake's address and key. */
 export interface OdooSpec {
   who?: Who;

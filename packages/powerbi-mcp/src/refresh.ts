@@ -9,9 +9,10 @@ import {
   PermissionError,
   UserInputError,
   sleep,
+  type Cell,
   type ToolContext,
 } from '@switchyard/core';
-import { describeTarget, type PowerBi, type Target } from './context.js';
+import { describeTarget, resolveTarget, type PowerBi, type Target } from './context.js';
 import { capitalize } from './errors.js';
 import type { Refresh } from './powerbi-client.js';
 import { label } from './resolve.js';
@@ -117,11 +118,35 @@ export function describeRefresh(r: Refresh) {
   };
 }
 
-/** The last `top` refreshes, newest first, in words. */
-export async function refreshHistory(pbi: PowerBi, target: Target, top: number, signal: AbortSignal) {
-  return (await pbi.client.refreshHistory(target.workspace.id, target.dataset.id, top, signal))
-    .slice(0, top)
+export const HISTORY_COLUMNS = ['request_id', 'type', 'status', 'start_time', 'duration_s', 'error'];
+
+/**
+ * A model's last `top` refreshes, newest first, as rows in words, with how many failed and when the last success
+ * ended.
+ */
+export async function refreshHistory(
+  pbi: PowerBi,
+  q: { workspace: string; dataset: string; top: number },
+  signal: AbortSignal,
+) {
+  const target = await resolveTarget(pbi, q.workspace, q.dataset, signal);
+  const history = (await pbi.client.refreshHistory(target.workspace.id, target.dataset.id, q.top, signal))
+    .slice(0, q.top)
     .map(describeRefresh);
+  const rows: Cell[][] = history.map((r) => [
+    r.request_id,
+    r.type,
+    r.status,
+    r.start_time,
+    r.duration_seconds ?? '',
+    r.error_code ? `${r.error_code}: ${r.error ?? ''}` : '',
+  ]);
+  return {
+    target,
+    rows,
+    failed: history.filter((r) => r.status === 'failed').length,
+    lastSuccess: history.find((r) => r.status === 'completed')?.end_time || undefined,
+  };
 }
 
 /** The sign-in, when it may start refreshes; a read-only one is refused with how to get write access. */

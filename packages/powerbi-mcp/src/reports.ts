@@ -2,7 +2,8 @@
  * Reports of a workspace with the dataset each is built on, and their pages when asked
  * (learn.microsoft.com/rest/api/power-bi/reports/get-reports-in-group, /get-pages-in-group).
  */
-import { compact, type PowerBi } from './context.js';
+import type { Cell } from '@switchyard/core';
+import type { PowerBi } from './context.js';
 import type { ReportPage } from './powerbi-client.js';
 
 /** Pages are one call per report: fetch them for this many reports at most. */
@@ -15,7 +16,7 @@ export interface ReportQuery {
   top: number;
 }
 
-/** The first `top` reports whose name matches, with their pages (for the first 25) in page order. */
+/** The first `top` reports whose name matches as rows, with their page names (for the first 25) in page order. */
 export async function listReports(pbi: PowerBi, q: ReportQuery, signal: AbortSignal) {
   const { name_contains, include_pages, top } = q;
   const ws = await pbi.resolver.workspace(q.workspace, signal);
@@ -40,21 +41,21 @@ export async function listReports(pbi: PowerBi, q: ReportQuery, signal: AbortSig
       );
     }
   }
-  const reports = chosen.map((r) =>
-    compact({
-      id: r.id,
-      name: r.name,
-      dataset_id: r.datasetId,
-      report_type: r.reportType,
-      web_url: r.webUrl,
-      pages: pages
-        .get(r.id)
-        ?.map((p) => compact({ name: p.name, display_name: p.displayName, order: p.order })),
-    }),
-  );
+  const rows: Cell[][] = chosen.map((r) => {
+    const list = pages.get(r.id);
+    return [
+      r.id,
+      r.name,
+      r.datasetId ?? '',
+      r.reportType ?? '',
+      r.webUrl ?? '',
+      ...(include_pages ? [list ? list.map((p) => p.displayName ?? '').join('; ') : '(not fetched)'] : []),
+    ];
+  });
   return {
     ws,
-    reports,
+    columns: ['id', 'name', 'dataset_id', 'type', 'web_url', ...(include_pages ? ['pages'] : [])],
+    rows,
     total: matching.length,
     truncated: matching.length > chosen.length,
     pagesCut: include_pages && chosen.length > MAX_REPORTS_WITH_PAGES,

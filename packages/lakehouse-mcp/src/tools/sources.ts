@@ -1,23 +1,18 @@
 import {
-  commandHint,
   defineTool,
   fenceUntrusted,
   formatTable,
   DEFAULT_RESULT_BYTES,
   payloadBudget,
-  registerSecret,
   UpstreamError,
   UserInputError,
   z,
   type ToolDefinition,
 } from '@switchyard/core';
 import type { Lakehouse } from '../lakehouse.js';
-import {
-  listSourceTables,
-  testConnection,
-  type ConnectionReport,
-  type PostgresConfig,
-} from '../sources/postgres.js';
+import { registerPostgres } from '../sources/connections.js';
+import { listSourceTables, testConnection, type ConnectionReport } from '../sources/postgres/catalog.js';
+import type { PostgresConfig } from '../sources/postgres/connection.js';
 import { connectionArg, n, tenantArg } from './common.js';
 
 const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -90,41 +85,9 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
         const tenant = await lh.tenant(args.tenant_id);
-        const service = lh.secretService();
-        const account = lh.secretAccount(tenant.tenant, args.name);
-        const password = args.password ?? (await lh.secrets.get(service, account));
-        if (password === undefined) {
-          throw new UserInputError(`No password is stored for connection '${args.name}', so one is needed`, {
-            hint: `Pass password, or run \`${commandHint(`lakehouse-mcp login --connection ${args.name}`)}\` in a terminal first`,
-          });
-        }
-        // Masked in every log line and message from here on, even if the connection test fails.
-        registerSecret(password);
-        const config: PostgresConfig = {
-          host: args.host,
-          port: args.port,
-          database: args.database,
-          user: args.user,
-          password,
-          sslMode: args.ssl_mode,
-        };
-        const report = await testConnection(config, ctx.signal);
-        await lh.secrets.set(service, account, password);
-        const existing = await tenant.meta.getConnection(args.name);
-        const now = new Date().toISOString();
-        await tenant.meta.saveConnection({
-          name: args.name,
-          kind: 'postgres',
-          host: args.host,
-          port: args.port,
-          database: args.database,
-          user: args.user,
-          sslMode: args.ssl_mode,
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: now,
-        });
+        const { config, report, updated } = await registerPostgres(lh, tenant, args, ctx.signal);
         return {
-          text: `${existing ? 'Updated' : 'Registered'} connection '${args.name}' in tenant '${tenant.tenant}'; the password is kept in the secret store (OS keychain or encrypted file), not in the catalog.\n${reportText(args.name, config, report)}`,
+          text: `${updated ? 'Updated' : 'Registered'} connection '${args.name}' in tenant '${tenant.tenant}'; the password is kept in the secret store (OS keychain or encrypted file), not in the catalog.\n${reportText(args.name, config, report)}`,
           data: reportData(args.name, report),
         };
       },

@@ -1,9 +1,9 @@
-import { defineTool, UserInputError, z, type ToolDefinition } from '@switchyard/core';
+import { defineTool, z, type ToolDefinition } from '@switchyard/core';
 import { sanitizeTableName } from '../files.js';
-import { parseTableRef, type Lakehouse } from '../lakehouse.js';
-import { FILTER_OPERATORS, planTransform, STEP_OPS, type StepInput } from '../transform.js';
+import type { Lakehouse } from '../lakehouse.js';
+import { FILTER_OPERATORS, STEP_OPS, transformToSilver, type StepInput } from '../transform.js';
 import type { TableRef } from '../warehouse/types.js';
-import { columnsOrNotFound, columnsText, n, rowsText, tenantArg } from './common.js';
+import { columnsText, n, rowsText, tenantArg } from './common.js';
 
 const step = z.object({
   op: z.enum(STEP_OPS).describe('The step.'),
@@ -57,58 +57,18 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (args) => {
         const tenant = await lh.tenant(args.tenant_id);
-        const source = parseTableRef(args.source_table, tenant.catalog);
-        if (source.layer === 'gold')
-          throw new UserInputError('Transforms read from bronze or silver, not gold');
-        const sourceColumns = await columnsOrNotFound(tenant, source, { gold: false });
-        const target: TableRef = {
-          layer: 'silver',
-          name: sanitizeTableName(args.target_table ?? source.name),
-        };
-        if (source.layer === 'silver' && source.name === target.name) {
-          throw new UserInputError(
-            'The target cannot be the source table itself; choose another target_table',
-          );
-        }
-        const plan = planTransform({
-          source,
-          target,
-          sourceColumns,
-          steps: args.steps as StepInput[],
-          onInvalid: args.on_invalid,
-          logicalOf: (t) => tenant.logicalType(t),
-        });
-        const rendered = tenant.renderTransform(plan);
-        const sqlText = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;
-        const preview = await tenant.previewTransform(plan, args.dry_run ? 5 : 0);
-        const columns = preview.columns.map((c) => ({ name: c.name, type: c.type }));
-        if (args.dry_run) {
-          const shown = rowsText(preview, 'preview');
+        const t = await transformToSilver(tenant, { ...args, steps: args.steps as StepInput[] });
+        const target = `${tenant.catalog}.silver.${t.target.name}`;
+        const column_count = t.columns.length;
+        if (t.dryRun) {
           return {
-            text: `Dry run: silver.${target.name} would have ${columns.length} columns. Nothing was written.\n${columnsText(columns)}\nSQL:\n${sqlText}\nPreview: ${shown.text}`,
-            data: {
-              target: `${tenant.catalog}.silver.${target.name}`,
-              dry_run: true,
-              rows: null,
-              column_count: columns.length,
-            },
+            text: `Dry run: silver.${t.target.name} would have ${column_count} columns. Nothing was written.\n${columnsText(t.columns)}\nSQL:\n${t.sql}\nPreview: ${rowsText(t.preview, 'preview').text}`,
+            data: { target, dry_run: true, rows: null, column_count },
           };
         }
-        const { rows } = await tenant.runTransform(plan, {
-          target,
-          kind: 'transform',
-          inputs: [`${source.layer}.${source.name}`],
-          definition: JSON.stringify({ steps: args.steps, on_invalid: args.on_invalid }),
-        });
         return {
-          text: `Built silver.${target.name} from ${source.layer}.${source.name} with ${args.steps.length} step${args.steps.length === 1 ? '' : 's'}: ${n(rows)} rows, ${columns.length} columns.\n${columnsText(columns)}`,
-          data: {
-            target: `${tenant.catalog}.silver.${target.name}`,
-            dry_run: false,
-            sql: sqlText,
-            rows,
-            column_count: columns.length,
-          },
+          text: `Built silver.${t.target.name} from ${t.source.layer}.${t.source.name} with ${args.steps.length} step${args.steps.length === 1 ? '' : 's'}: ${n(t.rows)} rows, ${column_count} columns.\n${columnsText(t.columns)}`,
+          data: { target, dry_run: false, sql: t.sql, rows: t.rows, column_count },
         };
       },
     }),

@@ -1,12 +1,13 @@
-import type { ColumnInfo, ColumnInsight } from './types.js';
+import type { ColumnInfo, ColumnInsight, TableInsights } from './types.js';
+import { INSPECT_SAMPLE_ROWS } from './types.js';
 
 const num = (v: unknown): number | null => (v === null || v === undefined || v === '' ? null : Number(v));
 
-/** The row of a dialect's `inspect` scan (count, then 10 values per column) → per-column insights. */
-export function insightsFrom(
-  row: unknown[],
-  columns: ColumnInfo[],
-): { scanned: number; columns: ColumnInsight[] } {
+/**
+ * The row of a dialect's `inspect` scan (count, then 10 values per column) → per-column insights; `totalRows`
+ * is the table's size, which decided whether the scan read a sample.
+ */
+export function insightsFrom(row: unknown[], columns: ColumnInfo[], totalRows: number): TableInsights {
   const scanned = Number(row[0] ?? 0);
   const out = columns.map((c, i) => {
     const v = row.slice(1 + i * 10, 11 + i * 10);
@@ -37,5 +38,5 @@ export function insightsFrom(
     }
     return insight;
   });
-  return { scanned, columns: out };
+  return { scanned, sampled: totalRows > INSPECT_SAMPLE_ROWS, columns: out };
 }

@@ -325,6 +325,20 @@ export interface TableDetails {
   lastModified: string | undefined;
 }
 
+/** What one scan of a table tells about its columns (`inspect`). */
+export interface TableInsights {
+  /** Rows scanned: all of them, or a sample of a large table. */
+  scanned: number;
+  sampled: boolean;
+  columns: ColumnInsight[];
+}
+
+/** A read-only query planned without running it: its result columns and the tables it reads. */
+export interface QueryPlan {
+  columns: ColumnInfo[];
+  tables: string[];
+}
+
 export interface TenantWarehouse {
   readonly tenant: string;
   /** The catalog the tenant's tables live in, e.g. `tenant_acme`. */
@@ -342,11 +356,7 @@ export interface TenantWarehouse {
   /** Storage facts of a table, where the engine has them. */
   details(ref: TableRef): Promise<TableDetails | undefined>;
   /** One bounded scan (a sample above a size) for exact distinct counts, quantiles and text shapes. */
-  inspect(
-    ref: TableRef,
-    columns: ColumnInfo[],
-    signal: AbortSignal,
-  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }>;
+  inspect(ref: TableRef, columns: ColumnInfo[], signal: AbortSignal): Promise<TableInsights>;
   /** A drafted query as SQL text in this warehouse's dialect (tables written layer.table, as users write them). */
   renderDraft(draft: QueryDraft): string;
 
@@ -362,7 +372,7 @@ export interface TenantWarehouse {
    * Plan a read-only query without running it (the engine's planner: DuckDB's prepare, Databricks' EXPLAIN):
    * its result columns and the tables it reads, or why it is refused.
    */
-  validateQuery(sql: string, signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
+  validateQuery(sql: string, signal?: AbortSignal): Promise<QueryPlan>;
 
   stage(target: TableRef, runId: string): Promise<StagedLoad>;
   /** The SQL a plan renders to (for dry runs), and a preview of its first rows. */
@@ -370,11 +380,7 @@ export interface TenantWarehouse {
   previewTransform(plan: TransformPlan, rows: number): Promise<QueryResult>;
   runTransform(plan: TransformPlan, lineage: LineageRecord): Promise<{ rows: number }>;
   /** Checks the SELECT once (as validateQuery does), creates the view, records its lineage; returns the check. */
-  createView(
-    ref: TableRef,
-    selectSql: string,
-    replace: boolean,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }>;
+  createView(ref: TableRef, selectSql: string, replace: boolean): Promise<QueryPlan>;
 
   // The tenant's metadata (the `_meta` schema on DuckDB).
   /** Sources, sync state, runs and lineage (meta-store.ts). */

@@ -191,3 +191,43 @@ export async function lowStock(
   const shaped = shapeRows(page, columns, meta, session.tz);
   return { location, columns: LOW_STOCK_COLUMNS, textRows: shaped.text, total };
 }
+
+/**
+ * The inventory tool's table: the products under `low_stock_below` when it is set, otherwise stock per product and
+ * location; the title says which, the footer what was left out.
+ */
+export async function inventoryTable(
+  client: OdooClient,
+  args: InventoryFilter & { low_stock_below?: number | undefined; limit: number; offset: number },
+  signal?: AbortSignal,
+) {
+  const threshold = args.low_stock_below;
+  if (threshold !== undefined) {
+    const { location, columns, textRows, total } = await lowStock(client, args, threshold, signal);
+    return {
+      title: `Storable products with less than ${threshold} on hand${location ? ` in ${location.name}` : ''}`,
+      columns,
+      textRows,
+      total,
+      footer:
+        total > LOW_STOCK_CAP
+          ? `Only the ${LOW_STOCK_CAP} first products were sorted; narrow the filters.`
+          : undefined,
+    };
+  }
+  const { columns, textRows, total, locations } = await stockLevels(client, args, signal);
+  return {
+    title: 'Stock per product and location',
+    columns,
+    textRows,
+    total,
+    footer:
+      textRows.length === 0
+        ? undefined
+        : `Forecast: on hand plus planned moves, for the location with its sublocations${
+            locations > FORECAST_LOCATIONS
+              ? '; shown for the first ten locations only (filter by location)'
+              : ''
+          }.`,
+  };
+}

@@ -1,7 +1,7 @@
 /** Customer invoices or vendor bills, with their total and amount due in the company currency. */
 import { type Period, dateRangeDomain, resolveRange, todayIn } from '../dates.js';
 import { and } from '../domain.js';
-import { shapeRows } from '../fields.js';
+import { money, shapeRows } from '../fields.js';
 import { groupedRead } from '../group.js';
 import type { FieldMap, OdooClient } from '../odoo-client.js';
 import { byNameOrId, checkSelection, readPage } from './common.js';
@@ -59,7 +59,8 @@ export function invoicesQuery(filter: InvoiceFilter, meta: FieldMap, tz: string,
 
 /**
  * One page of invoices, the count of all matches and, where the database has signed amounts, their total
- * and amount due in the company currency (positive for both kinds): three calls.
+ * and amount due in the company currency (positive for both kinds), with the title and footer that say so: three
+ * calls.
  */
 export async function listInvoices(
   client: OdooClient,
@@ -114,13 +115,19 @@ export async function listInvoices(
   const sumRow = sums?.[0];
   const totalAmount = sumRow ? Math.round(sign * (sumRow.values[0] ?? 0) * 100) / 100 : undefined;
   const due = sumRow ? Math.round(sign * (sumRow.values[1] ?? 0) * 100) / 100 : undefined;
+  const currency = company.name;
+  const what = args.kind === 'customer' ? 'Customer invoices' : 'Vendor bills';
+  const totals: { total_amount?: number; amount_due?: number | undefined; currency?: string } =
+    totalAmount !== undefined ? { total_amount: totalAmount, amount_due: due, currency } : {};
   return {
-    range,
+    title: `${what}${range ? `, ${range.label}` : ''}${args.overdue ? ', overdue' : ''}`,
     columns,
     textRows: shapeRows(rows, columns, meta, session.tz).text,
     total,
-    totalAmount,
-    due,
-    currency: company.name,
+    footer:
+      totalAmount !== undefined && total > 0
+        ? `Total: ${money(totalAmount)} ${currency}; amount due: ${money(due ?? 0)} ${currency} (company currency, all ${total} matching).`
+        : undefined,
+    totals,
   };
 }

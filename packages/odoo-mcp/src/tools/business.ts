@@ -2,7 +2,7 @@ import { cursorArg, defineTool, positionOffset, z } from '@switchyard/core';
 import { PERIODS } from '../dates.js';
 import { money } from '../fields.js';
 import { listEmployees } from '../queries/employees.js';
-import { FORECAST_LOCATIONS, LOW_STOCK_CAP, lowStock, stockLevels } from '../queries/inventory.js';
+import { inventoryTable } from '../queries/inventory.js';
 import { listInvoices } from '../queries/invoices.js';
 import { listSalesOrders } from '../queries/sales.js';
 import { limitArg, tableOutput, tableReply, type OdooDeps } from './common.js';
@@ -114,48 +114,8 @@ export function businessTools({ client }: OdooDeps) {
       annotations: READ,
       handler: async (args, { signal, nextCursor }) => {
         const offset = positionOffset(args.cursor);
-        const threshold = args.low_stock_below;
-        if (threshold !== undefined) {
-          const { location, columns, textRows, total } = await lowStock(
-            client,
-            { ...args, offset },
-            threshold,
-            signal,
-          );
-          return tableReply({
-            title: `Storable products with less than ${threshold} on hand${location ? ` in ${location.name}` : ''}`,
-            columns,
-            textRows,
-            total,
-            offset,
-            nextCursor,
-            footer:
-              total > LOW_STOCK_CAP
-                ? `Only the ${LOW_STOCK_CAP} first products were sorted; narrow the filters.`
-                : undefined,
-          });
-        }
-        const { columns, textRows, total, locations } = await stockLevels(
-          client,
-          { ...args, offset },
-          signal,
-        );
-        return tableReply({
-          title: 'Stock per product and location',
-          columns,
-          textRows,
-          total,
-          offset,
-          nextCursor,
-          footer:
-            textRows.length === 0
-              ? undefined
-              : `Forecast: on hand plus planned moves, for the location with its sublocations${
-                  locations > FORECAST_LOCATIONS
-                    ? '; shown for the first ten locations only (filter by location)'
-                    : ''
-                }.`,
-        });
+        const found = await inventoryTable(client, { ...args, offset }, signal);
+        return tableReply({ ...found, offset, nextCursor });
       },
     }),
 
@@ -195,24 +155,8 @@ export function businessTools({ client }: OdooDeps) {
       annotations: READ,
       handler: async (args, { signal, nextCursor }) => {
         const offset = positionOffset(args.cursor);
-        const found = await listInvoices(client, { ...args, offset }, signal);
-        const { range, total, totalAmount, due, currency } = found;
-        const what = args.kind === 'customer' ? 'Customer invoices' : 'Vendor bills';
-        return tableReply({
-          title: `${what}${range ? `, ${range.label}` : ''}${args.overdue ? ', overdue' : ''}`,
-          columns: found.columns,
-          textRows: found.textRows,
-          total,
-          offset,
-          nextCursor,
-          footer:
-            totalAmount !== undefined && total > 0
-              ? `Total: ${money(totalAmount)} ${currency}; amount due: ${money(due ?? 0)} ${currency} (company currency, all ${total} matching).`
-              : undefined,
-          extra: {
-            ...(totalAmount !== undefined ? { total_amount: totalAmount, amount_due: due, currency } : {}),
-          },
-        });
+        const { totals, ...found } = await listInvoices(client, { ...args, offset }, signal);
+        return tableReply({ ...found, offset, nextCursor, extra: totals });
       },
     }),
   ];

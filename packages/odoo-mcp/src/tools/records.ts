@@ -14,17 +14,10 @@ import {
   z,
 } from '@switchyard/core';
 import { validateDomain } from '../domain.js';
-import {
-  binarySize,
-  checkFieldNames,
-  checkOrder,
-  defaultListFields,
-  isTechnical,
-  shapeRows,
-  usefulFields,
-} from '../fields.js';
+import { binarySize, checkFieldNames, isTechnical, shapeRows, usefulFields } from '../fields.js';
 import { AGGREGATES, GRANULARITIES } from '../group.js';
 import { GROUP_CAP, aggregateRecords } from '../queries/aggregate.js';
+import { searchRecords } from '../queries/records.js';
 import type { FieldInfo, FieldMap } from '../odoo-client.js';
 import {
   MAX_LIMIT,
@@ -161,46 +154,10 @@ export function recordsTools({ client }: OdooDeps) {
       output: tableOutput,
       annotations: READ,
       handler: async (args, { signal, nextCursor }) => {
-        const { domain, fields, limit, order } = args;
         const model = requiredArg(args.model, 'model');
         const offset = positionOffset(args.cursor);
-        const session = await client.session(signal);
-        const meta = await client.fields(checkModel(model), signal);
-        const columns = [
-          'id',
-          ...(fields ? checkFieldNames(model, fields, meta) : defaultListFields(model, meta)),
-        ].filter((c, i, all) => all.indexOf(c) === i);
-        const checked = await validateDomain(client, model, domain, {
-          tz: session.tz,
-          major: session.version.major,
-          signal,
-        });
-        const sort = order ? checkOrder(model, order, meta) : undefined;
-        const [rows, total] = await Promise.all([
-          client.call<Array<Record<string, unknown>>>(
-            model,
-            'search_read',
-            {
-              domain: checked,
-              fields: columns.filter((c) => c !== 'id'),
-              offset,
-              limit,
-              ...(sort ? { order: sort } : {}),
-            },
-            { signal },
-          ),
-          client.call<number>(model, 'search_count', { domain: checked }, { signal }),
-        ]);
-        const shaped = shapeRows(rows, columns, meta, session.tz);
-        return tableReply({
-          title: model,
-          columns,
-          textRows: shaped.text,
-          total,
-          offset,
-          nextCursor,
-          tz: session.tz,
-        });
+        const found = await searchRecords(client, { ...args, model, offset }, signal);
+        return tableReply({ ...found, title: model, offset, nextCursor });
       },
     }),
 

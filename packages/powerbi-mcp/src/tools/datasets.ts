@@ -1,26 +1,7 @@
 import { defineTool, z, listFooter } from '@switchyard/core';
-import { compact, describeTarget, fencedCsv, fields, resolveTarget, type PowerBi } from '../context.js';
+import { fencedCsv, fields, type PowerBi } from '../context.js';
+import { DATASET_COLUMNS, describeDatasetSchema, listDatasets } from '../datasets.js';
 import { label } from '../resolve.js';
-import { readSchema, renderSchema, type DatasetSchema } from '../schema.js';
-
-const SCHEMA_MAX_BYTES = 40 * 1024;
-
-/** The schema of a dataset, from the cache when it is fresh. */
-export async function datasetSchema(
-  pbi: PowerBi,
-  workspaceId: string,
-  datasetId: string,
-  options: { bypassCache: boolean; signal: AbortSignal },
-): Promise<{ schema: DatasetSchema; cached: boolean }> {
-  const credential = await pbi.client.credential();
-  // Per identity: what a model shows (hidden expressions, RLS) depends on who asks.
-  const key = `${credential.identity}|${workspaceId}|${datasetId}`;
-  const hit = options.bypassCache ? undefined : pbi.schemas.get(key);
-  if (hit) return { schema: hit, cached: true };
-  const schema = await readSchema(pbi.client, workspaceId, datasetId, options.signal);
-  pbi.schemas.set(key, schema);
-  return { schema, cached: false };
-}
 
 export function datasetTools(pbi: PowerBi) {
   return [
@@ -44,52 +25,21 @@ export function datasetTools(pbi: PowerBi) {
       annotations: { readOnlyHint: true, openWorldHint: true },
       // The seed chat backend calls powerbi_list_datasets(workspace_id=…).
       aliases: { workspace_id: 'workspace' },
-      handler: async ({ workspace, name_contains, top }, ctx) => {
-        const ws = await pbi.resolver.workspace(workspace, ctx.signal);
-        const all = await pbi.client.listDatasets(ws.id, ctx.signal);
-        const matching = name_contains
-          ? all.filter((d) => d.name.toLowerCase().includes(name_contains.toLowerCase()))
-          : all;
-        const items = matching.slice(0, top).map((d) =>
-          compact({
-            id: d.id,
-            name: d.name,
-            configured_by: d.configuredBy,
-            refreshable: d.isRefreshable,
-            storage_mode: d.targetStorageMode,
-            row_level_security: d.isEffectiveIdentityRequired,
-            created: d.createdDate,
-          }),
-        );
-        const truncated = matching.length > items.length;
-        const table = fencedCsv(
-          ['id', 'name', 'configured_by', 'refreshable', 'storage_mode', 'rls'],
-          items.map((d) => [
-            d.id,
-            d.name,
-            d.configured_by ?? '',
-            d.refreshable ?? '',
-            d.storage_mode ?? '',
-            d.row_level_security ?? '',
-          ]),
-          'Power BI dataset names',
-        );
-        const where = `workspace ${label(ws)}${name_contains ? ` whose name contains '${name_contains}'` : ''}`;
+      handler: async (args, ctx) => {
+        const { ws, rows, total, truncated } = await listDatasets(pbi, args, ctx.signal);
+        const where = `workspace ${label(ws)}${args.name_contains ? ` whose name contains '${args.name_contains}'` : ''}`;
         const text =
-          items.length === 0
+          rows.length === 0
             ? `No semantic models in ${where}.`
             : `${listFooter({
-                shown: items.length,
-                total: matching.length,
+                shown: rows.length,
+                total,
                 noun: ['semantic model', 'semantic models'],
                 scope: `in ${where}`,
                 truncated,
                 hint: 'raise top or use name_contains',
-              })}\n${table.text}`;
-        return {
-          text,
-          data: { workspace_id: ws.id, returned: items.length, total: matching.length, truncated },
-        };
+              })}\n${fencedCsv(DATASET_COLUMNS, rows, 'Power BI dataset names').text}`;
+        return { text, data: { workspace_id: ws.id, returned: rows.length, total, truncated } };
       },
     }),
     defineTool({
@@ -129,18 +79,8 @@ export function datasetTools(pbi: PowerBi) {
       annotations: { readOnlyHint: true, openWorldHint: true },
       // The seed chat backend calls powerbi_get_dataset_schema(workspace_id, dataset_id).
       aliases: { workspace_id: 'workspace', dataset_id: 'dataset' },
-      handler: async ({ workspace, dataset, tables, include_hidden, bypass_cache }, ctx) => {
-        const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
-        const { schema, cached } = await datasetSchema(pbi, target.workspace.id, target.dataset.id, {
-          bypassCache: bypass_cache,
-          signal: ctx.signal,
-        });
-        const rendered = renderSchema(schema, {
-          title: `Schema of ${describeTarget(target)}${cached ? ` (cached ${Math.round((Date.now() - schema.fetchedAt) / 1000)} s ago)` : ''}`,
-          includeHidden: include_hidden,
-          tables,
-          maxBytes: SCHEMA_MAX_BYTES,
-        });
+      handler: async (args, ctx) => {
+        const { target, schema, cached, rendered } = await describeDatasetSchema(pbi, args, ctx.signal);
         return {
           text: rendered.text,
           data: {

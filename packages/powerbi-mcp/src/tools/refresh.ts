@@ -9,6 +9,7 @@ import {
   type Target,
 } from '../context.js';
 import {
+  HISTORY_COLUMNS,
   refreshHistory,
   startRefresh,
   waitForRefresh,
@@ -43,33 +44,19 @@ export function refreshTools(pbi: PowerBi) {
         last_success: z.string().optional(),
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
-      handler: async ({ workspace, dataset, top }, ctx) => {
-        const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
-        const history = await refreshHistory(pbi, target, top, ctx.signal);
-        const lastSuccess = history.find((r) => r.status === 'completed')?.end_time || undefined;
-        const failed = history.filter((r) => r.status === 'failed').length;
+      handler: async (args, ctx) => {
+        const { target, rows, failed, lastSuccess } = await refreshHistory(pbi, args, ctx.signal);
         const head =
-          history.length === 0
+          rows.length === 0
             ? `No refreshes are recorded for ${describeTarget(target)}.`
-            : `Last ${plural(history.length, 'refresh', 'refreshes')} of ${describeTarget(target)}: ${failed} failed; ${lastSuccess ? `last success ended ${lastSuccess}` : 'none of them succeeded'}.`;
-        const table = fencedCsv(
-          ['request_id', 'type', 'status', 'start_time', 'duration_s', 'error'],
-          history.map((r) => [
-            r.request_id,
-            r.type,
-            r.status,
-            r.start_time,
-            r.duration_seconds ?? '',
-            r.error_code ? `${r.error_code}: ${r.error ?? ''}` : '',
-          ]),
-          'Power BI refresh history',
-        );
+            : `Last ${plural(rows.length, 'refresh', 'refreshes')} of ${describeTarget(target)}: ${failed} failed; ${lastSuccess ? `last success ended ${lastSuccess}` : 'none of them succeeded'}.`;
+        const table = fencedCsv(HISTORY_COLUMNS, rows, 'Power BI refresh history');
         return {
-          text: history.length === 0 ? head : `${head}\n${table.text}`,
+          text: rows.length === 0 ? head : `${head}\n${table.text}`,
           data: {
             workspace_id: target.workspace.id,
             dataset_id: target.dataset.id,
-            returned: history.length,
+            returned: rows.length,
             failed,
             ...(lastSuccess ? { last_success: lastSuccess } : {}),
           },

@@ -3,6 +3,8 @@ import { fencedCsv, fields, type PowerBi } from '../context.js';
 import { MAX_REPORTS_WITH_PAGES, listReports } from '../reports.js';
 import { label } from '../resolve.js';
 
+const PAGES_CUT = `Pages were fetched for the first ${MAX_REPORTS_WITH_PAGES} reports only; narrow with name_contains for the rest.`;
+
 export function reportTools(pbi: PowerBi) {
   return [
     defineTool({
@@ -34,28 +36,12 @@ export function reportTools(pbi: PowerBi) {
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
-        const { name_contains, include_pages } = args;
-        const { ws, reports, total, truncated, pagesCut } = await listReports(pbi, args, ctx.signal);
-        const columns = ['id', 'name', 'dataset_id', 'type', 'web_url', ...(include_pages ? ['pages'] : [])];
-        const table = fencedCsv(
-          columns,
-          reports.map((r) => [
-            r.id,
-            r.name,
-            r.dataset_id ?? '',
-            r.report_type ?? '',
-            r.web_url ?? '',
-            ...(include_pages
-              ? [r.pages ? r.pages.map((p) => p.display_name).join('; ') : '(not fetched)']
-              : []),
-          ]),
-          'Power BI report names',
-        );
+        const { ws, columns, rows, total, truncated, pagesCut } = await listReports(pbi, args, ctx.signal);
         const lines = [
-          reports.length === 0
-            ? `No reports in workspace ${label(ws)}${name_contains ? ` whose name contains '${name_contains}'` : ''}.`
+          rows.length === 0
+            ? `No reports in workspace ${label(ws)}${args.name_contains ? ` whose name contains '${args.name_contains}'` : ''}.`
             : listFooter({
-                shown: reports.length,
+                shown: rows.length,
                 total,
                 noun: 'report',
                 scope: `in workspace ${label(ws)}`,
@@ -63,14 +49,11 @@ export function reportTools(pbi: PowerBi) {
                 hint: 'raise top or use name_contains',
               }),
         ];
-        if (pagesCut)
-          lines.push(
-            `Pages were fetched for the first ${MAX_REPORTS_WITH_PAGES} reports only; narrow with name_contains for the rest.`,
-          );
-        if (reports.length > 0) lines.push(table.text);
+        if (pagesCut) lines.push(PAGES_CUT);
+        if (rows.length > 0) lines.push(fencedCsv(columns, rows, 'Power BI report names').text);
         return {
           text: lines.join('\n'),
-          data: { workspace_id: ws.id, returned: reports.length, total, truncated },
+          data: { workspace_id: ws.id, returned: rows.length, total, truncated },
         };
       },
     }),

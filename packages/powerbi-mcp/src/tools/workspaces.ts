@@ -1,5 +1,6 @@
-import { cursorArg, defineTool, listFooter, odataString, positionOffset, z } from '@switchyard/core';
-import { compact, fencedCsv, fields, type PowerBi } from '../context.js';
+import { cursorArg, defineTool, listFooter, positionOffset, z } from '@switchyard/core';
+import { fencedCsv, fields, type PowerBi } from '../context.js';
+import { WORKSPACE_COLUMNS, listWorkspaces } from '../workspaces.js';
 
 export function workspaceTools(pbi: PowerBi) {
   return [
@@ -21,49 +22,23 @@ export function workspaceTools(pbi: PowerBi) {
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async ({ name_contains, top, cursor }, ctx) => {
         const skip = positionOffset(cursor);
-        // One more than asked tells whether another page exists.
-        const page = await pbi.client.listWorkspaces(
-          {
-            top: top + 1,
-            skip,
-            ...(name_contains ? { filter: `contains(name,${odataString(name_contains)})` } : {}),
-          },
-          ctx.signal,
-        );
-        const more = page.length > top;
-        const items = page.slice(0, top).map((w) =>
-          compact({
-            id: w.id,
-            name: w.name,
-            type: w.type,
-            is_read_only: w.isReadOnly,
-            dedicated_capacity: w.isOnDedicatedCapacity,
-          }),
-        );
-        const table = fencedCsv(
-          ['id', 'name', 'type', 'dedicated_capacity'],
-          items.map((w) => [w.id, w.name, w.type ?? '', w.dedicated_capacity ?? '']),
-          'Power BI workspace names',
-        );
-        const nothing = items.length === 0 && !name_contains && !skip;
-        const who = nothing ? await pbi.client.credential() : undefined;
+        const found = await listWorkspaces(pbi, { name_contains, top, skip }, ctx.signal);
+        const { rows, more } = found;
         const next = more ? ctx.nextCursor?.(String(skip + top)) : undefined;
         const head =
-          items.length === 0
-            ? `No workspaces${name_contains ? ` whose name contains '${name_contains}'` : ''} are reachable${skip ? ` after the first ${skip}` : ''}.${who?.isServicePrincipal ? ' A service principal sees only the workspaces it was added to: add it under Manage access (Viewer or higher).' : ''}`
+          rows.length === 0
+            ? `No workspaces${name_contains ? ` whose name contains '${name_contains}'` : ''} are reachable${skip ? ` after the first ${skip}` : ''}.${found.servicePrincipal ? ' A service principal sees only the workspaces it was added to: add it under Manage access (Viewer or higher).' : ''}`
             : listFooter({
-                shown: items.length,
+                shown: rows.length,
                 noun: 'workspace',
                 scope: name_contains ? `whose name contains '${name_contains}'` : undefined,
                 truncated: more,
                 cursor: next,
               });
+        const table = fencedCsv(WORKSPACE_COLUMNS, rows, 'Power BI workspace names');
         return {
-          text: items.length === 0 ? head : `${head}\n${table.text}`,
-          data: {
-            returned: items.length,
-            truncated: more,
-          },
+          text: rows.length === 0 ? head : `${head}\n${table.text}`,
+          data: { returned: rows.length, truncated: more },
         };
       },
     }),

@@ -3,161 +3,27 @@
  * with Unity Catalog). Identifiers are always quoted with backticks by `ident`; values are always bound as
  * named parameters (`:p1`, ...). The only literals are integers this server computed (LIMIT, TABLESAMPLE)
  * and volume paths it made itself from validated names (COPY INTO, PUT and read_files take no parameters).
+ * The spelling (names, quoting, types) is spelling.ts; the `_meta` records' statements are meta-sql.ts; both are
+ * re-exported here, so this module stays the one place the Databricks code takes its SQL from.
  */
-import { UserInputError } from '@switchyard/core';
 import type { ColumnSpec, Layer, Statement, TableRef, TransformPlan } from '../types.js';
 import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
-import { runColumns, type MetaSql } from '../meta-store.js';
-import { sqlRenderer, type SqlDialect } from '../sql-render.js';
-
-/** A statement with named parameters, as @databricks/sql binds them (`namedParameters`). */
-export interface NamedStatement {
-  sql: string;
-  params: Record<string, unknown>;
-}
-
-/** A string literal for the few places Spark takes no parameter: only paths this server built. */
-export function pathLiteral(text: string): string {
-  if (/[\n\r\0]/.test(text)) throw new Error('a path with control characters');
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function int(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a row count: ${n}`);
-  return String(n);
-}
-
-/**
- * Where a tenant lives. By default a catalog per tenant (`tenant_<id>.bronze.orders`); with a shared
- * catalog (workspaces where the server may not create catalogs) schemas per tenant and layer
- * (`<catalog>.tenant_<id>_bronze.orders`).
- */
-export interface Naming {
-  catalog: string;
-  /** The tenant's own catalog (`tenant_<id>`), also in shared-catalog mode: it is what the tools show. */
-  tenantCatalog: string;
-  shared: boolean;
-  schema(layer: Layer | 'meta'): string;
-  /** The landing volume's path, `/Volumes/<catalog>/<meta schema>/landing`. */
-  volumePath: string;
-}
-
-export const LANDING_VOLUME = 'landing';
-
-export function naming(tenant: string, sharedCatalog: string | undefined): Naming {
-  const tenantCatalog = `tenant_${tenant}`;
-  const schema = sharedCatalog
-    ? (layer: Layer | 'meta') => `${tenantCatalog}_${layer}`
-    : (layer: Layer | 'meta') => (layer === 'meta' ? '_meta' : layer);
-  const catalog = sharedCatalog ?? tenantCatalog;
-  return {
-    catalog,
-    tenantCatalog,
-    shared: sharedCatalog !== undefined,
-    schema,
-    volumePath: `/Volumes/${catalog}/${schema('meta')}/${LANDING_VOLUME}`,
-  };
-}
-
-export function tableName(n: Naming, ref: TableRef): string {
-  return `${ident(n.catalog)}.${ident(n.schema(ref.layer))}.${ident(ref.name)}`;
-}
-
-function metaTable(n: Naming, name: string): string {
-  return `${ident(n.catalog)}.${ident(n.schema('meta'))}.${ident(name)}`;
-}
-
-function infoSchema(n: Naming, view: 'tables' | 'columns'): string {
-  return `${ident(n.catalog)}.\`information_schema\`.${ident(view)}`;
-}
-
-const ORDERABLE =
-  /^(tinyint|smallint|int|integer|bigint|float|double|decimal|date|timestamp|timestamp_ntz|string|boolean)\b/i;
-const NUMERIC_TYPE = /^(tinyint|smallint|int|integer|bigint|float|double|decimal)\b/i;
-
-/** Spark SQL's spelling of the SQL rendered in common (sql-render.ts). */
-export const DATABRICKS: SqlDialect = {
-  quote: '`',
-  types: {
-    boolean: 'BOOLEAN',
-    int16: 'SMALLINT',
-    int32: 'INT',
-    int64: 'BIGINT',
-    float32: 'FLOAT',
-    float64: 'DOUBLE',
-    date: 'DATE',
-    timestamp: 'TIMESTAMP_NTZ',
-    timestamptz: 'TIMESTAMP',
-    binary: 'BINARY',
-    // Spark has no TIME, UUID, JSON or month-and-day INTERVAL column type: their text form is kept.
-    text: 'STRING',
-    time: 'STRING',
-    timetz: 'STRING',
-    interval: 'STRING',
-    uuid: 'STRING',
-    json: 'STRING',
-  },
-  list: (element) => `ARRAY<${element}>`,
-  text: 'STRING',
-  tryCast: 'try_cast',
-  startsWith: 'startswith',
-  placeholder: (n) => `:p${n}`,
-  anyOrder: ' ORDER BY 1',
+import {
+  LANDING_VOLUME,
+  ident,
+  infoSchema,
   int,
-  parseDate: {
-    pattern: (strftime) => sparkDatePattern(strftime),
-    call: (text, pattern, lenient) => `${lenient ? 'try_to_timestamp' : 'to_timestamp'}(${text}, ${pattern})`,
-    timestamp: (parsed) => `CAST(${parsed} AS TIMESTAMP_NTZ)`,
-  },
-  engineType: {
-    orderable: (type) => ORDERABLE.test(type),
-    numeric: (type) => NUMERIC_TYPE.test(type),
-    text: (type) => /^string/i.test(type),
-  },
-  quantiles: (value, at) => `percentile_approx(${value}, array(${at.join(', ')}))`,
-  countMatching: (column, shape) => `count_if(${column} RLIKE :${shape})`,
-  draft: {
-    grain: (grain) => grain.toUpperCase(),
-    today: 'current_date()',
-    unit: (unit) => `${unit.toUpperCase()}S`,
-  },
-  // information_schema's full_data_type and DESCRIBE; a length (`varchar(10)`) does not change the kind.
-  names: {
-    normalize: (type) =>
-      type
-        .trim()
-        .toLowerCase()
-        .replace(/\(\d+\)$/, ''),
-    list: /^array<(.+)>$/,
-    kinds: {
-      boolean: 'boolean',
-      tinyint: 'int16',
-      byte: 'int16',
-      smallint: 'int16',
-      short: 'int16',
-      int: 'int32',
-      integer: 'int32',
-      bigint: 'int64',
-      long: 'int64',
-      float: 'float32',
-      real: 'float32',
-      double: 'float64',
-      string: 'text',
-      varchar: 'text',
-      char: 'text',
-      date: 'date',
-      timestamp: 'timestamptz',
-      timestamp_ltz: 'timestamptz',
-      timestamp_ntz: 'timestamp',
-      binary: 'binary',
-    },
-  },
-};
+  metaTable,
+  pathLiteral,
+  render,
+  tableName,
+  typeName,
+  type NamedStatement,
+  type Naming,
+} from './spelling.js';
 
-const render = sqlRenderer(DATABRICKS);
-
-/** Quoting, type names both ways, and drafted queries (tables as layer.table: the query path maps them to the tenant). */
-export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
+export * from './spelling.js';
+export * from './meta-sql.js';
 
 /** Catalog, schemas, landing volume and metadata tables; each statement is idempotent. */
 export function bootstrap(n: Naming): string[] {
@@ -324,151 +190,6 @@ export function dropView(n: Naming, ref: TableRef): string {
   return `DROP VIEW IF EXISTS ${tableName(n, ref)}`;
 }
 
-export function insertRun(n: Naming, run: Record<string, unknown>): NamedStatement {
-  return {
-    sql: `INSERT INTO ${metaTable(n, 'sync_runs')} VALUES (:run_id, :kind, :connection, :source, :target_layer, :target_name, :mode, :status, CAST(:started_at AS TIMESTAMP), CAST(:finished_at AS TIMESTAMP), :rows, :bytes, :duration_ms, :watermark, :error)`,
-    params: run,
-  };
-}
-
-export function selectRuns(n: Naming, limit: number): string {
-  return `SELECT run_id, kind, connection, source, target_layer, target_name, mode, status, CAST(started_at AS STRING), CAST(finished_at AS STRING), rows, bytes, watermark, error FROM ${metaTable(n, 'sync_runs')} ORDER BY finished_at DESC LIMIT ${int(limit)}`;
-}
-
-/** One statement, so a failure cannot leave the record deleted and not yet written again. */
-function upsert(table: string, keys: string[], columns: Array<[string, string]>): string {
-  const select = columns.map(([name, value]) => `${value} AS ${name}`).join(', ');
-  const on = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
-  return `MERGE INTO ${table} AS t USING (SELECT ${select}) AS s ON ${on} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`;
-}
-
-export function upsertState(n: Naming, state: Record<string, unknown>): NamedStatement {
-  return {
-    sql: upsert(
-      metaTable(n, 'sync_state'),
-      ['target'],
-      [
-        ['target', ':target'],
-        ['connection', ':connection'],
-        ['source', ':source'],
-        ['cursor_column', ':cursor_column'],
-        ['key_columns', ':key_columns'],
-        ['watermark', ':watermark'],
-        ['updated_at', 'current_timestamp()'],
-      ],
-    ),
-    params: state,
-  };
-}
-
-export function selectState(n: Naming, target: string): NamedStatement {
-  return {
-    sql: `SELECT target, connection, source, cursor_column, key_columns, watermark FROM ${metaTable(n, 'sync_state')} WHERE target = :target`,
-    params: { target },
-  };
-}
-
-export function upsertLineage(n: Naming, l: Record<string, unknown>): NamedStatement {
-  return {
-    sql: upsert(
-      metaTable(n, 'lineage'),
-      ['target_layer', 'target_name'],
-      [
-        ['target_layer', ':layer'],
-        ['target_name', ':name'],
-        ['kind', ':kind'],
-        ['inputs', ':inputs'],
-        ['definition', ':definition'],
-        ['recorded_at', 'current_timestamp()'],
-      ],
-    ),
-    params: l,
-  };
-}
-
-export function selectLineage(n: Naming, ref: TableRef): NamedStatement {
-  return {
-    sql: `SELECT target_layer, target_name, kind, inputs, definition FROM ${metaTable(n, 'lineage')} WHERE target_layer = :layer AND target_name = :name`,
-    params: { layer: ref.layer, name: ref.name },
-  };
-}
-
-export function selectConnections(n: Naming): string {
-  return `SELECT name, kind, host, port, database, user_name, ssl_mode, CAST(created_at AS STRING), CAST(updated_at AS STRING) FROM ${metaTable(n, 'connections')} ORDER BY name`;
-}
-
-export function upsertConnection(n: Naming, c: Record<string, unknown>): NamedStatement {
-  return {
-    sql: upsert(
-      metaTable(n, 'connections'),
-      ['name'],
-      [
-        ['name', ':name'],
-        ['kind', ':kind'],
-        ['host', ':host'],
-        ['port', 'CAST(:port AS INT)'],
-        ['database', ':database'],
-        ['user_name', ':user_name'],
-        ['ssl_mode', ':ssl_mode'],
-        ['created_at', 'CAST(:created_at AS TIMESTAMP)'],
-        ['updated_at', 'CAST(:updated_at AS TIMESTAMP)'],
-      ],
-    ),
-    params: c,
-  };
-}
-
-/**
- * strftime patterns (what the transform step takes on every warehouse) → Spark datetime patterns. Letters
- * outside a directive are quoted, so a pattern can never change meaning.
- */
-export function sparkDatePattern(format: string): string {
-  const map: Record<string, string> = {
-    Y: 'yyyy',
-    y: 'yy',
-    m: 'MM',
-    d: 'dd',
-    e: 'd',
-    H: 'HH',
-    I: 'hh',
-    M: 'mm',
-    S: 'ss',
-    f: 'SSSSSS',
-    p: 'a',
-    b: 'MMM',
-    B: 'MMMM',
-    a: 'EEE',
-    A: 'EEEE',
-    j: 'DDD',
-    z: 'Z',
-    Z: 'z',
-    '%': "'%'",
-  };
-  let out = '';
-  let literal = '';
-  const flush = () => {
-    if (literal) out += /[A-Za-z']/.test(literal) ? `'${literal.replace(/'/g, "''")}'` : literal;
-    literal = '';
-  };
-  for (let i = 0; i < format.length; i++) {
-    const ch = format[i]!;
-    if (ch === '%' && i + 1 < format.length) {
-      const spec = map[format[i + 1]!];
-      if (!spec) {
-        throw new UserInputError(
-          `The date format '${format}' uses %${format[i + 1]}, which has no Databricks equivalent`,
-          { hint: 'Use %Y %y %m %d %e %H %I %M %S %f %p %b %B %a %A %j %z' },
-        );
-      }
-      flush();
-      out += spec;
-      i++;
-    } else literal += ch;
-  }
-  flush();
-  return out;
-}
-
 /** Render a transform plan to one SELECT with named parameters. */
 export function renderTransform(
   n: Naming,
@@ -513,56 +234,4 @@ export function inspect(
     sql: render.inspect(`${tableName(n, ref)}${sample(totalRows, INSPECT_SAMPLE_ROWS)}`, columns),
     params: { email: SHAPES.email, phone: SHAPES.phone },
   };
-}
-
-/** The tenant's records in its `_meta` schema (see meta-store.ts): one MERGE per save. */
-export function metaSql(n: Naming): MetaSql {
-  return {
-    selectConnections: () => ({ sql: selectConnections(n) }),
-    saveConnection: (c) => [
-      upsertConnection(n, {
-        name: c.name,
-        kind: c.kind,
-        host: c.host,
-        port: c.port,
-        database: c.database,
-        user_name: c.user,
-        ssl_mode: c.sslMode,
-        created_at: c.createdAt,
-        updated_at: c.updatedAt,
-      }),
-    ],
-    selectState: (target) => selectState(n, target),
-    saveState: (s) => [
-      upsertState(n, {
-        target: s.target,
-        connection: s.connection,
-        source: s.source,
-        cursor_column: s.cursorColumn,
-        key_columns: JSON.stringify(s.keyColumns),
-        watermark: s.watermark,
-      }),
-    ],
-    insertRun: (run) => insertRun(n, runColumns(run)),
-    selectRuns: (limit) => ({ sql: selectRuns(n, limit) }),
-    selectLineage: (ref) => selectLineage(n, ref),
-    saveLineage: (l) => [
-      upsertLineage(n, {
-        layer: l.target.layer,
-        name: l.target.name,
-        kind: l.kind,
-        inputs: JSON.stringify(l.inputs),
-        definition: l.definition,
-      }),
-    ],
-    time: (value) => isoOf(String(value)),
-  };
-}
-
-/** Databricks' timestamp text (`2026-01-02 03:04:05`, UTC) as ISO. */
-export function isoOf(text: string): string {
-  const t = text.trim().replace(' ', 'T');
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`;
-  const d = new Date(withZone);
-  return Number.isNaN(d.getTime()) ? text : d.toISOString().replace(/\.000Z$/, 'Z');
 }

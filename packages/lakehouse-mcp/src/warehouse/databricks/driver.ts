@@ -75,10 +75,6 @@ export interface DatabricksSettings {
   loadMemoryLimit?: string;
 }
 
-export type DuckDB = typeof import('@duckdb/node-api');
-let duckdbModule: Promise<DuckDB> | undefined;
-export const loadDuckDB = (): Promise<DuckDB> => (duckdbModule ??= import('@duckdb/node-api'));
-
 /** The 21 Thrift type ids the driver reports, as Databricks names them. */
 const TYPE_IDS = [
   'boolean',

@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { CancelledError, UserInputError } from '@switchyard/core';
+import { CancelledError } from '@switchyard/core';
 import * as dx from './dialect.js';
 import * as duck from '../duckdb/dialect.js';
 import { bronzeColumnNames } from '../../naming.js';
@@ -17,7 +17,8 @@ import type {
   Statement,
   TableRef,
 } from '../types.js';
-import { loadDuckDB } from './driver.js';
+import { loadDuckDB } from '../duckdb/query.js';
+import { checkMergeColumns } from '../write-checks.js';
 import type { DatabricksTenant } from './tenant.js';
 
 /** A run's folder, locally and in the volume: the process and run it belongs to. */
@@ -148,12 +149,7 @@ export class DatabricksStagedLoad implements StagedLoad {
       if (mode === 'merge' && existing) {
         const have = existing.map((c) => `${c.name} ${c.type.toLowerCase()}`);
         const incoming = columns.map((c) => `${c.name} ${dx.typeName(c.type).toLowerCase()}`);
-        if (have.join(',') !== incoming.join(',')) {
-          throw new UserInputError(
-            `The columns of ${this.target.layer}.${this.target.name} (${have.join(', ')}) differ from the source's (${incoming.join(', ')}), so the new rows cannot be merged`,
-            { hint: "Run a sync with sync_mode 'full' to rebuild the table with the source's columns" },
-          );
-        }
+        checkMergeColumns(this.target, have, incoming);
         if (this.remoteFiles.length > 0) {
           this.stagingCreated = true;
           await this.tenant.load(dx.createStaging(n, this.staging, columns), signal);

@@ -1,101 +1,16 @@
 /**
  * Every SQL statement the DuckDB warehouse runs, in one place. Identifiers are always quoted with
  * `ident`; values are always bound parameters (`$1`, `$2`, ...), never spliced into the text. A Databricks
- * dialect renders the same operations in Spark SQL.
+ * dialect renders the same operations in Spark SQL. The spelling (quoting, types) is spelling.ts and the `_meta`
+ * records' statements are meta-sql.ts; both are re-exported here, the one place DuckDB code takes its SQL from.
  */
 import type { ColumnSpec, LogicalType, PartColumn, Statement, TableRef, TransformPlan } from '../types.js';
 import { INSPECT_SAMPLE_ROWS, SHAPES } from '../types.js';
-import { runColumns, type MetaSql } from '../meta-store.js';
-import { sqlRenderer, type SqlDialect } from '../sql-render.js';
+import { sqlRenderer } from '../sql-render.js';
+import { DUCKDB, ident, render, stringLiteral, tableName, typeName } from './spelling.js';
 
-const ORDERABLE =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL|DATE|TIME|TIMESTAMP|VARCHAR|UUID|BOOLEAN|INTERVAL)/;
-const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)/;
-
-/** DuckDB's spelling of the SQL rendered in common (sql-render.ts). */
-export const DUCKDB: SqlDialect = {
-  quote: '"',
-  types: {
-    boolean: 'BOOLEAN',
-    int16: 'SMALLINT',
-    int32: 'INTEGER',
-    int64: 'BIGINT',
-    float32: 'FLOAT',
-    float64: 'DOUBLE',
-    text: 'VARCHAR',
-    date: 'DATE',
-    time: 'TIME',
-    timetz: 'TIMETZ',
-    timestamp: 'TIMESTAMP',
-    timestamptz: 'TIMESTAMPTZ',
-    interval: 'INTERVAL',
-    uuid: 'UUID',
-    json: 'JSON',
-    binary: 'BLOB',
-  },
-  list: (element) => `${element}[]`,
-  text: 'VARCHAR',
-  tryCast: 'TRY_CAST',
-  startsWith: 'starts_with',
-  placeholder: (n) => `$${n}`,
-  anyOrder: '',
-  int: (n) => String(Math.trunc(n)),
-  parseDate: {
-    pattern: (strftime) => strftime,
-    call: (text, pattern, lenient) => `${lenient ? 'try_strptime' : 'strptime'}(${text}, ${pattern})`,
-    timestamp: (parsed) => parsed,
-  },
-  engineType: {
-    orderable: (type) => ORDERABLE.test(type) && !type.endsWith(']'),
-    numeric: (type) => NUMERIC_TYPE.test(type),
-    text: (type) => type === 'VARCHAR',
-  },
-  quantiles: (value, at) => `quantile_cont(${value}, [${at.join(', ')}])`,
-  countMatching: (column, shape) =>
-    `count(*) FILTER (WHERE regexp_matches(${column}, ${shape === 'email' ? '$1' : '$2'}))`,
-  draft: { grain: (grain) => grain, today: 'current_date', unit: (unit) => unit.toUpperCase() },
-  names: {
-    normalize: (type) => type.toUpperCase().trim(),
-    list: /^(.*)\[\]$/,
-    kinds: {
-      BOOLEAN: 'boolean',
-      TINYINT: 'int16',
-      SMALLINT: 'int16',
-      INTEGER: 'int32',
-      BIGINT: 'int64',
-      HUGEINT: 'int64',
-      FLOAT: 'float32',
-      DOUBLE: 'float64',
-      VARCHAR: 'text',
-      DATE: 'date',
-      TIME: 'time',
-      'TIME WITH TIME ZONE': 'timetz',
-      TIMETZ: 'timetz',
-      TIMESTAMPTZ: 'timestamptz',
-      TIMESTAMP: 'timestamp',
-      // Second, millisecond and nanosecond precision (`timestamp(0)`, `timestamp(3)` from PostgreSQL, Parquet).
-      TIMESTAMP_S: 'timestamp',
-      TIMESTAMP_MS: 'timestamp',
-      TIMESTAMP_NS: 'timestamp',
-      TIMESTAMP_US: 'timestamp',
-      DATETIME: 'timestamp',
-      'TIMESTAMP WITH TIME ZONE': 'timestamptz',
-      INTERVAL: 'interval',
-      UUID: 'uuid',
-      JSON: 'json',
-      BLOB: 'binary',
-    },
-  },
-};
-
-const render = sqlRenderer(DUCKDB);
-
-/** Quoting, type names both ways, and drafted queries (tables as layer.table), in this dialect. */
-export const { ident, type: typeName, logicalOf, draft: renderDraft } = render;
-
-export function tableName(ref: TableRef): string {
-  return `${ident(ref.layer)}.${ident(ref.name)}`;
-}
+export * from './spelling.js';
+export * from './meta-sql.js';
 
 export const SCHEMAS = ['bronze', 'silver', 'gold', '_meta'] as const;
 
@@ -304,11 +219,6 @@ export function renameDeclared(columns: Array<ColumnSpec & { key: string }>): st
     .join(', ');
 }
 
-/** SET takes no parameters: the only text quoted in is a path this server made itself. */
-export function stringLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
 export function dropObject(ref: TableRef, kind: 'table' | 'view'): string {
   return `DROP ${kind === 'view' ? 'VIEW' : 'TABLE'} ${tableName(ref)}`;
 }
@@ -342,66 +252,6 @@ export function mergeFrom(
     `INSERT INTO ${t} SELECT * FROM ${tableName(staging)} ${render.firstPerKey(keys, orderBy, true)}`,
   ];
 }
-
-export const INSERT_RUN = `INSERT INTO _meta.sync_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS TIMESTAMPTZ),
-  CAST($10 AS TIMESTAMPTZ), $11, $12, $13, $14, $15)`;
-
-export const DELETE_STATE = `DELETE FROM _meta.sync_state WHERE target = $1`;
-export const INSERT_STATE = `INSERT INTO _meta.sync_state (target, connection, source, cursor_column, key_columns, watermark, updated_at, source_snapshot) VALUES ($1, $2, $3, $4, $5, $6, now(), $7)`;
-export const SELECT_STATE = `SELECT target, connection, source, cursor_column, key_columns, watermark, source_snapshot FROM _meta.sync_state WHERE target = $1`;
-
-export const DELETE_LINEAGE = `DELETE FROM _meta.lineage WHERE target_layer = $1 AND target_name = $2`;
-export const INSERT_LINEAGE = `INSERT INTO _meta.lineage VALUES ($1, $2, $3, $4, $5, now())`;
-export const SELECT_LINEAGE = `SELECT target_layer, target_name, kind, inputs, definition FROM _meta.lineage WHERE target_layer = $1 AND target_name = $2`;
-
-export const SELECT_CONNECTIONS = `SELECT name, kind, host, port, database, user_name, ssl_mode,
-  strftime(created_at, '%Y-%m-%dT%H:%M:%SZ'), strftime(updated_at, '%Y-%m-%dT%H:%M:%SZ') FROM _meta.connections ORDER BY name`;
-export const DELETE_CONNECTION = `DELETE FROM _meta.connections WHERE name = $1`;
-export const INSERT_CONNECTION = `INSERT INTO _meta.connections VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS TIMESTAMPTZ), CAST($9 AS TIMESTAMPTZ))`;
-
-export const SELECT_RUNS = `SELECT run_id, kind, connection, source, target_layer, target_name, mode, status,
-  strftime(started_at, '%Y-%m-%dT%H:%M:%S.%gZ'), strftime(finished_at, '%Y-%m-%dT%H:%M:%S.%gZ'), rows, bytes, watermark, error
-  FROM _meta.sync_runs ORDER BY finished_at DESC LIMIT $1`;
-
-/** The tenant's records in `_meta` (see meta-store.ts); a save deletes and inserts inside the caller's transaction. */
-export const META: MetaSql = {
-  selectConnections: () => ({ sql: SELECT_CONNECTIONS }),
-  saveConnection: (c) => [
-    { sql: DELETE_CONNECTION, params: [c.name] },
-    {
-      sql: INSERT_CONNECTION,
-      params: [c.name, c.kind, c.host, c.port, c.database, c.user, c.sslMode, c.createdAt, c.updatedAt],
-    },
-  ],
-  selectState: (target) => ({ sql: SELECT_STATE, params: [target] }),
-  saveState: (s) => [
-    { sql: DELETE_STATE, params: [s.target] },
-    {
-      sql: INSERT_STATE,
-      params: [
-        s.target,
-        s.connection,
-        s.source,
-        s.cursorColumn,
-        JSON.stringify(s.keyColumns),
-        s.watermark,
-        s.sourceSnapshot ?? null,
-      ],
-    },
-  ],
-  insertRun: (run) => ({ sql: INSERT_RUN, params: Object.values(runColumns(run)) }),
-  selectRuns: (limit) => ({ sql: SELECT_RUNS, params: [limit] }),
-  selectLineage: (ref) => ({ sql: SELECT_LINEAGE, params: [ref.layer, ref.name] }),
-  saveLineage: (l) => [
-    { sql: DELETE_LINEAGE, params: [l.target.layer, l.target.name] },
-    {
-      sql: INSERT_LINEAGE,
-      params: [l.target.layer, l.target.name, l.kind, JSON.stringify(l.inputs), l.definition],
-    },
-  ],
-  // Times are formatted as ISO text by the SELECTs themselves.
-  time: (value) => String(value),
-};
 
 /** Tables and views of the layers, with their column counts, DuckDB's row estimate (made exact by `countRowsOf`), and the last load. */
 export const LIST_TABLES = `

@@ -17,8 +17,9 @@ import {
   type ErrorRecord,
   type Logger,
 } from '@switchyard/core';
-import { queryTimeout, type QueryRun } from './query.js';
-import type { ColumnInfo, QueryOptions, QueryResult } from '../types.js';
+import type { QueryRun } from './query.js';
+import { queryTimeout } from '../result-rows.js';
+import type { ColumnInfo, QueryOptions, QueryPlan, QueryResult } from '../types.js';
 
 export interface SandboxSetup {
   file: string;
@@ -96,7 +97,7 @@ export class QuerySandbox {
     private readonly log: Logger,
   ) {}
 
-  describe(text: string, signal?: AbortSignal): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  describe(text: string, signal?: AbortSignal): Promise<QueryPlan> {
     return this.request({ type: 'describe', text }, DESCRIBE_TIMEOUT_MS, signal) as Promise<{
       columns: ColumnInfo[];
       tables: string[];

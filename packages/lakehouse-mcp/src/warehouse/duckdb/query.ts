@@ -5,17 +5,11 @@
  * prepares, so even preparing can build huge values that no interrupt stops.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
-import {
-  CancelledError,
-  PermissionError,
-  spillCsv,
-  UpstreamError,
-  UserInputError,
-  untrusted,
-} from '@switchyard/core';
+import { CancelledError, PermissionError, UpstreamError, UserInputError, untrusted } from '@switchyard/core';
 import * as sql from './dialect.js';
 import { checkQueryTree, withoutLocalPaths, type QueryTree } from './sql-check.js';
 import type { QueryOptions, QueryResult } from '../types.js';
+import { queryTimeout, readShown, spillRows } from '../result-rows.js';
 
 type DuckDB = typeof import('@duckdb/node-api');
 let duckdbModule: Promise<DuckDB> | undefined;
@@ -252,19 +246,8 @@ export async function readBounded(
   maxRows: number,
   maxBytes: number,
 ): Promise<Omit<QueryResult, 'elapsedMs'>> {
-  const rows: unknown[][] = [];
-  let bytes = 0;
-  let truncated = false;
-  for await (const row of resultRows(result)) {
-    const size = Buffer.byteLength(JSON.stringify(row));
-    if (rows.length >= maxRows || (bytes + size > maxBytes && rows.length > 0)) {
-      truncated = true;
-      break;
-    }
-    rows.push(row);
-    bytes += size;
-  }
-  return { columns: columnsOf(result), rows, truncated };
+  const read = await readShown(resultRows(result), maxRows, maxBytes);
+  return { columns: columnsOf(result), ...read };
 }
 
 /** Every row (up to `spillMaxRows` and core's spill size cap) to a CSV file, and the first ones to show. */
@@ -274,38 +257,8 @@ async function readWithSpill(
   name: string,
 ): Promise<Omit<QueryResult, 'elapsedMs'>> {
   const columns = columnsOf(result);
-  const shown: unknown[][] = [];
-  let shownBytes = 0;
-  let truncated = false;
-  const limit = options.spillMaxRows ?? 1_000_000;
-  let complete = true;
-  async function* all(): AsyncGenerator<unknown[]> {
-    let n = 0;
-    for await (const row of resultRows(result)) {
-      if (n >= limit) {
-        complete = false;
-        return;
-      }
-      n++;
-      const size = Buffer.byteLength(JSON.stringify(row));
-      if (
-        !truncated &&
-        shown.length < options.maxRows &&
-        (shownBytes + size <= options.maxBytes || shown.length === 0)
-      ) {
-        shown.push(row);
-        shownBytes += size;
-      } else truncated = true;
-      yield row;
-    }
-  }
-  const spill = await spillCsv({
-    columns: columns.map((c) => c.name),
-    rows: all(),
-    dir: options.spillDir!,
-    name,
-  });
-  return { columns, rows: shown, truncated, spill: { ...spill, complete: complete && spill.complete } };
+  const read = await spillRows(resultRows(result), () => columns.map((c) => c.name), options, name);
+  return { columns, rows: read.rows, truncated: read.truncated, spill: read.spill };
 }
 
 /** What a query call asks of the query process: QueryOptions without the signal (cancel is a message). */
@@ -349,10 +302,4 @@ export async function runQuery(
     clearTimeout(timer);
     prepared.destroySync();
   }
-}
-
-export function queryTimeout(timeoutMs: number): UserInputError {
-  return new UserInputError(`The query was stopped after the time limit of ${timeoutMs / 1000} s`, {
-    hint: 'Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300)',
-  });
 }

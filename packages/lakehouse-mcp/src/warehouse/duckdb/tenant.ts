@@ -1,67 +1,39 @@
-/** One tenant's DuckDB file: its engines (a short-lived writer, a warm reader, the query process), the turns
- * on the file in this process and among processes, and what the tools ask of the catalog. */
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+/** One tenant's DuckDB catalog: what the tools ask of its tables, views and loads. Its file, engines and the
+ * turns on them are in tenant-file.ts. */
 import { join } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { CancelledError, NotFoundError, UserInputError, type Logger } from '@switchyard/core';
+import { mkdirSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { CancelledError } from '@switchyard/core';
 import * as sql from './dialect.js';
-import { duckMessage, fsFailure, loadDuckDB, openEngine, queryError, readBounded } from './query.js';
-import { FifoCsvFeed } from './csv-feed.js';
-import { QuerySandbox } from './query-sandbox.js';
-import { HostLock, hostSocketPath } from './host-lock.js';
+import { duckMessage, fsFailure, queryError, readBounded } from './query.js';
 import { insightsFrom } from '../insight-rows.js';
-import { RwLock } from '../rwlock.js';
+import { existingColumns, profilesFrom, tableSummaryOf } from '../catalog-rows.js';
+import { checkMergeColumns, checkViewTarget, transformError, viewLineage } from '../write-checks.js';
 import { MetaStore } from '../meta-store.js';
 import type {
   ColumnInfo,
-  ColumnInsight,
   ColumnProfile,
   CommitRecords,
   Layer,
   LineageRecord,
   QueryDraft,
   QueryOptions,
+  QueryPlan,
   QueryResult,
   StagedLoad,
   Statement,
-  TableRef,
   TableDetails,
+  TableInsights,
+  TableRef,
   TableSummary,
   TenantWarehouse,
   TransformPlan,
 } from '../types.js';
-import { INSPECT_SAMPLE_ROWS } from '../types.js';
 import { DuckDbStagedLoad } from './staged-load.js';
-import { WriteSession } from './write-session.js';
-import type { DuckDbWarehouseOptions } from './warehouse.js';
+import { TenantFile } from './tenant-file.js';
 
-const pathLiteral = sql.stringLiteral;
-/** Read engines nobody used for this long are closed (the assistant's pauses between turns are shorter). */
-const READ_IDLE_MS = 10 * 60_000;
-
-export class DuckDbTenant implements TenantWarehouse {
+export class DuckDbTenant extends TenantFile implements TenantWarehouse {
   readonly dialect = 'duckdb' as const;
-  readonly catalog: string;
-  readonly dir: string;
-  readonly file: string;
-  readonly workDir: string;
-  readonly spillDir: string;
-  readonly lock = new RwLock();
-  /** This process's turn on the file among the processes sharing it. */
-  readonly host: HostLock;
-  /** The load holding the write lock across steps, if any: it lets go when idle and someone waits. */
-  activeSession: WriteSession | undefined;
-  /** Connections with a statement running, interrupted when the server stops. */
-  readonly running = new Set<DuckDBConnection>();
-  /** Set once the server stops: no new statement starts. */
-  closing = false;
-  /** Sync feeds writing into a pipe DuckDB reads: stopped when the server stops (an interrupt cannot end a read). */
-  readonly feeds = new Set<FifoCsvFeed>();
-  private reader: Promise<DuckDBInstance> | undefined;
-  /** Where user SQL runs: a child process the server can always stop. */
-  private readonly sandbox: QuerySandbox;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private readonly log: Logger;
   /** Sources, sync state, runs and lineage, in the tenant's `_meta` schema. */
   readonly meta = new MetaStore(
     {
@@ -81,40 +53,6 @@ export class DuckDbTenant implements TenantWarehouse {
     sql.META,
   );
 
-  constructor(
-    readonly tenant: string,
-    private readonly options: DuckDbWarehouseOptions,
-  ) {
-    this.catalog = `tenant_${tenant}`;
-    this.dir = join(options.home, this.catalog);
-    this.file = join(this.dir, `${this.catalog}.duckdb`);
-    this.workDir = join(this.dir, 'work');
-    this.spillDir = join(this.dir, 'spill');
-    this.log = options.log.child(this.catalog);
-    this.sandbox = new QuerySandbox(
-      { file: this.file, catalog: this.catalog, dir: this.dir, options: this.readerOptions() },
-      options.queryProcessBytes ?? 2 * 1024 ** 3,
-      this.log,
-    );
-    this.lock.onWait = () => this.activeSession?.yieldIfIdle();
-    this.host = new HostLock(hostSocketPath(this.dir, this.file), this.catalog, this.log);
-    this.host.onYield = () => this.yieldFile();
-  }
-
-  /** Another process waits for the file: let go as soon as what runs here ends. */
-  private yieldFile(): void {
-    if (this.host.held === 'write') {
-      this.activeSession?.yieldIfIdle();
-      return;
-    }
-    // Taking the write lock waits for this process's running reads and holds back its new ones.
-    void this.lock
-      .write(async () => {
-        if (this.host.held === 'read' && this.host.othersWaiting) await this.releaseFile();
-      })
-      .catch((err: unknown) => this.log.warn('could not let go of the file', { error: String(err) }));
-  }
-
   get location(): string {
     return this.file;
   }
@@ -131,11 +69,7 @@ export class DuckDbTenant implements TenantWarehouse {
     return undefined;
   }
 
-  async inspect(
-    ref: TableRef,
-    columns: ColumnInfo[],
-    signal: AbortSignal,
-  ): Promise<{ scanned: number; sampled: boolean; columns: ColumnInsight[] }> {
+  async inspect(ref: TableRef, columns: ColumnInfo[], signal: AbortSignal): Promise<TableInsights> {
     const total = await this.rowCount(ref);
     const statement = sql.inspect(ref, columns, total);
     return this.read(async (conn) => {
@@ -143,7 +77,7 @@ export class DuckDbTenant implements TenantWarehouse {
       signal.addEventListener('abort', stop);
       try {
         const row = (await this.rows(conn, statement.sql, statement.params))[0]!;
-        return { ...insightsFrom(row, columns), sampled: total > INSPECT_SAMPLE_ROWS };
+        return insightsFrom(row, columns, total);
       } catch (err) {
         if (signal.aborted) throw new CancelledError();
         throw queryError(err, this.catalog);
@@ -155,185 +89,6 @@ export class DuckDbTenant implements TenantWarehouse {
 
   renderDraft(draft: QueryDraft): string {
     return sql.renderDraft(draft);
-  }
-
-  async init(): Promise<void> {
-    try {
-      mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
-      mkdirSync(this.spillDir, { recursive: true, mode: 0o700 });
-      accessSync(this.dir, constants.W_OK);
-      // Tenants made by earlier versions got the default modes (0755 folder, 0644 database).
-      chmodSync(this.dir, 0o700);
-      if (existsSync(this.file)) chmodSync(this.file, 0o600);
-    } catch (err) {
-      throw fsFailure(this.dir, err);
-    }
-    this.removeAbandonedRuns();
-    this.sandbox.warm();
-    await this.write(async (conn) => {
-      await conn.run(sql.BOOTSTRAP);
-      // Staging tables of loads whose process died mid-way.
-      const rows = await this.rows(conn, sql.STAGING_TABLES);
-      for (const [schema, name] of rows as Array<[Layer, string]>) {
-        const pid = Number(/^_stage_(\d+)_/.exec(name)?.[1]);
-        if (pid && !isAlive(pid)) await conn.run(sql.dropTableIfExists({ layer: schema, name }));
-      }
-    });
-  }
-
-  /** Run files of processes that are gone (a crash mid-load) are removed; live ones are left alone. */
-  private removeAbandonedRuns(): void {
-    for (const name of readdirSync(this.workDir)) {
-      const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
-      if (!pid) continue;
-      if (!isAlive(pid)) rmSync(join(this.workDir, name), { recursive: true, force: true });
-    }
-  }
-
-  private engineOptions(): Record<string, string> {
-    return {
-      threads: String(this.options.threads ?? 2),
-      memory_limit: this.options.memoryLimit ?? '1GB',
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-      // Hand freed memory back to the system soon, so a long load does not keep its peak.
-      allocator_flush_threshold: '32MB',
-      // What a statement may spill to disk when memory is not enough.
-      max_temp_directory_size: this.options.tempLimit ?? '4GB',
-    };
-  }
-
-  /** The hardened read-only engine: no files, no extensions, settings locked. */
-  private readerOptions(): Record<string, string> {
-    return {
-      ...this.engineOptions(),
-      access_mode: 'READ_ONLY',
-      enable_external_access: 'false',
-      allow_community_extensions: 'false',
-      lock_configuration: 'true',
-    };
-  }
-
-  /** A read-write engine on the tenant file; file access limited to the work folder (and one file to read). */
-  async openWriter(readPath?: string): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
-    const instance = await openEngine(this.file, this.catalog, this.dir, {
-      ...this.engineOptions(),
-      memory_limit: this.options.loadMemoryLimit ?? '256MB',
-    });
-    const conn = await instance.connect();
-    try {
-      await conn.run(`SET allowed_directories = [${pathLiteral(`${this.workDir}/`)}]`);
-      if (readPath) await conn.run(`SET allowed_paths = [${pathLiteral(readPath)}]`);
-      await conn.run('SET preserve_insertion_order = false');
-      await conn.run('SET enable_external_access = false');
-      await conn.run('SET lock_configuration = true');
-      return { instance, conn };
-    } catch (err) {
-      conn.closeSync();
-      instance.closeSync();
-      throw err;
-    }
-  }
-
-  /** Run with a read-write connection; file access limited to this tenant's work folder. */
-  write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.lock.write(async () => {
-      await this.releaseFile();
-      await this.host.acquire('write');
-      try {
-        const { instance, conn } = await this.openWriter();
-        this.running.add(conn);
-        try {
-          return await fn(conn);
-        } finally {
-          this.running.delete(conn);
-          conn.closeSync();
-          instance.closeSync();
-        }
-      } finally {
-        this.host.release();
-      }
-    });
-  }
-
-  /** A write connection held across the steps of one load, let go between steps when others wait. */
-  session(readPath?: string): WriteSession {
-    return new WriteSession(this, readPath);
-  }
-
-  /** Run with a connection to the hardened read-only engine. */
-  read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.readTurn(async () => {
-      const opening = (this.reader ??= openEngine(this.file, this.catalog, this.dir, this.readerOptions()));
-      opening.catch(() => {
-        if (this.reader === opening) this.reader = undefined;
-      });
-      const conn = await (await opening).connect();
-      this.running.add(conn);
-      try {
-        return await fn(conn);
-      } finally {
-        this.running.delete(conn);
-        conn.closeSync();
-      }
-    });
-  }
-
-  /**
-   * Run under this process's read lock and the read turn among processes. The engines stay open afterwards, so
-   * the next call runs warm; they close when a writer asks for the file, or after {@link READ_IDLE_MS} unused.
-   */
-  private readTurn<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lock.read(async () => {
-      if (this.closing) throw new CancelledError('The server is stopping; nothing was run.');
-      if (this.idleTimer) clearTimeout(this.idleTimer);
-      await this.host.acquire('read');
-      try {
-        return await fn();
-      } finally {
-        this.idleTimer = setTimeout(() => {
-          if (this.lock.idle) void this.lock.write(() => this.releaseFile()).catch(() => {});
-        }, READ_IDLE_MS);
-        this.idleTimer.unref();
-      }
-    });
-  }
-
-  /** Close every read-only engine on the file (this process's and the query process's): a writer is next. */
-  async releaseFile(): Promise<void> {
-    await this.closeReader();
-    await this.sandbox.release();
-    if (this.host.held === 'read') this.host.release();
-  }
-
-  async closeReader(): Promise<void> {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    const closing = this.reader;
-    this.reader = undefined;
-    await closing?.then((instance) => instance.closeSync()).catch(() => {});
-  }
-
-  /** Stop what is running (a long query, a load) and release the file. */
-  async close(): Promise<void> {
-    this.closing = true;
-    this.sandbox.kill({ kind: 'cancelled' });
-    for (const feed of this.feeds) feed.destroy(new CancelledError('The server is stopping'));
-    // An interrupt that lands before a statement starts executing is lost: repeat it until all have stopped.
-    // (Node cannot exit while DuckDB still runs a statement: the engine waits for it.)
-    const interrupter = setInterval(() => this.running.forEach((conn) => conn.interrupt()), 50);
-    this.running.forEach((conn) => conn.interrupt());
-    try {
-      await this.lock.write(async () => this.closeReader());
-    } finally {
-      clearInterval(interrupter);
-      await this.host.close();
-    }
-  }
-
-  private async rows(conn: DuckDBConnection, text: string, params: unknown[] = []): Promise<unknown[][]> {
-    const { JsonDuckDBValueConverter } = await loadDuckDB();
-    const reader = await conn.runAndReadAll(text, params as never);
-    return reader.convertRows(JsonDuckDBValueConverter) as unknown[][];
   }
 
   // ---- catalog
@@ -349,17 +104,7 @@ export class DuckDbTenant implements TenantWarehouse {
           )
         : [];
       for (const [i, count] of exact) tables[Number(i)]![3] = count;
-      return rows.map((r) => ({
-        layer: r[0] as Layer,
-        name: r[1] as string,
-        kind: r[2] as 'table' | 'view',
-        rows: r[3] === null ? undefined : Number(r[3]),
-        columns: Number(r[4]),
-        source: r[5]
-          ? `${r[5] as string} from ${(JSON.parse(r[6] as string) as string[]).join(', ') || 'a query'}`
-          : undefined,
-        lastLoadedAt: (r[7] as string | null) ?? undefined,
-      }));
+      return rows.map((r) => tableSummaryOf(r, { layer: (schema) => schema as Layer, time: String }));
     });
   }
 
@@ -384,35 +129,21 @@ export class DuckDbTenant implements TenantWarehouse {
     ref: TableRef,
     options: { topValues: number; signal: AbortSignal },
   ): Promise<ColumnProfile[]> {
-    const columns = await this.columnsOf(ref);
-    if (!columns) throw new NotFoundError(`${ref.layer}.${ref.name} does not exist in ${this.catalog}`);
+    const columns = await existingColumns(this, ref);
     return this.read(async (conn) => {
       const stop = () => conn.interrupt();
       options.signal.addEventListener('abort', stop);
       try {
         const stats = (await this.rows(conn, sql.profile(ref, columns)))[0]!;
-        const total = Number(stats[0]);
-        const profiles: ColumnProfile[] = [];
-        for (const [i, c] of columns.entries()) {
-          const nulls = Number(stats[1 + i * 4]);
-          const distinct = stats[2 + i * 4] === null ? null : Number(stats[2 + i * 4]);
-          let top: ColumnProfile['top'];
-          if (c.type === 'VARCHAR' && distinct !== null && distinct <= 50 && options.topValues > 0) {
-            const values = await this.rows(conn, sql.topValues(ref, c.name), [options.topValues]);
-            top = values.map((v) => ({ value: v[0] as string, count: Number(v[1]) }));
-          }
-          profiles.push({
-            name: c.name,
-            type: c.type,
-            nullable: c.nullable,
-            nullShare: total === 0 ? null : Math.round((nulls / total) * 10_000) / 10_000,
-            approxDistinct: distinct,
-            min: (stats[3 + i * 4] as string | null) ?? null,
-            max: (stats[4 + i * 4] as string | null) ?? null,
-            top,
-          });
-        }
-        return profiles;
+        return await profilesFrom(stats, columns, {
+          isText: sql.DUCKDB.engineType.text,
+          topValues: options.topValues,
+          top: async (column) =>
+            (await this.rows(conn, sql.topValues(ref, column), [options.topValues])).map((v) => ({
+              value: v[0] as string,
+              count: Number(v[1]),
+            })),
+        });
       } catch (err) {
         if (options.signal.aborted) throw new CancelledError();
         throw err;
@@ -438,10 +169,7 @@ export class DuckDbTenant implements TenantWarehouse {
     return this.readTurn(fn);
   }
 
-  async validateQuery(
-    text: string,
-    signal?: AbortSignal,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async validateQuery(text: string, signal?: AbortSignal): Promise<QueryPlan> {
     return this.sandboxed(() => this.sandbox.describe(text, signal));
   }
 
@@ -483,14 +211,7 @@ export class DuckDbTenant implements TenantWarehouse {
           (await this.rows(conn, sql.COLUMNS_OF, [ref.layer, ref.name])).map(
             (r) => `${r[0] as string} ${r[1] as string}`,
           );
-        const existing = await describe(target);
-        const incoming = await describe(staging);
-        if (existing.join(',') !== incoming.join(',')) {
-          throw new UserInputError(
-            `The columns of ${target.layer}.${target.name} (${existing.join(', ')}) differ from the source's (${incoming.join(', ')}), so the new rows cannot be merged`,
-            { hint: "Run a sync with sync_mode 'full' to rebuild the table with the source's columns" },
-          );
-        }
+        checkMergeColumns(target, await describe(target), await describe(staging));
         for (const s of sql.mergeFrom(target, staging, keys, records.state?.cursorColumn)) await conn.run(s);
         await conn.run(sql.dropTableIfExists(staging));
       } else {
@@ -523,7 +244,7 @@ export class DuckDbTenant implements TenantWarehouse {
         const read = await readBounded(result, rows, 32 * 1024);
         return { ...read, elapsedMs: Math.round(performance.now() - started) };
       } catch (err) {
-        throw transformError(err);
+        throw transformError(err, duckMessage);
       }
     });
   }
@@ -541,33 +262,20 @@ export class DuckDbTenant implements TenantWarehouse {
         await conn.run('COMMIT');
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => {});
-        throw transformError(err);
+        throw transformError(err, duckMessage);
       }
       return { rows: Number((await this.rows(conn, sql.countRows(plan.target)))[0]![0]) };
     });
   }
 
-  async createView(
-    ref: TableRef,
-    selectSql: string,
-    replace: boolean,
-  ): Promise<{ columns: ColumnInfo[]; tables: string[] }> {
+  async createView(ref: TableRef, selectSql: string, replace: boolean): Promise<QueryPlan> {
     // Checked on the hardened engine first: one read-only query over this tenant's tables, no file access.
     const checked = await this.validateQuery(selectSql);
-    const lineage: LineageRecord = {
-      target: ref,
-      kind: 'view',
-      inputs: checked.tables,
-      definition: selectSql,
-    };
+    const lineage = viewLineage(ref, selectSql, checked.tables);
     await this.write(async (conn) => {
       const kind = (await this.rows(conn, sql.OBJECT_KIND, [ref.layer, ref.name]))[0]?.[0] as
         string | undefined;
-      if (kind && !replace) {
-        throw new UserInputError(`${ref.layer}.${ref.name} already exists`, {
-          hint: 'Pass replace: true to redefine it, or choose another name',
-        });
-      }
+      checkViewTarget(ref, Boolean(kind), replace);
       await conn.run('BEGIN TRANSACTION');
       try {
         if (kind) await conn.run(sql.dropObject(ref, kind as 'table' | 'view'));
@@ -581,23 +289,4 @@ export class DuckDbTenant implements TenantWarehouse {
     });
     return checked;
   }
-
-  // ---- metadata
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function transformError(err: unknown): Error {
-  if (err instanceof Error && 'kind' in err) return err;
-  return new UserInputError(`The transform failed on the data: ${duckMessage(err)}`, {
-    hint: "Fix the step named in the message, or set on_invalid: 'null' to turn values that do not convert into NULL; nothing was changed",
-  });
 }

@@ -1,6 +1,6 @@
 /** A write connection held across a load's steps (see warehouse.ts for the turns on the file). */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDbTenant } from './tenant.js';
+import type { TenantFile } from './tenant-file.js';
 
 /** A write connection held across the steps of a load; between steps it lets waiting readers and writers in. */
 export class WriteSession {
@@ -8,7 +8,7 @@ export class WriteSession {
   private engine: { instance: DuckDBInstance; conn: DuckDBConnection } | undefined;
 
   constructor(
-    private readonly tenant: DuckDbTenant,
+    private readonly tenant: TenantFile,
     private readonly readPath: string | undefined,
   ) {}
 
