@@ -148,7 +148,7 @@ function isModern(server: Server): boolean {
 
 /** Why a tool cannot ask the host's model, in a sentence a model relays. */
 const NO_SAMPLING = {
-  legacy: 'the host offers no sampling (MCP sampling/createMessage), so no model was asked',
+  legacy: 'the host offers no sampling, so no model was asked',
   modern:
     'this session speaks MCP 2026-07-28, where sampling is deprecated and Switchyard does not ask the host for it, so no model was asked',
 };

@@ -225,7 +225,7 @@ describe.each(['legacy', 'modern'] as const)('example server over stdio, %s era'
   it('reports when sampling is unsupported by the client', async () => {
     expect((await server.call('example_ask_model', { question: 'hi' })).text).toBe(
       era === 'legacy'
-        ? 'sampling unsupported: the host offers no sampling (MCP sampling/createMessage), so no model was asked'
+        ? 'sampling unsupported: the host offers no sampling, so no model was asked'
         : 'sampling unsupported: this session speaks MCP 2026-07-28, where sampling is deprecated and Switchyard does not ask the host for it, so no model was asked',
     );
   });

@@ -20,11 +20,12 @@ export interface Narrative {
 
 /** Ask the host's model, when it offers sampling; a refusal or failure is a note, never the tool's failure. */
 export async function ask(
-  ctx: Pick<ToolContext, 'sample'>,
+  ctx: Pick<ToolContext, 'sample' | 'sampleUnavailable'>,
   system: string,
   prompt: string,
 ): Promise<Narrative> {
-  if (!ctx.sample) return { note: 'the host offers no sampling, so no model was asked' };
+  if (!ctx.sample)
+    return { note: ctx.sampleUnavailable ?? 'the host offers no sampling, so no model was asked' };
   try {
     const text = (await ctx.sample({ system, prompt, maxTokens: 600, temperature: 0 })).trim();
     return text ? { text } : { note: "the host's model gave an empty answer" };
@@ -93,7 +94,7 @@ export interface SuggestedQuery {
 export async function suggestQuery(
   tenant: TenantWarehouse,
   args: SuggestRequest,
-  ctx: Pick<ToolContext, 'signal' | 'sample'>,
+  ctx: Pick<ToolContext, 'signal' | 'sample' | 'sampleUnavailable'>,
 ): Promise<SuggestedQuery> {
   const only = args.tables?.map((t) => parseTableRef(t, tenant.catalog));
   const { candidates, notes: left } = await tablesWithColumns(tenant, only);

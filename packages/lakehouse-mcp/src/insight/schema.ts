@@ -230,7 +230,7 @@ export async function analyzeSchema(
   tenant: TenantWarehouse,
   ref: TableRef,
   useModel: boolean,
-  ctx: Pick<ToolContext, 'signal' | 'sample'>,
+  ctx: Pick<ToolContext, 'signal' | 'sample' | 'sampleUnavailable'>,
 ): Promise<SchemaReport> {
   const columns = await columnsOrNotFound(tenant, ref);
   const rows = await tenant.rowCount(ref);

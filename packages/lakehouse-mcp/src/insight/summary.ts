@@ -234,7 +234,7 @@ export interface Explanation {
 export async function explainData(
   tenant: TenantWarehouse,
   request: ExplainRequest,
-  ctx: Pick<ToolContext, 'signal' | 'sample'>,
+  ctx: Pick<ToolContext, 'signal' | 'sample' | 'sampleUnavailable'>,
 ): Promise<Explanation> {
   const result = await tenant.query(request.sql, {
     maxRows: request.max_rows,
