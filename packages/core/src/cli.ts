@@ -121,6 +121,10 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       fallbackEnv: 'SWITCHYARD_READ_ONLY',
     },
     {
+      flags: '--no-confirm',
+      description: `do not ask the user (through the host's elicitation) before sending, sharing or deleting (env ${P}_NO_CONFIRM or SWITCHYARD_NO_CONFIRM)`,
+    },
+    {
       flags: '--profile <name>',
       description: 'keep several accounts side by side',
       env: `${P}_PROFILE`,
@@ -180,6 +184,9 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
         toolsets: parseList(options.toolsets as string | undefined),
         tools: parseList(options.tools as string | undefined),
         readOnly: options.readOnly === true,
+        confirm:
+          options.confirm !== false &&
+          !TRUE.has((env[`${P}_NO_CONFIRM`] || env.SWITCHYARD_NO_CONFIRM || '').toLowerCase()),
         enabled: switches.filter((s) => options[camel(s.option.flags)] === true).map((s) => s.id),
         envPrefix: P,
       },

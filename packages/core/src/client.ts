@@ -22,6 +22,14 @@ export interface ConnectOptions {
   cwd?: string;
   /** Answer the server's sampling requests (declares the `sampling` capability). */
   sampling?: (request: { system?: string; prompt: string; maxTokens: number }) => Promise<string>;
+  /**
+   * Answer the server's form elicitations, as a host shows them to its user (declares the `elicitation`
+   * capability): the message shown, and whether the user accepts, declines or cancels.
+   */
+  elicit?: (request: { message: string; fields: string[] }) => Promise<{
+    action: 'accept' | 'decline' | 'cancel';
+    content?: Record<string, string | number | boolean | string[]>;
+  }>;
   clientName?: string;
   /**
    * The protocol era to speak: `legacy` opens with `initialize` (MCP 2025-11-25 and earlier, what hosts send
@@ -46,7 +54,10 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
   const client = new Client(
     { name: options.clientName ?? 'switchyard-client', version: '1.0.0' },
     {
-      capabilities: options.sampling ? { sampling: {} } : {},
+      capabilities: {
+        ...(options.sampling ? { sampling: {} } : {}),
+        ...(options.elicit ? { elicitation: { form: {} } } : {}),
+      },
       ...(options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}),
     },
   );
@@ -62,6 +73,16 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
         ...(request.params.systemPrompt ? { system: request.params.systemPrompt } : {}),
       });
       return { role: 'assistant', model: 'test-sampler', content: { type: 'text', text } };
+    });
+  }
+  if (options.elicit) {
+    const answer = options.elicit;
+    client.setRequestHandler('elicitation/create', async (request) => {
+      const params = request.params as { message: string; requestedSchema?: { properties?: object } };
+      return answer({
+        message: params.message,
+        fields: Object.keys(params.requestedSchema?.properties ?? {}),
+      });
     });
   }
   try {

@@ -20,6 +20,7 @@ import { resolveModes, type ModeOptions, type ServedModes, type ToolsetDefinitio
 import { describeInputIssues, screenRequest } from './input-issues.js';
 import { describeTool } from './tool-schema.js';
 import { errorResult } from './server-errors.js';
+import { canElicit, confirmStep, type ConfirmStep } from './confirm.js';
 import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
 
 export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
@@ -146,6 +147,8 @@ function isModern(server: Server): boolean {
   return (server.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
 }
 
+const RUN: ConfirmStep = { kind: 'run' };
+
 /** Why a tool cannot ask the host's model, in a sentence a model relays. */
 const NO_SAMPLING = {
   legacy: 'the host offers no sampling, so no model was asked',
@@ -232,7 +235,15 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
     const started = performance.now();
     toolLog.debug('started');
     try {
-      const reply = await tool.handler(parsed.data as Record<string, unknown>, ctx);
+      const args = parsed.data as Record<string, unknown>;
+      const step =
+        tool.confirm &&
+        served.confirm &&
+        canElicit(extra, modern ? undefined : server.getClientCapabilities())
+          ? await confirmStep(tool, args, ctx, extra)
+          : RUN;
+      if (step.kind === 'ask') return step.result;
+      const reply = step.kind === 'declined' ? step.reply : await tool.handler(args, ctx);
       if (signal.aborted) throw new CancelledError();
       const result: CallToolResult = { content: [{ type: 'text', text: redactSecrets(reply.text) }] };
       if (tool.outputSchema) {

@@ -74,7 +74,28 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
    * server. Not shown in tools/list; an alias is renamed before the input is checked.
    */
   aliases?: Readonly<Record<string, keyof I & string>>;
+  /**
+   * For what cannot be taken back (sending mail, sharing, deleting): what the user is asked before the handler
+   * runs, when the client supports elicitation and confirmations are on (see {@link Confirmation}). Undefined
+   * for a call that needs no question (a draft, a dry run).
+   */
+  confirm?: (
+    args: Args<I>,
+    ctx: ToolContext,
+  ) => Confirmation<Data<O>> | undefined | Promise<Confirmation<Data<O>> | undefined>;
   handler: (args: Args<I>, ctx: ToolContext) => Promise<ToolReply<Data<O>>>;
+}
+
+/**
+ * A question put to the user (not the model) through MCP elicitation before a tool does what cannot be undone.
+ * The message shows what will happen: recipients, subject and first lines; the record and its fields. It never
+ * asks for a secret (the MCP specification forbids it): the only answer is go ahead or not.
+ */
+export interface Confirmation<Data = Record<string, unknown>> {
+  /** What will happen, in a few short lines, for the person at the keyboard. */
+  message: string;
+  /** The answer when the user declines: an ordinary result saying nothing was done (it matches the output schema). */
+  declined: ToolReply<Data>;
 }
 
 /** A tool as core holds it: data plus a handler, with its schemas built once. */
@@ -89,6 +110,12 @@ export interface ToolDefinition {
   /** The byte cap of this call's whole result (see {@link ToolSpec.maxBytes}). */
   readonly maxBytes: (args: Record<string, unknown>) => number;
   readonly aliases: Readonly<Record<string, string>>;
+  readonly confirm:
+    | ((
+        args: Record<string, unknown>,
+        ctx: ToolContext,
+      ) => Confirmation | undefined | Promise<Confirmation | undefined>)
+    | undefined;
   readonly handler: (args: Record<string, unknown>, ctx: ToolContext) => Promise<ToolReply>;
 }
 
@@ -120,6 +147,7 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
       return Math.min(declared, MAX_RESULT_BYTES);
     },
     aliases: spec.aliases ?? {},
+    confirm: spec.confirm as unknown as ToolDefinition['confirm'],
     handler: handler as unknown as ToolDefinition['handler'],
   };
 }

@@ -62,6 +62,8 @@ export interface ModeOptions {
   enabled?: string[] | undefined;
   /** The server's env prefix (`ODOO`), to name its `_READ_ONLY` variable in messages. */
   envPrefix?: string | undefined;
+  /** Ask the user before what cannot be undone, where the client supports elicitation (default true). */
+  confirm?: boolean | undefined;
 }
 
 /** What a server serves once core has applied the modes: handed to the server, never worked out twice. */
@@ -71,6 +73,8 @@ export interface ServedModes {
   /** Every toolset the server declares, served or not. */
   readonly toolsets: readonly ToolsetDefinition[];
   readonly readOnly: boolean;
+  /** Whether tools that declare a confirmation ask the user first (`--no-confirm` turns it off). */
+  readonly confirm: boolean;
   /** Whether at least one tool of the toolset is served. */
   serves(toolsetId: string): boolean;
 }
@@ -139,6 +143,7 @@ export function resolveModes(
     tools: served,
     toolsets,
     readOnly: modes.readOnly === true,
+    confirm: modes.confirm !== false,
     serves: (id) => servedSets.has(id),
   };
 }

@@ -236,6 +236,86 @@ describe.each(['legacy', 'modern'] as const)('example server over stdio, %s era'
   });
 });
 
+// What cannot be taken back asks the user first, through elicitation (MCP 2026-07-28: an `input_required` round
+// the client answers and retries; 2025-11-25: an `elicitation/create` request), when the client supports it.
+describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
+  type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, boolean> };
+  const asked: string[] = [];
+  let next: Answer = { action: 'accept', content: { confirm: true } };
+  const elicit = async ({ message }: { message: string }) => {
+    asked.push(message);
+    return next;
+  };
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    server = await spawnServer(bin, { era, elicit });
+  });
+  afterAll(() => server.close());
+
+  const addNote = async (text: string) =>
+    /Stored note (\d+)\./.exec((await server.call('example_add_note', { text })).text)![1]!;
+
+  it('shows the user what will happen and does it once they accept', async () => {
+    const id = await addNote('quarterly figures draft');
+    asked.length = 0;
+    next = { action: 'accept', content: { confirm: true } };
+    const call = await server.call('example_delete_note', { id });
+    expect(asked).toEqual([`Delete note ${id} for good?\nquarterly figures draft`]);
+    expect(call).toMatchObject({ isError: false, text: `Deleted note ${id}.` });
+    expect((await server.call('example_get_note', { id })).isError).toBe(true);
+  });
+
+  it.each([
+    ['declines', { action: 'decline' }],
+    ['cancels', { action: 'cancel' }],
+    ['accepts with the box left unchecked', { action: 'accept', content: { confirm: false } }],
+  ] as const)('answers plainly, not as an error, and changes nothing when the user %s', async (_how, answer) => {
+    const id = await addNote('keep me');
+    next = answer;
+    const call = await server.call('example_delete_note', { id });
+    expect(call).toMatchObject({ isError: false, text: `Not deleted: the user declined to delete note ${id}.` });
+    expect((await server.call('example_get_note', { id })).text).toBe('keep me');
+  });
+
+  it('asks nothing when there is nothing to confirm (the tool says so)', async () => {
+    asked.length = 0;
+    const call = await server.call('example_delete_note', { id: 'missing' });
+    expect(asked).toEqual([]);
+    expect(call.text).toMatch(/There is no note 'missing' to delete/);
+  });
+});
+
+describe('confirmations turned off, or a client that cannot be asked', () => {
+  const elicit = async () => {
+    throw new Error('the server asked although confirmations are off');
+  };
+
+  it.each([
+    ['--no-confirm', { args: ['--no-confirm'] }],
+    ['SWITCHYARD_NO_CONFIRM=1', { env: { SWITCHYARD_NO_CONFIRM: '1' } }],
+  ] as const)('runs at once with %s, as before', async (_how, options) => {
+    const server = await spawnServer(bin, { ...options, elicit });
+    try {
+      const id = /Stored note (\d+)\./.exec((await server.call('example_add_note', { text: 'x' })).text)![1]!;
+      expect((await server.call('example_delete_note', { id })).text).toBe(`Deleted note ${id}.`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs at once for a client without elicitation, in either era', async () => {
+    for (const era of ['legacy', 'modern'] as const) {
+      const server = await spawnServer(bin, { era });
+      try {
+        const id = /Stored note (\d+)\./.exec((await server.call('example_add_note', { text: 'x' })).text)![1]!;
+        expect((await server.call('example_delete_note', { id })).text).toBe(`Deleted note ${id}.`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
+
 describe('sampling, deprecated in MCP 2026-07-28', () => {
   const sampling = async ({ prompt }: { prompt: string }) => `echo ${prompt}`;
 

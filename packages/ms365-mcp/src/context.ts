@@ -3,6 +3,7 @@ import {
   type LocalFiles,
   type Logger,
   type SecretStore,
+  type Confirmation,
   type ToolAnnotations,
   type ToolContext,
   type ToolDefinition,
@@ -29,6 +30,12 @@ export interface GraphToolSpec<I extends Shape, O extends Shape | undefined> {
   maxBytes?: number | ((args: z.output<z.ZodObject<I>>) => number);
   /** What the tool needs from Graph; the scopes follow from it and from what else is served. */
   needs: Capability[];
+  /** What the user is asked before a send, share or cancel (core's ToolSpec.confirm), with Graph at hand. */
+  confirm?: (
+    args: z.output<z.ZodObject<I>>,
+    ctx: ToolContext,
+    graph: Graph,
+  ) => Promise<Confirmation | undefined> | Confirmation | undefined;
   handler: (
     args: z.output<z.ZodObject<I>>,
     ctx: ToolContext,
@@ -79,10 +86,17 @@ export class Ms365 {
   /** Declare a tool that talks to Graph; its handler gets a client carrying the scopes it needs. */
   tool<I extends Shape, O extends Shape | undefined = undefined>(spec: GraphToolSpec<I, O>): ToolDefinition {
     this.needs.set(spec.name, spec.needs);
-    const { needs, handler, annotations, ...rest } = spec;
+    const { needs, handler, annotations, confirm, ...rest } = spec;
     return defineTool<I, O>({
       ...rest,
       annotations: onTheWire(annotations),
+      ...(confirm
+        ? {
+            confirm: async (args, ctx) =>
+              confirm(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args) })) as
+                Confirmation<never> | undefined,
+          }
+        : {}),
       handler: async (args, ctx) =>
         handler(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args) })),
     });

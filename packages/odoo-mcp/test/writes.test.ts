@@ -1,7 +1,7 @@
 // The write toolset on both protocols: created, updated and deleted records really change in the fake;
 // values are checked against fields_get before anything is sent; Odoo's refusals come back as sentences.
 import { describe, expect, it } from 'vitest';
-import { PROTOCOLS, spawnOdoo, withWorld } from './helpers.js';
+import { PROTOCOLS, hostEnv, spawnOdoo, withWorld } from './helpers.js';
 
 describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ version, protocol }) => {
   const writes = () =>
@@ -181,5 +181,61 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
     await expect
       .poll(() => [...t.world.orm.table('res.partner').values()].some((p) => p.name === 'Late Partner'))
       .toBe(true);
+  });
+});
+
+// Odoo writes ask the user first through the host's elicitation (core's confirmations), in both protocol eras:
+// the record and the fields; a decline changes nothing and is an ordinary answer.
+describe.each(['legacy', 'modern'] as const)('write confirmations, %s era', (era) => {
+  const asked: string[] = [];
+  let next: { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, boolean> } = { action: 'decline' };
+  const t = withWorld({ version: '19.0', server: false });
+  const start = () =>
+    t.spawn({
+      args: ['--allow-writes'],
+      env: hostEnv(t.world),
+      era,
+      elicit: async ({ message }) => {
+        asked.push(message);
+        return next;
+      },
+    });
+  const writes = () =>
+    t.world.orm.calls.filter((c) => ['create', 'write', 'unlink'].includes(c.method)).length;
+
+  it('shows the record and the fields, and writes nothing when the user declines', async () => {
+    const server = await start();
+    next = { action: 'decline' };
+    const before = writes();
+    const created = await server.call('odoo_create_record', {
+      model: 'res.partner',
+      values: { name: 'New Robotics', is_company: true },
+    });
+    expect(created).toMatchObject({
+      isError: false,
+      text: 'Not created: the user declined. No res.partner record was made.',
+      structured: {},
+    });
+    const updated = await server.call('odoo_update_record', {
+      model: 'res.partner',
+      ids: [10],
+      values: { city: 'Mons' },
+    });
+    expect(updated.structured).toEqual({ ids: [], fields: [] });
+    const deleted = await server.call('odoo_delete_record', { model: 'res.partner', ids: [10] });
+    expect(deleted).toMatchObject({ isError: false, structured: { ids: [] } });
+    expect(writes()).toBe(before);
+    expect(asked).toHaveLength(3);
+    expect(asked[0]).toBe('Create a res.partner record in Odoo with:\nname: "New Robotics"\nis_company: true');
+    expect(asked[1]).toMatch(/^Overwrite in Odoo, on 1 res\.partner record: \S.*:\ncity: "Mons"$/);
+    expect(asked[2]).toMatch(/^Delete for good, in Odoo, 1 res\.partner record: \S.*\?$/);
+  });
+
+  it('writes once the user accepts', async () => {
+    const server = await start();
+    next = { action: 'accept', content: { confirm: true } };
+    const created = await server.call('odoo_create_record', { model: 'res.partner', values: { name: 'Accepted Co' } });
+    expect(created.isError).toBe(false);
+    expect(created.text).toMatch(/^Created res\.partner «Accepted Co #\d+»\.$/);
   });
 });

@@ -72,8 +72,8 @@ describe.each(['legacy', 'modern'] as const)('MCP Inspector CLI 2.x, %s era', (e
       ['--method', 'tools/call', '--tool-name', 'powerbi_list_datasets', '--tool-arg', 'workspace=Nowhere'],
       { env: serverEnv(), era },
     );
-    // The 1.x CLI exits 0 and prints the result; the isError flag is in it (2.x would exit 5).
-    expect(run.code, run.stderr).toBe(0);
+    // The 2.x CLI prints the result, the isError flag in it, and exits 5 (its code for a tool error).
+    expect(run.code, run.stderr).toBe(5);
     const result = JSON.parse(run.stdout) as { isError?: boolean; content: Array<{ text: string }> };
     expect(result.isError).toBe(true);
     expect(result.content[0]!.text).toMatch(/^No workspace is named 'Nowhere'\. Candidates: /);

@@ -14,6 +14,10 @@ export interface ServerSpec {
   keychain?: boolean;
   cwd?: string;
   sampling?: ConnectOptions['sampling'];
+  /** Answer the server's form elicitations (confirmations) as a host's user would. */
+  elicit?: ConnectOptions['elicit'];
+  /** The protocol era the client speaks (default `legacy`). */
+  era?: ConnectOptions['era'];
 }
 
 export interface SpawnSpec extends ServerSpec {
@@ -91,6 +95,8 @@ export function serverTest<W = undefined, F extends string = never>(
       ...(spec.keychain ? { keychain: true } : {}),
       ...(spec.cwd ? { cwd: spec.cwd } : {}),
       ...(spec.sampling ? { sampling: spec.sampling } : {}),
+      ...(spec.elicit ? { elicit: spec.elicit } : {}),
+      ...(spec.era ? { era: spec.era } : {}),
     });
     servers.push(started);
     return started;

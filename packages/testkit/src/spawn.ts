@@ -121,6 +121,7 @@ export async function spawnServer(
     /** The server's working directory (some hosts start servers in `/`). */
     cwd?: string;
     sampling?: Parameters<typeof connectStdio>[0]['sampling'];
+    elicit?: Parameters<typeof connectStdio>[0]['elicit'];
     /** The protocol era the client speaks (default `legacy`, what hosts send today). */
     era?: Parameters<typeof connectStdio>[0]['era'];
   } = {},
@@ -133,6 +134,7 @@ export async function spawnServer(
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.sampling ? { sampling: options.sampling } : {}),
     ...(options.era ? { era: options.era } : {}),
+    ...(options.elicit ? { elicit: options.elicit } : {}),
   });
   return {
     ...connection,

@@ -14,6 +14,7 @@ import { graphTime, notFound, prefer, requiredAttendees, span, wall, type Event 
 import { eventLine, eventWindow, listEvents } from '../calendar/list.js';
 import { findMeetingTimes, meetingWindow, suggestionLine } from '../calendar/meeting-times.js';
 import { updateEvent } from '../calendar/update.js';
+import { confirmCancel } from '../confirmations.js';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
 import { fencedCsv, resumable } from '../format.js';
@@ -162,6 +163,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       needs: ['calendar.write'],
+      confirm: (a, ctx, graph) => confirmCancel(a, ctx, graph),
       handler: async (a, ctx, graph) => {
         const { id, comment } = a;
         try {

@@ -11,6 +11,7 @@ import {
   cursorArg,
 } from '@switchyard/core';
 import { readAttachment } from '../documents/attachment.js';
+import { confirmReply, confirmSend } from '../confirmations.js';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
 import { fencedCsv, resumable } from '../format.js';
@@ -129,6 +130,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         openWorldHint: true,
       },
       needs: ['mail.send', 'mail.write'],
+      confirm: (a) => confirmSend(a),
       handler: async (a, ctx, graph) => {
         const root = mailboxRoot(a);
         if (a.draft) {
@@ -169,6 +171,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         openWorldHint: true,
       },
       needs: ['mail.send', 'mail.write'],
+      confirm: (a, ctx, graph) => confirmReply(a, ctx, graph),
       handler: async (a, ctx, graph) => {
         const to = checkAddresses(a.to, 'to');
         if (a.mode === 'forward' && to.length === 0)

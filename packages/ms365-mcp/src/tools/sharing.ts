@@ -7,6 +7,7 @@ import {
   listFooter,
   oneLine,
 } from '@switchyard/core';
+import { confirmShare } from '../confirmations.js';
 import type { Ms365 } from '../context.js';
 import { shortId } from '../graph-client.js';
 import { csvLine, fencedCsv } from '../format.js';
@@ -48,6 +49,7 @@ export function sharingTools(m: Ms365): ToolDefinition[] {
         openWorldHint: true,
       },
       needs: ['files.share'],
+      confirm: (a) => confirmShare(a),
       handler: async (a, ctx, graph) => {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of the file or folder');
         if (a.password) registerSecret(a.password);

@@ -17,6 +17,17 @@ const show = (value: unknown) => {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 };
 
+/** The fields a write sets, one per line, as the user is shown them before it goes (at most 10). */
+const fieldLines = (values: Record<string, unknown>) => {
+  const entries = Object.entries(values);
+  const lines = entries.slice(0, 10).map(([k, v]) => `${k}: ${show(v)}`);
+  return entries.length > 10 ? [...lines, `… and ${entries.length - 10} more fields`] : lines;
+};
+
+/** Which records, by name, for the question before an update or a delete. */
+const recordList = (model: string, names: string[]) =>
+  `${names.length} ${model} record${names.length === 1 ? '' : 's'}: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`;
+
 const NOT_WRITABLE = new Set([
   'id',
   'display_name',
@@ -137,8 +148,13 @@ export function writeTools({ client }: OdooDeps) {
         "Creates one record; values are checked against the model's fields before sending. Returns the id. Changes data.",
       toolset: 'write',
       input: { model: modelArg, values: valuesArg },
-      output: { id: z.number(), name: z.string() },
+      // Both absent when the user declined (nothing was created).
+      output: { id: z.number().optional(), name: z.string().optional() },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+      confirm: ({ model, values }) => ({
+        message: [`Create a ${model} record in Odoo with:`, ...fieldLines(values)].join('\n'),
+        declined: { text: `Not created: the user declined. No ${model} record was made.`, data: {} },
+      }),
       handler: async ({ model, values }, { signal }) => {
         const session = await client.session(signal);
         const fields = await client.fields(checkModel(model), signal);
@@ -163,6 +179,16 @@ export function writeTools({ client }: OdooDeps) {
       input: { model: modelArg, ids: idsArg, values: valuesArg },
       output: { ids: z.array(z.number()), fields: z.array(z.string()) },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+      confirm: async ({ model, ids, values }, { signal }) => ({
+        message: [
+          `Overwrite in Odoo, on ${recordList(model, await displayNames(client, checkModel(model), ids, signal))}:`,
+          ...fieldLines(values),
+        ].join('\n'),
+        declined: {
+          text: `Not updated: the user declined. No ${model} record was changed.`,
+          data: { ids: [], fields: [] },
+        },
+      }),
       handler: async ({ model, ids, values }, { signal }) => {
         const session = await client.session(signal);
         const fields = await client.fields(checkModel(model), signal);
@@ -186,6 +212,10 @@ export function writeTools({ client }: OdooDeps) {
       input: { model: modelArg, ids: idsArg },
       output: { ids: z.array(z.number()) },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+      confirm: async ({ model, ids }, { signal }) => ({
+        message: `Delete for good, in Odoo, ${recordList(model, await displayNames(client, checkModel(model), ids, signal))}?`,
+        declined: { text: `Not deleted: the user declined. No ${model} record was removed.`, data: { ids: [] } },
+      }),
       handler: async ({ model, ids }, { signal }) => {
         await client.session(signal);
         await client.fields(checkModel(model), signal);
