@@ -84,7 +84,7 @@ describe('Databricks: catalog and queries', () => {
     expect(JSON.stringify(log)).not.toContain('dapi-test-token');
   });
 
-  it('lists an empty catalog when nothing was loaded through this t.server yet', async () => {
+  it('lists an empty catalog when nothing was loaded through this server yet', async () => {
     t.world.script([
       {
         match: '^WITH cols AS',

@@ -62,7 +62,7 @@ describe('failures', () => {
     });
     expect(call.isError).toBe(true);
     expect(call.text).toBe(
-      `Could not reach PostgreSQL at 127.0.0.1:${port}: the connection was refused. Check that the t.server runs and listens on that host and port, and that no firewall blocks it.`,
+      `Could not reach PostgreSQL at 127.0.0.1:${port}: the connection was refused. Check that the server runs and listens on that host and port, and that no firewall blocks it.`,
     );
   });
 
