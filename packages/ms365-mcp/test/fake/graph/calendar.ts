@@ -48,8 +48,8 @@ export function installCalendar(g: GraphCore): void {
   const s = g.service;
   const v = '/v1.0';
   const mb = { mailbox: true };
-  // List calendarView: occurrences, exceptions and single instances in [startDateTime, endDateTime), both required,
-  // times in the Prefer: outlook.timezone zone (learn.microsoft.com/graph/api/user-list-calendarview).
+  // List calendarView: occurrences, exceptions and single instances between startDateTime and endDateTime (both
+  // required), times in the Prefer: outlook.timezone zone (learn.microsoft.com/graph/api/user-list-calendarview).
   g.mailRoute(
     'GET',
     `${v}/me/calendarView`,
@@ -336,7 +336,8 @@ function busy(
 }
 
 function findMeetingTimes(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
-  // Personal Microsoft accounts: "Not supported" in the permissions table (learn.microsoft.com/graph/api/user-findmeetingtimes).
+  // Personal Microsoft accounts: "Not supported" in the permissions table
+  // (learn.microsoft.com/graph/api/user-findmeetingtimes).
   if (ctx.token.tenantId === CONSUMER_TENANT)
     return g.error(403, 'ErrorAccessDenied', 'findMeetingTimes is not supported for personal accounts.');
   const b = req.json<{

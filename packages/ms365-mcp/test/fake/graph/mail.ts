@@ -20,7 +20,8 @@ import { newSession } from './uploads.js';
 export function installMail(g: GraphCore): void {
   const v = '/v1.0';
   const mb = { mailbox: true };
-  // List mailFolders: top-level folders, paged with @odata.nextLink (learn.microsoft.com/graph/api/user-list-mailfolders).
+  // List mailFolders: top-level folders, paged with @odata.nextLink
+  // (learn.microsoft.com/graph/api/user-list-mailfolders).
   g.mailRoute(
     'GET',
     `${v}/me/mailFolders`,
@@ -32,7 +33,8 @@ export function installMail(g: GraphCore): void {
     `${v}/me/mailFolders/:folder/childFolders`,
     g.guard(MAIL_READ, (req, ctx) => listFolders(g, req, ctx, req.params.folder), mb),
   );
-  // List messages in a folder; {folder} may be a well-known name such as inbox (learn.microsoft.com/graph/api/mailfolder-list-messages).
+  // List messages in a folder; {folder} may be a well-known name such as inbox
+  // (learn.microsoft.com/graph/api/mailfolder-list-messages).
   g.mailRoute(
     'GET',
     `${v}/me/mailFolders/:folder/messages`,
@@ -114,7 +116,8 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
-  // The raw bytes of a file attachment, $value (learn.microsoft.com/graph/api/attachment-get, "Get the raw contents").
+  // The raw bytes of a file attachment, $value (learn.microsoft.com/graph/api/attachment-get, "Get the raw
+  // contents").
   g.mailRoute(
     'GET',
     `${v}/me/messages/:id/attachments/:aid/$value`,
@@ -127,13 +130,15 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
-  // Add attachment under 3 MB: 201 Created with the attachment (learn.microsoft.com/graph/api/message-post-attachments).
+  // Add attachment under 3 MB: 201 Created with the attachment
+  // (learn.microsoft.com/graph/api/message-post-attachments).
   g.mailRoute(
     'POST',
     `${v}/me/messages/:id/attachments`,
     g.guard(MAIL_WRITE, (req, ctx) => addAttachment(g, req, ctx), mb),
   );
-  // createUploadSession for 3 MB to 150 MB: 201 Created with an uploadSession (learn.microsoft.com/graph/api/attachment-createuploadsession,
+  // createUploadSession for 3 MB to 150 MB: 201 Created with an uploadSession
+  // (learn.microsoft.com/graph/api/attachment-createuploadsession,
   // learn.microsoft.com/graph/api/resources/uploadsession).
   g.mailRoute(
     'POST',
@@ -158,7 +163,8 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
-  // sendMail: 202 Accepted, no body; saveToSentItems defaults to true (learn.microsoft.com/graph/api/user-sendmail).
+  // sendMail: 202 Accepted, no body; saveToSentItems defaults to true
+  // (learn.microsoft.com/graph/api/user-sendmail).
   g.mailRoute(
     'POST',
     `${v}/me/sendMail`,
@@ -180,7 +186,8 @@ export function installMail(g: GraphCore): void {
       g.guard(MAIL_SEND, (req, ctx) => respond(g, req, ctx, action, false), mb),
     );
     const create = `create${action[0]!.toUpperCase()}${action.slice(1)}`;
-    // createReply, createReplyAll, createForward: 201 Created with the draft (learn.microsoft.com/graph/api/message-createreply,
+    // createReply, createReplyAll, createForward: 201 Created with the draft
+    // (learn.microsoft.com/graph/api/message-createreply,
     // learn.microsoft.com/graph/api/message-createreplyall, learn.microsoft.com/graph/api/message-createforward).
     g.mailRoute(
       'POST',
@@ -332,7 +339,8 @@ function addAttachment(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   if (!msg) return g.notFound();
   const a = req.json<{ name?: string; contentBytes?: string; contentType?: string }>() ?? {};
   const bytes = Buffer.from(a.contentBytes ?? '', 'base64');
-  // Under 3 MB inline; 3 MB to 150 MB through createUploadSession (learn.microsoft.com/graph/api/attachment-createuploadsession).
+  // Under 3 MB inline; 3 MB to 150 MB through createUploadSession
+  // (learn.microsoft.com/graph/api/attachment-createuploadsession).
   if (bytes.length >= 3 * MB)
     return g.error(413, 'RequestBodyTooLarge', 'Attach files of 3 MB or more through an upload session.');
   if (size(g, msg) + bytes.length > g.maxMessageBytes)
@@ -374,7 +382,8 @@ function mailUploadSession(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply 
     });
     return { status: 201, headers: { location: `${g.url}/me/messages/${msg.id}/attachments` } };
   });
-  // An uploadSession; for Outlook attachments nextExpectedRanges holds one "{start}" (learn.microsoft.com/graph/api/resources/uploadsession).
+  // An uploadSession; for Outlook attachments nextExpectedRanges holds one "{start}"
+  // (learn.microsoft.com/graph/api/resources/uploadsession).
   return {
     status: 201,
     body: {
@@ -406,8 +415,9 @@ type Recipients = Array<{ emailAddress?: { address?: string; name?: string } }>;
 /**
  * reply/replyAll/forward and their create* drafts, in JSON: a `comment` or the `message` parameter's body, not
  * both; a forward names its recipients in `toRecipients` or in `message.toRecipients`, exactly one of them. Each
- * rule answers 400 Bad Request (learn.microsoft.com/graph/api/message-reply, learn.microsoft.com/graph/api/message-forward,
- * learn.microsoft.com/graph/api/message-createforward); the pages name no error code, so the fake uses Exchange's general ones.
+ * rule answers 400 Bad Request (learn.microsoft.com/graph/api/message-reply,
+ * learn.microsoft.com/graph/api/message-forward, learn.microsoft.com/graph/api/message-createforward); the pages
+ * name no error code, so the fake uses Exchange's general ones.
  */
 function respond(g: GraphCore, req: FakeRequest, ctx: Ctx, action: string, asDraft: boolean): FakeReply {
   const box = g.mailbox(ctx.user);
