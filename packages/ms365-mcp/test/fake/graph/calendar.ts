@@ -154,7 +154,10 @@ function findEvent(g: GraphCore, ctx: Ctx, id: string): Occurrence | undefined {
   return { event, id, start, end: start + event.end - event.start, type: 'occurrence' };
 }
 
-/** An event as Graph shows it, times in the Prefer: outlook.timezone zone (learn.microsoft.com/graph/api/resources/event). */
+/**
+ * An event as Graph shows it, times in the Prefer: outlook.timezone zone
+ * (learn.microsoft.com/graph/api/resources/event).
+ */
 function eventJson(g: GraphCore, o: Occurrence, ctx: Ctx): Record<string, unknown> {
   const zone = ctx.prefer['outlook.timezone'] || 'UTC';
   const e = o.event;
