@@ -1,9 +1,9 @@
 // Right answers on data synced from a real PostgreSQL (issue 16, item 1): time columns of every precision
 // summarized, exact row counts after merges, no local paths in answers, exact decimals from CSV, one naming rule
 // for tables and columns, key guesses that need a key-like name or type.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
-import { connect, pgClient, query, startLakehouse } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { rowsOf } from '@switchyard/testkit';
+import { connect, pgClient, query, withWorld } from './helpers.js';
 
 const SEED = `
 DROP TABLE IF EXISTS ans_orders, ans_events, "Gift Cards";
@@ -28,31 +28,24 @@ INSERT INTO "Gift Cards" VALUES ('GC-1', 25.00, '2024-01-01T00:00:00Z'), ('GC-2'
 `;
 
 describe('answers on synced data', () => {
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    const client = await pgClient();
-    await client.query(SEED);
-    await client.end();
-    server = await startLakehouse();
-    await connect(server);
-    const sync = await server.call('lakehouse_sync_table_to_bronze', {
-      connection: 'lake',
-      table: 'ans_orders',
-      sync_mode: 'incremental',
-      cursor_column: 'updated_at',
-    });
-    expect(sync.isError, sync.text).toBe(false);
-  });
-  afterAll(async () => {
-    await server?.close();
-    const client = await pgClient();
-    await client.query('DROP TABLE IF EXISTS ans_orders, ans_events, "Gift Cards"');
-    await client.end();
+  const t = withWorld({
+    seed: SEED,
+    unseed: 'DROP TABLE IF EXISTS ans_orders, ans_events, "Gift Cards"',
+    ready: async (server) => {
+      await connect(server);
+      const sync = await server.call('lakehouse_sync_table_to_bronze', {
+        connection: 'lake',
+        table: 'ans_orders',
+        sync_mode: 'incremental',
+        cursor_column: 'updated_at',
+      });
+      expect(sync.isError, sync.text).toBe(false);
+    },
   });
 
   it('a. explains timestamptz, timestamp(3) and date columns: min, max and the change over time', async () => {
     for (const column of ['ordered_at', 'placed_local', 'placed_on']) {
-      const call = await server.call('lakehouse_explain_data', {
+      const call = await t.server.call('lakehouse_explain_data', {
         sql: `SELECT ${column}, amount FROM bronze.ans_orders ORDER BY id`,
       });
       expect(call.isError, call.text).toBe(false);
@@ -65,7 +58,7 @@ describe('answers on synced data', () => {
 
   it('b. counts rows exactly after incremental merges', async () => {
     const sync = (mode: string) =>
-      server.call('lakehouse_sync_table_to_bronze', {
+      t.server.call('lakehouse_sync_table_to_bronze', {
         connection: 'lake',
         table: 'ans_events',
         sync_mode: mode,
@@ -86,7 +79,7 @@ describe('answers on synced data', () => {
     );
     await client.end();
     expect((await sync('incremental')).structured).toMatchObject({ table_rows: 51000 });
-    const list = await server.call('lakehouse_list_tables', { layer: 'bronze' });
+    const list = await t.server.call('lakehouse_list_tables', { layer: 'bronze' });
     expect(list.isError, list.text).toBe(false);
     const row = rowsOf(list).find((r) => r[0] === 'bronze.ans_events');
     // table,kind,rows,columns,…
@@ -94,7 +87,7 @@ describe('answers on synced data', () => {
   });
 
   it('c. refuses catalog functions that show local paths, and keeps paths out of answers and errors', async () => {
-    const home = server.env.SWITCHYARD_DATA_DIR!;
+    const home = t.server.env.SWITCHYARD_DATA_DIR!;
     for (const sql of [
       'SELECT name, value FROM duckdb_settings()',
       'SELECT * FROM duckdb_extensions()',
@@ -105,7 +98,7 @@ describe('answers on synced data', () => {
       "SELECT current_setting('home_directory')",
       'SELECT * FROM duckdb_settings',
     ]) {
-      const call = await query(server, sql);
+      const call = await query(t.server, sql);
       expect(call.isError, sql).toBe(true);
       expect(call.text, sql).toMatch(/cannot be used in queries|not named with its layer/);
       expect(call.text, sql).not.toContain(home);
@@ -118,12 +111,12 @@ describe('answers on synced data', () => {
       'SELECT * FROM _meta.sync_runs',
       "SELECT * FROM bronze.ans_orders WHERE ordered_at = 'not a time'",
     ]) {
-      const call = await query(server, sql);
+      const call = await query(t.server, sql);
       expect(call.text, sql).not.toContain(home);
       expect(call.text, sql).not.toMatch(/\/(tmp|home|root)\//);
     }
     // A file DuckDB cannot read names the file, not the folder it sits in under the lakehouse home.
-    const bad = await server.call('lakehouse_upload_file', {
+    const bad = await t.server.call('lakehouse_upload_file', {
       content: '{"a": 1}\n{"a": ',
       file_name: 'broken.ndjson',
     });
@@ -134,7 +127,7 @@ describe('answers on synced data', () => {
   });
 
   it('f. guesses keys from key-like names and types, never from amounts or timestamps', async () => {
-    const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.ans_orders' });
+    const call = await t.server.call('lakehouse_analyze_schema', { table: 'bronze.ans_orders' });
     expect(call.isError, call.text).toBe(false);
     expect(call.structured!.candidate_keys).toEqual(['id']);
   });
@@ -147,28 +140,28 @@ describe('answers on synced data', () => {
       'C,-1234.125,3,0.25',
       ...Array.from({ length: 3000 }, (_, i) => `R${i},${i}.99,${i},0.${i}`),
     ].join('\n');
-    const up = await server.call('lakehouse_upload_file', { content, file_name: 'payments.csv' });
+    const up = await t.server.call('lakehouse_upload_file', { content, file_name: 'payments.csv' });
     expect(up.isError, up.text).toBe(false);
-    const d = await server.call('lakehouse_describe_table', { table: 'bronze.payments', profile: false });
+    const d = await t.server.call('lakehouse_describe_table', { table: 'bronze.payments', profile: false });
     const cols = Object.fromEntries(rowsOf(d).map((r) => [r[0], r[1]]));
     expect(cols).toEqual({ code: 'VARCHAR', amount: 'DECIMAL(18,3)', rate: 'DOUBLE', ratio: 'VARCHAR' });
     const sum = await query(
-      server,
+      t.server,
       "SELECT sum(amount) AS s, max(amount) AS m FROM bronze.payments WHERE code IN ('A', 'B', 'C')",
     );
     expect(rowsOf(sum)).toEqual([['-1223.375', '10.500']]);
     // 39 digits do not fit a DECIMAL: DOUBLE, as the sniffer said.
-    const wide = await server.call('lakehouse_upload_file', {
+    const wide = await t.server.call('lakehouse_upload_file', {
       content: 'v\n123456789012345678901234567890.123456789\n1.5\n',
       file_name: 'wide.csv',
     });
     expect(wide.isError, wide.text).toBe(false);
-    const w = await server.call('lakehouse_describe_table', { table: 'bronze.wide', profile: false });
+    const w = await t.server.call('lakehouse_describe_table', { table: 'bronze.wide', profile: false });
     expect(rowsOf(w)[0]!.slice(0, 2)).toEqual(['v', 'DOUBLE']);
   });
 
   it('e. one naming rule for tables and columns, the source spelling kept in the catalog', async () => {
-    const sync = await server.call('lakehouse_sync_table_to_bronze', {
+    const sync = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'Gift Cards',
       sync_mode: 'incremental',
@@ -176,13 +169,13 @@ describe('answers on synced data', () => {
     });
     expect(sync.isError, sync.text).toBe(false);
     expect(sync.structured).toMatchObject({ target: 'tenant_default.bronze.gift_cards', table_rows: 2 });
-    const q = await query(server, 'SELECT card_code, balance, issued_at FROM bronze.gift_cards ORDER BY 1');
+    const q = await query(t.server, 'SELECT card_code, balance, issued_at FROM bronze.gift_cards ORDER BY 1');
     expect(q.isError, q.text).toBe(false);
     expect(rowsOf(q)).toEqual([
       ['GC-1', '25.00', '2024-01-01 00:00:00+00'],
       ['GC-2', '10.50', '2024-02-01 00:00:00+00'],
     ]);
-    const described = await server.call('lakehouse_describe_table', {
+    const described = await t.server.call('lakehouse_describe_table', {
       table: 'bronze.gift_cards',
       profile: false,
     });
@@ -197,7 +190,7 @@ describe('answers on synced data', () => {
       `UPDATE "Gift Cards" SET "Balance" = 5, "IssuedAt" = '2024-03-01T00:00:00Z' WHERE "Card Code" = 'GC-2'`,
     );
     await client.end();
-    const again = await server.call('lakehouse_sync_table_to_bronze', {
+    const again = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'Gift Cards',
       sync_mode: 'incremental',
@@ -206,16 +199,16 @@ describe('answers on synced data', () => {
     expect(again.text).toContain('merged on card_code');
     expect(again.structured).toMatchObject({ table_rows: 2 });
     expect(
-      rowsOf(await query(server, "SELECT balance FROM bronze.gift_cards WHERE card_code = 'GC-2'")),
+      rowsOf(await query(t.server, "SELECT balance FROM bronze.gift_cards WHERE card_code = 'GC-2'")),
     ).toEqual([['5.00']]);
     // Files follow the same rule: headers are renamed like the table, and keep their spelling.
-    const up = await server.call('lakehouse_upload_file', {
+    const up = await t.server.call('lakehouse_upload_file', {
       content: 'Card Code,amountPaid,Café Name,card_code\nA,1,x,dup\n',
       file_name: 'Gift Card Payments.csv',
     });
     expect(up.isError, up.text).toBe(false);
     expect(up.structured).toMatchObject({ table: 'tenant_default.bronze.gift_card_payments' });
-    const file = await server.call('lakehouse_describe_table', {
+    const file = await t.server.call('lakehouse_describe_table', {
       table: 'bronze.gift_card_payments',
       profile: false,
     });

@@ -2,15 +2,9 @@
 // (testkit's contractSuite); here, the lakehouse's own resources, a tool call from the Inspector, what it ships.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  contractSuite,
-  runInspector,
-  spawnServer,
-  isolatedEnv,
-  type SpawnedServer,
-} from '@switchyard/testkit';
-import { bin, packageDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { contractSuite, runInspector, isolatedEnv } from '@switchyard/testkit';
+import { bin, packageDir, withWorld } from './helpers.js';
 
 // ARCHITECTURE.md's 16 KB target for tools/list with every tool enabled (issue 16 item 5: 18,216 B before the
 // descriptions and output schemas were cut down); bench/lakehouse.mjs prints the figure.
@@ -25,11 +19,7 @@ const contract = contractSuite({
 });
 
 describe('contract', () => {
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    server = await spawnServer(bin);
-  });
-  afterAll(() => server.close());
+  const t = withWorld();
 
   it('serves the thirteen tools of the issues in five toolsets; read-only keeps eight', async () => {
     const { tools, toolsets, readOnly } = await contract();
@@ -39,14 +29,14 @@ describe('contract', () => {
   });
 
   it('lists resource templates and prompts', async () => {
-    const { resourceTemplates } = await server.client.listResourceTemplates();
+    const { resourceTemplates } = await t.server.client.listResourceTemplates();
     expect(resourceTemplates.map((r) => r.uriTemplate).sort()).toEqual([
       'datasource://{id}/status',
       'datasource://{id}/tables',
       'table://{catalog}/{schema}/{name}/preview',
       'table://{catalog}/{schema}/{name}/schema',
     ]);
-    const { prompts } = await server.client.listPrompts();
+    const { prompts } = await t.server.client.listPrompts();
     expect(prompts.map((p) => p.name).sort()).toEqual([
       'lakehouse_analyze_schema',
       'lakehouse_generate_query',

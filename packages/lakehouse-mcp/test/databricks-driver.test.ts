@@ -7,10 +7,9 @@
 // over HTTP POST to the warehouse path (databricks-sql-nodejs lib/connection/connections/ThriftHttpConnection.ts).
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isolatedEnv, runBin } from '@switchyard/testkit';
-import { FakeDatabricks } from './databricks-fake.js';
-import { bin } from './helpers.js';
+import { bin, withDatabricks } from './helpers.js';
 
 interface Transport {
   flush(): void;
@@ -79,24 +78,26 @@ function answer(body: Buffer): Promise<Buffer> {
   });
 }
 
-let fake: FakeDatabricks;
-
-beforeAll(async () => {
-  fake = await FakeDatabricks.start();
-  fake.rest.route('POST', '/sql/1.0/warehouses/:id', async (req) => ({
-    headers: { 'content-type': 'application/x-thrift' },
-    body: await answer(req.body),
-  }));
+const t = withDatabricks({
+  seed: (fake) => {
+    fake.rest.route('POST', '/sql/1.0/warehouses/:id', async (req) => ({
+      headers: { 'content-type': 'application/x-thrift' },
+      body: await answer(req.body),
+    }));
+  },
+  server: false,
 });
-afterAll(() => fake.close());
 
 it('the bundled driver opens a Thrift session with the token and brings back the warehouse refusal', async () => {
-  const env = fake.env();
+  const env = t.world.env();
   delete env.LAKEHOUSE_DATABRICKS_DRIVER_MODULE;
-  const status = await runBin(bin, ['status'], { env: isolatedEnv({ env }), timeoutMs: 60_000 });
+  const status = await runBin(bin, ['status'], {
+    env: isolatedEnv({ configDir: t.dirs.configDir, dataDir: t.dirs.dataDir, env }),
+    timeoutMs: 60_000,
+  });
   expect(status.stdout).toContain(REFUSAL);
   expect(calls.slice(0, 2)).toEqual(['OpenSession', 'ExecuteStatement']);
-  const [open] = fake.rest.requestsTo('/sql/1.0/warehouses/wh1', 'POST');
+  const [open] = t.world.rest.requestsTo('/sql/1.0/warehouses/wh1', 'POST');
   expect(open?.headers.authorization).toBe('Bearer dapi-test-token');
   expect(open?.headers['user-agent']).toContain('switchyard-lakehouse-mcp');
   expect(status.code).toBe(1);

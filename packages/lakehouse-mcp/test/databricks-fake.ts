@@ -1,12 +1,11 @@
 // The Databricks side of the tests: the REST API a workspace serves (warehouse state, start, OAuth M2M
 // tokens) on testkit's FakeService, and the script + statement log of the fake driver
 // (test/fake/databricks-driver.mjs) that the spawned server loads in place of @databricks/sql.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FakeService, spawnServer, type SpawnedServer } from '@switchyard/testkit';
-import { bin } from './helpers.js';
+import { FakeService } from '@switchyard/testkit';
 
 export const driverModule = fileURLToPath(new URL('./fake/databricks-driver.mjs', import.meta.url));
 
@@ -91,16 +90,6 @@ export class FakeDatabricks {
     };
   }
 
-  async spawn(
-    env: Record<string, string> = {},
-    options: Parameters<typeof spawnServer>[1] = {},
-  ): Promise<SpawnedServer> {
-    return spawnServer(bin, {
-      ...options,
-      env: { LAKEHOUSE_SYNC_PART_MB: '4', ...this.env(env), ...(options.env ?? {}) },
-    });
-  }
-
   script(rules: Rule[], extra: Record<string, unknown> = {}): void {
     writeFileSync(this.scriptPath, JSON.stringify({ volume: this.volume, rules, ...extra }));
   }
@@ -127,5 +116,6 @@ export class FakeDatabricks {
 
   async close(): Promise<void> {
     await this.rest.close();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

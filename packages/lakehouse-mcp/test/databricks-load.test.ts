@@ -5,10 +5,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
-import { BOOTSTRAP, FakeDatabricks, META_WRITES, type Rule } from './databricks-fake.js';
-import { connect, pgClient, pgInfo } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { rowsOf } from '@switchyard/testkit';
+import { BOOTSTRAP, META_WRITES, type LogEntry, type Rule } from './databricks-fake.js';
+import { connect, pgClient, pgInfo, withDatabricks } from './helpers.js';
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -47,8 +47,6 @@ const count = (n: number, table: string): Rule => ({
 });
 
 describe('Databricks: loads', () => {
-  let fake: FakeDatabricks;
-  let server: SpawnedServer;
   const info = pgInfo();
   const CONNECTION: Rule = {
     match: '^SELECT name, kind, host, port, database, user_name',
@@ -77,22 +75,17 @@ describe('Databricks: loads', () => {
       ],
     ],
   };
-  const work = () =>
-    join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'databricks', 'tenant_default', 'work');
+  const work = () => join(t.dirs.dataDir, 'lakehouse', 'databricks', 'tenant_default', 'work');
 
-  beforeAll(async () => {
-    fake = await FakeDatabricks.start();
-    server = await fake.spawn();
-    fake.script([BOOTSTRAP, META_WRITES, CONNECTION]);
-    await connect(server);
-    registration = fake.log();
+  let registration: LogEntry[] = [];
+  const t = withDatabricks({
+    ready: async (server, { world: fake }) => {
+      fake.script([BOOTSTRAP, META_WRITES, CONNECTION]);
+      await connect(server);
+      registration = fake.log();
+    },
   });
-  let registration: ReturnType<FakeDatabricks['log']> = [];
-  afterAll(async () => {
-    await server.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.clearLog());
+  beforeEach(() => t.world.clearLog());
 
   it('registered the connection in the tenant catalog, without the password', () => {
     const insert = registration.find(
@@ -106,14 +99,14 @@ describe('Databricks: loads', () => {
   });
 
   it('uploads a CSV: one Parquet part PUT into the run folder, the table replaced from it in one statement', async () => {
-    fake.script([
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       NO_COLUMNS,
       { match: '^CREATE OR REPLACE TABLE' },
       count(4, 'sales'),
     ]);
-    const call = await server.call('lakehouse_upload_file', {
+    const call = await t.server.call('lakehouse_upload_file', {
       content:
         'id,city,amount,day\n1,Paris,10.5,2024-01-02\n2,Paris,20,2024-01-03\n3,Lyon,,2024-01-04\n4,Nice,7.25,\n',
       file_name: 'sales.csv',
@@ -122,7 +115,7 @@ describe('Databricks: loads', () => {
     expect(call.text.split('\n')[0]).toBe('Loaded «sales.csv» into bronze.sales: 4 rows, 4 columns.');
     // Column names come from the file: fenced.
     expect(call.text).toContain('\nid BIGINT, city STRING, amount DOUBLE, day DATE\n[END UNTRUSTED columns ');
-    const log = fake.log().filter((e) => e.call === 'execute');
+    const log = t.world.log().filter((e) => e.call === 'execute');
     const put = log.find((e) => e.sql!.startsWith('PUT '))!;
     const runDir = put.staging![0]!;
     expect(runDir.startsWith(work())).toBe(true);
@@ -148,9 +141,9 @@ describe('Databricks: loads', () => {
       /^REMOVE '\/Volumes\/tenant_default\/_meta\/landing\/bronze_sales\/run-\d+-\w+\/part-00000\.parquet'$/,
     );
     // The part left the volume after the load, and the local run folder is gone.
-    expect(filesUnder(fake.volume)).toEqual([]);
+    expect(filesUnder(t.world.volume)).toEqual([]);
     expect(readdirSync(work())).toEqual([]);
-    const loaded = filesUnder(`${fake.volume}-removed`).filter((f) => f.includes('bronze_sales'));
+    const loaded = filesUnder(`${t.world.volume}-removed`).filter((f) => f.includes('bronze_sales'));
     expect(
       await readParquet(loaded, 'SELECT id, city, amount, CAST(day AS VARCHAR) FROM $files ORDER BY id'),
     ).toEqual([
@@ -162,7 +155,7 @@ describe('Databricks: loads', () => {
   });
 
   it('syncs a 300,000-row table: one part per 4 MB with progress after each, every row in the volume', async () => {
-    fake.script([
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       CONNECTION,
@@ -172,7 +165,7 @@ describe('Databricks: loads', () => {
       count(300000, 'big_orders'),
     ]);
     const progress: string[] = [];
-    const call = await server.call(
+    const call = await t.server.call(
       'lakehouse_sync_table_to_bronze',
       { connection: 'lake', table: 'big_orders' },
       { onProgress: (p) => progress.push(p.message ?? ''), timeoutMs: 120_000 },
@@ -183,15 +176,15 @@ describe('Databricks: loads', () => {
       rows_read: 300000,
       table_rows: 300000,
     });
-    const puts = fake.statements().filter((s) => s.startsWith('PUT '));
+    const puts = t.world.statements().filter((s) => s.startsWith('PUT '));
     expect(puts.length).toBeGreaterThanOrEqual(4);
     expect(progress.filter((m) => / rows loaded$/.test(m))).toHaveLength(puts.length);
-    const replace = fake.statements().find((s) => s.startsWith('CREATE OR REPLACE TABLE'))!;
+    const replace = t.world.statements().find((s) => s.startsWith('CREATE OR REPLACE TABLE'))!;
     expect(replace).toContain(
       'SELECT CAST(`id` AS BIGINT) AS `id`, CAST(`customer_id` AS INT) AS `customer_id`, CAST(`amount` AS DECIMAL(12,2)) AS `amount`, CAST(`status` AS STRING) AS `status`, CAST(`note` AS STRING) AS `note`, CAST(`created_at` AS TIMESTAMP) AS `created_at`, CAST(`updated_at` AS TIMESTAMP) AS `updated_at` FROM read_files(',
     );
     expect(readdirSync(work())).toEqual([]);
-    const parts = filesUnder(`${fake.volume}-removed`).filter((f) => f.includes('bronze_big_orders'));
+    const parts = filesUnder(`${t.world.volume}-removed`).filter((f) => f.includes('bronze_big_orders'));
     expect(parts).toHaveLength(puts.length);
     const db = await pgClient();
     const expected = (
@@ -209,7 +202,7 @@ describe('Databricks: loads', () => {
   });
 
   it('syncs incrementally: the watermark from the parts, then COPY INTO a staging table and MERGE on the key', async () => {
-    fake.script([
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       CONNECTION,
@@ -218,7 +211,7 @@ describe('Databricks: loads', () => {
       { match: '^CREATE OR REPLACE TABLE' },
       count(100, 'customers'),
     ]);
-    const first = await server.call('lakehouse_sync_table_to_bronze', {
+    const first = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'customers',
       sync_mode: 'incremental',
@@ -226,7 +219,7 @@ describe('Databricks: loads', () => {
     });
     expect(first.isError).toBe(false);
     expect(first.structured).toMatchObject({ rows_read: 100, watermark: '2024-01-05 04:00:00+00' });
-    const state = fake.log().find((e) => e.sql?.includes('`sync_state` AS t USING'))!;
+    const state = t.world.log().find((e) => e.sql?.includes('`sync_state` AS t USING'))!;
     expect(state.params).toEqual({
       target: 'bronze.customers',
       connection: 'lake',
@@ -236,8 +229,8 @@ describe('Databricks: loads', () => {
       watermark: '2024-01-05 04:00:00+00',
     });
 
-    fake.clearLog();
-    fake.script([
+    t.world.clearLog();
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       CONNECTION,
@@ -269,7 +262,7 @@ describe('Databricks: loads', () => {
       },
       count(100, 'customers'),
     ]);
-    const second = await server.call('lakehouse_sync_table_to_bronze', {
+    const second = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'customers',
       sync_mode: 'incremental',
@@ -278,7 +271,7 @@ describe('Databricks: loads', () => {
     expect(second.text).toMatch(
       /^Synced public\.customers from 'lake' into bronze\.customers \(incremental: 1 rows at or after updated_at = 2024-01-05 04:00:00\+00 merged on id\)/,
     );
-    const statements = fake
+    const statements = t.world
       .statements()
       .filter((s) =>
         /^(CREATE TABLE IF NOT EXISTS `tenant_default`\.`bronze`|COPY INTO|MERGE INTO `tenant_default`\.`bronze`|DROP)/.test(
@@ -297,7 +290,7 @@ describe('Databricks: loads', () => {
   });
 
   it('a PUT the volume refuses: the reason, a failed run, no parts left in the volume or on disk', async () => {
-    fake.script([
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       CONNECTION,
@@ -313,7 +306,7 @@ describe('Databricks: loads', () => {
         },
       },
     ]);
-    const call = await server.call('lakehouse_sync_table_to_bronze', {
+    const call = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'big_orders',
       target_table: 'refused',
@@ -322,17 +315,17 @@ describe('Databricks: loads', () => {
     expect(call.text).toBe(
       "Databricks refused a privilege: «[PERMISSION_DENIED] User does not have WRITE VOLUME on Volume 'tenant_default._meta.landing'. (SQLSTATE 42501)». Ask a workspace admin to grant the principal USE CATALOG and CREATE SCHEMA on tenant_default, and CREATE TABLE, MODIFY, READ VOLUME and WRITE VOLUME on its schemas.",
     );
-    const statements = fake.statements();
+    const statements = t.world.statements();
     expect(statements.some((s) => s.startsWith('CREATE OR REPLACE'))).toBe(false);
     expect(statements.filter((s) => s.startsWith('REMOVE ')).length).toBe(1);
-    const failed = fake.log().find((e) => e.sql?.includes('`sync_runs` VALUES'))!;
+    const failed = t.world.log().find((e) => e.sql?.includes('`sync_runs` VALUES'))!;
     expect(failed.params).toMatchObject({ status: 'failed', target_name: 'refused' });
-    expect(filesUnder(fake.volume)).toEqual([]);
+    expect(filesUnder(t.world.volume)).toEqual([]);
     expect(readdirSync(work())).toEqual([]);
   });
 
   it('refuses to create a tenant catalog it may not create, with what to do instead', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^CREATE CATALOG',
         error: {
@@ -342,7 +335,7 @@ describe('Databricks: loads', () => {
         },
       },
     ]);
-    const call = await server.call('lakehouse_upload_file', {
+    const call = await t.server.call('lakehouse_upload_file', {
       content: 'a\n1\n',
       file_name: 'x.csv',
       tenant_id: 'newco',
@@ -377,7 +370,7 @@ describe('Databricks: loads', () => {
       ],
       rows: [[1, 'ann', '1234.50', '2024-01-03']],
     };
-    fake.script([
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       columns,
@@ -398,7 +391,7 @@ describe('Databricks: loads', () => {
       { op: 'filter_rows', column: 'customer', operator: 'starts_with', value: 'a' },
       { op: 'deduplicate', columns: ['id'] },
     ];
-    const dry = await server.call('lakehouse_transform_to_silver', {
+    const dry = await t.server.call('lakehouse_transform_to_silver', {
       source_table: 'bronze.raw_people',
       target_table: 'people',
       steps,
@@ -409,9 +402,9 @@ describe('Databricks: loads', () => {
     expect(dry.text).toContain(
       "SELECT * FROM (SELECT * FROM (SELECT `id` AS `id`, `customer` AS `customer`, try_cast(replace(replace(replace(CAST(`price` AS STRING), ' ', ''), '.', ''), ',', '.') AS DECIMAL(10,2)) AS `price`, `day` AS `day` FROM (SELECT `id` AS `id`, `customer` AS `customer`, `price` AS `price`, CAST(try_to_timestamp(CAST(`day` AS STRING), :p1) AS DATE) AS `day` FROM (SELECT try_cast(`id` AS INT) AS `id`, `customer` AS `customer`, `price` AS `price`, `day` AS `day` FROM (SELECT `id` AS `id`, `name` AS `customer`, `price` AS `price`, `day` AS `day` FROM (SELECT `id` AS `id`, trim(`name`) AS `name`, `price` AS `price`, `day` AS `day` FROM (SELECT * FROM `tenant_default`.`bronze`.`raw_people`) AS s1) AS s2) AS s3) AS s4) AS s5) AS s6 WHERE startswith(CAST(`customer` AS STRING), :p2)) AS s7 QUALIFY row_number() OVER (PARTITION BY `id` ORDER BY 1) = 1\n-- parameters: [\"dd MMM yyyy\",\"a\"]",
     );
-    const previewCall = fake.log().find((e) => e.sql?.startsWith('SELECT * FROM (SELECT'))!;
+    const previewCall = t.world.log().find((e) => e.sql?.startsWith('SELECT * FROM (SELECT'))!;
     expect(previewCall.params).toEqual({ p1: 'dd MMM yyyy', p2: 'a' });
-    const run = await server.call('lakehouse_transform_to_silver', {
+    const run = await t.server.call('lakehouse_transform_to_silver', {
       source_table: 'bronze.raw_people',
       target_table: 'people',
       steps,
@@ -423,7 +416,7 @@ describe('Databricks: loads', () => {
     expect(run.text).toContain(
       '\nid int, customer string, price decimal(10,2), day date\n[END UNTRUSTED columns ',
     );
-    const lineage = fake.log().find((e) => e.sql?.includes('`lineage` AS t USING'))!;
+    const lineage = t.world.log().find((e) => e.sql?.includes('`lineage` AS t USING'))!;
     expect(lineage.params).toMatchObject({
       layer: 'silver',
       name: 'people',
@@ -433,7 +426,7 @@ describe('Databricks: loads', () => {
   });
 
   it('creates a gold view after planning it, with the layers qualified by the tenant catalog', async () => {
-    fake.script([
+    t.world.script([
       BOOTSTRAP,
       META_WRITES,
       {
@@ -460,7 +453,7 @@ describe('Databricks: loads', () => {
       },
       { match: '^CREATE VIEW' },
     ]);
-    const call = await server.call('lakehouse_create_gold_view', {
+    const call = await t.server.call('lakehouse_create_gold_view', {
       name: 'Revenue by City',
       sql: 'SELECT city, sum(amount) AS revenue FROM bronze.sales GROUP BY city',
     });
@@ -468,18 +461,18 @@ describe('Databricks: loads', () => {
       'Created view gold.revenue_by_city with 2 columns; query it with SELECT * FROM gold.revenue_by_city.',
     );
     expect(call.text).toContain('\ncity string, revenue double\n[END UNTRUSTED columns ');
-    expect(fake.statements().find((s) => s.startsWith('CREATE VIEW'))).toBe(
+    expect(t.world.statements().find((s) => s.startsWith('CREATE VIEW'))).toBe(
       'CREATE VIEW `tenant_default`.`gold`.`revenue_by_city` AS SELECT city, sum(amount) AS revenue FROM `tenant_default`.`bronze`.sales GROUP BY city',
     );
     // Planned once, and created from a session in the tenant's catalog (Spark keeps it with the view).
-    expect(fake.statements().filter((s) => s.startsWith('EXPLAIN '))).toHaveLength(1);
-    const log = fake.log();
+    expect(t.world.statements().filter((s) => s.startsWith('EXPLAIN '))).toHaveLength(1);
+    const log = t.world.log();
     const create = log.find((e) => e.call === 'execute' && e.sql!.startsWith('CREATE VIEW'))!;
     expect(log.find((e) => e.call === 'openSession' && e.session === create.session)?.request).toMatchObject({
       initialCatalog: 'tenant_default',
       initialSchema: 'bronze',
     });
-    fake.script([
+    t.world.script([
       {
         match: '^EXPLAIN ',
         columns: [['plan', 'string']],
@@ -490,7 +483,7 @@ describe('Databricks: loads', () => {
         ],
       },
     ]);
-    const bad = await server.call('lakehouse_create_gold_view', {
+    const bad = await t.server.call('lakehouse_create_gold_view', {
       name: 'bad',
       sql: 'SELECT sum(amout) FROM bronze.sales',
     });
@@ -501,52 +494,47 @@ describe('Databricks: loads', () => {
 });
 
 describe('Databricks: a shared catalog for workspaces that cannot create catalogs', () => {
+  const t = withDatabricks({ server: { env: { LAKEHOUSE_DATABRICKS_CATALOG: 'main' } } });
+
   it('keeps the tenant in schemas tenant_<id>_bronze, ... of the catalog, and maps bronze.x in queries', async () => {
-    const fake = await FakeDatabricks.start();
-    const server = await fake.spawn({ LAKEHOUSE_DATABRICKS_CATALOG: 'main' });
-    try {
-      fake.script([
-        { match: '^CREATE (SCHEMA|VOLUME|TABLE) IF NOT EXISTS' },
-        {
-          match: '^(INSERT INTO|MERGE INTO) `main`\\.`tenant_default_meta`\\.',
-        },
-        { match: 'information_schema`\\.`columns` WHERE', columns: [['column_name', 'string']], rows: [] },
-        { match: '^CREATE OR REPLACE TABLE `main`\\.`tenant_default_bronze`\\.`things`' },
-        {
-          match: '^SELECT count\\(\\*\\) FROM `main`\\.`tenant_default_bronze`\\.`things`$',
-          columns: [['n', 'bigint']],
-          rows: [[1]],
-        },
-        {
-          match: '^SELECT \\* FROM `tenant_default_bronze`\\.things',
-          columns: [['a', 'bigint']],
-          rows: [[1]],
-        },
-      ]);
-      const up = await server.call('lakehouse_upload_file', { content: 'a\n1\n', file_name: 'things.csv' });
-      expect(up.structured).toMatchObject({ table: 'tenant_default.bronze.things', rows: 1 });
-      const statements = fake.statements();
-      expect(statements.slice(0, 5)).toEqual([
-        'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_bronze`',
-        'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_silver`',
-        'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_gold`',
-        'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_meta`',
-        'CREATE VOLUME IF NOT EXISTS `main`.`tenant_default_meta`.`landing`',
-      ]);
-      expect(statements.find((s) => s.startsWith('PUT '))).toMatch(
-        / INTO '\/Volumes\/main\/tenant_default_meta\/landing\/bronze_things\//,
-      );
-      const q = await server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.things' });
-      expect(rowsOf(q)).toEqual([['1']]);
-      const other = await server.call('lakehouse_query_sql', {
-        sql: 'SELECT * FROM tenant_acme_bronze.secret',
-      });
-      expect(other.text).toBe(
-        "The query names tenant_acme_bronze.secret, which is outside this tenant's catalog tenant_default; nothing was run. Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
-      );
-    } finally {
-      await server.close();
-      await fake.close();
-    }
+    t.world.script([
+      { match: '^CREATE (SCHEMA|VOLUME|TABLE) IF NOT EXISTS' },
+      {
+        match: '^(INSERT INTO|MERGE INTO) `main`\\.`tenant_default_meta`\\.',
+      },
+      { match: 'information_schema`\\.`columns` WHERE', columns: [['column_name', 'string']], rows: [] },
+      { match: '^CREATE OR REPLACE TABLE `main`\\.`tenant_default_bronze`\\.`things`' },
+      {
+        match: '^SELECT count\\(\\*\\) FROM `main`\\.`tenant_default_bronze`\\.`things`$',
+        columns: [['n', 'bigint']],
+        rows: [[1]],
+      },
+      {
+        match: '^SELECT \\* FROM `tenant_default_bronze`\\.things',
+        columns: [['a', 'bigint']],
+        rows: [[1]],
+      },
+    ]);
+    const up = await t.server.call('lakehouse_upload_file', { content: 'a\n1\n', file_name: 'things.csv' });
+    expect(up.structured).toMatchObject({ table: 'tenant_default.bronze.things', rows: 1 });
+    const statements = t.world.statements();
+    expect(statements.slice(0, 5)).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_bronze`',
+      'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_silver`',
+      'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_gold`',
+      'CREATE SCHEMA IF NOT EXISTS `main`.`tenant_default_meta`',
+      'CREATE VOLUME IF NOT EXISTS `main`.`tenant_default_meta`.`landing`',
+    ]);
+    expect(statements.find((s) => s.startsWith('PUT '))).toMatch(
+      / INTO '\/Volumes\/main\/tenant_default_meta\/landing\/bronze_things\//,
+    );
+    const q = await t.server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.things' });
+    expect(rowsOf(q)).toEqual([['1']]);
+    const other = await t.server.call('lakehouse_query_sql', {
+      sql: 'SELECT * FROM tenant_acme_bronze.secret',
+    });
+    expect(other.text).toBe(
+      "The query names tenant_acme_bronze.secret, which is outside this tenant's catalog tenant_default; nothing was run. Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
+    );
   });
 });

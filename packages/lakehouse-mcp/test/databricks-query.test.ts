@@ -2,10 +2,10 @@
 // information_schema and DESCRIBE DETAIL, lakehouse_query_sql checked by the parser, bounded in rows and
 // time and cancelled when cut, Databricks' error classes as answers, and a warehouse that is not running.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isolatedEnv, runBin, spawnServer, type SpawnedServer, rowsOf } from '@switchyard/testkit';
-import { FakeDatabricks, type Rule } from './databricks-fake.js';
-import { bin } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isolatedEnv, runBin, rowsOf } from '@switchyard/testkit';
+import { type Rule } from './databricks-fake.js';
+import { bin, withDatabricks } from './helpers.js';
 
 const TABLES: Rule = {
   match: '^WITH cols AS',
@@ -50,24 +50,15 @@ const ORDER_COLUMNS: Rule = {
 };
 
 describe('Databricks: catalog and queries', () => {
-  let fake: FakeDatabricks;
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    fake = await FakeDatabricks.start();
-    server = await fake.spawn();
-  });
-  afterAll(async () => {
-    await server.close();
-    await fake.close();
-  });
+  const t = withDatabricks();
   beforeEach(() => {
-    fake.state = 'RUNNING';
-    fake.clearLog();
+    t.world.state = 'RUNNING';
+    t.world.clearLog();
   });
 
   it('connects with the token, telemetry off, and lists tables from information_schema with lineage', async () => {
-    fake.script([TABLES]);
-    const call = await server.call('lakehouse_list_tables', {});
+    t.world.script([TABLES]);
+    const call = await t.server.call('lakehouse_list_tables', {});
     expect(call.isError).toBe(false);
     // Names and sources come from files and source databases: fenced.
     expect(call.text.replace(/ [0-9a-f]{8}(:|\])/g, ' TAG$1')).toBe(
@@ -79,7 +70,7 @@ describe('Databricks: catalog and queries', () => {
         'gold.revenue,view,,2,,\n' +
         '[END UNTRUSTED table list TAG]',
     );
-    const log = fake.log();
+    const log = t.world.log();
     const connect = log.find((e) => e.call === 'connect')!;
     expect(connect).toMatchObject({
       authType: 'access-token',
@@ -94,7 +85,7 @@ describe('Databricks: catalog and queries', () => {
   });
 
   it('lists an empty catalog when nothing was loaded through this server yet', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^WITH cols AS',
         error: {
@@ -105,14 +96,14 @@ describe('Databricks: catalog and queries', () => {
       },
       { match: '^SELECT t.table_schema', columns: [['table_schema', 'string']], rows: [] },
     ]);
-    const call = await server.call('lakehouse_list_tables', {});
+    const call = await t.server.call('lakehouse_list_tables', {});
     expect(call.text).toBe(
       'Catalog tenant_default has no tables yet. Load data with lakehouse_sync_table_to_bronze or lakehouse_upload_file.',
     );
   });
 
   it('describes a table with DESCRIBE DETAIL facts and a bounded profile', async () => {
-    fake.script([
+    t.world.script([
       ORDER_COLUMNS,
       {
         match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`orders`$',
@@ -148,7 +139,7 @@ describe('Databricks: catalog and queries', () => {
         ],
       },
     ]);
-    const call = await server.call('lakehouse_describe_table', { table: 'bronze.orders' });
+    const call = await t.server.call('lakehouse_describe_table', { table: 'bronze.orders' });
     expect(call.isError).toBe(false);
     expect(call.text.split('\n')[0]).toBe(
       'tenant_default.bronze.orders: 4 rows, 3 columns; delta, 3 files, 12,345 bytes, modified 2024-05-01T10:00:00Z.',
@@ -162,7 +153,7 @@ describe('Databricks: catalog and queries', () => {
   });
 
   it('runs one checked query on a session with STATEMENT_TIMEOUT, and cancels and closes it when cut at max_rows', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^SELECT id, status FROM bronze\\.orders$',
         columns: [
@@ -172,7 +163,7 @@ describe('Databricks: catalog and queries', () => {
         rows: Array.from({ length: 2500 }, (_, i) => [i + 1, i % 2 ? 'paid' : 'new']),
       },
     ]);
-    const call = await server.call('lakehouse_query_sql', {
+    const call = await t.server.call('lakehouse_query_sql', {
       sql: 'SELECT id, status FROM bronze.orders',
       max_rows: 10,
       timeout_seconds: 45,
@@ -186,7 +177,7 @@ describe('Databricks: catalog and queries', () => {
     expect(call.text.split('\n')[0]).toBe(
       '10 rows (truncated; raise max_rows or max_bytes, aggregate, or pass spill_csv: true for every row)',
     );
-    const log = fake.log();
+    const log = t.world.log();
     const session = log.find(
       (e) => e.call === 'openSession' && (e.request as { initialCatalog?: string }).initialCatalog,
     )!;
@@ -203,14 +194,14 @@ describe('Databricks: catalog and queries', () => {
   });
 
   it('spills every row to CSV when asked', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^SELECT n FROM bronze\\.numbers$',
         columns: [['n', 'int']],
         rows: Array.from({ length: 2500 }, (_, i) => [i]),
       },
     ]);
-    const call = await server.call('lakehouse_query_sql', {
+    const call = await t.server.call('lakehouse_query_sql', {
       sql: 'SELECT n FROM bronze.numbers',
       max_rows: 5,
       spill_csv: true,
@@ -290,15 +281,15 @@ describe('Databricks: catalog and queries', () => {
   ];
 
   it.each(refusals)('refuses %s before anything runs', async (_name, sql, answer) => {
-    fake.script([]);
-    const call = await server.call('lakehouse_query_sql', { sql });
+    t.world.script([]);
+    const call = await t.server.call('lakehouse_query_sql', { sql });
     expect(call.isError).toBe(true);
     expect(call.text).toBe(answer);
-    expect(fake.statements()).toEqual([]);
+    expect(t.world.statements()).toEqual([]);
   });
 
   it("answers Databricks' error classes in one sentence", async () => {
-    fake.script([
+    t.world.script([
       {
         match: 'FROM bronze\\.nope',
         error: {
@@ -327,15 +318,15 @@ describe('Databricks: catalog and queries', () => {
         },
       },
     ]);
-    const missing = await server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.nope' });
+    const missing = await t.server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.nope' });
     expect(missing.text).toBe(
       "The query refers to something that does not exist in tenant_default: «[TABLE_OR_VIEW_NOT_FOUND] The table or view `bronze`.`nope` cannot be found. Verify the spelling and correctness of the schema and catalog. (SQLSTATE 42P01)». Only this tenant's tables can be queried; call lakehouse_list_tables to see them.",
     );
-    const denied = await server.call('lakehouse_query_sql', { sql: 'SELECT * FROM silver.payroll' });
+    const denied = await t.server.call('lakehouse_query_sql', { sql: 'SELECT * FROM silver.payroll' });
     expect(denied.text).toBe(
       'Databricks refused a privilege: «[INSUFFICIENT_PERMISSIONS] Insufficient privileges: (SQLSTATE 42501)». Ask a workspace admin to grant the principal USE CATALOG, USE SCHEMA and SELECT on tenant_default.',
     );
-    const column = await server.call('lakehouse_query_sql', {
+    const column = await t.server.call('lakehouse_query_sql', {
       sql: 'SELECT stauts FROM bronze.orders WHERE id = 1',
     });
     expect(column.text).toBe(
@@ -344,7 +335,7 @@ describe('Databricks: catalog and queries', () => {
   });
 
   it('stops at the time limit, and tells a query cancelled in the workspace from one the caller cancelled', async () => {
-    fake.script([
+    t.world.script([
       {
         match: 'FROM bronze\\.slow',
         error: { state: 'TIMEOUT', message: 'The operation is in a timed out state' },
@@ -352,40 +343,40 @@ describe('Databricks: catalog and queries', () => {
       { match: 'FROM bronze\\.gone', cancelled: true },
       { match: 'FROM bronze\\.hanging', hang: true, columns: [['n', 'int']], rows: [[1]] },
     ]);
-    const slow = await server.call('lakehouse_query_sql', {
+    const slow = await t.server.call('lakehouse_query_sql', {
       sql: 'SELECT count(*) FROM bronze.slow',
       timeout_seconds: 2,
     });
     expect(slow.text).toBe(
       'The query was stopped after the time limit of 2 s. Add filters or a LIMIT, aggregate before returning rows, or raise timeout_seconds (at most 300).',
     );
-    const gone = await server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.gone' });
+    const gone = await t.server.call('lakehouse_query_sql', { sql: 'SELECT * FROM bronze.gone' });
     expect(gone.text).toBe(
       'Databricks cancelled the query before it finished (someone cancelled it in the workspace, or the warehouse stopped). Run it again; if it keeps happening, check the query history of the warehouse.',
     );
     const controller = new AbortController();
-    const pending = server.call(
+    const pending = t.server.call(
       'lakehouse_query_sql',
       { sql: 'SELECT * FROM bronze.hanging' },
       { signal: controller.signal },
     );
-    await expect.poll(() => fake.log().some((e) => e.sql === 'SELECT * FROM bronze.hanging')).toBe(true);
+    await expect.poll(() => t.world.log().some((e) => e.sql === 'SELECT * FROM bronze.hanging')).toBe(true);
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
-    await expect.poll(() => fake.log().some((e) => e.call === 'cancel')).toBe(true);
+    await expect.poll(() => t.world.log().some((e) => e.call === 'cancel')).toBe(true);
     expect(
-      fake
+      t.world
         .log()
         .filter((e) => e.call === 'cancel')
         .map((e) => e.sql),
     ).toEqual(['SELECT * FROM bronze.hanging']);
     // The server is still usable.
-    fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
-    expect(rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' }))).toEqual([['1']]);
+    t.world.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
+    expect(rowsOf(await t.server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' }))).toEqual([['1']]);
   });
 
   it('opens a new session when the warehouse no longer holds the old one (it stopped or expired it), once', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^SELECT 2 AS two$',
         times: 1,
@@ -394,10 +385,10 @@ describe('Databricks: catalog and queries', () => {
       },
       { match: '^SELECT 2 AS two$', columns: [['two', 'int']], rows: [[2]] },
     ]);
-    fake.clearLog();
-    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 2 AS two' });
+    t.world.clearLog();
+    const call = await t.server.call('lakehouse_query_sql', { sql: 'SELECT 2 AS two' });
     expect(rowsOf(call)).toEqual([['2']]);
-    const log = fake.log();
+    const log = t.world.log();
     const executes = log.filter((e) => e.call === 'execute');
     expect(executes).toHaveLength(2);
     expect(executes[1]!.session).not.toBe(executes[0]!.session);
@@ -405,35 +396,32 @@ describe('Databricks: catalog and queries', () => {
   });
 
   it('says at once that a starting warehouse is starting, and starts a stopped one instead of waiting', async () => {
-    fake.state = 'STARTING';
+    t.world.state = 'STARTING';
     // A new server: the state is checked before its first session.
-    const fresh = await fake.spawn();
-    try {
-      const starting = await fresh.call('lakehouse_query_sql', { sql: 'SELECT 1' });
-      expect(starting.text).toBe(
-        "The Databricks SQL warehouse 'Shared warehouse' is starting, which usually takes a few minutes. Try again in a minute or two (lakehouse_test_connection shows its state).",
-      );
-      fake.state = 'STOPPED';
-      const stopped = await fresh.call('lakehouse_list_tables', {});
-      expect(stopped.text).toBe(
-        "The Databricks SQL warehouse 'Shared warehouse' was stopped; it is starting now, which usually takes a few minutes. Try again in a minute or two (lakehouse_test_connection shows its state).",
-      );
-      expect(fake.rest.requestsTo('/api/2.0/sql/warehouses/wh1/start', 'POST')).toHaveLength(1);
-      expect(fake.state).toBe('STARTING');
-      const test = await fresh.call('lakehouse_test_connection', {});
-      expect(test.text).toBe(
-        `The warehouse is not usable: warehouse 'Shared warehouse': STARTING; it is starting, which usually takes a few minutes: try again shortly.`,
-      );
-      expect(fake.statements()).toEqual([]);
-    } finally {
-      await fresh.close();
-    }
+    const fresh = await t.spawn({ isolated: true });
+    const starting = await fresh.call('lakehouse_query_sql', { sql: 'SELECT 1' });
+    expect(starting.text).toBe(
+      "The Databricks SQL warehouse 'Shared warehouse' is starting, which usually takes a few minutes. Try again in a minute or two (lakehouse_test_connection shows its state).",
+    );
+    t.world.state = 'STOPPED';
+    const stopped = await fresh.call('lakehouse_list_tables', {});
+    expect(stopped.text).toBe(
+      "The Databricks SQL warehouse 'Shared warehouse' was stopped; it is starting now, which usually takes a few minutes. Try again in a minute or two (lakehouse_test_connection shows its state).",
+    );
+    expect(t.world.rest.requestsTo('/api/2.0/sql/warehouses/wh1/start', 'POST')).toHaveLength(1);
+    expect(t.world.state).toBe('STARTING');
+    const test = await fresh.call('lakehouse_test_connection', {});
+    expect(test.text).toBe(
+      `The warehouse is not usable: warehouse 'Shared warehouse': STARTING; it is starting, which usually takes a few minutes: try again shortly.`,
+    );
+    expect(t.world.statements()).toEqual([]);
+    await fresh.close();
   });
 
   it("says why a stopped warehouse could not be started, in Databricks' own words", async () => {
-    fake.state = 'STOPPED';
+    t.world.state = 'STOPPED';
     // Databricks' error object, the same for every service (docs.databricks.com/api/account/errors).
-    fake.rest.inject({
+    t.world.rest.inject({
       path: '/api/2.0/sql/warehouses/wh1/start',
       method: 'POST',
       status: 400,
@@ -442,7 +430,7 @@ describe('Databricks: catalog and queries', () => {
         message: 'Cannot start warehouse wh1: the workspace has reached its limit of running warehouses.',
       },
     });
-    const fresh = await fake.spawn();
+    const fresh = await t.spawn({ isolated: true });
     try {
       const call = await fresh.call('lakehouse_list_tables', {});
       expect(call.isError).toBe(true);
@@ -450,13 +438,13 @@ describe('Databricks: catalog and queries', () => {
         "The Databricks SQL warehouse 'Shared warehouse' is stopped, and asking it to start failed (Databricks rejected the request as invalid). Upstream said: Databricks 400 BAD_REQUEST: «Cannot start warehouse wh1: the workspace has reached its limit of running warehouses.» Start it in the Databricks workspace (SQL Warehouses), or ask for permission to start it.",
       );
     } finally {
-      fake.state = 'RUNNING';
+      t.world.state = 'RUNNING';
       await fresh.close();
     }
   });
 
   it('tests the warehouse: state, user and the tenant catalogs it can use', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^SELECT current_user\\(\\)',
         columns: [['user', 'string']],
@@ -469,11 +457,11 @@ describe('Databricks: catalog and queries', () => {
       },
       TABLES,
     ]);
-    const call = await server.call('lakehouse_test_connection', {});
+    const call = await t.server.call('lakehouse_test_connection', {});
     expect(call.isError).toBe(false);
     expect(call.text).toMatch(
       new RegExp(
-        `^Databricks workspace ${fake.host.replace('.', '\\.')}, warehouse path /sql/1\\.0/warehouses/wh1\\n` +
+        `^Databricks workspace ${t.world.host.replace('.', '\\.')}, warehouse path /sql/1\\.0/warehouses/wh1\\n` +
           "warehouse 'Shared warehouse': RUNNING\\n" +
           'connected as lake-reader@example\\.com \\(\\d+ ms for the first statement\\)\\n' +
           'tenant catalogs visible: tenant_default, tenant_acme\\n' +
@@ -490,11 +478,7 @@ describe('Databricks: catalog and queries', () => {
 });
 
 describe('Databricks: credentials and configuration', () => {
-  let fake: FakeDatabricks;
-  beforeAll(async () => {
-    fake = await FakeDatabricks.start();
-  });
-  afterAll(() => fake.close());
+  const t = withDatabricks({ server: false });
 
   it('stores a token with login --databricks after testing it, shows the warehouse in status, serves with it, and forgets it with logout', async () => {
     const WHO: Rule = {
@@ -507,7 +491,7 @@ describe('Databricks: credentials and configuration', () => {
       columns: [['catalog', 'string']],
       rows: [['tenant_default']],
     };
-    fake.script([
+    t.world.script([
       WHO,
       CATALOGS,
       TABLES,
@@ -515,32 +499,35 @@ describe('Databricks: credentials and configuration', () => {
       { match: '^SELECT run_id, kind', columns: [['run_id', 'string']], rows: [] },
       { match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] },
     ]);
-    const env = isolatedEnv({ env: { ...fake.env(), DATABRICKS_TOKEN: undefined } });
+    const env = isolatedEnv({
+      configDir: t.dirs.configDir,
+      dataDir: t.dirs.dataDir,
+      env: { ...t.world.env(), DATABRICKS_TOKEN: undefined },
+    });
     const wrong = await runBin(bin, ['login', '--databricks'], { env, input: 'dapi-wrong\n' });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain('The credentials were not stored.');
     expect(wrong.stdout + wrong.stderr).not.toContain('dapi-wrong');
 
     const login = await runBin(bin, ['login', '--databricks'], { env, input: 'dapi-test-token\n' });
-    expect(login.stderr).toContain(`Databricks personal access token for ${fake.host}: `);
+    expect(login.stderr).toContain(`Databricks personal access token for ${t.world.host}: `);
     expect(login.stdout).toContain("warehouse 'Shared warehouse': RUNNING");
-    expect(login.stdout).toMatch(new RegExp(`The token for ${fake.host.replace('.', '\\.')} is stored in `));
+    expect(login.stdout).toMatch(
+      new RegExp(`The token for ${t.world.host.replace('.', '\\.')} is stored in `),
+    );
     expect(login.code).toBe(0);
 
     const status = await runBin(bin, ['status'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(
-      `warehouse: Databricks SQL warehouse /sql/1.0/warehouses/wh1 at ${fake.host}`,
+      `warehouse: Databricks SQL warehouse /sql/1.0/warehouses/wh1 at ${t.world.host}`,
     );
     expect(status.stdout).toContain('connected as me@example.com');
     expect(status.stdout).not.toContain('dapi-test-token');
 
-    const server = await spawnServer(bin, { env });
-    try {
-      expect(rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' }))).toEqual([['1']]);
-    } finally {
-      await server.close();
-    }
+    const server = await t.spawn({ env: { DATABRICKS_TOKEN: undefined } });
+    expect(rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' }))).toEqual([['1']]);
+    await server.close();
 
     const logout = await runBin(bin, ['logout', '--databricks'], { env });
     expect(logout.code).toBe(0);
@@ -550,111 +537,90 @@ describe('Databricks: credentials and configuration', () => {
   });
 
   it('signs in with OAuth M2M: the driver gets the client, the REST API a token from /oidc/v1/token', async () => {
-    fake.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
-    fake.clearLog();
-    const server = await fake.spawn({
-      DATABRICKS_TOKEN: '',
-      DATABRICKS_CLIENT_ID: 'sp-client',
-      DATABRICKS_CLIENT_SECRET: 'sp-secret',
+    t.world.script([{ match: '^SELECT 1 AS one$', columns: [['one', 'int']], rows: [[1]] }]);
+    t.world.clearLog();
+    const server = await t.spawn({
+      isolated: true,
+      env: {
+        DATABRICKS_TOKEN: '',
+        DATABRICKS_CLIENT_ID: 'sp-client',
+        DATABRICKS_CLIENT_SECRET: 'sp-secret',
+      },
     });
-    try {
-      const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
-      expect(rowsOf(call)).toEqual([['1']]);
-      expect(fake.log().find((e) => e.call === 'connect')).toMatchObject({
-        authType: 'databricks-oauth',
-        oauthClientId: 'sp-client',
-        oauthClientSecret: '<set>',
-        telemetryEnabled: false,
-      });
-      expect(fake.rest.requestsTo('/oidc/v1/token', 'POST').at(-1)!.body).toBe(
-        'grant_type=client_credentials&scope=all-apis',
-      );
-      expect(server.stderr()).not.toContain('sp-secret');
-    } finally {
-      await server.close();
-    }
+    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
+    expect(rowsOf(call)).toEqual([['1']]);
+    expect(t.world.log().find((e) => e.call === 'connect')).toMatchObject({
+      authType: 'databricks-oauth',
+      oauthClientId: 'sp-client',
+      oauthClientSecret: '<set>',
+      telemetryEnabled: false,
+    });
+    expect(t.world.rest.requestsTo('/oidc/v1/token', 'POST').at(-1)!.body).toBe(
+      'grant_type=client_credentials&scope=all-apis',
+    );
+    expect(server.stderr()).not.toContain('sp-secret');
+    await server.close();
   });
 
   it('says when the workspace cannot be reached at all, and stays usable', async () => {
-    const server = await fake.spawn({ DATABRICKS_HOST: '127.0.0.1:9' });
-    try {
-      const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
-      expect(call.isError).toBe(true);
-      expect(call.text).toMatch(/^Could not reach Databricks at 127\.0\.0\.1:9 \(ECONNREFUSED\)\. /);
-      expect(call.text).not.toContain('dapi-test-token');
-      const again = await server.call('lakehouse_list_tables', {});
-      expect(again.text).toMatch(/^Could not reach Databricks at 127\.0\.0\.1:9/);
-      const test = await server.call('lakehouse_test_connection', {});
-      expect(test.text).toContain(
-        'Could not reach Databricks at 127.0.0.1:9 (ECONNREFUSED). Check DATABRICKS_HOST and the network path (proxy, firewall) to the workspace.',
-      );
-    } finally {
-      await server.close();
-    }
+    const server = await t.spawn({ isolated: true, env: { DATABRICKS_HOST: '127.0.0.1:9' } });
+    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1 AS one' });
+    expect(call.isError).toBe(true);
+    expect(call.text).toMatch(/^Could not reach Databricks at 127\.0\.0\.1:9 \(ECONNREFUSED\)\. /);
+    expect(call.text).not.toContain('dapi-test-token');
+    const again = await server.call('lakehouse_list_tables', {});
+    expect(again.text).toMatch(/^Could not reach Databricks at 127\.0\.0\.1:9/);
+    const test = await server.call('lakehouse_test_connection', {});
+    expect(test.text).toContain(
+      'Could not reach Databricks at 127.0.0.1:9 (ECONNREFUSED). Check DATABRICKS_HOST and the network path (proxy, firewall) to the workspace.',
+    );
+    await server.close();
   });
 
   it('refuses a wrong token with the reason, and names what is missing from the configuration', async () => {
-    const wrong = await fake.spawn({ DATABRICKS_TOKEN: 'dapi-wrong' });
-    try {
-      const call = await wrong.call('lakehouse_list_tables', {});
-      expect(call.text).toBe(
-        `Databricks at ${fake.host} refused the credentials (401 UNAUTHENTICATED: «Invalid access token.»). Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`lakehouse-mcp login --databricks\`.`,
-      );
-      expect(call.text).not.toContain('dapi-wrong');
-    } finally {
-      await wrong.close();
-    }
-    const unconfigured = await fake.spawn({ DATABRICKS_WAREHOUSE_ID: '' });
-    try {
-      const call = await unconfigured.call('lakehouse_list_tables', {});
-      expect(call.text).toBe(
-        'The Databricks warehouse is not configured: neither DATABRICKS_WAREHOUSE_ID nor DATABRICKS_HTTP_PATH is set. Set DATABRICKS_HOST and DATABRICKS_WAREHOUSE_ID (or DATABRICKS_HTTP_PATH), or use the local warehouse (LAKEHOUSE_WAREHOUSE=duckdb).',
-      );
-      expect((await unconfigured.client.listTools()).tools.length).toBe(13);
-    } finally {
-      await unconfigured.close();
-    }
-    const none = await fake.spawn({ DATABRICKS_TOKEN: '' });
-    try {
-      const call = await none.call('lakehouse_list_tables', {});
-      expect(call.text).toBe(
-        `No Databricks credentials for ${fake.host}. Set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET), or run \`lakehouse-mcp login --databricks\` in a terminal.`,
-      );
-    } finally {
-      await none.close();
-    }
+    const wrong = await t.spawn({ isolated: true, env: { DATABRICKS_TOKEN: 'dapi-wrong' } });
+    const refused = await wrong.call('lakehouse_list_tables', {});
+    expect(refused.text).toBe(
+      `Databricks at ${t.world.host} refused the credentials (401 UNAUTHENTICATED: «Invalid access token.»). Check DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or run \`lakehouse-mcp login --databricks\`.`,
+    );
+    expect(refused.text).not.toContain('dapi-wrong');
+    await wrong.close();
+    const unconfigured = await t.spawn({ isolated: true, env: { DATABRICKS_WAREHOUSE_ID: '' } });
+    const missing = await unconfigured.call('lakehouse_list_tables', {});
+    expect(missing.text).toBe(
+      'The Databricks warehouse is not configured: neither DATABRICKS_WAREHOUSE_ID nor DATABRICKS_HTTP_PATH is set. Set DATABRICKS_HOST and DATABRICKS_WAREHOUSE_ID (or DATABRICKS_HTTP_PATH), or use the local warehouse (LAKEHOUSE_WAREHOUSE=duckdb).',
+    );
+    expect((await unconfigured.client.listTools()).tools.length).toBe(13);
+    await unconfigured.close();
+    const none = await t.spawn({ isolated: true, env: { DATABRICKS_TOKEN: '' } });
+    const noCredentials = await none.call('lakehouse_list_tables', {});
+    expect(noCredentials.text).toBe(
+      `No Databricks credentials for ${t.world.host}. Set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET), or run \`lakehouse-mcp login --databricks\` in a terminal.`,
+    );
+    await none.close();
   });
 
   it('gives up on a session that does not open in time, saying the warehouse may be starting', async () => {
-    fake.state = 'RUNNING';
-    fake.script([], { openSession: { delayMs: 5000 } });
-    const server = await fake.spawn({
-      DATABRICKS_WAREHOUSE_ID: '',
-      DATABRICKS_HTTP_PATH: '/sql/protocolv1/o/1/cluster-1',
-      LAKEHOUSE_DATABRICKS_CONNECT_TIMEOUT_MS: '1000',
+    t.world.state = 'RUNNING';
+    t.world.script([], { openSession: { delayMs: 5000 } });
+    const server = await t.spawn({
+      isolated: true,
+      env: {
+        DATABRICKS_WAREHOUSE_ID: '',
+        DATABRICKS_HTTP_PATH: '/sql/protocolv1/o/1/cluster-1',
+        LAKEHOUSE_DATABRICKS_CONNECT_TIMEOUT_MS: '1000',
+      },
     });
-    try {
-      const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1' });
-      expect(call.text).toBe(
-        `The Databricks SQL warehouse at ${fake.host} did not open a session within 1 s; a stopped warehouse can take minutes to start. Try again in a minute or two; lakehouse_test_connection shows its state.`,
-      );
-    } finally {
-      await server.close();
-    }
+    const call = await server.call('lakehouse_query_sql', { sql: 'SELECT 1' });
+    expect(call.text).toBe(
+      `The Databricks SQL warehouse at ${t.world.host} did not open a session within 1 s; a stopped warehouse can take minutes to start. Try again in a minute or two; lakehouse_test_connection shows its state.`,
+    );
+    await server.close();
   });
 });
 
 describe('Databricks: the AI-assisted tools', () => {
-  let fake: FakeDatabricks;
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    fake = await FakeDatabricks.start();
-    server = await fake.spawn();
-  });
-  afterAll(async () => {
-    await server.close();
-    await fake.close();
-  });
+  const t = withDatabricks();
 
   const tables: Rule = {
     match: '^WITH cols AS',
@@ -680,7 +646,7 @@ describe('Databricks: the AI-assisted tools', () => {
   };
 
   it('analyzes a table from the profile and one bounded scan in Databricks SQL', async () => {
-    fake.script([
+    t.world.script([
       tables,
       { ...orderColumns, times: 3 },
       {
@@ -778,8 +744,8 @@ describe('Databricks: the AI-assisted tools', () => {
         ],
       },
     ]);
-    fake.clearLog();
-    const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders' });
+    t.world.clearLog();
+    const call = await t.server.call('lakehouse_analyze_schema', { table: 'bronze.orders' });
     expect(call.isError, call.text).toBe(false);
     expect(rowsOf(call).slice(0, 4)).toEqual([
       ['order_id', 'bigint', 'id', ''],
@@ -793,7 +759,7 @@ describe('Databricks: the AI-assisted tools', () => {
       candidate_keys: ['order_id'],
       join_paths: ['bronze.orders.customer_id = bronze.customers.id'],
     });
-    const scan = fake.log().find((e) => e.sql?.startsWith('SELECT count(*), count(`order_id`)'))!;
+    const scan = t.world.log().find((e) => e.sql?.startsWith('SELECT count(*), count(`order_id`)'))!;
     expect(scan.sql).toContain(
       'percentile_approx(CAST(`amount` AS DOUBLE), array(0.01, 0.25, 0.5, 0.75, 0.99))',
     );
@@ -804,7 +770,7 @@ describe('Databricks: the AI-assisted tools', () => {
   });
 
   it('drafts Databricks SQL and validates it with EXPLAIN, refusing a draft whose plan fails', async () => {
-    fake.script([
+    t.world.script([
       tables,
       orderColumns,
       {
@@ -825,8 +791,8 @@ describe('Databricks: the AI-assisted tools', () => {
         ],
       },
     ]);
-    fake.clearLog();
-    const call = await server.call('lakehouse_suggest_query', {
+    t.world.clearLog();
+    const call = await t.server.call('lakehouse_suggest_query', {
       question: 'total amount per month',
       tables: ['bronze.orders'],
     });
@@ -834,11 +800,11 @@ describe('Databricks: the AI-assisted tools', () => {
     expect(call.text).toContain(
       "```sql\nSELECT date_trunc('MONTH', `ordered_at`) AS `month`, sum(`amount`) AS `sum_amount`\nFROM `bronze`.`orders`\nGROUP BY ALL\nORDER BY `month` ASC\nLIMIT 100\n```",
     );
-    const explain = fake.log().find((e) => e.sql?.startsWith('EXPLAIN'))!;
+    const explain = t.world.log().find((e) => e.sql?.startsWith('EXPLAIN'))!;
     expect(explain.sql).toBe(
       "EXPLAIN SELECT date_trunc('MONTH', `ordered_at`) AS `month`, sum(`amount`) AS `sum_amount`\nFROM `bronze`.`orders`\nGROUP BY ALL\nORDER BY `month` ASC\nLIMIT 100",
     );
-    fake.script([
+    t.world.script([
       tables,
       orderColumns,
       {
@@ -851,7 +817,7 @@ describe('Databricks: the AI-assisted tools', () => {
         ],
       },
     ]);
-    const refused = await server.call('lakehouse_suggest_query', {
+    const refused = await t.server.call('lakehouse_suggest_query', {
       question: 'total amount per month',
       tables: ['bronze.orders'],
     });
@@ -862,7 +828,7 @@ describe('Databricks: the AI-assisted tools', () => {
   });
 
   it('explains a query result read in chunks from the warehouse', async () => {
-    fake.script([
+    t.world.script([
       {
         match: '^SELECT status, amount FROM bronze\\.orders$',
         columns: [
@@ -876,7 +842,7 @@ describe('Databricks: the AI-assisted tools', () => {
         ],
       },
     ]);
-    const call = await server.call('lakehouse_explain_data', {
+    const call = await t.server.call('lakehouse_explain_data', {
       sql: 'SELECT status, amount FROM bronze.orders',
     });
     expect(call.structured).toMatchObject({

@@ -1,40 +1,37 @@
 // Every failure the issue lists: the exact sentence the model sees, and the data and the server survive.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, tempDir, type SpawnedServer, rowsOf } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
+import { rowsOf, spawnRaw } from '@switchyard/testkit';
 import { freePort } from '../../lakehouse-demo/src/embedded-postgres.js';
-import { bin, connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
+import { bin, connect, pgClient, pgInfo, pgRun, query, withWorld } from './helpers.js';
 
 describe('failures', () => {
-  let server: SpawnedServer;
-  let files: string;
-  beforeAll(async () => {
-    files = mkdtempSync(join(tmpdir(), 'lakehouse-failures-'));
-    server = await startLakehouse({ LAKEHOUSE_FILE_ROOTS: files });
-    await connect(server);
+  const t = withWorld({
+    folders: ['files'],
     // Its own database: tables this file creates and drops stay out of the other files' listings.
-    const admin = await pgClient();
-    await admin.query('CREATE DATABASE failures');
-    await admin.end();
-    const db = await pgClient('failures');
-    await db.query(
-      "CREATE TABLE cancel_src AS SELECT g AS id, 'row ' || g AS note, now() AS at FROM generate_series(1, 300000) g",
-    );
-    await db.end();
-    await connect(server, 'fail', { database: 'failures' });
+    seed: async () => {
+      await pgRun('CREATE DATABASE failures');
+      await pgRun(
+        "CREATE TABLE cancel_src AS SELECT g AS id, 'row ' || g AS note, now() AS at FROM generate_series(1, 300000) g",
+        'failures',
+      );
+    },
+    server: ({ dirs }) => ({ env: { LAKEHOUSE_FILE_ROOTS: dirs.files } }),
+    ready: async (server) => {
+      await connect(server);
+      await connect(server, 'fail', { database: 'failures' });
+    },
   });
-  afterAll(() => server.close());
 
-  const count = async (table: string) => rowsOf(await query(server, `SELECT count(*) FROM ${table}`));
+  const count = async (table: string) => rowsOf(await query(t.server, `SELECT count(*) FROM ${table}`));
 
   it('wrong password', async () => {
     const info = pgInfo();
-    const call = await server.call('lakehouse_connect_postgres', {
+    const call = await t.server.call('lakehouse_connect_postgres', {
       name: 'wrong',
       host: info.host,
       port: info.port,
@@ -47,14 +44,14 @@ describe('failures', () => {
     expect(call.text).toBe(
       `PostgreSQL at ${info.host}:${info.port} refused the password for user 'postgres' (28P01). Check the password, then call lakehouse_connect_postgres again with the right one.`,
     );
-    const list = await server.call('lakehouse_test_connection', { connection: 'wrong' });
+    const list = await t.server.call('lakehouse_test_connection', { connection: 'wrong' });
     expect(list.text).toMatch(/^No connection named 'wrong' in tenant 'default'\./);
-    expect((await server.call('lakehouse_test_connection', { connection: 'lake' })).isError).toBe(false);
+    expect((await t.server.call('lakehouse_test_connection', { connection: 'lake' })).isError).toBe(false);
   });
 
   it('unreachable host', async () => {
     const port = await freePort();
-    const call = await server.call('lakehouse_connect_postgres', {
+    const call = await t.server.call('lakehouse_connect_postgres', {
       name: 'nowhere',
       host: '127.0.0.1',
       port,
@@ -72,7 +69,7 @@ describe('failures', () => {
   it('table vanished mid-sync', async () => {
     const admin = await pgClient('failures');
     await admin.query('CREATE TABLE vanishing AS SELECT g AS id FROM generate_series(1, 1000) g');
-    const first = await server.call('lakehouse_sync_table_to_bronze', {
+    const first = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'fail',
       table: 'vanishing',
     });
@@ -81,7 +78,10 @@ describe('failures', () => {
     const dropper = await pgClient('failures');
     await dropper.query('BEGIN');
     await dropper.query('DROP TABLE vanishing');
-    const pending = server.call('lakehouse_sync_table_to_bronze', { connection: 'fail', table: 'vanishing' });
+    const pending = t.server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'fail',
+      table: 'vanishing',
+    });
     await expect
       .poll(
         async () =>
@@ -102,21 +102,21 @@ describe('failures', () => {
     );
     expect(await count('bronze.vanishing')).toEqual([['1000']]);
     const run = await query(
-      server,
+      t.server,
       "SELECT status FROM _meta.sync_runs WHERE source = 'public.vanishing' ORDER BY finished_at",
     );
     expect(rowsOf(run)).toEqual([['succeeded'], ['failed']]);
   });
 
   it('cancelled sync leaves the previous bronze table, no temp files and no open source transaction', async () => {
-    const first = await server.call('lakehouse_sync_table_to_bronze', {
+    const first = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'fail',
       source_query: 'SELECT * FROM cancel_src WHERE id <= 100',
       target_table: 'cancel_me',
     });
     expect(first.structured).toMatchObject({ rows_read: 100 });
     const controller = new AbortController();
-    const pending = server.call(
+    const pending = t.server.call(
       'lakehouse_sync_table_to_bronze',
       { connection: 'fail', table: 'cancel_src', target_table: 'cancel_me' },
       {
@@ -127,25 +127,23 @@ describe('failures', () => {
       },
     );
     await expect(pending).rejects.toThrow(/abort/i);
-    // The server records the cancelled run after the client has given up on the call (once the load has stopped,
-    // which on a busy machine takes more than the poll's default second).
+    // The server records the cancelled run after the client has given up on the call, once the load has stopped:
+    // 14 to 17 s on a loaded 2-core machine, so the wait is the shared poll bound (30 s, vitest.shared.ts).
     await expect
-      .poll(
-        async () =>
-          rowsOf(
-            await query(
-              server,
-              "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
-            ),
+      .poll(async () =>
+        rowsOf(
+          await query(
+            t.server,
+            "SELECT status, error FROM _meta.sync_runs WHERE target_name = 'cancel_me' ORDER BY finished_at",
           ),
-        { timeout: 15_000 },
+        ),
       )
       .toEqual([
         ['succeeded', ''],
         ['cancelled', 'The sync of public.cancel_src was cancelled; bronze.cancel_me was left as it was.'],
       ]);
     expect(await count('bronze.cancel_me')).toEqual([['100']]);
-    const work = join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'work');
+    const work = join(t.server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'work');
     expect(readdirSync(work)).toEqual([]);
     const admin = await pgClient('failures');
     const active = await admin.query(
@@ -170,7 +168,7 @@ describe('failures', () => {
       }
     };
     const controller = new AbortController();
-    const pending = server.call(
+    const pending = t.server.call(
       'lakehouse_sync_table_to_bronze',
       { connection: 'fail', source_query: sleeper, target_table: 'never_loaded' },
       {
@@ -186,32 +184,28 @@ describe('failures', () => {
     );
     await expect(pending).rejects.toThrow(/abort/i);
     await expect.poll(running, { timeout: 15_000 }).toBe(0);
-    expect((await server.call('lakehouse_list_source_tables', { connection: 'fail' })).isError).toBe(false);
+    expect((await t.server.call('lakehouse_list_source_tables', { connection: 'fail' })).isError).toBe(false);
   });
 
   it('disk path unwritable', async () => {
-    const blocker = join(files, 'a-file');
+    const blocker = join(t.dirs.files, 'a-file');
     writeFileSync(blocker, 'not a folder');
-    const broken = await startLakehouse({ LAKEHOUSE_HOME: join(blocker, 'lakehouse') });
-    try {
-      const call = await broken.call('lakehouse_list_tables', {});
-      expect(call.isError).toBe(true);
-      expect(call.text).toBe(
-        `The lakehouse folder ${join(blocker, 'lakehouse', 'tenant_default')} cannot be created or written (ENOTDIR). Set LAKEHOUSE_HOME to a folder you can write to, or fix the permissions of this one; nothing was changed.`,
-      );
-      expect((await broken.client.listTools()).tools.length).toBe(13);
-    } finally {
-      await broken.close();
-    }
+    const broken = await t.spawn({ isolated: true, env: { LAKEHOUSE_HOME: join(blocker, 'lakehouse') } });
+    const call = await broken.call('lakehouse_list_tables', {});
+    expect(call.isError).toBe(true);
+    expect(call.text).toBe(
+      `The lakehouse folder ${join(blocker, 'lakehouse', 'tenant_default')} cannot be created or written (ENOTDIR). Set LAKEHOUSE_HOME to a folder you can write to, or fix the permissions of this one; nothing was changed.`,
+    );
+    expect((await broken.client.listTools()).tools.length).toBe(13);
   });
 
   it('malformed CSV', async () => {
-    const good = await server.call('lakehouse_upload_file', {
+    const good = await t.server.call('lakehouse_upload_file', {
       content: 'a,b,c\n1,2,3\n',
       file_name: 'shaky.csv',
     });
     expect(good.isError).toBe(false);
-    const bad = await server.call('lakehouse_upload_file', {
+    const bad = await t.server.call('lakehouse_upload_file', {
       content: 'a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n',
       file_name: 'shaky.csv',
     });
@@ -229,14 +223,14 @@ describe('failures', () => {
     sheet.addRow(['', '2023', '2024']);
     sheet.addRow(['North', 10, 12]);
     sheet.mergeCells('B1:C1');
-    const path = join(files, 'report.xlsx');
+    const path = join(t.dirs.files, 'report.xlsx');
     await workbook.xlsx.writeFile(path);
-    const call = await server.call('lakehouse_upload_file', { path });
+    const call = await t.server.call('lakehouse_upload_file', { path });
     expect(call.isError).toBe(true);
     expect(call.text).toBe(
       "Sheet 'Sales' of report.xlsx has merged cells in its header row (B1:C1), so its column names are ambiguous. Unmerge the header cells so each column has its own name, or pass header_row to use another row; nothing was loaded.",
     );
-    const second = await server.call('lakehouse_upload_file', { path, header_row: 2 });
+    const second = await t.server.call('lakehouse_upload_file', { path, header_row: 2 });
     expect(second.isError).toBe(false);
     expect(second.text.split('\n')[0]).toBe(
       'Loaded «report.xlsx» from sheet «Sales» into bronze.report: 1 rows, 3 columns (2 names normalised; lakehouse_describe_table shows the originals).',
@@ -248,14 +242,14 @@ describe('failures', () => {
   });
 
   it('empty file', async () => {
-    const path = join(files, 'empty.csv');
+    const path = join(t.dirs.files, 'empty.csv');
     writeFileSync(path, '');
-    const call = await server.call('lakehouse_upload_file', { path });
+    const call = await t.server.call('lakehouse_upload_file', { path });
     expect(call.isError).toBe(true);
     expect(call.text).toBe(
       'empty.csv is empty (0 bytes): there is nothing to load, and no table was created or changed.',
     );
-    const tables = await server.call('lakehouse_list_tables', {});
+    const tables = await t.server.call('lakehouse_list_tables', {});
     expect(tables.text).not.toContain('empty');
   });
 });
@@ -264,43 +258,41 @@ describe('a host that goes away', () => {
   const LONG_QUERY =
     'SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 7';
 
+  const t = withWorld({ folders: ['homes'], server: false });
+
   /** A server over raw stdio, busy with a query that would run for two minutes. */
   async function busyServer(home: string) {
-    const child = spawn(process.execPath, [bin], {
-      env: isolatedEnv({ env: { LAKEHOUSE_HOME: home, SWITCHYARD_LOG_LEVEL: 'debug' } }),
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const raw = spawnRaw(bin, {
+      configDir: t.dirs.configDir,
+      dataDir: t.dirs.dataDir,
+      env: { LAKEHOUSE_HOME: home, SWITCHYARD_LOG_LEVEL: 'debug' },
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => void (stderr += c.toString('utf8')));
+    const { child } = raw;
     const exited = once(child, 'exit');
-    child.stdout.resume();
-    const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
-    send({
+    const send = (m: unknown) => raw.write(`${JSON.stringify(m)}\n`);
+    await send({
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
     });
-    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({
+    await send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await send({
       jsonrpc: '2.0',
       id: 2,
       method: 'tools/call',
       params: { name: 'lakehouse_query_sql', arguments: { sql: LONG_QUERY, timeout_seconds: 120 } },
     });
     // The query is running once the server has opened the warehouse for it.
-    await expect.poll(() => stderr).toMatch(/lakehouse_query_sql: started/);
+    await expect.poll(() => raw.stderr()).toMatch(/lakehouse_query_sql: started/);
     await new Promise((r) => setTimeout(r, 300));
-    return { child, exited, stderr: () => stderr };
+    return { child, exited, stderr: () => raw.stderr() };
   }
 
   const stillOpens = async (home: string) => {
-    const next = await startLakehouse({ LAKEHOUSE_HOME: home });
-    try {
-      expect(rowsOf(await query(next, 'SELECT 42 AS answer'))).toEqual([['42']]);
-    } finally {
-      await next.close();
-    }
+    const next = await t.spawn({ env: { LAKEHOUSE_HOME: home } });
+    expect(rowsOf(await query(next, 'SELECT 42 AS answer'))).toEqual([['42']]);
+    await next.close();
   };
 
   // The bound the issue sets is 2 s; 15 s here keeps the test honest on a loaded machine while still far
@@ -308,8 +300,9 @@ describe('a host that goes away', () => {
   it.each([
     ['its stdin closes', (c: ReturnType<typeof spawn>) => c.stdin!.end()],
     ['it gets SIGTERM', (c: ReturnType<typeof spawn>) => c.kill('SIGTERM')],
-  ])('leaves at once when %s during a long query, and the tenant opens again', async (_how, stop) => {
-    const { path: home } = tempDir('lakehouse-exit-');
+  ])('leaves at once when %s during a long query, and the tenant opens again', async (how, stop) => {
+    const home = join(t.dirs.homes, how.replace(/\W+/g, '-'));
+    mkdirSync(home);
     const server = await busyServer(home);
     const started = Date.now();
     stop(server.child);

@@ -1,9 +1,9 @@
 // The AI-assisted tools on the local warehouse: deterministic answers on seeded tables whose properties are
 // known (keys, a foreign key, PII, categories, an outlier, null-heavy, constant and mixed columns), and a
 // sampling round trip where the SDK client plays the host's model.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type SpawnedServer, rowsOf } from '@switchyard/testkit';
-import { bin } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { rowsOf } from '@switchyard/testkit';
+import { withWorld } from './helpers.js';
 
 const customers = [
   'id,name,email,phone,segment,country,notes,code',
@@ -29,28 +29,28 @@ const orders = [
 ].join('\n');
 
 describe('AI-assisted tools (deterministic, local warehouse)', () => {
-  let server: SpawnedServer;
   const asked: Array<{ system?: string; prompt: string }> = [];
   let answer = 'These are the orders of the shop, one row per order, linked to customers.';
-  beforeAll(async () => {
-    server = await spawnServer(bin, {
+  const t = withWorld({
+    server: {
       sampling: async (request) => {
         asked.push(request);
         return answer;
       },
-    });
-    for (const [name, content] of [
-      ['customers.csv', customers],
-      ['orders.csv', orders],
-    ]) {
-      const up = await server.call('lakehouse_upload_file', { content, file_name: name });
-      expect(up.isError, up.text).toBe(false);
-    }
+    },
+    ready: async (server) => {
+      for (const [name, content] of [
+        ['customers.csv', customers],
+        ['orders.csv', orders],
+      ]) {
+        const up = await server.call('lakehouse_upload_file', { content, file_name: name });
+        expect(up.isError, up.text).toBe(false);
+      }
+    },
   });
-  afterAll(() => server.close());
 
   it('analyzes a table: roles, the key, the join path to customers, the outlier', async () => {
-    const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders' });
+    const call = await t.server.call('lakehouse_analyze_schema', { table: 'bronze.orders' });
     expect(call.isError, call.text).toBe(false);
     expect(call.structured).toMatchObject({
       table: 'tenant_default.bronze.orders',
@@ -74,7 +74,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
   });
 
   it('finds PII, categories, constant, null-heavy and mixed columns', async () => {
-    const call = await server.call('lakehouse_analyze_schema', { table: 'customers' });
+    const call = await t.server.call('lakehouse_analyze_schema', { table: 'customers' });
     const roles = Object.fromEntries(
       rowsOf(call)
         .slice(0, 8)
@@ -120,13 +120,13 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       ],
     ];
     for (const [question, sql] of cases) {
-      const call = await server.call('lakehouse_suggest_query', { question });
+      const call = await t.server.call('lakehouse_suggest_query', { question });
       expect(call.structured, question).toMatchObject({ valid: true, dialect: 'duckdb' });
       expect(sqlOf(call), question).toBe(sql);
-      const run = await server.call('lakehouse_query_sql', { sql });
+      const run = await t.server.call('lakehouse_query_sql', { sql });
       expect(run.isError, run.text).toBe(false);
     }
-    const only = await server.call('lakehouse_suggest_query', {
+    const only = await t.server.call('lakehouse_suggest_query', {
       question: 'average amount',
       tables: ['bronze.orders'],
     });
@@ -138,7 +138,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
   });
 
   it('summarizes a query result: shape, statistics, top groups, change over time', async () => {
-    const call = await server.call('lakehouse_explain_data', {
+    const call = await t.server.call('lakehouse_explain_data', {
       sql: "SELECT status, amount, ordered_at FROM bronze.orders WHERE ordered_at < '2024-04-01'",
     });
     expect(call.isError, call.text).toBe(false);
@@ -156,7 +156,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
   it("asks the host's model through sampling only when use_model is set, and says which part is the model's", async () => {
     // The earlier tests called all three tools without use_model: the host was never asked.
     expect(asked).toHaveLength(0);
-    const call = await server.call('lakehouse_analyze_schema', { table: 'bronze.orders', use_model: true });
+    const call = await t.server.call('lakehouse_analyze_schema', { table: 'bronze.orders', use_model: true });
     expect(call.structured).toMatchObject({ narrative_source: 'host model (MCP sampling)' });
     expect(call.text).toContain('These are the orders of the shop, one row per order, linked to customers.');
     expect(call.text).toContain(
@@ -166,7 +166,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
 
     answer =
       '```sql\nSELECT status, count(*) AS orders FROM bronze.orders GROUP BY status ORDER BY orders DESC\n```';
-    const draft = await server.call('lakehouse_suggest_query', {
+    const draft = await t.server.call('lakehouse_suggest_query', {
       question: 'orders per status',
       use_model: true,
     });
@@ -180,7 +180,7 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
     });
 
     answer = '```sql\nSELECT 1; DROP TABLE bronze.orders\n```';
-    const refused = await server.call('lakehouse_suggest_query', {
+    const refused = await t.server.call('lakehouse_suggest_query', {
       question: 'orders per status',
       use_model: true,
     });
@@ -189,23 +189,20 @@ describe('AI-assisted tools (deterministic, local warehouse)', () => {
       "the host model's draft was refused and not used: Only one statement may run per call, and this SQL holds 2; nothing was run.",
     );
     expect(
-      rowsOf(await server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })),
+      rowsOf(await t.server.call('lakehouse_query_sql', { sql: 'SELECT count(*) FROM bronze.orders' })),
     ).toEqual([['1000']]);
   });
 
   it('works without a host that offers sampling, and never needs an API key', async () => {
-    const plain = await spawnServer(bin, { env: { ANTHROPIC_API_KEY: '' } });
-    try {
-      await plain.call('lakehouse_upload_file', { content: orders, file_name: 'orders.csv' });
-      const call = await plain.call('lakehouse_explain_data', {
-        sql: 'SELECT status, sum(amount) AS total FROM bronze.orders GROUP BY status',
-        use_model: true,
-      });
-      expect(call.isError).toBe(false);
-      expect(call.text).toContain('(No narrative: the host offers no sampling, so no model was asked.)');
-    } finally {
-      await plain.close();
-    }
+    // A host of its own: its orders.csv must not replace the file's.
+    const plain = await t.spawn({ isolated: true, env: { ANTHROPIC_API_KEY: '' } });
+    await plain.call('lakehouse_upload_file', { content: orders, file_name: 'orders.csv' });
+    const call = await plain.call('lakehouse_explain_data', {
+      sql: 'SELECT status, sum(amount) AS total FROM bronze.orders GROUP BY status',
+      use_model: true,
+    });
+    expect(call.isError).toBe(false);
+    expect(call.text).toContain('(No narrative: the host offers no sampling, so no model was asked.)');
   });
 });
 

@@ -4,16 +4,18 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SecretStore } from '@switchyard/core';
-import { isolatedEnv, keychainStatus, runBin, spawnServer } from '@switchyard/testkit';
-import { bin, connect, pgInfo } from './helpers.js';
+import { isolatedEnv, keychainStatus, runBin } from '@switchyard/testkit';
+import { bin, connect, pgInfo, withWorld } from './helpers.js';
 
 const status = await keychainStatus();
 
 describe.skipIf(!status.available)('source passwords in the OS keychain', () => {
+  const t = withWorld({ server: false });
+
   it('stores the password under switchyard/lakehouse/<profile>, per tenant and connection', async () => {
     const info = pgInfo();
     const profile = `test${process.pid}`;
-    const server = await spawnServer(bin, { keychain: true, args: ['--profile', profile] });
+    const server = await t.spawn({ keychain: true, args: ['--profile', profile] });
     const store = new SecretStore({ env: { ...server.env } });
     try {
       await connect(server, 'kc', { tenant_id: 'kc_tenant' });
@@ -31,24 +33,24 @@ describe.skipIf(!status.available)('source passwords in the OS keychain', () => 
       });
       expect(test.isError).toBe(false);
     } finally {
+      // The real keychain outlives the file's folders: its entry goes now, whatever the test saw.
       await store.delete(`switchyard/lakehouse/${profile}`, 'kc_tenant/kc');
-      await server.close();
     }
   });
 });
 
 describe('a lost key of the encrypted file store', () => {
-  it('names the login that stores each connection again, with --connection NAME (and --tenant)', async () => {
-    const server = await spawnServer(bin);
-    const { SWITCHYARD_CONFIG_DIR: configDir, SWITCHYARD_DATA_DIR: dataDir } = server.env;
-    try {
+  const t = withWorld({
+    ready: async (server) => {
       await connect(server, 'shop');
       await connect(server, 'crm', { tenant_id: 'acme' });
-    } finally {
       await server.close();
-    }
-    rmSync(join(configDir!, 'secret.key'));
-    const env = isolatedEnv({ configDir: configDir!, dataDir: dataDir! });
+    },
+  });
+
+  it('names the login that stores each connection again, with --connection NAME (and --tenant)', async () => {
+    rmSync(join(t.dirs.configDir, 'secret.key'));
+    const env = isolatedEnv({ configDir: t.dirs.configDir, dataDir: t.dirs.dataDir });
     const lines = async (args: string[]) => {
       const run = await runBin(bin, args, { env });
       expect(run.code).not.toBe(0);

@@ -1,28 +1,25 @@
 // Files into bronze, the catalog tools, silver transforms, gold views, tenants, resources, prompts and the CLI.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runBin, type SpawnedServer, rowsOf } from '@switchyard/testkit';
-import { bin, connect, pgInfo, query, startLakehouse } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { isolatedEnv, runBin, rowsOf } from '@switchyard/testkit';
+import { bin, connect, pgInfo, query, withWorld } from './helpers.js';
 
 describe('files, catalog, transforms and views', () => {
-  let server: SpawnedServer;
-  let files: string;
-  beforeAll(async () => {
-    files = mkdtempSync(join(tmpdir(), 'lakehouse-files-'));
-    server = await startLakehouse({ LAKEHOUSE_FILE_ROOTS: files, LAKEHOUSE_MAX_UPLOAD_MB: '1' });
+  const t = withWorld({
+    folders: ['files'],
+    server: ({ dirs }) => ({ env: { LAKEHOUSE_FILE_ROOTS: dirs.files, LAKEHOUSE_MAX_UPLOAD_MB: '1' } }),
   });
-  afterAll(() => server.close());
 
-  const rows = async (sql: string) => rowsOf(await query(server, sql));
+  const rows = async (sql: string) => rowsOf(await query(t.server, sql));
 
   it('loads a semicolon-separated Latin-1 CSV with the encoding and delimiter sniffed', async () => {
-    const path = join(files, 'Kunden Liste.csv');
+    const path = join(t.dirs.files, 'Kunden Liste.csv');
     writeFileSync(path, Buffer.from('name;stadt;umsatz\nMüller;Köln;12\nGarçon;Zürich;7\n', 'latin1'));
-    const call = await server.call('lakehouse_upload_file', { path });
+    const call = await t.server.call('lakehouse_upload_file', { path });
     expect(call.text.split('\n')[0]).toBe(
       'Loaded «Kunden Liste.csv» (latin-1) into bronze.kunden_liste: 2 rows, 3 columns.',
     );
@@ -35,22 +32,22 @@ describe('files, catalog, transforms and views', () => {
   });
 
   it('loads TSV, JSON, NDJSON, Parquet and XLSX', async () => {
-    writeFileSync(join(files, 'scores.tsv'), 'player\tscore\nann\t3\nbob\t5\n');
+    writeFileSync(join(t.dirs.files, 'scores.tsv'), 'player\tscore\nann\t3\nbob\t5\n');
     writeFileSync(
-      join(files, 'events.json'),
+      join(t.dirs.files, 'events.json'),
       JSON.stringify([
         { id: 1, kind: 'a', tags: ['x'] },
         { id: 2, kind: 'b', tags: [] },
       ]),
     );
     writeFileSync(
-      join(files, 'log.ndjson'),
+      join(t.dirs.files, 'log.ndjson'),
       '{"at":"2024-01-01T10:00:00","level":"info"}\n{"at":"2024-01-02T11:00:00","level":"warn"}\n',
     );
     const duck = await DuckDBInstance.create(':memory:');
     const conn = await duck.connect();
     await conn.run(
-      `COPY (SELECT range AS id, range * 1.5 AS v FROM range(10)) TO '${join(files, 'measures.parquet')}' (FORMAT parquet)`,
+      `COPY (SELECT range AS id, range * 1.5 AS v FROM range(10)) TO '${join(t.dirs.files, 'measures.parquet')}' (FORMAT parquet)`,
     );
     conn.closeSync();
     duck.closeSync();
@@ -60,18 +57,20 @@ describe('files, catalog, transforms and views', () => {
     sheet.addRow(['Dept', 'Amount', 'Approved', 'Due']);
     sheet.addRow(['Sales', 1200.5, true, new Date(Date.UTC(2024, 2, 1))]);
     sheet.addRow(['Ops', 800, false, new Date(Date.UTC(2024, 3, 15))]);
-    await workbook.xlsx.writeFile(join(files, 'budget.xlsx'));
+    await workbook.xlsx.writeFile(join(t.dirs.files, 'budget.xlsx'));
 
-    const tsv = await server.call('lakehouse_upload_file', { path: join(files, 'scores.tsv') });
+    const tsv = await t.server.call('lakehouse_upload_file', { path: join(t.dirs.files, 'scores.tsv') });
     expect(tsv.structured).toMatchObject({ table: 'tenant_default.bronze.scores', rows: 2, format: 'csv' });
-    const json = await server.call('lakehouse_upload_file', { path: join(files, 'events.json') });
+    const json = await t.server.call('lakehouse_upload_file', { path: join(t.dirs.files, 'events.json') });
     expect(json.structured).toMatchObject({ rows: 2, format: 'json' });
-    const ndjson = await server.call('lakehouse_upload_file', { path: join(files, 'log.ndjson') });
+    const ndjson = await t.server.call('lakehouse_upload_file', { path: join(t.dirs.files, 'log.ndjson') });
     expect(ndjson.structured).toMatchObject({ rows: 2, format: 'ndjson' });
-    const parquet = await server.call('lakehouse_upload_file', { path: join(files, 'measures.parquet') });
+    const parquet = await t.server.call('lakehouse_upload_file', {
+      path: join(t.dirs.files, 'measures.parquet'),
+    });
     expect(parquet.structured).toMatchObject({ rows: 10, format: 'parquet' });
-    const xlsx = await server.call('lakehouse_upload_file', {
-      path: join(files, 'budget.xlsx'),
+    const xlsx = await t.server.call('lakehouse_upload_file', {
+      path: join(t.dirs.files, 'budget.xlsx'),
       sheet: 'Budget',
     });
     expect(xlsx.text.split('\n')[0]).toBe(
@@ -91,36 +90,43 @@ describe('files, catalog, transforms and views', () => {
   });
 
   it('refuses traversal, paths outside the allowed folders, hidden files and files over the limit', async () => {
-    const traversal = await server.call('lakehouse_upload_file', { content: 'a\n1\n', file_name: '../../x' });
+    const traversal = await t.server.call('lakehouse_upload_file', {
+      content: 'a\n1\n',
+      file_name: '../../x',
+    });
     expect(traversal.text).toBe(
       "'../../x' is not a plain file name: folders and '..' are not allowed in file_name. Pass just the name, e.g. orders.csv; to load a file from disk, pass path instead.",
     );
-    const where = `lakehouse-mcp reads local files only under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${files}; allow another folder with --allow-dir <folder> or LAKEHOUSE_ALLOWED_DIRS.`;
-    const climbing = await server.call('lakehouse_upload_file', { path: `${files}/../../etc/passwd` });
-    expect(climbing.text).toBe(`'${files}/../../etc/passwd' contains '..', which is refused: ${where}`);
-    const outside = await server.call('lakehouse_upload_file', { path: '/etc/passwd', format: 'csv' });
+    const where = `lakehouse-mcp reads local files only under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${t.dirs.files}; allow another folder with --allow-dir <folder> or LAKEHOUSE_ALLOWED_DIRS.`;
+    const climbing = await t.server.call('lakehouse_upload_file', {
+      path: `${t.dirs.files}/../../etc/passwd`,
+    });
+    expect(climbing.text).toBe(
+      `'${t.dirs.files}/../../etc/passwd' contains '..', which is refused: ${where}`,
+    );
+    const outside = await t.server.call('lakehouse_upload_file', { path: '/etc/passwd', format: 'csv' });
     expect(outside.text).toBe(`'/etc/passwd' is outside the allowed folders: ${where}`);
-    const hiddenDir = mkdtempSync(join(files, '.hidden-'));
+    const hiddenDir = mkdtempSync(join(t.dirs.files, '.hidden-'));
     writeFileSync(join(hiddenDir, 'k.csv'), 'a\n1\n');
-    const hidden = await server.call('lakehouse_upload_file', { path: join(hiddenDir, 'k.csv') });
+    const hidden = await t.server.call('lakehouse_upload_file', { path: join(hiddenDir, 'k.csv') });
     expect(hidden.text).toBe(
       `'${join(hiddenDir, 'k.csv')}' is hidden or in a hidden folder, and those are refused: ${where}`,
     );
-    writeFileSync(join(files, 'big.csv'), `a\n${'1\n'.repeat(600_000)}`);
-    const big = await server.call('lakehouse_upload_file', { path: join(files, 'big.csv') });
+    writeFileSync(join(t.dirs.files, 'big.csv'), `a\n${'1\n'.repeat(600_000)}`);
+    const big = await t.server.call('lakehouse_upload_file', { path: join(t.dirs.files, 'big.csv') });
     expect(big.text).toBe(
       'big.csv is 1.1 MB, over the limit of 1.0 MB for one upload. Split the file, or raise LAKEHOUSE_MAX_UPLOAD_MB.',
     );
   });
 
   it('lists and describes tables with a profile', async () => {
-    await server.call('lakehouse_upload_file', {
+    await t.server.call('lakehouse_upload_file', {
       content: 'id,city,amount,note\n1,Paris,10.5,\n2,Paris,20,hello\n3,Lyon,,\n4,Nice,7.25,x\n',
       file_name: 'sales.csv',
     });
-    const list = await server.call('lakehouse_list_tables', { layer: 'bronze' });
+    const list = await t.server.call('lakehouse_list_tables', { layer: 'bronze' });
     expect(list.text).toContain('bronze.sales,table,4,4,upload from inline:sales.csv,');
-    const desc = await server.call('lakehouse_describe_table', { table: 'sales' });
+    const desc = await t.server.call('lakehouse_describe_table', { table: 'sales' });
     expect(desc.isError).toBe(false);
     expect(desc.structured).toMatchObject({
       table: 'tenant_default.bronze.sales',
@@ -146,14 +152,14 @@ describe('files, catalog, transforms and views', () => {
       5: '7.25',
       6: '20.00',
     });
-    const missing = await server.call('lakehouse_describe_table', { table: 'silver.nope' });
+    const missing = await t.server.call('lakehouse_describe_table', { table: 'silver.nope' });
     expect(missing.text).toMatch(
       /^There is no table silver\.nope in tenant_default\. Candidates: bronze\.\w+/,
     );
   });
 
   it('transforms bronze to silver: dry run first, refusals with the reason, then the table and its lineage', async () => {
-    await server.call('lakehouse_upload_file', {
+    await t.server.call('lakehouse_upload_file', {
       content:
         'id,name,price,day,segment\n1, Ann ,"1.234,50",3 Jan 2024,A\n2,BOB,"12,00",4 Jan 2024,B\n2,BOB,"12,00",4 Jan 2024,B\n3,cy,n/a,,A\n',
       file_name: 'raw_people.csv',
@@ -172,7 +178,7 @@ describe('files, catalog, transforms and views', () => {
       { op: 'drop_columns', columns: ['segment'] },
       { op: 'deduplicate', columns: ['id'] },
     ];
-    const strict = await server.call('lakehouse_transform_to_silver', {
+    const strict = await t.server.call('lakehouse_transform_to_silver', {
       source_table: 'bronze.raw_people',
       target_table: 'people',
       steps,
@@ -181,7 +187,7 @@ describe('files, catalog, transforms and views', () => {
     expect(strict.text).toMatch(
       /^The transform failed on the data: Conversion Error: .*"n\/a".*Fix the step named in the message, or set on_invalid: 'null' to turn values that do not convert into NULL; nothing was changed\.$/,
     );
-    const dry = await server.call('lakehouse_transform_to_silver', {
+    const dry = await t.server.call('lakehouse_transform_to_silver', {
       source_table: 'bronze.raw_people',
       target_table: 'people',
       steps,
@@ -194,10 +200,10 @@ describe('files, catalog, transforms and views', () => {
     expect(dry.text).toContain('try_strptime');
     expect(dry.text).toContain('-- parameters: ["%d %b %Y",0,"A","B"]');
     expect(dry.text).toContain('Nothing was written.');
-    expect((await server.call('lakehouse_list_tables', { layer: 'silver' })).structured).toMatchObject({
+    expect((await t.server.call('lakehouse_list_tables', { layer: 'silver' })).structured).toMatchObject({
       table_count: 0,
     });
-    const run = await server.call('lakehouse_transform_to_silver', {
+    const run = await t.server.call('lakehouse_transform_to_silver', {
       source_table: 'bronze.raw_people',
       target_table: 'people',
       steps,
@@ -248,7 +254,7 @@ describe('files, catalog, transforms and views', () => {
       ],
     ];
     for (const [step, answer] of invalid) {
-      const call = await server.call('lakehouse_transform_to_silver', {
+      const call = await t.server.call('lakehouse_transform_to_silver', {
         source_table: 'raw_people',
         target_table: 'people',
         steps: [step],
@@ -259,7 +265,7 @@ describe('files, catalog, transforms and views', () => {
   });
 
   it('creates gold views from one checked SELECT', async () => {
-    const view = await server.call('lakehouse_create_gold_view', {
+    const view = await t.server.call('lakehouse_create_gold_view', {
       name: 'Revenue by City',
       sql: 'SELECT city, sum(amount) AS revenue FROM bronze.sales GROUP BY city',
     });
@@ -272,21 +278,21 @@ describe('files, catalog, transforms and views', () => {
       ['Nice', '7.25'],
       ['Paris', '30.50'],
     ]);
-    const again = await server.call('lakehouse_create_gold_view', {
+    const again = await t.server.call('lakehouse_create_gold_view', {
       name: 'revenue_by_city',
       sql: 'SELECT 1',
     });
     expect(again.text).toBe(
       'gold.revenue_by_city already exists. Pass replace: true to redefine it, or choose another name.',
     );
-    const sneaky = await server.call('lakehouse_create_gold_view', {
+    const sneaky = await t.server.call('lakehouse_create_gold_view', {
       name: 'evil',
       sql: 'SELECT 1; DROP TABLE bronze.sales',
     });
     expect(sneaky.text).toBe(
       'Only one statement may run per call, and this SQL holds 2; nothing was run. Send a single SELECT without a second statement after a semicolon.',
     );
-    const files = await server.call('lakehouse_create_gold_view', {
+    const files = await t.server.call('lakehouse_create_gold_view', {
       name: 'evil',
       sql: "SELECT * FROM read_csv('/etc/passwd')",
     });
@@ -297,16 +303,16 @@ describe('files, catalog, transforms and views', () => {
   });
 
   it('keeps tenants apart', async () => {
-    await server.call('lakehouse_upload_file', {
+    await t.server.call('lakehouse_upload_file', {
       content: 'k\nacme-only\n',
       file_name: 'mine.csv',
       tenant_id: 'acme',
     });
-    const acme = await server.call('lakehouse_list_tables', { tenant_id: 'acme' });
+    const acme = await t.server.call('lakehouse_list_tables', { tenant_id: 'acme' });
     expect(rowsOf(acme).map((t) => t[0])).toEqual(['bronze.mine']);
-    const defaults = await server.call('lakehouse_list_tables', {});
+    const defaults = await t.server.call('lakehouse_list_tables', {});
     expect(defaults.text).not.toContain('mine');
-    const bad = await server.call('lakehouse_list_tables', { tenant_id: 'Bad/../x' });
+    const bad = await t.server.call('lakehouse_list_tables', { tenant_id: 'Bad/../x' });
     expect(bad.isError).toBe(true);
     expect(bad.text).toMatch(
       /^'Bad\/\.\.\/x' is not a valid tenant id: use 1-40 lowercase letters, digits or underscores, starting with a letter or digit/,
@@ -314,34 +320,36 @@ describe('files, catalog, transforms and views', () => {
   });
 
   it('serves the table resources and the prompts', async () => {
-    const schema = await server.client.readResource({ uri: 'table://tenant_default/bronze/sales/schema' });
+    const schema = await t.server.client.readResource({ uri: 'table://tenant_default/bronze/sales/schema' });
     expect((schema.contents[0] as { text: string }).text).toBe(
       '# tenant_default.bronze.sales: 4 rows; upload from inline:sales.csv\ncolumn,type,nullable\nid,BIGINT,true\ncity,VARCHAR,true\namount,"DECIMAL(18,2)",true\nnote,VARCHAR,true',
     );
-    const preview = await server.client.readResource({ uri: 'table://tenant_default/bronze/sales/preview' });
+    const preview = await t.server.client.readResource({
+      uri: 'table://tenant_default/bronze/sales/preview',
+    });
     expect((preview.contents[0] as { text: string }).text).toContain('id,city,amount,note\n1,Paris,10.50,\n');
-    const listed = await server.client.listResources();
+    const listed = await t.server.client.listResources();
     expect(listed.resources.map((r) => r.uri)).toContain(
       'table://tenant_default/gold/revenue_by_city/schema',
     );
     await expect(
-      server.client.readResource({ uri: 'table://tenant_default/bronze/nope/schema' }),
+      t.server.client.readResource({ uri: 'table://tenant_default/bronze/nope/schema' }),
     ).rejects.toThrow(
       /There is no table bronze\.nope in tenant_default\. Candidates: bronze\.budget, .*gold\.revenue_by_city\./,
     );
-    const prompt = await server.client.getPrompt({
+    const prompt = await t.server.client.getPrompt({
       name: 'lakehouse_generate_query',
       arguments: { question: 'Which city sells most?' },
     });
     expect((prompt.messages[0]!.content as { text: string }).text).toMatch(
       /^Answer this question from the lakehouse: Which city sells most\?/,
     );
-    const analyze = await server.client.getPrompt({
+    const analyze = await t.server.client.getPrompt({
       name: 'lakehouse_analyze_schema',
       arguments: { table: 'bronze.sales' },
     });
     expect((analyze.messages[0]!.content as { text: string }).text).toContain('lakehouse_describe_table');
-    const trouble = await server.client.getPrompt({
+    const trouble = await t.server.client.getPrompt({
       name: 'lakehouse_troubleshoot_connection',
       arguments: { connection: 'shop' },
     });
@@ -352,20 +360,19 @@ describe('files, catalog, transforms and views', () => {
 });
 
 describe('datasource resources and the command line', () => {
+  const t = withWorld({ server: false });
+
   it('reads datasource resources and stores a password with login, shows status, removes it with logout', async () => {
-    const server = await startLakehouse();
+    const server = await t.spawn();
     const env = server.env;
-    try {
-      await connect(server, 'shop');
-      const status = await server.client.readResource({ uri: 'datasource://shop/status' });
-      expect((status.contents[0] as { text: string }).text).toMatch(/^status: ok\nserver: PostgreSQL 18/);
-      const tables = await server.client.readResource({ uri: 'datasource://shop/tables' });
-      expect((tables.contents[0] as { text: string }).text).toContain(
-        'public.big_orders,table,300000,7,id,true',
-      );
-    } finally {
-      await server.close();
-    }
+    await connect(server, 'shop');
+    const resource = await server.client.readResource({ uri: 'datasource://shop/status' });
+    expect((resource.contents[0] as { text: string }).text).toMatch(/^status: ok\nserver: PostgreSQL 18/);
+    const tables = await server.client.readResource({ uri: 'datasource://shop/tables' });
+    expect((tables.contents[0] as { text: string }).text).toContain(
+      'public.big_orders,table,300000,7,id,true',
+    );
+    await server.close();
     const info = pgInfo();
     const login = await runBin(
       bin,
@@ -431,59 +438,53 @@ describe('datasource resources and the command line', () => {
 });
 
 describe('local files only under the allowed folders, whatever the working directory', () => {
-  let server: SpawnedServer;
-  let allowed: string;
-  let extra: string;
-  beforeAll(async () => {
-    allowed = mkdtempSync(join(tmpdir(), 'lakehouse-allowed-'));
-    extra = mkdtempSync(join(tmpdir(), 'lakehouse-extra-'));
+  const t = withWorld({
+    folders: ['allowed', 'extra', 'home'],
     // Some hosts start servers in '/': before, the working directory (and home, and tmp) was a root by default.
-    server = await startLakehouse({}, { cwd: '/', args: ['--allow-dir', allowed] });
+    server: ({ dirs }) => ({ cwd: '/', args: ['--allow-dir', dirs.allowed] }),
   });
-  afterAll(() => server.close());
 
   it('refuses /etc/shadow and /etc/passwd (absolute or relative to /) and loads nothing', async () => {
-    const where = `lakehouse-mcp reads local files only under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${allowed}; allow another folder with --allow-dir <folder> or LAKEHOUSE_ALLOWED_DIRS.`;
+    const where = `lakehouse-mcp reads local files only under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${t.dirs.allowed}; allow another folder with --allow-dir <folder> or LAKEHOUSE_ALLOWED_DIRS.`;
     for (const path of ['/etc/shadow', '/etc/passwd']) {
-      const call = await server.call('lakehouse_upload_file', { path, delimiter: ':', header: false });
+      const call = await t.server.call('lakehouse_upload_file', { path, delimiter: ':', header: false });
       expect(call.isError).toBe(true);
       expect(call.text).toBe(`'${path}' is outside the allowed folders: ${where}`);
     }
-    const relative = await server.call('lakehouse_upload_file', { path: 'etc/passwd', format: 'csv' });
+    const relative = await t.server.call('lakehouse_upload_file', { path: 'etc/passwd', format: 'csv' });
     expect(relative.text).toBe(
       `path 'etc/passwd' is not an absolute path: give the full path, e.g. ${join(homedir(), 'Downloads', 'lakehouse-mcp', 'report.pdf')}; ${where}`,
     );
-    const tables = await server.call('lakehouse_list_tables', {});
+    const tables = await t.server.call('lakehouse_list_tables', {});
     expect(tables.text).not.toMatch(/shadow|passwd/);
   });
 
   it('loads a file under an --allow-dir folder', async () => {
-    writeFileSync(join(allowed, 'regions.csv'), 'region,amount\nnorth,10\nsouth,20\n');
-    const call = await server.call('lakehouse_upload_file', { path: join(allowed, 'regions.csv') });
+    writeFileSync(join(t.dirs.allowed, 'regions.csv'), 'region,amount\nnorth,10\nsouth,20\n');
+    const call = await t.server.call('lakehouse_upload_file', { path: join(t.dirs.allowed, 'regions.csv') });
     expect(call.isError).toBe(false);
     expect(call.text.split('\n')[0]).toBe('Loaded «regions.csv» into bronze.regions: 2 rows, 2 columns.');
     expect(call.text).toContain('region VARCHAR');
   });
 
   it('gathers the folders of --allow-dir, LAKEHOUSE_ALLOWED_DIRS, SWITCHYARD_ALLOWED_DIRS and LAKEHOUSE_FILE_ROOTS', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'lakehouse-status-'));
     const env = isolatedEnv({
       env: {
-        LAKEHOUSE_HOME: home,
-        LAKEHOUSE_ALLOWED_DIRS: `${allowed}/a,${allowed}/b`,
-        SWITCHYARD_ALLOWED_DIRS: `${allowed}/c`,
-        LAKEHOUSE_FILE_ROOTS: extra,
+        LAKEHOUSE_HOME: t.dirs.home,
+        LAKEHOUSE_ALLOWED_DIRS: `${t.dirs.allowed}/a,${t.dirs.allowed}/b`,
+        SWITCHYARD_ALLOWED_DIRS: `${t.dirs.allowed}/c`,
+        LAKEHOUSE_FILE_ROOTS: t.dirs.extra,
       },
     });
     const status = await runBin(
       bin,
-      ['--allow-dir', `${allowed}/x`, '--allow-dir', `${allowed}/y`, 'status'],
+      ['--allow-dir', `${t.dirs.allowed}/x`, '--allow-dir', `${t.dirs.allowed}/y`, 'status'],
       {
         env,
       },
     );
     expect(status.stdout).toContain(
-      `local files are read and saved under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${allowed}/x, ${allowed}/y, ${allowed}/a, ${allowed}/b, ${allowed}/c, and read under ${extra}`,
+      `local files are read and saved under ${join(homedir(), 'Downloads', 'lakehouse-mcp')}, ${t.dirs.allowed}/x, ${t.dirs.allowed}/y, ${t.dirs.allowed}/a, ${t.dirs.allowed}/b, ${t.dirs.allowed}/c, and read under ${t.dirs.extra}`,
     );
   });
 });

@@ -1,30 +1,29 @@
 // lakehouse_query_sql is read-only, one statement, no files, no other tenants, bounded in time, rows and bytes.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fenceProblems, injection, type SpawnedServer, rowsOf } from '@switchyard/testkit';
-import { query, startLakehouse } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { fenceProblems, injection, rowsOf } from '@switchyard/testkit';
+import { query, withWorld } from './helpers.js';
 
 describe('lakehouse_query_sql safety', () => {
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    server = await startLakehouse();
-    const up = await server.call('lakehouse_upload_file', {
-      content: 'id,name\n1,alpha\n2,beta\n3,gamma\n',
-      file_name: 'things.csv',
-    });
-    expect(up.isError).toBe(false);
-    const other = await server.call('lakehouse_upload_file', {
-      content: 'secret\nother tenant data\n',
-      file_name: 'private.csv',
-      tenant_id: 'acme',
-    });
-    expect(other.isError).toBe(false);
+  const t = withWorld({
+    ready: async (server) => {
+      const up = await server.call('lakehouse_upload_file', {
+        content: 'id,name\n1,alpha\n2,beta\n3,gamma\n',
+        file_name: 'things.csv',
+      });
+      expect(up.isError).toBe(false);
+      const other = await server.call('lakehouse_upload_file', {
+        content: 'secret\nother tenant data\n',
+        file_name: 'private.csv',
+        tenant_id: 'acme',
+      });
+      expect(other.isError).toBe(false);
+    },
   });
-  afterAll(() => server.close());
 
   const intact = async () => {
-    const rows = await query(server, 'SELECT count(*) FROM bronze.things');
+    const rows = await query(t.server, 'SELECT count(*) FROM bronze.things');
     expect(rowsOf(rows)).toEqual([['3']]);
   };
 
@@ -157,11 +156,11 @@ describe('lakehouse_query_sql safety', () => {
   ];
 
   const database = () =>
-    join(server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'tenant_default.duckdb');
+    join(t.server.env.SWITCHYARD_DATA_DIR!, 'lakehouse', 'tenant_default', 'tenant_default.duckdb');
   it.each(escapes)('refuses %s', async (_name, sql, answer) => {
     const file = database();
     const before = statSync(file);
-    const call = await query(server, sql.replace('<db>', file));
+    const call = await query(t.server, sql.replace('<db>', file));
     expect(call.isError).toBe(true);
     expect(call.text).toContain(answer);
     const after = statSync(file);
@@ -186,26 +185,26 @@ describe('lakehouse_query_sql safety', () => {
     ['the own catalog by name', 'SELECT count(*) FROM tenant_default.bronze.things'],
     ['strings that look like attacks', "SELECT 'read_csv(''/etc/passwd''); DROP TABLE x; -- /*' AS s"],
   ])('still runs %s', async (_name, sql) => {
-    const call = await query(server, sql);
+    const call = await query(t.server, sql);
     expect(call.text).not.toMatch(/nothing was run/);
     expect(call.isError).toBe(false);
   });
 
   it('cannot name the other tenant through its catalog in a table reference', async () => {
-    const viaDescribe = await server.call('lakehouse_describe_table', {
+    const viaDescribe = await t.server.call('lakehouse_describe_table', {
       table: 'tenant_acme.bronze.private',
     });
     expect(viaDescribe.text).toBe(
       "'tenant_acme.bronze.private' names catalog tenant_acme, but this tenant's catalog is tenant_default. Tables of other tenants cannot be reached; pass tenant_id to work in another tenant.",
     );
-    const own = await query(server, 'SELECT * FROM bronze.private', { tenant_id: 'acme' });
+    const own = await query(t.server, 'SELECT * FROM bronze.private', { tenant_id: 'acme' });
     expect(rowsOf(own)).toEqual([['other tenant data']]);
     expect(existsSync('/tmp/lakehouse-escape.csv')).toBe(false);
   });
 
   it('stops a huge cross join at the time bound and stays usable', async () => {
     const call = await query(
-      server,
+      t.server,
       'SELECT count(*) FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = 7',
       {
         timeout_seconds: 2,
@@ -219,25 +218,25 @@ describe('lakehouse_query_sql safety', () => {
   });
 
   it('caps rows and bytes and says truncated; spills every row to CSV on request', async () => {
-    const capped = await query(server, 'SELECT range AS n FROM range(5000)', { max_rows: 10 });
+    const capped = await query(t.server, 'SELECT range AS n FROM range(5000)', { max_rows: 10 });
     expect(capped.structured).toMatchObject({ row_count: 10, truncated: true });
     expect(capped.text.split('\n')[0]).toBe(
       '10 rows (truncated; raise max_rows or max_bytes, aggregate, or pass spill_csv: true for every row)',
     );
-    const bytes = await query(server, "SELECT repeat('x', 500) AS wide FROM range(100)", {
+    const bytes = await query(t.server, "SELECT repeat('x', 500) AS wide FROM range(100)", {
       max_rows: 100,
       max_bytes: 2048,
     });
     // The whole answer stays within max_bytes: two 500-byte rows and the lines around them.
     expect(bytes.structured).toMatchObject({ row_count: 2, truncated: true });
     expect(JSON.stringify(bytes.result).length).toBeLessThanOrEqual(2048);
-    const spilled = await query(server, 'SELECT range AS n FROM range(5000)', {
+    const spilled = await query(t.server, 'SELECT range AS n FROM range(5000)', {
       max_rows: 5,
       spill_csv: true,
     });
     expect(spilled.structured).toMatchObject({ row_count: 5, truncated: true });
     const file = spilled.structured!.spill_file as string;
-    expect(file.startsWith(`${server.env.SWITCHYARD_DATA_DIR}`)).toBe(true);
+    expect(file.startsWith(`${t.server.env.SWITCHYARD_DATA_DIR}`)).toBe(true);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines.length).toBe(5001);
     expect(lines[0]).toBe('n');
@@ -245,9 +244,9 @@ describe('lakehouse_query_sql safety', () => {
   });
 
   it("answers SQL errors with DuckDB's own reason", async () => {
-    const bad = await query(server, 'SELEC 1');
+    const bad = await query(t.server, 'SELEC 1');
     expect(bad.text).toMatch(/^The SQL could not be parsed: «Parser Error: syntax error at or near "SELEC"/);
-    const col = await query(server, 'SELECT nme FROM bronze.things');
+    const col = await query(t.server, 'SELECT nme FROM bronze.things');
     expect(col.text).toMatch(/^DuckDB refused the query: «Binder Error: Referenced column "nme" not found/);
     await intact();
   });
@@ -260,14 +259,10 @@ describe('text from a file stays inside a fence', () => {
   const BRONZE_NEEDLE = 'system_override';
   const evil = injection(NEEDLE);
   const csv = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    server = await startLakehouse();
-  });
-  afterAll(() => server.close());
+  const t = withWorld();
 
   it('in lakehouse_upload_file, lakehouse_list_tables, lakehouse_describe_table and lakehouse_query_sql', async () => {
-    const up = await server.call('lakehouse_upload_file', {
+    const up = await t.server.call('lakehouse_upload_file', {
       content: `id,${csv(evil)}\n1,${csv(evil)}\n2,plain\n`,
       file_name: 'evil.csv',
     });
@@ -277,15 +272,15 @@ describe('text from a file stays inside a fence', () => {
     expect(up.text).toContain(BRONZE_NEEDLE);
     expect(fenceProblems(up.text, BRONZE_NEEDLE, { quoted: true })).toEqual([]);
 
-    const tables = await server.call('lakehouse_list_tables', {});
+    const tables = await t.server.call('lakehouse_list_tables', {});
     expect(fenceProblems(tables.text, 'evil.csv')).toEqual([]);
 
-    const desc = await server.call('lakehouse_describe_table', { table: 'bronze.evil' });
+    const desc = await t.server.call('lakehouse_describe_table', { table: 'bronze.evil' });
     expect(desc.isError, desc.text).toBe(false);
     expect(desc.text).toContain(NEEDLE);
     expect(fenceProblems(desc.text, NEEDLE)).toEqual([]);
 
-    const rows = await query(server, 'SELECT * FROM bronze.evil ORDER BY id');
+    const rows = await query(t.server, 'SELECT * FROM bronze.evil ORDER BY id');
     expect(rows.isError, rows.text).toBe(false);
     expect(rows.text).toContain(NEEDLE);
     expect(fenceProblems(rows.text, NEEDLE)).toEqual([]);
@@ -294,14 +289,14 @@ describe('text from a file stays inside a fence', () => {
     expect(structured).not.toContain(NEEDLE);
     expect(structured).not.toMatch(/(begin|end)\W*untrusted/i);
 
-    const cast = await query(server, 'SELECT CAST(COLUMNS(* EXCLUDE (id)) AS INTEGER) FROM bronze.evil');
+    const cast = await query(t.server, 'SELECT CAST(COLUMNS(* EXCLUDE (id)) AS INTEGER) FROM bronze.evil');
     expect(cast.isError).toBe(true);
     expect(fenceProblems(cast.text, NEEDLE, { quoted: true })).toEqual([]);
   });
 
   it('in lakehouse_transform_to_silver (dry run, build, refused step) and lakehouse_create_gold_view', async () => {
     const transform = (extra: Record<string, unknown>) =>
-      server.call('lakehouse_transform_to_silver', {
+      t.server.call('lakehouse_transform_to_silver', {
         source_table: 'bronze.evil',
         target_table: 'evil',
         ...extra,
@@ -316,7 +311,7 @@ describe('text from a file stays inside a fence', () => {
     const refused = await transform({ steps: [{ op: 'trim', columns: ['nope'] }] });
     expect(refused.isError).toBe(true);
     expect(fenceProblems(refused.text, NEEDLE, { quoted: true })).toEqual([]);
-    const view = await server.call('lakehouse_create_gold_view', {
+    const view = await t.server.call('lakehouse_create_gold_view', {
       name: 'evil_view',
       sql: 'SELECT * FROM bronze.evil',
     });

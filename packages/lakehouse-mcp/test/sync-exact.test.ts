@@ -1,20 +1,17 @@
 // Exactness of PostgreSQL → bronze on a real PostgreSQL: incremental runs read each changed row once and lose
 // none (bulk UPDATEs sharing one now(), a late commit at the watermark), and numerics without a precision stay
 // exact (a view's sum(numeric) becomes a DECIMAL chosen from the data, or exact text when no DECIMAL holds it).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
-import { connect, pgClient, query, startLakehouse } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { rowsOf } from '@switchyard/testkit';
+import { connect, pgClient, pgRun, query, withWorld } from './helpers.js';
 
 describe('sync exactness', () => {
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    server = await startLakehouse();
+  const t = withWorld({
     // Its own database, so that its tables stay out of the other files' listings.
-    const admin = await pgClient();
-    await admin.query('CREATE DATABASE exact');
-    await admin.end();
-    const db = await pgClient('exact');
-    await db.query(`
+    seed: async () => {
+      await pgRun('CREATE DATABASE exact');
+      await pgRun(
+        `
       CREATE TABLE items (id integer PRIMARY KEY, v integer NOT NULL, updated_at timestamptz NOT NULL);
       INSERT INTO items SELECT g, 0, timestamptz '2024-01-01 00:00:00+00' FROM generate_series(1, 20000) g;
       CREATE TABLE payments (id integer PRIMARY KEY, amount numeric(12,2) NOT NULL);
@@ -23,14 +20,15 @@ describe('sync exactness', () => {
       INSERT INTO ledger VALUES (1, 10.50, '2024-01-01T00:00:00Z'), (2, 7, '2024-01-02T00:00:00Z');
       CREATE TABLE odd_amounts (id integer PRIMARY KEY, amount numeric(10,2));
       INSERT INTO odd_amounts SELECT g, g / 100.0 FROM generate_series(1, 50000) g;
-      CREATE VIEW payment_total AS SELECT sum(amount) AS total, avg(amount) AS mean, count(*) AS n FROM payments;`);
-    await db.end();
-    await connect(server, 'exact', { database: 'exact' });
-  }, 120_000);
-  afterAll(() => server.close());
+      CREATE VIEW payment_total AS SELECT sum(amount) AS total, avg(amount) AS mean, count(*) AS n FROM payments;`,
+        'exact',
+      );
+    },
+    ready: (server) => connect(server, 'exact', { database: 'exact' }),
+  });
 
   const sync = async () => {
-    const call = await server.call('lakehouse_sync_table_to_bronze', {
+    const call = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'exact',
       table: 'items',
       sync_mode: 'incremental',
@@ -72,9 +70,9 @@ describe('sync exactness', () => {
 
       // The warehouse holds exactly what the source holds.
       const source = (await db.query('SELECT sum(v)::int AS s, count(*)::int AS n FROM items')).rows[0];
-      const bronze = rowsOf(await query(server, 'SELECT sum(v), count(*) FROM bronze.items'));
+      const bronze = rowsOf(await query(t.server, 'SELECT sum(v), count(*) FROM bronze.items'));
       expect(bronze).toEqual([[String(source.s), String(source.n)]]);
-      expect(rowsOf(await query(server, 'SELECT v FROM bronze.items WHERE id IN (10005, 20001)'))).toEqual([
+      expect(rowsOf(await query(t.server, 'SELECT v FROM bronze.items WHERE id IN (10005, 20001)'))).toEqual([
         ['3'],
         ['3'],
       ]);
@@ -84,14 +82,14 @@ describe('sync exactness', () => {
   });
 
   it("keeps a view's sum(numeric) exact as DECIMAL(38, s) with s from the data", async () => {
-    const call = await server.call('lakehouse_sync_table_to_bronze', {
+    const call = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'exact',
       table: 'payment_total',
     });
     expect(call.isError, call.text).toBe(false);
     const types = rowsOf(
       await query(
-        server,
+        t.server,
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'payment_total' ORDER BY ordinal_position",
       ),
     );
@@ -108,13 +106,13 @@ describe('sync exactness', () => {
       ['n', 'BIGINT'],
     ]);
     const values = rowsOf(
-      await query(server, 'SELECT total::VARCHAR, mean::VARCHAR FROM bronze.payment_total'),
+      await query(t.server, 'SELECT total::VARCHAR, mean::VARCHAR FROM bronze.payment_total'),
     );
     expect(values).toEqual([[pg.total, pg.mean]]);
   });
 
   it('keeps numerics no DECIMAL can hold (NaN, more than 38 digits) as their exact text', async () => {
-    const call = await server.call('lakehouse_sync_table_to_bronze', {
+    const call = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'exact',
       source_query:
         "SELECT 1 AS id, 'NaN'::numeric AS odd, 12345678901234567890123456789012345.6789::numeric AS wide UNION ALL SELECT 2, 1.5, 1",
@@ -123,7 +121,7 @@ describe('sync exactness', () => {
     expect(call.isError, call.text).toBe(false);
     const rows = rowsOf(
       await query(
-        server,
+        t.server,
         'SELECT id, odd, wide, typeof(odd), typeof(wide) FROM bronze.numeric_edges ORDER BY id',
       ),
     );
@@ -140,23 +138,23 @@ describe('sync exactness', () => {
       sync_mode: 'incremental',
       cursor_column: 'updated_at',
     };
-    const first = await server.call('lakehouse_sync_table_to_bronze', args);
+    const first = await t.server.call('lakehouse_sync_table_to_bronze', args);
     expect(first.isError, first.text).toBe(false);
     const db = await pgClient('exact');
     await db.query("INSERT INTO ledger VALUES (3, 0.125, '2024-01-03T00:00:00Z')");
     await db.end();
-    const second = await server.call('lakehouse_sync_table_to_bronze', args);
+    const second = await t.server.call('lakehouse_sync_table_to_bronze', args);
     expect(second.isError).toBe(true);
     expect(second.text).toContain('amount DECIMAL(38,2)');
     expect(second.text).toContain('amount DECIMAL(38,3)');
     expect(second.text).toContain("Run a sync with sync_mode 'full'");
-    expect(rowsOf(await query(server, 'SELECT count(*) FROM bronze.ledger'))).toEqual([['2']]);
-    const full = await server.call('lakehouse_sync_table_to_bronze', {
+    expect(rowsOf(await query(t.server, 'SELECT count(*) FROM bronze.ledger'))).toEqual([['2']]);
+    const full = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'exact',
       table: 'ledger',
     });
     expect(full.isError, full.text).toBe(false);
-    expect(rowsOf(await query(server, 'SELECT amount::VARCHAR FROM bronze.ledger ORDER BY id'))).toEqual([
+    expect(rowsOf(await query(t.server, 'SELECT amount::VARCHAR FROM bronze.ledger ORDER BY id'))).toEqual([
       ['10.500'],
       ['7.000'],
       ['0.125'],
@@ -165,19 +163,19 @@ describe('sync exactness', () => {
 
   it('a value DuckDB cannot load, far into the stream, fails the sync in one sentence and keeps the table', async () => {
     const args = { connection: 'exact', table: 'odd_amounts' };
-    expect((await server.call('lakehouse_sync_table_to_bronze', args)).isError).toBe(false);
+    expect((await t.server.call('lakehouse_sync_table_to_bronze', args)).isError).toBe(false);
     const db = await pgClient('exact');
     // numeric(10,2) accepts NaN; a DECIMAL does not.
     await db.query("UPDATE odd_amounts SET amount = 'NaN' WHERE id = 49000");
     await db.end();
-    const call = await server.call('lakehouse_sync_table_to_bronze', args);
+    const call = await t.server.call('lakehouse_sync_table_to_bronze', args);
     expect(call.isError).toBe(true);
     expect(call.text).toMatch(
       /^The sync of public\.odd_amounts failed while loading: .*NaN.*; bronze\.odd_amounts was left as it was\.$/s,
     );
     // The model learns the value, not where the server keeps its files.
     expect(call.text).not.toMatch(/feed-\d+\.csv|tenant_default/);
-    expect(rowsOf(await query(server, 'SELECT count(*), sum(amount) FROM bronze.odd_amounts'))).toEqual([
+    expect(rowsOf(await query(t.server, 'SELECT count(*), sum(amount) FROM bronze.odd_amounts'))).toEqual([
       ['50000', '12500250.00'],
     ]);
   });

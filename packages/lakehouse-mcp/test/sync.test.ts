@@ -2,9 +2,9 @@
 // without a key, incremental merges and the run records.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf, tableOf, type SpawnedServer } from '@switchyard/testkit';
-import { connect, pgClient, pgInfo, query, startLakehouse } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { rowsOf, tableOf } from '@switchyard/testkit';
+import { connect, pgClient, pgInfo, query, withWorld } from './helpers.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -13,30 +13,25 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('sync from PostgreSQL', () => {
-  let server: SpawnedServer;
-  beforeAll(async () => {
-    server = await startLakehouse();
-    await connect(server);
-  });
-  afterAll(() => server.close());
+  const t = withWorld({ ready: (server) => connect(server) });
 
   it('registers a source without putting the password in the catalog or in plain files', async () => {
     const info = pgInfo();
-    const conns = await query(server, 'SELECT * FROM _meta.connections');
+    const conns = await query(t.server, 'SELECT * FROM _meta.connections');
     expect(conns.isError).toBe(false);
     expect(conns.text).toContain(`lake,postgres,${info.host},${info.port},lake,postgres,disable`);
     expect(conns.text).not.toContain(info.password);
-    for (const dir of [server.env.SWITCHYARD_CONFIG_DIR!, server.env.SWITCHYARD_DATA_DIR!]) {
+    for (const dir of [t.server.env.SWITCHYARD_CONFIG_DIR!, t.server.env.SWITCHYARD_DATA_DIR!]) {
       for (const file of filesUnder(dir)) {
         if (statSync(file).size < 5_000_000) expect(readFileSync(file).includes(info.password)).toBe(false);
       }
     }
-    expect(server.stderr()).not.toContain(info.password);
+    expect(t.server.stderr()).not.toContain(info.password);
   });
 
   it('tests a connection and reports what the user cannot read', async () => {
     const info = pgInfo();
-    const reg = await server.call('lakehouse_connect_postgres', {
+    const reg = await t.server.call('lakehouse_connect_postgres', {
       name: 'reader',
       host: info.host,
       port: info.port,
@@ -46,7 +41,7 @@ describe('sync from PostgreSQL', () => {
       ssl_mode: 'prefer',
     });
     expect(reg.isError).toBe(false);
-    const test = await server.call('lakehouse_test_connection', { connection: 'reader' });
+    const test = await t.server.call('lakehouse_test_connection', { connection: 'reader' });
     expect(test.isError).toBe(false);
     expect(test.text).toMatch(
       /^Connection 'reader' works: PostgreSQL 18\.\d+ at 127\.0\.0\.1:\d+\/lake as reader, round trip [\d.]+ ms\.$/m,
@@ -64,7 +59,7 @@ describe('sync from PostgreSQL', () => {
   });
 
   it('lists source tables with estimates, keys and readability', async () => {
-    const list = await server.call('lakehouse_list_source_tables', { connection: 'lake' });
+    const list = await t.server.call('lakehouse_list_source_tables', { connection: 'lake' });
     expect(list.isError).toBe(false);
     const tables = rowsOf(list).map((t) => [t[0], t[1], t[4]]);
     expect(tables).toEqual([
@@ -78,7 +73,7 @@ describe('sync from PostgreSQL', () => {
     expect(list.structured).toEqual({ table_count: 6, truncated: false });
     expect(list.text).toContain('public.big_orders,table,300000,7,id,yes');
     expect(list.text).toContain('[BEGIN UNTRUSTED tables of lake');
-    const filtered = await server.call('lakehouse_list_source_tables', {
+    const filtered = await t.server.call('lakehouse_list_source_tables', {
       connection: 'lake',
       name_like: '%order%',
       limit: 1,
@@ -88,7 +83,7 @@ describe('sync from PostgreSQL', () => {
   });
 
   it('keeps every mapped type through the trip, NULLs included', async () => {
-    const sync = await server.call('lakehouse_sync_table_to_bronze', {
+    const sync = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'all_types',
     });
@@ -98,7 +93,7 @@ describe('sync from PostgreSQL', () => {
       rows_read: 3,
       table_rows: 3,
     });
-    const described = await server.call('lakehouse_describe_table', {
+    const described = await t.server.call('lakehouse_describe_table', {
       table: 'bronze.all_types',
       profile: false,
     });
@@ -137,7 +132,7 @@ describe('sync from PostgreSQL', () => {
     expect(rowsOf(described).find((c) => c[0] === 'id')?.[2]).toBe('no');
 
     const row1 = await query(
-      server,
+      t.server,
       `SELECT num::VARCHAR AS num, num_wide::VARCHAR AS wide, num_free::VARCHAR AS free, big::VARCHAR AS big, t, ch, day::VARCHAR AS day, tod::VARCHAR AS tod,
          ts::VARCHAR AS ts, epoch_us(tstz) AS tstz_us, to_months(14) + to_days(3) + to_microseconds(14706500000) = span AS span_ok,
          id_uuid::VARCHAR AS u, docb->>'k' AS k, json_extract(doc, '$.a[2].b') AS doc_b, hex(raw) AS raw, ints::VARCHAR AS ints,
@@ -177,13 +172,13 @@ describe('sync from PostgreSQL', () => {
       }),
     );
     const nulls = await query(
-      server,
+      t.server,
       `SELECT count(*) FILTER (WHERE COLUMNS(* EXCLUDE (id)) IS NULL) FROM bronze.all_types WHERE id = 2`,
     );
     expect(nulls.isError).toBe(false);
     expect(rowsOf(nulls)[0]!.every((x) => x === '1')).toBe(true);
     const edge = await query(
-      server,
+      t.server,
       `SELECT t = '' AS empty_text, isnan(r) AS nan, d = '-infinity'::DOUBLE AS neg_inf, ts::VARCHAR AS ts, tstz = '-infinity'::TIMESTAMPTZ AS tstz_inf,
          span = INTERVAL '-1 day' + INTERVAL '2 hours' AS span_ok, hex(raw) AS raw, len(ints) AS ints, texts, docb::VARCHAR AS docb, doc::VARCHAR AS doc
        FROM bronze.all_types WHERE id = 3`,
@@ -208,7 +203,7 @@ describe('sync from PostgreSQL', () => {
 
   it('streams a 300,000-row table in batches with progress, and the totals match the source', async () => {
     const progress: Array<{ progress: number; total?: number; message?: string }> = [];
-    const sync = await server.call(
+    const sync = await t.server.call(
       'lakehouse_sync_table_to_bronze',
       { connection: 'lake', table: 'public.big_orders' },
       { onProgress: (p) => progress.push(p), timeoutMs: 300_000 },
@@ -228,24 +223,24 @@ describe('sync from PostgreSQL', () => {
     ).rows[0];
     await client.end();
     const lake = await query(
-      server,
+      t.server,
       'SELECT count(*) AS n, sum(amount)::VARCHAR AS s, count(note) AS notes FROM bronze.big_orders',
     );
     expect(rowsOf(lake)[0]).toEqual([String(source.n), source.s, String(source.notes)]);
   });
 
   it('answers queries while a sync runs, and they never see a half-loaded table', async () => {
-    const before = await query(server, 'SELECT count(*) FROM bronze.big_orders');
+    const before = await query(t.server, 'SELECT count(*) FROM bronze.big_orders');
     let answeredDuringSync: unknown;
     let syncDone = false;
     let asked: Promise<void> | undefined;
-    const sync = server.call(
+    const sync = t.server.call(
       'lakehouse_sync_table_to_bronze',
       { connection: 'lake', table: 'public.big_orders' },
       {
         onProgress: (p) => {
           if (!asked && /rows loaded/.test(p.message ?? '')) {
-            asked = query(server, 'SELECT count(*) FROM bronze.big_orders').then((r) => {
+            asked = query(t.server, 'SELECT count(*) FROM bronze.big_orders').then((r) => {
               answeredDuringSync = syncDone ? 'after' : rowsOf(r);
             });
           }
@@ -261,24 +256,24 @@ describe('sync from PostgreSQL', () => {
   });
 
   it('syncs a view and a SELECT', async () => {
-    const view = await server.call('lakehouse_sync_table_to_bronze', {
+    const view = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'order_summary',
     });
     expect(view.structured).toMatchObject({ rows_read: 4 });
-    const q = await server.call('lakehouse_sync_table_to_bronze', {
+    const q = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       source_query: "SELECT id, amount FROM big_orders WHERE status = 'paid' AND id < 1000",
       target_table: 'paid_orders',
     });
     expect(q.isError).toBe(false);
     expect(q.structured).toMatchObject({ target: 'tenant_default.bronze.paid_orders', rows_read: 250 });
-    const noTarget = await server.call('lakehouse_sync_table_to_bronze', {
+    const noTarget = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       source_query: 'SELECT 1',
     });
     expect(noTarget.text).toBe('A source_query needs target_table, the bronze table to fill.');
-    const write = await server.call('lakehouse_sync_table_to_bronze', {
+    const write = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       source_query: 'DELETE FROM big_orders RETURNING *',
       target_table: 'nope',
@@ -287,9 +282,12 @@ describe('sync from PostgreSQL', () => {
   });
 
   it('handles a table without a primary key: full works, incremental asks for key_columns', async () => {
-    const full = await server.call('lakehouse_sync_table_to_bronze', { connection: 'lake', table: 'no_pk' });
+    const full = await t.server.call('lakehouse_sync_table_to_bronze', {
+      connection: 'lake',
+      table: 'no_pk',
+    });
     expect(full.structured).toMatchObject({ rows_read: 3 });
-    const inc = await server.call('lakehouse_sync_table_to_bronze', {
+    const inc = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'no_pk',
       sync_mode: 'incremental',
@@ -299,7 +297,7 @@ describe('sync from PostgreSQL', () => {
     expect(inc.text).toBe(
       "public.no_pk has no primary key, so an incremental sync cannot merge its rows. Pass key_columns (columns that identify a row), or use sync_mode 'full'.",
     );
-    const keyed = await server.call('lakehouse_sync_table_to_bronze', {
+    const keyed = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'no_pk',
       sync_mode: 'incremental',
@@ -311,7 +309,7 @@ describe('sync from PostgreSQL', () => {
   });
 
   it('syncs incrementally from the stored watermark and merges on the primary key', async () => {
-    const first = await server.call('lakehouse_sync_table_to_bronze', {
+    const first = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'customers',
       sync_mode: 'incremental',
@@ -328,7 +326,7 @@ describe('sync from PostgreSQL', () => {
       "UPDATE customers SET name = 'renamed ' || id, updated_at = '2024-02-01T00:00:00Z' WHERE id IN (3, 4)",
     );
     await client.query("INSERT INTO customers VALUES (101, 'newcomer', '2024-02-02T00:00:00Z')");
-    const second = await server.call('lakehouse_sync_table_to_bronze', {
+    const second = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'customers',
       sync_mode: 'incremental',
@@ -349,7 +347,7 @@ describe('sync from PostgreSQL', () => {
       watermark: '2024-02-02 00:00:00+00',
     });
     const rows = await query(
-      server,
+      t.server,
       'SELECT id, name FROM bronze.customers WHERE id IN (3, 4, 101) ORDER BY id',
     );
     expect(rowsOf(rows)).toEqual([
@@ -358,7 +356,7 @@ describe('sync from PostgreSQL', () => {
       ['101', 'newcomer'],
     ]);
     const runs = await query(
-      server,
+      t.server,
       "SELECT status, rows, bytes > 0, duration_ms >= 0, watermark FROM _meta.sync_runs WHERE source = 'public.customers' ORDER BY finished_at",
     );
     expect(rowsOf(runs)).toEqual([
@@ -366,14 +364,14 @@ describe('sync from PostgreSQL', () => {
       ['succeeded', '3', 'true', 'true', '2024-02-02 00:00:00+00'],
     ]);
     const state = await query(
-      server,
+      t.server,
       "SELECT target, cursor_column, key_columns, watermark FROM _meta.sync_state WHERE target = 'bronze.customers'",
     );
     expect(rowsOf(state)).toEqual([['bronze.customers', 'updated_at', '["id"]', '2024-02-02 00:00:00+00']]);
   });
 
   it('explains a missing table with candidates', async () => {
-    const missing = await server.call('lakehouse_sync_table_to_bronze', {
+    const missing = await t.server.call('lakehouse_sync_table_to_bronze', {
       connection: 'lake',
       table: 'public.big_order',
     });
@@ -381,7 +379,7 @@ describe('sync from PostgreSQL', () => {
     expect(missing.text).toBe(
       'The source has no table or view public.big_order. Candidates: public.big_orders. Call lakehouse_list_source_tables to see what the connection can read.',
     );
-    const noConn = await server.call('lakehouse_test_connection', { connection: 'nope' });
+    const noConn = await t.server.call('lakehouse_test_connection', { connection: 'nope' });
     expect(noConn.text).toBe(
       "No connection named 'nope' in tenant 'default'. Candidates: lake, reader. Use one of the candidates, or register it with lakehouse_connect_postgres.",
     );

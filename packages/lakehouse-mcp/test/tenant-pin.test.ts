@@ -1,35 +1,28 @@
 // The tenant pin (issue 16): a server started with LAKEHOUSE_TENANT_PIN / --tenant-pin serves one tenant, in
 // tools, resources and prompts alike; without it, tenants are namespaces any call may name.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runBin, rowsOf, spawnServer, type SpawnedServer } from '@switchyard/testkit';
-import { bin, connect } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runBin, rowsOf, type SpawnedServer } from '@switchyard/testkit';
+import { bin, connect, withWorld } from './helpers.js';
 
 describe('tenant pin', () => {
-  const env = isolatedEnv();
-  const shared = {
-    SWITCHYARD_DATA_DIR: env.SWITCHYARD_DATA_DIR!,
-    SWITCHYARD_CONFIG_DIR: env.SWITCHYARD_CONFIG_DIR!,
-  };
+  // One home, two tenants with a table each, loaded through a server without a pin.
+  const t = withWorld({
+    ready: async (server) => {
+      for (const tenant of ['acme', 'globex']) {
+        const up = await server.call('lakehouse_upload_file', {
+          content: `k\n${tenant}-only\n`,
+          file_name: `${tenant}.csv`,
+          tenant_id: tenant,
+        });
+        expect(up.isError, up.text).toBe(false);
+      }
+    },
+  });
   let open: SpawnedServer;
   let pinned: SpawnedServer;
   beforeAll(async () => {
-    // One home, two tenants with a table each, loaded through a server without a pin.
-    open = await spawnServer(bin, { env: shared });
-    for (const tenant of ['acme', 'globex']) {
-      const up = await open.call('lakehouse_upload_file', {
-        content: `k\n${tenant}-only\n`,
-        file_name: `${tenant}.csv`,
-        tenant_id: tenant,
-      });
-      expect(up.isError, up.text).toBe(false);
-    }
-    pinned = await spawnServer(bin, {
-      env: { ...shared, LAKEHOUSE_TENANT: 'acme', LAKEHOUSE_TENANT_PIN: '1' },
-    });
-  });
-  afterAll(async () => {
-    await pinned?.close();
-    await open?.close();
+    open = t.server;
+    pinned = await t.spawn({ env: { LAKEHOUSE_TENANT: 'acme', LAKEHOUSE_TENANT_PIN: '1' } });
   });
 
   it('without a pin, tenants are namespaces: any tool or resource may name another tenant', async () => {
@@ -84,18 +77,15 @@ describe('tenant pin', () => {
   });
 
   it('--tenant-pin on the command line pins too, and a pin that contradicts --tenant does not start', async () => {
-    const flagged = await spawnServer(bin, { env: shared, args: ['--tenant-pin', 'globex'] });
-    try {
-      const own = await flagged.call('lakehouse_list_tables', {});
-      expect(rowsOf(own).map((r) => r[0])).toEqual(['bronze.globex']);
-      const other = await flagged.call('lakehouse_list_tables', { tenant_id: 'acme' });
-      expect(other.isError).toBe(true);
-      expect(other.text).toContain("pinned to tenant 'globex', so tenant 'acme' cannot be reached");
-    } finally {
-      await flagged.close();
-    }
+    const flagged = await t.spawn({ args: ['--tenant-pin', 'globex'] });
+    const own = await flagged.call('lakehouse_list_tables', {});
+    expect(rowsOf(own).map((r) => r[0])).toEqual(['bronze.globex']);
+    const other = await flagged.call('lakehouse_list_tables', { tenant_id: 'acme' });
+    expect(other.isError).toBe(true);
+    expect(other.text).toContain("pinned to tenant 'globex', so tenant 'acme' cannot be reached");
+    await flagged.close();
     const clash = await runBin(bin, ['status', '--tenant', 'acme', '--tenant-pin', 'globex'], {
-      env: shared,
+      env: { SWITCHYARD_DATA_DIR: t.dirs.dataDir, SWITCHYARD_CONFIG_DIR: t.dirs.configDir },
     });
     expect(clash.code).not.toBe(0);
     expect(clash.stderr).toContain("The tenant pin 'globex' and the default tenant 'acme' differ");

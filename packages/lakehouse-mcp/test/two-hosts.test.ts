@@ -2,26 +2,24 @@
 // sync from the real PostgreSQL and query at the same time, and one is killed mid-write.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rowsOf, spawnServer, tempDir, type SpawnedServer } from '@switchyard/testkit';
-import { bin, connect, query } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
+import { connect, query, withWorld } from './helpers.js';
 
 const ORDERS = 300_000;
 
 describe('two servers on one lakehouse home', () => {
-  const home = tempDir('two-hosts-');
+  const t = withWorld({ folders: ['home'], server: false });
   let a: SpawnedServer;
   let b: SpawnedServer;
-  const start = () => spawnServer(bin, { env: { LAKEHOUSE_HOME: home.path, LAKEHOUSE_SYNC_PART_MB: '2' } });
+  // Two hosts: each its own config and data folders (and secret store), the one lakehouse home.
+  const start = () =>
+    t.spawn({ isolated: true, env: { LAKEHOUSE_HOME: t.dirs.home, LAKEHOUSE_SYNC_PART_MB: '2' } });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([start(), start()]);
     // Both register the source (a write each); the password goes to each server's own secret store.
     await Promise.all([connect(a), connect(b)]);
-  });
-  afterAll(async () => {
-    await Promise.allSettled([a.close(), b.close()]);
-    home.cleanup();
   });
 
   const count = async (server: SpawnedServer, table: string) => {
@@ -31,10 +29,10 @@ describe('two servers on one lakehouse home', () => {
   };
 
   it('binds one socket in the tenant folder, for this user only', () => {
-    const socket = join(home.path, 'tenant_default', 'host.sock');
+    const socket = join(t.dirs.home, 'tenant_default', 'host.sock');
     expect(existsSync(socket)).toBe(true);
     expect(statSync(socket).mode & 0o777).toBe(0o600);
-    expect(statSync(join(home.path, 'tenant_default')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(t.dirs.home, 'tenant_default')).mode & 0o777).toBe(0o700);
   });
 
   it('answers reads in each server while the other syncs, and completes both syncs', async () => {

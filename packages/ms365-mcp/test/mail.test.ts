@@ -621,6 +621,48 @@ describe('sending', () => {
     expect(box.messages.get(id)!.isDraft).toBe(true);
     expect((await t.server.call('ms365_send_mail', { draft_id: id })).isError).toBe(false);
   });
+
+  it('is refused by Graph as its pages say: comment and message body at once, a forward with no or two recipient lists (the fake enforces it)', async () => {
+    const original = box.add({ subject: 'Rules', from: senders[1]! });
+    const token = t.world.authority.mint({
+      username: ALICE,
+      scopes: ['Mail.ReadWrite', 'Mail.Send'],
+      audience: 'https://graph.microsoft.com',
+    });
+    const post = async (action: string, body: unknown) => {
+      const res = await fetch(
+        `${t.world.graph.url}/me/messages/${encodeURIComponent(original.id)}/${action}`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+      );
+      const code = res.status >= 400 ? ((await res.json()) as { error: { code: string } }).error.code : '';
+      return [res.status, code];
+    };
+    const to = [{ emailAddress: { address: BOB } }];
+    const text = { contentType: 'text', content: 'Both' };
+    expect(await post('reply', { comment: 'x', message: { body: text } })).toEqual([
+      400,
+      'ErrorInvalidRequest',
+    ]);
+    expect(await post('createReplyAll', { comment: 'x', message: { body: text } })).toEqual([
+      400,
+      'ErrorInvalidRequest',
+    ]);
+    expect(await post('createForward', { comment: 'x' })).toEqual([400, 'ErrorInvalidRecipients']);
+    expect(await post('forward', { toRecipients: to, message: { toRecipients: to } })).toEqual([
+      400,
+      'ErrorInvalidRequest',
+    ]);
+    // Either form alone is accepted; the message parameter's body stands in for the comment.
+    expect(await post('forward', { message: { toRecipients: to, body: text } })).toEqual([202, '']);
+    expect(await post('createForward', { toRecipients: to })).toEqual([201, '']);
+    const forwarded = box.inFolder('sentitems').find((m) => m.subject === 'FW: Rules')!;
+    expect(forwarded.to.map((r) => r.address)).toEqual([BOB]);
+    expect(forwarded.body.content).toContain('<p>Both</p>');
+  });
 });
 
 describe('ms365_move_message', () => {

@@ -19,6 +19,7 @@ import {
   cursorArg,
 } from '@switchyard/core';
 import type { Ms365 } from '../context.js';
+import { SAVES_TO_DISK, saveToDiskInput } from '../local-files.js';
 import type { Graph } from '../graph-client.js';
 import { shortId } from '../graph-client.js';
 import { csvLine, encodePath, fencedCsv, resumable } from '../format.js';
@@ -419,16 +420,9 @@ export function fileTools(m: Ms365): ToolDefinition[] {
       toolset: 'files',
       input: {
         ...itemFields,
-        folder: z.string().max(1024).optional().describe('Local folder; else ~/Downloads/ms365-mcp.'),
-        save_as: z.string().max(255).optional().describe('Local file name.'),
+        ...saveToDiskInput,
       },
-      // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: false,
-      },
+      annotations: SAVES_TO_DISK,
       needs: ['files.read'],
       handler: async (a, ctx, graph) => {
         if (!a.path && !a.item_id) throw new UserInputError('Give the path or item_id of a file');

@@ -13,6 +13,7 @@ import {
 import { readAttachment } from '../documents/attachment.js';
 import { confirmReply, confirmSend } from '../confirmations.js';
 import type { Ms365 } from '../context.js';
+import { SAVES_TO_DISK, saveToDiskInput } from '../local-files.js';
 import { shortId } from '../graph-client.js';
 import { fencedCsv, resumable } from '../format.js';
 import { resolveFolder } from '../mail/folders.js';
@@ -213,16 +214,9 @@ export function mailTools(m: Ms365): ToolDefinition[] {
         ...mailboxInput(m),
         message_id: z.string().max(1000).describe('Message id.'),
         attachment_id: z.string().max(2000).describe('Attachment id.'),
-        folder: z.string().max(1024).optional().describe('Local folder; else ~/Downloads/ms365-mcp.'),
-        save_as: z.string().max(255).optional().describe('Local file name.'),
+        ...saveToDiskInput,
       },
-      // It writes to local disk, so --read-only leaves it out; it never overwrites, so it destroys nothing.
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: false,
-      },
+      annotations: SAVES_TO_DISK,
       needs: ['mail.read'],
       handler: async (a, ctx, graph) => {
         const name = a.save_as ? plainFileName(a.save_as) : undefined;

@@ -48,11 +48,14 @@ export function installCalendar(g: GraphCore): void {
   const s = g.service;
   const v = '/v1.0';
   const mb = { mailbox: true };
+  // List calendarView: occurrences, exceptions and single instances between startDateTime and endDateTime (both
+  // required), times in the Prefer: outlook.timezone zone (learn.microsoft.com/graph/api/user-list-calendarview).
   g.mailRoute(
     'GET',
     `${v}/me/calendarView`,
     g.guard(CAL_READ, (req, ctx) => calendarView(g, req, ctx), mb),
   );
+  // Get event, with $select (learn.microsoft.com/graph/api/event-get).
   g.mailRoute(
     'GET',
     `${v}/me/events/:id`,
@@ -66,21 +69,26 @@ export function installCalendar(g: GraphCore): void {
       mb,
     ),
   );
+  // Create event: 201 Created with the event (learn.microsoft.com/graph/api/user-post-events).
   g.mailRoute(
     'POST',
     `${v}/me/events`,
     g.guard(CAL_WRITE, (req, ctx) => createEvent(g, req, ctx), mb),
   );
+  // Update event: 200 OK with the updated event (learn.microsoft.com/graph/api/event-update).
   g.mailRoute(
     'PATCH',
     `${v}/me/events/:id`,
     g.guard(CAL_WRITE, (req, ctx) => updateEvent(g, req, ctx), mb),
   );
+  // cancel: organizer only (an attendee gets 400 with Graph's sentence), body { Comment }, 202 Accepted
+  // (learn.microsoft.com/graph/api/event-cancel).
   g.mailRoute(
     'POST',
     `${v}/me/events/:id/cancel`,
     g.guard(CAL_WRITE, (req, ctx) => cancelEvent(g, req, ctx), mb),
   );
+  // findMeetingTimes: meetingTimeSuggestionsResult (learn.microsoft.com/graph/api/user-findmeetingtimes).
   s.route(
     'POST',
     `${v}/me/findMeetingTimes`,
@@ -146,6 +154,10 @@ function findEvent(g: GraphCore, ctx: Ctx, id: string): Occurrence | undefined {
   return { event, id, start, end: start + event.end - event.start, type: 'occurrence' };
 }
 
+/**
+ * An event as Graph shows it, times in the Prefer: outlook.timezone zone
+ * (learn.microsoft.com/graph/api/resources/event).
+ */
 function eventJson(g: GraphCore, o: Occurrence, ctx: Ctx): Record<string, unknown> {
   const zone = ctx.prefer['outlook.timezone'] || 'UTC';
   const e = o.event;
@@ -181,6 +193,7 @@ function calendarView(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const from = Date.parse(req.query.get('startDateTime') ?? '');
   const to = Date.parse(req.query.get('endDateTime') ?? '');
   if (Number.isNaN(from) || Number.isNaN(to)) {
+    // Both are required query parameters (learn.microsoft.com/graph/api/user-list-calendarview).
     return g.error(
       400,
       'ErrorInvalidParameter',
@@ -277,6 +290,7 @@ function cancelEvent(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   const found = findEvent(g, ctx, req.params.id!);
   if (!found) return g.notFound();
   const e = found.event;
+  // An attendee gets 400 Bad Request with this sentence (learn.microsoft.com/graph/api/event-cancel).
   if (e.organizer.address.toLowerCase() !== ctx.user) {
     return g.error(
       400,
@@ -325,6 +339,8 @@ function busy(
 }
 
 function findMeetingTimes(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
+  // Personal Microsoft accounts: "Not supported" in the permissions table
+  // (learn.microsoft.com/graph/api/user-findmeetingtimes).
   if (ctx.token.tenantId === CONSUMER_TENANT)
     return g.error(403, 'ErrorAccessDenied', 'findMeetingTimes is not supported for personal accounts.');
   const b = req.json<{

@@ -20,21 +20,27 @@ import { newSession } from './uploads.js';
 export function installMail(g: GraphCore): void {
   const v = '/v1.0';
   const mb = { mailbox: true };
+  // List mailFolders: top-level folders, paged with @odata.nextLink
+  // (learn.microsoft.com/graph/api/user-list-mailfolders).
   g.mailRoute(
     'GET',
     `${v}/me/mailFolders`,
     g.guard(MAIL_READ, (req, ctx) => listFolders(g, req, ctx, undefined), mb),
   );
+  // List childFolders (learn.microsoft.com/graph/api/mailfolder-list-childfolders).
   g.mailRoute(
     'GET',
     `${v}/me/mailFolders/:folder/childFolders`,
     g.guard(MAIL_READ, (req, ctx) => listFolders(g, req, ctx, req.params.folder), mb),
   );
+  // List messages in a folder; {folder} may be a well-known name such as inbox
+  // (learn.microsoft.com/graph/api/mailfolder-list-messages).
   g.mailRoute(
     'GET',
     `${v}/me/mailFolders/:folder/messages`,
     g.guard(MAIL_READ, (req, ctx) => listMessages(g, req, ctx, req.params.folder), mb),
   );
+  // Get mailFolder (learn.microsoft.com/graph/api/mailfolder-get).
   g.mailRoute(
     'GET',
     `${v}/me/mailFolders/:folder`,
@@ -47,16 +53,19 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // List messages across the mailbox, newest first (learn.microsoft.com/graph/api/user-list-messages).
   g.mailRoute(
     'GET',
     `${v}/me/messages`,
     g.guard(MAIL_READ, (req, ctx) => listMessages(g, req, ctx, undefined), mb),
   );
+  // Create a draft: 201 Created with the message, in Drafts (learn.microsoft.com/graph/api/user-post-messages).
   g.mailRoute(
     'POST',
     `${v}/me/messages`,
     g.guard(MAIL_WRITE, (req, ctx) => createDraft(g, req, ctx), mb),
   );
+  // Get message, with $select (learn.microsoft.com/graph/api/message-get).
   g.mailRoute(
     'GET',
     `${v}/me/messages/:id`,
@@ -69,6 +78,7 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // Delete message: 204 No Content (learn.microsoft.com/graph/api/message-delete).
   g.mailRoute(
     'DELETE',
     `${v}/me/messages/:id`,
@@ -80,6 +90,7 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // List attachments (learn.microsoft.com/graph/api/message-list-attachments).
   g.mailRoute(
     'GET',
     `${v}/me/messages/:id/attachments`,
@@ -92,6 +103,7 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // Get attachment: the fileAttachment with contentBytes (learn.microsoft.com/graph/api/attachment-get).
   g.mailRoute(
     'GET',
     `${v}/me/messages/:id/attachments/:aid`,
@@ -104,6 +116,8 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // The raw bytes of a file attachment, $value (learn.microsoft.com/graph/api/attachment-get, "Get the raw
+  // contents").
   g.mailRoute(
     'GET',
     `${v}/me/messages/:id/attachments/:aid/$value`,
@@ -116,16 +130,22 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // Add attachment under 3 MB: 201 Created with the attachment
+  // (learn.microsoft.com/graph/api/message-post-attachments).
   g.mailRoute(
     'POST',
     `${v}/me/messages/:id/attachments`,
     g.guard(MAIL_WRITE, (req, ctx) => addAttachment(g, req, ctx), mb),
   );
+  // createUploadSession for 3 MB to 150 MB: 201 Created with an uploadSession
+  // (learn.microsoft.com/graph/api/attachment-createuploadsession,
+  // learn.microsoft.com/graph/api/resources/uploadsession).
   g.mailRoute(
     'POST',
     `${v}/me/messages/:id/attachments/createUploadSession`,
     g.guard(MAIL_WRITE, (req, ctx) => mailUploadSession(g, req, ctx), mb),
   );
+  // Send a draft: 202 Accepted, the message saved in Sent Items (learn.microsoft.com/graph/api/message-send).
   g.mailRoute(
     'POST',
     `${v}/me/messages/:id/send`,
@@ -143,23 +163,32 @@ export function installMail(g: GraphCore): void {
       mb,
     ),
   );
+  // sendMail: 202 Accepted, no body; saveToSentItems defaults to true
+  // (learn.microsoft.com/graph/api/user-sendmail).
   g.mailRoute(
     'POST',
     `${v}/me/sendMail`,
     g.guard(MAIL_SEND, (req, ctx) => sendMail(g, req, ctx), mb),
   );
+  // move: 201 Created with the moved message, a new copy with a new id unless ids are immutable
+  // (learn.microsoft.com/graph/api/message-move, learn.microsoft.com/graph/outlook-immutable-id).
   g.mailRoute(
     'POST',
     `${v}/me/messages/:id/move`,
     g.guard(MAIL_WRITE, (req, ctx) => move(g, req, ctx), mb),
   );
   for (const action of ['reply', 'replyAll', 'forward']) {
+    // reply, replyAll, forward: 202 Accepted, saved in Sent Items (learn.microsoft.com/graph/api/message-reply,
+    // learn.microsoft.com/graph/api/message-replyall, learn.microsoft.com/graph/api/message-forward).
     g.mailRoute(
       'POST',
       `${v}/me/messages/:id/${action}`,
       g.guard(MAIL_SEND, (req, ctx) => respond(g, req, ctx, action, false), mb),
     );
     const create = `create${action[0]!.toUpperCase()}${action.slice(1)}`;
+    // createReply, createReplyAll, createForward: 201 Created with the draft
+    // (learn.microsoft.com/graph/api/message-createreply,
+    // learn.microsoft.com/graph/api/message-createreplyall, learn.microsoft.com/graph/api/message-createforward).
     g.mailRoute(
       'POST',
       `${v}/me/messages/:id/${create}`,
@@ -179,6 +208,7 @@ function message(g: GraphCore, ctx: Ctx, id: string): FakeMessage | undefined {
   return g.mailbox(ctx.user).messages.get(id);
 }
 
+/** A mailFolder's properties (learn.microsoft.com/graph/api/resources/mailfolder). */
 function folderJson(g: GraphCore, user: string, f: FakeFolder): Record<string, unknown> {
   const box = g.mailbox(user);
   const msgs = [...box.messages.values()].filter((m) => m.folderId === f.id);
@@ -287,6 +317,8 @@ export function deliver(g: GraphCore, user: string, msg: FakeMessage, saveToSent
 }
 
 function sendMail(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
+  // Graph refuses a request body over 4 MB with 413 (learn.microsoft.com/graph/errors; the sentence as Graph
+  // answers it, quoted in github.com/O365/python-o365/issues/472); larger files go through upload sessions.
   if (req.body.length > 4 * MB)
     return g.error(413, 'RequestBodyTooLarge', 'The maximum request length supported is 4MB.');
   const body = req.json<{ message?: Record<string, unknown>; saveToSentItems?: boolean }>();
@@ -307,6 +339,8 @@ function addAttachment(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   if (!msg) return g.notFound();
   const a = req.json<{ name?: string; contentBytes?: string; contentType?: string }>() ?? {};
   const bytes = Buffer.from(a.contentBytes ?? '', 'base64');
+  // Under 3 MB inline; 3 MB to 150 MB through createUploadSession
+  // (learn.microsoft.com/graph/api/attachment-createuploadsession).
   if (bytes.length >= 3 * MB)
     return g.error(413, 'RequestBodyTooLarge', 'Attach files of 3 MB or more through an upload session.');
   if (size(g, msg) + bytes.length > g.maxMessageBytes)
@@ -348,6 +382,8 @@ function mailUploadSession(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply 
     });
     return { status: 201, headers: { location: `${g.url}/me/messages/${msg.id}/attachments` } };
   });
+  // An uploadSession; for Outlook attachments nextExpectedRanges holds one "{start}"
+  // (learn.microsoft.com/graph/api/resources/uploadsession).
   return {
     status: 201,
     body: {
@@ -374,18 +410,43 @@ function move(g: GraphCore, req: FakeRequest, ctx: Ctx): FakeReply {
   return { status: 201, body: messageJson(msg) };
 }
 
+type Recipients = Array<{ emailAddress?: { address?: string; name?: string } }>;
+
+/**
+ * reply/replyAll/forward and their create* drafts, in JSON: a `comment` or the `message` parameter's body, not
+ * both; a forward names its recipients in `toRecipients` or in `message.toRecipients`, exactly one of them. Each
+ * rule answers 400 Bad Request (learn.microsoft.com/graph/api/message-reply,
+ * learn.microsoft.com/graph/api/message-forward, learn.microsoft.com/graph/api/message-createforward); the pages
+ * name no error code, so the fake uses Exchange's general ones.
+ */
 function respond(g: GraphCore, req: FakeRequest, ctx: Ctx, action: string, asDraft: boolean): FakeReply {
   const box = g.mailbox(ctx.user);
   const original = box.messages.get(req.params.id!);
   if (!original) return g.notFound();
   const body =
-    req.json<{ comment?: string; toRecipients?: Array<{ emailAddress?: { address?: string } }> }>() ?? {};
-  const extra = (body.toRecipients ?? []).map(fromRecipient);
+    req.json<{
+      comment?: string;
+      toRecipients?: Recipients;
+      message?: { body?: { content?: string }; toRecipients?: Recipients };
+    }>() ?? {};
+  if (body.comment !== undefined && body.message?.body !== undefined)
+    return g.error(
+      400,
+      'ErrorInvalidRequest',
+      'Specify either a comment or the body of the message, not both.',
+    );
+  const extra = (body.toRecipients ?? body.message?.toRecipients ?? []).map(fromRecipient);
   const me = box.owner.address.toLowerCase();
   let to: Addr[];
   let cc: Addr[] = [];
   if (action === 'forward') {
-    if (!asDraft && extra.length === 0)
+    if (body.toRecipients !== undefined && body.message?.toRecipients !== undefined)
+      return g.error(
+        400,
+        'ErrorInvalidRequest',
+        'Specify either toRecipients or the toRecipients of the message, not both.',
+      );
+    if (extra.length === 0)
       return g.error(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
     to = extra;
   } else {
@@ -407,7 +468,10 @@ function respond(g: GraphCore, req: FakeRequest, ctx: Ctx, action: string, asDra
     to,
     cc,
     bcc: [],
-    body: { contentType: 'html', content: `<p>${body.comment ?? ''}</p><hr>${quoted}` },
+    body: {
+      contentType: 'html',
+      content: `<p>${body.comment ?? body.message?.body?.content ?? ''}</p><hr>${quoted}`,
+    },
     isDraft: true,
     isRead: true,
     attachments: action === 'forward' ? original.attachments.map((a) => ({ ...a })) : [],
