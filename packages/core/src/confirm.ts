@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   acceptedContent,
+  CLIENT_CAPABILITIES_META_KEY,
   inputRequired,
   inputResponse,
   type ClientCapabilities,
@@ -45,8 +46,9 @@ function cleanMessage(message: string): string {
 
 /** Whether the client of this request can be asked through a form (2025: at `initialize`; 2026: per request). */
 export function canElicit(ctx: ServerContext, legacyCapabilities: ClientCapabilities | undefined): boolean {
-  const envelope = ctx.mcpReq.envelope as { clientCapabilities?: ClientCapabilities } | undefined;
-  const elicitation = (envelope?.clientCapabilities ?? legacyCapabilities)?.elicitation;
+  // 2026-07-28: `_meta["io.modelcontextprotocol/clientCapabilities"]` of this very request (basic/index.mdx).
+  const envelope = ctx.mcpReq.envelope as Record<string, ClientCapabilities | undefined> | undefined;
+  const elicitation = (envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? legacyCapabilities)?.elicitation;
   if (elicitation === undefined) return false;
   // A bare `elicitation: {}` means form support (MCP 2025-06-18); later clients say `form` or only `url`.
   return Object.keys(elicitation).length === 0 || 'form' in elicitation;

@@ -269,13 +269,19 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
     ['declines', { action: 'decline' }],
     ['cancels', { action: 'cancel' }],
     ['accepts with the box left unchecked', { action: 'accept', content: { confirm: false } }],
-  ] as const)('answers plainly, not as an error, and changes nothing when the user %s', async (_how, answer) => {
-    const id = await addNote('keep me');
-    next = answer;
-    const call = await server.call('example_delete_note', { id });
-    expect(call).toMatchObject({ isError: false, text: `Not deleted: the user declined to delete note ${id}.` });
-    expect((await server.call('example_get_note', { id })).text).toBe('keep me');
-  });
+  ] as const)(
+    'answers plainly, not as an error, and changes nothing when the user %s',
+    async (_how, answer) => {
+      const id = await addNote('keep me');
+      next = answer;
+      const call = await server.call('example_delete_note', { id });
+      expect(call).toMatchObject({
+        isError: false,
+        text: `Not deleted: the user declined to delete note ${id}.`,
+      });
+      expect((await server.call('example_get_note', { id })).text).toBe('keep me');
+    },
+  );
 
   it('asks nothing when there is nothing to confirm (the tool says so)', async () => {
     asked.length = 0;
@@ -307,7 +313,9 @@ describe('confirmations turned off, or a client that cannot be asked', () => {
     for (const era of ['legacy', 'modern'] as const) {
       const server = await spawnServer(bin, { era });
       try {
-        const id = /Stored note (\d+)\./.exec((await server.call('example_add_note', { text: 'x' })).text)![1]!;
+        const id = /Stored note (\d+)\./.exec(
+          (await server.call('example_add_note', { text: 'x' })).text,
+        )![1]!;
         expect((await server.call('example_delete_note', { id })).text).toBe(`Deleted note ${id}.`);
       } finally {
         await server.close();

@@ -1,4 +1,5 @@
 import type { Confirmation, ToolContext } from '@switchyard/core';
+import { prefer } from './calendar/event.js';
 import type { Graph } from './graph-client.js';
 import { mailboxRoot } from './mailbox.js';
 
@@ -98,6 +99,7 @@ export async function confirmCancel(
   a: { mailbox?: unknown; id: string; comment: string },
   ctx: ToolContext,
   graph: Graph,
+  zone: string,
 ): Promise<Confirmation | undefined> {
   const event = await graph.get<{
     subject?: string;
@@ -105,6 +107,8 @@ export async function confirmCancel(
     attendees?: unknown[];
   }>(`${mailboxRoot(a)}/events/${encodeURIComponent(a.id)}`, {
     query: { $select: 'subject,start,attendees' },
+    // The start in the user's own zone, as the calendar tools show it.
+    headers: prefer(zone),
     signal: ctx.signal,
   });
   const when = event.start?.dateTime

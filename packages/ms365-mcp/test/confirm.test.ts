@@ -11,6 +11,7 @@ const t = withWorld({
   server: false,
   seed: (world) => {
     world.authority.addUser({ username: BOB, name: 'Bob Builder' });
+    world.graph.mailbox(BOB); // a mailbox this fake holds, so mail sent to Bob lands in it
     world.graph.drive(ALICE).put('Finance/budget.xlsx', 'cells');
   },
 });
@@ -76,7 +77,9 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
     answer({ action: 'accept', content: { confirm: true } });
     const call = await server.call('ms365_reply', { id: received.id, comment: 'Signed off.' });
     expect(call.isError).toBe(false);
-    expect(asked).toEqual([`Reply to “Budget sign-off (${era})” from ${BOB}?\nFrom: your mailbox\nSigned off.`]);
+    expect(asked).toEqual([
+      `Reply to “Budget sign-off (${era})” from ${BOB}?\nFrom: your mailbox\nSigned off.`,
+    ]);
   });
 
   it('keeps the meeting when the user declines its cancellation', async () => {
@@ -90,8 +93,15 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
     const id = /id: (\S+)$/.exec(created.text)![1]!;
     answer({ action: 'decline' });
     const call = await server.call('ms365_cancel_event', { id, comment: 'Postponed' });
-    expect(call).toMatchObject({ isError: false, text: 'Not cancelled: the user declined. The meeting stands.' });
-    expect(asked[0]).toMatch(new RegExp(`^Cancel “Offsite \\(${era}\\)” on 2025-05-05 09:00 \\(.+\\)\\?\\n1 attendee will be told it is cancelled\\.\\nPostponed$`));
+    expect(call).toMatchObject({
+      isError: false,
+      text: 'Not cancelled: the user declined. The meeting stands.',
+    });
+    expect(asked[0]).toMatch(
+      new RegExp(
+        `^Cancel “Offsite \\(${era}\\)” on 2025-05-05 09:00 \\(.+\\)\\?\\n1 attendee will be told it is cancelled\\.\\nPostponed$`,
+      ),
+    );
     expect(t.world.graph.events.has(id)).toBe(true);
   });
 
@@ -99,7 +109,10 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
     answer({ action: 'cancel' });
     const bodies = t.world.graph.sharing.bodies.length;
     const call = await server.call('ms365_share_file', { path: 'Finance/budget.xlsx', recipients: [BOB] });
-    expect(call).toMatchObject({ isError: false, text: 'Not shared: the user declined. No one was given access.' });
+    expect(call).toMatchObject({
+      isError: false,
+      text: 'Not shared: the user declined. No one was given access.',
+    });
     expect(asked).toEqual([`Share Finance/budget.xlsx (can view) with ${BOB} (they get an email)?`]);
     expect(t.world.graph.sharing.bodies).toHaveLength(bodies);
   });
@@ -110,6 +123,11 @@ describe('a host without elicitation', () => {
     const server = await t.spawn({ env: hostEnv(t.world, { HOME: t.dirs.home }) });
     const call = await server.call('ms365_send_mail', { to: [BOB], subject: 'Plain host', body: 'x' });
     expect(call.isError).toBe(false);
-    expect(t.world.graph.mailbox(BOB).inFolder('inbox').some((m) => m.subject === 'Plain host')).toBe(true);
+    expect(
+      t.world.graph
+        .mailbox(BOB)
+        .inFolder('inbox')
+        .some((m) => m.subject === 'Plain host'),
+    ).toBe(true);
   });
 });

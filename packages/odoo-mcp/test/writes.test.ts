@@ -188,7 +188,9 @@ describe.each(PROTOCOLS)('write tools over $protocol (Odoo $version)', ({ versio
 // the record and the fields; a decline changes nothing and is an ordinary answer.
 describe.each(['legacy', 'modern'] as const)('write confirmations, %s era', (era) => {
   const asked: string[] = [];
-  let next: { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, boolean> } = { action: 'decline' };
+  let next: { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, boolean> } = {
+    action: 'decline',
+  };
   const t = withWorld({ version: '19.0', server: false });
   const start = () =>
     t.spawn({
@@ -226,7 +228,9 @@ describe.each(['legacy', 'modern'] as const)('write confirmations, %s era', (era
     expect(deleted).toMatchObject({ isError: false, structured: { ids: [] } });
     expect(writes()).toBe(before);
     expect(asked).toHaveLength(3);
-    expect(asked[0]).toBe('Create a res.partner record in Odoo with:\nname: "New Robotics"\nis_company: true');
+    expect(asked[0]).toBe(
+      'Create a res.partner record in Odoo with:\nname: "New Robotics"\nis_company: true',
+    );
     expect(asked[1]).toMatch(/^Overwrite in Odoo, on 1 res\.partner record: \S.*:\ncity: "Mons"$/);
     expect(asked[2]).toMatch(/^Delete for good, in Odoo, 1 res\.partner record: \S.*\?$/);
   });
@@ -234,7 +238,10 @@ describe.each(['legacy', 'modern'] as const)('write confirmations, %s era', (era
   it('writes once the user accepts', async () => {
     const server = await start();
     next = { action: 'accept', content: { confirm: true } };
-    const created = await server.call('odoo_create_record', { model: 'res.partner', values: { name: 'Accepted Co' } });
+    const created = await server.call('odoo_create_record', {
+      model: 'res.partner',
+      values: { name: 'Accepted Co' },
+    });
     expect(created.isError).toBe(false);
     expect(created.text).toMatch(/^Created res\.partner «Accepted Co #\d+»\.$/);
   });

@@ -163,7 +163,7 @@ export function calendarTools(m: Ms365): ToolDefinition[] {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       needs: ['calendar.write'],
-      confirm: (a, ctx, graph) => confirmCancel(a, ctx, graph),
+      confirm: (a, ctx, graph) => confirmCancel(a, ctx, graph, m.defaultZone),
       handler: async (a, ctx, graph) => {
         const { id, comment } = a;
         try {

@@ -214,7 +214,10 @@ export function writeTools({ client }: OdooDeps) {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
       confirm: async ({ model, ids }, { signal }) => ({
         message: `Delete for good, in Odoo, ${recordList(model, await displayNames(client, checkModel(model), ids, signal))}?`,
-        declined: { text: `Not deleted: the user declined. No ${model} record was removed.`, data: { ids: [] } },
+        declined: {
+          text: `Not deleted: the user declined. No ${model} record was removed.`,
+          data: { ids: [] },
+        },
       }),
       handler: async ({ model, ids }, { signal }) => {
         await client.session(signal);
