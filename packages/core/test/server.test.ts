@@ -297,7 +297,7 @@ describe('confirmations turned off, or a client that cannot be asked', () => {
   };
 
   it.each([
-    ['--no-confirm', { args: ['--no-confirm'] }],
+    ['--no-confirm', { args: ['--no-confirm'] as string[] }],
     ['SWITCHYARD_NO_CONFIRM=1', { env: { SWITCHYARD_NO_CONFIRM: '1' } }],
   ] as const)('runs at once with %s, as before', async (_how, options) => {
     const server = await spawnServer(bin, { ...options, elicit });
