@@ -23,5 +23,8 @@ await build({
 });
 print('core: example server, spawn → tools/list', [
   await compareStartup('example-mcp (bundled, as server bins ship)', process.execPath, [bundled]),
+  await compareStartup('example-mcp (bundled), MCP 2026-07-28 opening', process.execPath, [bundled], {
+    era: 'modern',
+  }),
   await compareStartup('example-mcp (unbundled modules)', process.execPath, [example]),
 ]);

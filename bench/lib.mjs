@@ -31,10 +31,12 @@ export function benchEnv(extra = {}) {
 }
 
 /**
- * Spawn a stdio server, send initialize + tools/list at once, and time until the tools/list answer.
- * Returns milliseconds and the byte size of the tools/list result.
+ * Spawn a stdio server, send the opening and tools/list at once, and time until the tools/list answer.
+ * Returns milliseconds and the byte size of the tools/list result. The `legacy` era opens with `initialize`
+ * (MCP 2025-11-25, what hosts send today); `modern` sends `server/discover` and a tools/list carrying the
+ * 2026-07-28 per-request `_meta` envelope.
  */
-export function spawnToToolsList(command, args, env = benchEnv()) {
+export function spawnToToolsList(command, args, env = benchEnv(), era = 'legacy') {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
@@ -56,6 +58,16 @@ export function spawnToToolsList(command, args, env = benchEnv()) {
       }
     });
     const send = (m) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    if (era === 'modern') {
+      const _meta = {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': {},
+        'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+      };
+      send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta } });
+      send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta } });
+      return;
+    }
     send({
       jsonrpc: '2.0',
       id: 1,
@@ -81,15 +93,15 @@ export function stats(samples) {
  * Start-up figure: spawn → tools/list for the server and for a bare node responder, interleaved in the
  * same run so that machine noise hits both alike.
  */
-export async function compareStartup(label, command, args, { runs = 15, env } = {}) {
+export async function compareStartup(label, command, args, { runs = 15, env, era = 'legacy' } = {}) {
   const server = [];
   const bare = [];
   let bytes = 0;
   let tools = 0;
-  await spawnToToolsList(command, args, env ?? benchEnv()); // warm the file cache
+  await spawnToToolsList(command, args, env ?? benchEnv(), era); // warm the file cache
   for (let i = 0; i < runs; i++) {
-    bare.push((await spawnToToolsList(process.execPath, [bareResponder])).ms);
-    const r = await spawnToToolsList(command, args, env ?? benchEnv());
+    bare.push((await spawnToToolsList(process.execPath, [bareResponder], benchEnv(), era)).ms);
+    const r = await spawnToToolsList(command, args, env ?? benchEnv(), era);
     server.push(r.ms);
     bytes = r.bytes;
     tools = r.tools;
@@ -98,6 +110,7 @@ export async function compareStartup(label, command, args, { runs = 15, env } = 
   const b = stats(bare);
   return {
     label,
+    era,
     tools,
     toolsListBytes: bytes,
     serverMedianMs: round(s.median),
