@@ -72,16 +72,21 @@ export async function confirmStep(
   toolCtx: ToolContext,
   ctx: ServerContext,
 ): Promise<ConfirmStep> {
-  const question = await tool.confirm?.(args, toolCtx);
-  if (!question) return { kind: 'run' };
   const state = stateOf(tool, args);
   const view = inputResponse(ctx.mcpReq.inputResponses, KEY);
   if (view.kind === 'elicit' && ctx.mcpReq.requestState() === state) {
     const answer = acceptedContent(ctx.mcpReq.inputResponses, KEY, ANSWER);
+    // Accepted: run, without building the question again (it may have cost an upstream read).
     if (view.action === 'accept' && answer?.confirm === true) return { kind: 'run' };
     toolCtx.log.info(`${tool.name}: the user declined (${view.action})`);
-    return { kind: 'declined', reply: question.declined };
+    const asked = await tool.confirm?.(args, toolCtx);
+    return {
+      kind: 'declined',
+      reply: asked?.declined ?? { text: `Not done: the user declined ${tool.name}.` },
+    };
   }
+  const question = await tool.confirm?.(args, toolCtx);
+  if (!question) return { kind: 'run' };
   return {
     kind: 'ask',
     result: inputRequired({

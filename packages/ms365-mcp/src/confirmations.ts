@@ -1,5 +1,6 @@
 import type { Confirmation, ToolContext } from '@switchyard/core';
-import { prefer } from './calendar/event.js';
+import { notFound, prefer } from './calendar/event.js';
+import { notFoundMessage } from './mail/message.js';
 import type { Graph } from './graph-client.js';
 import { mailboxRoot } from './mailbox.js';
 
@@ -64,7 +65,8 @@ export function confirmSend(a: {
 async function messageHeading(graph: Graph, root: string, id: string, signal: AbortSignal): Promise<string> {
   const msg = await graph.get<{ subject?: string; from?: { emailAddress?: { address?: string } } }>(
     `${root}/messages/${encodeURIComponent(id)}`,
-    { query: { $select: 'subject,from' }, signal },
+    // The same sentence as the tool's own when the id is wrong.
+    { query: { $select: 'subject,from' }, signal, ...notFoundMessage(id) },
   );
   return `“${msg.subject ?? '(no subject)'}” from ${msg.from?.emailAddress?.address ?? 'an unknown sender'}`;
 }
@@ -110,6 +112,7 @@ export async function confirmCancel(
     // The start in the user's own zone, as the calendar tools show it.
     headers: prefer(zone),
     signal: ctx.signal,
+    ...notFound(a.id),
   });
   const when = event.start?.dateTime
     ? ` on ${event.start.dateTime.slice(0, 16).replace('T', ' ')} (${event.start.timeZone ?? 'UTC'})`

@@ -82,6 +82,16 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
     ]);
   });
 
+  it("gives a wrong id the tool's own sentence, and asks nothing", async () => {
+    answer({ action: 'accept', content: { confirm: true } });
+    const reply = await server.call('ms365_reply', { id: 'AAMkNoSuchMessage', comment: 'x' });
+    expect(reply.isError).toBe(true);
+    expect(reply.text).toMatch(/^No message has id 'AAMkNoSuchMessage' in this mailbox/);
+    const cancel = await server.call('ms365_cancel_event', { id: 'AAMkNoSuchEvent' });
+    expect(cancel.text).toMatch(/^No event has id 'AAMkNoSuchEvent' in this calendar/);
+    expect(asked).toEqual([]);
+  });
+
   it('keeps the meeting when the user declines its cancellation', async () => {
     answer({ action: 'accept', content: { confirm: true } });
     const created = await server.call('ms365_create_event', {
