@@ -7,8 +7,18 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 export type { Client, CallToolResult };
 
+/** A JSON-RPC answer as it came: a result, or an error. */
+export type RawResponse =
+  | { kind: 'result'; result: unknown }
+  | { kind: 'error'; error: { code: number; message: string; data?: unknown } };
+
 export interface StdioConnection {
   client: Client;
+  /**
+   * Send one request as written and get its answer as it came, past the SDK's per-era result checks: for shapes
+   * the SDK does not model, such as a task handle (`resultType: "task"`) from the MCP tasks extension.
+   */
+  rawRequest(request: { method: string; params?: Record<string, unknown> }, signal?: AbortSignal): Promise<RawResponse>;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
   pid: number | null;
@@ -91,8 +101,33 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
     await transport.close().catch(() => {});
     throw new Error(`The server did not start: ${(err as Error).message}\n${stderr}`, { cause: err });
   }
+  // Raw requests share the transport: their ids are ours, and their answers are taken before the SDK sees them.
+  const pending = new Map<string, (response: RawResponse) => void>();
+  const sdkOnMessage = transport.onmessage;
+  transport.onmessage = (message) => {
+    const m = message as { id?: unknown; result?: unknown; error?: RawResponse & { kind: 'error' } };
+    const settle = typeof m.id === 'string' ? pending.get(m.id) : undefined;
+    if (!settle) return sdkOnMessage?.(message);
+    pending.delete(m.id as string);
+    settle('error' in m && m.error ? { kind: 'error', error: m.error as never } : { kind: 'result', result: m.result });
+  };
+  let rawId = 0;
+  const rawRequest: StdioConnection['rawRequest'] = (request, signal) =>
+    new Promise<RawResponse>((resolve, reject) => {
+      const id = `raw-${++rawId}`;
+      pending.set(id, resolve);
+      signal?.addEventListener('abort', () => {
+        pending.delete(id);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      });
+      transport.send({ jsonrpc: '2.0', id, method: request.method, params: request.params ?? {} }).catch((err) => {
+        pending.delete(id);
+        reject(err);
+      });
+    });
   return {
     client,
+    rawRequest,
     stderr: () => stderr,
     pid: transport.pid,
     close: async () => {

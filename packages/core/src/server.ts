@@ -15,13 +15,14 @@ import { redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
-import { resolveAliases, type ToolContext, type ToolDefinition } from './tool.js';
+import { resolveAliases, type ToolContext, type ToolDefinition, type ToolReply } from './tool.js';
 import { resolveModes, type ModeOptions, type ServedModes, type ToolsetDefinition } from './toolset.js';
 import { describeInputIssues, screenRequest } from './input-issues.js';
 import { describeTool } from './tool-schema.js';
 import { errorResult } from './server-errors.js';
 import { canElicit, confirmStep, type ConfirmStep } from './confirm.js';
 import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
+import { createTaskResult, declaresTasks, registerTaskMethods, TASKS_EXTENSION, TaskStore } from './tasks.js';
 
 export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
 export { describeTool, jsonSchemaOf } from './tool-schema.js';
@@ -99,7 +100,7 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   const { log } = options;
   const served = applyModes(def, options.modes, log);
   const tools = served.tools;
-  const shared: Shared = { served, listed: undefined };
+  const shared: Shared = { served, listed: undefined, tasks: new TaskStore({ log: log.child('tasks') }) };
   const transport = new StdioLineTransport({
     log,
     screen: screenRequest,
@@ -114,7 +115,7 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   let closing: Promise<void> | undefined;
   // The SDK builds an instance per era it is asked to serve (a `server/discover` probe followed by `initialize`
   // builds two), so building one is cheap: the tool list is computed once, on first ask, and shared.
-  const handle = serveSdkStdio(() => buildServer(def, shared, log), {
+  const handle = serveSdkStdio(({ era }) => buildServer(def, shared, log, era), {
     transport,
     onerror: (error) => log.warn(`stdio: ${error.message.slice(0, 200)}`),
   });
@@ -122,6 +123,8 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
     (closing ??= (async () => {
       resolveStopping();
       try {
+        // Running tasks stop first, so what they had not committed is undone before the server lets go.
+        await shared.tasks.close();
         await def.close?.();
       } catch (err) {
         log.warn(`error while releasing resources: ${err instanceof Error ? err.message : String(err)}`);
@@ -136,10 +139,11 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   return { tools, stopping, closed, close };
 }
 
-/** What every instance of one process's server shares: the modes served and the tools/list entries. */
+/** What every instance of one process's server shares: the modes served, the tools/list entries, the tasks. */
 interface Shared {
   served: ServedModes;
   listed: Tool[] | undefined;
+  tasks: TaskStore;
 }
 
 /** Whether a server instance speaks MCP 2026-07-28 or later (pinned by the SDK's stdio entry). */
@@ -156,7 +160,12 @@ const NO_SAMPLING = {
     'this session speaks MCP 2026-07-28, where sampling is deprecated and Switchyard does not ask the host for it, so no model was asked',
 };
 
-function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server {
+/** How a progress report reads as a task's status message. */
+function progressText(progress: number, total: number | undefined, message: string | undefined): string {
+  return message ?? (total !== undefined ? `${progress} of ${total}` : `${progress} done`);
+}
+
+function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'legacy' | 'modern'): Server {
   const { served } = shared;
   const tools = served.tools;
   const resources = [...(def.resources ?? []), toolsetsResource(def, served)];
@@ -164,6 +173,9 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
   const capabilities: Record<string, object> = { tools: {}, resources: {} };
   if (prompts.length > 0) capabilities.prompts = {};
   if (resources.some((r) => r.complete)) capabilities.completions = {};
+  // Tasks are an extension of MCP 2026-07-28; a 2025-era session is not offered them.
+  const offersTasks = era === 'modern' && tools.some((t) => t.task);
+  if (offersTasks) capabilities.extensions = { [TASKS_EXTENSION]: {} };
   const instructions = typeof def.instructions === 'function' ? def.instructions(served) : def.instructions;
   const server = new Server(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
@@ -232,8 +244,6 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
         : undefined,
       sampleUnavailable: canSample ? undefined : modern ? NO_SAMPLING.modern : NO_SAMPLING.legacy,
     };
-    const started = performance.now();
-    toolLog.debug('started');
     try {
       const args = parsed.data as Record<string, unknown>;
       const step =
@@ -243,36 +253,68 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
           ? await confirmStep(tool, args, ctx, extra)
           : RUN;
       if (step.kind === 'ask') return step.result;
-      const reply = step.kind === 'declined' ? step.reply : await tool.handler(args, ctx);
-      if (signal.aborted) throw new CancelledError();
-      const result: CallToolResult = { content: [{ type: 'text', text: redactSecrets(reply.text) }] };
-      if (tool.outputSchema) {
-        const checked = tool.outputSchema.safeParse(reply.data);
-        if (!checked.success) {
-          throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
-        }
-        // Rule 7 for the structured copy: the same cleaning as fenced text (see docs/architecture.md).
-        result.structuredContent = redactValue(
-          cleanStructured(reply.data as Record<string, unknown>),
-          redactSecrets,
+      if (step.kind === 'declined') return await runTool(tool, args, ctx, cap, step.reply);
+      // Long work for a client that takes tasks: the handle now (confirmations were settled above, as the
+      // extension asks), the result through tasks/get. The work gets its own signal: the call has returned.
+      if (offersTasks && tool.task && declaresTasks(extra) && shared.tasks.hasRoom() && (await tool.task(args))) {
+        const task = shared.tasks.start(tool.name, (run) =>
+          runTool(tool, args, {
+            ...ctx,
+            signal: run.signal,
+            progress: async (progress, total, message) => run.report(progressText(progress, total, message)),
+          }, cap),
         );
+        toolLog.info(`running as task ${task.taskId.slice(0, 6)}…`);
+        return createTaskResult(task);
       }
-      toolLog.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
-      // Rule 6: the whole answer within the tool's cap, cut the same way in text and structure if it is not.
-      return fitResult(result, { cap, more: reply.more });
+      return await runTool(tool, args, ctx, cap);
     } catch (err) {
       return fitResult(
-        errorResult(
-          signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
-          toolLog,
-          tool.name,
-        ),
+        errorResult(signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err, toolLog, tool.name),
         { cap },
       );
     }
   });
 
+  if (offersTasks) registerTaskMethods(server, shared.tasks);
   registerResources(server, resources, log);
   if (prompts.length > 0) registerPrompts(server, prompts);
   return server;
+}
+
+/**
+ * Run a tool's handler (or take the reply the user's decline gave) and shape its answer: redacted text, the checked
+ * and cleaned structured copy, all within the tool's byte cap; any error becomes an `isError` answer.
+ */
+async function runTool(
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+  cap: number,
+  declined?: ToolReply,
+): Promise<CallToolResult> {
+  const { signal, log } = ctx;
+  const started = performance.now();
+  log.debug('started');
+  try {
+    const reply = declined ?? (await tool.handler(args, ctx));
+    if (signal.aborted) throw new CancelledError();
+    const result: CallToolResult = { content: [{ type: 'text', text: redactSecrets(reply.text) }] };
+    if (tool.outputSchema) {
+      const checked = tool.outputSchema.safeParse(reply.data);
+      if (!checked.success) {
+        throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
+      }
+      // Rule 7 for the structured copy: the same cleaning as fenced text (see docs/architecture.md).
+      result.structuredContent = redactValue(cleanStructured(reply.data as Record<string, unknown>), redactSecrets);
+    }
+    log.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
+    // Rule 6: the whole answer within the tool's cap, cut the same way in text and structure if it is not.
+    return fitResult(result, { cap, more: reply.more });
+  } catch (err) {
+    return fitResult(
+      errorResult(signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err, log, tool.name),
+      { cap },
+    );
+  }
 }

@@ -83,6 +83,12 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
     args: Args<I>,
     ctx: ToolContext,
   ) => Confirmation<Data<O>> | undefined | Promise<Confirmation<Data<O>> | undefined>;
+  /**
+   * For work that may run long (a sync, an upload, a refresh followed to its end): whether this call runs as an MCP
+   * task when the client declares the tasks extension (see core's tasks.ts). The call's answer is then a task handle;
+   * the client polls for the same result. Without the extension the call runs as always.
+   */
+  task?: boolean | ((args: Args<I>) => boolean | Promise<boolean>);
   handler: (args: Args<I>, ctx: ToolContext) => Promise<ToolReply<Data<O>>>;
 }
 
@@ -116,6 +122,8 @@ export interface ToolDefinition {
         ctx: ToolContext,
       ) => Confirmation | undefined | Promise<Confirmation | undefined>)
     | undefined;
+  /** Whether this call may run as an MCP task (see {@link ToolSpec.task}). */
+  readonly task: ((args: Record<string, unknown>) => boolean | Promise<boolean>) | undefined;
   readonly handler: (args: Record<string, unknown>, ctx: ToolContext) => Promise<ToolReply>;
 }
 
@@ -148,6 +156,12 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
     },
     aliases: spec.aliases ?? {},
     confirm: spec.confirm as unknown as ToolDefinition['confirm'],
+    task:
+      spec.task === undefined || spec.task === false
+        ? undefined
+        : spec.task === true
+          ? () => true
+          : (spec.task as unknown as ToolDefinition['task']),
     handler: handler as unknown as ToolDefinition['handler'],
   };
 }
