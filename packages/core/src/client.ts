@@ -18,7 +18,10 @@ export interface StdioConnection {
    * Send one request as written and get its answer as it came, past the SDK's per-era result checks: for shapes
    * the SDK does not model, such as a task handle (`resultType: "task"`) from the MCP tasks extension.
    */
-  rawRequest(request: { method: string; params?: Record<string, unknown> }, signal?: AbortSignal): Promise<RawResponse>;
+  rawRequest(
+    request: { method: string; params?: Record<string, unknown> },
+    signal?: AbortSignal,
+  ): Promise<RawResponse>;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
   pid: number | null;
@@ -109,7 +112,11 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
     const settle = typeof m.id === 'string' ? pending.get(m.id) : undefined;
     if (!settle) return sdkOnMessage?.(message);
     pending.delete(m.id as string);
-    settle('error' in m && m.error ? { kind: 'error', error: m.error as never } : { kind: 'result', result: m.result });
+    settle(
+      'error' in m && m.error
+        ? { kind: 'error', error: m.error as never }
+        : { kind: 'result', result: m.result },
+    );
   };
   let rawId = 0;
   const rawRequest: StdioConnection['rawRequest'] = (request, signal) =>
@@ -120,10 +127,12 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
         pending.delete(id);
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       });
-      transport.send({ jsonrpc: '2.0', id, method: request.method, params: request.params ?? {} }).catch((err) => {
-        pending.delete(id);
-        reject(err);
-      });
+      transport
+        .send({ jsonrpc: '2.0', id, method: request.method, params: request.params ?? {} })
+        .catch((err) => {
+          pending.delete(id);
+          reject(err);
+        });
     });
   return {
     client,

@@ -256,13 +256,25 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
       if (step.kind === 'declined') return await runTool(tool, args, ctx, cap, step.reply);
       // Long work for a client that takes tasks: the handle now (confirmations were settled above, as the
       // extension asks), the result through tasks/get. The work gets its own signal: the call has returned.
-      if (offersTasks && tool.task && declaresTasks(extra) && shared.tasks.hasRoom() && (await tool.task(args))) {
+      if (
+        offersTasks &&
+        tool.task &&
+        declaresTasks(extra) &&
+        shared.tasks.hasRoom() &&
+        (await tool.task(args))
+      ) {
         const task = shared.tasks.start(tool.name, (run) =>
-          runTool(tool, args, {
-            ...ctx,
-            signal: run.signal,
-            progress: async (progress, total, message) => run.report(progressText(progress, total, message)),
-          }, cap),
+          runTool(
+            tool,
+            args,
+            {
+              ...ctx,
+              signal: run.signal,
+              progress: async (progress, total, message) =>
+                run.report(progressText(progress, total, message)),
+            },
+            cap,
+          ),
         );
         toolLog.info(`running as task ${task.taskId.slice(0, 6)}…`);
         return createTaskResult(task);
@@ -270,7 +282,11 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
       return await runTool(tool, args, ctx, cap);
     } catch (err) {
       return fitResult(
-        errorResult(signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err, toolLog, tool.name),
+        errorResult(
+          signal.aborted && !isSwitchyardError(err) ? new CancelledError() : err,
+          toolLog,
+          tool.name,
+        ),
         { cap },
       );
     }
@@ -306,7 +322,10 @@ async function runTool(
         throw new Error(`structured result does not match the output schema: ${checked.error.message}`);
       }
       // Rule 7 for the structured copy: the same cleaning as fenced text (see docs/architecture.md).
-      result.structuredContent = redactValue(cleanStructured(reply.data as Record<string, unknown>), redactSecrets);
+      result.structuredContent = redactValue(
+        cleanStructured(reply.data as Record<string, unknown>),
+        redactSecrets,
+      );
     }
     log.debug(`done in ${(performance.now() - started).toFixed(1)} ms`);
     // Rule 6: the whole answer within the tool's cap, cut the same way in text and structure if it is not.

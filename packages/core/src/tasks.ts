@@ -131,8 +131,13 @@ export class TaskStore {
         const result = await work(run);
         this.finish(entry, controller.signal.aborted ? 'cancelled' : 'completed', result);
       } catch (err) {
-        this.log.error(`task ${label} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        entry.error = { code: ProtocolErrorCode.InternalError, message: `${label} failed with an internal error.` };
+        this.log.error(
+          `task ${label} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+        entry.error = {
+          code: ProtocolErrorCode.InternalError,
+          message: `${label} failed with an internal error.`,
+        };
         this.finish(entry, 'failed', undefined);
       }
     })();
@@ -146,7 +151,9 @@ export class TaskStore {
     entry.updated = now;
     if (status === 'completed') {
       entry.result = result;
-      entry.statusMessage = result?.isError ? 'Finished with an error; the result says what went wrong.' : 'Done.';
+      entry.statusMessage = result?.isError
+        ? 'Finished with an error; the result says what went wrong.'
+        : 'Done.';
     } else if (status === 'cancelled') {
       // What the work said as it stopped (for instance that nothing was changed) is the status message.
       const said = result?.content.find((c) => c.type === 'text');
@@ -216,7 +223,8 @@ export class TaskStore {
       pollIntervalMs: elapsed < 10_000 ? 500 : 2_000,
     };
     // The result as the call itself would have carried it on MCP 2026-07-28, `resultType` and all.
-    if (entry.status === 'completed' && entry.result) task.result = { ...entry.result, resultType: 'complete' };
+    if (entry.status === 'completed' && entry.result)
+      task.result = { ...entry.result, resultType: 'complete' };
     if (entry.status === 'failed' && entry.error) task.error = entry.error;
     return task;
   }
@@ -241,7 +249,8 @@ export class TaskStore {
 
 /** Whether this request's client declared the tasks extension (2026-07-28: per request, in the `_meta` envelope). */
 export function declaresTasks(ctx: ServerContext): boolean {
-  const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> }> | undefined;
+  const envelope = ctx.mcpReq.envelope as
+    Record<string, { extensions?: Record<string, unknown> }> | undefined;
   const extensions = envelope?.[CLIENT_CAPABILITIES_META_KEY]?.extensions;
   return extensions !== undefined && extensions !== null && TASKS_EXTENSION in extensions;
 }
