@@ -30,6 +30,8 @@ export interface GraphToolSpec<I extends Shape, O extends Shape | undefined> {
   maxBytes?: number | ((args: z.output<z.ZodObject<I>>) => number);
   /** What the tool needs from Graph; the scopes follow from it and from what else is served. */
   needs: Capability[];
+  /** Whether this call runs as an MCP task for a client that takes them (core's ToolSpec.task). */
+  task?: boolean | ((args: z.output<z.ZodObject<I>>) => boolean | Promise<boolean>);
   /** What the user is asked before a send, share or cancel (core's ToolSpec.confirm), with Graph at hand. */
   confirm?: (
     args: z.output<z.ZodObject<I>>,

@@ -63,7 +63,7 @@ export function hostEnv(
 }
 
 /** How a file's server runs: args and env beside the fakes' endpoints and the service principal. */
-type Spec = { args?: string[]; env?: Record<string, string | undefined> };
+type Spec = { args?: string[]; env?: Record<string, string | undefined>; era?: 'legacy' | 'modern' };
 
 /** A test file's world (fake Azure AD and Power BI, seeded), folders and server, cleaned up after it. */
 export function withWorld<F extends string = never>(
@@ -89,7 +89,11 @@ export function withWorld<F extends string = never>(
         ? false
         : (context) => {
             const spec = typeof server === 'function' ? server(context) : (server ?? {});
-            return { ...(spec.args ? { args: spec.args } : {}), env: hostEnv(context.world, spec.env) };
+            return {
+              ...(spec.args ? { args: spec.args } : {}),
+              ...(spec.era ? { era: spec.era } : {}),
+              env: hostEnv(context.world, spec.env),
+            };
           },
   });
 }

@@ -47,6 +47,8 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         run_id: z.string(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+      // A big table takes minutes: a client that takes MCP tasks gets a handle and polls.
+      task: true,
       handler: async ({ tenant_id, ...args }, ctx) => {
         const r = await runSync(lh, tenant_id, args, ctx);
         const { sourceLabel, targetLabel } = r.plan;
@@ -104,6 +106,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         bytes: z.number(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      task: true,
       handler: async ({ tenant_id, ...args }, ctx) => {
         const r = await runUpload(lh, tenant_id, args, ctx);
         const columns = r.columns.map((c) => ({ name: c.name, type: c.type }));

@@ -452,6 +452,8 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         idempotentHint: false,
         openWorldHint: false,
       },
+      // A file past the simple-upload limit goes up in chunks, for minutes: a task for a client that takes them.
+      task: async ({ local_path }) => (await m.files.readable(local_path, 'local_path')).size > SIMPLE_UPLOAD_LIMIT,
       needs: ['files.write'],
       handler: async (a, ctx, graph) => {
         const { item, note } = await upload(m, graph, a, ctx);

@@ -100,6 +100,8 @@ export function refreshTools(pbi: PowerBi) {
         idempotentHint: false,
         openWorldHint: true,
       },
+      // Followed to its end, a refresh can take up to an hour: a task for a client that takes them.
+      task: ({ wait }) => wait,
       handler: async ({ workspace, dataset, wait, timeout_seconds }, ctx) => {
         const credential = await writableCredential(pbi);
         const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
