@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callAsTask, openTaskSession, spawnServer, type SpawnedServer } from '@switchyard/testkit';
+import {
+  callAsTask,
+  openTaskSession,
+  spawnServer,
+  TASKS_ENVELOPE,
+  type SpawnedServer,
+} from '@switchyard/testkit';
 
 const bin = fileURLToPath(new URL('./fixtures/example-server.mjs', import.meta.url));
 
@@ -9,11 +15,7 @@ const bin = fileURLToPath(new URL('./fixtures/example-server.mjs', import.meta.u
  * `specification/draft/tasks.md`), driven by the official `@modelcontextprotocol/ext-tasks` requester where it can
  * be, and by raw requests for what a well-behaved client never sends.
  */
-const ENVELOPE = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientInfo': { name: 'raw-tasks', version: '1' },
-  'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
-};
+const ENVELOPE = TASKS_ENVELOPE;
 const WITHOUT_TASKS = { ...ENVELOPE, 'io.modelcontextprotocol/clientCapabilities': {} };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 // A refresh followed to its end as an MCP task (the io.modelcontextprotocol/tasks extension of MCP 2026-07-28),
 // driven by the official ext-tasks client: polled, cancelled, and its outcome fetched.
 import { describe, expect, it } from 'vitest';
-import { callAsTask, openTaskSession } from '@switchyard/testkit';
+import { callAsTask, openTaskSession, taskState } from '@switchyard/testkit';
 import { withWorld } from './helpers.js';
 
 const at = { workspace: 'Sales Analytics', dataset: 'Sales Model' };
@@ -55,27 +55,13 @@ describe('powerbi_refresh_dataset as a task', () => {
         { cancelWhen: (task) => /in progress/.test(task.statusMessage ?? '') },
       );
       expect(call.outcome.status).toBe('cancelled');
-      const task = await t.server.rawRequest({
-        method: 'tasks/get',
-        params: {
-          taskId: call.taskId,
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-            'io.modelcontextprotocol/clientCapabilities': {
-              extensions: { 'io.modelcontextprotocol/tasks': {} },
-            },
-          },
-        },
-      });
-      expect(task).toMatchObject({
-        kind: 'result',
-        result: {
+      await expect
+        .poll(() => taskState(t.server, call.taskId!))
+        .toMatchObject({
           status: 'cancelled',
           statusMessage:
             'Stopped waiting for the refresh of dataset «Sales Model» in workspace «Sales Analytics»; the refresh itself goes on in Power BI (follow it with powerbi_get_refresh_history).',
-        },
-      });
+        });
       const refreshes = t.world.pbi.dataset('Sales Analytics', 'Sales Model').refreshes;
       expect(refreshes[0]!.finishesAt).toBeGreaterThan(Date.now());
     } finally {

@@ -77,3 +77,22 @@ export async function callAsTask(
     structured: result?.structuredContent as Record<string, unknown> | undefined,
   };
 }
+
+/** The `_meta` envelope of an MCP 2026-07-28 request from a client that declares the tasks extension. */
+export const TASKS_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'switchyard-raw-tasks', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+};
+
+/** A task's state as `tasks/get` answers it (or the error), asked in raw: for what the requester keeps to itself. */
+export async function taskState(
+  connection: StdioConnection,
+  taskId: string,
+): Promise<Record<string, unknown>> {
+  const answer = await connection.rawRequest({
+    method: 'tasks/get',
+    params: { taskId, _meta: TASKS_ENVELOPE },
+  });
+  return answer.kind === 'result' ? (answer.result as Record<string, unknown>) : { error: answer.error };
+}
