@@ -88,9 +88,16 @@ export async function uploadChunks(u: ChunkedUpload): Promise<SessionStatus | un
   const { file, graph } = u;
   let offset = u.start ?? 0;
   let resumes = 0;
+  // A kept session survives the cancel (the next call with the same arguments resumes it); a mail attachment's
+  // goes with its draft.
+  const cancelled = () =>
+    new CancelledError(
+      u.kept
+        ? `The upload of ${file.name} was cancelled at ${formatBytes(offset)} of ${formatBytes(file.size)}; call the tool again with the same arguments to resume it.`
+        : `The upload of ${file.name} was cancelled; nothing was sent.`,
+    );
   for (;;) {
-    if (u.signal.aborted)
-      throw new CancelledError('The upload was cancelled; call the tool again to resume it.');
+    if (u.signal.aborted) throw cancelled();
     const end = Math.min(offset + u.chunkSize, file.size);
     try {
       const chunk = await readSlice(file.path, offset, end - offset);
@@ -114,7 +121,7 @@ export async function uploadChunks(u: ChunkedUpload): Promise<SessionStatus | un
       offset = next ?? end;
       continue;
     } catch (err) {
-      if (err instanceof CancelledError || u.signal.aborted) throw err;
+      if (err instanceof CancelledError || u.signal.aborted) throw cancelled();
       if (err instanceof NotFoundError) throw new UploadInterruptedError(offset, file, err, false);
       if (++resumes > RESUMES) throw new UploadInterruptedError(offset, file, err, u.kept);
       u.log.info(`chunk at ${offset} failed (${(err as Error).message}); asking the session where to resume`);

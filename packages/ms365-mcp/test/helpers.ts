@@ -107,6 +107,13 @@ export async function signedInServer(
   });
 }
 
+/** How the file's server starts: its args and env, and the protocol era its client speaks. */
+interface ServedSpec {
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  era?: 'legacy' | 'modern';
+}
+
 export interface WithWorldOptions<F extends string> {
   /** Seed the fakes (users, mailboxes, drives) before the server starts. */
   seed?: (world: World) => void | Promise<void>;
@@ -115,20 +122,14 @@ export interface WithWorldOptions<F extends string> {
   /** Sign in through the CLI before the server starts (the default: as Alice, with the server's args and env). */
   signIn?: { username?: string; args?: string[]; env?: Record<string, string | undefined> } | false;
   /** The served bin's args and env (beside the fakes' endpoints and HOME); `false`: the file starts its own. */
-  server?:
-    | { args?: string[]; env?: Record<string, string | undefined> }
-    | ((context: ServerTestContext<World, 'home' | F>) => {
-        args?: string[];
-        env?: Record<string, string | undefined>;
-      })
-    | false;
+  server?: ServedSpec | ((context: ServerTestContext<World, 'home' | F>) => ServedSpec) | false;
 }
 
 /** A test file's world (fake Azure AD and Graph, seeded), folders and signed-in server, cleaned up after it. */
 export function withWorld<F extends string = never>(
   options: WithWorldOptions<F> = {},
 ): ServerTest<World, 'home' | F> {
-  let spec: { args?: string[]; env?: Record<string, string | undefined> } = {};
+  let spec: ServedSpec = {};
   return serverTest<World, 'home' | F>({
     bin,
     world: async () => {
@@ -156,6 +157,7 @@ export function withWorld<F extends string = never>(
         ? false
         : ({ world, dirs }) => ({
             ...(spec.args ? { args: spec.args } : {}),
+            ...(spec.era ? { era: spec.era } : {}),
             env: hostEnv(world, { HOME: dirs.home, ...spec.env }),
           }),
   });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
+  CancelledError,
   UserInputError,
   isSwitchyardError,
   maxBytesArg,
@@ -300,7 +301,8 @@ async function upload(
     await m.uploads.delete(key);
     return { item: (done ?? {}) as DriveItem, note: start > 0 ? `; resumed at ${formatBytes(start)}` : '' };
   } catch (err) {
-    if (err instanceof UploadInterruptedError && err.resumable) throw err;
+    // Kept for the next call: a session the network interrupted, or one the caller cancelled.
+    if ((err instanceof UploadInterruptedError && err.resumable) || err instanceof CancelledError) throw err;
     await m.uploads.delete(key);
     throw conflict(err);
   }
@@ -453,7 +455,8 @@ export function fileTools(m: Ms365): ToolDefinition[] {
         openWorldHint: false,
       },
       // A file past the simple-upload limit goes up in chunks, for minutes: a task for a client that takes them.
-      task: async ({ local_path }) => (await m.files.readable(local_path, 'local_path')).size > SIMPLE_UPLOAD_LIMIT,
+      task: async ({ local_path }) =>
+        (await m.files.readable(local_path, 'local_path')).size > SIMPLE_UPLOAD_LIMIT,
       needs: ['files.write'],
       handler: async (a, ctx, graph) => {
         const { item, note } = await upload(m, graph, a, ctx);
