@@ -5,6 +5,7 @@ import {
   openTaskSession,
   spawnServer,
   TASKS_ENVELOPE,
+  taskState,
   type SpawnedServer,
 } from '@switchyard/testkit';
 
@@ -29,7 +30,7 @@ describe('tasks, for a client that declares the extension (MCP 2026-07-28)', () 
 
   const raw = async (method: string, params: Record<string, unknown>, meta: object = ENVELOPE) =>
     server.rawRequest({ method, params: { ...params, _meta: meta } });
-  const taskOf = async (result: unknown) => result as Record<string, unknown>;
+  const taskOf = (result: unknown) => result as Record<string, unknown>;
 
   it('offers the extension in server/discover', () => {
     expect(server.client.getServerCapabilities()?.extensions).toEqual({
@@ -77,18 +78,18 @@ describe('tasks, for a client that declares the extension (MCP 2026-07-28)', () 
       );
       expect(call.kind).toBe('task');
       expect(call.outcome.status).toBe('cancelled');
-      const task = await taskOf((await raw('tasks/get', { taskId: call.taskId })).result);
-      expect(task).toMatchObject({
-        status: 'cancelled',
-        statusMessage:
-          'The call was cancelled before it finished; nothing was changed by the cancelled part.',
-      });
-      // It stopped: it was still at its first steps, and does not move on.
-      const last = task.lastUpdatedAt;
+      // Cancelling is eventually consistent (the spec's word): the task ends once the work has stopped.
+      await expect
+        .poll(() => taskState(server, call.taskId!))
+        .toMatchObject({
+          status: 'cancelled',
+          statusMessage:
+            'The call was cancelled before it finished; nothing was changed by the cancelled part.',
+        });
+      // It stopped, and does not move on.
+      const last = (await taskState(server, call.taskId!)).lastUpdatedAt;
       await sleep(400);
-      expect((await taskOf((await raw('tasks/get', { taskId: call.taskId })).result)).lastUpdatedAt).toBe(
-        last,
-      );
+      expect((await taskState(server, call.taskId!)).lastUpdatedAt).toBe(last);
       expect((await server.call('example_list_notes', { limit: 1 })).text).toBe('1,first note');
     } finally {
       await session.close();
@@ -98,7 +99,7 @@ describe('tasks, for a client that declares the extension (MCP 2026-07-28)', () 
   it('keeps the result for a slow client that polls only after the work is done', async () => {
     const created = await raw('tools/call', { name: 'example_slow_count', arguments: { n: 3, step_ms: 20 } });
     expect(created.kind).toBe('result');
-    const handle = await taskOf(created.kind === 'result' ? created.result : undefined);
+    const handle = taskOf(created.kind === 'result' ? created.result : undefined);
     expect(handle).toMatchObject({ resultType: 'task', status: 'working', pollIntervalMs: 500 });
     expect(typeof handle.ttlMs).toBe('number');
     await sleep(1_000);
