@@ -112,14 +112,8 @@ export class AzureSignIn {
         hint: 'Set the tenant id (a GUID or domain) of the app registration',
       });
     }
-    const credential = request.clientSecret ?? request.certificatePem ?? '';
-    let app = this.confidentialApps.get(credential);
-    if (!app) {
-      app = this.createConfidential(request.clientSecret, request.certificatePem);
-      this.confidentialApps.set(credential, app);
-    }
-    const confidential = app;
-    const key = `app\n${createHash('sha256').update(credential).digest('hex')}\n${[...request.scopes].sort().join(' ')}`;
+    const { credential, app: confidential } = this.confidential(request);
+    const key = `app\n${credential}\n${[...request.scopes].sort().join(' ')}`;
     return this.held.get(
       key,
       async () => {
@@ -140,6 +134,51 @@ export class AzureSignIn {
     );
   }
 
+  /**
+   * A token for a downstream API as the user who called (the on-behalf-of flow: learn.microsoft.com/entra/
+   * identity-platform/v2-oauth2-on-behalf-of-flow), with this app's own credential. The user's token is only the
+   * assertion of that exchange, never sent on. Held per user and scope set: one user's token never serves another.
+   */
+  async onBehalfOf(request: {
+    /** The verified token the caller presented (see `ResourceServer.verify`). */
+    assertion: string;
+    /** Whose token this is (`tid:oid`): the key the held token is kept under. */
+    user: string;
+    scopes: string[];
+    clientSecret?: string;
+    certificatePem?: string;
+  }): Promise<AzureToken> {
+    const { credential, app } = this.confidential(request);
+    const key = `obo\n${request.user}\n${credential}\n${[...request.scopes].sort().join(' ')}`;
+    return this.held.get(key, async () => {
+      try {
+        const result = await (
+          await app
+        ).acquireTokenOnBehalfOf({
+          oboAssertion: request.assertion,
+          scopes: request.scopes,
+        });
+        if (!result) throw new AuthError('Azure AD returned no token for the on-behalf-of exchange');
+        return toToken(result);
+      } catch (err) {
+        throw this.mapMsalError(err, 'on-behalf-of exchange');
+      }
+    });
+  }
+
+  /** The confidential app for a credential (made once), and the credential's hash to key held tokens by. */
+  private confidential(request: { clientSecret?: string; certificatePem?: string }): {
+    credential: string;
+    app: Promise<ConfidentialClientApplication>;
+  } {
+    const raw = request.clientSecret ?? request.certificatePem ?? '';
+    let app = this.confidentialApps.get(raw);
+    if (!app) {
+      app = this.createConfidential(request.clientSecret, request.certificatePem);
+      this.confidentialApps.set(raw, app);
+    }
+    return { credential: createHash('sha256').update(raw).digest('hex'), app };
+  }
   /** Interactive sign-in on another device. The prompt goes to `onPrompt` (stderr or a CLI), never stdout. */
   async deviceCode(request: {
     scopes: string[];

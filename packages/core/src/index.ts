@@ -17,6 +17,7 @@ export * from './upstream-errors.js';
 export * from './token-cache.js';
 export * from './cursor.js';
 export * from './azure.js';
+export * from './oauth.js';
 export * from './shape.js';
 export * from './wire.js';
 export * from './untrusted.js';

@@ -1,4 +1,14 @@
-import { X509Certificate, constants, createHash, randomBytes, randomUUID, verify } from 'node:crypto';
+import {
+  X509Certificate,
+  constants,
+  createHash,
+  createSign,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { FakeService, type FakeRequest, type FakeReply } from './fake-service.js';
 
 export interface FakeApp {
@@ -69,6 +79,15 @@ export class FakeAuthority {
   accessTokenSeconds = 3600;
   /** Approve each device code as this user on its first poll (`undefined`: wait for `approve`). */
   autoApproveAs: string | undefined;
+  /** Every on-behalf-of exchange asked for: which app, for whom, which scopes, and whether it was granted. */
+  readonly oboRequests: Array<{
+    clientId: string;
+    username: string | undefined;
+    scopes: string[];
+    granted: boolean;
+  }> = [];
+  /** The key that signs tokens for APIs (`mintForApi`), published at the tenant's `jwks_uri`. */
+  private readonly signing = signingKey();
 
   private constructor(service: FakeService) {
     this.service = service;
@@ -147,6 +166,48 @@ export class FakeAuthority {
     });
   }
 
+  /**
+   * An access token for a web API registered in the tenant (a server acting as an OAuth resource server), signed
+   * with the key in the tenant's JWKS, with the claims Entra ID puts in one (learn.microsoft.com/entra/
+   * identity-platform/access-token-claims-reference): v2.0 tokens carry the API's client id as `aud` and
+   * `https://login.microsoftonline.com/{tid}/v2.0` as `iss`; v1.0 tokens the app id URI and `https://sts.windows.net/{tid}/`.
+   * Overrides make the broken tokens a resource server must refuse (expired, other tenant, other key).
+   */
+  mintForApi(options: {
+    username: string;
+    audience: string;
+    scopes: string[];
+    clientId?: string;
+    version?: '1.0' | '2.0';
+    seconds?: number;
+    claims?: Record<string, unknown>;
+    /** Sign with another key than the one published (a forged token). */
+    forged?: boolean;
+  }): string {
+    const user = this.users.get(options.username);
+    if (!user) throw new Error(`no user ${options.username}`);
+    const now = Math.floor(Date.now() / 1000);
+    const v1 = options.version === '1.0';
+    const claims: Record<string, unknown> = {
+      aud: options.audience,
+      iss: v1 ? `https://sts.windows.net/${user.tenantId}/` : `${this.host}/${user.tenantId}/v2.0`,
+      iat: now,
+      nbf: now,
+      exp: now + (options.seconds ?? this.accessTokenSeconds),
+      [v1 ? 'appid' : 'azp']: options.clientId ?? 'backend-app',
+      name: user.name,
+      oid: user.oid,
+      preferred_username: user.username,
+      scp: options.scopes.join(' '),
+      sub: createHash('sha256').update(`${user.oid}|${options.audience}`).digest('base64url'),
+      tid: user.tenantId,
+      uti: randomBytes(16).toString('base64url'),
+      ver: v1 ? '1.0' : '2.0',
+      ...options.claims,
+    };
+    return signJwt(claims, options.forged ? signingKey() : this.signing);
+  }
+
   close(): Promise<void> {
     return this.service.close();
   }
@@ -169,6 +230,8 @@ export class FakeAuthority {
         ],
       },
     }));
+    // The tenant's signing keys (what a resource server checks token signatures with).
+    s.route('GET', '/:tenant/discovery/v2.0/keys', () => ({ body: { keys: [this.signing.jwk] } }));
     s.route('POST', '/:tenant/oauth2/v2.0/devicecode', (req) => this.deviceCode(form(req)));
     s.route('POST', '/:tenant/oauth2/v2.0/token', (req) => this.token(form(req), req.params.tenant!));
   }
@@ -270,6 +333,8 @@ export class FakeAuthority {
         },
       };
     }
+    if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+      return this.onBehalfOf(params, app, tenant, scopes);
     if (grant === 'device_code') {
       const code = this.deviceCodes.get(params.get('device_code') ?? '');
       if (!code || code.expiresAt < Date.now())
@@ -310,6 +375,56 @@ export class FakeAuthority {
       'unsupported_grant_type',
       `AADSTS70003: The grant type '${grant}' is not supported by the fake authority.`,
     );
+  }
+
+  /**
+   * The on-behalf-of flow (learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow): a confidential
+   * app presents a user's token for itself (`assertion`, `requested_token_use=on_behalf_of`) with its own
+   * credential, and gets a token for a downstream API as that user. The assertion must be signed by this tenant, be
+   * in its validity window and be addressed to the presenting app (AADSTS50013 otherwise).
+   */
+  private onBehalfOf(params: URLSearchParams, app: FakeApp, tenant: string, scopes: string[]): FakeReply {
+    const secret = params.get('client_secret');
+    const clientAssertion = params.get('client_assertion');
+    const clientOk = secret
+      ? secret === app.clientSecret
+      : clientAssertion
+        ? verifyAssertion(clientAssertion, app.certificatePem)
+        : false;
+    if (!clientOk)
+      return oauthError(
+        401,
+        'invalid_client',
+        'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+      );
+    if (params.get('requested_token_use') !== 'on_behalf_of')
+      return oauthError(
+        400,
+        'invalid_request',
+        "AADSTS900144: The request body must contain the following parameter: 'requested_token_use'.",
+      );
+    const claims = verifiedJwt(params.get('assertion') ?? '', this.signing.publicKey);
+    const user = claims ? [...this.users.values()].find((u) => u.oid === claims.oid) : undefined;
+    const record = { clientId: app.clientId, username: user?.username, scopes, granted: false };
+    this.oboRequests.push(record);
+    if (!claims || !user)
+      return oauthError(400, 'invalid_grant', 'AADSTS50013: Assertion failed signature validation.');
+    const now = Date.now() / 1000;
+    if (
+      typeof claims.exp !== 'number' ||
+      claims.exp < now ||
+      (typeof claims.nbf === 'number' && claims.nbf > now + 300)
+    )
+      return oauthError(400, 'invalid_grant', 'AADSTS500133: Assertion is not within its valid time range.');
+    if (claims.aud !== app.clientId && claims.aud !== `api://${app.clientId}`)
+      return oauthError(
+        400,
+        'invalid_grant',
+        'AADSTS50013: Assertion audience does not match the Client app presenting the assertion.',
+      );
+    const reply = this.userTokens(user.username, app.clientId, scopes, tenant);
+    record.granted = (reply.status ?? 200) === 200;
+    return reply;
   }
 
   private userTokens(username: string, clientId: string, requested: string[], tenant: string): FakeReply {
@@ -432,6 +547,51 @@ function oauthError(status: number, error: string, description: string, suberror
       ...(suberror ? { suberror } : {}),
     },
   };
+}
+
+interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  jwk: Record<string, unknown>;
+}
+
+/** An RSA key pair as Entra ID publishes its keys: a JWK with `kid`, `use: sig` (RS256). */
+function signingKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = randomBytes(12).toString('base64url');
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    jwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' },
+  };
+}
+
+function signJwt(claims: Record<string, unknown>, key: SigningKey): string {
+  const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid: key.kid })).toString(
+    'base64url',
+  );
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const signature = createSign('sha256')
+    .update(`${header}.${payload}`)
+    .sign(key.privateKey)
+    .toString('base64url');
+  return `${header}.${payload}.${signature}`;
+}
+
+/** The claims of an RS256 token signed by `key`, or undefined. */
+function verifiedJwt(token: string, key: KeyObject): Record<string, unknown> | undefined {
+  const [h, p, sig] = token.split('.');
+  if (!h || !p || !sig) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string };
+    if (header.alg !== 'RS256') return undefined;
+    if (!verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(sig, 'base64url'))) return undefined;
+    return JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 function unsignedJwt(claims: Record<string, unknown>): string {
