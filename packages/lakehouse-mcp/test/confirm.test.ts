@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
-import { connect, pgInfo, query, withWorld } from './helpers.js';
+import { BOOTSTRAP, META_WRITES } from './databricks-fake.js';
+import { connect, pgInfo, query, withDatabricks, withWorld } from './helpers.js';
 
 type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, boolean> };
 const ACCEPT: Answer = { action: 'accept', content: { confirm: true } };
@@ -250,5 +251,53 @@ describe('without a question', () => {
       expect(await replaceTwice(server)).toBe(30);
     }
     expect(asked).toEqual([]);
+  });
+});
+
+describe('confirmations on a Databricks warehouse', () => {
+  // The same question from the Unity Catalog's information_schema and a count, and nothing written on decline.
+  const asked: string[] = [];
+  const d = withDatabricks({
+    server: {
+      era: 'modern',
+      elicit: async ({ message }) => {
+        asked.push(message);
+        return DECLINE;
+      },
+    },
+  });
+
+  it('names the table and its rows, and sends no load when the user declines', async () => {
+    d.world.script([
+      BOOTSTRAP,
+      META_WRITES,
+      {
+        match: 'information_schema`\\.`columns` WHERE table_schema',
+        columns: [
+          ['column_name', 'string'],
+          ['data_type', 'string'],
+          ['is_nullable', 'string'],
+        ],
+        rows: [['id', 'bigint', 'YES']],
+      },
+      {
+        match: '^SELECT count\\(\\*\\) FROM `tenant_default`\\.`bronze`\\.`sales`$',
+        columns: [['count(1)', 'bigint']],
+        rows: [[1234]],
+      },
+    ]);
+    d.world.clearLog();
+    const call = await d.server.call('lakehouse_upload_file', { content: 'id\n1\n', file_name: 'sales.csv' });
+    expect(asked).toEqual([
+      "Replace bronze.sales in tenant 'default'? It holds 1,234 rows now.\nIts rows are replaced by the file sales.csv (content given inline).",
+    ]);
+    expect(call).toMatchObject({
+      isError: false,
+      text: 'Not loaded: the user declined. bronze.sales keeps its 1,234 rows.',
+      structured: { table: 'tenant_default.bronze.sales' },
+    });
+    const statements = d.world.statements();
+    expect(statements).toContain('SELECT count(*) FROM `tenant_default`.`bronze`.`sales`');
+    expect(statements.filter((s) => /^(PUT|CREATE OR REPLACE|INSERT|MERGE|COPY)/.test(s))).toEqual([]);
   });
 });
