@@ -9,6 +9,7 @@
  */
 import { oneLine, type Confirmation } from '@switchyard/core';
 import type { Lakehouse } from './lakehouse.js';
+import { normalizeName } from './naming.js';
 import { checkCursorKnown, planSync, type SyncRequest } from './sync.js';
 import { planTransformRequest, type TransformRequest } from './transform.js';
 import { uploadTarget, type UploadRequest } from './upload.js';
@@ -47,14 +48,19 @@ export async function confirmSync(
   const state = args.sync_mode === 'incremental' ? await tenant.meta.getSyncState(targetLabel) : undefined;
   const plan = planSync(args, state);
   checkCursorKnown(plan);
-  if (plan.incremental && state?.watermark && state.source === plan.sourceLabel) return undefined;
+  // A merge past the stored watermark: the same source and cursor (as given, or under its bronze name).
+  const cursor = plan.cursorColumn ?? '';
+  const sameCursor =
+    cursor === state?.cursorColumn || normalizeName(cursor, 'column') === state?.cursorColumn;
+  if (plan.incremental && state?.watermark && state.source === plan.sourceLabel && sameCursor)
+    return undefined;
   const rows = await rowsAtStake(tenant, plan.target);
   if (rows === undefined) return undefined;
   const record = await tenant.meta.getConnection(args.connection);
   const where = record ? ` (${record.database} on ${record.host}:${record.port})` : '';
   const source = 'query' in plan.source ? 'the result of a query' : plan.sourceLabel;
   const how = plan.incremental
-    ? `An incremental sync with no watermark stored for ${plan.sourceLabel} loads it in full and replaces them with`
+    ? `An incremental sync with no watermark stored for ${plan.sourceLabel} on ${cursor} loads it in full and replaces them with`
     : 'A full sync replaces them with';
   return {
     message: [

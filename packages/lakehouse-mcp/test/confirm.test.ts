@@ -92,24 +92,33 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
 
   it('asks nothing for an incremental merge past its watermark, but asks when an incremental run would replace a table', async () => {
     answer(DECLINE);
-    const sync = (target: string) =>
+    const sync = (target: string, cursor_column = 'updated_at') =>
       server.call('lakehouse_sync_table_to_bronze', {
         connection: 'lake',
         table: 'customers',
         target_table: target,
         sync_mode: 'incremental',
-        cursor_column: 'updated_at',
+        cursor_column,
       });
     expect((await sync('cust_inc')).isError).toBe(false);
     const merge = await sync('cust_inc');
     expect(merge.isError).toBe(false);
     expect(merge.text).toContain('merged on id');
+    expect(await sync('cust_inc', 'UPDATED_AT')).toMatchObject({ isError: false });
     expect(asked).toEqual([]);
+
+    // The stored watermark is on updated_at: another cursor starts over and replaces the table.
+    const otherCursor = await sync('cust_inc', 'id');
+    expect(asked).toEqual([
+      `Replace bronze.cust_inc in tenant 'default'? It holds 100 rows now.\nAn incremental sync with no watermark stored for public.customers on id loads it in full and replaces them with public.customers from connection 'lake' ${where()}.`,
+    ]);
+    expect(otherCursor).toMatchObject({ isError: false, structured: { table_rows: 100 } });
+    asked.length = 0;
 
     // bronze.cust was filled by full syncs: no watermark, so this run would load everything over it.
     const over = await sync('cust');
     expect(asked).toEqual([
-      `Replace bronze.cust in tenant 'default'? It holds 100 rows now.\nAn incremental sync with no watermark stored for public.customers loads it in full and replaces them with public.customers from connection 'lake' ${where()}.`,
+      `Replace bronze.cust in tenant 'default'? It holds 100 rows now.\nAn incremental sync with no watermark stored for public.customers on updated_at loads it in full and replaces them with public.customers from connection 'lake' ${where()}.`,
     ]);
     expect(over).toMatchObject({ isError: false, structured: { mode: 'incremental', table_rows: 100 } });
   });
