@@ -36,7 +36,7 @@ function firstLine(sql: string): string {
 
 /**
  * A sync that replaces the bronze table: every full sync, and an incremental one with no watermark stored for this
- * source (it loads everything and replaces, as its first run does). A merge past a stored watermark asks nothing.
+ * source and cursor (it loads everything and replaces, as a first run does). A merge past the watermark asks nothing.
  */
 export async function confirmSync(
   lh: Lakehouse,
@@ -50,17 +50,19 @@ export async function confirmSync(
   checkCursorKnown(plan);
   // A merge past the stored watermark: the same source and cursor (as given, or under its bronze name).
   const cursor = plan.cursorColumn ?? '';
-  const sameCursor =
-    cursor === state?.cursorColumn || normalizeName(cursor, 'column') === state?.cursorColumn;
-  if (plan.incremental && state?.watermark && state.source === plan.sourceLabel && sameCursor)
-    return undefined;
+  const merges =
+    plan.incremental &&
+    Boolean(state?.watermark) &&
+    state?.source === plan.sourceLabel &&
+    (cursor === state.cursorColumn || normalizeName(cursor, 'column') === state.cursorColumn);
+  if (merges) return undefined;
   const rows = await rowsAtStake(tenant, plan.target);
   if (rows === undefined) return undefined;
   const record = await tenant.meta.getConnection(args.connection);
   const where = record ? ` (${record.database} on ${record.host}:${record.port})` : '';
   const source = 'query' in plan.source ? 'the result of a query' : plan.sourceLabel;
   const how = plan.incremental
-    ? `An incremental sync with no watermark stored for ${plan.sourceLabel} on ${cursor} loads it in full and replaces them with`
+    ? `An incremental sync with no watermark stored for ${'query' in plan.source ? 'this query' : plan.sourceLabel} on ${cursor} loads it in full and replaces them with`
     : 'A full sync replaces them with';
   return {
     message: [
