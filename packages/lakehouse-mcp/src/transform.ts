@@ -348,11 +348,14 @@ export type TransformOutcome = {
   | { dryRun: false; rows: number }
 );
 
-/** Build silver.<target> from a bronze or silver table by the steps, atomically; a dry run writes nothing. */
-export async function transformToSilver(
+/**
+ * A request checked and planned against the source's columns (one catalog read), before anything is written: the
+ * transform and its confirmation both start here, so the user is asked only about a transform that would run.
+ */
+export async function planTransformRequest(
   tenant: TenantWarehouse,
   request: TransformRequest,
-): Promise<TransformOutcome> {
+): Promise<TransformPlan> {
   const source = parseTableRef(request.source_table, tenant.catalog);
   if (source.layer === 'gold') throw new UserInputError('Transforms read from bronze or silver, not gold');
   const sourceColumns = await columnsOrNotFound(tenant, source, { gold: false });
@@ -363,7 +366,7 @@ export async function transformToSilver(
   if (source.layer === 'silver' && source.name === target.name) {
     throw new UserInputError('The target cannot be the source table itself; choose another target_table');
   }
-  const plan = planTransform({
+  return planTransform({
     source,
     target,
     sourceColumns,
@@ -371,6 +374,15 @@ export async function transformToSilver(
     onInvalid: request.on_invalid,
     logicalOf: (t) => tenant.logicalType(t),
   });
+}
+
+/** Build silver.<target> from a bronze or silver table by the steps, atomically; a dry run writes nothing. */
+export async function transformToSilver(
+  tenant: TenantWarehouse,
+  request: TransformRequest,
+): Promise<TransformOutcome> {
+  const plan = await planTransformRequest(tenant, request);
+  const { source, target } = plan;
   const rendered = tenant.renderTransform(plan);
   const sql = `${rendered.sql}${rendered.params.length ? `\n-- parameters: ${JSON.stringify(rendered.params)}` : ''}`;
   const preview = await tenant.previewTransform(plan, request.dry_run ? 5 : 0);

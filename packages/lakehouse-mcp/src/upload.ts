@@ -91,6 +91,16 @@ async function fileSpec(
   return { spec: { path, format }, format, note: '' };
 }
 
+/** The file and the bronze table it fills, checked as the load checks them (the confirmation names both). */
+export async function uploadTarget(
+  lh: Lakehouse,
+  args: UploadRequest,
+): Promise<{ fileName: string; path?: string; target: TableRef }> {
+  const located = await locate(lh, args);
+  const name = sanitizeTableName(args.table_name ?? basename(located.fileName, extname(located.fileName)));
+  return { ...located, target: { layer: 'bronze', name } };
+}
+
 export async function runUpload(
   lh: Lakehouse,
   tenantId: string | undefined,
@@ -98,11 +108,7 @@ export async function runUpload(
   ctx: Pick<ToolContext, 'signal' | 'progress'>,
 ): Promise<UploadOutcome> {
   const tenant = await lh.tenant(tenantId);
-  const { fileName, path: sourcePath } = await locate(lh, args);
-  const target: TableRef = {
-    layer: 'bronze',
-    name: sanitizeTableName(args.table_name ?? basename(fileName, extname(fileName))),
-  };
+  const { fileName, path: sourcePath, target } = await uploadTarget(lh, args);
   const runId = newRunId();
   const started = new Date();
   const staged = await tenant.stage(target, runId);

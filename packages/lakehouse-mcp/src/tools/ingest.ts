@@ -1,4 +1,5 @@
 import { defineTool, formatBytes, untrusted, z, type ToolDefinition } from '@switchyard/core';
+import { confirmSync, confirmUpload } from '../confirmations.js';
 import type { Lakehouse } from '../lakehouse.js';
 import { runSync } from '../sync.js';
 import { runUpload } from '../upload.js';
@@ -36,17 +37,19 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
           .describe('incremental: merge keys if no primary key.'),
         tenant_id: tenantArg,
       },
+      // What a run did; when the user declined a replacement only the target, mode and its rows (unchanged).
       output: {
         target: z.string(),
         mode: z.enum(['full', 'incremental']),
-        rows_read: z.number(),
+        rows_read: z.number().optional(),
         table_rows: z.number(),
-        bytes_read: z.number(),
-        duration_ms: z.number(),
-        watermark: z.string().nullable(),
-        run_id: z.string(),
+        bytes_read: z.number().optional(),
+        duration_ms: z.number().optional(),
+        watermark: z.string().nullable().optional(),
+        run_id: z.string().optional(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+      confirm: ({ tenant_id, ...args }) => confirmSync(lh, tenant_id, args),
       // A big table takes minutes: a client that takes MCP tasks gets a handle and polls.
       task: true,
       handler: async ({ tenant_id, ...args }, ctx) => {
@@ -98,14 +101,16 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         header_row: z.number().int().min(1).max(1000).default(1).describe('XLSX header row.'),
         tenant_id: tenantArg,
       },
+      // Only the table when the user declined replacing it.
       output: {
         table: z.string(),
-        rows: z.number(),
-        column_count: z.number(),
-        format: z.string(),
-        bytes: z.number(),
+        rows: z.number().optional(),
+        column_count: z.number().optional(),
+        format: z.string().optional(),
+        bytes: z.number().optional(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      confirm: ({ tenant_id, ...args }) => confirmUpload(lh, tenant_id, args),
       task: true,
       handler: async ({ tenant_id, ...args }, ctx) => {
         const r = await runUpload(lh, tenant_id, args, ctx);

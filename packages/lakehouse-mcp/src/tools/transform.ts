@@ -1,5 +1,6 @@
 import { defineTool, z, type ToolDefinition } from '@switchyard/core';
 import { sanitizeTableName } from '../files.js';
+import { confirmGoldView, confirmTransform } from '../confirmations.js';
 import type { Lakehouse } from '../lakehouse.js';
 import { FILTER_OPERATORS, STEP_OPS, transformToSilver, type StepInput } from '../transform.js';
 import type { TableRef } from '../warehouse/types.js';
@@ -27,6 +28,8 @@ const step = z.object({
   descending: z.boolean().optional().describe('deduplicate: false keeps the lowest.'),
 });
 
+const goldRef = (name: string): TableRef => ({ layer: 'gold', name: sanitizeTableName(name) });
+
 export function transformTools(lh: Lakehouse): ToolDefinition[] {
   return [
     defineTool({
@@ -52,9 +55,11 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         dry_run: z.boolean(),
         sql: z.string().optional(),
         rows: z.number().nullable(),
-        column_count: z.number(),
+        column_count: z.number().optional(), // absent when the user declined the rebuild
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      confirm: ({ tenant_id, ...args }) =>
+        confirmTransform(lh, tenant_id, { ...args, steps: args.steps as StepInput[] }),
       handler: async (args) => {
         const tenant = await lh.tenant(args.tenant_id);
         const t = await transformToSilver(tenant, { ...args, steps: args.steps as StepInput[] });
@@ -85,12 +90,14 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         replace: z.boolean().default(false).describe('Redefine an existing view.'),
         tenant_id: tenantArg,
       },
-      output: { view: z.string(), column_count: z.number() },
+      // column_count is absent when the user declined a replacement.
+      output: { view: z.string(), column_count: z.number().optional() },
       // destructive: with replace, an existing view's definition is overwritten.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+      confirm: (args) => confirmGoldView(lh, args.tenant_id, goldRef(args.name), args),
       handler: async (args) => {
         const tenant = await lh.tenant(args.tenant_id);
-        const ref: TableRef = { layer: 'gold', name: sanitizeTableName(args.name) };
+        const ref = goldRef(args.name);
         const { columns } = await tenant.createView(ref, args.sql.trim().replace(/;\s*$/, ''), args.replace);
         return {
           text: `Created view gold.${ref.name} with ${columns.length} columns; query it with SELECT * FROM gold.${ref.name}.\n${columnsText(columns)}`,
