@@ -50,8 +50,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       confirm: ({ tenant_id, ...args }) => confirmSync(lh, tenant_id, args),
-      // A big table takes minutes: a client that takes MCP tasks gets a handle and polls.
-      task: true,
+      task: true, // a big table takes minutes: a client that takes MCP tasks gets a handle and polls
       handler: async ({ tenant_id, ...args }, ctx) => {
         const r = await runSync(lh, tenant_id, args, ctx);
         const { sourceLabel, targetLabel } = r.plan;
