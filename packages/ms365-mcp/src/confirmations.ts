@@ -1,6 +1,6 @@
 import type { Confirmation, ToolContext } from '@switchyard/core';
 import { notFound, prefer } from './calendar/event.js';
-import { notFoundMessage } from './mail/message.js';
+import { notFoundMessage, replyRecipients } from './mail/message.js';
 import type { Graph } from './graph-client.js';
 import { mailboxRoot } from './mailbox.js';
 
@@ -84,10 +84,11 @@ export async function confirmReply(
   graph: Graph,
 ): Promise<Confirmation | undefined> {
   if (a.draft) return undefined;
+  const to = replyRecipients(a);
   const heading = await messageHeading(graph, mailboxRoot(a), a.id, ctx.signal);
   const what =
     a.mode === 'forward'
-      ? `Forward ${heading} to ${who(a.to) || '(nobody yet)'}?`
+      ? `Forward ${heading} to ${who(to)}?`
       : a.mode === 'reply_all'
         ? `Reply to everyone on ${heading}?`
         : `Reply to ${heading}?`;

@@ -89,6 +89,9 @@ describe.each(['legacy', 'modern'] as const)('confirmations, %s era', (era) => {
     expect(reply.text).toMatch(/^No message has id 'AAMkNoSuchMessage' in this mailbox/);
     const cancel = await server.call('ms365_cancel_event', { id: 'AAMkNoSuchEvent' });
     expect(cancel.text).toMatch(/^No event has id 'AAMkNoSuchEvent' in this calendar/);
+    // Arguments the tool would refuse are refused before any question.
+    const nobody = await server.call('ms365_reply', { id: 'AAMkNoSuchMessage', mode: 'forward' });
+    expect(nobody.text).toBe("Forwarding needs 'to' addresses.");
     expect(asked).toEqual([]);
   });
 

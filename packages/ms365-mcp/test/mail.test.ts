@@ -607,6 +607,14 @@ describe('sending', () => {
     expect(sent[0]!.body.content).toContain('<p>Sounds good</p>');
     const noTo = await t.server.call('ms365_reply', { id: original.id, mode: 'forward' });
     expect(noTo.text).toBe("Forwarding needs 'to' addresses.");
+    // Recipients on a reply: Graph would refuse them (the fake does); the tool says so before sending anything.
+    const posts = t.world.graph.service.requests.length;
+    const replyTo = await t.server.call('ms365_reply', { id: original.id, to: [BOB], comment: 'x' });
+    expect(replyTo).toMatchObject({
+      isError: true,
+      text: "'to' is for forwarding: a reply goes to the sender, reply_all to everyone on the message. Leave 'to' out, or use mode 'forward' to send the message to others.",
+    });
+    expect(t.world.graph.service.requests.slice(posts).filter((r) => r.method === 'POST')).toEqual([]);
   });
 
   it('saves a reply as a draft that ms365_send_mail can send', async () => {
@@ -652,6 +660,8 @@ describe('sending', () => {
       'ErrorInvalidRequest',
     ]);
     expect(await post('createForward', { comment: 'x' })).toEqual([400, 'ErrorInvalidRecipients']);
+    expect(await post('reply', { comment: 'x', toRecipients: to })).toEqual([400, 'RequestBodyRead']);
+    expect(await post('createReplyAll', { toRecipients: to })).toEqual([400, 'RequestBodyRead']);
     expect(await post('forward', { toRecipients: to, message: { toRecipients: to } })).toEqual([
       400,
       'ErrorInvalidRequest',

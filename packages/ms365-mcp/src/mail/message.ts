@@ -47,6 +47,24 @@ export function checkAddresses(list: string[] | undefined, field: string): strin
   return (list ?? []).map((a) => a.trim());
 }
 
+/**
+ * Whom a reply or forward goes to, checked before anything is asked or sent: a forward needs addresses; reply and
+ * replyAll take none (Graph's message-reply declares only `comment` and `message`).
+ */
+export function replyRecipients(a: {
+  mode: 'reply' | 'reply_all' | 'forward';
+  to?: string[] | undefined;
+}): string[] {
+  const to = checkAddresses(a.to, 'to');
+  if (a.mode === 'forward' && to.length === 0) throw new UserInputError("Forwarding needs 'to' addresses");
+  if (a.mode !== 'forward' && to.length > 0)
+    throw new UserInputError(
+      "'to' is for forwarding: a reply goes to the sender, reply_all to everyone on the message",
+      { hint: "Leave 'to' out, or use mode 'forward' to send the message to others" },
+    );
+  return to;
+}
+
 export const toRecipients = (list: string[]) => list.map((a) => ({ emailAddress: { address: a } }));
 
 export interface NewMessage {

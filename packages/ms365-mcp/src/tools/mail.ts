@@ -20,8 +20,8 @@ import { resolveFolder } from '../mail/folders.js';
 import { listMessages, messageLine } from '../mail/list.js';
 import {
   IMMUTABLE,
-  checkAddresses,
   notFoundMessage,
+  replyRecipients,
   toRecipients,
   type Attachment,
   type Message,
@@ -174,9 +174,7 @@ export function mailTools(m: Ms365): ToolDefinition[] {
       needs: ['mail.send', 'mail.write'],
       confirm: (a, ctx, graph) => confirmReply(a, ctx, graph),
       handler: async (a, ctx, graph) => {
-        const to = checkAddresses(a.to, 'to');
-        if (a.mode === 'forward' && to.length === 0)
-          throw new UserInputError("Forwarding needs 'to' addresses");
+        const to = replyRecipients(a);
         const action = { reply: 'reply', reply_all: 'replyAll', forward: 'forward' }[a.mode];
         const path = `${mailboxRoot(a)}/messages/${encodeURIComponent(a.id)}`;
         const payload = { comment: a.comment, ...(to.length ? { toRecipients: toRecipients(to) } : {}) };

@@ -429,6 +429,16 @@ function respond(g: GraphCore, req: FakeRequest, ctx: Ctx, action: string, asDra
       toRecipients?: Recipients;
       message?: { body?: { content?: string }; toRecipients?: Recipients };
     }>() ?? {};
+  // An action takes only its declared parameters; OData refuses any other (RequestBodyRead), e.g. recipients on a
+  // reply: reply and replyAll declare `comment` and `message`, forward also `toRecipients`.
+  const declared = action === 'forward' ? ['comment', 'message', 'toRecipients'] : ['comment', 'message'];
+  const unknown = Object.keys(body).find((key) => !declared.includes(key));
+  if (unknown !== undefined)
+    return g.error(
+      400,
+      'RequestBodyRead',
+      `The parameter '${unknown}' in the request payload is not a valid parameter for the operation '${asDraft ? `create${action[0]!.toUpperCase()}${action.slice(1)}` : action}'.`,
+    );
   if (body.comment !== undefined && body.message?.body !== undefined)
     return g.error(
       400,
