@@ -9,7 +9,6 @@ import {
   NotFoundError,
   UpstreamError,
   UserInputError,
-  isSwitchyardError,
   registerSecret,
   type Logger,
 } from '@switchyard/core';
@@ -449,9 +448,4 @@ export class OdooClient {
     });
     return this.currencyPromise;
   }
-}
-
-/** True when an error means "the credentials were refused", for `status` and login. */
-export function isAuthFailure(err: unknown): boolean {
-  return isSwitchyardError(err) && err instanceof AuthError;
 }
