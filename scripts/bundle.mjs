@@ -10,6 +10,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeToolsList } from './tools-list.mjs';
 
 const pkgDir = resolve(process.argv[2] ?? '.');
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
@@ -227,3 +228,6 @@ writeFileSync(
   ].join('\n'),
 );
 chmodSync(bin, 0o755);
+
+// A server's tools/list entries, computed once here instead of at every start (scripts/tools-list.mjs).
+if (binName.endsWith('-mcp')) await writeToolsList(pkgDir);
