@@ -64,13 +64,20 @@ export async function writeToolsList(pkgDir) {
     SWITCHYARD_LOG_LEVEL: 'error',
   };
   try {
-    const read = { jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 'switchyard://toolsets' } };
+    const read = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'resources/read',
+      params: { uri: 'switchyard://toolsets' },
+    };
     const first = await ask(bin, [], env, [opening, initialized, read], [0, 1]);
     const { toolsets } = JSON.parse(first.get(1).result.contents[0].text);
     const args = [
       '--toolsets',
       toolsets.map((s) => s.id).join(','),
-      ...toolsets.flatMap((s) => (s.enabled_by ? s.enabled_by.split(/[ ,]+/).filter((f) => f.startsWith('--')) : [])),
+      ...toolsets.flatMap((s) =>
+        s.enabled_by ? s.enabled_by.split(/[ ,]+/).filter((f) => f.startsWith('--')) : [],
+      ),
     ];
     const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
     const second = await ask(bin, args, env, [opening, initialized, list], [0, 2]);

@@ -34,7 +34,10 @@ describe('listedTools', () => {
     ['title', defineTool({ ...base, title: 'Get one thing' })],
     ['description', defineTool({ ...base, description: 'Reads one thing, again.' })],
     ['annotations', defineTool({ ...base, annotations: { readOnlyHint: true, idempotentHint: true } })],
-    ['an argument', defineTool({ ...base, input: { ...base.input, fields: z.array(z.string()).optional() } })],
+    [
+      'an argument',
+      defineTool({ ...base, input: { ...base.input, fields: z.array(z.string()).optional() } }),
+    ],
     ['an output field', defineTool({ ...base, output: { found: z.boolean(), at: z.string() } })],
     ['no output schema', defineTool({ ...base, output: undefined })],
   ])('computes the entry again when the tool changed its %s since the build', (_, changed) => {
