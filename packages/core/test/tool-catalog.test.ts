@@ -38,8 +38,8 @@ describe('listedTools', () => {
       'an argument',
       defineTool({ ...base, input: { ...base.input, fields: z.array(z.string()).optional() } }),
     ],
-    ['an output field', defineTool({ ...base, output: { found: z.boolean(), at: z.string() } })],
-    ['no output schema', defineTool({ ...base, output: undefined })],
+    ['an output field', defineTool({ ...base, output: { found: z.boolean(), at: z.string().optional() } })],
+    ['no output schema', defineTool({ ...base, output: undefined, handler: async () => ({ text: '' }) })],
   ])('computes the entry again when the tool changed its %s since the build', (_, changed) => {
     const entry = listed(changed, { [tool.name]: marked });
     expect(entry).not.toBe(marked);
