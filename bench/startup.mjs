@@ -1,7 +1,10 @@
 // Start-up of every server (spawn → tools/list answered, and resident memory then) beside a bare node responder
 // and the reference @modelcontextprotocol/server-postgres, on Node 20 (this node) and Node 22 (.cache/node22,
 // `node scripts/node22.mjs`), in both protocol eras. Rounds are interleaved: each round starts every process once,
-// in a rotating order, so that machine noise hits all alike. `node bench/startup.mjs [--rounds N] [--era legacy]`
+// in a rotating order, so that machine noise hits all alike.
+//   node bench/startup.mjs [--rounds N] [--era legacy|modern] [--before <root>]
+// --before adds the servers built in another checkout (its packages/<server>/dist, e.g. a copy of an earlier
+// build kept under this repository so that it finds the same node_modules) to the same rounds.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -9,7 +12,11 @@ import { parseArgs } from 'node:util';
 import { bareResponder, benchEnv, print, root, round, spawnToToolsList, stats } from './lib.mjs';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '11' }, era: { type: 'string', multiple: true } },
+  options: {
+    rounds: { type: 'string', default: '11' },
+    era: { type: 'string', multiple: true },
+    before: { type: 'string' },
+  },
 });
 const rounds = Number(values.rounds);
 const eras = values.era ?? ['legacy', 'modern'];
@@ -18,7 +25,7 @@ const nodes = [['node20', process.execPath]];
 if (existsSync(node22)) nodes.push(['node22', node22]);
 else process.stderr.write('Node 22 is not installed (node scripts/node22.mjs): measuring Node 20 only\n');
 
-const bin = (pkg) => join(root, 'packages', pkg, 'dist', 'bin.js');
+const bin = (pkg, from = root) => join(from, 'packages', pkg, 'dist', 'bin.js');
 const postgresBin = createRequire(join(root, 'package.json')).resolve(
   '@modelcontextprotocol/server-postgres/dist/index.js',
 );
@@ -30,6 +37,14 @@ const subjects = [
   { label: 'ms365-mcp', args: [bin('ms365-mcp')] },
   { label: 'odoo-mcp', args: [bin('odoo-mcp'), '--allow-writes'] },
 ];
+if (values.before) {
+  for (const s of subjects.filter((s) => s.label.endsWith('-mcp'))) {
+    subjects.push({
+      label: `${s.label} (before)`,
+      args: [bin(s.label, values.before), ...s.args.slice(1)],
+    });
+  }
+}
 
 for (const [nodeName, node] of nodes) {
   for (const era of eras) {
