@@ -36,7 +36,7 @@ export function benchEnv(extra = {}) {
  * (MCP 2025-11-25, what hosts send today); `modern` sends `server/discover` and a tools/list carrying the
  * 2026-07-28 per-request `_meta` envelope.
  */
-export function spawnToToolsList(command, args, env = benchEnv(), era = 'legacy') {
+export function spawnToToolsList(command, args, env = benchEnv(), era = 'legacy', { rss = false } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
@@ -52,8 +52,10 @@ export function spawnToToolsList(command, args, env = benchEnv(), era = 'legacy'
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
           const bytes = Buffer.byteLength(JSON.stringify(msg.result));
           const tools = msg.result.tools.length;
+          // Resident memory once tools/list is answered (what the process holds while it waits for a call).
+          const rssMb = rss ? residentMb(child.pid) : undefined;
           child.kill();
-          resolve({ ms, bytes, tools });
+          resolve({ ms, bytes, tools, rssMb });
         }
       }
     });
@@ -127,6 +129,11 @@ export function round(x, digits = 1) {
 export function print(title, rows) {
   process.stdout.write(`\n## ${title}\n`);
   for (const row of Array.isArray(rows) ? rows : [rows]) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+/** The resident memory of a running process now, in MB (Linux). */
+export function residentMb(pid) {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 }
 
 /** The peak resident memory of a running process, in MB (Linux). */

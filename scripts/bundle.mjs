@@ -10,6 +10,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeToolsList } from './tools-list.mjs';
 
 const pkgDir = resolve(process.argv[2] ?? '.');
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
@@ -75,10 +76,12 @@ const oneZod = {
   },
 };
 
-// The SDK's Server constructs an Ajv-based validator (through their `_shims` entry), which loads Ajv
-// with every string format at start-up (~9 ms) only to check elicitation answers and output schemas. In the
-// bundle that entry goes to a stand-in whose validator require()s the real one on first use: esbuild then
-// evaluates Ajv lazily.
+// The SDK's Server constructs an Ajv-based validator (through their `_shims` entry), which loads Ajv with every
+// string format (217 KB of code, a fifth of a bundle) only to check elicitation answers and output schemas. In the
+// bundle that entry goes to a stand-in whose validator require()s the real one, bundled on its own into
+// dist/chunks/json-schema-validator.cjs, on first use: a start then neither compiles nor runs Ajv.
+const VALIDATOR_CHUNK = 'json-schema-validator.cjs';
+let validatorEntry;
 const ajvOnFirstUse = {
   name: 'ajv-on-first-use',
   setup(b) {
@@ -89,23 +92,28 @@ const ajvOnFirstUse = {
         kind: args.kind,
         pluginData: 'ajv-shim',
       });
-      return real.errors.length ? undefined : { path: real.path, namespace: 'ajv-shim' };
+      if (real.errors.length) return undefined;
+      validatorEntry ??= real.path;
+      return { path: real.path, namespace: 'ajv-shim' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'ajv-shim' }, (args) => ({
+    b.onLoad({ filter: /.*/, namespace: 'ajv-shim' }, () => ({
       contents: [
         "import process from 'node:process';",
+        "import { join } from 'node:path';",
+        // This stand-in lands in main.js or in a chunk of dist/chunks/: the validator is in dist/chunks/ either way.
+        `const file = join(/[\\\\/]chunks$/.test(__dirname) ? __dirname : join(__dirname, 'chunks'), ${JSON.stringify(VALIDATOR_CHUNK)});`,
         'let Real;',
         'export class DefaultJsonSchemaValidator {',
         '  constructor(...options) { this.options = options; }',
         '  getValidator(schema) {',
-        `    Real ??= require(${JSON.stringify(args.path)}).DefaultJsonSchemaValidator;`,
+        '    Real ??= require(file).DefaultJsonSchemaValidator;',
         '    this.real ??= new Real(...this.options);',
         '    return this.real.getValidator(schema);',
         '  }',
         '}',
         'export { process };',
       ].join('\n'),
-      resolveDir: dirname(args.path),
+      resolveDir: pkgDir,
     }));
   },
 };
@@ -160,10 +168,26 @@ const result = await build({
   ...common,
 });
 
+// The SDK's real validator, for the stand-in above (CommonJS: the stand-in require()s it synchronously).
+const validator = validatorEntry
+  ? await build({
+      ...common,
+      plugins: [oneZod, englishOnlyZod, leftOut],
+      entryPoints: [validatorEntry],
+      outfile: join(pkgDir, 'dist', 'chunks', VALIDATOR_CHUNK),
+      format: 'cjs',
+      banner: {},
+      define: {},
+      metafile: true,
+    })
+  : undefined;
+
 // What the bundle carries of other people's code, with their licenses: MIT, ISC, BSD and Apache-2.0 all ask
 // that the notice travel with the copy.
 const notices = new Map();
-for (const input of [result, ...workers].flatMap((r) => Object.keys(r.metafile.inputs))) {
+for (const input of [result, ...workers, ...(validator ? [validator] : [])].flatMap((r) =>
+  Object.keys(r.metafile.inputs),
+)) {
   const m = /^(?:[\w-]+:)?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (!m) continue;
   const dir = resolve(pkgDir, m[1]);
@@ -227,3 +251,6 @@ writeFileSync(
   ].join('\n'),
 );
 chmodSync(bin, 0o755);
+
+// A server's tools/list entries, computed once here instead of at every start (scripts/tools-list.mjs).
+if (binName.endsWith('-mcp')) await writeToolsList(pkgDir);

@@ -18,7 +18,7 @@ import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
 import { resolveAliases, type ToolContext, type ToolDefinition, type ToolReply } from './tool.js';
 import { resolveModes, type ModeOptions, type ServedModes, type ToolsetDefinition } from './toolset.js';
 import { describeInputIssues, screenRequest } from './input-issues.js';
-import { describeTool } from './tool-schema.js';
+import { listedTools } from './tool-catalog.js';
 import { errorResult } from './server-errors.js';
 import { canElicit, confirmStep, type ConfirmStep } from './confirm.js';
 import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
@@ -26,6 +26,7 @@ import { createTaskResult, declaresTasks, registerTaskMethods, TASKS_EXTENSION, 
 
 export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
 export { describeTool, jsonSchemaOf } from './tool-schema.js';
+export { listedTools, TOOLS_LIST_FILE } from './tool-catalog.js';
 export { errorResult } from './server-errors.js';
 export { publishedToolsets, TOOLSETS_URI, type PublishedToolset } from './serve-resources.js';
 
@@ -183,7 +184,7 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
   );
   const byName = new Map(tools.map((t) => [t.name, t]));
 
-  server.setRequestHandler('tools/list', () => ({ tools: (shared.listed ??= tools.map(describeTool)) }));
+  server.setRequestHandler('tools/list', () => ({ tools: (shared.listed ??= listedTools(tools)) }));
 
   server.setRequestHandler('tools/call', async (request, extra: ServerContext) => {
     const tool = byName.get(request.params.name);

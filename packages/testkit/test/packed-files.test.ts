@@ -11,6 +11,7 @@ const COMMON = [
   'dist/bin.js',
   'dist/chunks/*',
   'dist/main.js',
+  'dist/tools-list.json',
   'package.json',
 ];
 /** What a server ships beyond the common files, and why. */
