@@ -3,6 +3,7 @@ import {
   ProtocolErrorCode,
   Server,
   type CacheHint,
+  type CallToolRequest,
   type CallToolResult,
   type ServerContext,
   type Tool,
@@ -22,6 +23,7 @@ import { describeTool } from './tool-schema.js';
 import { errorResult } from './server-errors.js';
 import { canElicit, confirmStep, type ConfirmStep } from './confirm.js';
 import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
+import { auditCalls, osPrincipal, type AuditLog } from './audit.js';
 
 export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
 export { describeTool, jsonSchemaOf } from './tool-schema.js';
@@ -54,6 +56,8 @@ export interface ServeOptions {
   log: Logger;
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
+  /** Where every tool call is recorded (`--audit-log`); none when absent. */
+  audit?: AuditLog;
 }
 
 /**
@@ -99,7 +103,11 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   const { log } = options;
   const served = applyModes(def, options.modes, log);
   const tools = served.tools;
-  const shared: Shared = { served, listed: undefined };
+  const shared: Shared = {
+    served,
+    listed: undefined,
+    audit: { log: options.audit, principal: osPrincipal() },
+  };
   const transport = new StdioLineTransport({
     log,
     screen: screenRequest,
@@ -136,10 +144,29 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   return { tools, stopping, closed, close };
 }
 
-/** What every instance of one process's server shares: the modes served and the tools/list entries. */
+/** What every instance of one process's server shares: the modes served, the tools/list entries, the audit log. */
 interface Shared {
   served: ServedModes;
   listed: Tool[] | undefined;
+  /** The audit log and the principal of a call that carries none (stdio: the OS user). */
+  audit: { log: AuditLog | undefined; principal: string };
+}
+
+/**
+ * The modes applied once, and a factory of fresh SDK servers that share only what never varies between callers
+ * (the served tools and their list): how the HTTP entry builds one instance per request.
+ */
+export function serverFactory(
+  def: ServerDefinition,
+  options: { modes: ModeOptions; log: Logger; audit?: AuditLog; principal: string },
+): { tools: readonly ToolDefinition[]; build(): Server } {
+  const served = applyModes(def, options.modes, options.log);
+  const shared: Shared = {
+    served,
+    listed: undefined,
+    audit: { log: options.audit, principal: options.principal },
+  };
+  return { tools: served.tools, build: () => buildServer(def, shared, options.log) };
 }
 
 /** Whether a server instance speaks MCP 2026-07-28 or later (pinned by the SDK's stdio entry). */
@@ -173,7 +200,7 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
 
   server.setRequestHandler('tools/list', () => ({ tools: (shared.listed ??= tools.map(describeTool)) }));
 
-  server.setRequestHandler('tools/call', async (request, extra: ServerContext) => {
+  const callTool = async (request: CallToolRequest, extra: ServerContext) => {
     const tool = byName.get(request.params.name);
     if (!tool) {
       throw new ProtocolError(
@@ -270,7 +297,8 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger): Server
         { cap },
       );
     }
-  });
+  };
+  server.setRequestHandler('tools/call', auditCalls(shared.audit, callTool));
 
   registerResources(server, resources, log);
   if (prompts.length > 0) registerPrompts(server, prompts);
