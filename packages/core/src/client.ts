@@ -1,8 +1,8 @@
 /**
- * The client side of MCP over stdio, for what drives a server from outside: the test kit, demos and
+ * The client side of MCP over stdio and Streamable HTTP, for what drives a server from outside: the test kit, demos and
  * benchmarks. Kept in core so that the SDK is imported in one package only.
  */
-import { Client, type CallToolResult } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 export type { Client, CallToolResult };
@@ -99,6 +99,31 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
       await client.close().catch(() => {});
     },
   };
+}
+
+export interface HttpConnectOptions {
+  /** The server's endpoint, e.g. `http://127.0.0.1:8080/mcp`. */
+  url: string;
+  /** Sent with every request, e.g. `{ Authorization: 'Bearer <key>' }`. */
+  headers?: Record<string, string>;
+  /** The protocol era to speak, as for {@link connectStdio}. */
+  era?: 'legacy' | 'modern';
+  clientName?: string;
+}
+
+/** Connect an MCP client to a server over Streamable HTTP. */
+export async function connectHttp(
+  options: HttpConnectOptions,
+): Promise<{ client: Client; close(): Promise<void> }> {
+  const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+    ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
+  });
+  const client = new Client(
+    { name: options.clientName ?? 'switchyard-client', version: '1.0.0' },
+    options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+  await client.connect(transport);
+  return { client, close: async () => void (await client.close().catch(() => {})) };
 }
 
 /** The text of a tool result, all text parts joined. */

@@ -15,3 +15,4 @@ export * from './table.js';
 export * from './wire.js';
 export * from './zip.js';
 export * from './inspector.js';
+export * from './http-server.js';
