@@ -136,6 +136,7 @@ export async function serveHttp(
     onerror: (error) => log.debug(`http: ${error.message.slice(0, 200)}`),
   });
 
+  const timeoutMessage = `Timed out: the request took longer than ${Math.round(timeoutMs / 1000)} s and was cancelled; ask for less or retry.`;
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | undefined;
@@ -207,14 +208,17 @@ export async function serveHttp(
   const exchange = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = `Payload too large: a request body may hold at most ${(maxBody / 1024 / 1024).toFixed(0)} MiB; send smaller arguments (large content belongs in a file under an allowed folder).`;
-    if (declared > maxBody) {
-      res.once('finish', () => req.destroy());
-      return refuse(res, 413, tooLarge, { connection: 'close' });
+    if (declared > maxBody || (await readBody(req, maxBody)) === 'too large') {
+      discard(req);
+      return refuse(res, 413, tooLarge);
     }
-    const body = await readBody(req, maxBody);
-    if (body === 'too large') return refuse(res, 413, tooLarge, { connection: 'close' });
+    const body = bodies.get(req);
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error('timeout')), timeoutMs);
+    const timedOut = new AbortController();
+    const timer = setTimeout(() => {
+      timedOut.abort();
+      abort.abort(new Error('timeout'));
+    }, timeoutMs);
     res.once('close', () => {
       if (!res.writableFinished) abort.abort(new Error('client went away'));
     });
@@ -234,12 +238,7 @@ export async function serveHttp(
         new Promise<undefined>((resolve) => abort.signal.addEventListener('abort', () => resolve(undefined))),
       ]);
       if (!response) {
-        if (!res.destroyed)
-          refuse(
-            res,
-            504,
-            `Timed out: the request took longer than ${Math.round(timeoutMs / 1000)} s and was cancelled; ask for less or retry.`,
-          );
+        if (!res.destroyed) refuse(res, 504, timeoutMessage);
         return;
       }
       const out: Record<string, string> = {};
@@ -251,8 +250,18 @@ export async function serveHttp(
       }
       const stream = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
       abort.signal.addEventListener('abort', () => {
+        stream.unpipe(res);
         stream.destroy();
-        res.destroy();
+        // A stream already under way cannot change its status: the answer it owes becomes an error event.
+        const id = timedOut.signal.aborted ? requestId(body) : undefined;
+        if (
+          id !== undefined &&
+          !res.destroyed &&
+          String(out['content-type']).startsWith('text/event-stream')
+        ) {
+          const error = { jsonrpc: '2.0', id, error: { code: -32001, message: timeoutMessage } };
+          res.end(`event: message\ndata: ${JSON.stringify(error)}\n\n`);
+        } else res.destroy();
       });
       await new Promise<void>((resolve) => {
         stream.on('error', () => res.destroy());
@@ -317,7 +326,27 @@ export async function serveHttp(
   return { url, close, closed };
 }
 
-/** The whole body, or 'too large' once it passes `max` bytes (the rest is not kept). */
+/** The bodies read so far, by request (read before the exchange, to refuse an oversized one first). */
+const bodies = new WeakMap<IncomingMessage, Buffer>();
+
+/** The id of a single JSON-RPC request body, when it has one. */
+function requestId(body: Buffer | undefined): string | number | undefined {
+  try {
+    const id = (JSON.parse(body?.toString('utf8') ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read and drop what is left of a refused body for a few seconds (so the client reads the answer), then hang up. */
+function discard(req: IncomingMessage): void {
+  const timer = setTimeout(() => req.destroy(), 5000).unref();
+  req.once('end', () => clearTimeout(timer));
+  req.resume();
+}
+
+/** The whole body (kept for the exchange), or 'too large' once it passes `max` bytes (the rest is not kept). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -326,13 +355,17 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too larg
       size += chunk.length;
       if (size > max) {
         req.removeAllListeners('data');
-        req.resume();
+        req.removeAllListeners('end');
         resolve('too large');
         return;
       }
       chunks.push(chunk);
     });
-    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('end', () => {
+      const body = Buffer.concat(chunks);
+      bodies.set(req, body);
+      resolve(body);
+    });
     req.once('error', reject);
   });
 }
