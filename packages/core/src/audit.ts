@@ -1,7 +1,7 @@
 import { appendFileSync, chmodSync, closeSync, existsSync, openSync, renameSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
-import type { ErrorKind } from './errors.js';
+import { UserInputError, type ErrorKind } from './errors.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
 
@@ -72,7 +72,7 @@ export class AuditLog {
   readonly path: string;
   private readonly maxBytes: number;
   private readonly keep: number;
-  private size: number;
+  private size = 0;
   private failed = false;
 
   constructor(private readonly options: AuditOptions) {
@@ -80,9 +80,16 @@ export class AuditLog {
     this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
     this.keep = Math.max(1, options.keep ?? 3);
     // Created (or narrowed) to 0600 at start, so a bad path fails the start, not the first call.
-    closeSync(openSync(this.path, 'a', 0o600));
-    chmodSync(this.path, 0o600);
-    this.size = statSync(this.path).size;
+    try {
+      closeSync(openSync(this.path, 'a', 0o600));
+      chmodSync(this.path, 0o600);
+      this.size = statSync(this.path).size;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UserInputError(
+        `Cannot write the audit log ${this.path} (${code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'not allowed' : (err as Error).message}); give a file in a folder this user can write`,
+      );
+    }
   }
 
   /** Append one entry; a failure to write is logged once and never fails the tool call. */
