@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyMatches, parseListen } from '@switchyard/core';
 import { connectHttp } from '@switchyard/core/client';
-import { isolatedEnv, runBin, spawnHttpServer, type HttpServer } from '@switchyard/testkit';
+import { isolatedEnv, runBin, serverFolders, spawnHttpServer, type HttpServer } from '@switchyard/testkit';
 
 // `serve --http`: core's Streamable HTTP entry, tested against the example server spawned as a real process and the
 // SDK 2 client's Streamable HTTP transport, in both protocol eras.
@@ -268,6 +268,35 @@ describe('starting and stopping', () => {
       expect((await raw(url, { headers: MCP_HEADERS, body: listTools })).status).toBe(401);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('uses the key `http-key` made and stored, and forgets it with --remove', async () => {
+    const folders = serverFolders();
+    try {
+      const env = isolatedEnv({ configDir: folders.configDir, dataDir: folders.dataDir });
+      const made = await runBin(bin, ['http-key'], { env });
+      expect(made.code).toBe(0);
+      const key = made.stdout.trim();
+      expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(made.stderr).toContain('Stored a new HTTP key for example-mcp (profile default)');
+      const server = await spawnHttpServer(bin, { configDir: folders.configDir, dataDir: folders.dataDir });
+      try {
+        expect(server.stderr()).not.toContain(key);
+        expect((await raw(server.url, { headers: MCP_HEADERS, body: listTools })).status).toBe(401);
+        const c = await server.connect({ key });
+        expect((await c.client.listTools()).tools.length).toBeGreaterThan(0);
+        await c.close();
+      } finally {
+        await server.stop();
+      }
+      const removed = await runBin(bin, ['http-key', '--remove'], { env });
+      expect(removed.stdout.trim()).toBe('Forgot the HTTP key.');
+      expect((await runBin(bin, ['http-key', '--remove'], { env })).stdout.trim()).toBe(
+        'No HTTP key was stored.',
+      );
+    } finally {
+      folders.cleanup();
     }
   });
 
