@@ -75,16 +75,7 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
       return { role: 'assistant', model: 'test-sampler', content: { type: 'text', text } };
     });
   }
-  if (options.elicit) {
-    const answer = options.elicit;
-    client.setRequestHandler('elicitation/create', async (request) => {
-      const params = request.params as { message: string; requestedSchema?: { properties?: object } };
-      return answer({
-        message: params.message,
-        fields: Object.keys(params.requestedSchema?.properties ?? {}),
-      });
-    });
-  }
+  if (options.elicit) answerElicitations(client, options.elicit);
   try {
     await client.connect(transport, options.timeoutMs ? { timeout: options.timeoutMs } : undefined);
   } catch (err) {
@@ -101,6 +92,17 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
   };
 }
 
+/** Answer a server's form elicitations (2025: `elicitation/create`; 2026-07-28: the SDK's `input_required` round). */
+function answerElicitations(client: Client, answer: NonNullable<ConnectOptions['elicit']>): void {
+  client.setRequestHandler('elicitation/create', async (request) => {
+    const params = request.params as { message: string; requestedSchema?: { properties?: object } };
+    return answer({
+      message: params.message,
+      fields: Object.keys(params.requestedSchema?.properties ?? {}),
+    });
+  });
+}
+
 export interface HttpConnectOptions {
   /** The server's endpoint, e.g. `http://127.0.0.1:8080/mcp`. */
   url: string;
@@ -109,6 +111,8 @@ export interface HttpConnectOptions {
   /** The protocol era to speak, as for {@link connectStdio}. */
   era?: 'legacy' | 'modern';
   clientName?: string;
+  /** Answer form elicitations, as for {@link connectStdio}. */
+  elicit?: ConnectOptions['elicit'];
 }
 
 /** Connect an MCP client to a server over Streamable HTTP. */
@@ -120,8 +124,12 @@ export async function connectHttp(
   });
   const client = new Client(
     { name: options.clientName ?? 'switchyard-client', version: '1.0.0' },
-    options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+    {
+      capabilities: options.elicit ? { elicitation: { form: {} } } : {},
+      ...(options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}),
+    },
   );
+  if (options.elicit) answerElicitations(client, options.elicit);
   await client.connect(transport);
   return { client, close: async () => void (await client.close().catch(() => {})) };
 }

@@ -100,6 +100,59 @@ describe.each(['legacy', 'modern'] as const)('over HTTP without a key on loopbac
   });
 });
 
+// Confirmations over HTTP: a 2026-07-28 client is asked through `input_required` (stateless by design); a 2025-era
+// client is served statelessly, so the server cannot send it `elicitation/create` and runs the tool, as for a host
+// without elicitation (the README says so).
+describe('confirmations over HTTP', () => {
+  let server: HttpServer;
+  beforeAll(async () => {
+    server = await spawnHttpServer(bin);
+  });
+  afterAll(() => server.stop());
+
+  it('asks a 2026-07-28 client that can be asked, and honours its decline', async () => {
+    const asked: string[] = [];
+    const c = await server.connect({
+      era: 'modern',
+      elicit: async ({ message }) => {
+        asked.push(message);
+        return { action: 'decline' };
+      },
+    });
+    try {
+      const declined = await c.call('example_delete_note', { id: '1' });
+      expect(declined.text).toBe('Not deleted: the user declined to delete note 1.');
+      expect(asked).toHaveLength(1);
+      expect(asked[0]).toContain('Delete note 1 for good?');
+      expect((await c.call('example_get_note', { id: '1' })).text).toBe('first note');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('cannot ask a 2025-era client over stateless HTTP, so the tool runs as for a host without elicitation', async () => {
+    let asked = 0;
+    const c = await server.connect({
+      era: 'legacy',
+      elicit: async () => {
+        asked++;
+        return { action: 'decline' };
+      },
+    });
+    try {
+      await c.call('example_add_note', { text: 'to be deleted' });
+      const notes = await c.call('example_list_notes', { limit: 50 });
+      const id = (notes.structured!.notes as Array<{ id: string; text: string }>).find(
+        (n) => n.text === 'to be deleted',
+      )!.id;
+      expect((await c.call('example_delete_note', { id })).text).toBe(`Deleted note ${id}.`);
+      expect(asked).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('guards in front of /mcp', () => {
   let server: HttpServer;
   beforeAll(async () => {

@@ -1,5 +1,11 @@
 import { spawn } from 'node:child_process';
-import { connectHttp, resultText, type CallToolResult, type Client } from '@switchyard/core/client';
+import {
+  connectHttp,
+  resultText,
+  type CallToolResult,
+  type Client,
+  type HttpConnectOptions,
+} from '@switchyard/core/client';
 import { isolatedEnv, type IsolatedEnvOptions, type ToolCall } from './spawn.js';
 
 /** A built server bin running `serve --http`, and SDK clients over Streamable HTTP to it. */
@@ -16,6 +22,8 @@ export interface HttpServer {
     era?: 'legacy' | 'modern';
     key?: string;
     headers?: Record<string, string>;
+    /** Answer form elicitations (declares the capability). */
+    elicit?: HttpConnectOptions['elicit'];
   }): Promise<HttpClient>;
   /** Send a signal and wait for the exit code (killed after `timeoutMs`). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
@@ -79,6 +87,7 @@ export async function spawnHttpServer(
         url,
         headers,
         ...(connectOptions.era ? { era: connectOptions.era } : {}),
+        ...(connectOptions.elicit ? { elicit: connectOptions.elicit } : {}),
       });
       return {
         client,
