@@ -208,11 +208,13 @@ export async function serveHttp(
   const exchange = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = `Payload too large: a request body may hold at most ${(maxBody / 1024 / 1024).toFixed(0)} MiB; send smaller arguments (large content belongs in a file under an allowed folder).`;
-    if (declared > maxBody || (await readBody(req, maxBody)) === 'too large') {
+    const read = declared > maxBody ? 'too large' : await readBody(req, maxBody);
+    if (read === 'gone') return;
+    if (read === 'too large') {
       discard(req);
       return refuse(res, 413, tooLarge);
     }
-    const body = bodies.get(req);
+    const body = read;
     const abort = new AbortController();
     const timedOut = new AbortController();
     const timer = setTimeout(() => {
@@ -273,14 +275,16 @@ export async function serveHttp(
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     serve(req, res).catch((err: unknown) => {
       log.error(`http: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       refuse(res, 500, "Internal error while serving the request; the details are in the server's log.");
     });
   });
-  server.requestTimeout = 0; // our own per-request timer cancels the work too, not only the socket
-  server.headersTimeout = 30_000;
+  // Receiving a request (headers and body) is bounded by Node itself, so a client that trickles its body cannot
+  // hold one of the slots for ever; the work after it is bounded by the per-request timer above.
+  server.requestTimeout = Math.min(timeoutMs, 60_000);
+  server.headersTimeout = Math.min(timeoutMs, 30_000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -326,9 +330,6 @@ export async function serveHttp(
   return { url, close, closed };
 }
 
-/** The bodies read so far, by request (read before the exchange, to refuse an oversized one first). */
-const bodies = new WeakMap<IncomingMessage, Buffer>();
-
 /** The id of a single JSON-RPC request body, when it has one. */
 function requestId(body: Buffer | undefined): string | number | undefined {
   try {
@@ -346,9 +347,12 @@ function discard(req: IncomingMessage): void {
   req.resume();
 }
 
-/** The whole body (kept for the exchange), or 'too large' once it passes `max` bytes (the rest is not kept). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large'> {
-  return new Promise((resolve, reject) => {
+/**
+ * The whole body; 'too large' once it passes `max` bytes (the rest is not kept); 'gone' when the client hung up
+ * or Node ended a request that took too long to arrive.
+ */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'gone'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -361,11 +365,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too larg
       }
       chunks.push(chunk);
     });
-    req.once('end', () => {
-      const body = Buffer.concat(chunks);
-      bodies.set(req, body);
-      resolve(body);
-    });
-    req.once('error', reject);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', () => resolve('gone'));
+    req.once('close', () => resolve(req.complete ? Buffer.concat(chunks) : 'gone'));
   });
 }

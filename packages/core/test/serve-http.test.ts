@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyMatches, parseListen } from '@switchyard/core';
@@ -290,6 +291,27 @@ describe('guards in front of /mcp', () => {
     } finally {
       await c.close();
     }
+  });
+
+  it('hangs up on a client that trickles its body past the time limit, and frees its slot', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":`,
+        );
+      });
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    const headers = { ...MCP_HEADERS, authorization: `Bearer ${KEY}` };
+    // Both slots are free again: two calls that overlap are both served.
+    const after = await Promise.all(
+      [1, 2].map((id) => raw(server.url, { headers, body: slowCall(5, 100, id) })),
+    );
+    expect(after.map((r) => r.status)).toEqual([200, 200]);
   });
 
   it('answers another path with 404 and one sentence', async () => {
