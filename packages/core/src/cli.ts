@@ -11,6 +11,7 @@ import { redact, redactWrites, registerSecret } from './redact.js';
 import { SecretStore } from './secret-store.js';
 import { serveStdio, type ServerDefinition } from './server.js';
 import { AuditLog } from './audit.js';
+import { commandHint } from './command-hint.js';
 import { parseListen, serveHttp } from './serve-http.js';
 import { parseList, type ModeOptions, type ToolsetDefinition } from './toolset.js';
 
@@ -332,7 +333,7 @@ async function startHttp(
     : (await ctx.secrets.resolve(httpKeyService(def.name), ctx.profile))?.value;
   if (key !== undefined && key.length < 16) {
     throw new UserInputError(
-      `The HTTP key is ${key.length} characters long; use at least 16 random characters (\`${def.name} http-key\` makes one)`,
+      `The HTTP key is ${key.length} characters long; use at least 16 random characters (\`${commandHint(`${def.name} http-key`)}\` makes one)`,
     );
   }
   const number = (name: string, fallback: number): number => {

@@ -10,6 +10,7 @@ import {
   type AuthInfo,
 } from '@modelcontextprotocol/server';
 import type { AuditLog } from './audit.js';
+import { commandHint } from './command-hint.js';
 import { UserInputError } from './errors.js';
 import type { Logger } from './log.js';
 import { serverFactory, type ServerDefinition } from './server.js';
@@ -113,7 +114,7 @@ export async function serveHttp(
   const { log } = options;
   if (!isLoopback(options.host) && !options.key) {
     throw new UserInputError(
-      `Refusing to listen on ${options.host} without a key: anyone who can reach it could use ${def.name} with your credentials; set SWITCHYARD_HTTP_KEY (or store one with '${def.name} http-key'), or listen on 127.0.0.1`,
+      `Refusing to listen on ${options.host} without a key: anyone who can reach it could use ${def.name} with your credentials; set SWITCHYARD_HTTP_KEY (or store one with '${commandHint(`${def.name} http-key`)}'), or listen on 127.0.0.1`,
     );
   }
   const maxBody = options.maxBodyBytes ?? MAX_INPUT_MESSAGE_BYTES;
