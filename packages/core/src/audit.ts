@@ -24,6 +24,7 @@ export interface AuditOptions {
 export type AuditOutcome = 'ok' | 'error' | 'input_required' | 'protocol_error' | ErrorKind | 'unexpected';
 
 export interface AuditEntry {
+  /** When the call came in (ISO 8601, UTC). */
   time: string;
   principal: string;
   tool: string;
@@ -148,10 +149,11 @@ export function auditCalls<R extends CallRequest, X extends ServerContext, T>(
   return async (request, extra) => {
     const log = audit.log;
     if (!log) return handler(request, extra);
+    const at = new Date();
     const started = performance.now();
     const record = (outcome: AuditOutcome, bytes: number) =>
       log.write({
-        time: new Date().toISOString(),
+        time: at.toISOString(),
         principal: extra.http?.authInfo?.clientId ?? audit.principal,
         tool: String(request.params.name).slice(0, 128),
         arguments: auditValue(request.params.arguments ?? {}),
