@@ -7,9 +7,12 @@ import { errorText, isSwitchyardError, UserInputError } from './errors.js';
 import { createLogger, LOG_LEVELS, parseLogLevel, type Logger } from './log.js';
 import { splitDirList } from './local-files.js';
 import { switchyardPaths, type SwitchyardPaths } from './paths.js';
-import { redact, redactWrites } from './redact.js';
+import { redact, redactWrites, registerSecret } from './redact.js';
 import { SecretStore } from './secret-store.js';
 import { serveStdio, type ServerDefinition } from './server.js';
+import { AuditLog } from './audit.js';
+import { commandHint } from './command-hint.js';
+import { parseListen, serveHttp } from './serve-http.js';
 import { parseList, type ModeOptions, type ToolsetDefinition } from './toolset.js';
 
 export interface CliOption {
@@ -139,6 +142,17 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       list: true,
     },
     {
+      flags: '--http <[host:]port>',
+      description:
+        'serve MCP over Streamable HTTP at /mcp instead of stdio (host 127.0.0.1 unless named; any other needs SWITCHYARD_HTTP_KEY)',
+      env: 'SWITCHYARD_HTTP',
+    },
+    {
+      flags: '--audit-log <path>',
+      description: 'append one JSON line per tool call to this file (0600, rotated at 10 MB, 3 kept)',
+      env: 'SWITCHYARD_AUDIT_LOG',
+    },
+    {
       flags: '--log-level <level>',
       description: `stderr log level: ${LOG_LEVELS.join(', ')}`,
       env: 'SWITCHYARD_LOG_LEVEL',
@@ -214,7 +228,7 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
     }
   };
 
-  program.action(async (_opts: unknown, command: Command) => {
+  const serve = async (_opts: unknown, command: Command) => {
     await run(async () => {
       const ctx = context(command, []);
       installProcessHandlers(ctx.log);
@@ -225,7 +239,13 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
             `Toolset '${set.id}' has a switch the command line does not know: list it in toolsets`,
           );
       }
-      const running = await serveStdio(server, { modes: ctx.modes, log: ctx.log });
+      const audit = ctx.options.auditLog
+        ? new AuditLog({ path: ctx.options.auditLog as string, log: ctx.log })
+        : undefined;
+      const http = ctx.options.http as string | undefined;
+      const running = http
+        ? await startHttp(def, ctx, server, http, audit)
+        : await serveStdio(server, { modes: ctx.modes, log: ctx.log, ...(audit ? { audit } : {}) });
       const stop = () => void running.close();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -233,18 +253,49 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       await running.stopping;
       // A host that went away must not leave the server behind holding files and locks: whatever is still
       // running (a long query, a load) gets a moment to stop, then the process leaves.
-      setTimeout(() => {
-        ctx.log.warn('still busy when asked to stop; leaving without waiting for the work in progress');
-        // process.exit() would wait for native work that ignores interruption (a database engine joins its
-        // threads at exit); a signal does not.
-        process.kill(process.pid, 'SIGKILL');
-      }, EXIT_GRACE_MS).unref();
+      setTimeout(
+        () => {
+          ctx.log.warn('still busy when asked to stop; leaving without waiting for the work in progress');
+          // process.exit() would wait for native work that ignores interruption (a database engine joins its
+          // threads at exit); a signal does not.
+          process.kill(process.pid, 'SIGKILL');
+        },
+        ('graceMs' in running ? running.graceMs : undefined) ?? EXIT_GRACE_MS,
+      ).unref();
       await running.closed;
       // Give stdout a moment to flush, then leave even if a library holds a handle open.
       setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
       return 0;
     });
-  });
+  };
+  program.action(serve);
+  program
+    .command('serve')
+    .description('serve MCP: over stdio (what a host runs), or over HTTP with --http [host:]port')
+    .action(serve);
+  program
+    .command('http-key')
+    .description('make a new key for --http, keep it in the keychain and print it once (--remove forgets it)')
+    .option('--remove', 'forget the stored key')
+    .action(async (_opts: unknown, command: Command) => {
+      await run(async () => {
+        const ctx = context(command, []);
+        const service = httpKeyService(def.name);
+        if (command.opts().remove) {
+          const removed = await ctx.secrets.delete(service, ctx.profile);
+          ctx.print(removed ? 'Forgot the HTTP key.' : 'No HTTP key was stored.');
+          return 0;
+        }
+        const key = randomBytes(32).toString('base64url');
+        await ctx.secrets.set(service, ctx.profile, key);
+        // Printed once, on purpose, for the backend's configuration: stdout here is the terminal, not MCP.
+        process.stdout.write(`${key}\n`);
+        process.stderr.write(
+          `Stored a new HTTP key for ${def.name} (profile ${ctx.profile}); backends send it as "Authorization: Bearer <key>".\n`,
+        );
+        return 0;
+      });
+    });
 
   const builtIn: Record<string, CliCommand> = { login: def.login, logout: def.logout, status: def.status };
   for (const [name, cmd] of Object.entries({ ...builtIn, ...def.commands })) {
@@ -256,6 +307,73 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
   }
 
   await program.parseAsync(argv);
+}
+
+/** The secret store's service for a server's `--http` key (one per profile). */
+function httpKeyService(name: string): string {
+  return `${name}/http`;
+}
+
+/**
+ * Serve over HTTP: the key from SWITCHYARD_HTTP_KEY, the seeds' MCP_API_KEY, or the secret store; the limits from
+ * their env variables. Answers what the stdio path does, so the CLI waits on both the same way.
+ */
+async function startHttp(
+  def: CliDefinition,
+  ctx: CliContext,
+  server: ServerDefinition,
+  listen: string,
+  audit: AuditLog | undefined,
+): Promise<{ stopping: Promise<void>; closed: Promise<void>; close(): Promise<void>; graceMs: number }> {
+  const { host, port } = parseListen(listen);
+  const env = ctx.env;
+  const fromEnv = env.SWITCHYARD_HTTP_KEY || env.MCP_API_KEY;
+  const key = fromEnv
+    ? (registerSecret(fromEnv), fromEnv)
+    : (await ctx.secrets.resolve(httpKeyService(def.name), ctx.profile))?.value;
+  if (key !== undefined && key.length < 16) {
+    throw new UserInputError(
+      `The HTTP key is ${key.length} characters long; use at least 16 random characters (\`${commandHint(`${def.name} http-key`)}\` makes one)`,
+    );
+  }
+  const number = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new UserInputError(`${name}=${raw} is not a positive number`);
+    }
+    return value;
+  };
+  const drainMs = number('SWITCHYARD_HTTP_DRAIN_S', 10) * 1000;
+  let resolveStopping!: () => void;
+  const stopping = new Promise<void>((resolve) => (resolveStopping = resolve));
+  const running = await serveHttp(server, {
+    host,
+    port,
+    modes: ctx.modes,
+    log: ctx.log,
+    ...(key ? { key } : {}),
+    ...(audit ? { audit } : {}),
+    maxConcurrent: number('SWITCHYARD_HTTP_MAX_CONCURRENT', 16),
+    requestTimeoutMs: number('SWITCHYARD_HTTP_TIMEOUT_S', 300) * 1000,
+    drainMs,
+    allowedHosts: (env.SWITCHYARD_HTTP_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
+  });
+  // What a supervisor or a test reads to find the port (`:0` picks one), whatever the log level.
+  process.stderr.write(`${def.name}: listening on ${running.url}\n`);
+  return {
+    stopping,
+    closed: running.closed,
+    close: () => {
+      resolveStopping();
+      return running.close();
+    },
+    graceMs: drainMs + EXIT_GRACE_MS,
+  };
 }
 
 /** How long a server may take to release its resources once asked to stop (stdin closed, SIGTERM). */

@@ -1,8 +1,8 @@
 /**
- * The client side of MCP over stdio, for what drives a server from outside: the test kit, demos and
+ * The client side of MCP over stdio and Streamable HTTP, for what drives a server from outside: the test kit, demos and
  * benchmarks. Kept in core so that the SDK is imported in one package only.
  */
-import { Client, type CallToolResult } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 export type { Client, CallToolResult };
@@ -88,16 +88,7 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
       return { role: 'assistant', model: 'test-sampler', content: { type: 'text', text } };
     });
   }
-  if (options.elicit) {
-    const answer = options.elicit;
-    client.setRequestHandler('elicitation/create', async (request) => {
-      const params = request.params as { message: string; requestedSchema?: { properties?: object } };
-      return answer({
-        message: params.message,
-        fields: Object.keys(params.requestedSchema?.properties ?? {}),
-      });
-    });
-  }
+  if (options.elicit) answerElicitations(client, options.elicit);
   try {
     await client.connect(transport, options.timeoutMs ? { timeout: options.timeoutMs } : undefined);
   } catch (err) {
@@ -143,6 +134,48 @@ export async function connectStdio(options: ConnectOptions): Promise<StdioConnec
       await client.close().catch(() => {});
     },
   };
+}
+
+/** Answer a server's form elicitations (2025: `elicitation/create`; 2026-07-28: the SDK's `input_required` round). */
+function answerElicitations(client: Client, answer: NonNullable<ConnectOptions['elicit']>): void {
+  client.setRequestHandler('elicitation/create', async (request) => {
+    const params = request.params as { message: string; requestedSchema?: { properties?: object } };
+    return answer({
+      message: params.message,
+      fields: Object.keys(params.requestedSchema?.properties ?? {}),
+    });
+  });
+}
+
+export interface HttpConnectOptions {
+  /** The server's endpoint, e.g. `http://127.0.0.1:8080/mcp`. */
+  url: string;
+  /** Sent with every request, e.g. `{ Authorization: 'Bearer <key>' }`. */
+  headers?: Record<string, string>;
+  /** The protocol era to speak, as for {@link connectStdio}. */
+  era?: 'legacy' | 'modern';
+  clientName?: string;
+  /** Answer form elicitations, as for {@link connectStdio}. */
+  elicit?: ConnectOptions['elicit'];
+}
+
+/** Connect an MCP client to a server over Streamable HTTP. */
+export async function connectHttp(
+  options: HttpConnectOptions,
+): Promise<{ client: Client; close(): Promise<void> }> {
+  const transport = new StreamableHTTPClientTransport(new URL(options.url), {
+    ...(options.headers ? { requestInit: { headers: options.headers } } : {}),
+  });
+  const client = new Client(
+    { name: options.clientName ?? 'switchyard-client', version: '1.0.0' },
+    {
+      capabilities: options.elicit ? { elicitation: { form: {} } } : {},
+      ...(options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}),
+    },
+  );
+  if (options.elicit) answerElicitations(client, options.elicit);
+  await client.connect(transport);
+  return { client, close: async () => void (await client.close().catch(() => {})) };
 }
 
 /** The text of a tool result, all text parts joined. */

@@ -26,3 +26,5 @@ export { z } from 'zod';
 export * from './time.js';
 export * from './zip.js';
 export * from './text.js';
+export * from './audit.js';
+export * from './serve-http.js';

@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { errorText, isSwitchyardError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
+import { markErrorKind } from './audit.js';
 
 /** A short id that ties an unexpected error's answer to its logged stack. */
 export function shortId(): string {
@@ -22,5 +23,7 @@ export function errorResult(err: unknown, log: Logger, toolName: string): CallTo
     );
     text = `${toolName} failed with an unexpected error (id ${id}); the details are in the server's log. Try again, and report the id if it persists.`;
   }
-  return { isError: true, content: [{ type: 'text', text: redact(text) }] };
+  const result: CallToolResult = { isError: true, content: [{ type: 'text', text: redact(text) }] };
+  markErrorKind(result, isSwitchyardError(err) ? err.kind : 'unexpected');
+  return result;
 }

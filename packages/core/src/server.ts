@@ -3,6 +3,7 @@ import {
   ProtocolErrorCode,
   Server,
   type CacheHint,
+  type CallToolRequest,
   type CallToolResult,
   type ServerContext,
   type Tool,
@@ -23,6 +24,7 @@ import { errorResult } from './server-errors.js';
 import { canElicit, confirmStep, type ConfirmStep } from './confirm.js';
 import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
 import { createTaskResult, declaresTasks, registerTaskMethods, TASKS_EXTENSION, TaskStore } from './tasks.js';
+import { auditCalls, callerOf, osPrincipal, type AuditLog } from './audit.js';
 
 export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
 export { describeTool, jsonSchemaOf } from './tool-schema.js';
@@ -56,6 +58,8 @@ export interface ServeOptions {
   log: Logger;
   stdin?: NodeJS.ReadableStream;
   stdout?: NodeJS.WritableStream;
+  /** Where every tool call is recorded (`--audit-log`); none when absent. */
+  audit?: AuditLog;
 }
 
 /**
@@ -101,7 +105,12 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   const { log } = options;
   const served = applyModes(def, options.modes, log);
   const tools = served.tools;
-  const shared: Shared = { served, listed: undefined, tasks: new TaskStore({ log: log.child('tasks') }) };
+  const shared: Shared = {
+    served,
+    listed: undefined,
+    tasks: new TaskStore({ log: log.child('tasks') }),
+    audit: { log: options.audit, principal: osPrincipal() },
+  };
   const transport = new StdioLineTransport({
     log,
     screen: screenRequest,
@@ -140,11 +149,36 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   return { tools, stopping, closed, close };
 }
 
-/** What every instance of one process's server shares: the modes served, the tools/list entries, the tasks. */
+/** What every instance of one process's server shares: the modes served, the tools/list entries, the tasks, the audit log. */
 interface Shared {
   served: ServedModes;
   listed: Tool[] | undefined;
   tasks: TaskStore;
+  /** The audit log and the principal of a call that carries none (stdio: the OS user). */
+  audit: { log: AuditLog | undefined; principal: string };
+}
+
+/**
+ * The modes applied once, and a factory of fresh SDK servers that share only what never varies between callers
+ * (the served tools and their list) and the process's tasks, each bound to the principal that started it: how the
+ * HTTP entry builds one instance per request.
+ */
+export function serverFactory(
+  def: ServerDefinition,
+  options: { modes: ModeOptions; log: Logger; audit?: AuditLog; principal: string },
+): { tools: readonly ToolDefinition[]; tasks: TaskStore; build(era: 'legacy' | 'modern'): Server } {
+  const served = applyModes(def, options.modes, options.log);
+  const shared: Shared = {
+    served,
+    listed: undefined,
+    tasks: new TaskStore({ log: options.log.child('tasks') }),
+    audit: { log: options.audit, principal: options.principal },
+  };
+  return {
+    tools: served.tools,
+    tasks: shared.tasks,
+    build: (era) => buildServer(def, shared, options.log, era),
+  };
 }
 
 /** Whether a server instance speaks MCP 2026-07-28 or later (pinned by the SDK's stdio entry). */
@@ -186,7 +220,7 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
 
   server.setRequestHandler('tools/list', () => ({ tools: (shared.listed ??= listedTools(tools)) }));
 
-  server.setRequestHandler('tools/call', async (request, extra: ServerContext) => {
+  const callTool = async (request: CallToolRequest, extra: ServerContext) => {
     const tool = byName.get(request.params.name);
     if (!tool) {
       throw new ProtocolError(
@@ -264,7 +298,7 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
         shared.tasks.hasRoom() &&
         (await tool.task(args))
       ) {
-        const task = shared.tasks.start(tool.name, (run) =>
+        const task = shared.tasks.start(tool.name, callerOf(extra, shared.audit.principal), (run) =>
           runTool(
             tool,
             args,
@@ -291,9 +325,10 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
         { cap },
       );
     }
-  });
+  };
+  server.setRequestHandler('tools/call', auditCalls(shared.audit, callTool));
 
-  if (offersTasks) registerTaskMethods(server, shared.tasks);
+  if (offersTasks) registerTaskMethods(server, shared.tasks, (ctx) => callerOf(ctx, shared.audit.principal));
   registerResources(server, resources, log);
   if (prompts.length > 0) registerPrompts(server, prompts);
   return server;

@@ -40,6 +40,8 @@ export interface DetailedTask {
 
 interface Entry {
   taskId: string;
+  /** Who started it (stdio: the OS user; HTTP: the key or the signed-in user): only they can see or stop it. */
+  owner: string;
   status: Status;
   statusMessage: string | undefined;
   created: number;
@@ -101,12 +103,13 @@ export class TaskStore {
    * Create a task and start its work; the task exists (a `tasks/get` finds it) before this returns, as the spec
    * requires of a `CreateTaskResult`. `work` produces the call's result; a thrown error becomes a `failed` task.
    */
-  start(label: string, work: (run: TaskRun) => Promise<CallToolResult>): DetailedTask {
+  start(label: string, owner: string, work: (run: TaskRun) => Promise<CallToolResult>): DetailedTask {
     this.makeRoom();
     const now = Date.now();
     const controller = new AbortController();
     const entry: Entry = {
       taskId: newTaskId(),
+      owner,
       status: 'working',
       statusMessage: `${label} is running.`,
       created: now,
@@ -164,13 +167,13 @@ export class TaskStore {
   }
 
   /** The task as `tasks/get` answers it; an unknown or expired id is the spec's -32602. */
-  get(taskId: string): DetailedTask {
-    return this.view(this.find(taskId));
+  get(taskId: string, owner: string): DetailedTask {
+    return this.view(this.find(taskId, owner));
   }
 
   /** Ask a running task to stop (cooperative, as the spec has it): its work sees the abort and undoes itself. */
-  cancel(taskId: string): void {
-    const entry = this.find(taskId);
+  cancel(taskId: string, owner: string): void {
+    const entry = this.find(taskId, owner);
     if (entry.ended !== undefined || entry.controller.signal.aborted) return;
     entry.controller.abort();
     entry.statusMessage = CANCELLING;
@@ -178,8 +181,8 @@ export class TaskStore {
   }
 
   /** Acknowledge `tasks/update`: our tasks never ask for input mid-way, so every response key is ignored. */
-  update(taskId: string): void {
-    this.find(taskId);
+  update(taskId: string, owner: string): void {
+    this.find(taskId, owner);
   }
 
   /** Stop every running task and wait (bounded) for them to undo what they had not committed. */
@@ -195,10 +198,11 @@ export class TaskStore {
     clearTimeout(timer);
   }
 
-  private find(taskId: string): Entry {
+  private find(taskId: string, owner: string): Entry {
     this.purge();
     const entry = this.tasks.get(taskId);
-    if (!entry) {
+    // Another caller's task is answered as unknown: its existence is not theirs to learn (the spec's auth binding).
+    if (!entry || entry.owner !== owner) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
         `Failed to retrieve task: no task '${oneLine(taskId, 64)}' here; it never existed or its result expired (results are kept ${Math.round(this.retentionMs / 60_000)} minutes after the work ends).`,
@@ -272,22 +276,24 @@ function missingCapability(): ProtocolError {
 }
 
 /** Serve `tasks/get`, `tasks/update` and `tasks/cancel` from the store, on a 2026-07-28 server instance. */
-export function registerTaskMethods(server: Server, store: TaskStore): void {
-  const guard = (ctx: ServerContext): void => {
+export function registerTaskMethods(
+  server: Server,
+  store: TaskStore,
+  ownerOf: (ctx: ServerContext) => string,
+): void {
+  const owner = (ctx: ServerContext): string => {
     if (!declaresTasks(ctx)) throw missingCapability();
+    return ownerOf(ctx);
   };
-  server.setRequestHandler('tasks/get', { params: TaskIdParams, result: AnyResult }, (params, ctx) => {
-    guard(ctx);
-    return store.get(params.taskId);
-  });
+  server.setRequestHandler('tasks/get', { params: TaskIdParams, result: AnyResult }, (params, ctx) =>
+    store.get(params.taskId, owner(ctx)),
+  );
   server.setRequestHandler('tasks/update', { params: UpdateParams, result: AnyResult }, (params, ctx) => {
-    guard(ctx);
-    store.update(params.taskId);
+    store.update(params.taskId, owner(ctx));
     return {};
   });
   server.setRequestHandler('tasks/cancel', { params: TaskIdParams, result: AnyResult }, (params, ctx) => {
-    guard(ctx);
-    store.cancel(params.taskId);
+    store.cancel(params.taskId, owner(ctx));
     return {};
   });
 }

@@ -16,3 +16,4 @@ export * from './wire.js';
 export * from './zip.js';
 export * from './inspector.js';
 export * from './tasks.js';
+export * from './http-server.js';
