@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { Readable } from 'node:stream';
@@ -276,6 +276,9 @@ export async function serveHttp(
     }
   };
 
+  // Loaded here, not at the top: importing node:http makes Node load its web-standards layer (undici), ~15 ms of
+  // every start, and a stdio server never listens.
+  const { createServer } = await import('node:http');
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     serve(req, res).catch((err: unknown) => {
       log.error(`http: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
