@@ -13,6 +13,7 @@ import { serveStdio, type ServerDefinition } from './server.js';
 import { AuditLog } from './audit.js';
 import { commandHint } from './command-hint.js';
 import { parseListen, serveHttp } from './serve-http.js';
+import { oauthFromEnv } from './oauth.js';
 import { parseList, type ModeOptions, type ToolsetDefinition } from './toolset.js';
 
 export interface CliOption {
@@ -346,6 +347,7 @@ async function startHttp(
     return value;
   };
   const drainMs = number('SWITCHYARD_HTTP_DRAIN_S', 10) * 1000;
+  const oauth = oauthFromEnv(env);
   let resolveStopping!: () => void;
   const stopping = new Promise<void>((resolve) => (resolveStopping = resolve));
   const running = await serveHttp(server, {
@@ -354,6 +356,7 @@ async function startHttp(
     modes: ctx.modes,
     log: ctx.log,
     ...(key ? { key } : {}),
+    ...(oauth ? { oauth } : {}),
     ...(audit ? { audit } : {}),
     maxConcurrent: number('SWITCHYARD_HTTP_MAX_CONCURRENT', 16),
     requestTimeoutMs: number('SWITCHYARD_HTTP_TIMEOUT_S', 300) * 1000,

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { UserInputError } from './errors.js';
 import { oneLine } from './untrusted.js';
 
 /**
@@ -165,4 +166,34 @@ function whyRefused(err: unknown): string {
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid)
     return "The tenant's signing keys could not be fetched; try again shortly.";
   return 'The token is not a valid signed JWT.';
+}
+
+/**
+ * Per-user sign-in over HTTP, from env: the tenant whose users may call and this server's app registration (both,
+ * or neither), its Application ID URI, the scopes a token must carry (default `access_as_user`, comma-separated, ''
+ * for none) and the public URL behind a proxy.
+ */
+export function oauthFromEnv(
+  env: NodeJS.ProcessEnv,
+): (Omit<ResourceServerOptions, 'resource'> & { publicUrl?: string }) | undefined {
+  const tenantId = env.SWITCHYARD_HTTP_OAUTH_TENANT?.trim();
+  const clientId = env.SWITCHYARD_HTTP_OAUTH_CLIENT_ID?.trim();
+  if (!tenantId && !clientId) return undefined;
+  if (!tenantId || !clientId || /^(common|organizations|consumers)$/i.test(tenantId)) {
+    throw new UserInputError(
+      "Per-user sign-in needs both SWITCHYARD_HTTP_OAUTH_TENANT (your tenant id, not common or organizations) and SWITCHYARD_HTTP_OAUTH_CLIENT_ID (this server's app registration)",
+    );
+  }
+  const scopes = env.SWITCHYARD_HTTP_OAUTH_SCOPES ?? 'access_as_user';
+  return {
+    authorityHost: (env.AZURE_AUTHORITY_HOST || 'https://login.microsoftonline.com').replace(/\/+$/, ''),
+    tenantId,
+    clientId,
+    ...(env.SWITCHYARD_HTTP_OAUTH_APP_ID_URI ? { appIdUri: env.SWITCHYARD_HTTP_OAUTH_APP_ID_URI } : {}),
+    requiredScopes: scopes
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+    ...(env.SWITCHYARD_HTTP_PUBLIC_URL ? { publicUrl: env.SWITCHYARD_HTTP_PUBLIC_URL } : {}),
+  };
 }

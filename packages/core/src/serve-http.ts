@@ -10,6 +10,8 @@ import {
   type AuthInfo,
 } from '@modelcontextprotocol/server';
 import type { AuditLog } from './audit.js';
+import { registerSecret } from './redact.js';
+import { BearerRejected, ResourceServer, type ResourceServerOptions } from './oauth.js';
 import { commandHint } from './command-hint.js';
 import { UserInputError } from './errors.js';
 import type { Logger } from './log.js';
@@ -29,8 +31,13 @@ export interface HttpServeOptions {
   port: number;
   modes: ModeOptions;
   log: Logger;
-  /** The static key a trusted backend sends as `Authorization: Bearer <key>`; required off loopback. */
+  /** The static key a trusted backend sends as `Authorization: Bearer <key>`; off loopback, this or `oauth`. */
   key?: string;
+  /**
+   * Per-user sign-in, the MCP authorization way: each request carries a user's Entra ID token for this server's
+   * app registration, checked as a resource server does (see oauth.ts). `resource` is filled in once listening.
+   */
+  oauth?: Omit<ResourceServerOptions, 'resource'> & { publicUrl?: string };
   audit?: AuditLog;
   /** The largest request body read (default: the stdio transport's 10 MiB per message). */
   maxBodyBytes?: number;
@@ -112,9 +119,9 @@ export async function serveHttp(
   options: HttpServeOptions,
 ): Promise<RunningHttpServer> {
   const { log } = options;
-  if (!isLoopback(options.host) && !options.key) {
+  if (!isLoopback(options.host) && !options.key && !options.oauth) {
     throw new UserInputError(
-      `Refusing to listen on ${options.host} without a key: anyone who can reach it could use ${def.name} with your credentials; set SWITCHYARD_HTTP_KEY (or store one with '${commandHint(`${def.name} http-key`)}'), or listen on 127.0.0.1`,
+      `Refusing to listen on ${options.host} without a key: anyone who can reach it could use ${def.name} with your credentials; set SWITCHYARD_HTTP_KEY (or store one with '${commandHint(`${def.name} http-key`)}'), configure per-user sign-in (SWITCHYARD_HTTP_OAUTH_TENANT and SWITCHYARD_HTTP_OAUTH_CLIENT_ID), or listen on 127.0.0.1`,
     );
   }
   const maxBody = options.maxBodyBytes ?? MAX_INPUT_MESSAGE_BYTES;
@@ -122,9 +129,12 @@ export async function serveHttp(
   const timeoutMs = options.requestTimeoutMs ?? 300_000;
   const drainMs = options.drainMs ?? 10_000;
   const names = allowedNames(options.host, options.allowedHosts ?? []);
-  const principal = options.key ? 'key' : 'anonymous';
+  const principal = options.key ? 'key' : options.oauth ? 'user' : 'anonymous';
   // Only who called, never the key itself: handlers and the audit log read the principal from `clientId`.
-  const authInfo: AuthInfo = { token: '', clientId: principal, scopes: [] };
+  const keyAuth: AuthInfo = { token: '', clientId: principal, scopes: [] };
+  // Per-user sign-in: made once the address is known (the metadata names this server's URL).
+  let resource: ResourceServer | undefined;
+  let metadataUrl = '';
   const factory = serverFactory(def, {
     modes: options.modes,
     log,
@@ -172,12 +182,48 @@ export async function serveHttp(
       res.end(JSON.stringify({ status: 'ok' }));
       return;
     }
+    if (
+      resource &&
+      (path === '/.well-known/oauth-protected-resource' ||
+        path === '/.well-known/oauth-protected-resource/mcp')
+    ) {
+      // RFC 9728: where a client gets a token for this server; public, like the authority's own metadata.
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
+      res.end(JSON.stringify(resource.metadata()));
+      return;
+    }
     if (path !== '/mcp')
       return refuse(res, 404, `Not found: MCP is served at /mcp (and a health check at /healthz).`);
-    if (options.key) {
+    let authInfo = keyAuth;
+    if (options.key || resource) {
       const header = req.headers.authorization ?? '';
       const sent = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-      if (!sent || !keyMatches(sent, options.key)) {
+      const keyed = options.key !== undefined && sent !== undefined && keyMatches(sent, options.key);
+      if (!keyed && resource) {
+        try {
+          const user = await resource.verify(req.headers.authorization);
+          // The user's token stays in this request: the on-behalf-of exchange is its only use, and it is redacted.
+          registerSecret(user.assertion);
+          authInfo = {
+            token: user.assertion,
+            clientId: `user:${user.tenantId}:${user.subject}`,
+            scopes: user.scopes,
+            expiresAt: Math.floor(user.expiresAt / 1000),
+            ...(user.username ? { extra: { username: user.username } } : {}),
+          };
+        } catch (err) {
+          if (!(err instanceof BearerRejected)) throw err;
+          log.warn(`refused a request: ${err.message}`);
+          return refuse(
+            res,
+            err.status,
+            `${err.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${err.message}`,
+            {
+              'www-authenticate': resource.challenge(err, metadataUrl),
+            },
+          );
+        }
+      } else if (!keyed) {
         log.warn(sent ? 'refused a request with a wrong key' : 'refused a request without a key');
         return refuse(
           res,
@@ -187,6 +233,8 @@ export async function serveHttp(
             : 'Unauthorized: send this server\'s key as "Authorization: Bearer <key>".',
           { 'www-authenticate': `Bearer realm="${def.name}"${sent ? ', error="invalid_token"' : ''}` },
         );
+      } else {
+        authInfo = { token: '', clientId: 'key', scopes: [] };
       }
     }
     if (inFlight >= maxConcurrent) {
@@ -200,13 +248,13 @@ export async function serveHttp(
     }
     inFlight++;
     try {
-      await exchange(req, res);
+      await exchange(req, res, authInfo);
     } finally {
       if (--inFlight === 0) drained?.();
     }
   };
 
-  const exchange = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const exchange = async (req: IncomingMessage, res: ServerResponse, authInfo: AuthInfo): Promise<void> => {
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = `Payload too large: a request body may hold at most ${(maxBody / 1024 / 1024).toFixed(0)} MiB; send smaller arguments (large content belongs in a file under an allowed folder).`;
     const read = declared > maxBody ? 'too large' : await readBody(req, maxBody);
@@ -303,8 +351,14 @@ export async function serveHttp(
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shown = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
   const url = `http://${shown}:${port}/mcp`;
+  if (options.oauth) {
+    const { publicUrl, ...rest } = options.oauth;
+    const base = (publicUrl ?? url.slice(0, -'/mcp'.length)).replace(/\/+$/, '').replace(/\/mcp$/, '');
+    resource = new ResourceServer({ ...rest, resource: `${base}/mcp` });
+    metadataUrl = `${base}/.well-known/oauth-protected-resource/mcp`;
+  }
   log.info(
-    `${def.name} ${def.version} serving ${factory.tools.length} tools at ${url}${options.key ? ' (bearer key required)' : ''}`,
+    `${def.name} ${def.version} serving ${factory.tools.length} tools at ${url}${options.key ? ' (bearer key required)' : ''}${options.oauth ? ' (per-user sign-in)' : ''}`,
   );
 
   let resolveClosed!: () => void;
