@@ -147,6 +147,7 @@ export class AzureSignIn {
     scopes: string[];
     clientSecret?: string;
     certificatePem?: string;
+    forceRefresh?: boolean;
   }): Promise<AzureToken> {
     const { credential, app } = this.confidential(request);
     const key = `obo\n${request.user}\n${credential}\n${[...request.scopes].sort().join(' ')}`;

@@ -13,7 +13,7 @@ import { serveStdio, type ServerDefinition } from './server.js';
 import { AuditLog } from './audit.js';
 import { commandHint } from './command-hint.js';
 import { parseListen, serveHttp } from './serve-http.js';
-import { oauthFromEnv } from './oauth.js';
+import { oauthFromEnv, onBehalfOfFromEnv } from './oauth.js';
 import { parseList, type ModeOptions, type ToolsetDefinition } from './toolset.js';
 
 export interface CliOption {
@@ -348,6 +348,7 @@ async function startHttp(
   };
   const drainMs = number('SWITCHYARD_HTTP_DRAIN_S', 10) * 1000;
   const oauth = oauthFromEnv(env);
+  const onBehalfOf = oauth ? onBehalfOfFromEnv(env, oauth, ctx.secrets, ctx.log) : undefined;
   let resolveStopping!: () => void;
   const stopping = new Promise<void>((resolve) => (resolveStopping = resolve));
   const running = await serveHttp(server, {
@@ -357,6 +358,7 @@ async function startHttp(
     log: ctx.log,
     ...(key ? { key } : {}),
     ...(oauth ? { oauth } : {}),
+    ...(onBehalfOf ? { onBehalfOf } : {}),
     ...(audit ? { audit } : {}),
     maxConcurrent: number('SWITCHYARD_HTTP_MAX_CONCURRENT', 16),
     requestTimeoutMs: number('SWITCHYARD_HTTP_TIMEOUT_S', 300) * 1000,

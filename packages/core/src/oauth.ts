@@ -1,5 +1,10 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { readFileSync } from 'node:fs';
+import { AzureSignIn, type AzureToken } from './azure.js';
 import { UserInputError } from './errors.js';
+import type { Logger } from './log.js';
+import { registerSecret } from './redact.js';
+import type { SecretStore } from './secret-store.js';
 import { oneLine } from './untrusted.js';
 
 /**
@@ -52,7 +57,9 @@ export class BearerRejected extends Error {
 
 export class ResourceServer {
   private readonly options: ResourceServerOptions;
-  private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+  private readonly jwksUrl: URL;
+  /** jose and the tenant's key set, loaded on the first token (a stdio start never needs them). */
+  private verifier: Promise<{ jose: Jose; keys: ReturnType<Jose['createRemoteJWKSet']> }> | undefined;
   private readonly issuers: string[];
   private readonly audiences: string[];
 
@@ -60,10 +67,7 @@ export class ResourceServer {
     const host = options.authorityHost.replace(/\/+$/, '');
     this.options = { ...options, authorityHost: host };
     // The tenant's signing keys (OpenID metadata `jwks_uri`); jose caches them and refetches for an unknown kid.
-    this.keys = createRemoteJWKSet(new URL(`${host}/${options.tenantId}/discovery/v2.0/keys`), {
-      timeoutDuration: 10_000,
-      cooldownDuration: 30_000,
-    });
+    this.jwksUrl = new URL(`${host}/${options.tenantId}/discovery/v2.0/keys`);
     // v2.0 tokens: `{host}/{tid}/v2.0`; v1.0 tokens: `https://sts.windows.net/{tid}/` (access-token-claims-reference).
     this.issuers = [`${host}/${options.tenantId}/v2.0`, `https://sts.windows.net/${options.tenantId}/`];
     this.audiences = [options.clientId, options.appIdUri ?? `api://${options.clientId}`];
@@ -109,9 +113,14 @@ export class ResourceServer {
       );
     if (!token)
       throw new BearerRejected(401, 'invalid_request', 'The Authorization header is not a bearer token.');
+    this.verifier ??= import('jose').then((jose) => ({
+      jose,
+      keys: jose.createRemoteJWKSet(this.jwksUrl, { timeoutDuration: 10_000, cooldownDuration: 30_000 }),
+    }));
+    const { jose, keys } = await this.verifier;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ({ payload } = await jose.jwtVerify(token, keys, {
         algorithms: ['RS256'],
         issuer: this.issuers,
         audience: this.audiences,
@@ -119,7 +128,7 @@ export class ResourceServer {
         requiredClaims: ['exp', 'iat', 'tid', 'oid'],
       }));
     } catch (err) {
-      throw new BearerRejected(401, 'invalid_token', whyRefused(err));
+      throw new BearerRejected(401, 'invalid_token', whyRefused(jose.errors, err));
     }
     if (payload.tid !== this.options.tenantId)
       throw new BearerRejected(401, 'invalid_token', 'The token was issued for another tenant.');
@@ -151,7 +160,9 @@ export class ResourceServer {
 }
 
 /** One sentence for why jose refused a token (never the token itself). */
-function whyRefused(err: unknown): string {
+type Jose = typeof import('jose');
+
+function whyRefused(errors: Jose['errors'], err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'The token has expired; sign in again for a new one.';
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'aud')
@@ -196,4 +207,53 @@ export function oauthFromEnv(
       .filter(Boolean),
     ...(env.SWITCHYARD_HTTP_PUBLIC_URL ? { publicUrl: env.SWITCHYARD_HTTP_PUBLIC_URL } : {}),
   };
+}
+
+/** A caller's verified token exchanged for a downstream API's, as that user (`AzureSignIn.onBehalfOf`). */
+export type OnBehalfOf = (request: {
+  assertion: string;
+  user: string;
+  scopes: string[];
+  forceRefresh?: boolean;
+}) => Promise<AzureToken>;
+
+/**
+ * The on-behalf-of exchange for per-user sign-in, with the server's own app credential from env
+ * (`SWITCHYARD_HTTP_OAUTH_CLIENT_SECRET`, or a PEM holding key and certificate at
+ * `SWITCHYARD_HTTP_OAUTH_CERTIFICATE_PATH`); undefined without one (tools then use the server's own sign-in).
+ */
+export function onBehalfOfFromEnv(
+  env: NodeJS.ProcessEnv,
+  oauth: Omit<ResourceServerOptions, 'resource'>,
+  secrets: SecretStore,
+  log: Logger,
+): OnBehalfOf | undefined {
+  const clientSecret = env.SWITCHYARD_HTTP_OAUTH_CLIENT_SECRET || undefined;
+  const certificatePath = env.SWITCHYARD_HTTP_OAUTH_CERTIFICATE_PATH || undefined;
+  if (!clientSecret && !certificatePath) return undefined;
+  let certificatePem: string | undefined;
+  if (!clientSecret && certificatePath) {
+    try {
+      certificatePem = readFileSync(certificatePath, 'utf8');
+    } catch (err) {
+      throw new UserInputError(
+        `SWITCHYARD_HTTP_OAUTH_CERTIFICATE_PATH names ${certificatePath}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  if (clientSecret) registerSecret(clientSecret);
+  const signIn = new AzureSignIn({
+    clientId: oauth.clientId,
+    tenantId: oauth.tenantId,
+    authorityHost: oauth.authorityHost,
+    secrets,
+    cacheService: 'switchyard/http-on-behalf-of',
+    loginHint: "Check the server's app registration: its client id, tenant and secret or certificate",
+    log,
+  });
+  return (request) =>
+    signIn.onBehalfOf({
+      ...request,
+      ...(clientSecret ? { clientSecret } : { certificatePem: certificatePem! }),
+    });
 }

@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { AuditLog } from './audit.js';
 import { registerSecret } from './redact.js';
-import { BearerRejected, ResourceServer, type ResourceServerOptions } from './oauth.js';
+import { BearerRejected, ResourceServer, type OnBehalfOf, type ResourceServerOptions } from './oauth.js';
 import { commandHint } from './command-hint.js';
 import { UserInputError } from './errors.js';
 import type { Logger } from './log.js';
@@ -38,6 +38,8 @@ export interface HttpServeOptions {
    * app registration, checked as a resource server does (see oauth.ts). `resource` is filled in once listening.
    */
   oauth?: Omit<ResourceServerOptions, 'resource'> & { publicUrl?: string };
+  /** With `oauth`: how a signed-in caller's token becomes a downstream one (`ToolContext.caller`). */
+  onBehalfOf?: OnBehalfOf;
   audit?: AuditLog;
   /** The largest request body read (default: the stdio transport's 10 MiB per message). */
   maxBodyBytes?: number;
@@ -140,6 +142,7 @@ export async function serveHttp(
     log,
     principal,
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
   });
   const handler = createMcpHandler(({ era }) => factory.build(era), {
     legacy: 'stateless',

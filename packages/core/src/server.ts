@@ -16,7 +16,14 @@ import { redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
-import { resolveAliases, type ToolContext, type ToolDefinition, type ToolReply } from './tool.js';
+import {
+  resolveAliases,
+  type Caller,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolReply,
+} from './tool.js';
+import type { OnBehalfOf } from './oauth.js';
 import { resolveModes, type ModeOptions, type ServedModes, type ToolsetDefinition } from './toolset.js';
 import { describeInputIssues, screenRequest } from './input-issues.js';
 import { listedTools } from './tool-catalog.js';
@@ -156,6 +163,27 @@ interface Shared {
   tasks: TaskStore;
   /** The audit log and the principal of a call that carries none (stdio: the OS user). */
   audit: { log: AuditLog | undefined; principal: string };
+  /** Over HTTP with per-user sign-in: the exchange of a caller's token for a downstream one (see `Caller`). */
+  onBehalfOf?: OnBehalfOf;
+}
+
+/** The signed-in user of an HTTP request (per-user sign-in), with their downstream tokens; else undefined. */
+function signedInCaller(shared: Shared, ctx: ServerContext): Caller | undefined {
+  const auth = ctx.http?.authInfo;
+  const exchange = shared.onBehalfOf;
+  if (!auth?.token || !auth.clientId.startsWith('user:') || !exchange) return undefined;
+  const username = (auth.extra as { username?: string } | undefined)?.username;
+  return {
+    id: auth.clientId,
+    username,
+    token: (scopes, forceRefresh) =>
+      exchange({
+        assertion: auth.token,
+        user: auth.clientId,
+        scopes,
+        ...(forceRefresh ? { forceRefresh } : {}),
+      }),
+  };
 }
 
 /**
@@ -165,7 +193,7 @@ interface Shared {
  */
 export function serverFactory(
   def: ServerDefinition,
-  options: { modes: ModeOptions; log: Logger; audit?: AuditLog; principal: string },
+  options: { modes: ModeOptions; log: Logger; audit?: AuditLog; principal: string; onBehalfOf?: OnBehalfOf },
 ): { tools: readonly ToolDefinition[]; tasks: TaskStore; build(era: 'legacy' | 'modern'): Server } {
   const served = applyModes(def, options.modes, options.log);
   const shared: Shared = {
@@ -173,6 +201,7 @@ export function serverFactory(
     listed: undefined,
     tasks: new TaskStore({ log: options.log.child('tasks') }),
     audit: { log: options.audit, principal: options.principal },
+    ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
   };
   return {
     tools: served.tools,
@@ -245,9 +274,11 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
     const signal = extra.mcpReq.signal;
     const modern = isModern(server);
     const canSample = !modern && server.getClientCapabilities()?.sampling !== undefined;
+    const caller = signedInCaller(shared, extra);
     const ctx: ToolContext = {
       signal,
       log: toolLog,
+      ...(caller ? { caller } : {}),
       progress: async (progress, total, message) => {
         if (progressToken === undefined || signal.aborted) return;
         await extra.mcpReq

@@ -1,3 +1,4 @@
+import type { AzureToken } from './azure.js';
 import { z } from 'zod';
 import type { Logger } from './log.js';
 import { resumable, type Resumable } from './cursor.js';
@@ -19,11 +20,25 @@ export interface SamplingRequest {
   temperature?: number;
 }
 
+/** The user a request over HTTP was signed in as. */
+export interface Caller {
+  /** `user:<tenant id>:<object id>`. */
+  id: string;
+  username: string | undefined;
+  token(scopes: string[], forceRefresh?: boolean): Promise<AzureToken>;
+}
+
 /** What a tool handler gets besides its arguments. */
 export interface ToolContext {
   /** Fires when the caller cancels the request; pass it down to every I/O call. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Over HTTP with per-user sign-in: the signed-in user, and `token(scopes)` for a downstream API as that user (the
+   * on-behalf-of exchange with the server's own app credential; the user's own token is never sent on). Undefined
+   * on stdio and for a key: the server's own sign-in applies.
+   */
+  caller?: Caller;
   /** Send an MCP progress notification (a no-op when the caller asked for none). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Ask the host's model for text (MCP sampling); undefined when the client does not support it. */

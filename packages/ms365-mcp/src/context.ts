@@ -1,5 +1,6 @@
 import {
   defineTool,
+  type Caller,
   type LocalFiles,
   type Logger,
   type SecretStore,
@@ -95,12 +96,15 @@ export class Ms365 {
       ...(confirm
         ? {
             confirm: async (args, ctx) =>
-              confirm(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args) })) as
-                Confirmation<never> | undefined,
+              confirm(
+                args,
+                ctx,
+                await this.graph(needs, { otherMailbox: mailboxGiven(args), caller: ctx.caller }),
+              ) as Confirmation<never> | undefined,
           }
         : {}),
       handler: async (args, ctx) =>
-        handler(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args) })),
+        handler(args, ctx, await this.graph(needs, { otherMailbox: mailboxGiven(args), caller: ctx.caller })),
     });
   }
 
@@ -124,7 +128,12 @@ export class Ms365 {
     return plan;
   }
 
-  async graph(needs: Capability[], options: { otherMailbox?: boolean } = {}): Promise<Graph> {
+  async graph(
+    needs: Capability[],
+    options: { otherMailbox?: boolean; caller?: Caller | undefined } = {},
+  ): Promise<Graph> {
+    // A user signed in over HTTP: that user's work account, through the on-behalf-of exchange.
+    if (options.caller) return this.hub.forCaller(options.caller, this.plan(false).scopesFor(needs, options));
     const personal = this.auth.usesSuppliedToken ? false : await this.auth.personalTenant();
     return this.hub.forScopes(this.plan(personal).scopesFor(needs, options));
   }

@@ -10,6 +10,8 @@ import {
   retryAfterSeconds,
   upstreamHttpError,
   upstreamInfo,
+  type AzureToken,
+  type Caller,
   type Collected,
   type HttpErrorResponse,
   type HttpRequest,
@@ -69,6 +71,14 @@ export class GraphHub {
     this.log = log;
   }
 
+  /**
+   * A client for one call of a user signed in over HTTP: its tokens come from the on-behalf-of exchange for that
+   * user (core's `Caller`), never from this server's own sign-in, and it is not kept for another caller.
+   */
+  forCaller(caller: Caller, scopes: string[]): Graph {
+    return new Graph(this, scopes, (forceRefresh) => caller.token(scopes, forceRefresh));
+  }
+
   /** A client whose calls carry a token for these scopes. */
   forScopes(scopes: string[]): Graph {
     const key = [...scopes].sort().join(' ');
@@ -88,9 +98,15 @@ export class Graph {
   private readonly hub: GraphHub;
   private grantedScopes: string[] = [];
 
-  constructor(hub: GraphHub, scopes: string[]) {
+  constructor(
+    hub: GraphHub,
+    scopes: string[],
+    /** Where tokens come from instead of the server's sign-in (a caller signed in over HTTP). */
+    tokens?: (forceRefresh: boolean) => Promise<AzureToken>,
+  ) {
     this.hub = hub;
     this.scopes = scopes;
+    const token = tokens ?? ((forceRefresh: boolean) => hub.auth.token(scopes, forceRefresh));
     this.http = new HttpClient({
       service: SERVICE,
       baseUrl: hub.auth.graphUrl,
@@ -98,12 +114,12 @@ export class Graph {
       maxRetryWaitMs: 20_000,
       userAgent: 'switchyard-ms365-mcp',
       auth: async ({ forceRefresh }) => {
-        const token = await hub.auth.token(scopes, forceRefresh);
-        this.grantedScopes = token.scopes;
-        return { authorization: `Bearer ${token.accessToken}` };
+        const got = await token(forceRefresh);
+        this.grantedScopes = got.scopes;
+        return { authorization: `Bearer ${got.accessToken}` };
       },
       // An expired or revoked access token: refresh once, then give up with what to run.
-      shouldRefreshAuth: (r) => r.status === 401 && !hub.auth.usesSuppliedToken,
+      shouldRefreshAuth: (r) => r.status === 401 && (tokens !== undefined || !hub.auth.usesSuppliedToken),
       describeError: (r) => this.describe(r),
     });
   }
