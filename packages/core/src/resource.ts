@@ -4,6 +4,8 @@ import type { Logger } from './log.js';
 export interface ResourceContext {
   signal: AbortSignal;
   log: Logger;
+  /** Who asks (see `ToolContext.principal`). */
+  principal: string;
 }
 
 export interface ResourceListing {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ProtocolError, ProtocolErrorCode, UriTemplate, type Server } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  UriTemplate,
+  type Server,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { errorText, isSwitchyardError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact, redactSecrets } from './redact.js';
@@ -53,7 +59,12 @@ export function toolsetsResource(def: ServerDefinition, served: ServedModes): Re
   };
 }
 
-export function registerResources(server: Server, resources: ResourceDefinition[], log: Logger): void {
+export function registerResources(
+  server: Server,
+  resources: ResourceDefinition[],
+  log: Logger,
+  principalOf: (extra: ServerContext) => string,
+): void {
   const templates = resources.map((r) => ({ def: r, template: new UriTemplate(r.uriTemplate) }));
   const isTemplate = (r: ResourceDefinition) => UriTemplate.isTemplate(r.uriTemplate);
   const toProtocolError = (err: unknown): ProtocolError => {
@@ -76,7 +87,7 @@ export function registerResources(server: Server, resources: ResourceDefinition[
   };
 
   server.setRequestHandler('resources/list', async (_request, extra) => {
-    const ctx = { signal: extra.mcpReq.signal, log };
+    const ctx = { signal: extra.mcpReq.signal, log, principal: principalOf(extra) };
     const listed = [];
     for (const r of resources) {
       if (!isTemplate(r)) {
@@ -117,7 +128,11 @@ export function registerResources(server: Server, resources: ResourceDefinition[
         Object.entries(match).map(([k, v]) => [k, decodeURIComponent(Array.isArray(v) ? v.join(',') : v)]),
       );
       try {
-        const content = await def.read(params, { signal: extra.mcpReq.signal, log });
+        const content = await def.read(params, {
+          signal: extra.mcpReq.signal,
+          log,
+          principal: principalOf(extra),
+        });
         return {
           contents: [
             {
@@ -143,7 +158,11 @@ export function registerResources(server: Server, resources: ResourceDefinition[
       const def = ref.type === 'ref/resource' ? resources.find((r) => r.uriTemplate === ref.uri) : undefined;
       const complete = def?.complete?.[request.params.argument.name];
       const values = complete
-        ? await complete(request.params.argument.value, { signal: extra.mcpReq.signal, log }).catch(() => [])
+        ? await complete(request.params.argument.value, {
+            signal: extra.mcpReq.signal,
+            log,
+            principal: principalOf(extra),
+          }).catch(() => [])
         : [];
       return {
         completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },

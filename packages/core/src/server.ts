@@ -278,6 +278,7 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
     const ctx: ToolContext = {
       signal,
       log: toolLog,
+      principal: callerOf(extra, shared.audit.principal),
       ...(caller ? { caller } : {}),
       progress: async (progress, total, message) => {
         if (progressToken === undefined || signal.aborted) return;
@@ -360,7 +361,7 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
   server.setRequestHandler('tools/call', auditCalls(shared.audit, callTool));
 
   if (offersTasks) registerTaskMethods(server, shared.tasks, (ctx) => callerOf(ctx, shared.audit.principal));
-  registerResources(server, resources, log);
+  registerResources(server, resources, log, (extra) => callerOf(extra, shared.audit.principal));
   if (prompts.length > 0) registerPrompts(server, prompts);
   return server;
 }

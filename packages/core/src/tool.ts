@@ -39,6 +39,12 @@ export interface ToolContext {
    * on stdio and for a key: the server's own sign-in applies.
    */
   caller?: Caller;
+  /**
+   * Who is calling, as the audit log names them: `os:<user>` on stdio, `key` for the HTTP key, `user:<tenant>:<oid>`
+   * for a user signed in over HTTP, `anonymous` on an open loopback HTTP port. What a server maps to its own scopes
+   * (the lakehouse's tenant per caller).
+   */
+  principal: string;
   /** Send an MCP progress notification (a no-op when the caller asked for none). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Ask the host's model for text (MCP sampling); undefined when the client does not support it. */

@@ -41,9 +41,10 @@ function firstLine(sql: string): string {
 export async function confirmSync(
   lh: Lakehouse,
   tenantId: string | undefined,
+  principal: string,
   args: SyncRequest,
 ): Promise<Confirmation<{ target: string; mode: SyncRequest['sync_mode']; table_rows: number }> | undefined> {
-  const tenant = await lh.tenant(tenantId);
+  const tenant = await lh.tenant(tenantId, principal);
   const { targetLabel } = planSync(args);
   const state = args.sync_mode === 'incremental' ? await tenant.meta.getSyncState(targetLabel) : undefined;
   const plan = planSync(args, state);
@@ -81,9 +82,10 @@ export async function confirmSync(
 export async function confirmUpload(
   lh: Lakehouse,
   tenantId: string | undefined,
+  principal: string,
   args: UploadRequest,
 ): Promise<Confirmation<{ table: string }> | undefined> {
-  const tenant = await lh.tenant(tenantId);
+  const tenant = await lh.tenant(tenantId, principal);
   const { fileName, path, target } = await uploadTarget(lh, args);
   const rows = await rowsAtStake(tenant, target);
   if (rows === undefined) return undefined;
@@ -103,10 +105,11 @@ export async function confirmUpload(
 export async function confirmTransform(
   lh: Lakehouse,
   tenantId: string | undefined,
+  principal: string,
   request: TransformRequest,
 ): Promise<Confirmation<{ target: string; dry_run: boolean; rows: null }> | undefined> {
   if (request.dry_run) return undefined;
-  const tenant = await lh.tenant(tenantId);
+  const tenant = await lh.tenant(tenantId, principal);
   const { source, target } = await planTransformRequest(tenant, request);
   const rows = await rowsAtStake(tenant, target);
   if (rows === undefined) return undefined;
@@ -127,11 +130,12 @@ export async function confirmTransform(
 export async function confirmGoldView(
   lh: Lakehouse,
   tenantId: string | undefined,
+  principal: string,
   ref: TableRef,
   args: { sql: string; replace: boolean },
 ): Promise<Confirmation<{ view: string }> | undefined> {
   if (!args.replace) return undefined;
-  const tenant = await lh.tenant(tenantId);
+  const tenant = await lh.tenant(tenantId, principal);
   if ((await tenant.columnsOf(ref)) === undefined) return undefined;
   return {
     message: [

@@ -2,6 +2,7 @@
  * What every tool shares: the warehouse, the default tenant, the secret store, the limits. Built once in
  * `createServer` without touching disk or network; the warehouse opens a tenant on first use.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   commandHint,
@@ -75,11 +76,53 @@ function tenantPin(raw: string | undefined, named: string | undefined): string |
   return value;
 }
 
+/**
+ * Tenants assigned per caller, for a server that many callers reach over HTTP (LAKEHOUSE_TENANTS_BY_CALLER): a JSON
+ * object from principal (`key`, `user:<tenant id>:<object id>`, as the audit log names callers) to lakehouse tenant,
+ * inline or in a file. A caller then reaches its own tenant only, and a caller not in it nothing.
+ */
+function tenantsByCaller(
+  raw: string | undefined,
+  pinned: string | undefined,
+): Map<string, string> | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (pinned !== undefined) {
+    throw new UserInputError(
+      'LAKEHOUSE_TENANTS_BY_CALLER and a tenant pin both say which tenant is reachable: set one of them',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.startsWith('{') ? value : readFileSync(value, 'utf8'));
+  } catch (err) {
+    throw new UserInputError(
+      `LAKEHOUSE_TENANTS_BY_CALLER is neither a JSON object nor a readable JSON file (${err instanceof Error ? err.message.slice(0, 120) : String(err)})`,
+      { hint: 'Give {"key": "acme", "user:<tenant id>:<object id>": "globex"}, inline or in a file' },
+    );
+  }
+  const entries =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : [];
+  const bad = entries.find(
+    ([, tenant]) => typeof tenant !== 'string' || !/^[A-Za-z0-9_-]{1,63}$/.test(tenant),
+  );
+  if (entries.length === 0 || bad) {
+    throw new UserInputError(
+      bad
+        ? `LAKEHOUSE_TENANTS_BY_CALLER assigns ${JSON.stringify(bad[1])} to '${bad[0]}', which is not a tenant id (letters, digits, _ and -, at most 63)`
+        : 'LAKEHOUSE_TENANTS_BY_CALLER assigns no tenant to anyone',
+    );
+  }
+  return new Map(entries as Array<[string, string]>);
+}
+
 export interface LakehouseSettings {
   home: string;
   defaultTenant: string;
   /** The only tenant tools, resources and prompts may reach (`--tenant-pin`, `LAKEHOUSE_TENANT_PIN`). */
   pinnedTenant: string | undefined;
+  /** Each caller's only tenant (LAKEHOUSE_TENANTS_BY_CALLER). */
+  tenantsByCaller: Map<string, string> | undefined;
   profile: string;
   /** Bytes per CSV part while syncing. */
   partBytes: number;
@@ -134,6 +177,7 @@ export function settingsFromEnv(
     home,
     defaultTenant: pinned ?? named ?? 'default',
     pinnedTenant: pinned,
+    tenantsByCaller: tenantsByCaller(env.LAKEHOUSE_TENANTS_BY_CALLER, pinned),
     profile: options.profile,
     partBytes: Math.max(1, Number(env.LAKEHOUSE_SYNC_PART_MB) || 32) * 1024 * 1024,
     maxUploadBytes: Math.max(1, Number(env.LAKEHOUSE_MAX_UPLOAD_MB) || 2048) * 1024 * 1024,
@@ -190,12 +234,23 @@ export class Lakehouse {
     return undefined;
   }
 
-  async tenant(id: string | undefined): Promise<TenantWarehouse> {
+  /**
+   * A tenant's warehouse, for `principal` (who calls: see core's `ToolContext.principal`). With tenants assigned per
+   * caller (LAKEHOUSE_TENANTS_BY_CALLER, for HTTP) a caller reaches only their own; with a pin, only the pinned one.
+   */
+  async tenant(id: string | undefined, principal?: string): Promise<TenantWarehouse> {
     const problem = this.databricksProblem();
     if (problem) {
       throw new UserInputError(`The Databricks warehouse is not configured: ${problem}`, {
         hint: 'Set DATABRICKS_HOST and DATABRICKS_WAREHOUSE_ID (or DATABRICKS_HTTP_PATH), or use the local warehouse (LAKEHOUSE_WAREHOUSE=duckdb)',
       });
+    }
+    const assigned = this.assignedTenant(principal);
+    if (assigned !== undefined && id !== undefined && id !== assigned) {
+      throw new PermissionError(
+        `Tenant '${id}' is not yours to reach: ${principal} works in tenant '${assigned}' only; nothing was read or changed`,
+        { hint: `Omit tenant_id (or pass '${assigned}')` },
+      );
     }
     const pin = this.settings.pinnedTenant;
     if (pin !== undefined && id !== undefined && id !== pin) {
@@ -206,13 +261,29 @@ export class Lakehouse {
         },
       );
     }
-    return this.warehouse.tenant(id ?? this.settings.defaultTenant);
+    return this.warehouse.tenant(id ?? assigned ?? this.settings.defaultTenant);
   }
 
-  /** The tenants this server may show: the pinned one, or every tenant under the home. */
-  async reachableTenants(): Promise<string[]> {
+  /** The tenants `principal` may see: their assigned one, the pinned one, or every tenant under the home. */
+  async reachableTenants(principal?: string): Promise<string[]> {
+    const assigned = this.assignedTenant(principal);
+    if (assigned !== undefined) return [assigned];
     const pin = this.settings.pinnedTenant;
     return pin !== undefined ? [pin] : this.warehouse.tenants();
+  }
+
+  /** With tenants assigned per caller: the caller's tenant; a caller without one is refused outright. */
+  private assignedTenant(principal: string | undefined): string | undefined {
+    const byCaller = this.settings.tenantsByCaller;
+    if (!byCaller || principal === undefined) return undefined;
+    const assigned = byCaller.get(principal);
+    if (assigned === undefined) {
+      throw new PermissionError(
+        `No lakehouse tenant is assigned to ${principal}, so nothing can be read or changed for it`,
+        { hint: 'Add it to LAKEHOUSE_TENANTS_BY_CALLER on the server' },
+      );
+    }
+    return assigned;
   }
 
   /** Keychain accounts of the Databricks secrets: one per workspace (token) or per workspace and client. */
@@ -261,8 +332,9 @@ export class Lakehouse {
   async connection(
     tenantId: string | undefined,
     name: string,
+    principal?: string,
   ): Promise<{ tenant: TenantWarehouse; config: PostgresConfig }> {
-    const tenant = await this.tenant(tenantId);
+    const tenant = await this.tenant(tenantId, principal);
     const record = await tenant.meta.getConnection(name);
     if (!record) {
       const known = (await tenant.meta.listConnections()).map((c) => c.name);

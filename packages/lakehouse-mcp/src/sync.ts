@@ -204,11 +204,11 @@ export async function runSync(
   lh: Lakehouse,
   tenantId: string | undefined,
   args: SyncRequest,
-  ctx: Pick<ToolContext, 'signal' | 'log' | 'progress'>,
+  ctx: Pick<ToolContext, 'signal' | 'log' | 'progress' | 'principal'>,
 ): Promise<SyncOutcome> {
   // The arguments are checked before anything is opened; the remembered cursor comes with the target's state.
   const targetLabel = planSync(args).targetLabel;
-  const { tenant, config } = await lh.connection(tenantId, args.connection);
+  const { tenant, config } = await lh.connection(tenantId, args.connection, ctx.principal);
   const state = await tenant.meta.getSyncState(targetLabel);
   const plan = planSync(args, state);
   checkCursorKnown(plan);

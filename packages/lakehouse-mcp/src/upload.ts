@@ -105,9 +105,9 @@ export async function runUpload(
   lh: Lakehouse,
   tenantId: string | undefined,
   args: UploadRequest,
-  ctx: Pick<ToolContext, 'signal' | 'progress'>,
+  ctx: Pick<ToolContext, 'signal' | 'progress' | 'principal'>,
 ): Promise<UploadOutcome> {
-  const tenant = await lh.tenant(tenantId);
+  const tenant = await lh.tenant(tenantId, ctx.principal);
   const { fileName, path: sourcePath, target } = await uploadTarget(lh, args);
   const runId = newRunId();
   const started = new Date();

@@ -49,7 +49,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         run_id: z.string().optional(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-      confirm: ({ tenant_id, ...args }) => confirmSync(lh, tenant_id, args),
+      confirm: ({ tenant_id, ...args }, ctx) => confirmSync(lh, tenant_id, ctx.principal, args),
       task: true, // a big table takes minutes: a client that takes MCP tasks gets a handle and polls
       handler: async ({ tenant_id, ...args }, ctx) => {
         const r = await runSync(lh, tenant_id, args, ctx);
@@ -109,7 +109,7 @@ export function ingestTools(lh: Lakehouse): ToolDefinition[] {
         bytes: z.number().optional(),
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-      confirm: ({ tenant_id, ...args }) => confirmUpload(lh, tenant_id, args),
+      confirm: ({ tenant_id, ...args }, ctx) => confirmUpload(lh, tenant_id, ctx.principal, args),
       task: true,
       handler: async ({ tenant_id, ...args }, ctx) => {
         const r = await runUpload(lh, tenant_id, args, ctx);

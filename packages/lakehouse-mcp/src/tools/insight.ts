@@ -30,7 +30,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
-        const tenant = await lh.tenant(args.tenant_id);
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const ref = parseTableRef(args.table, tenant.catalog);
         const r = await analyzeSchema(tenant, ref, args.use_model, ctx);
         return {
@@ -67,7 +67,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
-        const tenant = await lh.tenant(args.tenant_id);
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const d = await suggestQuery(tenant, args, ctx);
         const head = d.valid
           ? `A ${d.dialect} draft (${d.source}), valid: it plans without errors. Run it with lakehouse_query_sql.`
@@ -107,7 +107,7 @@ export function insightTools(lh: Lakehouse): ToolDefinition[] {
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
-        const tenant = await lh.tenant(args.tenant_id);
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const { summary: s, text, narrative } = await explainData(tenant, args, ctx);
         return {
           text: `${fenceUntrusted(text, 'result summary')}${narrativeText(narrative, 'the summary above is computed')}`,

@@ -84,7 +84,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       // destructive: registering an existing name overwrites its host, user and stored password.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
-        const tenant = await lh.tenant(args.tenant_id);
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const { config, report, updated } = await registerPostgres(lh, tenant, args, ctx.signal);
         return {
           text: `${updated ? 'Updated' : 'Registered'} connection '${args.name}' in tenant '${tenant.tenant}'; the password is kept in the secret store (OS keychain or encrypted file), not in the catalog.\n${reportText(args.name, config, report)}`,
@@ -112,7 +112,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
           const check = await lh.warehouse.check(ctx.signal);
           if (!check.ok)
             throw new UpstreamError(`The warehouse is not usable: ${check.lines.slice(1).join('; ')}`);
-          const tenant = await lh.tenant(tenant_id);
+          const tenant = await lh.tenant(tenant_id, ctx.principal);
           const tables = await tenant.listTables();
           return {
             text: `${check.lines.join('\n')}\nTenant ${tenant.tenant} (${tenant.location}): ${n(tables.length)} tables and views.`,
@@ -128,7 +128,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
             },
           };
         }
-        const { config } = await lh.connection(tenant_id, connection);
+        const { config } = await lh.connection(tenant_id, connection, ctx.principal);
         const report = await testConnection(config, ctx.signal);
         return { text: reportText(connection, config, report), data: reportData(connection, report) };
       },
@@ -148,7 +148,7 @@ export function sourceTools(lh: Lakehouse): ToolDefinition[] {
       output: { table_count: z.number(), truncated: z.boolean() },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
-        const { config } = await lh.connection(args.tenant_id, args.connection);
+        const { config } = await lh.connection(args.tenant_id, args.connection, ctx.principal);
         const { tables, truncated } = await listSourceTables(
           config,
           { schema: args.schema, namePattern: args.name_like, limit: args.limit },

@@ -58,10 +58,10 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
         column_count: z.number().optional(), // absent when the user declined the rebuild
       },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-      confirm: ({ tenant_id, ...args }) =>
-        confirmTransform(lh, tenant_id, { ...args, steps: args.steps as StepInput[] }),
-      handler: async (args) => {
-        const tenant = await lh.tenant(args.tenant_id);
+      confirm: ({ tenant_id, ...args }, ctx) =>
+        confirmTransform(lh, tenant_id, ctx.principal, { ...args, steps: args.steps as StepInput[] }),
+      handler: async (args, ctx) => {
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const t = await transformToSilver(tenant, { ...args, steps: args.steps as StepInput[] });
         const target = `${tenant.catalog}.silver.${t.target.name}`;
         const column_count = t.columns.length;
@@ -94,9 +94,9 @@ export function transformTools(lh: Lakehouse): ToolDefinition[] {
       output: { view: z.string(), column_count: z.number().optional() },
       // destructive: with replace, an existing view's definition is overwritten.
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-      confirm: (args) => confirmGoldView(lh, args.tenant_id, goldRef(args.name), args),
-      handler: async (args) => {
-        const tenant = await lh.tenant(args.tenant_id);
+      confirm: (args, ctx) => confirmGoldView(lh, args.tenant_id, ctx.principal, goldRef(args.name), args),
+      handler: async (args, ctx) => {
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const ref = goldRef(args.name);
         const { columns } = await tenant.createView(ref, args.sql.trim().replace(/;\s*$/, ''), args.replace);
         return {

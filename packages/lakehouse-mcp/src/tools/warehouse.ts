@@ -26,8 +26,8 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       input: { layer: layerArg.optional().describe('Only this layer.'), tenant_id: tenantArg },
       output: { catalog: z.string(), table_count: z.number() },
       annotations: { readOnlyHint: true, openWorldHint: false },
-      handler: async ({ layer, tenant_id }) => {
-        const tenant = await lh.tenant(tenant_id);
+      handler: async ({ layer, tenant_id }, ctx) => {
+        const tenant = await lh.tenant(tenant_id, ctx.principal);
         const tables = await tenant.listTables(layer);
         const lines = ['table,kind,rows,columns,source,last_loaded'];
         for (const t of tables) {
@@ -69,7 +69,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
-        const tenant = await lh.tenant(args.tenant_id);
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const ref = parseTableRef(args.table, tenant.catalog);
         const d = await describeTable(tenant, ref, args.profile, ctx.signal);
         const table = `${tenant.catalog}.${ref.layer}.${ref.name}`;
@@ -110,7 +110,7 @@ export function warehouseTools(lh: Lakehouse): ToolDefinition[] {
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
       handler: async (args, ctx) => {
-        const tenant = await lh.tenant(args.tenant_id);
+        const tenant = await lh.tenant(args.tenant_id, ctx.principal);
         const result = await tenant.query(args.sql, {
           maxRows: args.max_rows,
           maxBytes: args.max_bytes,
