@@ -1,11 +1,18 @@
 import { z } from 'zod';
-import { ProtocolError, ProtocolErrorCode, UriTemplate, type Server } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  UriTemplate,
+  type Server,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { errorText, isSwitchyardError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact, redactSecrets } from './redact.js';
-import type { PromptDefinition, ResourceDefinition } from './resource.js';
+import type { PromptDefinition, ResourceContext, ResourceDefinition } from './resource.js';
 import { describeInputIssues } from './input-issues.js';
 import { shortId } from './server-errors.js';
+import type { Caller } from './tool.js';
 import type { ServedModes } from './toolset.js';
 import type { ServerDefinition } from './server.js';
 
@@ -53,7 +60,17 @@ export function toolsetsResource(def: ServerDefinition, served: ServedModes): Re
   };
 }
 
-export function registerResources(server: Server, resources: ResourceDefinition[], log: Logger): void {
+export function registerResources(
+  server: Server,
+  resources: ResourceDefinition[],
+  log: Logger,
+  /** The signed-in user of a request over HTTP with per-user sign-in (see `ToolContext.caller`). */
+  callerOf: (extra: ServerContext) => Caller | undefined = () => undefined,
+): void {
+  const contextOf = (extra: ServerContext): ResourceContext => {
+    const caller = callerOf(extra);
+    return { signal: extra.mcpReq.signal, log, ...(caller ? { caller } : {}) };
+  };
   const templates = resources.map((r) => ({ def: r, template: new UriTemplate(r.uriTemplate) }));
   const isTemplate = (r: ResourceDefinition) => UriTemplate.isTemplate(r.uriTemplate);
   const toProtocolError = (err: unknown): ProtocolError => {
@@ -76,7 +93,7 @@ export function registerResources(server: Server, resources: ResourceDefinition[
   };
 
   server.setRequestHandler('resources/list', async (_request, extra) => {
-    const ctx = { signal: extra.mcpReq.signal, log };
+    const ctx = contextOf(extra);
     const listed = [];
     for (const r of resources) {
       if (!isTemplate(r)) {
@@ -117,7 +134,7 @@ export function registerResources(server: Server, resources: ResourceDefinition[
         Object.entries(match).map(([k, v]) => [k, decodeURIComponent(Array.isArray(v) ? v.join(',') : v)]),
       );
       try {
-        const content = await def.read(params, { signal: extra.mcpReq.signal, log });
+        const content = await def.read(params, contextOf(extra));
         return {
           contents: [
             {
@@ -143,7 +160,7 @@ export function registerResources(server: Server, resources: ResourceDefinition[
       const def = ref.type === 'ref/resource' ? resources.find((r) => r.uriTemplate === ref.uri) : undefined;
       const complete = def?.complete?.[request.params.argument.name];
       const values = complete
-        ? await complete(request.params.argument.value, { signal: extra.mcpReq.signal, log }).catch(() => [])
+        ? await complete(request.params.argument.value, contextOf(extra)).catch(() => [])
         : [];
       return {
         completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },
