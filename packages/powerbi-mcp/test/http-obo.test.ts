@@ -83,7 +83,7 @@ describe('Power BI over HTTP, as the signed-in user', () => {
         const dax = await bob.call('powerbi_execute_dax', {
           workspace: 'Finance',
           dataset: 'Finance Model',
-          query: "EVALUATE ROW(\"n\", 1)",
+          query: 'EVALUATE ROW("n", 1)',
         });
         expect(dax.isError).toBe(false);
         expect(world.pbi.queries.at(-1)!.principal).toBe(BOB);
@@ -95,7 +95,9 @@ describe('Power BI over HTTP, as the signed-in user', () => {
       // they presented, never the server's service principal.
       const seen = powerBiTokens(from, [presented.alice, presented.bob]);
       expect(seen.presentedSent).toBe(false);
-      expect(seen.holders).toEqual(new Set([`${SERVER_APP} ${ALICE} ${RESOURCE}`, `${SERVER_APP} ${BOB} ${RESOURCE}`]));
+      expect(seen.holders).toEqual(
+        new Set([`${SERVER_APP} ${ALICE} ${RESOURCE}`, `${SERVER_APP} ${BOB} ${RESOURCE}`]),
+      );
       const exchanged = world.authority.oboRequests.filter((r) => r.granted);
       expect(exchanged.map((r) => r.username)).toEqual(expect.arrayContaining([ALICE, BOB]));
       // Reading asks for the delegated read permissions only.
@@ -105,15 +107,23 @@ describe('Power BI over HTTP, as the signed-in user', () => {
     },
   );
 
-  it('reads a schema resource as the signed-in user', async () => {
+  it('lists and reads schema resources as the signed-in user', async () => {
     const from = world.pbi.service.requests.length;
     const presented = tokenFor(BOB);
     const bob = await server.connect({ headers: { Authorization: `Bearer ${presented}` } });
     try {
+      const listed = await bob.client.listResources();
+      expect(listed.resources.filter((r) => r.uri.startsWith('powerbi://')).map((r) => r.name)).toEqual([
+        'Finance / Finance Model',
+      ]);
       const read = await bob.client.readResource({
         uri: `powerbi://workspaces/${guid(2, 1)}/datasets/${guid(10, 2)}/schema`,
       });
-      expect(read.contents[0]!.text).toContain('Schema of dataset');
+      const content = read.contents[0] as { text: string };
+      expect(content.text.split('\n')[0]).toBe(
+        `# Schema of dataset ${guid(10, 2)} in workspace ${guid(2, 1)}`,
+      );
+      expect(content.text).toContain('CustomerKey (Int64, hidden)');
     } finally {
       await bob.close();
     }

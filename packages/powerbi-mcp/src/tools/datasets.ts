@@ -80,7 +80,11 @@ export function datasetTools(pbi: PowerBi) {
       // The seed chat backend calls powerbi_get_dataset_schema(workspace_id, dataset_id).
       aliases: { workspace_id: 'workspace', dataset_id: 'dataset' },
       handler: async (args, ctx) => {
-        const { target, schema, cached, rendered } = await describeDatasetSchema(pbi.forCall(ctx), args, ctx.signal);
+        const { target, schema, cached, rendered } = await describeDatasetSchema(
+          pbi.forCall(ctx),
+          args,
+          ctx.signal,
+        );
         return {
           text: rendered.text,
           data: {

@@ -45,7 +45,11 @@ export function refreshTools(server: PowerBi) {
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
-        const { target, rows, failed, lastSuccess } = await refreshHistory(server.forCall(ctx), args, ctx.signal);
+        const { target, rows, failed, lastSuccess } = await refreshHistory(
+          server.forCall(ctx),
+          args,
+          ctx.signal,
+        );
         const head =
           rows.length === 0
             ? `No refreshes are recorded for ${describeTarget(target)}.`
