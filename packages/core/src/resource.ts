@@ -1,11 +1,14 @@
 import type { z } from 'zod';
 import type { Logger } from './log.js';
+import type { Caller } from './tool.js';
 
 export interface ResourceContext {
   signal: AbortSignal;
   log: Logger;
   /** Who asks (see `ToolContext.principal`). */
   principal: string;
+  /** Over HTTP with per-user sign-in: the signed-in user, as for a tool (`ToolContext.caller`). */
+  caller?: Caller;
 }
 
 export interface ResourceListing {

@@ -9,9 +9,10 @@ import {
 import { errorText, isSwitchyardError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact, redactSecrets } from './redact.js';
-import type { PromptDefinition, ResourceDefinition } from './resource.js';
+import type { PromptDefinition, ResourceContext, ResourceDefinition } from './resource.js';
 import { describeInputIssues } from './input-issues.js';
 import { shortId } from './server-errors.js';
+import type { Caller } from './tool.js';
 import type { ServedModes } from './toolset.js';
 import type { ServerDefinition } from './server.js';
 
@@ -63,8 +64,13 @@ export function registerResources(
   server: Server,
   resources: ResourceDefinition[],
   log: Logger,
-  principalOf: (extra: ServerContext) => string,
+  /** Who asks, on each request: its principal, and over HTTP with per-user sign-in the signed-in user. */
+  whoOf: (extra: ServerContext) => { principal: string; caller?: Caller | undefined },
 ): void {
+  const contextOf = (extra: ServerContext): ResourceContext => {
+    const { principal, caller } = whoOf(extra);
+    return { signal: extra.mcpReq.signal, log, principal, ...(caller ? { caller } : {}) };
+  };
   const templates = resources.map((r) => ({ def: r, template: new UriTemplate(r.uriTemplate) }));
   const isTemplate = (r: ResourceDefinition) => UriTemplate.isTemplate(r.uriTemplate);
   const toProtocolError = (err: unknown): ProtocolError => {
@@ -87,7 +93,7 @@ export function registerResources(
   };
 
   server.setRequestHandler('resources/list', async (_request, extra) => {
-    const ctx = { signal: extra.mcpReq.signal, log, principal: principalOf(extra) };
+    const ctx = contextOf(extra);
     const listed = [];
     for (const r of resources) {
       if (!isTemplate(r)) {
@@ -128,11 +134,7 @@ export function registerResources(
         Object.entries(match).map(([k, v]) => [k, decodeURIComponent(Array.isArray(v) ? v.join(',') : v)]),
       );
       try {
-        const content = await def.read(params, {
-          signal: extra.mcpReq.signal,
-          log,
-          principal: principalOf(extra),
-        });
+        const content = await def.read(params, contextOf(extra));
         return {
           contents: [
             {
@@ -158,11 +160,7 @@ export function registerResources(
       const def = ref.type === 'ref/resource' ? resources.find((r) => r.uriTemplate === ref.uri) : undefined;
       const complete = def?.complete?.[request.params.argument.name];
       const values = complete
-        ? await complete(request.params.argument.value, {
-            signal: extra.mcpReq.signal,
-            log,
-            principal: principalOf(extra),
-          }).catch(() => [])
+        ? await complete(request.params.argument.value, contextOf(extra)).catch(() => [])
         : [];
       return {
         completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },

@@ -361,7 +361,10 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
   server.setRequestHandler('tools/call', auditCalls(shared.audit, callTool));
 
   if (offersTasks) registerTaskMethods(server, shared.tasks, (ctx) => callerOf(ctx, shared.audit.principal));
-  registerResources(server, resources, log, (extra) => callerOf(extra, shared.audit.principal));
+  registerResources(server, resources, log, (extra) => ({
+    principal: callerOf(extra, shared.audit.principal),
+    caller: signedInCaller(shared, extra),
+  }));
   if (prompts.length > 0) registerPrompts(server, prompts);
   return server;
 }

@@ -9,6 +9,7 @@ import {
   suppliedToken,
   UserInputError,
   type AzureToken,
+  type Caller,
   type Logger,
   type SecretStore,
 } from '@switchyard/core';
@@ -85,7 +86,7 @@ export interface StoredSignIn {
   savedAt: string;
 }
 
-export type SignInMethod = 'supplied_token' | 'service_principal' | 'device_code';
+export type SignInMethod = 'supplied_token' | 'service_principal' | 'device_code' | 'on_behalf_of';
 
 /** A usable sign-in: how it was made, who it is, and how to get a token. */
 export interface Credential {
@@ -94,6 +95,8 @@ export interface Credential {
   source: string;
   /** Who calls Power BI: a user's UPN or "service principal <client id>". */
   identity: string;
+  /** A user signed in over HTTP (`user:<tenant>:<object id>`): what is kept per identity is kept under this. */
+  caller?: string;
   isServicePrincipal: boolean;
   /** False when the sign-in cannot start refreshes (device code with --read-only). */
   canWrite: boolean;
@@ -308,6 +311,31 @@ export class PowerBiAuth {
       reauthHint: `Run ${this.loginCommand()} again`,
       token: ({ forceRefresh }) =>
         signIn.silent({ scopes, forceRefresh, ...(stored.username ? { username: stored.username } : {}) }),
+    };
+  }
+
+  /**
+   * The sign-in of a user signed in over HTTP: Power BI as that user, with tokens from the on-behalf-of exchange
+   * (core's `Caller`), never the server's own sign-in. The delegated scopes a device-code sign-in asks for, the
+   * write one only for a call that writes: a user who consented to reading only can still read. Endpoints are the
+   * public cloud's unless `--cloud` / `POWERBI_CLOUD` or the URL variables say otherwise (not the stored sign-in's).
+   */
+  forCaller(caller: Caller, options: { write: boolean }): Credential {
+    const endpoints = endpointsFor(this.options.cloud ?? 'public', this.options.env);
+    const scopes = delegatedScopes(endpoints.resource, !options.write);
+    return {
+      method: 'on_behalf_of',
+      source: 'the user signed in over HTTP (on-behalf-of exchange)',
+      identity: caller.username ?? caller.id,
+      caller: caller.id,
+      isServicePrincipal: false,
+      canWrite: options.write,
+      tenantId: caller.id.split(':')[1],
+      clientId: undefined,
+      endpoints,
+      reauthHint:
+        "Sign in again in the application that called this server; if Power BI still refuses, check that the server's app registration has the delegated Power BI permissions (Workspace.Read.All, Dataset.Read.All, Report.Read.All, and Dataset.ReadWrite.All to refresh)",
+      token: ({ forceRefresh }) => caller.token(scopes, forceRefresh),
     };
   }
 

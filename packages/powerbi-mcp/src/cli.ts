@@ -56,6 +56,8 @@ function howSignedIn(c: Credential): string {
       return `${c.identity} in tenant ${c.tenantId}, with client credentials from ${c.source}`;
     case 'device_code':
       return `${c.identity} (tenant ${c.tenantId}, app ${c.clientId}), by device code${c.canWrite ? '' : ' with read-only permissions'}; tokens refresh silently from the stored cache`;
+    case 'on_behalf_of':
+      return `${c.identity} (tenant ${c.tenantId}), signed in over HTTP, through the on-behalf-of exchange`;
   }
 }
 

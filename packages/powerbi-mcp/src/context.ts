@@ -4,18 +4,41 @@ import {
   formatTable,
   payloadBudget,
   z,
+  type Caller,
   type Cell,
 } from '@switchyard/core';
 import type { PowerBiClient } from './powerbi-client.js';
-import { label, type Named, type Resolver } from './resolve.js';
+import { label, Resolver, type Named } from './resolve.js';
 import type { SchemaCache } from './schema.js';
 
 /** What every tool handler works with. */
 export interface PowerBi {
   client: PowerBiClient;
   resolver: Resolver;
+  /** Kept per identity (see `datasetSchema`), so one user's entries never answer another. */
   schemas: SchemaCache;
   env: NodeJS.ProcessEnv;
+  /**
+   * What one call works with: as the user signed in over HTTP when there is one (a client and name lookups of that
+   * call alone, tokens through the on-behalf-of exchange), else the server's own sign-in. `write` for a call that
+   * starts refreshes.
+   */
+  forCall(ctx: { caller?: Caller | undefined }, options?: { write?: boolean }): PowerBi;
+}
+
+/** The context on a client: the server's own, or one caller's for one call. */
+export function powerBiContext(client: PowerBiClient, schemas: SchemaCache, env: NodeJS.ProcessEnv): PowerBi {
+  const pbi: PowerBi = {
+    client,
+    resolver: new Resolver(client),
+    schemas,
+    env,
+    forCall: (ctx, options = {}) =>
+      ctx.caller
+        ? powerBiContext(client.forCaller(ctx.caller, { write: options.write === true }), schemas, env)
+        : pbi,
+  };
+  return pbi;
 }
 
 export const fields = {

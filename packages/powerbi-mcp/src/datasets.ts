@@ -46,7 +46,7 @@ export async function datasetSchema(
 ): Promise<{ schema: DatasetSchema; cached: boolean }> {
   const credential = await pbi.client.credential();
   // Per identity: what a model shows (hidden expressions, RLS) depends on who asks.
-  const key = `${credential.identity}|${workspaceId}|${datasetId}`;
+  const key = `${credential.caller ?? credential.identity}|${workspaceId}|${datasetId}`;
   const hit = options.bypassCache ? undefined : pbi.schemas.get(key);
   if (hit) return { schema: hit, cached: true };
   const schema = await readSchema(pbi.client, workspaceId, datasetId, options.signal);

@@ -5,6 +5,7 @@ import {
   UpstreamError,
   isSwitchyardError,
   untrusted,
+  type Caller,
   type Logger,
 } from '@switchyard/core';
 import type { Credential, PowerBiAuth } from './auth.js';
@@ -84,7 +85,18 @@ export class PowerBiClient {
     readonly auth: PowerBiAuth,
     private readonly log: Logger,
     private readonly userAgent: string,
+    /** The sign-in of this client alone (a user signed in over HTTP); otherwise the server's own (`auth`). */
+    private readonly own?: Credential,
   ) {}
+
+  /**
+   * A client for one call of a user signed in over HTTP: its tokens come from the on-behalf-of exchange for that
+   * user, never from this server's sign-in, and it is not kept for another call or caller. `write` adds the
+   * permission to start refreshes.
+   */
+  forCaller(caller: Caller, options: { write: boolean }): PowerBiClient {
+    return new PowerBiClient(this.auth, this.log, this.userAgent, this.auth.forCaller(caller, options));
+  }
 
   /** The sign-in and an HTTP client for its endpoints; a failed sign-in is retried on the next call. */
   connect(): Promise<Session> {
@@ -100,7 +112,7 @@ export class PowerBiClient {
   }
 
   private async open(): Promise<Session> {
-    const credential = await this.auth.credential();
+    const credential = this.own ?? (await this.auth.credential());
     const http = new HttpClient({
       service: 'Power BI',
       baseUrl: credential.endpoints.apiUrl,

@@ -8,9 +8,9 @@ import {
   type ServerDefinition,
 } from '@switchyard/core';
 import type { PowerBiAuth } from './auth.js';
-import type { PowerBi } from './context.js';
+import { powerBiContext, type PowerBi } from './context.js';
 import { PowerBiClient } from './powerbi-client.js';
-import { label, Resolver } from './resolve.js';
+import { label } from './resolve.js';
 import { renderSchema, SchemaCache } from './schema.js';
 import { datasetSchema } from './datasets.js';
 import { datasetTools } from './tools/datasets.js';
@@ -33,12 +33,7 @@ export function createPowerBiServer(options: {
 }): ServerDefinition & { pbi: PowerBi } {
   const log = options.log ?? createLogger({ name: SERVER_NAME, level: 'error' });
   const client = new PowerBiClient(options.auth, log.child('http'), `${SERVER_NAME}/${options.version}`);
-  const pbi: PowerBi = {
-    client,
-    resolver: new Resolver(client),
-    schemas: new SchemaCache(),
-    env: options.env,
-  };
+  const pbi = powerBiContext(client, new SchemaCache(), options.env);
   return {
     name: SERVER_NAME,
     version: options.version,
@@ -61,7 +56,7 @@ export function createPowerBiServer(options: {
 const LIST_WORKSPACES = 5;
 const LIST_MAX = 50;
 
-function schemaResource(pbi: PowerBi) {
+function schemaResource(server: PowerBi) {
   return defineResource({
     name: 'powerbi_dataset_schema',
     title: 'Semantic model schema',
@@ -70,6 +65,7 @@ function schemaResource(pbi: PowerBi) {
     uriTemplate: 'powerbi://workspaces/{workspace_id}/datasets/{dataset_id}/schema',
     mimeType: 'text/markdown',
     list: async (ctx) => {
+      const pbi = server.forCall(ctx);
       // Bounded: the first few workspaces' models, so that listing stays one quick round of calls.
       const workspaces = await pbi.client.listWorkspaces({ top: LIST_WORKSPACES }, ctx.signal);
       const perWorkspace = await Promise.all(
@@ -92,6 +88,7 @@ function schemaResource(pbi: PowerBi) {
       return listed;
     },
     read: async ({ workspace_id, dataset_id }, ctx) => {
+      const pbi = server.forCall(ctx);
       const workspace = await pbi.resolver.workspace(workspace_id!, ctx.signal);
       const dataset = await pbi.resolver.dataset(workspace, dataset_id!, ctx.signal);
       const { schema } = await datasetSchema(pbi, workspace.id, dataset.id, {

@@ -26,7 +26,7 @@ export function datasetTools(pbi: PowerBi) {
       // The seed chat backend calls powerbi_list_datasets(workspace_id=…).
       aliases: { workspace_id: 'workspace' },
       handler: async (args, ctx) => {
-        const { ws, rows, total, truncated } = await listDatasets(pbi, args, ctx.signal);
+        const { ws, rows, total, truncated } = await listDatasets(pbi.forCall(ctx), args, ctx.signal);
         const where = `workspace ${label(ws)}${args.name_contains ? ` whose name contains '${args.name_contains}'` : ''}`;
         const text =
           rows.length === 0
@@ -80,7 +80,11 @@ export function datasetTools(pbi: PowerBi) {
       // The seed chat backend calls powerbi_get_dataset_schema(workspace_id, dataset_id).
       aliases: { workspace_id: 'workspace', dataset_id: 'dataset' },
       handler: async (args, ctx) => {
-        const { target, schema, cached, rendered } = await describeDatasetSchema(pbi, args, ctx.signal);
+        const { target, schema, cached, rendered } = await describeDatasetSchema(
+          pbi.forCall(ctx),
+          args,
+          ctx.signal,
+        );
         return {
           text: rendered.text,
           data: {

@@ -72,7 +72,7 @@ export function daxTools(pbi: PowerBi) {
       annotations: { readOnlyHint: true, openWorldHint: true },
       // The seed chat backend's names (powerbi_execute_dax(workspace_id, dataset_id, dax_query)).
       aliases: { workspace_id: 'workspace', dataset_id: 'dataset', dax_query: 'query' },
-      handler: async (args, ctx) => daxReply(await runDax(pbi, args, ctx.signal), args.max_rows),
+      handler: async (args, ctx) => daxReply(await runDax(pbi.forCall(ctx), args, ctx.signal), args.max_rows),
     }),
   ];
 }

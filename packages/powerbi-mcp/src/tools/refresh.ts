@@ -17,7 +17,7 @@ import {
   type RefreshLine,
 } from '../refresh.js';
 
-export function refreshTools(pbi: PowerBi) {
+export function refreshTools(server: PowerBi) {
   return [
     defineTool({
       name: 'powerbi_get_refresh_history',
@@ -45,7 +45,11 @@ export function refreshTools(pbi: PowerBi) {
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
-        const { target, rows, failed, lastSuccess } = await refreshHistory(pbi, args, ctx.signal);
+        const { target, rows, failed, lastSuccess } = await refreshHistory(
+          server.forCall(ctx),
+          args,
+          ctx.signal,
+        );
         const head =
           rows.length === 0
             ? `No refreshes are recorded for ${describeTarget(target)}.`
@@ -103,6 +107,7 @@ export function refreshTools(pbi: PowerBi) {
       // Followed to its end, a refresh can take up to an hour: a task for a client that takes them.
       task: ({ wait }) => wait,
       handler: async ({ workspace, dataset, wait, timeout_seconds }, ctx) => {
+        const pbi = server.forCall(ctx, { write: true });
         const credential = await writableCredential(pbi);
         const target = await resolveTarget(pbi, workspace, dataset, ctx.signal);
         const started = await startRefresh(pbi, target, credential, ctx.signal);

@@ -36,7 +36,11 @@ export function reportTools(pbi: PowerBi) {
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async (args, ctx) => {
-        const { ws, columns, rows, total, truncated, pagesCut } = await listReports(pbi, args, ctx.signal);
+        const { ws, columns, rows, total, truncated, pagesCut } = await listReports(
+          pbi.forCall(ctx),
+          args,
+          ctx.signal,
+        );
         const lines = [
           rows.length === 0
             ? `No reports in workspace ${label(ws)}${args.name_contains ? ` whose name contains '${args.name_contains}'` : ''}.`

@@ -22,7 +22,7 @@ export function workspaceTools(pbi: PowerBi) {
       annotations: { readOnlyHint: true, openWorldHint: true },
       handler: async ({ name_contains, top, cursor }, ctx) => {
         const skip = positionOffset(cursor);
-        const found = await listWorkspaces(pbi, { name_contains, top, skip }, ctx.signal);
+        const found = await listWorkspaces(pbi.forCall(ctx), { name_contains, top, skip }, ctx.signal);
         const { rows, more } = found;
         const next = more ? ctx.nextCursor?.(String(skip + top)) : undefined;
         const head =
