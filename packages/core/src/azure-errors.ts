@@ -25,6 +25,8 @@ export function signInFailure(
     name?: string;
   };
   const code = aad?.error ?? e.errorCode ?? '';
+  // The on-behalf-of exchange acts for a user who signed in elsewhere: nothing to run here, so other advice.
+  const onBehalf = what === 'on-behalf-of exchange';
   const detail = (aad?.description || e.errorMessage || e.message || '')
     .split(/\r?\n/)[0]!
     .replace(/Trace ID:.*$/i, '')
@@ -52,7 +54,9 @@ export function signInFailure(
       `The account has not consented to ${missing ? `the scopes ${missing}` : 'all requested scopes'} for this app (AADSTS65001)`,
       {
         upstream,
-        hint: `Ask an administrator to grant consent to the app registration, or ${where.loginHint.replace(/^Run/, 'run')} and accept the consent prompt`,
+        hint: onBehalf
+          ? "Ask an administrator to grant the server's app registration consent to that API for the organisation"
+          : `Ask an administrator to grant consent to the app registration, or ${where.loginHint.replace(/^Run/, 'run')} and accept the consent prompt`,
       },
     );
   }
@@ -60,6 +64,12 @@ export function signInFailure(
     e.name === 'InteractionRequiredAuthError' ||
     /interaction_required|invalid_grant|consent_required|login_required|no_tokens_found/i.test(code)
   ) {
+    if (onBehalf) {
+      return new AuthError(`Azure AD refused to exchange this user's token (${aadsts ?? code})`, {
+        upstream,
+        hint: "Sign in to the calling app again for a fresh token; if it persists, check that the token is for this server's app",
+      });
+    }
     return new AuthError(`The saved sign-in can no longer be refreshed (${aadsts ?? code})`, {
       upstream,
       hint: where.loginHint,

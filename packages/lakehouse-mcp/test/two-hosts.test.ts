@@ -7,6 +7,10 @@ import { rowsOf, type SpawnedServer } from '@switchyard/testkit';
 import { connect, query, withWorld } from './helpers.js';
 
 const ORDERS = 300_000;
+// Two 300,000-row syncs against a second server reading all the while take 100 s or more on a loaded 2-core
+// machine (CI): each sync and each test gets room for that, beyond the shared 120 s.
+const SYNC_MS = 200_000;
+const TEST_MS = 300_000;
 
 describe('two servers on one lakehouse home', () => {
   const t = withWorld({ folders: ['home'], server: false });
@@ -35,82 +39,90 @@ describe('two servers on one lakehouse home', () => {
     expect(statSync(join(t.dirs.home, 'tenant_default')).mode & 0o777).toBe(0o700);
   });
 
-  it('answers reads in each server while the other syncs, and completes both syncs', async () => {
-    let aDone = false;
-    const syncA = a
-      .call(
+  it(
+    'answers reads in each server while the other syncs, and completes both syncs',
+    async () => {
+      let aDone = false;
+      const syncA = a
+        .call(
+          'lakehouse_sync_table_to_bronze',
+          { connection: 'lake', table: 'big_orders' },
+          { timeoutMs: SYNC_MS },
+        )
+        .finally(() => (aDone = true));
+      // B reads again and again while A loads: every read answers, none says "in use".
+      let readsDuringSync = 0;
+      const started = Date.now();
+      while (!aDone && Date.now() - started < 100_000) {
+        const tables = await b.call('lakehouse_list_tables', {});
+        expect(tables.isError, tables.text).toBe(false);
+        const one = await query(b, 'SELECT 42 AS answer');
+        expect(one.isError, one.text).toBe(false);
+        expect(one.text).toContain('42');
+        if (!aDone) readsDuringSync++;
+      }
+      const a1 = await syncA;
+      expect(a1.isError, a1.text).toBe(false);
+      expect(readsDuringSync).toBeGreaterThan(2);
+
+      // Now both write at once: B syncs while A syncs again; both complete, each with the other's data intact.
+      const [a2, b2] = await Promise.all([
+        a.call(
+          'lakehouse_sync_table_to_bronze',
+          { connection: 'lake', table: 'big_orders', target_table: 'orders_copy' },
+          { timeoutMs: SYNC_MS },
+        ),
+        b.call(
+          'lakehouse_sync_table_to_bronze',
+          { connection: 'lake', table: 'customers' },
+          { timeoutMs: SYNC_MS },
+        ),
+      ]);
+      expect(a2.isError, a2.text).toBe(false);
+      expect(b2.isError, b2.text).toBe(false);
+      expect(await count(a, 'customers')).toBe(100);
+      expect(await count(b, 'big_orders')).toBe(ORDERS);
+      expect(await count(b, 'orders_copy')).toBe(ORDERS);
+      expect(a.stderr() + b.stderr()).not.toMatch(/in use by another process/);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'keeps the other server working and the data intact when one is killed mid-write',
+    async () => {
+      let killed = false;
+      const syncA = a.call(
         'lakehouse_sync_table_to_bronze',
         { connection: 'lake', table: 'big_orders' },
-        { timeoutMs: 120_000 },
-      )
-      .finally(() => (aDone = true));
-    // B reads again and again while A loads: every read answers, none says "in use".
-    let readsDuringSync = 0;
-    const started = Date.now();
-    while (!aDone && Date.now() - started < 100_000) {
-      const tables = await b.call('lakehouse_list_tables', {});
-      expect(tables.isError, tables.text).toBe(false);
-      const one = await query(b, 'SELECT 42 AS answer');
-      expect(one.isError, one.text).toBe(false);
-      expect(one.text).toContain('42');
-      if (!aDone) readsDuringSync++;
-    }
-    const a1 = await syncA;
-    expect(a1.isError, a1.text).toBe(false);
-    expect(readsDuringSync).toBeGreaterThan(2);
-
-    // Now both write at once: B syncs while A syncs again; both complete, each with the other's data intact.
-    const [a2, b2] = await Promise.all([
-      a.call(
-        'lakehouse_sync_table_to_bronze',
-        { connection: 'lake', table: 'big_orders', target_table: 'orders_copy' },
-        { timeoutMs: 120_000 },
-      ),
-      b.call(
+        {
+          timeoutMs: SYNC_MS,
+          onProgress: (p) => {
+            // Killed once rows are being loaded: the staging table has parts, the target is untouched.
+            if (!killed && p.progress > 50_000) {
+              killed = true;
+              process.kill(a.pid!, 'SIGKILL');
+            }
+          },
+        },
+      );
+      await expect(syncA).rejects.toThrow();
+      expect(killed).toBe(true);
+      // B goes on: reads the previous version whole, and writes.
+      expect(await count(b, 'big_orders')).toBe(ORDERS);
+      const again = await b.call(
         'lakehouse_sync_table_to_bronze',
         { connection: 'lake', table: 'customers' },
-        { timeoutMs: 120_000 },
-      ),
-    ]);
-    expect(a2.isError, a2.text).toBe(false);
-    expect(b2.isError, b2.text).toBe(false);
-    expect(await count(a, 'customers')).toBe(100);
-    expect(await count(b, 'big_orders')).toBe(ORDERS);
-    expect(await count(b, 'orders_copy')).toBe(ORDERS);
-    expect(a.stderr() + b.stderr()).not.toMatch(/in use by another process/);
-  });
-
-  it('keeps the other server working and the data intact when one is killed mid-write', async () => {
-    let killed = false;
-    const syncA = a.call(
-      'lakehouse_sync_table_to_bronze',
-      { connection: 'lake', table: 'big_orders' },
-      {
-        timeoutMs: 120_000,
-        onProgress: (p) => {
-          // Killed once rows are being loaded: the staging table has parts, the target is untouched.
-          if (!killed && p.progress > 50_000) {
-            killed = true;
-            process.kill(a.pid!, 'SIGKILL');
-          }
-        },
-      },
-    );
-    await expect(syncA).rejects.toThrow();
-    expect(killed).toBe(true);
-    // B goes on: reads the previous version whole, and writes.
-    expect(await count(b, 'big_orders')).toBe(ORDERS);
-    const again = await b.call(
-      'lakehouse_sync_table_to_bronze',
-      { connection: 'lake', table: 'customers' },
-      { timeoutMs: 120_000 },
-    );
-    expect(again.isError, again.text).toBe(false);
-    const sum = await query(b, 'SELECT sum(id) AS s, count(*) AS n FROM bronze.big_orders');
-    expect(rowsOf(sum)[0]).toEqual([String((ORDERS * (ORDERS + 1)) / 2), String(ORDERS)]);
-    // A new server in A's place joins in: the file, the socket and the data are there for it.
-    a = await start();
-    expect(await count(a, 'big_orders')).toBe(ORDERS);
-    expect(await count(a, 'customers')).toBe(100);
-  });
+        { timeoutMs: SYNC_MS },
+      );
+      expect(again.isError, again.text).toBe(false);
+      const sum = await query(b, 'SELECT sum(id) AS s, count(*) AS n FROM bronze.big_orders');
+      expect(rowsOf(sum)[0]).toEqual([String((ORDERS * (ORDERS + 1)) / 2), String(ORDERS)]);
+      // A new server in A's place joins in: the file, the socket and the data are there for it.
+      a = await start();
+      expect(await count(a, 'big_orders')).toBe(ORDERS);
+      expect(await count(a, 'customers')).toBe(100);
+    },
+    TEST_MS,
+  );
 });
