@@ -9,7 +9,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PINS = { node: '22.23.3', '@modelcontextprotocol/inspector': '2.12.0' };
+export const PINS = {
+  node: '22.23.3',
+  '@modelcontextprotocol/inspector': '2.12.0',
+  '@modelcontextprotocol/conformance': '0.2.0-alpha.12',
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prefix = join(root, '.cache', 'node22');

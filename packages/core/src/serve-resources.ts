@@ -131,9 +131,11 @@ export function registerResources(server: Server, resources: ResourceDefinition[
         throw toProtocolError(err);
       }
     }
+    // SEP-2164: an unknown resource is -32602 with the URI asked for in `data`.
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
       `No resource matches '${uri}'; see resources/templates/list`,
+      { uri },
     );
   });
 
