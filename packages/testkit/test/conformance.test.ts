@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
@@ -8,6 +7,7 @@ import {
   runConformance,
   serverPackages,
   spawnHttpServer,
+  tempDir,
   type HttpServer,
 } from '@switchyard/testkit';
 
@@ -100,13 +100,14 @@ describe.each(servers.map((p) => [p.name, p.bin] as const))(
   '%s over HTTP, by the conformance suite',
   (name, bin) => {
     let server: HttpServer;
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-conformance-'));
+    const { path: dir, cleanup } = tempDir('switchyard-conformance-');
     // Loopback without a key: the suite sends no Authorization header, and loopback is the default bind.
     beforeAll(async () => {
       server = await spawnHttpServer(bin);
     });
     afterAll(async () => {
       expect(await server.stop()).toBe(0);
+      cleanup();
     });
 
     it.each(REVISIONS)('meets what %s requires, but for its baseline', async (revision) => {
@@ -125,12 +126,13 @@ describe('the baseline is enforced both ways', () => {
   const name = 'odoo-mcp';
   const revision = '2025-11-25';
   let server: HttpServer;
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-conformance-'));
+  const { path: dir, cleanup } = tempDir('switchyard-conformance-');
   beforeAll(async () => {
     server = await spawnHttpServer(servers.find((s) => s.name === name)!.bin);
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);
+    cleanup();
   });
 
   it('fails on a failure the baseline does not list', async () => {
