@@ -51,15 +51,20 @@ function readBaseline(): Map<string, Map<string, BaselineEntry[]>> {
 
 const baseline = readBaseline();
 
-/** The suite's --expected-failures file for one server at one revision: every-server's entries and its own. */
+/** One server's baselined checks at one revision: every-server's entries and its own. */
+function entries(revision: string, server: string): string[] {
+  const sections = baseline.get(revision)!;
+  return [...(sections.get(EVERY) ?? []), ...(sections.get(server) ?? [])].map((e) => e.check);
+}
+
+/** The suite's --expected-failures file for one server at one revision. */
 function expectedFailuresFile(
   dir: string,
   revision: string,
   server: string,
   edit = (c: string[]) => c,
 ): string {
-  const sections = baseline.get(revision)!;
-  const checks = edit([...(sections.get(EVERY) ?? []), ...(sections.get(server) ?? [])].map((e) => e.check));
+  const checks = edit(entries(revision, server));
   const path = join(dir, `${server}-${revision}.yml`);
   writeFileSync(path, `server:\n${checks.map((c) => `  - ${JSON.stringify(c)}\n`).join('')}`);
   return path;
@@ -118,6 +123,10 @@ describe.each(servers.map((p) => [p.name, p.bin] as const))(
       });
       expect(run.code, verdict(run.stdout, run.stderr)).toBe(0);
       expect(run.stdout).toContain('Baseline check passed');
+      // Every entry fired: none names a check that was skipped, absent, or in a scenario this revision does not
+      // score (the suite would let such an entry stand without ever judging it).
+      const fired = [...run.stdout.matchAll(/^ {2}~ (\S+)$/gm)].map((m) => m[1]);
+      expect(fired.sort()).toEqual(entries(revision, name).sort());
     });
   },
 );
