@@ -55,7 +55,16 @@ async function load(label, extraEnv) {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: sessions }, async (_, s) => {
-      const c = await connectHttp({ url, era: s % 2 ? 'modern' : 'legacy' });
+      let c;
+      try {
+        c = await connectHttp({ url, era: s % 2 ? 'modern' : 'legacy' });
+      } catch (err) {
+        // Refused at connect (503 past the concurrency limit): none of this session's calls ran.
+        errors += calls;
+        const kind = `connect: ${String(err.message).slice(0, 60)}`;
+        errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + calls);
+        return;
+      }
       for (let i = 0; i < calls; i++) {
         // Arguments unique to this session and call: the answer must carry them back.
         const n = 1 + ((s * 7 + i) % 5);

@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // Installs, from the npm registry, the test tools that need Node 22 while the project runs on Node 20: Node 22
-// itself (the `node` package, whose binary ships inside an npm package) and the MCP Inspector 2.x, which needs
-// Node ≥ 22.19. They go to .cache/node22 (not in git, not in the workspace's lockfile, so `npm ci` and the
-// servers' installs stay as they are). Idempotent: a second run with the same pins does nothing.
-// testkit's runInspector() uses them (packages/testkit/src/inspector.ts).
+// itself (the `node` package, whose binary ships inside an npm package), the MCP Inspector 2.x, which needs
+// Node ≥ 22.19, and the MCP conformance suite (its CLI calls fs.globSync, new in Node 22). They go to
+// .cache/node22 (not in git, not in the workspace's lockfile, so `npm ci` and the servers' installs stay as they
+// are). Idempotent: a second run with the same pins does nothing.
+// testkit's runInspector() and runConformance() use them (packages/testkit/src/inspector.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PINS = { node: '22.23.3', '@modelcontextprotocol/inspector': '2.12.0' };
+export const PINS = {
+  node: '22.23.3',
+  '@modelcontextprotocol/inspector': '2.12.0',
+  '@modelcontextprotocol/conformance': '0.2.0-alpha.12',
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prefix = join(root, '.cache', 'node22');

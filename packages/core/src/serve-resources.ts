@@ -148,9 +148,11 @@ export function registerResources(
         throw toProtocolError(err);
       }
     }
+    // SEP-2164: an unknown resource is -32602 with the URI asked for in `data`.
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
       `No resource matches '${uri}'; see resources/templates/list`,
+      { uri },
     );
   });
 

@@ -201,9 +201,12 @@ describe.each(['legacy', 'modern'] as const)('example server over stdio, %s era'
     await expect(server.client.readResource({ uri: 'example://notes/9' })).rejects.toThrow(
       /No note has id '9'/,
     );
-    await expect(server.client.readResource({ uri: 'nothing://here' })).rejects.toThrow(
-      /No resource matches/,
-    );
+    // SEP-2164: an unknown resource answers -32602 and names the URI in the error's data.
+    await expect(server.client.readResource({ uri: 'nothing://here' })).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringMatching(/No resource matches/),
+      data: { uri: 'nothing://here' },
+    });
     const { prompts } = await server.client.listPrompts();
     expect(prompts[0]).toMatchObject({
       name: 'example_summarize',
