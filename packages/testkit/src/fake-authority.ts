@@ -230,7 +230,8 @@ export class FakeAuthority {
         ],
       },
     }));
-    // The tenant's signing keys (what a resource server checks token signatures with).
+    // The tenant's signing keys, at the metadata's jwks_uri: what a resource server checks token signatures with
+    // (learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens).
     s.route('GET', '/:tenant/discovery/v2.0/keys', () => ({ body: { keys: [this.signing.jwk] } }));
     s.route('POST', '/:tenant/oauth2/v2.0/devicecode', (req) => this.deviceCode(form(req)));
     s.route('POST', '/:tenant/oauth2/v2.0/token', (req) => this.token(form(req), req.params.tenant!));
@@ -300,19 +301,8 @@ export class FakeAuthority {
       );
     const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
     if (grant === 'client_credentials') {
-      const secret = params.get('client_secret');
-      const assertion = params.get('client_assertion');
-      const ok = secret
-        ? secret === app.clientSecret
-        : assertion
-          ? verifyAssertion(assertion, app.certificatePem)
-          : false;
-      if (!ok)
-        return oauthError(
-          401,
-          'invalid_client',
-          'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
-        );
+      const refused = clientRefused(params, app);
+      if (refused) return refused;
       const resource = scopes.find((s) => s.endsWith('/.default'))?.replace(/\/\.default$/, '') ?? '';
       const token = this.issue({
         kind: 'app',
@@ -384,19 +374,8 @@ export class FakeAuthority {
    * in its validity window and be addressed to the presenting app (AADSTS50013 otherwise).
    */
   private onBehalfOf(params: URLSearchParams, app: FakeApp, tenant: string, scopes: string[]): FakeReply {
-    const secret = params.get('client_secret');
-    const clientAssertion = params.get('client_assertion');
-    const clientOk = secret
-      ? secret === app.clientSecret
-      : clientAssertion
-        ? verifyAssertion(clientAssertion, app.certificatePem)
-        : false;
-    if (!clientOk)
-      return oauthError(
-        401,
-        'invalid_client',
-        'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
-      );
+    const refused = clientRefused(params, app);
+    if (refused) return refused;
     if (params.get('requested_token_use') !== 'on_behalf_of')
       return oauthError(
         400,
@@ -522,6 +501,27 @@ export class FakeAuthority {
     });
     return token;
   }
+}
+
+/**
+ * A confidential client's own credential on the token endpoint (client_secret, or a certificate-signed
+ * client_assertion: learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow): the refusal, or
+ * undefined when it checks out.
+ */
+function clientRefused(params: URLSearchParams, app: FakeApp): FakeReply | undefined {
+  const secret = params.get('client_secret');
+  const assertion = params.get('client_assertion');
+  const ok = secret
+    ? secret === app.clientSecret
+    : assertion
+      ? verifyAssertion(assertion, app.certificatePem)
+      : false;
+  if (ok) return undefined;
+  return oauthError(
+    401,
+    'invalid_client',
+    'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+  );
 }
 
 /** `https://graph.microsoft.com/Mail.Read` → `Mail.Read`. */
