@@ -22,7 +22,7 @@ describe('lakehouse long work as tasks', () => {
   });
   const count = async (table: string) => rowsOf(await query(t.server, `SELECT count(*) FROM ${table}`));
 
-  it('a sync runs as a task: a handle at once, its progress while it runs, then the same answer', async () => {
+  it('a sync runs as a task: a handle at once, polled, then the same answer', async () => {
     const session = openTaskSession(t.server);
     try {
       const call = await callAsTask(session, 'lakehouse_sync_table_to_bronze', {
@@ -36,7 +36,9 @@ describe('lakehouse long work as tasks', () => {
       expect(call.text).toMatch(
         /^Synced public\.big from 'src' into bronze\.big_task \(full: 300,000 rows\)/,
       );
-      expect(call.seen.some((s) => s.status === 'working' && /rows/.test(s.message ?? ''))).toBe(true);
+      // Polled from the handle on (how much progress a poll catches depends on the machine's speed: core's tasks
+      // test pins progress as the status message).
+      expect(call.seen[0]).toMatchObject({ status: 'working' });
       expect(await count('bronze.big_task')).toEqual([['300000']]);
     } finally {
       await session.close();
@@ -56,14 +58,19 @@ describe('lakehouse long work as tasks', () => {
         session,
         'lakehouse_sync_table_to_bronze',
         { connection: 'src', table: 'big', target_table: 'big_cancel' },
-        { cancelWhen: (task) => /rows loaded/.test(task.statusMessage ?? '') },
+        // Cancelled as soon as the handle is seen: a 300,000-row load takes seconds, the cancel milliseconds, so the
+        // work is stopped mid-way on any machine (a poll catching "rows loaded" first would depend on its speed).
+        { cancelWhen: () => true },
       );
       expect(call.outcome.status).toBe('cancelled');
       await expect
         .poll(() => taskState(t.server, call.taskId!))
         .toMatchObject({
           status: 'cancelled',
-          statusMessage: 'The sync of public.big was cancelled; bronze.big_cancel was left as it was.',
+          // The sentence of the phase the cancel reached: the load's own, or core's if it came before the load began.
+          statusMessage: expect.stringMatching(
+            /^The (sync of public\.big was cancelled; bronze\.big_cancel was left as it was|call was cancelled before it finished; nothing was changed by the cancelled part)\.$/,
+          ),
         });
       expect(await count('bronze.big_cancel')).toEqual([['100']]);
     } finally {
