@@ -119,6 +119,8 @@ const ajvOnFirstUse = {
 };
 
 rmSync(join(pkgDir, 'dist', 'chunks'), { recursive: true, force: true });
+// The opening data of an earlier build must never answer for this one: it is written again at the end.
+rmSync(join(pkgDir, 'dist', 'opening.json'), { force: true });
 const common = {
   bundle: true,
   platform: 'node',
@@ -167,6 +169,33 @@ const result = await build({
   metafile: true,
   ...common,
 });
+
+// The quick start (core's quick-start.ts): what the bin loads first. It answers a session's opening from the data the
+// build writes beside main.js and loads main.js only when a message needs the server, so it is a file of its own
+// that imports nothing of the server's.
+const isServer = Object.keys(pkg.bin ?? {})[0]?.endsWith('-mcp') ?? false;
+const starter = isServer
+  ? await build({
+      ...common,
+      plugins: [],
+      banner: {},
+      define: {},
+      external: ['./main.js'],
+      stdin: {
+        contents: [
+          `import { quickStart } from ${JSON.stringify(join(coreDir, 'dist', 'quick-start.js'))};`,
+          "quickStart(new URL('.', import.meta.url), () => import('./main.js'));",
+        ].join('\n'),
+        resolveDir: join(pkgDir, 'dist'),
+        sourcefile: 'quick-start-entry.js',
+      },
+      outfile: join(pkgDir, 'dist', 'start.js'),
+      metafile: true,
+    })
+  : undefined;
+for (const input of Object.keys(starter?.metafile.inputs ?? {})) {
+  if (/node_modules/.test(input)) throw new Error(`the quick start must not bundle a dependency: ${input}`);
+}
 
 // The SDK's real validator, for the stand-in above (CommonJS: the stand-in require()s it synchronously).
 const validator = validatorEntry
@@ -239,7 +268,7 @@ writeFileSync(
     "  import('node:module')",
     '    .then(function (m) {',
     '      if (m.default.enableCompileCache) m.default.enableCompileCache();',
-    "      return import('./main.js');",
+    `      return import(${JSON.stringify(isServer ? './start.js' : './main.js')});`,
     '    })',
     '    .catch(function (err) {',
     '      process.stderr.write((err && err.stack) || String(err));',
@@ -252,5 +281,6 @@ writeFileSync(
 );
 chmodSync(bin, 0o755);
 
-// A server's tools/list entries, computed once here instead of at every start (scripts/tools-list.mjs).
-if (binName.endsWith('-mcp')) await writeToolsList(pkgDir);
+// A server's tools/list entries and its opening as data, computed once here instead of at every start
+// (scripts/tools-list.mjs).
+if (isServer) await writeToolsList(pkgDir);

@@ -1,16 +1,22 @@
 // Writes a built server's tools/list entries to dist/tools-list.json (core's tool-catalog.ts serves them at
-// start-up instead of converting zod to JSON Schema in every process). The entries come from the built server
-// itself, asked over stdio as a host asks, with every toolset served (opt-in ones switched on), in an empty
-// environment: the same bytes core would compute, computed once per build.
+// start-up instead of converting zod to JSON Schema in every process) and its opening as data to
+// dist/opening.json (core's quick-start.ts answers a session's opening from it before the server's code loads).
+// Both come from the built server itself, in an empty environment: the tools asked over stdio as a host asks, with
+// every toolset served (opt-in ones switched on); the opening from its hidden `opening-data` command, with the
+// answers it gives to the lists of each protocol era. The same bytes the server computes, computed once per build.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Send the messages to `node bin ...args` and resolve with the answers by id, once `want` ids have answered. */
-function ask(bin, args, env, messages, want) {
+function ask(bin, args, env, messages, want, { errorsOk = false } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      // The server itself answers, not a quick start from data of an earlier build.
+      env: { ...env, SWITCHYARD_QUICK_START: 'off' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const answers = new Map();
     let out = '';
     let err = '';
@@ -28,7 +34,7 @@ function ask(bin, args, env, messages, want) {
     child.on('error', reject);
     child.on('close', () => {
       clearTimeout(timer);
-      const missing = want.filter((id) => !answers.has(id) || answers.get(id).error);
+      const missing = want.filter((id) => !answers.has(id) || (!errorsOk && answers.get(id).error));
       if (missing.length === 0) resolve(answers);
       else
         reject(
@@ -90,8 +96,65 @@ export async function writeToolsList(pkgDir) {
       join(pkgDir, 'dist', 'tools-list.json'),
       JSON.stringify(Object.fromEntries(tools.map((t) => [t.name, t]))),
     );
+    await writeOpening(bin, env);
     return tools.length;
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** The server's opening as data, with the lists' answers of both eras as the server gives them (see above). */
+async function writeOpening(bin, env) {
+  const data = JSON.parse(
+    await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, 'opening-data'], {
+        env: { ...env, SWITCHYARD_QUICK_START: 'off' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('error', reject);
+      child.on('close', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`${bin} opening-data failed: ${err.slice(-500)}`)),
+      );
+    }),
+  );
+  const lists = ['prompts/list', 'resources/templates/list'];
+  const legacyAnswers = await ask(
+    bin,
+    [],
+    env,
+    [opening, initialized, ...lists.map((method, i) => ({ jsonrpc: '2.0', id: i + 1, method }))],
+    [0, 1, 2],
+    { errorsOk: true },
+  );
+  const _meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'bundle', version: '1' },
+  };
+  const modernAnswers = await ask(
+    bin,
+    [],
+    env,
+    [
+      { jsonrpc: '2.0', id: 0, method: 'server/discover', params: { _meta } },
+      ...lists.map((method, i) => ({ jsonrpc: '2.0', id: i + 1, method, params: { _meta } })),
+    ],
+    [0, 1, 2],
+    { errorsOk: true },
+  );
+  // Only what the server answers: a list it does not serve (no prompts) is left to it.
+  const answered = (answers) =>
+    Object.fromEntries(
+      lists.flatMap((method, i) => {
+        const a = answers.get(i + 1);
+        return a && a.result ? [[method, a.result]] : [];
+      }),
+    );
+  data.versions.modern = modernAnswers.get(0).result.supportedVersions;
+  data.lists = { legacy: answered(legacyAnswers), modern: answered(modernAnswers) };
+  writeFileSync(join(dirname(bin), 'opening.json'), JSON.stringify(data));
 }

@@ -9,7 +9,8 @@ import { splitDirList } from './local-files.js';
 import { switchyardPaths, type SwitchyardPaths } from './paths.js';
 import { redact, redactWrites, registerSecret } from './redact.js';
 import { SecretStore } from './secret-store.js';
-import { serveStdio, type ServerDefinition } from './server.js';
+import { openingDataOf, serveStdio, type ServerDefinition } from './server.js';
+import { handoff } from './handoff.js';
 import { AuditLog } from './audit.js';
 import { commandHint } from './command-hint.js';
 import { parseListen, serveHttp } from './serve-http.js';
@@ -26,6 +27,11 @@ export interface CliOption {
   fallbackEnv?: string;
   choices?: string[];
   default?: string | boolean;
+  /**
+   * Its value changes what the opening says (instructions, tool schemas): a start that sets it, by flag or env, is
+   * left to the full server instead of the quick start (quick-start.ts), which answers from build-time data.
+   */
+  shapesOpening?: boolean;
   /**
    * A list of folders: the flag may repeat, each value may hold several (comma- or path-delimiter-separated),
    * and both env variables add to it. The option's value is then a string array.
@@ -147,6 +153,7 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
       description:
         'serve MCP over Streamable HTTP at /mcp instead of stdio (host 127.0.0.1 unless named; any other needs SWITCHYARD_HTTP_KEY)',
       env: 'SWITCHYARD_HTTP',
+      shapesOpening: true,
     },
     {
       flags: '--audit-log <path>',
@@ -174,7 +181,7 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
         ]
       : [],
   );
-  const globals = [...common, ...(def.options ?? []), ...switches.map((s) => s.option)];
+  const globals: CliOption[] = [...common, ...(def.options ?? []), ...switches.map((s) => s.option)];
   const program = new Command(def.name)
     .description(def.description)
     .version(def.version, '-v, --version')
@@ -224,8 +231,11 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
     try {
       process.exitCode = (await work()) ?? 0;
     } catch (err) {
-      process.stderr.write(`${def.name}: ${describeFailure(err)}\n`);
+      const sentence = describeFailure(err);
+      process.stderr.write(`${def.name}: ${sentence}\n`);
       process.exitCode = isSwitchyardError(err) && err.kind === 'user_input' ? 2 : 1;
+      // The quick start answered the opening and handed over: the requests it could not answer hear why.
+      handoff()?.failed(`${def.name} could not start: ${sentence}`);
     }
   };
 
@@ -294,6 +304,30 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
         process.stderr.write(
           `Stored a new HTTP key for ${def.name} (profile ${ctx.profile}); backends send it as "Authorization: Bearer <key>".\n`,
         );
+        return 0;
+      });
+    });
+
+  // For the build (scripts/tools-list.mjs): the server's opening as data, from which the quick start answers.
+  program
+    .command('opening-data', { hidden: true })
+    .description('print the opening as data, for the build')
+    .action(async (_opts: unknown, command: Command) => {
+      await run(async () => {
+        const server = await def.createServer(context(command, []));
+        const data = openingDataOf(server, {
+          envPrefix: P,
+          options: globals.map((o) => ({
+            flags: o.flags,
+            ...(o.env ? { env: o.env } : {}),
+            ...(o.fallbackEnv ? { fallbackEnv: o.fallbackEnv } : {}),
+            ...(o.choices ? { choices: o.choices } : {}),
+            ...(o.list ? { list: true } : {}),
+            ...(o.shapesOpening ? { shapesOpening: true } : {}),
+          })),
+          switches: switches.map((s) => ({ id: s.id, flags: s.option.flags })),
+        });
+        process.stdout.write(`${JSON.stringify(data)}\n`);
         return 0;
       });
     });

@@ -2,7 +2,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   Server,
-  type CacheHint,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type CallToolRequest,
   type CallToolResult,
   type ServerContext,
@@ -14,6 +14,7 @@ import { cleanStructured } from './untrusted.js';
 import type { Logger } from './log.js';
 import { redactSecrets, redactValue } from './redact.js';
 import { StdioLineTransport } from './stdio.js';
+import { handoff } from './handoff.js';
 import type { PromptDefinition, ResourceDefinition } from './resource.js';
 import { DEFAULT_RESULT_BYTES, fitResult } from './wire.js';
 import {
@@ -30,7 +31,15 @@ import { listedTools } from './tool-catalog.js';
 import { errorResult } from './server-errors.js';
 import { canElicit, confirmStep, type ConfirmStep } from './confirm.js';
 import { registerPrompts, registerResources, toolsetsResource } from './serve-resources.js';
-import { createTaskResult, declaresTasks, registerTaskMethods, TASKS_EXTENSION, TaskStore } from './tasks.js';
+import { createTaskResult, declaresTasks, registerTaskMethods, TaskStore } from './tasks.js';
+import {
+  renderInstructions,
+  serverCapabilities,
+  type Instructions,
+  type OpeningData,
+  type OpeningOption,
+  CACHE_HINTS,
+} from './opening.js';
 import { auditCalls, callerOf, osPrincipal, type AuditLog } from './audit.js';
 
 export { describeGiven, describeInputIssues, describeRequestIssues } from './input-issues.js';
@@ -45,10 +54,10 @@ export interface ServerDefinition {
   version: string;
   title?: string;
   /**
-   * Shown to the model once per session: what this server is for and how its tools fit together. A function gets
-   * what the modes serve (Odoo says whether writes are on).
+   * Shown to the model once per session: what this server is for and how its tools fit together. Sentences may
+   * follow what the modes serve (Odoo says whether writes are on); data, so that the quick start words it too.
    */
-  instructions?: string | ((served: ServedModes) => string);
+  instructions?: Instructions;
   /** Every toolset the tools name; core publishes them, with their tools, in the `switchyard://toolsets` resource. */
   toolsets: readonly ToolsetDefinition[];
   tools: ToolDefinition[];
@@ -89,28 +98,15 @@ export interface RunningServer {
 }
 
 /**
- * How long a client may keep what the lists say (MCP 2026-07-28 `ttlMs`/`cacheScope`): the tools, prompts and
- * templates are fixed for the life of the process (the modes are read once at start), so an hour; resource lists
- * and reads hold the user's data, so the SDK's default stays for them (`ttlMs: 0`, `private`). Private throughout:
- * what a server serves follows its user's flags and credentials.
- */
-const CACHE_HINTS: Partial<
-  Record<'tools/list' | 'prompts/list' | 'resources/templates/list' | 'server/discover', CacheHint>
-> = {
-  'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' },
-  'prompts/list': { ttlMs: 3_600_000, cacheScope: 'private' },
-  'resources/templates/list': { ttlMs: 3_600_000, cacheScope: 'private' },
-  'server/discover': { ttlMs: 3_600_000, cacheScope: 'private' },
-};
-
-/**
  * Build the MCP server from its definition (after applying modes) and serve it over stdio, in both protocol eras:
  * the SDK's `serveStdio` reads the opening message (`initialize` for 2025-11-25 and earlier, `server/discover` or a
  * request with the per-request `_meta` envelope for 2026-07-28) and pins one server instance to the connection.
  */
 export async function serveStdio(def: ServerDefinition, options: ServeOptions): Promise<RunningServer> {
   const { log } = options;
-  const served = applyModes(def, options.modes, log);
+  // After the quick start, which logged what the modes serve already, the server does not say it twice.
+  const quiet = handoff()?.logged === true;
+  const served = applyModes(def, options.modes, quiet ? undefined : log);
   const tools = served.tools;
   const shared: Shared = {
     served,
@@ -152,7 +148,7 @@ export async function serveStdio(def: ServerDefinition, options: ServeOptions): 
   const stdin = options.stdin ?? process.stdin;
   stdin.once('end', () => void close());
   stdin.once('close', () => void close());
-  log.info(`${def.name} ${def.version} serving ${tools.length} tools over stdio`);
+  if (!quiet) log.info(`${def.name} ${def.version} serving ${tools.length} tools over stdio`);
   return { tools, stopping, closed, close };
 }
 
@@ -234,13 +230,14 @@ function buildServer(def: ServerDefinition, shared: Shared, log: Logger, era: 'l
   const tools = served.tools;
   const resources = [...(def.resources ?? []), toolsetsResource(def, served)];
   const prompts = def.prompts ?? [];
-  const capabilities: Record<string, object> = { tools: {}, resources: {} };
-  if (prompts.length > 0) capabilities.prompts = {};
-  if (resources.some((r) => r.complete)) capabilities.completions = {};
   // Tasks are an extension of MCP 2026-07-28; a 2025-era session is not offered them.
   const offersTasks = era === 'modern' && tools.some((t) => t.task);
-  if (offersTasks) capabilities.extensions = { [TASKS_EXTENSION]: {} };
-  const instructions = typeof def.instructions === 'function' ? def.instructions(served) : def.instructions;
+  const capabilities = serverCapabilities({
+    prompts: prompts.length > 0,
+    completions: resources.some((r) => r.complete),
+    tasks: offersTasks,
+  });
+  const instructions = renderInstructions(def.instructions, served);
   const server = new Server(
     { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
     { capabilities, cacheHints: CACHE_HINTS, ...(instructions ? { instructions } : {}) },
@@ -407,4 +404,32 @@ async function runTool(
       { cap },
     );
   }
+}
+
+/**
+ * The server's opening as data, for every mode (what `<server> opening-data` prints at build time for the quick
+ * start): its identity, instructions, toolsets, tools and what the capabilities depend on. The command line's
+ * options come from the CLI.
+ */
+export function openingDataOf(
+  def: ServerDefinition,
+  cli: { envPrefix: string; options: OpeningOption[]; switches: { id: string; flags: string }[] },
+): OpeningData {
+  return {
+    server: { name: def.name, version: def.version, ...(def.title ? { title: def.title } : {}) },
+    ...(def.instructions !== undefined ? { instructions: def.instructions } : {}),
+    envPrefix: cli.envPrefix,
+    options: cli.options,
+    switches: cli.switches,
+    toolsets: [...def.toolsets],
+    tools: def.tools.map((t) => ({
+      name: t.name,
+      toolset: t.toolset,
+      readOnlyHint: t.annotations.readOnlyHint === true,
+      task: Boolean(t.task),
+    })),
+    prompts: (def.prompts ?? []).length > 0,
+    completions: (def.resources ?? []).some((r) => r.complete),
+    versions: { legacy: [...SUPPORTED_PROTOCOL_VERSIONS], modern: [] },
+  };
 }

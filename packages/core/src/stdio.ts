@@ -6,6 +6,7 @@ import {
   type RequestId,
   type Transport,
 } from '@modelcontextprotocol/server';
+import { takeHandoff } from './handoff.js';
 import type { Logger } from './log.js';
 import { WIRE_CEILING_BYTES } from './wire.js';
 
@@ -43,6 +44,8 @@ export class StdioLineTransport implements Transport {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private oversized: { bytes: number; scanner: TopLevelIdScanner } | undefined;
+  /** Requests the quick start answered before handing the session over: their answers are not sent twice. */
+  private answered: Set<RequestId> | undefined;
 
   constructor(private readonly options: StdioTransportOptions) {
     this.stdin = options.stdin ?? process.stdin;
@@ -52,12 +55,28 @@ export class StdioLineTransport implements Transport {
   }
 
   start(): Promise<void> {
-    this.stdin.on('data', this.onData);
-    this.stdin.on('error', this.onStreamError);
+    const given = this.stdin === process.stdin ? takeHandoff() : undefined;
+    if (!given) {
+      this.stdin.on('data', this.onData);
+      this.stdin.on('error', this.onStreamError);
+      return Promise.resolve();
+    }
+    // The quick start read the session's first messages and answered some (quick-start.ts): read them all again,
+    // once the SDK listens, then what waits in the paused stream.
+    this.answered = given.answered;
+    setImmediate(() => {
+      this.onData(given.received);
+      this.stdin.on('data', this.onData);
+      this.stdin.on('error', this.onStreamError);
+      this.stdin.resume();
+    });
     return Promise.resolve();
   }
 
   send(message: JSONRPCMessage | ErrorReply): Promise<void> {
+    if (this.answered?.size && !('method' in message) && message.id !== undefined && message.id !== null) {
+      if (this.answered.delete(message.id)) return Promise.resolve();
+    }
     let line = `${JSON.stringify(message)}\n`;
     const bytes = Buffer.byteLength(line);
     if (bytes > this.ceiling) {

@@ -1,3 +1,4 @@
+import { TASKS_EXTENSION } from './opening.js';
 import { randomBytes } from 'node:crypto';
 import {
   CLIENT_CAPABILITIES_META_KEY,
@@ -20,7 +21,7 @@ import { oneLine } from './untrusted.js';
  * declare the extension (every 2025-era session, where SDK 2 dropped the experimental 2025-11-25 task side channel)
  * gets the call as before: progress notifications and bounded waits.
  */
-export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+export { TASKS_EXTENSION };
 
 type Status = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
 

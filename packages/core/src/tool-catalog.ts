@@ -2,13 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { ToolDefinition } from './tool.js';
 import { describeTool } from './tool-schema.js';
+import { TOOLS_LIST_FILE } from './opening.js';
 
-/**
- * The `tools/list` entries of a server's bundle, written at build time by scripts/bundle.mjs beside `main.js`
- * (`dist/tools-list.json`, every tool of the server, keyed by name): converting zod to JSON Schema at start-up
- * was a twentieth of a start (see bench/startup.mjs), and the entries never change between builds.
- */
-export const TOOLS_LIST_FILE = 'tools-list.json';
+// The build writes the catalog (opening.ts): converting zod to JSON Schema at start-up was a twentieth of a start
+// (see bench/startup.mjs), and the entries never change between builds.
+export { TOOLS_LIST_FILE };
 
 type Catalog = Record<string, Tool>;
 

@@ -115,17 +115,25 @@ export const cli: CliDefinition = {
   envPrefix: 'LAKEHOUSE',
   options: [
     { flags: '--home <dir>', description: 'where the tenant catalogs live', env: 'LAKEHOUSE_HOME' },
-    { flags: '--tenant <id>', description: 'the default tenant', env: 'LAKEHOUSE_TENANT' },
+    // The instructions name the default tenant and the warehouse.
+    {
+      flags: '--tenant <id>',
+      description: 'the default tenant',
+      env: 'LAKEHOUSE_TENANT',
+      shapesOpening: true,
+    },
     {
       flags: '--tenant-pin <id>',
       description: 'serve this tenant only: any other tenant_id or table:// catalog is refused',
       env: 'LAKEHOUSE_TENANT_PIN',
+      shapesOpening: true,
     },
     {
       flags: '--warehouse <kind>',
       description: 'duckdb (local, default) or databricks',
       env: 'LAKEHOUSE_WAREHOUSE',
       choices: ['duckdb', 'databricks'],
+      shapesOpening: true,
     },
     {
       flags: '--databricks-catalog <name>',

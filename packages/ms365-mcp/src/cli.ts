@@ -171,6 +171,8 @@ export const cli: CliDefinition = {
       description:
         'let mail and calendar tools take a mailbox address (shared mailboxes, delegated calendars); asks for the .Shared scopes',
       env: 'MS365_SHARED_MAILBOXES',
+      // mail and calendar tools take a mailbox argument
+      shapesOpening: true,
     },
   ],
   createServer: (ctx) => buildMs365(ctx).definition,
