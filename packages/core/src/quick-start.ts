@@ -88,6 +88,7 @@ function planOf(dir: URL, argv: string[], env: NodeJS.ProcessEnv): Plan | undefi
   const tools = served.tools.map((t) => catalog[t.name]);
   if (tools.some((t) => t === undefined)) return undefined;
   log.info(`${data.server.name} ${data.server.version} serving ${tools.length} tools over stdio`);
+  log.debug('quick start: the opening is answered from the build; the server loads when a message needs it');
   return { data, log, served, tools, instructions: renderInstructions(data.instructions, served) };
 }
 
@@ -170,6 +171,8 @@ class QuickSession {
   private readonly answered = new Set<Id>();
   private era: Era | undefined;
   private handedOver = false;
+  /** What the message that needs the server is, for the log. */
+  private needs = 'a line that is not a request it knows';
   private readonly serverInfo: { name: string; version: string; title?: string };
 
   constructor(
@@ -203,7 +206,10 @@ class QuickSession {
       this.line.push(piece);
       this.lineBytes += piece.length;
       if (newline === -1) {
-        if (this.lineBytes > MAX_LINE_BYTES) this.handOver();
+        if (this.lineBytes > MAX_LINE_BYTES) {
+          this.needs = 'a long message';
+          this.handOver();
+        }
         break;
       }
       const line = Buffer.concat(this.line).toString('utf8').replace(/\r$/, '');
@@ -224,6 +230,7 @@ class QuickSession {
     }
     if (!isRecord(message) || message.jsonrpc !== '2.0' || typeof message.method !== 'string') return false;
     if (!('id' in message)) return true;
+    this.needs = message.method;
     const id = message.id;
     if (typeof id !== 'string' && (typeof id !== 'number' || !Number.isInteger(id))) return false;
     if (this.answered.has(id)) return false;
@@ -287,6 +294,7 @@ class QuickSession {
   private handOver(): void {
     if (this.handedOver) return;
     this.handedOver = true;
+    this.plan.log.debug(`quick start: ${this.needs} needs the server; loading it`);
     process.stdin.pause();
     process.stdin.off('data', this.onData);
     process.stdin.off('end', this.onEnd);

@@ -165,6 +165,8 @@ export interface RawServer {
   write(data: string | Buffer): Promise<void>;
   /** The JSON messages the server wrote to stdout so far, in order. */
   messages(): Array<Record<string, unknown>>;
+  /** The same, as the lines the server wrote (for byte-for-byte comparisons). */
+  lines(): string[];
   /** Wait for the first message (of those received, or to come) that matches. */
   answer(
     match: (message: Record<string, unknown>) => boolean,
@@ -196,6 +198,7 @@ export function spawnRaw(bin: string, options: IsolatedEnvOptions & { args?: str
   let out = '';
   let err = '';
   const received: Array<Record<string, unknown>> = [];
+  const lines: string[] = [];
   const waiters = new Set<() => void>();
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString('utf8');
@@ -203,6 +206,7 @@ export function spawnRaw(bin: string, options: IsolatedEnvOptions & { args?: str
     while ((newline = out.indexOf('\n')) !== -1) {
       const line = out.slice(0, newline);
       out = out.slice(newline + 1);
+      lines.push(line);
       received.push(JSON.parse(line) as Record<string, unknown>);
     }
     for (const wake of waiters) wake();
@@ -222,6 +226,7 @@ export function spawnRaw(bin: string, options: IsolatedEnvOptions & { args?: str
     write: (data) =>
       new Promise((resolve, reject) => child.stdin.write(data, (e) => (e ? reject(e) : resolve()))),
     messages: () => received,
+    lines: () => lines,
     answer: (match, timeoutMs = 15_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
