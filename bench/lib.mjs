@@ -85,6 +85,48 @@ export function spawnToToolsList(command, args, env = benchEnv(), era = 'legacy'
   });
 }
 
+/**
+ * Spawn a stdio server, send the 2025-11-25 opening, tools/list and, once tools/list is answered, a
+ * `resources/read` of `switchyard://toolsets` (an answer only the loaded server gives: with the quick start, the
+ * server's code loads for it). Returns milliseconds from spawn to that answer: what a host's first call right after
+ * start waits.
+ */
+export function spawnToFirstRead(command, args, env = benchEnv()) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let buffer = '';
+    child.on('error', reject);
+    const send = (m) => child.stdin.write(`${JSON.stringify(m)}\n`);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i !== -1; i = buffer.indexOf('\n')) {
+        const msg = JSON.parse(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+        if (msg.id === 2)
+          send({ jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 'switchyard://toolsets' } });
+        if (msg.id === 3) {
+          if (!msg.result) reject(new Error(`${args[0]}: ${JSON.stringify(msg.error)}`));
+          child.kill();
+          resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6 });
+        }
+      }
+    });
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        clientInfo: { name: 'bench', version: '1' },
+      },
+    });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+  });
+}
+
 export function stats(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

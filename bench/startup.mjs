@@ -1,7 +1,8 @@
 // Start-up of every server (spawn → tools/list answered, and resident memory then) beside a bare node responder
 // and the reference @modelcontextprotocol/server-postgres, on Node 20 (this node) and Node 22 (.cache/node22,
 // `node scripts/node22.mjs`), in both protocol eras. Rounds are interleaved: each round starts every process once,
-// in a rotating order, so that machine noise hits all alike.
+// in a rotating order, so that machine noise hits all alike. Then the first answer that needs the server's code
+// (a resource read right after tools/list), with the quick start and without it (SWITCHYARD_QUICK_START=off).
 //   node bench/startup.mjs [--rounds N] [--era legacy|modern] [--before <root>]
 // --before adds the servers built in another checkout (its packages/<server>/dist, e.g. a copy of an earlier
 // build kept under this repository so that it finds the same node_modules) to the same rounds.
@@ -9,7 +10,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bareResponder, benchEnv, print, root, round, spawnToToolsList, stats } from './lib.mjs';
+import {
+  bareResponder,
+  benchEnv,
+  print,
+  root,
+  round,
+  spawnToFirstRead,
+  spawnToToolsList,
+  stats,
+} from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -82,4 +92,28 @@ for (const [nodeName, node] of nodes) {
       }),
     );
   }
+}
+
+// A call right after start: the quick start answers the opening, then the server loads for the call.
+for (const [nodeName, node] of nodes) {
+  const servers = subjects.filter((s) => s.label.endsWith('-mcp'));
+  const runs = servers.flatMap((s) => [
+    { label: s.label, args: s.args, env: {} },
+    { label: `${s.label} (quick start off)`, args: s.args, env: { SWITCHYARD_QUICK_START: 'off' } },
+  ]);
+  const ms = new Map(runs.map((r) => [r.label, []]));
+  for (const r of runs) await spawnToFirstRead(node, r.args, benchEnv(r.env));
+  for (let round_ = 0; round_ < rounds; round_++) {
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[(i + round_) % runs.length];
+      ms.get(r.label).push((await spawnToFirstRead(node, r.args, benchEnv(r.env))).ms);
+    }
+  }
+  print(
+    `spawn → opening → first answer that needs the server (resources/read) on ${nodeName}, ${rounds} interleaved rounds`,
+    runs.map((r) => {
+      const t = stats(ms.get(r.label));
+      return { label: r.label, medianMs: round(t.median), p90Ms: round(t.p90), minMs: round(t.min) };
+    }),
+  );
 }

@@ -15,7 +15,8 @@ export interface ServedSentence {
 
 /**
  * Shown to the model once per session. Data, not a function, so that the quick start can word it from the modes
- * without the server's code: a string, or sentences joined by spaces, some of which follow what is served.
+ * without the server's code: a string, or sentences joined by spaces, some of which follow what is served (an
+ * empty one is left out).
  */
 export type Instructions = string | readonly (string | ServedSentence)[];
 
@@ -26,6 +27,7 @@ export function renderInstructions(
   if (instructions === undefined || typeof instructions === 'string') return instructions;
   return instructions
     .map((part) => (typeof part === 'string' ? part : served.serves(part.serving) ? part.yes : part.no))
+    .filter((sentence) => sentence !== '')
     .join(' ');
 }
 

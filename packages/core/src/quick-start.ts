@@ -154,6 +154,8 @@ function camel(flags: string): string {
 }
 
 type Id = string | number;
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type Era = 'legacy' | 'modern';
 
 const ENVELOPE = {
@@ -185,11 +187,15 @@ class QuickSession {
   start(): void {
     process.stdin.on('data', this.onData);
     process.stdin.on('end', this.onEnd);
+    // Asked to stop before the server loaded: nothing to release, so leave as the server would, with 0.
+    for (const signal of SIGNALS) process.once(signal, this.onSignal);
     // A host that goes away closes our stdout: writing to it must not crash with EPIPE.
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') process.exit(0);
     });
   }
+
+  private readonly onSignal = (): void => process.exit(0);
 
   private readonly onEnd = (): void => {
     // The host closed the session before anything needed the server: nothing to release.
@@ -216,9 +222,18 @@ class QuickSession {
       this.line = [];
       this.lineBytes = 0;
       start = newline + 1;
-      if (line.trim() !== '' && !this.answer(line)) this.handOver();
+      if (line.trim() !== '' && !this.tryAnswer(line)) this.handOver();
     }
   };
+
+  private tryAnswer(line: string): boolean {
+    try {
+      return this.answer(line);
+    } catch {
+      // Whatever the quick start did not foresee is the server's to answer.
+      return false;
+    }
+  }
 
   /** Answer a line as the server would, or say it cannot (false). Notifications wait for the server. */
   private answer(line: string): boolean {
@@ -298,6 +313,7 @@ class QuickSession {
     process.stdin.pause();
     process.stdin.off('data', this.onData);
     process.stdin.off('end', this.onEnd);
+    for (const signal of SIGNALS) process.off(signal, this.onSignal);
     const received = Buffer.concat(this.chunks);
     offerHandoff({
       received,

@@ -1,4 +1,4 @@
-// What each server's tarball holds: the bundled bin with its loader, lazily read chunks, license and notices,
+// What each server's tarball holds: the bundled bin with its loader and quick start, lazily read chunks, license and notices,
 // package.json and README, and nothing else (no sources, tests or maps). Installing the tarballs from a registry
 // and starting them with npx is test/published.test.ts.
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,9 @@ const COMMON = [
   'dist/bin.js',
   'dist/chunks/*',
   'dist/main.js',
+  // The quick start and the opening it answers from (core's quick-start.ts).
+  'dist/opening.json',
+  'dist/start.js',
   'dist/tools-list.json',
   'package.json',
 ];
