@@ -11,6 +11,7 @@ import { redact, redactWrites, registerSecret } from './redact.js';
 import { SecretStore } from './secret-store.js';
 import { openingDataOf, serveStdio, type ServerDefinition } from './server.js';
 import { handoff } from './handoff.js';
+import { optionKey } from './opening.js';
 import { AuditLog } from './audit.js';
 import { commandHint } from './command-hint.js';
 import { parseListen, serveHttp } from './serve-http.js';
@@ -209,7 +210,7 @@ export async function runCli(def: CliDefinition, argv: string[] = process.argv):
         confirm:
           options.confirm !== false &&
           !TRUE.has((env[`${P}_NO_CONFIRM`] || env.SWITCHYARD_NO_CONFIRM || '').toLowerCase()),
-        enabled: switches.filter((s) => options[camel(s.option.flags)] === true).map((s) => s.id),
+        enabled: switches.filter((s) => options[optionKey(s.option.flags)] === true).map((s) => s.id),
         envPrefix: P,
       },
       log,
@@ -430,11 +431,6 @@ function toOption(o: CliOption): Option {
   return option;
 }
 
-function camel(flags: string): string {
-  const long = /--([a-z0-9-]+)/i.exec(flags)?.[1] ?? flags;
-  return long.replace(/^no-/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
 function applyEnv(
   raw: Record<string, unknown>,
   specs: CliOption[],
@@ -442,7 +438,7 @@ function applyEnv(
 ): Record<string, unknown> {
   const options = { ...raw };
   for (const spec of specs) {
-    const key = camel(spec.flags);
+    const key = optionKey(spec.flags);
     if (spec.list) {
       // Folders add up: the flags, then the server's variable, then the shared one.
       const all = [

@@ -72,6 +72,12 @@ export const TOOLS_LIST_FILE = 'tools-list.json';
 /** The file beside a server's bundle that the quick start answers from (written by scripts/tools-list.mjs). */
 export const OPENING_FILE = 'opening.json';
 
+/** The key of an option's value: `--allow-writes` → `allowWrites`, `--no-confirm` → `confirm` (as commander names it). */
+export function optionKey(flags: string): string {
+  const long = /--([a-z0-9-]+)/i.exec(flags)?.[1] ?? flags;
+  return long.replace(/^no-/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
 /** A command-line option as data (core's CliOption without what only commander needs). */
 export interface OpeningOption {
   flags: string;

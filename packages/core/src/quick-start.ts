@@ -4,6 +4,7 @@ import { createLogger, parseLogLevel, type Logger } from './log.js';
 import {
   CACHE_HINTS,
   OPENING_FILE,
+  optionKey,
   TOOLS_LIST_FILE,
   renderInstructions,
   serverCapabilities,
@@ -97,7 +98,7 @@ function modesOf(options: Record<string, unknown>, data: OpeningData): ModeOptio
     toolsets: parseList(options.toolsets as string | undefined),
     tools: parseList(options.tools as string | undefined),
     readOnly: options.readOnly === true,
-    enabled: data.switches.filter((s) => options[camel(s.flags)] === true).map((s) => s.id),
+    enabled: data.switches.filter((s) => options[optionKey(s.flags)] === true).map((s) => s.id),
     envPrefix: data.envPrefix,
   };
 }
@@ -124,7 +125,7 @@ function optionsOf(
     if (!m) return undefined;
     const spec = byFlag.get(m[1]!);
     if (!spec || spec.shapesOpening) return undefined;
-    const key = camel(spec.flags);
+    const key = optionKey(spec.flags);
     if (/[<[]/.test(spec.flags)) {
       const value = m[2] ?? argv[++i];
       if (value === undefined || (m[2] === undefined && value.startsWith('-'))) return undefined;
@@ -139,18 +140,13 @@ function optionsOf(
     const value = (spec.env && env[spec.env]) || (spec.fallbackEnv && env[spec.fallbackEnv]) || '';
     if (value === '') continue;
     if (spec.shapesOpening) return undefined;
-    const key = camel(spec.flags);
+    const key = optionKey(spec.flags);
     if (spec.list || options[key] !== undefined) continue;
     if (!/[<[]/.test(spec.flags)) options[key] = TRUE.has(value.toLowerCase());
     else if (spec.choices && !spec.choices.includes(value)) return undefined;
     else options[key] = value;
   }
   return options;
-}
-
-function camel(flags: string): string {
-  const long = /--([a-z0-9-]+)/i.exec(flags)?.[1] ?? flags;
-  return long.replace(/^no-/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 type Id = string | number;
