@@ -121,13 +121,19 @@ async function writeOpening(bin, env) {
       );
     }),
   );
-  const lists = ['prompts/list', 'resources/templates/list'];
+  // resources/list only where no resource enumerates what it holds (which may ask the upstream): then it is the
+  // same in every session.
+  const lists = [
+    'prompts/list',
+    'resources/templates/list',
+    ...(data.staticResources ? ['resources/list'] : []),
+  ];
   const legacyAnswers = await ask(
     bin,
     [],
     env,
     [opening, initialized, ...lists.map((method, i) => ({ jsonrpc: '2.0', id: i + 1, method }))],
-    [0, 1, 2],
+    [0, ...lists.map((_, i) => i + 1)],
     { errorsOk: true },
   );
   const _meta = {
@@ -143,7 +149,7 @@ async function writeOpening(bin, env) {
       { jsonrpc: '2.0', id: 0, method: 'server/discover', params: { _meta } },
       ...lists.map((method, i) => ({ jsonrpc: '2.0', id: i + 1, method, params: { _meta } })),
     ],
-    [0, 1, 2],
+    [0, ...lists.map((_, i) => i + 1)],
     { errorsOk: true },
   );
   // Only what the server answers: a list it does not serve (no prompts) is left to it.

@@ -107,6 +107,8 @@ export interface OpeningData {
   tools: { name: string; toolset: string; readOnlyHint: boolean; task: boolean }[];
   prompts: boolean;
   completions: boolean;
+  /** No resource enumerates what it holds (`list`): `resources/list` is then the same in every session. */
+  staticResources: boolean;
   /** The protocol versions the server speaks: `initialize` (2025-11-25 and earlier), and the per-request envelope. */
   versions?: { legacy: string[]; modern: string[] };
   /** The answers to these methods, as the full server gave them at build time, per era. */

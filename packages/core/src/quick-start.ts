@@ -24,7 +24,7 @@ import type { ToolDefinition } from './tool.js';
  * The quick start: what a server's bin runs first (scripts/bundle.mjs builds it into `dist/start.js`). A host starts
  * every configured server at once and waits for each one's tools; loading a server's code (its SDK, schemas and
  * clients) takes most of a start. So the quick start answers the opening — `initialize` or `server/discover`, and
- * the lists a host reads first — from the data the build wrote beside the bundle (`opening.json`,
+ * the lists a host reads first (and `resources/list` where no resource enumerates the upstream) — from the data the build wrote beside the bundle (`opening.json`,
  * `tools-list.json`), with the modes applied by core's own `resolveModes`, and loads the server only when a message
  * needs it (a tool call, a resource, anything it does not answer exactly as the server would). The server then reads
  * the whole session from its first byte (handoff.ts) and is in the state it would have been in had it answered

@@ -430,6 +430,7 @@ export function openingDataOf(
     })),
     prompts: (def.prompts ?? []).length > 0,
     completions: (def.resources ?? []).some((r) => r.complete),
+    staticResources: !(def.resources ?? []).some((r) => r.list),
     versions: { legacy: [...SUPPORTED_PROTOCOL_VERSIONS], modern: [] },
   };
 }

@@ -15,6 +15,7 @@ interface Opening {
   toolsets: { id: string; default: boolean; enabledBy?: { flags: string } }[];
   switches: { id: string; flags: string }[];
   prompts: boolean;
+  staticResources: boolean;
 }
 
 const servers = serverPackages().map((p) => ({
@@ -32,7 +33,12 @@ const ENVELOPE = {
 
 /** A host's opening: what it sends first, and the ids it waits for. */
 function openingOf(data: Opening, era: string): { text: string; ids: number[] } {
-  const lists = ['tools/list', ...(data.prompts ? ['prompts/list'] : []), 'resources/templates/list'];
+  const lists = [
+    'tools/list',
+    ...(data.prompts ? ['prompts/list'] : []),
+    'resources/templates/list',
+    ...(data.staticResources ? ['resources/list'] : []),
+  ];
   if (era === 'modern' || era === 'modern-without-discover') {
     const first = era === 'modern' ? [{ id: 1, method: 'server/discover', params: { _meta: ENVELOPE } }] : [];
     const rest = lists.map((method, i) => ({ id: i + 2, method, params: { _meta: ENVELOPE } }));
